@@ -1,0 +1,68 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
+import type { Env } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import type { Logger } from '../logger.ts'
+import type { Mailer } from '../mail/mailer.ts'
+
+/** Everything the app is built from; tests pass embedded drivers and a fake clock. */
+export type AppDeps = {
+  env: Env
+  db: Database
+  queue: JobQueue
+  clock: Clock
+  logger: Logger
+  mailer: Mailer
+  /** Readiness probes beyond the database and queue pings. */
+  ping?: { db(): Promise<void> }
+}
+
+/** Who is calling: a company API key (admin rights), or a user's session / agent token. */
+export type Actor =
+  | { type: 'api_key'; companyId: number; apiKeyId: number }
+  | {
+      type: 'user'
+      companyId: number
+      userId: number
+      role: 'admin' | 'agent'
+      tokenId: number
+      tokenKind: 'session' | 'agent'
+    }
+
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps
+    requestId: string
+    log: Logger
+    actor: Actor
+  }
+}
+
+/** The context services take: every query they run is scoped by companyId. */
+export type ServiceContext = {
+  db: Database
+  companyId: number
+  actor: Actor
+  clock: Clock
+}
+
+/** A router whose validation errors answer our error shape (400 naming the field), not a raw ZodError. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const details = result.error.issues.map((i) => ({
+          field: i.path.join('.') || '(body)',
+          message: i.message,
+        }))
+        const first = details[0]
+        throw new ApiError('bad_request', first ? `${first.field}: ${first.message}` : 'Invalid request', {
+          field: first?.field,
+          details,
+        })
+      }
+    },
+  })
+}

@@ -1,0 +1,78 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { and, eq, isNull } from 'drizzle-orm'
+import { createMiddleware } from 'hono/factory'
+import { apiKeys, users, userTokens } from '../../db/schema/index.ts'
+import { ApiError } from '../../errors.ts'
+import type { Actor, AppEnv } from '../context.ts'
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a)
+  const bb = Buffer.from(b)
+  return ab.length === bb.length && timingSafeEqual(ab, bb)
+}
+
+/**
+ * Basic `api_id:api_token` (company API key, admin rights) or `Bearer <token>` (a user's
+ * dashboard session or agent token). No header → 401, anything wrong with it → 403, as
+ * Aircall answers.
+ */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header('authorization')
+  if (!header) throw new ApiError('unauthorized')
+  const { db, clock } = c.var.deps
+  const [scheme, value = ''] = header.split(/\s+/, 2)
+  let actor: Actor | undefined
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8')
+    const sep = decoded.indexOf(':')
+    if (sep > 0) {
+      const apiId = decoded.slice(0, sep)
+      const token = decoded.slice(sep + 1)
+      const [key] = await db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.apiId, apiId), isNull(apiKeys.revokedAt)))
+        .limit(1)
+      if (key && safeEqual(key.tokenHash, sha256(token))) {
+        actor = { type: 'api_key', companyId: key.companyId, apiKeyId: key.id }
+      }
+    }
+  } else if (scheme?.toLowerCase() === 'bearer' && value) {
+    const [row] = await db
+      .select({ token: userTokens, role: users.role })
+      .from(userTokens)
+      .innerJoin(users, eq(users.id, userTokens.userId))
+      .where(and(eq(userTokens.tokenHash, sha256(value)), isNull(userTokens.revokedAt)))
+      .limit(1)
+    if (row && (!row.token.expiresAt || row.token.expiresAt > clock.now())) {
+      actor = {
+        type: 'user',
+        companyId: row.token.companyId,
+        userId: row.token.userId,
+        role: row.role,
+        tokenId: row.token.id,
+        tokenKind: row.token.kind,
+      }
+    }
+  }
+  if (!actor) throw new ApiError('forbidden')
+  c.set('actor', actor)
+  await next()
+})
+
+/** Admin endpoints: API keys and admin users only; agents get 403. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const actor = c.var.actor
+  if (actor.type === 'user' && actor.role !== 'admin') {
+    throw new ApiError('forbidden', 'This endpoint needs an admin')
+  }
+  await next()
+})
+
+/** Endpoints that act as a user (their status, their calls): a user token is needed. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  await next()
+})

@@ -1,0 +1,7 @@
+import type { Context } from 'hono'
+import type { AppEnv, ServiceContext } from './context.ts'
+
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  const { db, clock } = c.var.deps
+  return { db, clock, actor: c.var.actor, companyId: c.var.actor.companyId }
+}

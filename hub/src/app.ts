@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { HTTPException } from 'hono/http-exception'
+import type { AppDeps, AppEnv } from './api/context.ts'
+import { createDocsRoutes } from './api/docs.ts'
+import { authenticate } from './api/middleware/auth.ts'
+import { createRateLimiter } from './api/middleware/rate-limit.ts'
+import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
+import { ApiError } from './errors.ts'
+
+const PUBLIC_V1 = new Set(['/v1/openapi.json'])
+const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>()
+  const rateLimit = createRateLimiter()
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id')
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID()
+    const log = deps.logger.child({ req_id: requestId })
+    c.set('deps', deps)
+    c.set('requestId', requestId)
+    c.set('log', log)
+    c.header('X-Request-Id', requestId)
+    const started = performance.now()
+    await next()
+    log.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    )
+  })
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId
+    if (err instanceof ApiError) return c.json(err.body(requestId), err.status)
+    if (err instanceof HTTPException) {
+      // Hono's own (e.g. malformed JSON body): keep its status and message, in our shape.
+      const status = err.status
+      const code = status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : 'bad_request'
+      return c.json({ message: err.message || 'Bad Request', code, request_id: requestId }, status)
+    }
+    ;(c.var.log ?? deps.logger).error({ err }, 'unhandled error')
+    return c.json({ message: 'Internal Server Error', code: 'internal', request_id: requestId }, 500)
+  })
+
+  app.notFound((c) => c.json({ message: 'Not Found', code: 'not_found', request_id: c.var.requestId }, 404))
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, string> = {}
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn()
+        checks[name] = 'ok'
+      } catch (err) {
+        c.var.log.warn({ err, check: name }, 'readiness check failed')
+        checks[name] = 'unreachable'
+      }
+    }
+    await probe('database', () => (deps.ping?.db ?? (async () => void (await deps.db.execute('select 1'))))())
+    await probe('queue', () => deps.queue.ping())
+    const ready = Object.values(checks).every((v) => v === 'ok')
+    return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503)
+  })
+
+  app.route('/', createDocsRoutes())
+
+  app.use('/v1/*', async (c, next) => {
+    if (isPublicV1(c.req.path)) return next()
+    return authenticate(c, async () => {
+      await rateLimit(c, next)
+    })
+  })
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'api_id:api_token of a company API key',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A user session token (dashboard) or agent token (extension)',
+  })
+
+  const routes = app.route('/v1', v1PublicRoutes).route('/v1', v1Routes)
+
+  app.doc31('/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchboard API',
+      version: '1.0.0',
+      description: 'Aircall public API v1 compatible admin API of Switchboard.',
+    },
+  })
+
+  return routes
+}
+
+export type HubApi = ReturnType<typeof createApp>

@@ -1,0 +1,107 @@
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import { companyScoped, timestamps } from './columns.ts'
+import { companies } from './companies.ts'
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: serial('id').primaryKey(),
+    webhookId: uuid('webhook_id').notNull().defaultRandom(),
+    companyId: integer('company_id')
+      .notNull()
+      .references(() => companies.id, { onDelete: 'cascade' }),
+    customName: text('custom_name').notNull().default('Webhook'),
+    url: text('url').notNull(),
+    active: boolean('active').notNull().default(true),
+    token: text('token').notNull(),
+    /** Secret for our HMAC signature header (beyond Aircall's body token). */
+    signingSecret: text('signing_secret').notNull(),
+    /** Empty = every event. */
+    events: jsonb('events').$type<string[]>().notNull().default([]),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('webhooks_uuid_unique').on(t.webhookId), index('webhooks_company_idx').on(t.companyId)],
+)
+
+/**
+ * Transactional outbox: a domain change and its event are written in one transaction, then
+ * a relay turns each row into jobs (webhook deliveries, CRM syncs, ...). Nothing is lost if
+ * the process dies between the commit and the enqueue.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ...companyScoped,
+    event: text('event').notNull(),
+    resource: text('resource').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    relayedAt: timestamp('relayed_at', { withTimezone: true }),
+  },
+  (t) => [index('outbox_pending_idx').on(t.relayedAt, t.id)],
+)
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ...companyScoped,
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    outboxId: bigint('outbox_id', { mode: 'number' }).notNull(),
+    event: text('event').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('webhook_deliveries_once').on(t.webhookId, t.outboxId)],
+)
+
+/** The embedded job driver's store (REDIS_URL unset). */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    queue: text('queue').notNull(),
+    name: text('name').notNull(),
+    data: jsonb('data').$type<unknown>().notNull(),
+    /** Optional de-duplication key: a second add with the same key is a no-op. */
+    jobKey: text('job_key'),
+    state: text('state', { enum: ['waiting', 'active', 'completed', 'failed'] })
+      .notNull()
+      .default('waiting'),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(1),
+    backoffMs: integer('backoff_ms').notNull().default(1000),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('jobs_due_idx').on(t.queue, t.state, t.runAt),
+    uniqueIndex('jobs_key_unique').on(t.queue, t.jobKey),
+  ],
+)

@@ -1,0 +1,4 @@
+export * from './companies.ts'
+export * from './delivery.ts'
+export * from './directory.ts'
+export * from './identity.ts'

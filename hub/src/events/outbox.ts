@@ -1,0 +1,36 @@
+import type { Clock } from '../clock.ts'
+import type { Queryable } from '../db/client.ts'
+import { outbox } from '../db/schema/index.ts'
+
+/** Every event name the hub emits (Aircall's names). Webhook subscriptions are validated against it. */
+export const eventNames = [
+  'user.created',
+  'user.deleted',
+  'contact.created',
+  'contact.updated',
+  'contact.deleted',
+  'team.created',
+  'team.deleted',
+] as const
+export type EventName = (typeof eventNames)[number]
+
+/**
+ * Records a domain event in the outbox. Call it inside the transaction that makes the change:
+ * the event then exists exactly when the change does, and the relay delivers it even if the
+ * process dies right after the commit.
+ */
+export async function recordEvent(
+  tx: Queryable,
+  clock: Clock,
+  companyId: number,
+  event: EventName,
+  data: Record<string, unknown>,
+): Promise<void> {
+  await tx.insert(outbox).values({
+    companyId,
+    event,
+    resource: event.split('.')[0]!,
+    data,
+    occurredAt: clock.now(),
+  })
+}

@@ -1,0 +1,57 @@
+/**
+ * The job queue every background effect goes through (webhook deliveries, CRM syncs, durable
+ * call timers). Two drivers implement it: the embedded one persists jobs in the database,
+ * BullMQ keeps them in Redis. Both pass test/jobs/queue-conformance.ts.
+ */
+export type JobOptions = {
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number
+  /** Total tries, first one included. Default 1. */
+  attempts?: number
+  /** Base of the exponential backoff between tries: backoffMs * 2^(try-1). Default 1000. */
+  backoffMs?: number
+  /** De-duplication key: adding a job whose key is already known (waiting, active, done or dead) is a no-op. */
+  jobKey?: string
+}
+
+export type Job<T = unknown> = {
+  id: string
+  queue: string
+  name: string
+  data: T
+  /** 1 on the first try. */
+  attempt: number
+  maxAttempts: number
+}
+
+export type FailedJob = {
+  id: string
+  queue: string
+  name: string
+  data: unknown
+  attempts: number
+  error: string
+  failedAt: Date | null
+}
+
+export type JobHandler = (job: Job) => Promise<void>
+
+/** Throw this from a handler to fail the job at once, with no further retries. */
+export class UnrecoverableJobError extends Error {
+  override name = 'UnrecoverableJobError'
+}
+
+export interface JobQueue {
+  readonly kind: 'embedded' | 'bullmq'
+  add(queue: string, name: string, data: unknown, options?: JobOptions): Promise<void>
+  /** Registers the handler of a queue. Call before start(). */
+  process(queue: string, handler: JobHandler, options?: { concurrency?: number }): void
+  /** Begins consuming every registered queue. */
+  start(): Promise<void>
+  /** Dead letters: jobs that used all their tries or failed unrecoverably. */
+  listFailed(queue: string, limit?: number): Promise<FailedJob[]>
+  /** Puts a dead letter back in the queue with a fresh set of tries. */
+  retryFailed(queue: string, id: string): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+}

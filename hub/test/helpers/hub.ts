@@ -1,0 +1,117 @@
+import { eq } from 'drizzle-orm'
+import type { AppDeps } from '../../src/api/context.ts'
+import { createApp } from '../../src/app.ts'
+import { FakeClock } from '../../src/clock.ts'
+import type { DatabaseHandle } from '../../src/db/client.ts'
+import { users, userTokens } from '../../src/db/schema/index.ts'
+import { parseEnv } from '../../src/env.ts'
+import type { JobQueue } from '../../src/jobs/queue.ts'
+import { createLogger } from '../../src/logger.ts'
+import { newSecret } from '../../src/services/auth/secrets.ts'
+import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
+import { openTestDatabase } from './database.ts'
+import { MemoryMailer } from './mail.ts'
+import { createTestQueue } from './queue.ts'
+
+export type TestHub = Awaited<ReturnType<typeof createTestHub>>
+
+/** The real app on a fresh embedded database, a fake clock and captured mail. */
+export async function createTestHub(overrides: { env?: Record<string, string>; queue?: JobQueue } = {}) {
+  const handle: DatabaseHandle = await openTestDatabase()
+  const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
+  const mailer = new MemoryMailer()
+  const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
+  const queue = overrides.queue ?? (await createTestQueue(handle, clock))
+  const deps: AppDeps = { env, db: handle.db, queue, clock, logger: createLogger('silent'), mailer }
+  const app = createApp(deps)
+
+  /** `app.request` with JSON bodies and an auth header. */
+  async function call(
+    method: string,
+    path: string,
+    options: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.auth) headers.authorization = options.auth
+    let body: string | undefined
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+    }
+    const res = await app.request(`http://hub.test${path}`, { method, headers, body })
+    const text = await res.text()
+    let json: unknown = null
+    try {
+      json = text ? JSON.parse(text) : null
+    } catch {
+      json = text
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
+    return { status: res.status, headers: res.headers, body: json as any }
+  }
+
+  let seq = 0
+  /** A new tenant: company, admin (with API key and session token), and one agent with an agent token. */
+  async function createCompany(name = `Company ${++seq}`) {
+    const n = `${Date.now().toString(36)}${++seq}`
+    const setup = await createCompanyWithAdmin(handle.db, clock, {
+      company: name,
+      email: `admin-${n}@example.test`,
+      password: 'correct horse battery',
+      firstName: 'Ada',
+      lastName: 'Admin',
+    })
+    const adminToken = await issueToken(setup.company_id, setup.user_id, 'session')
+    const [agent] = await handle.db
+      .insert(users)
+      .values({
+        companyId: setup.company_id,
+        email: `agent-${n}@example.test`,
+        firstName: 'Alan',
+        lastName: 'Agent',
+        role: 'agent',
+      })
+      .returning()
+    const agentToken = await issueToken(setup.company_id, agent!.id, 'agent')
+    return {
+      id: setup.company_id,
+      adminUserId: setup.user_id,
+      agentUserId: agent!.id,
+      apiId: setup.api_id,
+      apiToken: setup.api_token,
+      basic: `Basic ${Buffer.from(`${setup.api_id}:${setup.api_token}`).toString('base64')}`,
+      adminBearer: `Bearer ${adminToken}`,
+      agentBearer: `Bearer ${agentToken}`,
+    }
+  }
+
+  async function issueToken(companyId: number, userId: number, kind: 'session' | 'agent') {
+    const secret = newSecret(kind === 'session' ? 'sbs' : 'sba')
+    await handle.db.insert(userTokens).values({ companyId, userId, kind, tokenHash: secret.hash })
+    return secret.value
+  }
+
+  async function userById(id: number) {
+    const [u] = await handle.db.select().from(users).where(eq(users.id, id))
+    return u
+  }
+
+  return {
+    app,
+    deps,
+    db: handle.db,
+    clock,
+    mailer,
+    queue,
+    call,
+    createCompany,
+    issueToken,
+    userById,
+    close: async () => {
+      await queue.close()
+      await handle.close()
+    },
+  }
+}
+
+export type TestCompany = Awaited<ReturnType<TestHub['createCompany']>>

@@ -1,11 +1,27 @@
 import { createRouter } from '../context.ts'
+import { apiKeysRoutes } from './api-keys/routes.ts'
+import { authRoutes } from './auth/routes.ts'
+import { blacklistRoutes } from './blacklist/routes.ts'
 import { companyRoutes } from './company/routes.ts'
+import { contactsRoutes } from './contacts/routes.ts'
+import { tagsRoutes } from './tags/routes.ts'
+import { teamsRoutes } from './teams/routes.ts'
+import { usersRoutes } from './users/routes.ts'
+import { webhooksRoutes } from './webhooks/routes.ts'
 
 /**
  * Every authenticated /v1 resource. Each resource folder owns its router; chaining keeps the
  * route types for the typed client (`hc<HubApi>`).
  */
-export const v1Routes = createRouter().route('/', companyRoutes)
+export const v1Routes = createRouter()
+  .route('/', companyRoutes)
+  .route('/', usersRoutes)
+  .route('/', teamsRoutes)
+  .route('/', contactsRoutes)
+  .route('/', tagsRoutes)
+  .route('/', blacklistRoutes)
+  .route('/', webhooksRoutes)
+  .route('/', apiKeysRoutes)
 
-/** /v1 routes reachable without credentials (login, invitations, password reset). */
-export const v1PublicRoutes = createRouter()
+/** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
+export const v1PublicRoutes = createRouter().route('/', authRoutes)

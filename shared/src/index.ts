@@ -1,2 +1,3 @@
 export * from './errors.ts'
 export * from './phone.ts'
+export * from './schedule.ts'

@@ -1,0 +1,157 @@
+import type { BusinessHours } from '@switchboard/shared'
+
+export type Prompt =
+  | { kind: 'tts'; text: string; language: string; voice?: string }
+  | { kind: 'audio'; blobId: string; name?: string }
+
+export type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
+export const DIGITS: readonly Digit[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+
+/** Where a call can be sent (IVR options, fallbacks, holidays). */
+export type Destination =
+  | { type: 'user'; userId: number; ringTimeSec?: number }
+  | { type: 'team'; teamId: number; ringTimeSec?: number; strategy?: TeamStrategy }
+  | { type: 'external'; e164: string }
+  | { type: 'number'; numberId: number }
+  | { type: 'voicemail' }
+  | { type: 'hangup' }
+
+export type TeamStrategy = 'simultaneous' | 'random' | 'longest_idle'
+
+export type DistributionStep =
+  | { kind: 'user'; userId: number; ringTimeSec: number }
+  | { kind: 'team'; teamId: number; ringTimeSec: number; strategy: TeamStrategy }
+
+export const DEFAULT_USER_RING_SEC = 25
+export const DEFAULT_TEAM_RING_SEC = 20
+
+/** What the router needs of a number: its routing configuration, nothing else. */
+export type RoutingConfig = {
+  numberId: number
+  isIvr: boolean
+  businessHours: BusinessHours<Destination>
+  messages: {
+    welcome?: Prompt | null
+    closed?: Prompt | null
+    unavailable?: Prompt | null
+    ivrMenu?: Prompt | null
+    callbackConfirmation?: Prompt | null
+  }
+  voicemailEnabled: boolean
+  /** Classic numbers: the ordered cascade. */
+  distribution: DistributionStep[]
+  /** Wait the full step time even when every member is offline or on DND. */
+  respectQueueTime: boolean
+  /** Cap on the time a caller spends in the distribution (ringing and waiting). */
+  maxQueueTimeSec: number
+  /** Pressing `*` while waiting asks for a callback. */
+  callbackOnStar: boolean
+  ivr: {
+    options: Partial<Record<Digit, Destination>>
+    /** Where the call goes when the caller picks nothing valid after the menu played twice. */
+    fallback: Destination
+    /** Seconds to wait for a digit after the menu message. */
+    timeoutSec: number
+  }
+}
+
+export type DeclaredStatus = 'available' | 'auto' | 'unavailable' | 'offline'
+export type LiveState = 'idle' | 'ringing' | 'in_call' | 'after_call_work' | 'pending_tag'
+
+export type AgentPresence = {
+  declared: DeclaredStatus
+  live: LiveState
+  /** For 'auto': whether the agent is inside their working hours now. */
+  inWorkingHours: boolean
+  /** ms epoch since the agent is idle (longest-idle strategy). */
+  idleSince: number
+}
+
+/** Everything outside the number the router looks at. Built by the engine per decision. */
+export type RoutingWorld = {
+  teams: ReadonlyMap<number, readonly number[]>
+  presence: ReadonlyMap<number, AgentPresence>
+  callerBlacklisted: boolean
+}
+
+export type MissedCallReason =
+  | 'out_of_opening_hours'
+  | 'short_abandoned'
+  | 'abandoned_in_ivr'
+  | 'abandoned_in_classic'
+  | 'no_available_agent'
+  | 'agents_did_not_answer'
+
+export type CallPhase =
+  | 'new'
+  | 'closed_message'
+  | 'welcome'
+  | 'ivr_menu'
+  | 'distribution'
+  | 'unavailable_message'
+  | 'voicemail'
+  | 'callback_confirmation'
+  | 'ended'
+
+/** The router's memory of one call; the engine persists it with the call. */
+export type CallState = {
+  phase: CallPhase
+  startedAt: number
+  /** Seed of the deterministic PRNG used by the random strategy. */
+  seed: number
+  /** Plays of the IVR menu so far (the menu plays at most twice). */
+  ivrPlays: number
+  /** Index in `steps` of the current step. */
+  stepIndex: number
+  /** The distribution being walked (the number's, or one built from an IVR destination). */
+  steps: DistributionStep[]
+  distributionStartedAt: number | null
+  stepStartedAt: number | null
+  /** Members of the current step already tried in it (sequential strategies). */
+  triedInStep: number[]
+  /** Agents who pressed decline: never rung again on this call. */
+  declined: number[]
+  ringing: number[]
+  /** Someone was rung at some point (distinguishes the two "nobody answered" reasons). */
+  anyoneRung: boolean
+  missedReason: MissedCallReason | null
+  outcome: 'answered' | 'voicemail' | 'message' | 'rejected' | 'transferred' | 'callback' | 'abandoned' | null
+  answeredBy: number | null
+  ivrKeys: string[]
+}
+
+export type RoutingEvent =
+  | { type: 'start' }
+  /** The prompt being played finished. */
+  | { type: 'played' }
+  | { type: 'digit'; digit: string }
+  /** The timer of the last decision fired. */
+  | { type: 'timeout' }
+  | { type: 'declined'; userId: number }
+  /** An agent let it ring out (their own leg timed out). */
+  | { type: 'no_answer'; userId: number }
+  | { type: 'answered'; userId: number }
+  /** Agents' presence changed while the call waits: look again. */
+  | { type: 'presence_changed' }
+  /** Caller hung up (or the voicemail recording ended). */
+  | { type: 'hungup' }
+
+/** What the engine must do now. `timeoutSec` = fire a timeout event after that long. */
+export type Instruction =
+  | { action: 'reject'; reason: 'blacklisted' }
+  | {
+      action: 'play'
+      prompt: Prompt | null
+      purpose: 'closed' | 'welcome' | 'unavailable' | 'callback_confirmation'
+    }
+  | { action: 'gather'; prompt: Prompt | null; timeoutSec: number; play: number }
+  | { action: 'ring'; userIds: number[]; timeoutSec: number; step: number }
+  | { action: 'wait'; timeoutSec: number; step: number }
+  | { action: 'transfer_external'; e164: string }
+  | { action: 'transfer_number'; numberId: number }
+  | { action: 'voicemail'; prompt: Prompt | null }
+  | { action: 'connect'; userId: number }
+  | { action: 'hangup' }
+  | { action: 'none' }
+
+export type Decision = { state: CallState; instruction: Instruction }

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { BlobStore } from '../blobs/blob-store.ts'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Env } from '../env.ts'
@@ -15,6 +16,7 @@ export type AppDeps = {
   clock: Clock
   logger: Logger
   mailer: Mailer
+  blobs: BlobStore
   /** Readiness probes beyond the database and queue pings. */
   ping?: { db(): Promise<void> }
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { AppDeps } from '../../src/api/context.ts'
 import { createApp } from '../../src/app.ts'
+import { createMemoryBlobStore } from '../../src/blobs/disk-blob-store.ts'
 import { FakeClock } from '../../src/clock.ts'
 import type { DatabaseHandle } from '../../src/db/client.ts'
 import { users, userTokens } from '../../src/db/schema/index.ts'
@@ -20,9 +21,10 @@ export async function createTestHub(overrides: { env?: Record<string, string>; q
   const handle: DatabaseHandle = await openTestDatabase()
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
+  const blobs = createMemoryBlobStore()
   const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
-  const deps: AppDeps = { env, db: handle.db, queue, clock, logger: createLogger('silent'), mailer }
+  const deps: AppDeps = { env, db: handle.db, queue, clock, logger: createLogger('silent'), mailer, blobs }
   const app = createApp(deps)
 
   /** `app.request` with JSON bodies and an auth header. */
@@ -102,6 +104,7 @@ export async function createTestHub(overrides: { env?: Record<string, string>; q
     db: handle.db,
     clock,
     mailer,
+    blobs,
     queue,
     call,
     createCompany,

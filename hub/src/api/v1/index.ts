@@ -1,9 +1,12 @@
 import { createRouter } from '../context.ts'
+import { accountRoutes } from './account/routes.ts'
 import { apiKeysRoutes } from './api-keys/routes.ts'
 import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
+import { numberVerificationRoutes } from './number-verification/routes.ts'
+import { numbersRoutes } from './numbers/routes.ts'
 import { tagsRoutes } from './tags/routes.ts'
 import { teamsRoutes } from './teams/routes.ts'
 import { usersRoutes } from './users/routes.ts'
@@ -22,6 +25,9 @@ export const v1Routes = createRouter()
   .route('/', blacklistRoutes)
   .route('/', webhooksRoutes)
   .route('/', apiKeysRoutes)
+  .route('/', numbersRoutes)
+  .route('/', numberVerificationRoutes)
+  .route('/', accountRoutes)
 
 /** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
 export const v1PublicRoutes = createRouter().route('/', authRoutes)

@@ -1,0 +1,3 @@
+import { createRouter } from '../../context.ts'
+
+export const numbersRoutes = createRouter()

@@ -45,6 +45,11 @@ export function createApp(deps: AppDeps) {
       const code = status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : 'bad_request'
       return c.json({ message: err.message || 'Bad Request', code, request_id: requestId }, status)
     }
+    const pgCode = postgresErrorCode(err)
+    if (pgCode === '22021' || pgCode === '22P05') {
+      // Text PostgreSQL cannot store (a NUL character): the client's input, not our failure.
+      return c.json({ message: 'Text fields may not contain NUL characters', code: 'bad_request', request_id: requestId }, 400)
+    }
     ;(c.var.log ?? deps.logger).error({ err }, 'unhandled error')
     return c.json({ message: 'Internal Server Error', code: 'internal', request_id: requestId }, 500)
   })
@@ -101,6 +106,15 @@ export function createApp(deps: AppDeps) {
   })
 
   return routes
+}
+
+/** SQLSTATE of a PostgreSQL error, looked for through drizzle's wrapping `cause` chain. */
+function postgresErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+  }
+  return undefined
 }
 
 export type HubApi = ReturnType<typeof createApp>

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { Mailer } from '../mail/mailer.ts'
+import type { Carrier } from '../telephony/carrier/carrier.ts'
 
 /** Everything the app is built from; tests pass embedded drivers and a fake clock. */
 export type AppDeps = {
@@ -17,6 +18,8 @@ export type AppDeps = {
   logger: Logger
   mailer: Mailer
   blobs: BlobStore
+  /** Provisions and releases phone numbers: the sandbox carrier, or the Twilio gateway. */
+  carrier: Carrier
   /** Readiness probes beyond the database and queue pings. */
   ping?: { db(): Promise<void> }
 }

@@ -11,6 +11,12 @@ export const eventNames = [
   'contact.deleted',
   'team.created',
   'team.deleted',
+  'number.verification_approved',
+  'number.verification_rejected',
+  'number.created',
+  'number.deleted',
+  'number.opened',
+  'number.closed',
 ] as const
 export type EventName = (typeof eventNames)[number]
 

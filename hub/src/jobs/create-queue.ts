@@ -1,15 +1,31 @@
+import { Redis } from 'ioredis'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import type { Logger } from '../logger.ts'
+import { BullmqQueue } from './bullmq-queue.ts'
+import { EmbeddedQueue } from './embedded-queue.ts'
 import type { JobQueue } from './queue.ts'
 
 /** BullMQ on Redis when REDIS_URL is set, else the embedded driver on the database. */
-export async function createQueue(_opts: {
+export async function createQueue(opts: {
   env: Env
   db: Database
   clock: Clock
   logger: Logger
 }): Promise<JobQueue> {
-  throw new Error('not implemented yet (jobs work in progress)')
+  const logger = opts.logger.child({ component: 'jobs' })
+  if (opts.env.REDIS_URL) {
+    // maxRetriesPerRequest: null is what BullMQ's blocking worker commands need.
+    const connection = new Redis(opts.env.REDIS_URL, { maxRetriesPerRequest: null })
+    connection.on('error', (err) => logger.error({ err }, 'jobs: redis connection error'))
+    return new BullmqQueue({
+      connection,
+      logger,
+      onClose: async () => {
+        await connection.quit()
+      },
+    })
+  }
+  return new EmbeddedQueue({ db: opts.db, clock: opts.clock, logger })
 }

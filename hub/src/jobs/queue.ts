@@ -55,3 +55,28 @@ export interface JobQueue {
   ping(): Promise<void>
   close(): Promise<void>
 }
+
+/**
+ * True for errors that must not be retried: ours, and BullMQ's UnrecoverableError thrown by a
+ * handler written against BullMQ. Matched by name too, in case two copies of this module load.
+ */
+export function isUnrecoverable(err: unknown): boolean {
+  return (
+    err instanceof UnrecoverableJobError ||
+    (err instanceof Error && (err.name === 'UnrecoverableJobError' || err.name === 'UnrecoverableError'))
+  )
+}
+
+/** The text a dead letter keeps of a handler's error. */
+export function jobErrorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name
+  return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err))
+}
+
+/** Queue names of the hub's own jobs (other domains add theirs here). */
+export const queueNames = {
+  /** One job per outbox event: finds the subscribed webhooks and enqueues their deliveries. */
+  webhookFanOut: 'webhooks',
+  /** One job per (webhook, event): the HTTP POST, retried with backoff. */
+  webhookDelivery: 'webhook-deliveries',
+} as const

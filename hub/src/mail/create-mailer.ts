@@ -1,8 +1,58 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import nodemailer from 'nodemailer'
+import { type Clock, systemClock } from '../clock.ts'
 import type { Env } from '../env.ts'
 import type { Logger } from '../logger.ts'
-import type { Mailer } from './mailer.ts'
+import type { Mailer, MailMessage } from './mailer.ts'
+
+type MailerEnv = Pick<Env, 'SMTP_URL' | 'MAIL_FROM' | 'DATA_DIR'>
 
 /** SMTP when SMTP_URL is set, else .eml files in DATA_DIR/outbox (logged). */
-export function createMailer(_env: Env, _logger: Logger): Mailer {
-  throw new Error('not implemented yet (mail work in progress)')
+export function createMailer(env: MailerEnv, logger: Logger, clock: Clock = systemClock): Mailer {
+  if (env.SMTP_URL) return createSmtpMailer(env.SMTP_URL, env.MAIL_FROM, clock)
+  return createFileMailer(join(env.DATA_DIR, 'outbox'), env.MAIL_FROM, logger, clock)
+}
+
+/** nodemailer's SMTP transport; the URL carries host, port, credentials and smtps:// for TLS. */
+export function createSmtpMailer(url: string, from: string, clock: Clock = systemClock): Mailer {
+  const transport = nodemailer.createTransport(url, { from })
+  return {
+    async send(message) {
+      await transport.sendMail({ ...message, date: clock.now() })
+    },
+  }
+}
+
+/**
+ * Writes each message as an RFC 5322 file (CRLF line endings, MIME-encoded headers) so a
+ * self-hosted hub without SMTP still has the invitation and reset links: open the .eml in any
+ * mail client, or read the log line. Names start with the UTC time and a per-process counter,
+ * so `ls` lists them in send order; the random tail keeps several processes from colliding.
+ */
+export function createFileMailer(
+  dir: string,
+  from: string,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Mailer {
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' })
+  const outbox = resolve(dir)
+  let seq = 0
+  return {
+    async send(message: MailMessage) {
+      const date = clock.now()
+      const info = await composer.sendMail({ ...message, from, date })
+      const stamp = date.toISOString().replace(/[-:]/g, '').replace('.', '')
+      seq = (seq + 1) % 1_000_000
+      const name = `${stamp}-${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}.eml`
+      const path = join(outbox, name)
+      await mkdir(outbox, { recursive: true })
+      // Write then rename: whoever watches the folder never reads a half-written message.
+      await writeFile(`${path}.tmp`, info.message, { flag: 'wx' })
+      await rename(`${path}.tmp`, path)
+      logger.info({ to: message.to, subject: message.subject, path }, `mail written to ${path}`)
+    },
+  }
 }

@@ -10,6 +10,8 @@ import type { JobQueue } from '../../src/jobs/queue.ts'
 import { createLogger } from '../../src/logger.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
+import { createSandboxCarrier } from '../../src/telephony/carrier/sandbox-carrier.ts'
+import { registerWorkers } from '../../src/workers.ts'
 import { openTestDatabase } from './database.ts'
 import { MemoryMailer } from './mail.ts'
 import { createTestQueue } from './queue.ts'
@@ -17,15 +19,33 @@ import { createTestQueue } from './queue.ts'
 export type TestHub = Awaited<ReturnType<typeof createTestHub>>
 
 /** The real app on a fresh embedded database, a fake clock and captured mail. */
-export async function createTestHub(overrides: { env?: Record<string, string>; queue?: JobQueue } = {}) {
+export async function createTestHub(
+  overrides: {
+    env?: Record<string, string>
+    queue?: JobQueue
+    /** Run the background workers (outbox relay, webhook deliveries) and start the queue. */
+    workers?: boolean
+  } = {},
+) {
   const handle: DatabaseHandle = await openTestDatabase()
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
   const blobs = createMemoryBlobStore()
   const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
-  const deps: AppDeps = { env, db: handle.db, queue, clock, logger: createLogger('silent'), mailer, blobs }
+  const deps: AppDeps = {
+    env,
+    db: handle.db,
+    queue,
+    clock,
+    logger: createLogger('silent'),
+    mailer,
+    blobs,
+    carrier: createSandboxCarrier(),
+  }
   const app = createApp(deps)
+  const workers = overrides.workers ? registerWorkers(deps, { relayIntervalMs: 20 }) : undefined
+  if (workers) await queue.start()
 
   /** `app.request` with JSON bodies and an auth header. */
   async function call(
@@ -111,6 +131,7 @@ export async function createTestHub(overrides: { env?: Record<string, string>; q
     issueToken,
     userById,
     close: async () => {
+      await workers?.stop()
       await queue.close()
       await handle.close()
     },

@@ -13,6 +13,10 @@ export function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb)
 }
 
+/** last_used_at is written at most once a minute per key or token: one UPDATE, not one per request. */
+const isStale = (lastUsedAt: Date | null, now: Date) =>
+  !lastUsedAt || now.getTime() - lastUsedAt.getTime() >= 60_000
+
 /**
  * Basic `api_id:api_token` (company API key, admin rights) or `Bearer <token>` (a user's
  * dashboard session or agent token). No header → 401, anything wrong with it → 403, as
@@ -37,6 +41,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         .limit(1)
       if (key && safeEqual(key.tokenHash, sha256(token))) {
         actor = { type: 'api_key', companyId: key.companyId, apiKeyId: key.id }
+        if (isStale(key.lastUsedAt, clock.now())) {
+          await db.update(apiKeys).set({ lastUsedAt: clock.now() }).where(eq(apiKeys.id, key.id))
+        }
       }
     }
   } else if (scheme?.toLowerCase() === 'bearer' && value) {
@@ -54,6 +61,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         role: row.role,
         tokenId: row.token.id,
         tokenKind: row.token.kind,
+      }
+      if (isStale(row.token.lastUsedAt, clock.now())) {
+        await db.update(userTokens).set({ lastUsedAt: clock.now() }).where(eq(userTokens.id, row.token.id))
       }
     }
   }

@@ -95,7 +95,12 @@ export const jobs = pgTable(
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(1),
     backoffMs: integer('backoff_ms').notNull().default(1000),
+    /** Lease of the worker running it (real time): past it, the worker is presumed dead. */
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /** Random token of the claim that holds the lease: a worker whose lease was taken over cannot finish the job. */
+    lockedBy: text('locked_by'),
+    /** Times the job was found with an expired lease (its worker died mid-run). */
+    stalls: integer('stalls').notNull().default(0),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -1,5 +1,7 @@
+export * from './billing.ts'
 export * from './companies.ts'
 export * from './delivery.ts'
 export * from './directory.ts'
 export * from './identity.ts'
 export * from './numbers.ts'
+export * from './verification.ts'

@@ -9,6 +9,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core'
 import type { NumberSettings } from '../../services/numbers/number-settings.ts'
 import { timestamps } from './columns.ts'
@@ -52,4 +53,27 @@ export const numbers = pgTable(
     // One live number per E.164; a released number may be provisioned again.
     uniqueIndex('numbers_e164_live_unique').on(t.e164).where(sql`${t.releasedAt} is null`),
   ],
+)
+
+/**
+ * MP3 files uploaded for messages and music on hold (POST /v1/numbers/:id/audio). The bytes
+ * live in the blob store under `c/<companyId>/audio/<id>.mp3`; any number of the company may
+ * use them. The duration is estimated at upload (routing preview, prompt timers).
+ */
+export const numberAudio = pgTable(
+  'number_audio',
+  {
+    id: uuid('id').primaryKey(),
+    companyId: integer('company_id')
+      .notNull()
+      .references(() => companies.id, { onDelete: 'cascade' }),
+    /** The number it was uploaded through. */
+    numberId: integer('number_id'),
+    name: text('name').notNull(),
+    blobKey: text('blob_key').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    durationMs: integer('duration_ms'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('number_audio_company_idx').on(t.companyId, t.createdAt)],
 )

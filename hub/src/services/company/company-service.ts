@@ -1,6 +1,6 @@
-import { count, eq } from 'drizzle-orm'
+import { and, count, eq, isNull } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
-import { companies, users } from '../../db/schema/index.ts'
+import { companies, numbers, users } from '../../db/schema/index.ts'
 import { notFound } from '../../errors.ts'
 
 export async function getCompanySummary(ctx: ServiceContext) {
@@ -10,11 +10,15 @@ export async function getCompanySummary(ctx: ServiceContext) {
     .select({ n: count() })
     .from(users)
     .where(eq(users.companyId, ctx.companyId))
+  const [numbersCount] = await ctx.db
+    .select({ n: count() })
+    .from(numbers)
+    .where(and(eq(numbers.companyId, ctx.companyId), isNull(numbers.releasedAt)))
   return {
     id: company.id,
     name: company.name,
     users_count: usersCount?.n ?? 0,
-    // Numbers arrive with the numbers issue; until then a company has none.
-    numbers_count: 0,
+    // Live numbers: released ones no longer belong to the company.
+    numbers_count: numbersCount?.n ?? 0,
   }
 }

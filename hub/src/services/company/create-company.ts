@@ -1,7 +1,8 @@
 import type { Clock } from '../../clock.ts'
 import type { Database } from '../../db/client.ts'
-import { apiKeys, companies, tags, users } from '../../db/schema/index.ts'
-import { hashPassword, newSecret } from '../auth/secrets.ts'
+import { companies, tags, users } from '../../db/schema/index.ts'
+import { insertApiKey } from '../api-keys/api-key-service.ts'
+import { hashPassword } from '../auth/secrets.ts'
 
 /** The tags every company has; they cannot be edited or deleted. */
 export const SYSTEM_TAGS = [
@@ -27,8 +28,6 @@ export async function createCompanyWithAdmin(
   input: SetupInput,
 ): Promise<SetupResult> {
   const passwordHash = await hashPassword(input.password)
-  const apiId = newSecret('sbk', 9)
-  const token = newSecret('sbt', 24)
   const now = clock.now()
   return db.transaction(async (tx) => {
     const [company] = await tx
@@ -53,14 +52,7 @@ export async function createCompanyWithAdmin(
     await tx
       .insert(tags)
       .values(SYSTEM_TAGS.map((t) => ({ ...t, companyId, isSystem: true, createdAt: now, updatedAt: now })))
-    await tx.insert(apiKeys).values({
-      companyId,
-      apiId: apiId.value,
-      tokenHash: token.hash,
-      name: 'Created at setup',
-      createdAt: now,
-      updatedAt: now,
-    })
-    return { company_id: companyId, user_id: user!.id, api_id: apiId.value, api_token: token.value }
+    const key = await insertApiKey(tx, { companyId, name: 'Created at setup', now })
+    return { company_id: companyId, user_id: user!.id, api_id: key.row.apiId, api_token: key.apiToken }
   })
 }

@@ -1,5 +1,291 @@
+import { z } from '@hono/zod-openapi'
+
 /**
- * The routing configuration of a number as stored (numbers.settings). The numbers work
- * replaces this placeholder with the zod schema and its validation.
+ * The routing configuration of a number (numbers.settings), as the API reads and writes it.
+ * This zod schema checks the shape and the ranges; number-settings-validation.ts then checks
+ * the document as a whole against the company (users, teams, numbers and audio it points to,
+ * transfer loops, schedule slots) before anything is stored.
  */
-export type NumberSettings = Record<string, unknown>
+
+export const MIN_RING_SEC = 10
+export const MAX_RING_SEC = 3600
+export const USER_RING_SEC = 25
+export const TEAM_RING_SEC = 20
+export const MAX_IVR_OPTIONS = 10
+
+/** Built-in music on hold (the dashboard's library). */
+export const MUSIC_LIBRARY = ['default', 'classical', 'jazz', 'acoustic', 'ambient', 'corporate'] as const
+export const TTS_VOICES = ['female', 'male'] as const
+export const TEAM_STRATEGIES = ['simultaneous', 'random', 'longest_idle'] as const
+export const IVR_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
+
+const id = z.number().int().min(1).max(2_147_483_647)
+/** Postgres text and jsonb cannot hold NUL: refuse it as bad input instead of failing the write. */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+const ringTime = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .min(MIN_RING_SEC)
+    .max(MAX_RING_SEC)
+    .default(fallback)
+    .openapi({ description: `Seconds (${MIN_RING_SEC}–${MAX_RING_SEC}); default ${fallback}` })
+
+export const ttsMessageSchema = z
+  .object({
+    type: z.literal('tts'),
+    text: text(1000),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag like fr-FR')
+      .openapi({ example: 'fr-FR' }),
+    voice: z.enum(TTS_VOICES).default('female'),
+  })
+  .openapi('TtsMessage')
+
+export const audioRefSchema = z
+  .object({
+    type: z.literal('audio'),
+    audio_id: z.uuid().openapi({ description: 'Id returned by POST /v1/numbers/{id}/audio' }),
+  })
+  .openapi('AudioRef')
+
+export const messageSchema = z.discriminatedUnion('type', [ttsMessageSchema, audioRefSchema]).nullable()
+
+export const musicSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('library'), track: z.enum(MUSIC_LIBRARY) }),
+    audioRefSchema,
+  ])
+  .openapi('MusicOnHold')
+
+const userDestination = z.object({
+  type: z.literal('user'),
+  user_id: id,
+  ring_time_sec: ringTime(USER_RING_SEC),
+})
+const teamDestination = z.object({
+  type: z.literal('team'),
+  team_id: id,
+  ring_time_sec: ringTime(TEAM_RING_SEC),
+  strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
+})
+const externalDestination = z.object({
+  type: z.literal('external'),
+  phone_number: z.string().min(3).max(40).openapi({
+    description: 'Any format with a country code; stored in E.164',
+    example: '+33 6 12 34 56 78',
+  }),
+})
+const numberDestination = z.object({ type: z.literal('number'), number_id: id })
+const voicemailDestination = z.object({ type: z.literal('voicemail') })
+const hangupDestination = z.object({ type: z.literal('hangup') })
+
+/** Where a call can be sent: IVR options, the IVR fallback, exceptional periods. */
+export const destinationSchema = z
+  .discriminatedUnion('type', [
+    userDestination,
+    teamDestination,
+    externalDestination,
+    numberDestination,
+    voicemailDestination,
+    hangupDestination,
+  ])
+  .openapi('Destination')
+
+export const createNumberRequestSchema = z
+  .object({
+    type: z.enum(['classic', 'ivr']).default('classic'),
+    country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 code'),
+    area: z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be an area code from /v1/numbers/pricing')
+      .optional(),
+    name: text(100),
+    users: z.array(id).max(100).optional(),
+    teams: z.array(id).max(100).optional(),
+    e164_digits: z
+      .string()
+      .optional()
+      .openapi({ description: 'One of GET /v1/numbers/available; else the first free number of the area' }),
+  })
+  .openapi('CreateNumber')
+
+/** An IVR option may also create the number it transfers to ("Créer un nouveau numéro"). */
+const numberOrNewNumberDestination = z.object({
+  type: z.literal('number'),
+  number_id: id.optional(),
+  create_number: createNumberRequestSchema
+    .omit({ users: true, teams: true, e164_digits: true })
+    .optional()
+    .openapi({ description: 'Creates this number, then transfers to it (instead of number_id)' }),
+})
+
+export const destinationInputSchema = z
+  .discriminatedUnion('type', [
+    userDestination,
+    teamDestination,
+    externalDestination,
+    numberOrNewNumberDestination,
+    voicemailDestination,
+    hangupDestination,
+  ])
+  .openapi('DestinationInput')
+
+export const distributionStepSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('user'), user_id: id, ring_time_sec: ringTime(USER_RING_SEC) }),
+    z.object({
+      type: z.literal('team'),
+      team_id: id,
+      ring_time_sec: ringTime(TEAM_RING_SEC),
+      strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
+    }),
+  ])
+  .openapi('DistributionStep')
+
+const slotSchema = z.object({
+  from: z.string().openapi({ example: '09:00' }),
+  to: z
+    .string()
+    .openapi({ example: '18:00', description: '"24:00" = midnight; slots may not cross midnight' }),
+})
+
+const daySlots = z.array(slotSchema).max(12).default([])
+const weeklySchema = z.object({
+  monday: daySlots,
+  tuesday: daySlots,
+  wednesday: daySlots,
+  thursday: daySlots,
+  friday: daySlots,
+  saturday: daySlots,
+  sunday: daySlots,
+})
+
+export const exceptionalPeriodSchema = z
+  .object({
+    name: text(100),
+    start: z.string().openapi({ example: '2026-12-24T18:00', description: 'Local wall time, inclusive' }),
+    end: z.string().openapi({ example: '2026-12-27T00:00', description: 'Local wall time, exclusive' }),
+    destination: destinationSchema
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Where calls go during the period; null = the closed path' }),
+  })
+  .openapi('ExceptionalPeriod')
+
+export const businessHoursSchema = z
+  .object({
+    time_zone: z.string().openapi({ example: 'Europe/Paris' }),
+    mode: z.enum(['always_open', 'always_closed', 'custom']),
+    weekly: weeklySchema.default({
+      monday: [],
+      tuesday: [],
+      wednesday: [],
+      thursday: [],
+      friday: [],
+      saturday: [],
+      sunday: [],
+    }),
+    exceptions: z.array(exceptionalPeriodSchema).max(200).default([]),
+  })
+  .openapi('BusinessHours')
+
+export const messagesSchema = z
+  .object({
+    welcome: messageSchema.default(null),
+    closed: messageSchema.default(null).openapi({ description: 'Played out of business hours' }),
+    unavailable: messageSchema.default(null).openapi({ description: 'Played when nobody answered' }),
+    ivr_menu: messageSchema.default(null),
+    callback_confirmation: messageSchema.default(null),
+    music_on_hold: musicSchema.default({ type: 'library', track: 'default' }),
+  })
+  .openapi('NumberMessages')
+
+export const distributionSchema = z
+  .object({
+    steps: z.array(distributionStepSchema).max(20).default([]),
+    respect_queue_time: z.boolean().default(false),
+    max_queue_time_sec: z.number().int().min(MIN_RING_SEC).max(MAX_RING_SEC).default(300),
+  })
+  .openapi('Distribution')
+
+const ivrOptionSchema = z.object({ key: z.enum(IVR_KEYS), destination: destinationSchema })
+const ivrOptionInputSchema = z.object({ key: z.enum(IVR_KEYS), destination: destinationInputSchema })
+
+const ivrFields = {
+  fallback: destinationSchema
+    .default({ type: 'voicemail' })
+    .openapi({ description: 'When the caller picks nothing valid after the menu played twice' }),
+  timeout_sec: z.number().int().min(1).max(30).default(5),
+}
+
+export const ivrSchema = z
+  .object({ options: z.array(ivrOptionSchema).max(MAX_IVR_OPTIONS).default([]), ...ivrFields })
+  .openapi('Ivr')
+export const ivrInputSchema = z
+  .object({ options: z.array(ivrOptionInputSchema).max(MAX_IVR_OPTIONS).default([]), ...ivrFields })
+  .openapi('IvrInput')
+
+const recordingSide = z.object({
+  auto_start: z.boolean().default(false),
+  allow_pause_resume: z.boolean().default(true),
+})
+
+export const recordingSchema = z
+  .object({
+    inbound: recordingSide.default({ auto_start: false, allow_pause_resume: true }),
+    outbound: recordingSide.default({ auto_start: false, allow_pause_resume: true }),
+  })
+  .openapi('Recording', { description: 'IVR numbers record outbound calls only' })
+
+export const outboundOnlySchema = z
+  .object({
+    user_ids: z.array(id).max(500).default([]),
+    team_ids: z.array(id).max(100).default([]),
+  })
+  .openapi('OutboundOnly', {
+    description: 'Users and teams who call out with this number but never get its calls',
+  })
+
+const settingsFields = {
+  business_hours: businessHoursSchema,
+  messages: messagesSchema,
+  voicemail_enabled: z.boolean(),
+  distribution: distributionSchema,
+  outbound_only: outboundOnlySchema,
+  recording: recordingSchema,
+  callback_on_star: z.boolean().openapi({ description: 'Pressing * while waiting asks for a callback' }),
+  mandatory_tagging: z.boolean(),
+  linked_integrations: z
+    .array(id)
+    .max(100)
+    .openapi({ description: 'Integration ids (set by the connectors)' }),
+}
+
+/** The stored document; also the output of GET .../settings. */
+export const numberSettingsSchema = z.object({ ...settingsFields, ivr: ivrSchema }).openapi('NumberSettings')
+
+/** PUT .../settings: the whole document (IVR options may create numbers). */
+export const numberSettingsInputSchema = z
+  .object({ ...settingsFields, ivr: ivrInputSchema })
+  .openapi('NumberSettingsInput')
+
+/** PATCH .../settings: each section given replaces that section whole; the result is validated whole. */
+export const numberSettingsPatchSchema = numberSettingsInputSchema.partial().openapi('NumberSettingsPatch')
+
+export type NumberSettings = z.infer<typeof numberSettingsSchema>
+export type NumberSettingsInput = z.infer<typeof numberSettingsInputSchema>
+export type NumberSettingsPatch = z.infer<typeof numberSettingsPatchSchema>
+export type DestinationSetting = z.infer<typeof destinationSchema>
+export type DestinationInput = z.infer<typeof destinationInputSchema>
+export type DistributionStepSetting = z.infer<typeof distributionStepSchema>
+export type MessageSetting = z.infer<typeof messageSchema>
+export type MusicSetting = z.infer<typeof musicSchema>
+export type CreateNumberRequest = z.infer<typeof createNumberRequestSchema>

@@ -90,3 +90,13 @@ describe('health and docs', () => {
     expect(res.body.request_id).toBe(res.headers.get('x-request-id'))
   })
 })
+
+describe('input PostgreSQL cannot store', () => {
+  it('answers 400, not 500, to a NUL character in a text field', async () => {
+    const company = await hub.createCompany()
+    const res = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Sales\u0000' } })
+    expect(res.status).toBe(400)
+    const user = await hub.call('PUT', `/v1/users/${company.agentUserId}`, { auth: company.basic, body: { first_name: 'Al\u0000an' } })
+    expect(user.status).toBe(400)
+  })
+})

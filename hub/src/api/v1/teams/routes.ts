@@ -1,3 +1,171 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import {
+  addTeamMember,
+  createTeam,
+  deleteTeam,
+  getTeam,
+  listTeams,
+  removeTeamMember,
+} from '../../../services/teams/team-service.ts'
 import { createRouter } from '../../context.ts'
+import { requireAdmin } from '../../middleware/auth.ts'
+import { errorResponses } from '../../openapi.ts'
+import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { serviceContext } from '../../service-context.ts'
+
+/** Ids are Postgres integers: anything outside int4 cannot name a row. */
+const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
+/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
+const plain = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+
+export const teamUserSchema = z
+  .object({
+    id: z.number().int(),
+    direct_link: z.string(),
+    name: z.string(),
+    email: z.string(),
+    available: z.boolean(),
+    availability_status: z.enum(['available', 'custom', 'unavailable']),
+    created_at: z.string(),
+    time_zone: z.string(),
+    language: z.string(),
+  })
+  .openapi('TeamUser')
+
+export const teamSchema = z
+  .object({
+    id: z.number().int(),
+    direct_link: z.string(),
+    name: z.string(),
+    created_at: z.string().openapi({ description: 'ISO 8601' }),
+    users: z.array(teamUserSchema),
+  })
+  .openapi('Team')
+
+const teamEnvelope = z.object({ team: teamSchema }).openapi('TeamEnvelope')
+const teamParams = z.object({ id: id() })
+const memberParams = z.object({ team_id: id(), user_id: id() })
+const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
+const tags = ['Teams']
+const middleware = [requireAdmin]
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
 
 export const teamsRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/teams',
+      tags,
+      security,
+      middleware,
+      request: { query: paginationQuery },
+      responses: {
+        200: json(z.object({ teams: z.array(teamSchema), meta: metaSchema }), 'Teams of the company'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const { teams, total } = await listTeams(serviceContext(c), publicBase(c), q)
+      return c.json({ teams, meta: buildMeta(c, q, teams.length, total) }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/teams/{id}',
+      tags,
+      security,
+      middleware,
+      request: { params: teamParams },
+      responses: { 200: json(teamEnvelope, 'The team'), ...errorResponses },
+    }),
+    async (c) => {
+      const team = await getTeam(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      return c.json({ team }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/teams',
+      tags,
+      security,
+      middleware,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({
+                name: plain()
+                  .trim()
+                  .min(1)
+                  .max(64)
+                  .openapi({ description: 'Unique per company, case-insensitively' }),
+              }),
+            },
+          },
+        },
+      },
+      responses: { 201: json(teamEnvelope, 'The created team'), ...errorResponses },
+    }),
+    async (c) => {
+      const team = await createTeam(serviceContext(c), publicBase(c), c.req.valid('json').name)
+      return c.json({ team }, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/teams/{id}',
+      tags,
+      security,
+      middleware,
+      request: { params: teamParams },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses },
+    }),
+    async (c) => {
+      await deleteTeam(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/teams/{team_id}/users/{user_id}',
+      tags,
+      security,
+      middleware,
+      request: { params: memberParams },
+      responses: {
+        201: json(teamEnvelope, 'The user was added; the team with its members'),
+        200: json(teamEnvelope, 'The user already was a member; nothing changed'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { team_id, user_id } = c.req.valid('param')
+      const { team, added } = await addTeamMember(serviceContext(c), publicBase(c), team_id, user_id)
+      return added ? c.json({ team }, 201) : c.json({ team }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/teams/{team_id}/users/{user_id}',
+      tags,
+      security,
+      middleware,
+      request: { params: memberParams },
+      responses: { 200: json(teamEnvelope, 'The team without the user'), ...errorResponses },
+    }),
+    async (c) => {
+      const { team_id, user_id } = c.req.valid('param')
+      const team = await removeTeamMember(serviceContext(c), publicBase(c), team_id, user_id)
+      return c.json({ team }, 200)
+    },
+  )

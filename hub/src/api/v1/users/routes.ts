@@ -1,3 +1,198 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { resendInvitation } from '../../../services/users/invitations.ts'
+import { createUserInput, updateUserInput } from '../../../services/users/user-fields.ts'
+import {
+  createUser,
+  deleteUser,
+  getAvailability,
+  getUser,
+  listAvailabilities,
+  listUsers,
+  updateUser,
+} from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
+import { requireAdmin } from '../../middleware/auth.ts'
+import { errorResponses } from '../../openapi.ts'
+import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { serviceContext } from '../../service-context.ts'
+import { mailDeps } from './mail-deps.ts'
+import { meRoutes } from './me-routes.ts'
+import { liveAvailabilitySchema, userIdParam, userSchema } from './schemas.ts'
+
+const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
+const tags = ['Users']
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+const userEnvelope = z.object({ user: userSchema })
 
 export const usersRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/users',
+      tags,
+      security,
+      summary: 'List users',
+      middleware: [requireAdmin] as const,
+      request: { query: paginationQuery },
+      responses: {
+        200: json(z.object({ users: z.array(userSchema), meta: metaSchema }), 'A page of users'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const page = await listUsers(serviceContext(c), q, publicBase(c))
+      return c.json({ users: page.items, meta: buildMeta(c, q, page.items.length, page.total) }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/users',
+      tags,
+      security,
+      summary: 'Create a user and email them an invitation',
+      middleware: [requireAdmin] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: createUserInput } } } },
+      responses: {
+        201: json(userEnvelope, 'The user, invited by email'),
+        409: json(z.object({ message: z.string(), field: z.string().optional() }), 'Email already in use'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = await createUser(serviceContext(c), c.req.valid('json'), mailDeps(c))
+      return c.json({ user }, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/availabilities',
+      tags,
+      security,
+      summary: 'Live availability of every user',
+      request: { query: paginationQuery },
+      responses: {
+        200: json(
+          z.object({
+            users: z.array(z.object({ id: z.number().int(), availability: liveAvailabilitySchema })),
+            meta: metaSchema,
+          }),
+          'A page of users with their live availability',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const page = await listAvailabilities(serviceContext(c), q)
+      return c.json({ users: page.items, meta: buildMeta(c, q, page.items.length, page.total) }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/{id}',
+      tags,
+      security,
+      summary: 'Retrieve a user by id or email (agents: only themselves)',
+      request: { params: userIdParam },
+      responses: { 200: json(userEnvelope, 'The user'), ...errorResponses },
+    }),
+    async (c) => {
+      const user = await getUser(serviceContext(c), c.req.valid('param').id, publicBase(c))
+      return c.json({ user }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/users/{id}',
+      tags,
+      security,
+      summary: 'Update a user',
+      middleware: [requireAdmin] as const,
+      request: {
+        params: userIdParam,
+        body: { required: true, content: { 'application/json': { schema: updateUserInput } } },
+      },
+      responses: {
+        200: json(userEnvelope, 'The updated user'),
+        405: json(z.object({ message: z.string() }), 'Would leave the company without an admin'),
+        409: json(z.object({ message: z.string(), field: z.string().optional() }), 'Email already in use'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = await updateUser(
+        serviceContext(c),
+        c.req.valid('param').id,
+        c.req.valid('json'),
+        publicBase(c),
+      )
+      return c.json({ user }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/users/{id}',
+      tags,
+      security,
+      summary: "Delete a user and all of the user's data",
+      middleware: [requireAdmin] as const,
+      request: { params: userIdParam },
+      responses: {
+        204: { description: 'Deleted' },
+        405: json(z.object({ message: z.string() }), 'The last admin of a company cannot be deleted'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await deleteUser(serviceContext(c), c.req.valid('param').id, publicBase(c))
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/{id}/availability',
+      tags,
+      security,
+      summary: 'Live availability of a user',
+      request: { params: userIdParam },
+      responses: {
+        200: json(z.object({ availability: liveAvailabilitySchema }), 'The live availability'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const availability = await getAvailability(serviceContext(c), c.req.valid('param').id)
+      return c.json({ availability }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{id}/invitation',
+      tags,
+      security,
+      summary: 'Send the invitation again (earlier links stop working)',
+      middleware: [requireAdmin] as const,
+      request: { params: userIdParam },
+      responses: {
+        204: { description: 'Invitation sent' },
+        405: json(z.object({ message: z.string() }), 'The user already accepted their invitation'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await resendInvitation(serviceContext(c), mailDeps(c), c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )
+  .route('/', meRoutes)

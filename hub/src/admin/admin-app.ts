@@ -1,0 +1,56 @@
+import { Hono } from 'hono'
+import type { Logger } from '../logger.ts'
+import {
+  type AdminDeps,
+  AdminError,
+  countCompanies,
+  listFailedJobs,
+  retryFailedJob,
+  runSetup,
+} from './operations.ts'
+
+/**
+ * The hub's internal operator API, served only on DATA_DIR/admin.sock (mode 0600): whoever can
+ * open the socket already owns the data directory, so it takes no credentials. Not under /v1
+ * and never on the TCP port.
+ */
+export function createAdminApp(
+  deps: AdminDeps & {
+    logger: Logger
+    /** Where this hub's API is reached (PUBLIC_URL, else its listening address), for sb's hints. */
+    baseUrl?: () => string | null
+  },
+) {
+  const app = new Hono()
+
+  app.onError((err, c) => {
+    if (err instanceof AdminError) return c.json({ message: err.message, field: err.field }, err.status)
+    deps.logger.error({ err }, 'admin command failed')
+    return c.json({ message: 'internal error (see the hub log)' }, 500)
+  })
+  app.notFound((c) => c.json({ message: `unknown admin command ${c.req.method} ${c.req.path}` }, 404))
+
+  const body = async (req: Request): Promise<unknown> => {
+    try {
+      return await req.json()
+    } catch {
+      throw new AdminError(400, 'the request body must be JSON')
+    }
+  }
+
+  return app
+    .get('/status', async (c) =>
+      c.json({ pid: process.pid, companies: await countCompanies(deps.db), url: deps.baseUrl?.() ?? null }),
+    )
+    .post('/setup', async (c) => c.json(await runSetup(deps, await body(c.req.raw)), 201))
+    .get('/jobs/failed', async (c) =>
+      c.json({
+        jobs: await listFailedJobs(deps, { queue: c.req.query('queue'), limit: c.req.query('limit') }),
+      }),
+    )
+    .post('/jobs/retry', async (c) => {
+      await retryFailedJob(deps, await body(c.req.raw))
+      return c.body(null, 204)
+    })
+  // Extension point: `api-keys:create` becomes a POST /api-keys here calling the api-keys service.
+}

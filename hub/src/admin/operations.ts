@@ -1,0 +1,123 @@
+import { sql } from 'drizzle-orm'
+import { z } from 'zod'
+import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
+import { companies, users } from '../db/schema/index.ts'
+import { knownQueues, listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
+import type { FailedJob, JobQueue } from '../jobs/queue.ts'
+import { createCompanyWithAdmin, type SetupResult } from '../services/company/create-company.ts'
+
+/**
+ * The operator commands behind `sb`. They run in two places: inside the running hub (through
+ * the admin socket, because PGlite allows one process per data directory) and directly in the
+ * CLI (no hub running, or a shared PostgreSQL). Both call these functions, so both behave alike.
+ */
+export class AdminError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 500 | 503,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+    this.name = 'AdminError'
+  }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+export const setupInputSchema = z.object({
+  company: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters'),
+  email: z
+    .string({ error: 'is required' })
+    .trim()
+    .max(254, 'must be at most 254 characters')
+    .regex(EMAIL, 'must be an email address like you@example.com'),
+  password: z
+    .string({ error: 'is required' })
+    .min(10, 'must be at least 10 characters')
+    .max(200, 'must be at most 200 characters'),
+})
+export type SetupCommandInput = z.infer<typeof setupInputSchema>
+
+/** Parses untrusted input with a schema; the first problem becomes a 400 naming the field. */
+export function parseAdminInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  const field = issue?.path.join('.') || undefined
+  throw new AdminError(400, field ? `${field} ${issue?.message}` : (issue?.message ?? 'invalid input'), field)
+}
+
+export type AdminDeps = {
+  db: Database
+  clock: Clock
+  /** The job queue, made on first use: most commands never need one. */
+  queue(): Promise<JobQueue>
+}
+
+/** Creates a company, its first admin and an API key (the token is only ever shown here). */
+export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupResult> {
+  const parsed = parseAdminInput(setupInputSchema, input)
+  const [taken] = await deps.db
+    .select({ id: users.id })
+    .from(users)
+    .where(sql`lower(${users.email}) = ${parsed.email.toLowerCase()}`)
+    .limit(1)
+  if (taken) throw new AdminError(409, `a user with email ${parsed.email} already exists`, 'email')
+  try {
+    return await createCompanyWithAdmin(deps.db, deps.clock, parsed)
+  } catch (err) {
+    // Two setups racing on the same email: the unique index decides.
+    if (isUniqueViolation(err)) {
+      throw new AdminError(409, `a user with email ${parsed.email} already exists`, 'email')
+    }
+    throw err
+  }
+}
+
+export async function countCompanies(db: Database): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(companies)
+  return Number(row?.n ?? 0)
+}
+
+const queueNameSchema = z
+  .string({ error: 'is required' })
+  .refine((q) => knownQueues.includes(q), { error: `must be one of: ${knownQueues.join(', ')}` })
+
+export const failedJobsQuerySchema = z.object({
+  queue: queueNameSchema.optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000).default(50),
+})
+
+export const retryJobInputSchema = z.object({
+  queue: queueNameSchema,
+  id: z.string({ error: 'is required' }).min(1, 'must not be empty'),
+})
+
+/** Dead letters of one queue, or of every queue the hub consumes, newest first. */
+export async function listFailedJobs(deps: AdminDeps, input: unknown): Promise<FailedJob[]> {
+  const { queue, limit } = parseAdminInput(failedJobsQuerySchema, input)
+  return listDeadJobs(await deps.queue(), { queues: queue ? [queue] : undefined, limit })
+}
+
+export async function retryFailedJob(deps: AdminDeps, input: unknown): Promise<void> {
+  const job = parseAdminInput(retryJobInputSchema, input)
+  const queue = await deps.queue()
+  const dead = await queue.listFailed(job.queue, 1000)
+  if (!dead.some((d) => d.id === job.id)) {
+    throw new AdminError(404, `no failed job ${job.id} in queue ${job.queue} (see jobs:failed)`, 'id')
+  }
+  await replayDeadJob(queue, job)
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    if (typeof e === 'object' && 'code' in e && e.code === '23505') return true
+    e = typeof e === 'object' && 'cause' in e ? e.cause : undefined
+  }
+  return false
+}

@@ -1,0 +1,218 @@
+import { z } from '@hono/zod-openapi'
+import {
+  businessHoursSchema,
+  distributionSchema,
+  ivrInputSchema,
+  messagesSchema,
+  numberSettingsSchema,
+} from '../../../services/numbers/number-settings.ts'
+import { PREVIEW_PRESENCES } from '../../../telephony/preview.ts'
+import { metaSchema, paginationQuery } from '../../pagination.ts'
+
+/** Ids are Postgres integers: anything outside int4 cannot name a row. */
+export const idParam = () => z.coerce.number().int().min(1).max(2_147_483_647)
+
+const money = z.object({ amount_minor: z.number().int(), currency: z.string() }).openapi('Money')
+
+export const numberUserSchema = z
+  .object({
+    id: z.number().int(),
+    direct_link: z.string(),
+    name: z.string(),
+    email: z.string(),
+    available: z.boolean(),
+    availability_status: z.enum(['available', 'custom', 'unavailable']),
+  })
+  .openapi('NumberUser')
+
+const url = z.string().nullable()
+export const numberSchema = z
+  .object({
+    id: z.number().int(),
+    direct_link: z.string(),
+    name: z.string(),
+    digits: z.string().openapi({ example: '+33 1 76 11 11 11' }),
+    e164_digits: z.string().openapi({ example: '+33176111111' }),
+    country: z.string(),
+    time_zone: z.string(),
+    open: z.boolean().openapi({ description: 'Within business hours right now' }),
+    availability_status: z.enum(['open', 'custom', 'closed']),
+    is_ivr: z.boolean(),
+    live_recording_activated: z.boolean(),
+    users: z.array(numberUserSchema),
+    priority: z.number().int().nullable(),
+    messages: z
+      .object({
+        welcome: url,
+        waiting: url,
+        ringing_tone: url,
+        unanswered_call: url,
+        after_hours: url,
+        ivr: url,
+        voicemail: url,
+        closed: url,
+        callback_later: url,
+      })
+      .openapi({ description: 'URL of the uploaded MP3, or null (text-to-speech, library music, unset)' }),
+    created_at: z.string().openapi({ description: 'ISO 8601' }),
+    type: z.enum(['classic', 'ivr']),
+    area: z.string().nullable(),
+    active: z
+      .boolean()
+      .openapi({ description: 'Verified (or no verification needed): takes and places calls' }),
+    verification_state: z.enum(['not_required', 'pending_documents', 'in_review', 'active', 'rejected']),
+    rejection_reason: z.string().nullable(),
+    monthly_price: money,
+    ivr_status: z.enum(['empty', 'ok']).nullable().openapi({
+      description: '"empty": an IVR without options (the dashboard red banner); null for classic',
+    }),
+    users_count: z.number().int(),
+    settings: numberSettingsSchema,
+  })
+  .openapi('Number')
+
+export const numberEnvelope = z.object({ number: numberSchema }).openapi('NumberEnvelope')
+export const numberList = z.object({ numbers: z.array(numberSchema), meta: metaSchema }).openapi('NumberList')
+export const numbersByCountry = z
+  .object({
+    countries: z.array(z.object({ country: z.string(), name: z.string(), numbers: z.array(numberSchema) })),
+  })
+  .openapi('NumbersByCountry')
+
+export const listNumbersQuery = paginationQuery.extend({
+  grouped: z
+    .enum(['country'])
+    .optional()
+    .openapi({ description: '"country": every number grouped by country (no paging), for the dashboard' }),
+})
+
+export const pricingSchema = z
+  .object({
+    country: z.string(),
+    name: z.string(),
+    calling_code: z.string(),
+    monthly_price: money,
+    verification: z.object({
+      required: z.boolean(),
+      documents: z.array(z.enum(['identity', 'address'])),
+      address_must_be_in: z.enum(['area', 'country']).nullable(),
+    }),
+    areas: z.array(z.object({ code: z.string(), name: z.string(), time_zone: z.string() })),
+  })
+  .openapi('NumberPricing')
+
+export const availableNumberSchema = z
+  .object({
+    e164_digits: z.string(),
+    digits: z.string(),
+    country: z.string(),
+    area: z.string(),
+    area_name: z.string(),
+    time_zone: z.string(),
+    monthly_price: money,
+  })
+  .openapi('AvailableNumber')
+
+export const updateNumberSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+      .optional(),
+    priority: z
+      .union([z.literal(0), z.literal(1)])
+      .nullable()
+      .optional(),
+    type: z.enum(['classic', 'ivr']).optional(),
+    time_zone: z.string().max(64).optional(),
+    availability_status: z
+      .enum(['open', 'custom', 'closed'])
+      .optional()
+      .openapi({ description: 'Business hours mode: always open, custom slots, always closed' }),
+  })
+  .openapi('UpdateNumber')
+
+export const settingsEnvelope = z.object({ settings: numberSettingsSchema }).openapi('NumberSettingsEnvelope')
+
+/** Bodies of the section PUTs. */
+export const sectionBodies = {
+  business_hours: businessHoursSchema,
+  distribution: distributionSchema,
+  ivr: ivrInputSchema,
+  messages: messagesSchema,
+} as const
+
+export const previewRequestSchema = z
+  .object({
+    from: z.string().min(1).max(40).openapi({ example: '+33 6 12 34 56 78' }),
+    at: z
+      .union([z.string().max(40), z.number().int().min(0)])
+      .optional()
+      .openapi({ description: 'ISO 8601 with a zone, or UNIX seconds; default now' }),
+    digits: z
+      .string()
+      .regex(/^[0-9*#]{0,20}$/, 'keys 0-9, * and #, at most 20')
+      .optional()
+      .openapi({
+        description: 'Key pressed at each IVR menu, in order ("" = none); * while waiting = callback',
+      }),
+    presence: z
+      .record(z.string().regex(/^\d{1,10}$/, 'must be a user id'), z.enum(PREVIEW_PRESENCES))
+      .optional()
+      .openapi({ description: 'Per user id; default: what each user’s availability setting means at `at`' }),
+  })
+  .openapi('PreviewRequest')
+
+export const previewResponseSchema = z
+  .object({
+    steps: z.array(
+      z.object({
+        at: z.string(),
+        t: z.number().int().openapi({ description: 'Seconds since the call started' }),
+        action: z.string(),
+        detail: z.string(),
+        users: z.array(z.object({ id: z.number().int(), name: z.string() })).optional(),
+        timeout_sec: z.number().int().optional(),
+      }),
+    ),
+    outcome: z
+      .enum(['answered', 'voicemail', 'message', 'rejected', 'transferred', 'callback', 'abandoned'])
+      .nullable(),
+    missed_call_reason: z
+      .enum([
+        'out_of_opening_hours',
+        'short_abandoned',
+        'abandoned_in_ivr',
+        'abandoned_in_classic',
+        'no_available_agent',
+        'agents_did_not_answer',
+      ])
+      .nullable(),
+    ivr_keys: z.array(z.string()),
+  })
+  .openapi('RoutingPreview')
+
+export const audioSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    duration_sec: z.number().nullable(),
+    url: z.string(),
+    created_at: z.string(),
+  })
+  .openapi('NumberAudio')
+
+export const referencesQuery = z.object({
+  user_id: idParam().optional(),
+  team_id: idParam().optional(),
+})
+
+export const referencesSchema = z
+  .object({
+    numbers: z.array(z.object({ id: z.number().int(), name: z.string(), fields: z.array(z.string()) })),
+  })
+  .openapi('NumberReferences')

@@ -1,0 +1,141 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { createAgentToken, listAgentTokens, revokeAgentToken } from '../../../services/auth/agent-tokens.ts'
+import { SELF_PRESENCES } from '../../../services/users/user-fields.ts'
+import { getMe, setOwnPresence } from '../../../services/users/user-service.ts'
+import { createRouter } from '../../context.ts'
+import { requireUser } from '../../middleware/auth.ts'
+import { errorResponses } from '../../openapi.ts'
+import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { serviceContext } from '../../service-context.ts'
+import { liveAvailabilitySchema, numericIdParam, userSchema } from './schemas.ts'
+
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }]
+const tags = ['Me']
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+const agentTokenSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+  })
+  .openapi('AgentToken')
+
+const newAgentTokenSchema = agentTokenSchema
+  .extend({ token: z.string().openapi({ description: 'Shown once; send it as `Authorization: Bearer …`' }) })
+  .openapi('NewAgentToken')
+
+/** What the signed-in user does for themselves (dashboard session or extension agent token). */
+export const meRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags,
+      security,
+      summary: 'The user of the token',
+      middleware: [requireUser] as const,
+      responses: { 200: json(z.object({ user: userSchema }), 'Your user'), ...errorResponses },
+    }),
+    async (c) => c.json({ user: await getMe(serviceContext(c), publicBase(c)) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/me/availability',
+      tags,
+      security,
+      summary: 'Set your live availability',
+      description:
+        'The answer is the availability others now see: do_not_disturb while the admin setting makes you unavailable (unavailable, or Auto outside working hours).',
+      middleware: [requireUser] as const,
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.object({ availability: z.enum(SELF_PRESENCES) }) } },
+        },
+      },
+      responses: {
+        200: json(z.object({ availability: liveAvailabilitySchema }), 'Your live availability'),
+        405: json(z.object({ message: z.string() }), 'Not while in a call'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const availability = await setOwnPresence(serviceContext(c), c.req.valid('json').availability)
+      return c.json({ availability }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/me/agent_tokens',
+      tags,
+      security,
+      summary: 'Your agent tokens (without their secrets)',
+      middleware: [requireUser] as const,
+      request: { query: paginationQuery },
+      responses: {
+        200: json(
+          z.object({ agent_tokens: z.array(agentTokenSchema), meta: metaSchema }),
+          'A page of agent tokens',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const page = await listAgentTokens(serviceContext(c), q)
+      return c.json({ agent_tokens: page.items, meta: buildMeta(c, q, page.items.length, page.total) }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/me/agent_tokens',
+      tags,
+      security,
+      summary: 'Create a long-lived agent token (Chrome extension)',
+      middleware: [requireUser] as const,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({
+                name: z.string().trim().min(1).max(100).openapi({ example: 'Chrome on my laptop' }),
+              }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(z.object({ agent_token: newAgentTokenSchema }), 'The token, shown once'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const agent_token = await createAgentToken(serviceContext(c), c.req.valid('json').name)
+      return c.json({ agent_token }, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/me/agent_tokens/{id}',
+      tags,
+      security,
+      summary: 'Revoke one of your agent tokens',
+      middleware: [requireUser] as const,
+      request: { params: numericIdParam },
+      responses: { 204: { description: 'Revoked: the token stops working at once' }, ...errorResponses },
+    }),
+    async (c) => {
+      await revokeAgentToken(serviceContext(c), c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )

@@ -1,0 +1,68 @@
+import { z } from '@hono/zod-openapi'
+import {
+  AVAILABILITY_STATUSES,
+  LIVE_AVAILABILITIES,
+  workingHoursOutput,
+} from '../../../services/users/user-fields.ts'
+
+export const userSchema = z
+  .object({
+    id: z.number().int(),
+    direct_link: z.string().openapi({ example: 'https://hub.example.com/v1/users/42' }),
+    name: z.string(),
+    email: z.string(),
+    created_at: z.string().openapi({ description: 'ISO 8601' }),
+    available: z
+      .boolean()
+      .openapi({ description: 'What availability_status and working hours say right now' }),
+    availability_status: z.enum(AVAILABILITY_STATUSES),
+    substatus: z.string().nullable(),
+    numbers: z
+      .array(z.object({ id: z.number().int() }).loose())
+      .openapi({ description: 'Numbers assigned to the user (none until numbers can be assigned)' }),
+    time_zone: z.string(),
+    language: z.string(),
+    wrap_up_time: z.number().int(),
+    first_name: z.string(),
+    last_name: z.string(),
+    is_admin: z.boolean(),
+    extension: z.string().nullable(),
+    working_hours: workingHoursOutput,
+    forwarding_numbers: z.array(z.string()),
+    caller_id_number_id: z.number().int().nullable(),
+    default_number_id: z.number().int().nullable(),
+    default_country_prefix: z.string().nullable(),
+    ringtone: z.string(),
+    notification_prefs: z.object({
+      voicemail_email: z.boolean(),
+      assigned_call_email: z.boolean(),
+      daily_summary: z.boolean(),
+    }),
+    invitation_status: z.enum(['pending', 'accepted']),
+  })
+  .openapi('User')
+
+export const liveAvailabilitySchema = z.enum(LIVE_AVAILABILITIES).openapi('LiveAvailability')
+
+/** `:id` of the users routes: the numeric id or the email address. */
+export const userIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(254)
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      description: 'Numeric id or email address',
+      example: '42',
+    }),
+})
+
+/** A numeric path id that fits the database's integer ids (anything else is a 400, never a 500). */
+export const numericIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2_147_483_647)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+})

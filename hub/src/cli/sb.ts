@@ -1,0 +1,236 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import {
+  AdminError,
+  failedJobsQuerySchema,
+  listFailedJobs,
+  parseAdminInput,
+  retryFailedJob,
+  retryJobInputSchema,
+  runSetup,
+  type SetupCommandInput,
+  setupInputSchema,
+} from '../admin/operations.ts'
+import { type Env, EnvError, parseEnv } from '../env.ts'
+import type { FailedJob } from '../jobs/queue.ts'
+import { createLogger } from '../logger.ts'
+import type { SetupResult } from '../services/company/create-company.ts'
+import { type AdminTarget, openAdminTarget } from './admin-target.ts'
+
+/** `sb` — the operator CLI. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration. */
+
+const USAGE = `Usage: sb <command> [options]     (from the repository: npm run sb -- <command> …)
+
+Commands:
+  setup --company <name> --email <email> --password <password> [--json]
+        Create a company, its first admin user and an API key. The API token is shown once.
+  migrate
+        Apply the database migrations and exit (the hub also applies them when it starts).
+  jobs:failed [<queue>] [--limit <n>] [--json]
+        List dead letters (jobs that used all their tries), of one queue or of all.
+  jobs:retry <queue> <job id>
+        Put a dead letter back in its queue with a fresh set of tries.
+  help  Show this text.
+
+sb uses the same settings as the hub (DATA_DIR, DATABASE_URL, REDIS_URL …). With the embedded
+database and a hub running on the same DATA_DIR, the command is sent to that hub through
+DATA_DIR/admin.sock; otherwise sb opens the database itself.`
+
+class UsageError extends Error {}
+
+type Command = {
+  options: ParseArgsConfig['options']
+  run(ctx: { env: Env; values: Record<string, unknown>; positionals: string[] }): Promise<void>
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`)
+
+/** The commands. Add one here (and a route in admin/admin-app.ts when it must reach a running hub). */
+const commands: Record<string, Command> = {
+  setup: {
+    options: {
+      company: { type: 'string' },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0)
+        throw new UsageError(`setup takes no positional argument (got "${positionals[0]}")`)
+      const input: SetupCommandInput = parseFlags(() =>
+        parseAdminInput(setupInputSchema, {
+          company: values.company,
+          email: values.email,
+          password: values.password,
+        }),
+      )
+      const { result, hubUrl } = await withTarget(env, async (target) =>
+        target.kind === 'socket'
+          ? {
+              result: (await target.call('POST', '/setup', input)) as SetupResult, // the hub answers runSetup's result
+              hubUrl: target.hubUrl,
+            }
+          : { result: await runSetup(await target.deps(), input), hubUrl: null },
+      )
+      if (values.json === true) {
+        out(JSON.stringify(result))
+        return
+      }
+      const base = hubUrl ?? env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+      out(
+        `Created company "${input.company}" (id ${result.company_id}) with admin ${input.email} (user id ${result.user_id}).`,
+      )
+      out('')
+      out('Its API key — the token is shown only this once, store it now:')
+      out(`  api_id:    ${result.api_id}`)
+      out(`  api_token: ${result.api_token}`)
+      out('')
+      out('Try it:')
+      out(`  curl -u ${result.api_id}:${result.api_token} ${base}/v1/company`)
+    },
+  },
+
+  migrate: {
+    options: {},
+    async run({ env }) {
+      await withTarget(env, async (target) => {
+        if (target.kind === 'socket') {
+          out(`The hub running on this DATA_DIR (pid ${target.pid}) applied the migrations when it started.`)
+          return
+        }
+        await target.deps() // opening the database applies the committed migrations
+        out(
+          `Database migrated (${target.database === 'pglite' ? `embedded, in ${env.DATA_DIR}` : 'DATABASE_URL'}).`,
+        )
+      })
+    },
+  },
+
+  'jobs:failed': {
+    options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      const [queue, extra] = positionals
+      if (extra) throw new UsageError('jobs:failed takes at most one argument: the queue name')
+      const limit = typeof values.limit === 'string' ? values.limit : undefined
+      const query = { queue, limit }
+      parseFlags(() => parseAdminInput(failedJobsQuerySchema, query), ['queue'])
+      const jobs = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return listFailedJobs(await target.deps(), query)
+        const params = new URLSearchParams()
+        if (queue) params.set('queue', queue)
+        if (limit) params.set('limit', limit)
+        const body = await target.call('GET', `/jobs/failed?${params}`)
+        return (body as { jobs: FailedJob[] }).jobs // the hub answers listFailedJobs' result
+      })
+      if (values.json === true) {
+        out(JSON.stringify(jobs))
+        return
+      }
+      if (jobs.length === 0) {
+        out(queue ? `No failed job in queue "${queue}".` : 'No failed job.')
+        return
+      }
+      for (const job of jobs) {
+        const when = job.failedAt ? new Date(job.failedAt).toISOString() : '-'
+        out(
+          `${job.queue}  ${job.id}  ${job.name}  tries=${job.attempts}  failed_at=${when}  ${job.error.split('\n')[0]}`,
+        )
+      }
+      out(`${jobs.length} failed job(s). Retry one with: npm run sb -- jobs:retry <queue> <id>`)
+    },
+  },
+
+  'jobs:retry': {
+    options: {},
+    async run({ env, positionals }) {
+      const [queue, id, extra] = positionals
+      if (!queue || !id || extra)
+        throw new UsageError('jobs:retry takes two arguments: the queue name and the job id')
+      await withTarget(env, async (target) => {
+        if (target.kind === 'direct') await retryFailedJob(await target.deps(), { queue, id })
+        else await target.call('POST', '/jobs/retry', { queue, id })
+      })
+      out(`Job ${id} of queue "${queue}" is queued again.`)
+    },
+  },
+  // Next: 'api-keys:create' (--company <id> [--name]) once the API-keys service exists.
+}
+
+/** Argument problems found by the shared validators are usage errors naming the flag or argument. */
+function parseFlags<T>(parse: () => T, positionals: string[] = []): T {
+  try {
+    return parse()
+  } catch (err) {
+    if (err instanceof AdminError && err.status === 400) {
+      if (!err.field) throw new UsageError(err.message)
+      throw new UsageError(
+        positionals.includes(err.field) ? `<${err.message.replace(' ', '> ')}` : `--${err.message}`,
+      )
+    }
+    throw err
+  }
+}
+
+async function withTarget<T>(env: Env, work: (target: AdminTarget) => Promise<T>): Promise<T> {
+  const logger = createLogger(process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn')
+  const target = await openAdminTarget(env, logger)
+  try {
+    return await work(target)
+  } finally {
+    await target.close()
+  }
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    out(USAGE)
+    return name ? 0 : 2
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (!command) {
+    process.stderr.write(`sb: unknown command "${name}"\n\n${USAGE}\n`)
+    return 2
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(USAGE)
+    return 0
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    })
+    const env = parseEnv()
+    await command.run({ env, values, positionals })
+    return 0
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`sb ${name}: ${err.message}\nRun "npm run sb -- --help" for usage.\n`)
+      return 2
+    }
+    if (err instanceof EnvError) {
+      process.stderr.write(`sb: ${err.message}\n`)
+      return 2
+    }
+    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`sb ${name}: ${err.message}\nRun "npm run sb -- --help" for usage.\n`)
+      return 2
+    }
+    if (err instanceof AdminError) {
+      process.stderr.write(`sb ${name}: ${err.message}\n`)
+      return err.status === 400 ? 2 : 1
+    }
+    // Internal errors: the message, and the stack trace only when asked for (LOG_LEVEL=debug).
+    const detail =
+      err instanceof Error ? (process.env.LOG_LEVEL === 'debug' ? err.stack : err.message) : String(err)
+    process.stderr.write(`sb ${name}: failed: ${detail}\n`)
+    return 1
+  }
+}
+
+const code = await runCli(process.argv.slice(2))
+process.exitCode = code
+// Everything is closed by now; if a driver still holds a handle, do not hang the shell.
+setTimeout(() => process.exit(code), 2_000).unref()

@@ -1,0 +1,146 @@
+import { and, eq, inArray, like } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
+import { eventually } from '../../test/jobs/eventually.ts'
+import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
+import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
+import { createFanOutHandler } from '../webhooks/fan-out.ts'
+import { recordEvent } from './outbox.ts'
+import { relayOnce, startRelay } from './relay.ts'
+
+// No workers: these tests drive the relay and the fan-out by hand and read the jobs table.
+let hub: TestHub
+beforeAll(async () => {
+  hub = await createTestHub()
+})
+afterAll(() => hub.close())
+
+/** Relays everything pending; other tests' rows may be in the same outbox. */
+async function drain(queue: JobQueue = hub.queue) {
+  while ((await relayOnce({ db: hub.db, queue, clock: hub.clock })) > 0) {}
+}
+
+async function emit(company: TestCompany, count: number) {
+  await hub.db.transaction(async (tx) => {
+    for (let i = 0; i < count; i++) await recordEvent(tx, hub.clock, company.id, 'contact.created', { id: i })
+  })
+  return (
+    await hub.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(eq(outbox.companyId, company.id))
+      .orderBy(outbox.id)
+  ).map((r) => r.id)
+}
+
+describe('outbox relay', () => {
+  it('turns each outbox row into one keyed fan-out job, in id order, and stamps it relayed', async () => {
+    await drain()
+    const company = await hub.createCompany()
+    const ids = await emit(company, 3)
+    const added: { queue: string; name: string; data: unknown; options?: JobOptions }[] = []
+    const spy: JobQueue = Object.assign(Object.create(hub.queue), {
+      add: async (queue: string, name: string, data: unknown, options?: JobOptions) => {
+        added.push({ queue, name, data, options })
+        await hub.queue.add(queue, name, data, options)
+      },
+    })
+    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(3)
+    expect(added.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
+      ids.map((id) => [queueNames.webhookFanOut, 'fan-out', { outboxId: id }, `outbox:${id}`]),
+    )
+    const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
+    expect(rows.every((r) => r.relayedAt?.getTime() === hub.clock.now().getTime())).toBe(true)
+    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(0)
+    expect(added).toHaveLength(3)
+  })
+
+  it('re-enqueues nothing new after a crash between enqueue and stamp', async () => {
+    await drain()
+    const company = await hub.createCompany()
+    const ids = await emit(company, 2)
+    await drain()
+    // The crash: the jobs exist, the stamps do not.
+    await hub.db.update(outbox).set({ relayedAt: null }).where(inArray(outbox.id, ids))
+    await drain()
+    const keyed = await hub.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.queue, queueNames.webhookFanOut),
+          inArray(
+            jobs.jobKey,
+            ids.map((id) => `outbox:${id}`),
+          ),
+        ),
+      )
+    expect(keyed).toHaveLength(2)
+  })
+
+  it('relays in batches until the backlog is gone, then stops when asked', async () => {
+    await drain()
+    const company = await hub.createCompany()
+    const ids = await emit(company, 7)
+    const relay = startRelay(
+      { db: hub.db, queue: hub.queue, clock: hub.clock },
+      { intervalMs: 10, batchSize: 3 },
+    )
+    try {
+      await eventually(async () => {
+        const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
+        expect(rows.every((r) => r.relayedAt !== null)).toBe(true)
+      })
+    } finally {
+      await relay.stop()
+    }
+  })
+})
+
+describe('webhook fan-out', () => {
+  it('creates one delivery per subscribed active webhook of the company, idempotently', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const base = { token: 't', signingSecret: 's' }
+    const hooks = await hub.db
+      .insert(webhooks)
+      .values([
+        { ...base, companyId: company.id, url: 'https://a.example.com', events: [] },
+        { ...base, companyId: company.id, url: 'https://b.example.com', events: ['contact.created'] },
+        { ...base, companyId: company.id, url: 'https://c.example.com', events: ['user.created'] },
+        { ...base, companyId: company.id, url: 'https://d.example.com', events: [], active: false },
+        { ...base, companyId: other.id, url: 'https://e.example.com', events: [] },
+      ])
+      .returning()
+    const [outboxId] = await emit(company, 1)
+    const fanOut = createFanOutHandler(hub.deps)
+    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 1 }
+    await fanOut({ ...job, data: { outboxId } })
+    await fanOut({ ...job, data: { outboxId } })
+    const made = await hub.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.outboxId, outboxId!))
+    expect(made.map((d) => d.webhookId).sort()).toEqual([hooks[0]!.id, hooks[1]!.id].sort())
+    expect(made.every((d) => d.status === 'pending' && d.event === 'contact.created')).toBe(true)
+    const deliveryJobs = await hub.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.queue, queueNames.webhookDelivery), like(jobs.jobKey, 'delivery:%')))
+    const keys = deliveryJobs.map((j) => j.jobKey)
+    for (const d of made) expect(keys.filter((k) => k === `delivery:${d.id}`)).toHaveLength(1)
+    expect(deliveryJobs.find((j) => j.jobKey === `delivery:${made[0]!.id}`)).toMatchObject({
+      maxAttempts: 12,
+      backoffMs: 20_000,
+    })
+  })
+
+  it('refuses malformed job data without retrying, and ignores a vanished event', async () => {
+    const fanOut = createFanOutHandler(hub.deps)
+    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 5 }
+    await expect(fanOut({ ...job, data: { outboxId: 'one' } })).rejects.toMatchObject({
+      name: 'UnrecoverableJobError',
+    })
+    await expect(fanOut({ ...job, data: { outboxId: 999_999_999 } })).resolves.toBeUndefined()
+  })
+})

@@ -1,0 +1,109 @@
+import { and, asc, inArray, isNull } from 'drizzle-orm'
+import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
+import { outbox } from '../db/schema/index.ts'
+import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
+import type { Logger } from '../logger.ts'
+
+/** A consumer of outbox events: every event becomes one job `{ outboxId }` on its queue. */
+export type OutboxTarget = { queue: string; name: string; options?: Omit<JobOptions, 'jobKey'> }
+
+/** Outgoing webhooks: the fan-out job finds the subscribed webhooks (hub/src/webhooks/fan-out.ts). */
+export const webhooksOutboxTarget: OutboxTarget = {
+  queue: queueNames.webhookFanOut,
+  name: 'fan-out',
+  options: { attempts: 10, backoffMs: 1000 },
+}
+
+export type RelayDeps = { db: Database; queue: JobQueue; clock: Clock }
+
+const BATCH = 200
+
+/**
+ * Moves one batch of unrelayed outbox rows (oldest first) into the queue, then stamps them
+ * relayed; returns how many rows it handled.
+ *
+ * Enqueue first, stamp second: a crash in between re-enqueues the batch on the next pass, and
+ * that is a no-op because every job is keyed `outbox:<id>`. Several hub processes may relay
+ * the same rows concurrently for the same reason. (No `FOR UPDATE` transaction around it: on
+ * PGlite the embedded queue writes through the same single connection, which a transaction
+ * would hold.)
+ */
+export async function relayOnce(
+  deps: RelayDeps,
+  targets: readonly OutboxTarget[] = [webhooksOutboxTarget],
+  batchSize = BATCH,
+): Promise<number> {
+  const rows = await deps.db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(isNull(outbox.relayedAt))
+    .orderBy(asc(outbox.id))
+    .limit(batchSize)
+  if (rows.length === 0) return 0
+  for (const row of rows) {
+    for (const target of targets) {
+      await deps.queue.add(
+        target.queue,
+        target.name,
+        { outboxId: row.id },
+        {
+          ...target.options,
+          jobKey: `outbox:${row.id}`,
+        },
+      )
+    }
+  }
+  await deps.db
+    .update(outbox)
+    .set({ relayedAt: deps.clock.now() })
+    .where(
+      and(
+        inArray(
+          outbox.id,
+          rows.map((r) => r.id),
+        ),
+        isNull(outbox.relayedAt),
+      ),
+    )
+  return rows.length
+}
+
+/** Runs relayOnce every intervalMs (at once again while batches come back full) until stop(). */
+export function startRelay(
+  deps: RelayDeps & { logger?: Logger },
+  options: { intervalMs?: number; targets?: readonly OutboxTarget[]; batchSize?: number } = {},
+): { stop(): Promise<void> } {
+  const intervalMs = options.intervalMs ?? 150
+  const batchSize = options.batchSize ?? BATCH
+  let stopped = false
+  let wake: (() => void) | undefined
+  const loop = (async () => {
+    while (!stopped) {
+      let handled = 0
+      try {
+        handled = await relayOnce(deps, options.targets, batchSize)
+      } catch (err) {
+        if (stopped) break
+        deps.logger?.error({ err }, 'outbox relay failed')
+      }
+      if (handled < batchSize && !stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs)
+          wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        wake = undefined
+      }
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      wake?.()
+      await loop
+    },
+  }
+}

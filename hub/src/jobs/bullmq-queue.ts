@@ -1,0 +1,159 @@
+import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from '../logger.ts'
+import {
+  type FailedJob,
+  isUnrecoverable,
+  type JobHandler,
+  type JobOptions,
+  type JobQueue,
+  jobErrorMessage,
+} from './queue.ts'
+
+export type BullmqQueueOptions = {
+  /** `new Redis(url, { maxRetriesPerRequest: null })`: BullMQ's workers need that setting. */
+  connection: Redis
+  /** Prefix of every key BullMQ writes. */
+  prefix?: string
+  logger?: Logger
+  /** Completed jobs (kept so their jobKey still de-duplicates) are removed after this long. */
+  completedRetentionSec?: number
+  /** Runs last in close(): createQueue quits the Redis client it opened there. */
+  onClose?: () => Promise<void>
+}
+
+type Registration = { handler: JobHandler; concurrency: number; worker?: Worker }
+
+/**
+ * BullMQ ids may not be integers nor contain ':' (its key separator); job keys like
+ * `outbox:42` are escaped reversibly and prefixed so they can never look like an integer.
+ */
+export function bullmqJobId(jobKey: string): string {
+  return `k-${jobKey.replaceAll('%', '%25').replaceAll(':', '%3A')}`
+}
+
+/**
+ * The job driver used when REDIS_URL is set (several hub processes, one Redis). Maps our
+ * options onto BullMQ's: attempts, exponential backoff (BullMQ waits delay * 2^(attemptsMade-1),
+ * the same as the embedded driver), delay, jobId from jobKey, UnrecoverableError. Dead letters
+ * are BullMQ's failed set, which we never trim. Time is Redis's real time: a fake clock does
+ * not drive this driver.
+ */
+export class BullmqQueue implements JobQueue {
+  readonly kind = 'bullmq' as const
+  private readonly connection: Redis
+  private readonly prefix: string
+  private readonly logger?: Logger
+  private readonly retentionSec: number
+  private readonly onClose?: () => Promise<void>
+  private readonly queues = new Map<string, Queue>()
+  private readonly registrations = new Map<string, Registration>()
+  private started = false
+  private closed = false
+
+  constructor(options: BullmqQueueOptions) {
+    this.connection = options.connection
+    this.prefix = options.prefix ?? 'sb'
+    this.logger = options.logger
+    this.retentionSec = options.completedRetentionSec ?? 24 * 60 * 60
+    this.onClose = options.onClose
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name)
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix })
+      queue.on('error', (err) => this.logger?.error({ err, queue: name }, 'jobs: bullmq queue error'))
+      this.queues.set(name, queue)
+    }
+    return queue
+  }
+
+  async add(queue: string, name: string, data: unknown, options: JobOptions = {}): Promise<void> {
+    const attempts = options.attempts ?? 1
+    if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError('attempts must be an integer >= 1')
+    await this.queue(queue).add(name, data ?? null, {
+      jobId: options.jobKey === undefined ? undefined : bullmqJobId(options.jobKey),
+      attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
+      delay: options.delayMs && options.delayMs > 0 ? Math.round(options.delayMs) : undefined,
+      removeOnComplete: { age: this.retentionSec },
+      removeOnFail: false,
+    })
+  }
+
+  process(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {
+    if (this.registrations.has(queue)) throw new Error(`queue ${queue} already has a handler`)
+    const registration: Registration = { handler, concurrency: options.concurrency ?? 1 }
+    this.registrations.set(queue, registration)
+    if (this.started && !this.closed) this.startWorker(queue, registration)
+  }
+
+  async start(): Promise<void> {
+    if (this.started || this.closed) return
+    this.started = true
+    for (const [queue, registration] of this.registrations) this.startWorker(queue, registration)
+  }
+
+  private startWorker(queue: string, registration: Registration): void {
+    const worker = new Worker(
+      queue,
+      async (job: BullJob) => {
+        try {
+          await registration.handler({
+            id: job.id ?? '',
+            queue,
+            name: job.name,
+            data: job.data,
+            attempt: job.attemptsMade + 1,
+            maxAttempts: job.opts.attempts ?? 1,
+          })
+        } catch (err) {
+          if (isUnrecoverable(err)) throw new UnrecoverableError(jobErrorMessage(err))
+          throw err
+        }
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: registration.concurrency },
+    )
+    worker.on('error', (err) => this.logger?.error({ err, queue }, 'jobs: bullmq worker error'))
+    worker.on('failed', (job, err) => {
+      if (!job) return
+      const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+      if (dead) this.logger?.error({ queue, job: job.id, name: job.name, err }, 'jobs: dead letter')
+      else this.logger?.warn({ queue, job: job.id, name: job.name, attempt: job.attemptsMade }, 'jobs: retry')
+    })
+    registration.worker = worker
+  }
+
+  async listFailed(queue: string, limit = 50): Promise<FailedJob[]> {
+    const failed = await this.queue(queue).getFailed(0, Math.max(0, limit - 1))
+    return failed.map((job) => ({
+      id: job.id ?? '',
+      queue,
+      name: job.name,
+      data: job.data,
+      attempts: job.attemptsMade,
+      error: job.failedReason ?? '',
+      failedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+    }))
+  }
+
+  async retryFailed(queue: string, id: string): Promise<void> {
+    const job = await this.queue(queue).getJob(id)
+    if (!job || (await job.getState()) !== 'failed') throw new Error(`no dead letter ${id} in queue ${queue}`)
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    // Workers first: close() waits for the jobs they are running.
+    await Promise.all([...this.registrations.values()].map((r) => r.worker?.close()))
+    await Promise.all([...this.queues.values()].map((q) => q.close()))
+    await this.onClose?.()
+  }
+}

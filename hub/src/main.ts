@@ -1,0 +1,109 @@
+import { DataDirLockedError } from './db/lock.ts'
+import { type Env, EnvError, parseEnv } from './env.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { PortInUseError, type RunningHub, startHub } from './server.ts'
+
+/** Grace period for a graceful stop; past it the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 15_000
+
+const say = (line = '') => process.stdout.write(`${line}\n`)
+
+function firstStepsText(env: Env, hub: RunningHub): string[] {
+  // `sb` must reach the same data as this hub: repeat the settings that differ from defaults.
+  const prefix = env.DATABASE_URL
+    ? 'DATABASE_URL=<same as the hub> '
+    : env.DATA_DIR !== './data'
+      ? `DATA_DIR=${shellQuote(env.DATA_DIR)} `
+      : ''
+  const base = env.PUBLIC_URL?.replace(/\/$/, '') ?? hub.url ?? 'http://localhost:3000'
+  return [
+    'No company exists yet. Create the first one (with its admin user and an API key) with:',
+    '',
+    `  ${prefix}npm run sb -- setup --company "Acme" --email you@example.com --password 'at-least-10-characters'`,
+    '',
+    'It prints an api_id and an api_token (shown once). Then try the API:',
+    '',
+    `  curl -u <api_id>:<api_token> ${base}/v1/company`,
+    '',
+  ]
+}
+
+function shellQuote(value: string): string {
+  return /^[\w./@:-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`
+}
+
+async function main(): Promise<void> {
+  let env: Env
+  try {
+    env = parseEnv()
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger: Logger = createLogger(env.LOG_LEVEL)
+
+  let hub: RunningHub
+  try {
+    hub = await startHub(env, logger)
+  } catch (err) {
+    if (err instanceof DataDirLockedError || err instanceof PortInUseError) {
+      process.stderr.write(`switchboard: ${err.message}\n`)
+    } else {
+      logger.fatal({ err }, 'the hub could not start')
+      process.stderr.write(
+        `switchboard: could not start: ${err instanceof Error ? err.message : String(err)}\n`,
+      )
+    }
+    process.exit(1)
+  }
+
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches this process from the terminal and again through `npm start`'s wrappers:
+    // the repeats are expected and ignored; the timeout below bounds the wait.
+    if (stopping) return
+    stopping = true
+    say(`Received ${signal}, shutting down…`)
+    setTimeout(() => {
+      process.stderr.write('switchboard: shutdown took too long, exiting\n')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+    hub.close().then(
+      () => {
+        say('Switchboard stopped.')
+        process.exit(0)
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  process.on('SIGHUP', stop)
+
+  const where =
+    hub.database === 'pglite' ? `embedded database in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'
+  say('')
+  if (hub.url) {
+    say(`Switchboard is running at ${hub.url}  (role: ${env.HUB_ROLE}, ${where})`)
+    say(`API reference: ${hub.url}/docs  ·  OpenAPI: ${hub.url}/v1/openapi.json`)
+  } else {
+    say(`Switchboard worker is running (role: ${env.HUB_ROLE}, ${where})`)
+  }
+  say('')
+  if (hub.companies === 0) for (const line of firstStepsText(env, hub)) say(line)
+}
+
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(
+    `switchboard: unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`,
+  )
+  process.exit(1)
+})
+
+await main()

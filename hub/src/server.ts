@@ -1,0 +1,169 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { createAdminApp } from './admin/admin-app.ts'
+import { type AdminSocket, listenAdminSocket } from './admin/admin-socket.ts'
+import { countCompanies } from './admin/operations.ts'
+import type { AppDeps } from './api/context.ts'
+import { createApp } from './app.ts'
+import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
+import { systemClock } from './clock.ts'
+import { type DatabaseHandle, openDatabase } from './db/client.ts'
+import { acquireDataDirLock, type DataDirLock } from './db/lock.ts'
+import type { Env } from './env.ts'
+import { createQueue } from './jobs/create-queue.ts'
+import type { JobQueue } from './jobs/queue.ts'
+import type { Logger } from './logger.ts'
+import { createMailer } from './mail/create-mailer.ts'
+import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
+import { registerWorkers } from './workers.ts'
+
+export type RunningHub = {
+  /** The HTTP address to print, or null for a worker-only process. */
+  url: string | null
+  port: number | null
+  database: 'pglite' | 'postgres'
+  adminSocket: string | null
+  companies: number
+  /** Graceful stop, in reverse order of start. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Starts one hub process as its role says: database, queue, workers, HTTP server, admin socket. */
+export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
+  const cleanups: (() => Promise<void> | void)[] = []
+  const close = async () => {
+    while (cleanups.length > 0) {
+      const step = cleanups.pop()!
+      try {
+        await step()
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown')
+      }
+    }
+  }
+
+  try {
+    let lock: DataDirLock | null = null
+    if (!env.DATABASE_URL) {
+      lock = acquireDataDirLock(env.DATA_DIR)
+      const held = lock
+      // Also on process.exit() paths that skip close(): a crash leaves a stale lock, never a live-looking one.
+      const onExit = () => held.release()
+      process.once('exit', onExit)
+      cleanups.push(() => {
+        process.off('exit', onExit)
+        held.release()
+      })
+    }
+
+    const handle: DatabaseHandle = await openDatabase(
+      env.DATABASE_URL
+        ? { kind: 'postgres', url: env.DATABASE_URL }
+        : { kind: 'pglite', dataDir: env.DATA_DIR },
+    )
+    cleanups.push(() => handle.close())
+
+    const clock = systemClock
+    const queue: JobQueue = await createQueue({ env, db: handle.db, clock, logger })
+    cleanups.push(() => queue.close())
+
+    const deps: AppDeps = {
+      env,
+      db: handle.db,
+      queue,
+      clock,
+      logger,
+      mailer: createMailer(env, logger),
+      // Local disk until an S3 driver exists; a multi-instance deployment shares DATA_DIR/blobs.
+      blobs: createDiskBlobStore(join(env.DATA_DIR, 'blobs')),
+      // The only carrier so far; the Twilio gateway arrives with the telephony work.
+      carrier: createSandboxCarrier(),
+      ping: { db: handle.ping },
+    }
+
+    if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'worker') {
+      const workers = registerWorkers(deps)
+      cleanups.push(() => workers.stop())
+    }
+    await queue.start()
+
+    const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST
+    let url: string | null = null
+    let adminSocket: AdminSocket | null = null
+    if (lock) {
+      adminSocket = await listenAdminSocket(
+        env.DATA_DIR,
+        createAdminApp({
+          db: handle.db,
+          clock,
+          queue: async () => queue,
+          logger,
+          baseUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url,
+        }),
+      )
+      const socket = adminSocket
+      cleanups.push(() => socket.close())
+    }
+
+    let port: number | null = null
+    if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'web') {
+      const server = await listen(createApp(deps).fetch, env)
+      cleanups.push(() => stopServer(server))
+      port = (server.address() as AddressInfo).port
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    }
+
+    return {
+      url,
+      port,
+      database: handle.kind,
+      adminSocket: adminSocket?.path ?? null,
+      companies: await countCompanies(handle.db),
+      close: (() => {
+        let closing: Promise<void> | undefined
+        return () => {
+          closing ??= close()
+          return closing
+        }
+      })(),
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use: stop what uses it or set PORT to another port`)
+    this.name = 'PortInUseError'
+  }
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, env: Env): Promise<Server> {
+  return new Promise((done, fail) => {
+    // serve() builds a node:http Server when no createServer option is given.
+    const server = serve({ fetch, port: env.PORT, hostname: env.HOST }, () => {
+      server.off('error', onError)
+      done(server)
+    }) as Server
+    const onError = (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'EADDRINUSE' ? new PortInUseError(env.PORT) : err)
+    server.once('error', onError)
+  })
+}
+
+/** Stops accepting, lets in-flight requests finish for a few seconds, then cuts the rest. */
+function stopServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    const force = setTimeout(() => server.closeAllConnections(), 5_000)
+    force.unref()
+    server.close(() => {
+      clearTimeout(force)
+      done()
+    })
+    server.closeIdleConnections()
+  })
+}

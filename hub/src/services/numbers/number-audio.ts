@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto'
+import { and, eq } from 'drizzle-orm'
+import type { ServiceContext } from '../../api/context.ts'
+import type { BlobStore } from '../../blobs/blob-store.ts'
+import { numberAudio } from '../../db/schema/index.ts'
+import { ApiError, badRequest, notFound } from '../../errors.ts'
+import { estimateMp3DurationMs, isMp3 } from './mp3.ts'
+import { findNumber } from './number-hydrate.ts'
+import { audioLink } from './number-json.ts'
+
+/** Admin guide: music and messages are MP3 files of at most 10 MB. */
+export const MAX_AUDIO_BYTES = 10 * 1024 * 1024
+
+type AudioRow = typeof numberAudio.$inferSelect
+
+function toAudioJson(row: AudioRow, base: string, numberId: number) {
+  return {
+    id: row.id,
+    name: row.name,
+    size: row.sizeBytes,
+    duration_sec: row.durationMs === null ? null : Math.round(row.durationMs / 100) / 10,
+    url: audioLink(base, numberId, row.id),
+    created_at: row.createdAt.toISOString(),
+  }
+}
+export type AudioJson = ReturnType<typeof toAudioJson>
+
+/**
+ * Stores an uploaded MP3 for messages / music on hold. The content decides, not the name or
+ * the declared type: an ID3v2 tag or an MPEG Layer III frame sync, with a consistent frame.
+ */
+export async function uploadNumberAudio(
+  ctx: ServiceContext,
+  blobs: BlobStore,
+  base: string,
+  numberId: number,
+  file: { name: string; bytes: Uint8Array },
+): Promise<AudioJson> {
+  await findNumber(ctx.db, ctx.companyId, numberId)
+  if (file.bytes.length > MAX_AUDIO_BYTES) {
+    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+  }
+  if (file.bytes.length === 0 || !isMp3(file.bytes)) {
+    throw badRequest('file', 'must be an MP3 file (ID3 tag or MPEG audio frames)')
+  }
+  const id = randomUUID()
+  const blobKey = `c/${ctx.companyId}/audio/${id}.mp3`
+  await blobs.put(blobKey, file.bytes, 'audio/mpeg')
+  const name = (file.name.split(/[\\/]/).pop() ?? '').slice(0, 200) || `${id}.mp3`
+  try {
+    const [row] = await ctx.db
+      .insert(numberAudio)
+      .values({
+        id,
+        companyId: ctx.companyId,
+        numberId,
+        name,
+        blobKey,
+        sizeBytes: file.bytes.length,
+        durationMs: estimateMp3DurationMs(file.bytes),
+        createdAt: ctx.clock.now(),
+      })
+      .returning()
+    return toAudioJson(row!, base, numberId)
+  } catch (err) {
+    await blobs.delete(blobKey)
+    throw err
+  }
+}
+
+/** The bytes of an uploaded file of the company (any of its numbers may use it). */
+export async function readNumberAudio(
+  ctx: ServiceContext,
+  blobs: BlobStore,
+  numberId: number,
+  audioId: string,
+): Promise<{ bytes: Uint8Array; name: string }> {
+  await findNumber(ctx.db, ctx.companyId, numberId)
+  const [row] = await ctx.db
+    .select()
+    .from(numberAudio)
+    .where(and(eq(numberAudio.id, audioId), eq(numberAudio.companyId, ctx.companyId)))
+    .limit(1)
+  const blob = row && (await blobs.get(row.blobKey))
+  if (!row || !blob) throw notFound('Audio not found')
+  return { bytes: blob.bytes, name: row.name }
+}

@@ -1,0 +1,129 @@
+import { normalizePhone, scheduleState } from '@switchboard/shared'
+import type { numbers, users } from '../../db/schema/index.ts'
+import { toBusinessHours } from '../../telephony/number-config.ts'
+import { isAvailableNow } from '../users/availability.ts'
+import { fullName, userDirectLink } from '../users/user-json.ts'
+import type { MessageSetting, MusicSetting, NumberSettings } from './number-settings.ts'
+
+export type NumberRow = typeof numbers.$inferSelect
+type UserRow = typeof users.$inferSelect
+
+export const numberDirectLink = (base: string, id: number) => `${base}/v1/numbers/${id}`
+export const audioLink = (base: string, numberId: number, audioId: string) =>
+  `${base}/v1/numbers/${numberId}/audio/${audioId}`
+
+/** "+33 1 76 11 11 11": Aircall's `digits` display format. */
+export function displayDigits(e164: string): string {
+  return normalizePhone(e164)?.international ?? e164
+}
+
+/** Regulatory states in which the number takes and places calls. */
+export const isActiveState = (state: NumberRow['verificationState']) =>
+  state === 'active' || state === 'not_required'
+
+/** Open right now per business hours; an exceptional period counts as closed (calls are diverted). */
+export function isOpenAt(settings: NumberSettings, at: Date): boolean {
+  return scheduleState(toBusinessHours(settings.business_hours), at).open
+}
+
+const AVAILABILITY_BY_MODE = { always_open: 'open', always_closed: 'closed', custom: 'custom' } as const
+
+/** `ivr_status`: the dashboard's red banner "Votre SVI est actuellement vide". */
+export function ivrStatus(row: Pick<NumberRow, 'type' | 'settings'>): 'empty' | 'ok' | null {
+  if (row.type !== 'ivr') return null
+  return row.settings.ivr.options.length === 0 ? 'empty' : 'ok'
+}
+
+function liveRecording(row: NumberRow): boolean {
+  const { inbound, outbound } = row.settings.recording
+  return outbound.auto_start || (row.type === 'classic' && inbound.auto_start)
+}
+
+/** The user ids that may use the number, in routing order: distribution first, then outbound-only. */
+export function assignedUserIds(
+  row: Pick<NumberRow, 'type' | 'settings'>,
+  teamMembers: ReadonlyMap<number, number[]>,
+) {
+  const ids: number[] = []
+  const add = (id: number) => {
+    if (!ids.includes(id)) ids.push(id)
+  }
+  if (row.type === 'classic') {
+    for (const step of row.settings.distribution.steps) {
+      if (step.type === 'user') add(step.user_id)
+      else for (const id of teamMembers.get(step.team_id) ?? []) add(id)
+    }
+  }
+  for (const id of row.settings.outbound_only.user_ids) add(id)
+  for (const teamId of row.settings.outbound_only.team_ids)
+    for (const id of teamMembers.get(teamId) ?? []) add(id)
+  return ids
+}
+
+/** Teams whose members count as assigned to the number. */
+export function assignedTeamIds(row: Pick<NumberRow, 'type' | 'settings'>): number[] {
+  const ids = new Set<number>(row.settings.outbound_only.team_ids)
+  if (row.type === 'classic') {
+    for (const step of row.settings.distribution.steps) if (step.type === 'team') ids.add(step.team_id)
+  }
+  return [...ids]
+}
+
+function messageUrl(base: string, numberId: number, m: MessageSetting | MusicSetting): string | null {
+  return m && m.type === 'audio' ? audioLink(base, numberId, m.audio_id) : null
+}
+
+/**
+ * Aircall's Number object (§1.7) followed by ours. `messages` holds Aircall's keys with the
+ * URL of an uploaded MP3, or null when the message is text-to-speech, a library track or
+ * unset; `settings.messages` has the full detail.
+ */
+export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: string, now: Date) {
+  const s = row.settings
+  const url = (m: MessageSetting | MusicSetting) => messageUrl(base, row.id, m)
+  return {
+    id: row.id,
+    direct_link: numberDirectLink(base, row.id),
+    name: row.name,
+    digits: displayDigits(row.e164),
+    e164_digits: row.e164,
+    country: row.country,
+    time_zone: row.timeZone,
+    open: isOpenAt(s, now),
+    availability_status: AVAILABILITY_BY_MODE[s.business_hours.mode],
+    is_ivr: row.type === 'ivr',
+    live_recording_activated: liveRecording(row),
+    users: nestedUsers.map((u) => ({
+      id: u.id,
+      direct_link: userDirectLink(base, u.id),
+      name: fullName(u),
+      email: u.email,
+      available: isAvailableNow(u, now),
+      availability_status: u.availabilityStatus,
+    })),
+    priority: row.priority,
+    messages: {
+      welcome: url(s.messages.welcome),
+      waiting: url(s.messages.music_on_hold),
+      ringing_tone: null,
+      unanswered_call: url(s.messages.unavailable),
+      after_hours: url(s.messages.closed),
+      ivr: url(s.messages.ivr_menu),
+      voicemail: url(s.messages.unavailable),
+      closed: url(s.messages.closed),
+      callback_later: url(s.messages.callback_confirmation),
+    },
+    created_at: row.createdAt.toISOString(),
+    type: row.type,
+    area: row.area,
+    active: isActiveState(row.verificationState),
+    verification_state: row.verificationState,
+    rejection_reason: row.rejectionReason,
+    monthly_price: { amount_minor: row.monthlyPriceMinor, currency: row.currency },
+    ivr_status: ivrStatus(row),
+    users_count: nestedUsers.length,
+    settings: s,
+  }
+}
+
+export type NumberJson = ReturnType<typeof toNumberJson>

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { isAvailableNow, liveAvailability, localTime, withinWorkingHours } from './availability.ts'
+import { uniqueViolation } from './unique-violation.ts'
+import { DEFAULT_WORKING_HOURS } from './user-fields.ts'
+
+const hours = { ...DEFAULT_WORKING_HOURS, sunday: [{ from: '10:00', to: '11:00' }] }
+
+describe('working hours', () => {
+  it('reads the wall clock of the user time zone, daylight saving included', () => {
+    // Paris moves to summer time on Sunday 2026-03-29 at 02:00 local.
+    expect(localTime(new Date('2026-03-29T08:30:00Z'), 'Europe/Paris')).toEqual({
+      day: 'sunday',
+      time: '10:30',
+    })
+    expect(localTime(new Date('2026-03-28T08:30:00Z'), 'Europe/Paris')).toEqual({
+      day: 'saturday',
+      time: '09:30',
+    })
+    expect(localTime(new Date('2026-03-02T23:30:00Z'), 'America/New_York')).toEqual({
+      day: 'monday',
+      time: '18:30',
+    })
+    expect(localTime(new Date('2026-03-02T00:00:00Z'), 'Etc/UTC')).toEqual({ day: 'monday', time: '00:00' })
+  })
+
+  it('includes a slot start and excludes its end', () => {
+    expect(withinWorkingHours(hours, 'Europe/Paris', new Date('2026-03-29T08:00:00Z'))).toBe(true) // 10:00
+    expect(withinWorkingHours(hours, 'Europe/Paris', new Date('2026-03-29T08:59:00Z'))).toBe(true) // 10:59
+    expect(withinWorkingHours(hours, 'Europe/Paris', new Date('2026-03-29T09:00:00Z'))).toBe(false) // 11:00
+    expect(withinWorkingHours(null, 'Etc/UTC', new Date('2026-03-02T17:59:00Z'))).toBe(true) // default Mon 9–18
+    expect(withinWorkingHours(null, 'Etc/UTC', new Date('2026-03-07T12:00:00Z'))).toBe(false) // Saturday
+  })
+
+  it('derives available and the live availability', () => {
+    const base = { workingHours: hours, timeZone: 'Europe/Paris', presence: 'available' as const }
+    const night = new Date('2026-03-02T23:00:00Z')
+    expect(isAvailableNow({ ...base, availabilityStatus: 'available' }, night)).toBe(true)
+    expect(isAvailableNow({ ...base, availabilityStatus: 'custom' }, night)).toBe(false)
+    expect(liveAvailability({ ...base, availabilityStatus: 'custom' }, night)).toBe('do_not_disturb')
+    expect(liveAvailability({ ...base, availabilityStatus: 'unavailable', presence: 'in_call' }, night)).toBe(
+      'in_call',
+    )
+    expect(liveAvailability({ ...base, availabilityStatus: 'available', presence: 'offline' }, night)).toBe(
+      'offline',
+    )
+  })
+})
+
+describe('uniqueViolation', () => {
+  it('names the constraint for both drivers, through drizzle’s wrapper', () => {
+    const pglite = { code: '23505', constraint: 'users_email_unique' }
+    const postgresJs = { code: '23505', constraint_name: 'users_company_extension_unique' }
+    expect(uniqueViolation(Object.assign(new Error('Failed query'), { cause: pglite }))).toBe(
+      'users_email_unique',
+    )
+    expect(uniqueViolation(postgresJs)).toBe('users_company_extension_unique')
+    expect(uniqueViolation({ code: '23503', constraint: 'fk' })).toBeUndefined()
+    expect(uniqueViolation(new Error('boom'))).toBeUndefined()
+  })
+})

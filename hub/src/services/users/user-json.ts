@@ -1,0 +1,52 @@
+import type { users } from '../../db/schema/index.ts'
+import { isAvailableNow } from './availability.ts'
+import { DEFAULT_NOTIFICATION_PREFS, DEFAULT_WORKING_HOURS } from './user-fields.ts'
+
+export type UserRow = typeof users.$inferSelect
+
+export const userDirectLink = (base: string, id: number) => `${base}/v1/users/${id}`
+
+export const fullName = (u: Pick<UserRow, 'firstName' | 'lastName'>) => `${u.firstName} ${u.lastName}`.trim()
+
+/** Aircall's substatus: the stored reason, else what the admin setting implies. */
+function substatusOf(u: UserRow): string | null {
+  if (u.substatus) return u.substatus
+  if (u.availabilityStatus === 'available') return 'always_opened'
+  if (u.availabilityStatus === 'unavailable') return 'always_closed'
+  return null
+}
+
+/**
+ * A user as the API returns it (and as user.* events carry it): Aircall's v1 User object
+ * (§1.3) followed by our profile fields. `numbers` stays empty until numbers can be assigned.
+ */
+export function toUserJson(u: UserRow, base: string, now: Date) {
+  return {
+    id: u.id,
+    direct_link: userDirectLink(base, u.id),
+    name: fullName(u),
+    email: u.email,
+    created_at: u.createdAt.toISOString(),
+    available: isAvailableNow(u, now),
+    availability_status: u.availabilityStatus,
+    substatus: substatusOf(u),
+    numbers: [] as { id: number }[],
+    time_zone: u.timeZone,
+    language: u.language,
+    wrap_up_time: u.wrapUpTime,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    is_admin: u.role === 'admin',
+    extension: u.extension,
+    working_hours: u.workingHours ?? DEFAULT_WORKING_HOURS,
+    forwarding_numbers: u.forwardingNumbers,
+    caller_id_number_id: u.callerIdNumberId,
+    default_number_id: u.defaultNumberId,
+    default_country_prefix: u.defaultCountryPrefix,
+    ringtone: u.ringtone,
+    notification_prefs: { ...DEFAULT_NOTIFICATION_PREFS, ...u.notificationPrefs },
+    invitation_status: u.invitationAcceptedAt ? ('accepted' as const) : ('pending' as const),
+  }
+}
+
+export type UserJson = ReturnType<typeof toUserJson>

@@ -1,0 +1,34 @@
+import { and, eq, type SQL, sql } from 'drizzle-orm'
+import type { ServiceContext } from '../../api/context.ts'
+import type { Queryable } from '../../db/client.ts'
+import { users } from '../../db/schema/index.ts'
+import { notFound } from '../../errors.ts'
+import type { UserRow } from './user-json.ts'
+
+const MAX_INT4 = 2_147_483_647
+
+/**
+ * `:id` of the users routes: the numeric id or the email address (as Aircall's GET accepts),
+ * always within the caller's company. Anything else matches nothing, so it answers 404.
+ */
+export function userKey(ctx: Pick<ServiceContext, 'companyId'>, idOrEmail: string): SQL | undefined {
+  const key = idOrEmail.trim()
+  let match: SQL | undefined
+  if (/^\d{1,10}$/.test(key) && Number(key) <= MAX_INT4) match = eq(users.id, Number(key))
+  else if (key.includes('@')) match = sql`lower(${users.email}) = ${key.toLowerCase()}`
+  return match ? and(eq(users.companyId, ctx.companyId), match) : undefined
+}
+
+export async function findUser(
+  db: Queryable,
+  ctx: Pick<ServiceContext, 'companyId'>,
+  idOrEmail: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<UserRow> {
+  const where = userKey(ctx, idOrEmail)
+  if (!where) throw notFound('User not found')
+  const query = db.select().from(users).where(where).limit(1)
+  const [row] = options.forUpdate ? await query.for('update') : await query
+  if (!row) throw notFound('User not found')
+  return row
+}

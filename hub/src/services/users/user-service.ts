@@ -1,0 +1,317 @@
+import { normalizePhone } from '@switchboard/shared'
+import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
+import type { ServiceContext } from '../../api/context.ts'
+import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import type { Queryable } from '../../db/client.ts'
+import { companies, users } from '../../db/schema/index.ts'
+import { ApiError, badRequest } from '../../errors.ts'
+import { recordEvent } from '../../events/outbox.ts'
+import { liveAvailability } from './availability.ts'
+import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
+import { uniqueViolation } from './unique-violation.ts'
+import {
+  type CreateUserInput,
+  DEFAULT_NOTIFICATION_PREFS,
+  DEFAULT_WORKING_HOURS,
+  type LiveAvailability,
+  type UpdateUserInput,
+} from './user-fields.ts'
+import { toUserJson, type UserRow } from './user-json.ts'
+import { findUser } from './user-lookup.ts'
+
+const emailTaken = () =>
+  new ApiError('conflict', 'email: a user with this email address already exists', {
+    field: 'email',
+    details: [{ field: 'email', message: 'a user with this email address already exists' }],
+  })
+const extensionTaken = () => badRequest('extension', 'already used by another user of the company')
+
+/** E.164 forwarding numbers; national formats are read with the user's default country. */
+function normaliseForwarding(numbers: string[], defaultCountry: string | null): string[] {
+  const out = numbers.map((raw, i) => {
+    const n = normalizePhone(raw, defaultCountry ?? undefined)
+    if (!n) throw badRequest(`forwarding_numbers.${i}`, `"${raw}" is not a valid phone number`)
+    return n.e164
+  })
+  return [...new Set(out)]
+}
+
+async function assertEmailFree(db: Queryable, email: string, exceptUserId?: number) {
+  // Emails are unique across companies: login takes only an email and a password.
+  const [taken] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`lower(${users.email}) = ${email}`, exceptUserId ? ne(users.id, exceptUserId) : undefined))
+    .limit(1)
+  if (taken) throw emailTaken()
+}
+
+async function assertExtensionFree(
+  db: Queryable,
+  companyId: number,
+  extension: string,
+  exceptUserId?: number,
+) {
+  const [taken] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        eq(users.companyId, companyId),
+        eq(users.extension, extension),
+        exceptUserId ? ne(users.id, exceptUserId) : undefined,
+      ),
+    )
+    .limit(1)
+  if (taken) throw extensionTaken()
+}
+
+/** Lowest free 3-digit extension from 100, or null when all 900 are taken. */
+async function nextFreeExtension(db: Queryable, companyId: number): Promise<string | null> {
+  const rows = await db
+    .select({ extension: users.extension })
+    .from(users)
+    .where(and(eq(users.companyId, companyId), isNotNull(users.extension)))
+  const used = new Set(rows.map((r) => r.extension))
+  for (let n = 100; n <= 999; n++) if (!used.has(String(n))) return String(n)
+  return null
+}
+
+/**
+ * A company keeps at least one admin. The company row is locked first so two concurrent
+ * demotions or deletions of its last two admins cannot both pass the check.
+ */
+async function assertAnotherAdmin(db: Queryable, companyId: number, userId: number, field?: string) {
+  await db.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId)).for('update')
+  const [other] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.companyId, companyId), eq(users.role, 'admin'), ne(users.id, userId)))
+    .limit(1)
+  if (!other) {
+    const message = 'this is the last admin of the company; make another user admin first'
+    throw new ApiError('not_allowed', field ? `${field}: ${message}` : `User: ${message}`, {
+      field,
+      details: field ? [{ field, message }] : undefined,
+    })
+  }
+}
+
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
+  const { offset, limit } = pageWindow(q)
+  const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
+  const rows = await ctx.db
+    .select()
+    .from(users)
+    .where(where)
+    .orderBy(...orderBy(users.createdAt, q, users.id))
+    .limit(limit)
+    .offset(offset)
+  const [total] = await ctx.db.select({ n: count() }).from(users).where(where)
+  const now = ctx.clock.now()
+  return { items: rows.map((u) => toUserJson(u, base, now)), total: total?.n ?? 0 }
+}
+
+/** Admins and API keys read any user of the company; an agent only themselves. */
+export async function getUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+  const user = await findUser(ctx.db, ctx, idOrEmail)
+  if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
+    throw new ApiError('forbidden', 'Agents can only read their own user')
+  }
+  return toUserJson(user, base, ctx.clock.now())
+}
+
+export async function getMe(ctx: ServiceContext, base: string) {
+  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  return toUserJson(await findUser(ctx.db, ctx, String(ctx.actor.userId)), base, ctx.clock.now())
+}
+
+/**
+ * Creates the user and mails them a single-use invitation link (valid INVITATION_TTL_HOURS)
+ * to choose their password. user.created is recorded in the same transaction.
+ */
+export async function createUser(ctx: ServiceContext, input: CreateUserInput, deps: MailDeps) {
+  const now = ctx.clock.now()
+  const forwardingNumbers = normaliseForwarding(
+    input.forwarding_numbers ?? [],
+    input.default_country_prefix ?? null,
+  )
+  // An auto-assigned extension can lose a race with a concurrent create: pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const created = await ctx.db.transaction(async (tx) => {
+        await assertEmailFree(tx, input.email)
+        if (input.extension) await assertExtensionFree(tx, ctx.companyId, input.extension)
+        const extension =
+          input.extension === undefined ? await nextFreeExtension(tx, ctx.companyId) : input.extension
+        const [row] = await tx
+          .insert(users)
+          .values({
+            companyId: ctx.companyId,
+            email: input.email,
+            firstName: input.first_name ?? '',
+            lastName: input.last_name ?? '',
+            role: input.is_admin ? 'admin' : 'agent',
+            availabilityStatus: input.availability_status ?? 'available',
+            timeZone: input.time_zone ?? 'Etc/UTC',
+            language: input.language ?? 'en-US',
+            wrapUpTime: input.wrap_up_time ?? 0,
+            extension,
+            workingHours: input.working_hours ?? DEFAULT_WORKING_HOURS,
+            forwardingNumbers,
+            callerIdNumberId: input.caller_id_number_id ?? null,
+            defaultNumberId: input.default_number_id ?? null,
+            defaultCountryPrefix: input.default_country_prefix ?? null,
+            ringtone: input.ringtone ?? 'classic',
+            notificationPrefs: { ...DEFAULT_NOTIFICATION_PREFS, ...input.notification_prefs },
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning()
+        const user = row!
+        const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
+        const json = toUserJson(user, deps.base, now)
+        await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)
+        return { user, token, json }
+      })
+      await sendInvitationMail(ctx, deps, created.user, created.token)
+      return created.json
+    } catch (err) {
+      const constraint = uniqueViolation(err)
+      if (constraint === 'users_email_unique') throw emailTaken()
+      if (constraint === 'users_company_extension_unique') {
+        if (input.extension === undefined && attempt < 3) continue
+        throw extensionTaken()
+      }
+      throw err
+    }
+  }
+}
+
+export async function updateUser(
+  ctx: ServiceContext,
+  idOrEmail: string,
+  input: UpdateUserInput,
+  base: string,
+) {
+  const now = ctx.clock.now()
+  try {
+    const updated = await ctx.db.transaction(async (tx) => {
+      const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
+      if (input.email !== undefined && input.email !== user.email.toLowerCase()) {
+        await assertEmailFree(tx, input.email, user.id)
+      }
+      if (input.extension && input.extension !== user.extension) {
+        await assertExtensionFree(tx, ctx.companyId, input.extension, user.id)
+      }
+      if (input.is_admin === false && user.role === 'admin') {
+        await assertAnotherAdmin(tx, ctx.companyId, user.id, 'is_admin')
+      }
+      const defaultCountry =
+        input.default_country_prefix !== undefined ? input.default_country_prefix : user.defaultCountryPrefix
+      const statusChanged =
+        input.availability_status !== undefined && input.availability_status !== user.availabilityStatus
+      const [row] = await tx
+        .update(users)
+        .set({
+          email: input.email,
+          firstName: input.first_name,
+          lastName: input.last_name,
+          role: input.is_admin === undefined ? undefined : input.is_admin ? 'admin' : 'agent',
+          availabilityStatus: input.availability_status,
+          // A reason set with the old setting ("Out for lunch") does not survive a new one.
+          substatus: statusChanged ? null : undefined,
+          timeZone: input.time_zone,
+          language: input.language,
+          wrapUpTime: input.wrap_up_time,
+          extension: input.extension,
+          workingHours: input.working_hours,
+          forwardingNumbers:
+            input.forwarding_numbers === undefined
+              ? undefined
+              : normaliseForwarding(input.forwarding_numbers, defaultCountry),
+          callerIdNumberId: input.caller_id_number_id,
+          defaultNumberId: input.default_number_id,
+          defaultCountryPrefix: input.default_country_prefix,
+          ringtone: input.ringtone,
+          notificationPrefs:
+            input.notification_prefs === undefined
+              ? undefined
+              : { ...DEFAULT_NOTIFICATION_PREFS, ...user.notificationPrefs, ...input.notification_prefs },
+          updatedAt: now,
+        })
+        .where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
+        .returning()
+      return row!
+    })
+    return toUserJson(updated, base, now)
+  } catch (err) {
+    const constraint = uniqueViolation(err)
+    if (constraint === 'users_email_unique') throw emailTaken()
+    if (constraint === 'users_company_extension_unique') throw extensionTaken()
+    throw err
+  }
+}
+
+/**
+ * Deletes the user and, by cascade, everything that is theirs: sessions, agent tokens,
+ * pending links, team memberships. The last admin of a company cannot be deleted.
+ */
+export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+  await ctx.db.transaction(async (tx) => {
+    const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
+    if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
+    const json = toUserJson(user, base, ctx.clock.now())
+    await tx.delete(users).where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
+    await recordEvent(tx, ctx.clock, ctx.companyId, 'user.deleted', json)
+  })
+}
+
+export async function listAvailabilities(ctx: ServiceContext, q: PaginationQuery) {
+  const { offset, limit } = pageWindow(q)
+  const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
+  const rows = await ctx.db
+    .select()
+    .from(users)
+    .where(where)
+    .orderBy(...orderBy(users.createdAt, q, users.id))
+    .limit(limit)
+    .offset(offset)
+  const [total] = await ctx.db.select({ n: count() }).from(users).where(where)
+  const now = ctx.clock.now()
+  return {
+    items: rows.map((u) => ({ id: u.id, availability: liveAvailability(u, now) })),
+    total: total?.n ?? 0,
+  }
+}
+
+export async function getAvailability(ctx: ServiceContext, idOrEmail: string): Promise<LiveAvailability> {
+  return liveAvailability(await findUser(ctx.db, ctx, idOrEmail), ctx.clock.now())
+}
+
+/**
+ * The agent's own live state from their apps. in_call and after_call_work belong to the call
+ * engine; during a call the agent cannot change it (405), after it they may end wrap-up early.
+ */
+export async function setOwnPresence(
+  ctx: ServiceContext,
+  presence: 'available' | 'do_not_disturb' | 'offline',
+): Promise<LiveAvailability> {
+  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  const userId = ctx.actor.userId
+  const row: UserRow = await ctx.db.transaction(async (tx) => {
+    const user = await findUser(tx, ctx, String(userId), { forUpdate: true })
+    if (user.presence === 'in_call') {
+      throw new ApiError('not_allowed', 'availability: cannot be changed during a call', {
+        field: 'availability',
+      })
+    }
+    const [updated] = await tx
+      .update(users)
+      .set({ presence, updatedAt: ctx.clock.now() })
+      .where(and(eq(users.companyId, ctx.companyId), eq(users.id, userId)))
+      .returning()
+    return updated!
+  })
+  return liveAvailability(row, ctx.clock.now())
+}

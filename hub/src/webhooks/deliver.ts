@@ -1,0 +1,168 @@
+import { eq, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
+import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
+import type { Env } from '../env.ts'
+import { type JobHandler, UnrecoverableJobError } from '../jobs/queue.ts'
+import type { Logger } from '../logger.ts'
+import { postJson } from './http-post.ts'
+import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
+import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
+
+/**
+ * Delivery policy.
+ * - Tries per event: 12, waiting 20 s * 2^(n-1) between them (20 s, 40 s, … ~5.7 h): about 11 h
+ *   of retries in all, like Aircall's "retries continue for up to 12 h". After the last try
+ *   the delivery is `failed` and its job is a dead letter an operator can replay.
+ * - Every non-2xx answer (3xx included: redirects are not followed), timeout or network error is
+ *   a failure, and every failure is retried — 4xx too. Aircall retries them, and a 404/401 is
+ *   often a receiver mid-deploy; the auto-disable below bounds what a dead receiver costs.
+ *   The exception: a URL refused by the SSRF guard is not retried (the DNS answer that made
+ *   it private will not change within the retry window often enough to matter).
+ * - 50 consecutive failed tries (across all events) disable the webhook (active=false); its
+ *   pending deliveries then stop without being sent. `PUT active:true` re-enables it. A success
+ *   resets the count, and re-enables a webhook the count had disabled (a try that was already
+ *   in flight when the 50th failure landed).
+ */
+export const DELIVERY_ATTEMPTS = 12
+export const DELIVERY_BACKOFF_MS = 20_000
+export const AUTO_DISABLE_AFTER = 50
+export const WEBHOOK_USER_AGENT = 'Switchboard-Webhooks/1'
+
+export const deliveryJobData = z.object({ deliveryId: z.number().int().positive() })
+
+export type DeliveryDeps = { db: Database; clock: Clock; env: Env; logger: Logger }
+
+/** The POST for one (webhook, event), as Aircall builds it: `{resource, event, timestamp, token, data}`. */
+export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
+  const allowPrivate = deps.env.WEBHOOKS_ALLOW_PRIVATE
+  return async (job) => {
+    const parsed = deliveryJobData.safeParse(job.data)
+    if (!parsed.success) throw new UnrecoverableJobError(`bad delivery job data: ${parsed.error.message}`)
+    const deliveryId = parsed.data.deliveryId
+    const [row] = await deps.db
+      .select({ delivery: webhookDeliveries, webhook: webhooks, event: outbox })
+      .from(webhookDeliveries)
+      .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+      .innerJoin(outbox, eq(outbox.id, webhookDeliveries.outboxId))
+      .where(eq(webhookDeliveries.id, deliveryId))
+    // Webhook deleted since (its deliveries go with it), or already delivered: nothing to do.
+    if (!row || row.delivery.status === 'delivered') return
+    const { webhook, event } = row
+
+    if (!webhook.active) {
+      await recordDelivery(
+        deps,
+        deliveryId,
+        { status: 'failed', error: 'not sent: the webhook is disabled' },
+        false,
+      )
+      return
+    }
+
+    const timestamp = Math.floor(deps.clock.now().getTime() / 1000)
+    const body = JSON.stringify({
+      resource: event.resource,
+      event: event.event,
+      timestamp,
+      token: webhook.token,
+      data: event.data,
+    })
+    let statusCode: number | null = null
+    let error: string | null = null
+    let refused = false
+    try {
+      const url = await checkWebhookUrl(webhook.url, { allowPrivate })
+      const res = await postJson(
+        url,
+        body,
+        {
+          'content-type': 'application/json',
+          'user-agent': WEBHOOK_USER_AGENT,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: signPayload(webhook.signingSecret, timestamp, body),
+          'X-Switchboard-Event': event.event,
+          'X-Switchboard-Delivery': String(deliveryId),
+        },
+        { timeoutMs: deps.env.WEBHOOK_TIMEOUT_MS, allowPrivate },
+      )
+      statusCode = res.status
+      if (res.status < 200 || res.status > 299) {
+        error = `HTTP ${res.status}${res.bodySnippet ? `: ${res.bodySnippet.slice(0, 200)}` : ''}`
+      }
+    } catch (err) {
+      refused = err instanceof WebhookUrlError
+      error =
+        err instanceof WebhookUrlError
+          ? `refused: ${err.message}`
+          : err instanceof Error
+            ? err.message || err.name
+            : String(err)
+    }
+
+    if (error === null) {
+      await deps.db.transaction(async (tx) => {
+        await tx
+          .update(webhookDeliveries)
+          .set({
+            status: 'delivered',
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            lastStatusCode: statusCode,
+            lastError: null,
+            deliveredAt: deps.clock.now(),
+            updatedAt: deps.clock.now(),
+          })
+          .where(eq(webhookDeliveries.id, deliveryId))
+        await tx
+          .update(webhooks)
+          .set({
+            consecutiveFailures: 0,
+            active: sql`case when ${webhooks.consecutiveFailures} >= ${AUTO_DISABLE_AFTER} then true else ${webhooks.active} end`,
+          })
+          .where(eq(webhooks.id, webhook.id))
+      })
+      return
+    }
+
+    const [after] = await deps.db
+      .update(webhooks)
+      .set({
+        consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
+        active: sql`case when ${webhooks.consecutiveFailures} + 1 >= ${AUTO_DISABLE_AFTER} then false else ${webhooks.active} end`,
+      })
+      .where(eq(webhooks.id, webhook.id))
+      .returning({ active: webhooks.active, failures: webhooks.consecutiveFailures })
+    const disabledNow = after !== undefined && !after.active
+    if (disabledNow && after.failures === AUTO_DISABLE_AFTER) {
+      deps.logger.warn(
+        { webhook: webhook.webhookId, company: webhook.companyId, failures: after.failures },
+        'webhook disabled after consecutive failures',
+      )
+    }
+    const final = refused || disabledNow || job.attempt >= job.maxAttempts
+    await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
+    if (disabledNow) return
+    if (refused) throw new UnrecoverableJobError(error)
+    throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
+  }
+}
+
+async function recordDelivery(
+  deps: DeliveryDeps,
+  deliveryId: number,
+  outcome: { status: 'pending' | 'failed'; error: string; statusCode?: number | null },
+  attempted: boolean,
+) {
+  await deps.db
+    .update(webhookDeliveries)
+    .set({
+      status: outcome.status,
+      lastError: outcome.error,
+      updatedAt: deps.clock.now(),
+      ...(attempted
+        ? { attempts: sql`${webhookDeliveries.attempts} + 1`, lastStatusCode: outcome.statusCode ?? null }
+        : {}),
+    })
+    .where(eq(webhookDeliveries.id, deliveryId))
+}

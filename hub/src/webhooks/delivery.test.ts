@@ -1,0 +1,399 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { and, eq } from 'drizzle-orm'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
+import { eventually } from '../../test/jobs/eventually.ts'
+import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
+import { type EventName, recordEvent } from '../events/outbox.ts'
+import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
+import { queueNames } from '../jobs/queue.ts'
+import { AUTO_DISABLE_AFTER, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS } from './deliver.ts'
+import { verifySignature } from './signature.ts'
+
+type Received = { headers: IncomingHttpHeaders; rawBody: string; body: Record<string, unknown> }
+type Receiver = Awaited<ReturnType<typeof startReceiver>>
+
+/** A webhook receiver on loopback: records what arrives, answers what the test says. */
+async function startReceiver() {
+  const received: Received[] = []
+  let respond: (nth: number) => number | 'hang' = () => 200
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8')
+      received.push({ headers: req.headers, rawBody, body: JSON.parse(rawBody) })
+      const answer = respond(received.length)
+      if (answer === 'hang') return
+      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'receiver unhappy')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo // listening on a TCP port: an AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    port,
+    received,
+    answer(fn: (nth: number) => number | 'hang') {
+      respond = fn
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+const receivers: Receiver[] = []
+async function receiver() {
+  const r = await startReceiver()
+  receivers.push(r)
+  return r
+}
+afterEach(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.close()))
+})
+
+async function emit(hub: TestHub, company: TestCompany, event: EventName, data: Record<string, unknown>) {
+  await hub.db.transaction((tx) => recordEvent(tx, hub.clock, company.id, event, data))
+  const [row] = await hub.db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.companyId, company.id), eq(outbox.event, event)))
+    .orderBy(outbox.id)
+  return row!.id
+}
+
+async function createWebhook(hub: TestHub, company: TestCompany, body: Record<string, unknown>) {
+  const res = await hub.call('POST', '/v1/webhooks', { auth: company.basic, body })
+  expect(res.status).toBe(201)
+  return res.body.webhook as { webhook_id: string; token: string; signing_secret: string }
+}
+
+async function deliveries(hub: TestHub, company: TestCompany, webhookId: string) {
+  const res = await hub.call('GET', `/v1/webhooks/${webhookId}/deliveries?per_page=50`, {
+    auth: company.basic,
+  })
+  expect(res.status).toBe(200)
+  return res.body as {
+    deliveries: {
+      event: string
+      status: string
+      attempts: number
+      last_status_code: number | null
+      last_error: string | null
+    }[]
+    meta: { total: number }
+  }
+}
+
+/** Waits until the fan-out job of an outbox event has finished (whatever it found to do). */
+async function fanOutDone(hub: TestHub, outboxId: number) {
+  await eventually(async () => {
+    const [job] = await hub.db
+      .select({ state: jobs.state })
+      .from(jobs)
+      .where(and(eq(jobs.queue, queueNames.webhookFanOut), eq(jobs.jobKey, `outbox:${outboxId}`)))
+    expect(job?.state).toBe('completed')
+  })
+}
+
+describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)', () => {
+  let hub: TestHub
+  beforeAll(async () => {
+    hub = await createTestHub({ workers: true })
+  })
+  afterAll(() => hub.close())
+
+  it('delivers subscribed events, signed, in the Aircall envelope, to the right company only', async () => {
+    const company = await hub.createCompany()
+    const neighbour = await hub.createCompany()
+    const mine = await receiver()
+    const theirs = await receiver()
+    const webhook = await createWebhook(hub, company, {
+      url: mine.url,
+      events: ['user.created', 'user.deleted'],
+    })
+    await createWebhook(hub, neighbour, { url: theirs.url })
+
+    const skipped = await emit(hub, company, 'team.created', { id: 9, name: 'Support' })
+    await emit(hub, company, 'user.created', { id: 1, name: 'Ada Lovelace' })
+    const last = await emit(hub, company, 'user.deleted', { id: 1 })
+
+    await eventually(() => expect(mine.received).toHaveLength(2))
+    await fanOutDone(hub, skipped)
+    await fanOutDone(hub, last)
+    const byEvent = Object.fromEntries(mine.received.map((r) => [r.body.event, r]))
+    expect(Object.keys(byEvent).sort()).toEqual(['user.created', 'user.deleted'])
+    const created = byEvent['user.created']!
+    const nowSec = Math.floor(hub.clock.now().getTime() / 1000)
+    expect(created.body).toEqual({
+      resource: 'user',
+      event: 'user.created',
+      timestamp: nowSec,
+      token: webhook.token,
+      data: { id: 1, name: 'Ada Lovelace' },
+    })
+    expect(created.headers['content-type']).toBe('application/json')
+    expect(created.headers['user-agent']).toBe('Switchboard-Webhooks/1')
+    expect(created.headers['x-switchboard-timestamp']).toBe(String(nowSec))
+    expect(created.headers['x-switchboard-signature']).toMatch(/^v1=[0-9a-f]{64}$/)
+    const verify = (r: Received, secret: string) =>
+      verifySignature({
+        secret,
+        rawBody: r.rawBody,
+        timestamp: r.headers['x-switchboard-timestamp'] as string,
+        signature: r.headers['x-switchboard-signature'] as string,
+        nowSec,
+      })
+    expect(verify(created, webhook.signing_secret)).toBe(true)
+    expect(verify(byEvent['user.deleted']!, webhook.signing_secret)).toBe(true)
+    expect(verify(created, 'whsec_someone-else')).toBe(false)
+    expect(
+      verify({ ...created, rawBody: created.rawBody.replace('Ada', 'Eve') }, webhook.signing_secret),
+    ).toBe(false)
+
+    await eventually(async () => {
+      const log = await deliveries(hub, company, webhook.webhook_id)
+      expect(log.meta.total).toBe(2)
+      for (const d of log.deliveries) {
+        expect(d).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200, last_error: null })
+      }
+    })
+    expect(theirs.received).toEqual([])
+  })
+
+  it('retries a failing receiver with exponential backoff until it answers 2xx', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer((nth) => (nth <= 2 ? 500 : 204))
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await emit(hub, company, 'contact.created', { id: 77 })
+
+    await eventually(() => expect(r.received).toHaveLength(1))
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(d).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        last_status_code: 500,
+        last_error: 'HTTP 500: receiver unhappy',
+      })
+    })
+    await eventually(() => expect(r.received).toHaveLength(3), {
+      between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
+    })
+    const stamps = r.received.map((x) => x.body.timestamp as number)
+    expect(stamps[1]! - stamps[0]!).toBeGreaterThanOrEqual(DELIVERY_BACKOFF_MS / 1000)
+    expect(stamps[2]! - stamps[1]!).toBeGreaterThanOrEqual((2 * DELIVERY_BACKOFF_MS) / 1000)
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(d).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 204, last_error: null })
+    })
+    const [row] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
+    expect(row).toMatchObject({ active: true, consecutiveFailures: 0 })
+  })
+
+  it(`gives up after ${DELIVERY_ATTEMPTS} tries; the dead letter can be replayed`, async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer(() => 502)
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await emit(hub, company, 'team.deleted', { id: 5 })
+    await eventually(
+      async () => {
+        const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+        expect(d).toMatchObject({ status: 'failed', attempts: DELIVERY_ATTEMPTS, last_status_code: 502 })
+      },
+      {
+        timeoutMs: 20_000,
+        between: () => hub.clock.advance(DELIVERY_BACKOFF_MS * 2 ** (DELIVERY_ATTEMPTS - 2)),
+      },
+    )
+    expect(r.received).toHaveLength(DELIVERY_ATTEMPTS)
+    const dead = (await listDeadJobs(hub.queue)).filter((j) => j.queue === queueNames.webhookDelivery)
+    expect(dead).toHaveLength(1)
+    expect(dead[0]!.error).toContain('HTTP 502')
+
+    r.answer(() => 200)
+    await replayDeadJob(hub.queue, dead[0]!)
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(d).toMatchObject({ status: 'delivered', attempts: DELIVERY_ATTEMPTS + 1, last_status_code: 200 })
+    })
+    expect(await listDeadJobs(hub.queue)).toEqual([])
+  })
+
+  it(`disables a webhook after ${AUTO_DISABLE_AFTER} consecutive failures; active:true re-enables it`, async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer(() => 503)
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    const path = `/v1/webhooks/${webhook.webhook_id}`
+    await hub.db.transaction(async (tx) => {
+      for (let i = 1; i <= AUTO_DISABLE_AFTER; i++) {
+        await recordEvent(tx, hub.clock, company.id, 'contact.updated', { id: i })
+      }
+    })
+    await eventually(
+      async () =>
+        expect((await hub.call('GET', path, { auth: company.basic })).body.webhook.active).toBe(false),
+      20_000,
+    )
+    expect(r.received).toHaveLength(AUTO_DISABLE_AFTER)
+
+    // The retries that were pending stop without being sent.
+    await eventually(
+      async () => {
+        const log = await deliveries(hub, company, webhook.webhook_id)
+        expect(log.meta.total).toBe(AUTO_DISABLE_AFTER)
+        expect(log.deliveries.every((d) => d.status === 'failed')).toBe(true)
+      },
+      { timeoutMs: 20_000, between: () => hub.clock.advance(DELIVERY_BACKOFF_MS) },
+    )
+    expect(r.received).toHaveLength(AUTO_DISABLE_AFTER)
+    const notSent = (await deliveries(hub, company, webhook.webhook_id)).deliveries.filter(
+      (d) => d.last_error === 'not sent: the webhook is disabled',
+    )
+    expect(notSent).toHaveLength(AUTO_DISABLE_AFTER - 1)
+
+    // New events skip a disabled webhook.
+    const ignored = await emit(hub, company, 'contact.deleted', { id: 1 })
+    await fanOutDone(hub, ignored)
+    expect((await deliveries(hub, company, webhook.webhook_id)).meta.total).toBe(AUTO_DISABLE_AFTER)
+
+    r.answer(() => 200)
+    const on = await hub.call('PUT', path, { auth: company.basic, body: { active: true } })
+    expect(on.body.webhook.active).toBe(true)
+    await emit(hub, company, 'user.created', { id: 2 })
+    await eventually(() => expect(r.received).toHaveLength(AUTO_DISABLE_AFTER + 1))
+    expect(r.received.at(-1)!.body).toMatchObject({ event: 'user.created', data: { id: 2 } })
+  })
+
+  it('drops the pending retries of a deleted webhook quietly', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer(() => 500)
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await emit(hub, company, 'user.deleted', { id: 3 })
+    await eventually(() => expect(r.received).toHaveLength(1))
+    const [row] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
+    const [delivery] = await hub.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.webhookId, row!.id))
+    const jobState = async () =>
+      (
+        await hub.db
+          .select({ state: jobs.state })
+          .from(jobs)
+          .where(and(eq(jobs.queue, queueNames.webhookDelivery), eq(jobs.jobKey, `delivery:${delivery!.id}`)))
+      )[0]?.state
+    await eventually(async () => expect(await jobState()).toBe('waiting'))
+    expect(
+      (await hub.call('DELETE', `/v1/webhooks/${webhook.webhook_id}`, { auth: company.basic })).status,
+    ).toBe(204)
+    await eventually(async () => expect(await jobState()).toBe('completed'), {
+      between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
+    })
+    expect(r.received).toHaveLength(1)
+    expect(await hub.queue.listFailed(queueNames.webhookDelivery)).toEqual([])
+  })
+})
+
+describe('delivery timeout', () => {
+  let hub: TestHub
+  beforeAll(async () => {
+    hub = await createTestHub({ workers: true, env: { WEBHOOK_TIMEOUT_MS: '200' } })
+  })
+  afterAll(() => hub.close())
+
+  it('counts a receiver that does not answer within WEBHOOK_TIMEOUT_MS as a failure', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer(() => 'hang')
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await emit(hub, company, 'user.created', { id: 1 })
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null })
+      expect(d!.last_error).toBe('timed out after 200 ms')
+    })
+  })
+})
+
+describe('webhook URL safety (WEBHOOKS_ALLOW_PRIVATE off)', () => {
+  let hub: TestHub
+  beforeAll(async () => {
+    hub = await createTestHub({ workers: true, env: { WEBHOOKS_ALLOW_PRIVATE: 'false' } })
+  })
+  afterAll(() => hub.close())
+
+  it.each([
+    ['http://receiver.example.com/hook', 'https'],
+    ['https://127.0.0.1/hook', 'private'],
+    ['https://localhost/hook', 'not a public host'],
+    ['https://api.localhost/hook', 'not a public host'],
+    ['https://[::1]/hook', 'private'],
+    ['https://[::ffff:127.0.0.1]/hook', 'private'],
+    ['https://10.1.2.3/hook', 'private'],
+    ['https://172.20.0.1/hook', 'private'],
+    ['https://192.168.1.10/hook', 'private'],
+    ['https://169.254.169.254/latest/meta-data', 'private'],
+    ['https://100.64.0.1/hook', 'private'],
+    ['https://0.0.0.0/hook', 'private'],
+    ['https://[fd12:3456::1]/hook', 'private'],
+    ['https://[fe80::1]/hook', 'private'],
+  ])('refuses %s with 400 naming url', async (url, why) => {
+    const company = await hub.createCompany()
+    const res = await hub.call('POST', '/v1/webhooks', { auth: company.basic, body: { url } })
+    expect(res.status).toBe(400)
+    expect(res.body.field).toBe('url')
+    expect(res.body.message).toContain(why)
+  })
+
+  it('refuses a loopback URL on update too', async () => {
+    const company = await hub.createCompany()
+    const [row] = await hub.db
+      .insert(webhooks)
+      .values({
+        companyId: company.id,
+        url: 'https://receiver.example.com/x',
+        token: 't',
+        signingSecret: 's',
+      })
+      .returning()
+    const res = await hub.call('PUT', `/v1/webhooks/${row!.webhookId}`, {
+      auth: company.basic,
+      body: { url: 'https://127.0.0.1:8080/x' },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.field).toBe('url')
+  })
+
+  it('checks again when delivering, and does not send to a private address', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    // As if the host's DNS had changed after creation: the stored URL now points at loopback.
+    const [row] = await hub.db
+      .insert(webhooks)
+      .values({
+        companyId: company.id,
+        url: `https://127.0.0.1:${r.port}/hooks`,
+        token: 'tok',
+        signingSecret: 'whsec_x',
+      })
+      .returning()
+    await emit(hub, company, 'user.created', { id: 1 })
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, row!.webhookId)).deliveries
+      expect(d).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null })
+      expect(d!.last_error).toMatch(/^refused: host 127\.0\.0\.1 is a private/)
+    })
+    expect(r.received).toEqual([])
+    const dead = await hub.queue.listFailed(queueNames.webhookDelivery)
+    expect(dead).toHaveLength(1)
+  })
+})

@@ -1,0 +1,147 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { BlockList, isIP } from 'node:net'
+
+/**
+ * Outgoing webhooks are a server-side request forgery vector: an admin of one company could
+ * point a webhook at our own network (metadata service, Redis, the database). We refuse
+ * hosts that are, or resolve to, anything but public unicast addresses — at create/update,
+ * and again when delivering (DNS answers change), where the check runs inside the socket's
+ * own lookup so there is no gap between checking and connecting.
+ *
+ * WEBHOOKS_ALLOW_PRIVATE=true lifts all of it (and allows plain http): for tests and for
+ * self-hosted setups whose receivers live on the LAN.
+ */
+const blocked = new BlockList()
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], // "this network", 0.0.0.0 included
+  ['10.0.0.0', 8], // private
+  ['100.64.0.0', 10], // carrier-grade NAT
+  ['127.0.0.0', 8], // loopback
+  ['169.254.0.0', 16], // link-local, cloud metadata services
+  ['172.16.0.0', 12], // private
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.0.2.0', 24], // documentation
+  ['192.168.0.0', 16], // private
+  ['198.18.0.0', 15], // benchmarking
+  ['198.51.100.0', 24], // documentation
+  ['203.0.113.0', 24], // documentation
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, broadcast included
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv4')
+}
+for (const [net, prefix] of [
+  ['::', 128], // unspecified
+  ['::1', 128], // loopback
+  ['fc00::', 7], // unique local
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
+  ['ff00::', 8], // multicast
+  ['2001:db8::', 32], // documentation
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv6')
+}
+
+/**
+ * True for a public unicast IP. IPv4-mapped IPv6 (::ffff:127.0.0.1) is judged as the IPv4 it
+ * carries (BlockList does that). Anything that is not an IP is not public.
+ */
+export function isPublicAddress(address: string): boolean {
+  const family = isIP(address)
+  if (family === 0) return false
+  return !blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+export class WebhookUrlError extends Error {
+  override name = 'WebhookUrlError'
+}
+
+export type UrlPolicy = { allowPrivate: boolean }
+
+/** The host of a URL without IPv6 brackets. */
+const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1')
+
+/** Checks everything that does not need DNS: a parseable absolute URL, https (or http when allowed). */
+export function parseWebhookUrl(raw: string, policy: UrlPolicy): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new WebhookUrlError('must be an absolute http(s) URL')
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowPrivate)) {
+    throw new WebhookUrlError(
+      policy.allowPrivate ? 'must be an http or https URL' : 'must be an https URL (Aircall requires https)',
+    )
+  }
+  if (!url.hostname) throw new WebhookUrlError('must name a host')
+  if (policy.allowPrivate) return url
+  const host = hostOf(url).toLowerCase()
+  if (isIP(host)) {
+    if (!isPublicAddress(host))
+      throw new WebhookUrlError(`host ${host} is a private, loopback or reserved address`)
+  } else if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
+    throw new WebhookUrlError(`host ${host} is not a public host name`)
+  }
+  return url
+}
+
+function lookupAll(host: string): Promise<LookupAddress[]> {
+  return new Promise((resolve, reject) => {
+    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    )
+  })
+}
+
+/** parseWebhookUrl, then resolves the host and refuses it if any of its addresses is not public. */
+export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<URL> {
+  const url = parseWebhookUrl(raw, policy)
+  const host = hostOf(url)
+  if (policy.allowPrivate || isIP(host)) return url
+  let addresses: LookupAddress[]
+  try {
+    addresses = await lookupAll(host)
+  } catch {
+    throw new WebhookUrlError(`host ${host} does not resolve`)
+  }
+  const bad = addresses.find((a) => !isPublicAddress(a.address))
+  if (addresses.length === 0 || bad) {
+    throw new WebhookUrlError(
+      `host ${host} resolves to a private, loopback or reserved address${bad ? ` (${bad.address})` : ''}`,
+    )
+  }
+  return url
+}
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void
+
+/**
+ * A `lookup` for http.request that only hands public addresses to the socket: the delivery
+ * connects to exactly the address that was checked (no DNS-rebinding window).
+ */
+export function publicOnlyLookup(
+  hostname: string,
+  options: { family?: number | string; all?: boolean },
+  callback: LookupCallback,
+): void {
+  const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : Number(options.family ?? 0)
+  dnsLookup(hostname, { all: true, family: family === 4 || family === 6 ? family : 0 }, (err, addresses) => {
+    if (err) return callback(err, [])
+    const bad = addresses.find((a) => !isPublicAddress(a.address))
+    if (bad || addresses.length === 0) {
+      const refusal: NodeJS.ErrnoException = new WebhookUrlError(
+        `host ${hostname} resolves to a private, loopback or reserved address${bad ? ` (${bad.address})` : ''}`,
+      )
+      refusal.code = 'ESWITCHBOARDPRIVATE'
+      return callback(refusal, [])
+    }
+    if (options.all) return callback(null, addresses)
+    const first = addresses[0]!
+    callback(null, first.address, first.family)
+  })
+}

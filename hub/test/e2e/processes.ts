@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Helpers that drive Switchboard the way a user does: as separate processes on loopback. */
+
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => done(port))
+    })
+  })
+}
+
+/** The environment a user would have: nothing pointing at a shared server, loopback only. */
+export function userEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
+  for (const key of [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'SMTP_URL',
+    'PUBLIC_URL',
+    'HUB_ROLE',
+    'PORT',
+    'NODE_OPTIONS',
+  ]) {
+    delete env[key]
+  }
+  return { ...env, ...extra }
+}
+
+const spawned = new Set<ChildProcess>()
+
+/**
+ * Every process here leads its own process group, so cleanup can kill what it started
+ * (`npm start`'s wrapper and the hub under it) without touching anything else.
+ */
+function spawnTracked(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  spawned.add(child)
+  return child
+}
+
+/** Kills every process group the test started (call it in afterEach) and waits for the leaders. */
+export async function killStartedProcesses(): Promise<void> {
+  const waits: Promise<unknown>[] = []
+  for (const child of spawned) {
+    if (child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // the whole group is gone already
+      }
+    }
+    if (child.exitCode === null && child.signalCode === null) {
+      waits.push(new Promise((done) => child.once('exit', done)))
+    }
+  }
+  spawned.clear()
+  await Promise.all(waits)
+}
+
+export type HubProcess = {
+  child: ChildProcess
+  port: number
+  url: string
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  waitHealthy(timeoutMs?: number): Promise<void>
+  /** Sends the signal and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/**
+ * `npm start`'s process (`node scripts/run.mjs start`), or with direct: true the hub itself
+ * (`node --import tsx hub/src/main.ts`), so that its pid is the hub's (for kill -9).
+ */
+export function startHub(dataDir: string, port: number, options: { direct?: boolean } = {}): HubProcess {
+  const args = options.direct
+    ? ['--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
+    : [join(repoRoot, 'scripts/run.mjs'), 'start']
+  const child = spawnTracked(args, userEnv(dataDir, { PORT: String(port) }))
+  let text = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8')
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8')
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  )
+  const url = `http://127.0.0.1:${port}`
+  return {
+    child,
+    port,
+    url,
+    output: () => text,
+    exited,
+    async waitHealthy(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(
+            `the hub exited (code ${child.exitCode ?? child.signalCode}) before it was healthy:\n${text}`,
+          )
+        }
+        try {
+          const res = await fetch(`${url}/healthz`)
+          if (res.ok) return
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 150))
+      }
+      throw new Error(`the hub was not healthy after ${timeoutMs} ms:\n${text}`)
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
+
+export type CliResult = { code: number; stdout: string; stderr: string }
+
+/** `npm run sb -- …`'s process: `node scripts/run.mjs sb …`. */
+export function runSb(dataDir: string, args: string[], timeoutMs = 90_000): Promise<CliResult> {
+  const child = spawnTracked([join(repoRoot, 'scripts/run.mjs'), 'sb', ...args], userEnv(dataDir))
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8')
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      done({ code: code ?? 1, stdout, stderr })
+    })
+  })
+}
+
+export const basicAuth = (apiId: string, apiToken: string) =>
+  `Basic ${Buffer.from(`${apiId}:${apiToken}`).toString('base64')}`

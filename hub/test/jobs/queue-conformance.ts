@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Job, type JobQueue, UnrecoverableJobError } from '../../src/jobs/queue.ts'
+import { eventually } from './eventually.ts'
+
+/**
+ * The behaviour every JobQueue driver must have, with real time. `create` returns a new queue
+ * instance on the same store each call (two instances are like two hub processes).
+ */
+export function queueConformance(driver: string, create: () => Promise<JobQueue>) {
+  describe(`JobQueue conformance: ${driver}`, () => {
+    const opened: JobQueue[] = []
+    const open = async () => {
+      const queue = await create()
+      opened.push(queue)
+      return queue
+    }
+    const queueName = () => `conf-${randomBytes(4).toString('hex')}`
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((q) => q.close()))
+    })
+
+    it('runs a job with its name and data', async () => {
+      const q = await open()
+      const name = queueName()
+      const seen: Job[] = []
+      q.process(name, async (job) => {
+        seen.push(job)
+      })
+      await q.start()
+      await q.add(name, 'greet', { hello: 'world', n: 1 })
+      await eventually(() => expect(seen).toHaveLength(1))
+      expect(seen[0]).toMatchObject({
+        queue: name,
+        name: 'greet',
+        data: { hello: 'world', n: 1 },
+        attempt: 1,
+        maxAttempts: 1,
+      })
+      expect(seen[0]!.id).toEqual(expect.any(String))
+      await q.add(name, 'no-data', undefined)
+      await eventually(() => expect(seen).toHaveLength(2))
+      expect(seen[1]).toMatchObject({ name: 'no-data', data: null })
+      await q.ping()
+    })
+
+    it('runs a delayed job no earlier than its delay', async () => {
+      const q = await open()
+      const name = queueName()
+      const ranAt: number[] = []
+      q.process(name, async () => {
+        ranAt.push(Date.now())
+      })
+      await q.start()
+      const addedAt = Date.now()
+      await q.add(name, 'later', {}, { delayMs: 600 })
+      await q.add(name, 'now', {})
+      await eventually(() => expect(ranAt).toHaveLength(2))
+      expect(ranAt[0]! - addedAt).toBeLessThan(600)
+      expect(ranAt[1]! - addedAt).toBeGreaterThanOrEqual(600)
+    })
+
+    it('retries a failing job with exponential backoff, then succeeds', async () => {
+      const q = await open()
+      const name = queueName()
+      const tries: { attempt: number; maxAttempts: number; at: number }[] = []
+      q.process(name, async (job) => {
+        tries.push({ attempt: job.attempt, maxAttempts: job.maxAttempts, at: Date.now() })
+        if (job.attempt < 3) throw new Error(`flaky ${job.attempt}`)
+      })
+      await q.start()
+      await q.add(name, 'flaky', { x: 1 }, { attempts: 4, backoffMs: 150 })
+      await eventually(() => expect(tries).toHaveLength(3))
+      expect(tries.map((t) => t.attempt)).toEqual([1, 2, 3])
+      expect(tries.every((t) => t.maxAttempts === 4)).toBe(true)
+      // backoffMs * 2^(attempt-1): 150 ms after the first failure, 300 ms after the second.
+      expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(150)
+      expect(tries[2]!.at - tries[1]!.at).toBeGreaterThanOrEqual(300)
+      await sleep(200)
+      expect(tries).toHaveLength(3)
+      expect(await q.listFailed(name)).toEqual([])
+    })
+
+    it('moves a job that used all its tries to the dead letters, with its error', async () => {
+      const q = await open()
+      const name = queueName()
+      let calls = 0
+      q.process(name, async (job) => {
+        calls++
+        throw new Error(`receiver said no (try ${job.attempt})`)
+      })
+      await q.start()
+      await q.add(name, 'doomed', { order: 7 }, { attempts: 3, backoffMs: 20 })
+      const [dead] = await eventually(async () => {
+        const failed = await q.listFailed(name)
+        expect(failed).toHaveLength(1)
+        return failed
+      })
+      expect(dead).toMatchObject({
+        queue: name,
+        name: 'doomed',
+        data: { order: 7 },
+        attempts: 3,
+        error: 'receiver said no (try 3)',
+      })
+      expect(dead!.failedAt).toBeInstanceOf(Date)
+      await sleep(150)
+      expect(calls).toBe(3)
+    })
+
+    it('fails an UnrecoverableJobError at once, without retrying', async () => {
+      const q = await open()
+      const name = queueName()
+      let calls = 0
+      q.process(name, async () => {
+        calls++
+        throw new UnrecoverableJobError('bad payload: no url')
+      })
+      await q.start()
+      await q.add(name, 'broken', {}, { attempts: 5, backoffMs: 10 })
+      const failed = await eventually(async () => {
+        const list = await q.listFailed(name)
+        expect(list).toHaveLength(1)
+        return list
+      })
+      expect(failed[0]).toMatchObject({ name: 'broken', attempts: 1 })
+      expect(failed[0]!.error).toContain('bad payload: no url')
+      await sleep(150)
+      expect(calls).toBe(1)
+    })
+
+    it('replays a dead letter with a fresh set of tries', async () => {
+      const q = await open()
+      const name = queueName()
+      let healthy = false
+      const tries: { attempt: number; ok: boolean }[] = []
+      q.process(name, async (job) => {
+        tries.push({ attempt: job.attempt, ok: healthy })
+        if (!healthy) throw new Error('down')
+      })
+      await q.start()
+      await q.add(name, 'replay-me', { id: 3 }, { attempts: 2, backoffMs: 10 })
+      const [dead] = await eventually(async () => {
+        const list = await q.listFailed(name)
+        expect(list).toHaveLength(1)
+        return list
+      })
+      healthy = true
+      await q.retryFailed(name, dead!.id)
+      await eventually(() => expect(tries).toHaveLength(3))
+      expect(tries).toEqual([
+        { attempt: 1, ok: false },
+        { attempt: 2, ok: false },
+        { attempt: 1, ok: true },
+      ])
+      await eventually(async () => expect(await q.listFailed(name)).toEqual([]))
+      await expect(q.retryFailed(name, dead!.id)).rejects.toThrow()
+    })
+
+    it('ignores a job whose jobKey is already known', async () => {
+      const q = await open()
+      const name = queueName()
+      const ran: string[] = []
+      q.process(
+        name,
+        async (job) => {
+          ran.push(`${job.name}:${JSON.stringify(job.data)}`)
+        },
+        { concurrency: 1 },
+      )
+      await q.add(name, 'once', { v: 1 }, { jobKey: 'outbox:42' })
+      await q.add(name, 'once', { v: 2 }, { jobKey: 'outbox:42' })
+      await q.add(name, 'other', { v: 3 }, { jobKey: 'outbox:43' })
+      await q.start()
+      await eventually(() => expect(ran).toHaveLength(2))
+      // Known once done as well: a re-added key after completion is still a no-op.
+      await q.add(name, 'once', { v: 4 }, { jobKey: 'outbox:42' })
+      await q.add(name, 'sentinel', {})
+      await eventually(() => expect(ran).toContain('sentinel:{}'))
+      await sleep(100)
+      expect(ran.sort()).toEqual(['once:{"v":1}', 'other:{"v":3}', 'sentinel:{}'])
+    })
+
+    it('runs at most `concurrency` jobs of a queue at once', async () => {
+      const q = await open()
+      const name = queueName()
+      let inFlight = 0
+      let maxInFlight = 0
+      let done = 0
+      q.process(
+        name,
+        async () => {
+          inFlight++
+          maxInFlight = Math.max(maxInFlight, inFlight)
+          await sleep(120)
+          inFlight--
+          done++
+        },
+        { concurrency: 3 },
+      )
+      for (let i = 0; i < 9; i++) await q.add(name, 'work', { i })
+      await q.start()
+      await eventually(() => expect(done).toBe(9))
+      expect(maxInFlight).toBe(3)
+    })
+
+    it('spreads jobs over two consumers without running any twice', async () => {
+      const a = await open()
+      const b = await open()
+      const name = queueName()
+      const ran: number[] = []
+      const handler = async (job: Job) => {
+        await sleep(5)
+        ran.push((job.data as { i: number }).i)
+      }
+      a.process(name, handler, { concurrency: 2 })
+      b.process(name, handler, { concurrency: 2 })
+      await Promise.all([a.start(), b.start()])
+      for (let i = 0; i < 20; i++) await a.add(name, 'work', { i })
+      await eventually(() => expect(ran).toHaveLength(20))
+      await sleep(150)
+      expect([...ran].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    })
+
+    it('stops consuming once closed, after finishing the running job', async () => {
+      const worker = await open()
+      const name = queueName()
+      const ran: string[] = []
+      let finished = false
+      worker.process(name, async (job) => {
+        ran.push(job.name)
+        if (job.name === 'slow') {
+          await sleep(300)
+          finished = true
+        }
+      })
+      await worker.start()
+      await worker.add(name, 'slow', {})
+      await eventually(() => expect(ran).toEqual(['slow']))
+      await worker.close()
+      expect(finished).toBe(true)
+
+      const producer = await open()
+      await producer.add(name, 'after-close', {})
+      await sleep(600)
+      expect(ran).toEqual(['slow'])
+
+      // The job was there all along: a new consumer takes it.
+      const next = await open()
+      next.process(name, async (job) => {
+        ran.push(job.name)
+      })
+      await next.start()
+      await eventually(() => expect(ran).toEqual(['slow', 'after-close']))
+    })
+  })
+}

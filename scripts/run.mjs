@@ -1,0 +1,264 @@
+#!/usr/bin/env node
+// The entry point behind `npm start`, `npm test`, `npm run bench` and `npm run sb`. Plain Node
+// with no dependencies, because it runs before anything is installed: it brings pnpm and the
+// workspace's packages when they are missing or stale, then runs the command.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const PNPM_VERSION = '12.4.2'
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
+const log = (line) => process.stderr.write(`[switchboard] ${line}\n`)
+
+function fail(message, code = 1) {
+  log(message)
+  process.exit(code)
+}
+
+// ——— dependencies ———
+
+function pnpmVersion(command) {
+  const res = spawnSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  return res.status === 0 ? res.stdout.trim() : null
+}
+
+/** A pnpm 12 command: the one on PATH, else one installed with npm (globally, or in the user's cache). */
+function ensurePnpm() {
+  if (pnpmVersion('pnpm')?.startsWith('12.')) return 'pnpm'
+  const cached = join(homedir(), '.cache', 'switchboard', `pnpm-${PNPM_VERSION}`)
+  const cachedBin = join(cached, 'node_modules', '.bin', 'pnpm')
+  if (pnpmVersion(cachedBin)?.startsWith('12.')) return cachedBin
+
+  log(`installing pnpm ${PNPM_VERSION} with npm…`)
+  const global = spawnSync(
+    'npm',
+    ['install', '--global', '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`],
+    {
+      stdio: 'inherit',
+    },
+  )
+  if (global.status === 0 && pnpmVersion('pnpm')?.startsWith('12.')) return 'pnpm'
+
+  // No write access to npm's global prefix (a non-root user): install it for this user only.
+  log(`global install not possible; installing pnpm ${PNPM_VERSION} in ${cached}`)
+  mkdirSync(cached, { recursive: true })
+  const local = spawnSync(
+    'npm',
+    ['install', '--prefix', cached, '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`],
+    {
+      stdio: 'inherit',
+    },
+  )
+  if (local.status === 0 && pnpmVersion(cachedBin)?.startsWith('12.')) return cachedBin
+  return fail(
+    `could not install pnpm ${PNPM_VERSION}: install it with "npm i -g pnpm@${PNPM_VERSION}" and retry`,
+  )
+}
+
+const mtime = (path) => {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return null
+  }
+}
+
+/** Installs the workspace when node_modules is missing or older than the lockfile. */
+function ensureDependencies() {
+  const marker = join(root, 'node_modules', '.modules.yaml')
+  const installed = mtime(marker)
+  const lockfile = mtime(join(root, 'pnpm-lock.yaml'))
+  if (installed !== null && (lockfile === null || lockfile <= installed)) return
+  const pnpm = ensurePnpm()
+  log(installed === null ? 'installing dependencies…' : 'pnpm-lock.yaml changed: updating dependencies…')
+  const res = spawnSync(pnpm, ['install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' })
+  if (res.status !== 0) fail('pnpm install failed (see above)')
+  // A no-op install may leave the marker untouched; mark it fresh so the next run skips this.
+  if (existsSync(marker)) {
+    const now = new Date()
+    utimesSync(marker, now, now)
+  }
+}
+
+// ——— running children ———
+
+/** Runs a child with the terminal, forwarding termination signals; resolves with its exit code. */
+function runChild(command, args, options = {}) {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', ...options })
+    const forward = (signal) => {
+      // The child may already have it (same process group as the terminal): it ignores repeats.
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    }
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward)
+    child.once('error', (err) => {
+      log(`could not run ${command}: ${err.message}`)
+      done(1)
+    })
+    child.once('exit', (code, signal) => {
+      for (const s of FORWARDED_SIGNALS) process.off(s, forward)
+      done(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1))
+    })
+  })
+}
+
+/** `node --import tsx <file>`: one process, so signals and pids are the program's own. */
+const tsxArgs = (file, args) => ['--import', 'tsx', join(root, file), ...args]
+
+const vitestBin = () => join(root, 'node_modules', 'vitest', 'vitest.mjs')
+
+// ——— commands ———
+
+async function start(args) {
+  ensureDependencies()
+  process.exit(await runChild(process.execPath, tsxArgs('hub/src/main.ts', args)))
+}
+
+async function sb(args) {
+  ensureDependencies()
+  process.exit(await runChild(process.execPath, tsxArgs('hub/src/cli/sb.ts', args)))
+}
+
+async function bench(args) {
+  ensureDependencies()
+  const dir = join(root, 'hub', 'bench')
+  const names = existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    : []
+  if (names.length === 0) {
+    console.log('No benchmark exists yet: they arrive with the call router (see BENCHMARKS.md).')
+    process.exit(0)
+  }
+  const wanted = args[0]
+  const selected = wanted ? names.filter((f) => f === `${wanted}.ts`) : names
+  if (selected.length === 0)
+    fail(`no benchmark "${wanted}"; available: ${names.map((f) => f.slice(0, -3)).join(', ')}`)
+  for (const file of selected) {
+    console.log(`\n=== bench ${file.slice(0, -3)} ===`)
+    const code = await runChild(process.execPath, tsxArgs(join('hub', 'bench', file), args.slice(1)))
+    if (code !== 0) process.exit(code)
+  }
+  process.exit(0)
+}
+
+/**
+ * Reads vitest's JSON report. A file that failed before running any test (import error, failed
+ * hook) counts as one failure, and so does a run that exited non-zero with every test passed
+ * (an unhandled error), so the totals line never says "0 failed" about a failed run.
+ */
+function readReport(label, file, exitCode) {
+  let report = null
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    report = null
+  }
+  if (!report) {
+    log(`${label} run: no report (vitest exited with code ${exitCode}); counted as 1 failure`)
+    return { passed: 0, failed: 1 }
+  }
+  const passed = report.numPassedTests ?? 0
+  let failed = report.numFailedTests ?? 0
+  for (const suite of report.testResults ?? []) {
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      log(
+        `${label} run: ${suite.name} failed before running its tests: ${(suite.message ?? '').split('\n')[0]}`,
+      )
+      failed += 1
+    }
+  }
+  if (exitCode !== 0 && failed === 0) {
+    log(
+      `${label} run: vitest exited with code ${exitCode} (errors outside tests, see above); counted as 1 failure`,
+    )
+    failed = 1
+  }
+  return { passed, failed }
+}
+
+/** Kills what the scale run's global setup started if vitest died before its teardown. */
+function reapServices(pidfile) {
+  if (!existsSync(pidfile)) return
+  for (const line of readFileSync(pidfile, 'utf8').split('\n')) {
+    const [kind, value] = line.split(' ')
+    if (kind === 'pid') {
+      try {
+        process.kill(Number(value), 'SIGKILL')
+        log(`stopped a test service left running (pid ${value})`)
+      } catch {
+        // already gone: the normal case
+      }
+    } else if (kind === 'dir' && value) {
+      rmSync(value, { recursive: true, force: true })
+    }
+  }
+  rmSync(pidfile, { force: true })
+}
+
+async function test(args) {
+  ensureDependencies()
+  const out = join(root, 'test-results')
+  mkdirSync(out, { recursive: true })
+  const env = { ...process.env }
+  // The embedded run must not inherit a real server from the shell.
+  for (const key of ['SB_TEST_DATABASE_URL', 'SB_TEST_REDIS_URL', 'DATABASE_URL', 'REDIS_URL'])
+    delete env[key]
+
+  const runs = [
+    {
+      label: 'embedded',
+      config: 'vitest.config.ts',
+      title: 'embedded run: every test, PGlite + embedded queue',
+    },
+    {
+      label: 'scale',
+      config: 'vitest.scale.config.ts',
+      title: 'scale run: hub tests on PostgreSQL + Redis',
+    },
+  ]
+  const totals = { passed: 0, failed: 0 }
+  const lines = []
+  for (const run of runs) {
+    const report = join(out, `${run.label}.json`)
+    const pidfile = join(out, `${run.label}-services.pids`)
+    rmSync(report, { force: true })
+    reapServices(pidfile)
+    console.log(`\n━━━ ${run.title} ━━━\n`)
+    const code = await runChild(
+      process.execPath,
+      [
+        vitestBin(),
+        'run',
+        '--config',
+        run.config,
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${report}`,
+        '--passWithNoTests',
+        ...args,
+      ],
+      { env: { ...env, SB_TEST_SERVICES_PIDFILE: pidfile } },
+    )
+    reapServices(pidfile)
+    const result = readReport(run.label, report, code)
+    totals.passed += result.passed
+    totals.failed += result.failed
+    lines.push(`${run.label}: ${result.passed} passed, ${result.failed} failed`)
+  }
+  console.log('')
+  for (const line of lines) console.log(line)
+  if (totals.passed + totals.failed === 0) log('no test ran')
+  // CI reads this line: it must stay alone and last.
+  console.log(`${totals.passed} passed, ${totals.failed} failed`)
+  process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0)
+}
+
+const commands = { start, test, bench, sb }
+const [name, ...args] = process.argv.slice(2)
+const command = commands[name]
+if (!command) fail(`usage: node scripts/run.mjs <${Object.keys(commands).join('|')}> [args…]`, 2)
+await command(args)

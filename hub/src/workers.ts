@@ -1,6 +1,8 @@
 import type { AppDeps } from './api/context.ts'
 import { startRelay, webhooksOutboxTarget } from './events/relay.ts'
 import { queueNames } from './jobs/queue.ts'
+import { registerBillingWorkers } from './services/billing/invoice-worker.ts'
+import { registerNumberWorkers } from './services/numbers/number-hours-worker.ts'
 import { createDeliveryHandler } from './webhooks/deliver.ts'
 import { createFanOutHandler } from './webhooks/fan-out.ts'
 
@@ -17,6 +19,9 @@ export function registerWorkers(
   deps.queue.process(queueNames.webhookDelivery, createDeliveryHandler({ ...deps, logger }), {
     concurrency: 16,
   })
+  // Registers its handlers synchronously; the schedule check it then runs never rejects.
+  void registerBillingWorkers(deps)
+  registerNumberWorkers(deps)
   const relay = startRelay(
     { db: deps.db, queue: deps.queue, clock: deps.clock, logger },
     { intervalMs: options.relayIntervalMs, targets: [webhooksOutboxTarget] },

@@ -64,6 +64,26 @@ describe('admin API', () => {
     expect(again.body).toMatchObject({ field: 'email', message: expect.stringContaining('already exists') })
   })
 
+  test('POST /api-keys adds a working key to an existing company only', async () => {
+    const company = await hub.createCompany()
+    const res = await post('/api-keys', { company: company.id, name: 'Recovery' })
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({
+      company_id: company.id,
+      name: 'Recovery',
+      api_id: expect.stringMatching(/^sbk_/),
+    })
+    const auth = `Basic ${Buffer.from(`${res.body.api_id}:${res.body.api_token}`).toString('base64')}`
+    expect((await hub.call('GET', '/v1/company', { auth })).body.company.id).toBe(company.id)
+
+    const missing = await post('/api-keys', { company: 987654 })
+    expect(missing.status).toBe(404)
+    expect(missing.body.field).toBe('company')
+    const bad = await post('/api-keys', { company: 'abc' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.field).toBe('company')
+  })
+
   test('GET /jobs/failed validates the queue; POST /jobs/retry answers 404 for an unknown job', async () => {
     expect((await admin.request('/jobs/failed?queue=webhooks')).status).toBe(200)
     const bad = await admin.request('/jobs/failed?queue=nope')

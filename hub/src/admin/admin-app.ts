@@ -6,6 +6,7 @@ import {
   countCompanies,
   listFailedJobs,
   retryFailedJob,
+  runCreateApiKey,
   runSetup,
 } from './operations.ts'
 
@@ -48,9 +49,9 @@ export function createAdminApp(
         jobs: await listFailedJobs(deps, { queue: c.req.query('queue'), limit: c.req.query('limit') }),
       }),
     )
+    .post('/api-keys', async (c) => c.json(await runCreateApiKey(deps, await body(c.req.raw)), 201))
     .post('/jobs/retry', async (c) => {
       await retryFailedJob(deps, await body(c.req.raw))
       return c.body(null, 204)
     })
-  // Extension point: `api-keys:create` becomes a POST /api-keys here calling the api-keys service.
 }

@@ -1,10 +1,11 @@
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import { companies, users } from '../db/schema/index.ts'
 import { knownQueues, listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import type { FailedJob, JobQueue } from '../jobs/queue.ts'
+import { insertApiKey, toApiKeyJson } from '../services/api-keys/api-key-service.ts'
 import { createCompanyWithAdmin, type SetupResult } from '../services/company/create-company.ts'
 
 /**
@@ -78,6 +79,36 @@ export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupRe
     throw err
   }
 }
+
+export const apiKeyInputSchema = z.object({
+  company: z.coerce
+    .number({ error: 'must be a company id' })
+    .int('must be a company id')
+    .positive('must be a company id'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .default('Created with sb'),
+})
+
+/** A new API key for a company, e.g. when its admins lost every token. The token is only shown here. */
+export async function runCreateApiKey(deps: AdminDeps, input: unknown) {
+  const parsed = parseAdminInput(apiKeyInputSchema, input)
+  const [company] = await deps.db
+    .select({ id: companies.id })
+    .from(companies)
+    .where(eq(companies.id, parsed.company))
+  if (!company) throw new AdminError(404, `no company with id ${parsed.company}`, 'company')
+  const { row, apiToken } = await insertApiKey(deps.db, {
+    companyId: company.id,
+    name: parsed.name,
+    now: deps.clock.now(),
+  })
+  return { company_id: company.id, ...toApiKeyJson(row), api_token: apiToken }
+}
+export type CreatedApiKey = Awaited<ReturnType<typeof runCreateApiKey>>
 
 export async function countCompanies(db: Database): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(companies)

@@ -1,11 +1,14 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import {
   AdminError,
+  apiKeyInputSchema,
+  type CreatedApiKey,
   failedJobsQuerySchema,
   listFailedJobs,
   parseAdminInput,
   retryFailedJob,
   retryJobInputSchema,
+  runCreateApiKey,
   runSetup,
   type SetupCommandInput,
   setupInputSchema,
@@ -23,6 +26,8 @@ const USAGE = `Usage: sb <command> [options]     (from the repository: npm run s
 Commands:
   setup --company <name> --email <email> --password <password> [--json]
         Create a company, its first admin user and an API key. The API token is shown once.
+  api-keys:create --company <company id> [--name <name>] [--json]
+        Create another API key for a company (e.g. when every token was lost). Shown once.
   migrate
         Apply the database migrations and exit (the hub also applies them when it starts).
   jobs:failed [<queue>] [--limit <n>] [--json]
@@ -89,6 +94,36 @@ const commands: Record<string, Command> = {
     },
   },
 
+  'api-keys:create': {
+    options: {
+      company: { type: 'string' },
+      name: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0) throw new UsageError(`api-keys:create takes no positional argument`)
+      const input = parseFlags(() =>
+        parseAdminInput(apiKeyInputSchema, { company: values.company, name: values.name }),
+      )
+      const { key, hubUrl } = await withTarget(env, async (target) =>
+        target.kind === 'socket'
+          ? { key: (await target.call('POST', '/api-keys', input)) as CreatedApiKey, hubUrl: target.hubUrl } // the hub answers runCreateApiKey's result
+          : { key: await runCreateApiKey(await target.deps(), input), hubUrl: null },
+      )
+      if (values.json === true) {
+        out(JSON.stringify(key))
+        return
+      }
+      const base = hubUrl ?? env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+      out(`Created API key "${key.name}" (id ${key.id}) for company ${key.company_id}.`)
+      out('The token is shown only this once, store it now:')
+      out(`  api_id:    ${key.api_id}`)
+      out(`  api_token: ${key.api_token}`)
+      out('')
+      out(`Try it: curl -u ${key.api_id}:${key.api_token} ${base}/v1/company`)
+    },
+  },
+
   migrate: {
     options: {},
     async run({ env }) {
@@ -152,7 +187,6 @@ const commands: Record<string, Command> = {
       out(`Job ${id} of queue "${queue}" is queued again.`)
     },
   },
-  // Next: 'api-keys:create' (--company <id> [--name]) once the API-keys service exists.
 }
 
 /** Argument problems found by the shared validators are usage errors naming the flag or argument. */

@@ -194,7 +194,7 @@ describe('sb', { timeout: 120_000 }, () => {
   test('--help lists the commands', async () => {
     const res = await runSb(dataDir(), ['--help'])
     expect(res.code).toBe(0)
-    for (const command of ['setup', 'migrate', 'jobs:failed', 'jobs:retry'])
+    for (const command of ['setup', 'api-keys:create', 'migrate', 'jobs:failed', 'jobs:retry'])
       expect(res.stdout).toContain(command)
   })
 

@@ -46,7 +46,9 @@ export async function uploadNumberAudio(
   const id = randomUUID()
   const blobKey = `c/${ctx.companyId}/audio/${id}.mp3`
   await blobs.put(blobKey, file.bytes, 'audio/mpeg')
-  const name = (file.name.split(/[\\/]/).pop() ?? '').slice(0, 200) || `${id}.mp3`
+  // Postgres text cannot hold NUL; no control character belongs in a file name anyway.
+  const leaf = [...(file.name.split(/[\\/]/).pop() ?? '')].filter((ch) => ch.charCodeAt(0) >= 0x20).join('')
+  const name = leaf.slice(0, 200) || `${id}.mp3`
   try {
     const [row] = await ctx.db
       .insert(numberAudio)

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
 import { createNumber, eventsOf } from '../../api/v1/numbers/numbers-fixtures.ts'
 import { jobs, numbers } from '../../db/schema/index.ts'
-import { NUMBERS_QUEUE, registerNumberWorkers, runNumberHoursJob } from './number-hours-worker.ts'
+import {
+  ensureNumberHoursJobs,
+  NUMBERS_QUEUE,
+  registerNumberWorkers,
+  runNumberHoursJob,
+} from './number-hours-worker.ts'
 
 let hub: TestHub
 beforeAll(async () => {
@@ -16,7 +21,10 @@ const office = {
   time_zone: 'Europe/Paris',
   mode: 'custom',
   weekly: Object.fromEntries(
-    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [{ from: '09:00', to: '18:00' }]]),
+    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [
+      d,
+      [{ from: '09:00', to: '18:00' }],
+    ]),
   ),
 }
 
@@ -32,7 +40,10 @@ async function hoursJobs(numberId: number) {
 
 async function officeNumber(company: TestCompany) {
   const n = await createNumber(hub, company, { country: 'FR', area: '1' })
-  const res = await hub.call('PUT', `/v1/numbers/${n.id}/settings/business_hours`, { auth: company.basic, body: office })
+  const res = await hub.call('PUT', `/v1/numbers/${n.id}/settings/business_hours`, {
+    auth: company.basic,
+    body: office,
+  })
   expect(res.status).toBe(200)
   return n
 }
@@ -46,8 +57,13 @@ describe('number.opened / number.closed', () => {
     const company = await hub.createCompany()
     const n = await createNumber(hub, company, { country: 'FR', area: '1' })
     // Always open: no flip within the horizon, so a re-check a week later.
-    expect((await hoursJobs(n.id)).map((j) => j.key)).toEqual([`number-hours:${n.id}:2026-03-09T09:00:00.000Z`])
-    await hub.call('PUT', `/v1/numbers/${n.id}/settings/business_hours`, { auth: company.basic, body: office })
+    expect((await hoursJobs(n.id)).map((j) => j.key)).toEqual([
+      `number-hours:${n.id}:2026-03-09T09:00:00.000Z`,
+    ])
+    await hub.call('PUT', `/v1/numbers/${n.id}/settings/business_hours`, {
+      auth: company.basic,
+      body: office,
+    })
     const scheduled = await hoursJobs(n.id)
     expect(scheduled.map((j) => [j.key, j.runAt.toISOString()])).toEqual([
       [`number-hours:${n.id}:2026-03-02T09:00:00.000Z`, '2026-03-02T09:00:00.000Z'], // check now
@@ -55,7 +71,10 @@ describe('number.opened / number.closed', () => {
       [`number-hours:${n.id}:2026-03-09T09:00:00.000Z`, '2026-03-09T09:00:00.000Z'],
     ])
     // Saving the same hours again adds nothing (same keys).
-    await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, { auth: company.basic, body: { mandatory_tagging: true } })
+    await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: { mandatory_tagging: true },
+    })
     expect(await hoursJobs(n.id)).toHaveLength(3)
   })
 
@@ -74,7 +93,9 @@ describe('number.opened / number.closed', () => {
     expect(closed[0]!.occurredAt.toISOString()).toBe('2026-03-02T17:00:00.000Z')
     const [row] = await hub.db.select().from(numbers).where(eq(numbers.id, n.id))
     expect(row!.lastOpen).toBe(false)
-    expect((await hoursJobs(n.id)).map((j) => j.key)).toContain(`number-hours:${n.id}:2026-03-03T08:00:00.000Z`)
+    expect((await hoursJobs(n.id)).map((j) => j.key)).toContain(
+      `number-hours:${n.id}:2026-03-03T08:00:00.000Z`,
+    )
 
     // A duplicate or stale run finds nothing new to announce.
     await run(n.id, company.id, new Date('2026-03-02T17:00:00Z'))
@@ -99,7 +120,10 @@ describe('number.opened / number.closed', () => {
     hub.clock.set(new Date('2026-03-02T09:00:00Z'))
     const company = await hub.createCompany()
     const n = await createNumber(hub, company)
-    await hub.call('PUT', `/v1/numbers/${n.id}`, { auth: company.basic, body: { availability_status: 'closed' } })
+    await hub.call('PUT', `/v1/numbers/${n.id}`, {
+      auth: company.basic,
+      body: { availability_status: 'closed' },
+    })
     // Reading the number says closed at once, but the event waits for the job.
     expect(await eventsOf(hub, company.id, 'number.closed')).toHaveLength(0)
     await run(n.id, company.id, hub.clock.now())
@@ -112,6 +136,20 @@ describe('number.opened / number.closed', () => {
     expect(await hoursJobs(n.id)).toHaveLength(before)
   })
 
+  it('queues a check of every live number at boot, which catches up on missed flips', async () => {
+    hub.clock.set(new Date('2026-03-02T09:00:00Z'))
+    const company = await hub.createCompany()
+    const n = await officeNumber(company)
+    hub.clock.set(new Date('2026-03-02T20:00:00Z')) // closed since 18:00 while no worker ran
+    await ensureNumberHoursJobs(hub.deps)
+    const check = (await hoursJobs(n.id)).find(
+      (j) => j.key === `number-hours:${n.id}:2026-03-02T20:00:00.000Z`,
+    )
+    expect(check?.data).toEqual({ company_id: company.id, number_id: n.id, at: '2026-03-02T20:00:00.000Z' })
+    await runNumberHoursJob(hub.deps, { data: check!.data })
+    expect(await eventsOf(hub, company.id, 'number.closed')).toHaveLength(1)
+  })
+
   it('runs through the queue: the registered worker fires when the clock reaches the flip', async () => {
     const queued = await createTestHub()
     try {
@@ -122,7 +160,10 @@ describe('number.opened / number.closed', () => {
         body: { country: 'FR', area: '1', name: 'Queued' },
       })
       const id = created.body.number.id
-      await queued.call('PUT', `/v1/numbers/${id}/settings/business_hours`, { auth: company.basic, body: office })
+      await queued.call('PUT', `/v1/numbers/${id}/settings/business_hours`, {
+        auth: company.basic,
+        body: office,
+      })
       registerNumberWorkers(queued.deps)
       await queued.queue.start()
       queued.clock.set(new Date('2026-03-02T17:00:30Z'))
@@ -131,7 +172,12 @@ describe('number.opened / number.closed', () => {
           const rows = await queued.db
             .select()
             .from(jobs)
-            .where(and(eq(jobs.queue, NUMBERS_QUEUE), eq(jobs.jobKey, `number-hours:${id}:2026-03-02T17:00:00.000Z`)))
+            .where(
+              and(
+                eq(jobs.queue, NUMBERS_QUEUE),
+                eq(jobs.jobKey, `number-hours:${id}:2026-03-02T17:00:00.000Z`),
+              ),
+            )
           expect(rows[0]?.state).toBe('completed')
         },
         { timeout: 5_000, interval: 50 },

@@ -121,9 +121,12 @@ export function registerNumberWorkers(deps: AppDeps): void {
 /** One check job per live number, across companies (a system sweep, not a tenant query). */
 export async function ensureNumberHoursJobs(deps: Pick<AppDeps, 'db' | 'clock' | 'queue'>): Promise<number> {
   const rows = await deps.db
-    .select({ id: numbers.id, companyId: numbers.companyId, settings: numbers.settings })
+    .select({ id: numbers.id, companyId: numbers.companyId })
     .from(numbers)
     .where(isNull(numbers.releasedAt))
-  for (const row of rows) await scheduleNumberHours(deps.queue, deps.clock, row, { checkNow: true })
+  // Only the check: each check computes its number's next flip when it runs, which spreads
+  // the schedule computations over the workers instead of the boot.
+  const now = deps.clock.now()
+  for (const row of rows) await addHoursJob(deps.queue, now, row, now)
   return rows.length
 }

@@ -6,6 +6,7 @@ import type { Queryable } from '../../db/client.ts'
 import { companies, users } from '../../db/schema/index.ts'
 import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import { detachFromNumbers } from '../numbers/number-references.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
 import { uniqueViolation } from './unique-violation.ts'
@@ -262,6 +263,9 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: s
     const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
     if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
     const json = toUserJson(user, base, ctx.clock.now())
+    // Numbers that routed to the user stop doing so in the same transaction (documented choice:
+    // clean up rather than refuse; GET /v1/numbers/references lists them beforehand).
+    await detachFromNumbers(tx, ctx, { userId: user.id })
     await tx.delete(users).where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
     await recordEvent(tx, ctx.clock, ctx.companyId, 'user.deleted', json)
   })

@@ -29,7 +29,12 @@ function withId3(audio: Uint8Array, tagBytes = 30): Uint8Array<ArrayBuffer> {
 
 const ascii = (text: string) => new Uint8Array(Buffer.from(text, 'latin1'))
 
-async function upload(company: TestCompany, numberId: number, bytes: Uint8Array<ArrayBuffer>, name = 'welcome.mp3') {
+async function upload(
+  company: TestCompany,
+  numberId: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  name = 'welcome.mp3',
+) {
   const form = new FormData()
   form.append('file', new File([bytes], name, { type: 'audio/mpeg' }))
   const res = await hub.app.request(`http://hub.test/v1/numbers/${numberId}/audio`, {
@@ -94,12 +99,24 @@ describe('POST /v1/numbers/:id/audio', () => {
     })
     expect(put.status, JSON.stringify(put.body)).toBe(200)
     const number = await hub.call('GET', `/v1/numbers/${n.id}`, { auth: company.basic })
-    expect(number.body.number.messages).toMatchObject({ welcome: audio.url, waiting: audio.url, after_hours: null })
+    expect(number.body.number.messages).toMatchObject({
+      welcome: audio.url,
+      waiting: audio.url,
+      after_hours: null,
+    })
 
     const download = await hub.app.request(audio.url, { headers: { authorization: company.basic } })
     expect(download.status).toBe(200)
     expect(download.headers.get('content-type')).toBe('audio/mpeg')
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes)
+  })
+
+  it('keeps a safe file name', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const res = await upload(company, n.id, mp3Frames(2), 'C:\\music\\hold\u0000me.mp3')
+    expect(res.status).toBe(201)
+    expect(res.body.audio.name).toBe('holdme.mp3')
   })
 
   it('refuses files that are not MP3 whatever their name, with the field named', async () => {
@@ -150,7 +167,9 @@ describe('GET /v1/numbers/:id/audio/:audio_id', () => {
     const ownerNumber = await createNumber(hub, owner)
     const intruderNumber = await createNumber(hub, intruder)
     const audio = (await upload(owner, ownerNumber.id, mp3Frames(5))).body.audio
-    const res = await hub.call('GET', `/v1/numbers/${intruderNumber.id}/audio/${audio.id}`, { auth: intruder.basic })
+    const res = await hub.call('GET', `/v1/numbers/${intruderNumber.id}/audio/${audio.id}`, {
+      auth: intruder.basic,
+    })
     expect(res.status).toBe(404)
     const bad = await hub.call('GET', `/v1/numbers/${ownerNumber.id}/audio/not-a-uuid`, { auth: owner.basic })
     expect(bad.status).toBe(400)

@@ -17,12 +17,17 @@ const MONDAY_10 = '2026-03-02T10:00:00+01:00'
 /** Christmas Day 2026, 10:00 in Paris (a Friday). */
 const CHRISTMAS_10 = '2026-12-25T10:00:00+01:00'
 
-const holidays = [{ name: 'Christmas', start: '2026-12-24T18:00', end: '2026-12-27T00:00', destination: null }]
+const holidays = [
+  { name: 'Christmas', start: '2026-12-24T18:00', end: '2026-12-27T00:00', destination: null },
+]
 const office = {
   time_zone: 'Europe/Paris',
   mode: 'custom',
   weekly: Object.fromEntries(
-    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [{ from: '09:00', to: '18:00' }]]),
+    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [
+      d,
+      [{ from: '09:00', to: '18:00' }],
+    ]),
   ),
   exceptions: holidays,
 }
@@ -86,7 +91,10 @@ async function setUp(company: TestCompany) {
 }
 
 const preview = (company: TestCompany, numberId: number, body: Record<string, unknown>) =>
-  hub.call('POST', `/v1/numbers/${numberId}/preview`, { auth: company.basic, body: { from: CALLER, ...body } })
+  hub.call('POST', `/v1/numbers/${numberId}/preview`, {
+    auth: company.basic,
+    body: { from: CALLER, ...body },
+  })
 
 const timeline = (steps: { t: number; action: string }[]) => steps.map((s) => `${s.t} ${s.action}`)
 
@@ -117,13 +125,16 @@ describe('POST /v1/numbers/:id/preview', () => {
     expect(steps[0].detail).toBe('Open: within business hours (monday 10:00 in Europe/Paris).')
     expect(steps[1]).toMatchObject({
       at: '2026-03-02T09:00:00.000Z',
-      detail: 'Plays the IVR menu "Press 1 for sales, 2 for support" (play 1 of 2, 3 s), then waits 5 s for a key.',
+      detail:
+        'Plays the IVR menu "Press 1 for sales, 2 for support" (play 1 of 2, 3 s), then waits 5 s for a key.',
       timeout_sec: 5,
     })
     expect(steps[2].detail).toBe('The caller presses 1.')
     expect(steps[3].detail).toContain('Transfers the call to the number "Sales"')
     expect(steps[5].detail).toBe('Plays the welcome message "Welcome to Acme Sales" (2 s).')
-    expect(steps[6].detail).toBe('Skipped (step 1/3, Alice Martin): nobody can take the call (Alice Martin: offline).')
+    expect(steps[6].detail).toBe(
+      'Skipped (step 1/3, Alice Martin): nobody can take the call (Alice Martin: offline).',
+    )
     expect(steps[7]).toMatchObject({
       at: '2026-03-02T09:00:05.000Z',
       detail: 'Rings Bob Durand, Carol Petit for 20 s (step 2/3, team Support (simultaneous)).',
@@ -157,7 +168,11 @@ describe('POST /v1/numbers/:id/preview', () => {
     expect(res.body.steps[1].detail).toBe(
       'Plays the closed message "Our offices are closed for the holidays" (3 s).',
     )
-    expect(res.body).toMatchObject({ outcome: 'voicemail', missed_call_reason: 'out_of_opening_hours', ivr_keys: [] })
+    expect(res.body).toMatchObject({
+      outcome: 'voicemail',
+      missed_call_reason: 'out_of_opening_hours',
+      ivr_keys: [],
+    })
   })
 
   it('replays the menu once when no key is pressed, then takes the fallback', async () => {
@@ -175,7 +190,11 @@ describe('POST /v1/numbers/:id/preview', () => {
       '18 voicemail',
     ])
     expect(res.body.steps[3].detail).toContain('(play 2 of 2, 3 s)')
-    expect(res.body).toMatchObject({ outcome: 'voicemail', ivr_keys: ['fallback'], missed_call_reason: 'no_available_agent' })
+    expect(res.body).toMatchObject({
+      outcome: 'voicemail',
+      ivr_keys: ['fallback'],
+      missed_call_reason: 'no_available_agent',
+    })
   })
 
   it('uses availability settings by default, and * while waiting asks for a callback', async () => {
@@ -187,13 +206,23 @@ describe('POST /v1/numbers/:id/preview', () => {
     })
     // Alice is available by default: she is rung; the caller presses * while it rings.
     const star = await preview(company, s.sales.id, { at: MONDAY_10, digits: '*' })
-    expect(timeline(star.body.steps)).toEqual(['0 hours', '0 play', '2 ring', '2 digit', '2 play', '2 hangup'])
+    expect(timeline(star.body.steps)).toEqual([
+      '0 hours',
+      '0 play',
+      '2 ring',
+      '2 digit',
+      '2 play',
+      '2 hangup',
+    ])
     expect(star.body.steps[3].detail).toBe('The caller presses * to ask to be called back.')
     expect(star.body.steps[4].detail).toBe('No callback confirmation message is set: nothing plays.')
     expect(star.body.outcome).toBe('callback')
 
     // Marked unavailable in her settings, she is skipped and the call goes to voicemail.
-    await hub.db.update(usersTable).set({ availabilityStatus: 'unavailable' }).where(eq(usersTable.id, s.alice))
+    await hub.db
+      .update(usersTable)
+      .set({ availabilityStatus: 'unavailable' })
+      .where(eq(usersTable.id, s.alice))
     const skipped = await preview(company, s.sales.id, { at: MONDAY_10 })
     expect(timeline(skipped.body.steps)).toEqual(['0 hours', '0 play', '2 skip', '2 play', '5 voicemail'])
     expect(skipped.body.steps[2].detail).toContain('Alice Martin: unavailable')
@@ -215,7 +244,9 @@ describe('POST /v1/numbers/:id/preview', () => {
   it('rejects blacklisted callers before anything else', async () => {
     const company = await hub.createCompany()
     const s = await setUp(company)
-    await hub.db.insert(blacklistedNumbers).values({ companyId: company.id, e164: '+33612345678', rawDigits: CALLER })
+    await hub.db
+      .insert(blacklistedNumbers)
+      .values({ companyId: company.id, e164: '+33612345678', rawDigits: CALLER })
     const res = await preview(company, s.desk.id, { at: MONDAY_10, digits: '1' })
     expect(res.status).toBe(200)
     expect(timeline(res.body.steps)).toEqual(['0 reject'])

@@ -563,3 +563,20 @@ describe('deleting what numbers route to', () => {
 
   securityCases(() => hub, { method: 'GET', path: () => '/v1/numbers/references?user_id=1', adminOnly: true })
 })
+
+describe('deleting a user or team a number routes to', () => {
+  it('removes them from the number through the users and teams APIs, and the number stays editable', async () => {
+    const company = await hub.createCompany()
+    const ids = await people(company)
+    const n = await createNumber(hub, company)
+    expect((await put(company, n.id, fullSettings(ids))).status).toBe(200)
+
+    expect((await hub.call('DELETE', `/v1/users/${ids.alice}`, { auth: company.basic })).status).toBe(204)
+    expect((await hub.call('DELETE', `/v1/teams/${ids.support}`, { auth: company.basic })).status).toBe(204)
+
+    const after = await hub.call('GET', `/v1/numbers/${n.id}/settings`, { auth: company.basic })
+    expect(after.body.settings.distribution.steps).toEqual([{ type: 'user', user_id: ids.bob, ring_time_sec: 25 }])
+    const rename = await hub.call('PUT', `/v1/numbers/${n.id}`, { auth: company.basic, body: { name: 'Still works' } })
+    expect(rename.status, JSON.stringify(rename.body)).toBe(200)
+  })
+})

@@ -1,4 +1,10 @@
 import { z } from '@hono/zod-openapi'
+import { metaSchema } from './pagination.ts'
+
+/**
+ * The pieces every /v1 route definition is made of: security, id path parameters, text
+ * refinements, JSON request and response helpers, error responses.
+ */
 
 export const errorSchema = z
   .object({
@@ -10,16 +16,54 @@ export const errorSchema = z
   })
   .openapi('Error')
 
-const err = (description: string) => ({
+/** Routes authenticated by app.ts: a company API key (Basic) or a user token (Bearer). */
+export const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
+/** Routes only a user's own token (session or agent token) can call. */
+export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }]
+
+/** Ids are Postgres integers: anything outside int4 cannot name a row. */
+export const MAX_ID = 2_147_483_647
+/** A numeric id in the path or the query (out of int4 range is a 400, never a 500). */
+export const idParam = () => z.coerce.number().int().min(1).max(MAX_ID)
+/** `{id}` path parameters. */
+export const idParams = z.object({ id: idParam() })
+
+/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
+export const withoutNul = (schema: z.ZodString) =>
+  schema.refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+/** A string without NUL characters; chain trim/min/max on it. */
+export const plainText = () => withoutNul(z.string())
+
+/** A JSON response. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
-  content: { 'application/json': { schema: errorSchema } },
+  content: { 'application/json': { schema } },
 })
+
+/** A required JSON request body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
+
+/** A response in the error shape. */
+export const errorResponse = (description: string) => json(errorSchema, description)
 
 /** Responses every authenticated route can give. */
 export const errorResponses = {
-  400: err('Invalid input; `field` names the culprit'),
-  401: err('No credentials'),
-  403: err('Bad credentials, or not allowed for this role'),
-  404: err("Not found (also for another company's ids)"),
-  429: err('Rate limited; see X-AircallApi-Reset'),
+  400: errorResponse('Invalid input; `field` names the culprit'),
+  401: errorResponse('No credentials'),
+  403: errorResponse('Bad credentials, or not allowed for this role'),
+  404: errorResponse("Not found (also for another company's ids)"),
+  429: errorResponse('Rate limited; see X-AircallApi-Reset'),
 } as const
+
+/** A page of a list, as Aircall shapes it: `{ <key>: [...], meta }`. */
+export function pageOf<K extends string, T extends z.ZodType>(key: K, item: T) {
+  // Safe: the literal has exactly the key `key` (an array of `item`) and `meta`; TypeScript
+  // only widens a computed generic key to an index signature.
+  const shape = { [key]: z.array(item), meta: metaSchema } as { [P in K]: z.ZodArray<T> } & {
+    meta: typeof metaSchema
+  }
+  return z.object(shape)
+}

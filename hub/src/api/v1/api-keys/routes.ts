@@ -2,17 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createApiKey, listApiKeys, revokeApiKey } from '../../../services/api-keys/api-key-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery } from '../../pagination.ts'
+import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { numericIdParam } from '../users/schemas.ts'
 
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['API keys']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 const apiKeySchema = z
   .object({
@@ -39,7 +34,7 @@ export const apiKeysRoutes = createRouter()
       middleware: [requireAdmin] as const,
       request: { query: paginationQuery },
       responses: {
-        200: json(z.object({ api_keys: z.array(apiKeySchema), meta: metaSchema }), 'A page of API keys'),
+        200: json(pageOf('api_keys', apiKeySchema), 'A page of API keys'),
         ...errorResponses,
       },
     }),
@@ -58,14 +53,9 @@ export const apiKeysRoutes = createRouter()
       summary: 'Create an API key; its token is shown once',
       middleware: [requireAdmin] as const,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({ name: z.string().trim().min(1).max(100).openapi({ example: 'CRM sync' }) }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({ name: z.string().trim().min(1).max(100).openapi({ example: 'CRM sync' }) }),
+        ),
       },
       responses: {
         201: json(z.object({ api_key: newApiKeySchema }), 'The key and its token'),

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { getCompanySummary } from '../../../services/company/company-service.ts'
 import { createRouter } from '../../context.ts'
-import { errorResponses } from '../../openapi.ts'
+import { errorResponses, json, security } from '../../openapi.ts'
 import { serviceContext } from '../../service-context.ts'
 
 const companySchema = z
@@ -19,12 +19,9 @@ export const companyRoutes = createRouter()
       method: 'get',
       path: '/ping',
       tags: ['Company'],
-      security: [{ basicAuth: [] }, { bearerAuth: [] }],
+      security,
       responses: {
-        200: {
-          description: 'The API is reachable and the credentials are valid',
-          content: { 'application/json': { schema: z.object({ ping: z.literal('pong') }) } },
-        },
+        200: json(z.object({ ping: z.literal('pong') }), 'The API is reachable and the credentials are valid'),
         ...errorResponses,
       },
     }),
@@ -35,12 +32,9 @@ export const companyRoutes = createRouter()
       method: 'get',
       path: '/company',
       tags: ['Company'],
-      security: [{ basicAuth: [] }, { bearerAuth: [] }],
+      security,
       responses: {
-        200: {
-          description: 'The company of the credentials',
-          content: { 'application/json': { schema: z.object({ company: companySchema }) } },
-        },
+        200: json(z.object({ company: companySchema }), 'The company of the credentials'),
         ...errorResponses,
       },
     }),

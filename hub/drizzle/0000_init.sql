@@ -1,7 +1,44 @@
+CREATE TABLE "invoices" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"period" text NOT NULL,
+	"number" text NOT NULL,
+	"status" text DEFAULT 'issued' NOT NULL,
+	"plan" text NOT NULL,
+	"currency" text NOT NULL,
+	"lines" jsonb NOT NULL,
+	"subtotal_minor" integer NOT NULL,
+	"vat_rate_bp" integer NOT NULL,
+	"vat_minor" integer NOT NULL,
+	"total_minor" integer NOT NULL,
+	"vat_note" text,
+	"customer" jsonb NOT NULL,
+	"seller" jsonb NOT NULL,
+	"pdf_key" text NOT NULL,
+	"issued_at" timestamp with time zone NOT NULL,
+	"paid_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payment_methods" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"provider" text NOT NULL,
+	"reference" text NOT NULL,
+	"brand" text,
+	"last4" text,
+	"exp_month" integer,
+	"exp_year" integer,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "companies" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"name" text NOT NULL,
 	"plan" text DEFAULT 'essentials' NOT NULL,
+	"custom_seat_price_minor" integer,
 	"rate_limit_per_minute" integer,
 	"billing_address" jsonb,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -20,6 +57,8 @@ CREATE TABLE "jobs" (
 	"max_attempts" integer DEFAULT 1 NOT NULL,
 	"backoff_ms" integer DEFAULT 1000 NOT NULL,
 	"locked_until" timestamp with time zone,
+	"locked_by" text,
+	"stalls" integer DEFAULT 0 NOT NULL,
 	"last_error" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"finished_at" timestamp with time zone
@@ -196,6 +235,70 @@ CREATE TABLE "users" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "number_audio" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"number_id" integer,
+	"name" text NOT NULL,
+	"blob_key" text NOT NULL,
+	"size_bytes" integer NOT NULL,
+	"duration_ms" integer,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "numbers" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"name" text NOT NULL,
+	"type" text NOT NULL,
+	"country" text NOT NULL,
+	"area" text,
+	"e164" text NOT NULL,
+	"time_zone" text NOT NULL,
+	"verification_state" text NOT NULL,
+	"rejection_reason" text,
+	"priority" integer,
+	"settings" jsonb NOT NULL,
+	"carrier" text DEFAULT 'sandbox' NOT NULL,
+	"carrier_ref" text,
+	"monthly_price_minor" integer NOT NULL,
+	"currency" text NOT NULL,
+	"last_open" boolean,
+	"released_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "number_verification_documents" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"submission_id" integer NOT NULL,
+	"type" text NOT NULL,
+	"blob_key" text NOT NULL,
+	"filename" text NOT NULL,
+	"content_type" text NOT NULL,
+	"size" integer NOT NULL,
+	"sha256" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "number_verification_submissions" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"company_id" integer NOT NULL,
+	"number_id" integer NOT NULL,
+	"kind" text NOT NULL,
+	"details" jsonb NOT NULL,
+	"state" text NOT NULL,
+	"reason" text,
+	"submitted_by_type" text NOT NULL,
+	"submitted_by_id" integer NOT NULL,
+	"reviewed_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "invoices" ADD CONSTRAINT "invoices_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "payment_methods" ADD CONSTRAINT "payment_methods_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_webhook_id_webhooks_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."webhooks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhooks" ADD CONSTRAINT "webhooks_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "blacklisted_numbers" ADD CONSTRAINT "blacklisted_numbers_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -209,6 +312,14 @@ ALTER TABLE "team_members" ADD CONSTRAINT "team_members_user_id_users_id_fk" FOR
 ALTER TABLE "teams" ADD CONSTRAINT "teams_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "user_tokens" ADD CONSTRAINT "user_tokens_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "number_audio" ADD CONSTRAINT "number_audio_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "numbers" ADD CONSTRAINT "numbers_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "number_verification_documents" ADD CONSTRAINT "number_verification_documents_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "number_verification_documents" ADD CONSTRAINT "number_verification_documents_submission_id_number_verification_submissions_id_fk" FOREIGN KEY ("submission_id") REFERENCES "public"."number_verification_submissions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "number_verification_submissions" ADD CONSTRAINT "number_verification_submissions_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "number_verification_submissions" ADD CONSTRAINT "number_verification_submissions_number_id_numbers_id_fk" FOREIGN KEY ("number_id") REFERENCES "public"."numbers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "invoices_company_period_unique" ON "invoices" USING btree ("company_id","period");--> statement-breakpoint
+CREATE UNIQUE INDEX "payment_methods_company_unique" ON "payment_methods" USING btree ("company_id");--> statement-breakpoint
 CREATE INDEX "jobs_due_idx" ON "jobs" USING btree ("queue","state","run_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "jobs_key_unique" ON "jobs" USING btree ("queue","job_key");--> statement-breakpoint
 CREATE INDEX "outbox_pending_idx" ON "outbox" USING btree ("relayed_at","id");--> statement-breakpoint
@@ -232,4 +343,11 @@ CREATE UNIQUE INDEX "user_tokens_hash_unique" ON "user_tokens" USING btree ("tok
 CREATE INDEX "user_tokens_user_idx" ON "user_tokens" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_unique" ON "users" USING btree (lower("email"));--> statement-breakpoint
 CREATE UNIQUE INDEX "users_company_extension_unique" ON "users" USING btree ("company_id","extension");--> statement-breakpoint
-CREATE INDEX "users_company_idx" ON "users" USING btree ("company_id","created_at");
+CREATE INDEX "users_company_idx" ON "users" USING btree ("company_id","created_at");--> statement-breakpoint
+CREATE INDEX "number_audio_company_idx" ON "number_audio" USING btree ("company_id","created_at");--> statement-breakpoint
+CREATE INDEX "numbers_company_idx" ON "numbers" USING btree ("company_id","country","name");--> statement-breakpoint
+CREATE UNIQUE INDEX "numbers_e164_live_unique" ON "numbers" USING btree ("e164") WHERE "numbers"."released_at" is null;--> statement-breakpoint
+CREATE UNIQUE INDEX "number_verification_documents_submission_type_unique" ON "number_verification_documents" USING btree ("submission_id","type");--> statement-breakpoint
+CREATE INDEX "number_verification_documents_company_idx" ON "number_verification_documents" USING btree ("company_id");--> statement-breakpoint
+CREATE INDEX "number_verification_submissions_number_idx" ON "number_verification_submissions" USING btree ("company_id","number_id","created_at");--> statement-breakpoint
+CREATE INDEX "number_verification_submissions_state_idx" ON "number_verification_submissions" USING btree ("state","created_at");

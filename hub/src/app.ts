@@ -7,6 +7,7 @@ import { authenticate } from './api/middleware/auth.ts'
 import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
 import { ApiError } from './errors.ts'
+import { createAccountPages } from './web/account-pages.ts'
 
 const PUBLIC_V1 = new Set(['/v1/openapi.json'])
 const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
@@ -48,7 +49,10 @@ export function createApp(deps: AppDeps) {
     const pgCode = postgresErrorCode(err)
     if (pgCode === '22021' || pgCode === '22P05') {
       // Text PostgreSQL cannot store (a NUL character): the client's input, not our failure.
-      return c.json({ message: 'Text fields may not contain NUL characters', code: 'bad_request', request_id: requestId }, 400)
+      return c.json(
+        { message: 'Text fields may not contain NUL characters', code: 'bad_request', request_id: requestId },
+        400,
+      )
     }
     ;(c.var.log ?? deps.logger).error({ err }, 'unhandled error')
     return c.json({ message: 'Internal Server Error', code: 'internal', request_id: requestId }, 500)
@@ -75,6 +79,7 @@ export function createApp(deps: AppDeps) {
   })
 
   app.route('/', createDocsRoutes())
+  app.route('/', createAccountPages())
 
   app.use('/v1/*', async (c, next) => {
     if (isPublicV1(c.req.path)) return next()

@@ -99,6 +99,8 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
           db: handle.db,
           clock,
           queue: async () => queue,
+          mailer: deps.mailer,
+          publicUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url ?? `http://localhost:${env.PORT}`,
           logger,
           baseUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url,
         }),

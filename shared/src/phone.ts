@@ -16,7 +16,7 @@ export function normalizePhone(raw: string, defaultCountry?: string): Normalized
   const cleaned = raw.trim().replace(/^00/, '+')
   if (cleaned === '' || cleaned.length > 40) return null
   const parsed = parsePhoneNumberFromString(cleaned, defaultCountry as CountryCode | undefined)
-  if (!parsed || !parsed.isValid()) return null
+  if (!parsed?.isValid()) return null
   return {
     e164: parsed.number,
     country: parsed.country ?? null,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createTestHub, type TestHub } from '../../test/helpers/hub.ts'
+import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
+import { createTestNumber } from '../../test/helpers/numbers-factory.ts'
 import { createLogger } from '../logger.ts'
 import { createAdminApp } from './admin-app.ts'
 
@@ -14,6 +15,8 @@ beforeAll(async () => {
     db: hub.db,
     clock: hub.clock,
     queue: async () => hub.queue,
+    mailer: hub.mailer,
+    publicUrl: () => 'http://hub.test',
     logger: createLogger('silent'),
   })
 })
@@ -92,5 +95,107 @@ describe('admin API', () => {
     const retry = await post('/jobs/retry', { queue: 'webhooks', id: 'missing' })
     expect(retry.status).toBe(404)
     expect((await admin.request('/nope')).status).toBe(404)
+  })
+})
+
+const PDF = new Uint8Array([...Buffer.from('%PDF-1.7\n%%EOF\n')])
+
+/** A Belgian number (address document only) with a submission in review, sent through the API. */
+async function numberInReview(company: TestCompany) {
+  const number = await createTestNumber(hub.db, { companyId: company.id, country: 'BE' })
+  const form = new FormData()
+  const fields = {
+    kind: 'personal',
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    'address.line1': 'Rue Neuve 1',
+    'address.city': 'Bruxelles',
+    'address.postal_code': '1000',
+    'address.country': 'BE',
+  }
+  for (const [k, v] of Object.entries(fields)) form.append(k, v)
+  form.append('address_document', new File([PDF], 'bill.pdf'))
+  const res = await hub.app.request(`http://hub.test/v1/numbers/${number.id}/verification`, {
+    method: 'POST',
+    headers: { authorization: company.basic },
+    body: form,
+  })
+  expect(res.status).toBe(201)
+  return number
+}
+
+const pending = async (query = '') => {
+  const res = await admin.request(`/numbers/pending${query}`)
+  return { status: res.status, body: (await res.json()) as { pending: { number_id: number }[] } }
+}
+
+const verificationOf = async (company: TestCompany, numberId: number) =>
+  (await hub.call('GET', `/v1/numbers/${numberId}/verification`, { auth: company.basic })).body
+    .verification as { state: string; submissions: { state: string; reason: string | null }[] }
+
+describe('admin API: number document verification', () => {
+  test('GET /numbers/pending lists the number; POST /numbers/approve makes it live and mails the admin', async () => {
+    const company = await hub.createCompany('Review Co')
+    const number = await numberInReview(company)
+    const listed = await pending('?limit=1000')
+    expect(listed.status).toBe(200)
+    expect(listed.body.pending).toContainEqual(
+      expect.objectContaining({ number_id: number.id, company_name: 'Review Co', e164: number.e164 }),
+    )
+
+    const res = await post('/numbers/approve', { number_id: number.id })
+    expect(res.status).toBe(200)
+    const admin = await hub.userById(company.adminUserId)
+    expect(res.body).toMatchObject({
+      number_id: number.id,
+      company_id: company.id,
+      state: 'active',
+      notified: [admin!.email],
+    })
+    // Links in the answer (and the event) use the public URL the hub was given.
+    expect(JSON.stringify(res.body.verification)).toContain(
+      `"download_link":"http://hub.test/v1/numbers/${number.id}/verification/documents/`,
+    )
+    expect(hub.mailer.lastTo(admin!.email)?.subject).toContain(number.e164)
+    expect((await verificationOf(company, number.id)).state).toBe('active')
+    expect((await pending('?limit=1000')).body.pending.map((p) => p.number_id)).not.toContain(number.id)
+
+    const again = await post('/numbers/approve', { number_id: number.id })
+    expect(again.status).toBe(409)
+    expect(again.body.message).toContain('Nothing to review')
+  })
+
+  test('POST /numbers/reject needs a reason, then the company sees it', async () => {
+    const company = await hub.createCompany()
+    const number = await numberInReview(company)
+    const missing = await post('/numbers/reject', { number_id: number.id })
+    expect(missing.status).toBe(400)
+    expect(missing.body).toMatchObject({ field: 'reason', message: expect.stringContaining('reason') })
+    expect((await post('/numbers/reject', { number_id: number.id, reason: '   ' })).body.field).toBe('reason')
+    expect((await verificationOf(company, number.id)).state).toBe('in_review')
+
+    const res = await post('/numbers/reject', { number_id: number.id, reason: 'The bill is unreadable' })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({
+      number_id: number.id,
+      state: 'rejected',
+      reason: 'The bill is unreadable',
+    })
+    const seen = await verificationOf(company, number.id)
+    expect(seen.state).toBe('rejected')
+    expect(seen.submissions[0]).toMatchObject({ state: 'rejected', reason: 'The bill is unreadable' })
+  })
+
+  test('bad input is 400, an unknown number 404, a number not in review 409', async () => {
+    const company = await hub.createCompany()
+    expect((await post('/numbers/approve', { number_id: 'twelve' })).status).toBe(400)
+    expect((await post('/numbers/approve', '{not json')).status).toBe(400)
+    expect((await post('/numbers/reject', { number_id: 2147483000, reason: 'x' })).status).toBe(404)
+    expect((await post('/numbers/approve', { number_id: 2147483000 })).status).toBe(404)
+    const waiting = await createTestNumber(hub.db, { companyId: company.id }) // no documents sent yet
+    expect((await post('/numbers/approve', { number_id: waiting.id })).status).toBe(409)
+    const bad = await pending('?limit=0')
+    expect(bad.status).toBe(400)
+    expect(bad.body).toMatchObject({ field: 'limit' })
   })
 })

@@ -1,4 +1,9 @@
 import { Hono } from 'hono'
+import {
+  approveNumber,
+  listPendingVerifications,
+  rejectNumber,
+} from '../cli/commands/numbers-verification.ts'
 import type { Logger } from '../logger.ts'
 import {
   type AdminDeps,
@@ -6,6 +11,7 @@ import {
   countCompanies,
   listFailedJobs,
   retryFailedJob,
+  reviewDeps,
   runCreateApiKey,
   runSetup,
 } from './operations.ts'
@@ -39,6 +45,7 @@ export function createAdminApp(
     }
   }
 
+  // Document verification review takes `{ number_id }` or `{ submission_id }` (+ `reason` to reject).
   return app
     .get('/status', async (c) =>
       c.json({ pid: process.pid, companies: await countCompanies(deps.db), url: deps.baseUrl?.() ?? null }),
@@ -54,4 +61,11 @@ export function createAdminApp(
       await retryFailedJob(deps, await body(c.req.raw))
       return c.body(null, 204)
     })
+    .get('/numbers/pending', async (c) =>
+      c.json({ pending: await listPendingVerifications(deps, { limit: c.req.query('limit') }) }),
+    )
+    .post('/numbers/approve', async (c) =>
+      c.json(await approveNumber(reviewDeps(deps), await body(c.req.raw))),
+    )
+    .post('/numbers/reject', async (c) => c.json(await rejectNumber(reviewDeps(deps), await body(c.req.raw))))
 }

@@ -5,8 +5,10 @@ import type { Database } from '../db/client.ts'
 import { companies, users } from '../db/schema/index.ts'
 import { knownQueues, listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import type { FailedJob, JobQueue } from '../jobs/queue.ts'
+import type { Mailer } from '../mail/mailer.ts'
 import { insertApiKey, toApiKeyJson } from '../services/api-keys/api-key-service.ts'
 import { createCompanyWithAdmin, type SetupResult } from '../services/company/create-company.ts'
+import type { ReviewDeps } from '../services/number-verification/review.ts'
 
 /**
  * The operator commands behind `sb`. They run in two places: inside the running hub (through
@@ -58,6 +60,18 @@ export type AdminDeps = {
   clock: Clock
   /** The job queue, made on first use: most commands never need one. */
   queue(): Promise<JobQueue>
+  /** Mails the commands send (verification decisions): the hub's own mailer behind the socket. */
+  mailer: Mailer
+  /**
+   * Absolute base of the links in event data: PUBLIC_URL, else where the hub is reached. A
+   * function because a hub only knows its address once it listens, after the socket opened.
+   */
+  publicUrl(): string
+}
+
+/** What the number verification commands (cli/commands/numbers-verification.ts) need. */
+export function reviewDeps(deps: AdminDeps): ReviewDeps {
+  return { db: deps.db, clock: deps.clock, mailer: deps.mailer, publicUrl: deps.publicUrl() }
 }
 
 /** Creates a company, its first admin and an API key (the token is only ever shown here). */

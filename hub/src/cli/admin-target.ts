@@ -8,6 +8,7 @@ import type { Env } from '../env.ts'
 import { createQueue } from '../jobs/create-queue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
+import { createMailer } from '../mail/create-mailer.ts'
 
 /**
  * Where `sb` runs its command. With PGlite only one process may open DATA_DIR: if a hub holds
@@ -77,6 +78,9 @@ export async function openAdminTarget(env: Env, logger: Logger): Promise<AdminTa
             queue ??= createQueue({ env, db, clock, logger })
             return queue
           },
+          // SMTP_URL, else .eml files in DATA_DIR/outbox, as the hub would send them.
+          mailer: createMailer(env, logger),
+          publicUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`,
         }
       })()
       return deps

@@ -7,7 +7,7 @@ import {
   listFailedJobs,
   parseAdminInput,
   retryFailedJob,
-  retryJobInputSchema,
+  reviewDeps,
   runCreateApiKey,
   runSetup,
   type SetupCommandInput,
@@ -17,7 +17,17 @@ import { type Env, EnvError, parseEnv } from '../env.ts'
 import type { FailedJob } from '../jobs/queue.ts'
 import { createLogger } from '../logger.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
+import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
+import {
+  approveNumber,
+  formatDecision,
+  formatPending,
+  listPendingVerifications,
+  pendingInputSchema,
+  rejectInputSchema,
+  rejectNumber,
+} from './commands/numbers-verification.ts'
 
 /** `sb` — the operator CLI. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration. */
 
@@ -34,6 +44,12 @@ Commands:
         List dead letters (jobs that used all their tries), of one queue or of all.
   jobs:retry <queue> <job id>
         Put a dead letter back in its queue with a fresh set of tries.
+  numbers:pending [--limit <n>] [--json]
+        List the numbers whose verification documents wait for review, oldest first.
+  numbers:approve <number id>
+        Approve the number's documents: it goes live and the company's admins are mailed.
+  numbers:reject <number id> --reason "<text>"
+        Refuse the number's documents; the company's admins see the reason and may resubmit.
   help  Show this text.
 
 sb uses the same settings as the hub (DATA_DIR, DATABASE_URL, REDIS_URL …). With the embedded
@@ -187,6 +203,74 @@ const commands: Record<string, Command> = {
       out(`Job ${id} of queue "${queue}" is queued again.`)
     },
   },
+
+  'numbers:pending': {
+    options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0)
+        throw new UsageError(`numbers:pending takes no positional argument (got "${positionals[0]}")`)
+      const limit = typeof values.limit === 'string' ? values.limit : undefined
+      if (limit !== undefined && !/^\d+$/.test(limit)) throw new UsageError('--limit must be 1 to 1000')
+      parseFlags(() => parseAdminInput(pendingInputSchema, { limit }))
+      const pending = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return listPendingVerifications(await target.deps(), { limit })
+        const params = new URLSearchParams()
+        if (limit) params.set('limit', limit)
+        const body = await target.call('GET', `/numbers/pending?${params}`)
+        return (body as { pending: PendingVerification[] }).pending // the hub answers listPendingVerifications' result
+      })
+      if (values.json === true) {
+        out(JSON.stringify(pending))
+        return
+      }
+      for (const line of formatPending(pending)) out(line)
+    },
+  },
+
+  'numbers:approve': {
+    options: {},
+    async run({ env, positionals }) {
+      const [id, extra] = positionals
+      if (!id || extra)
+        throw new UsageError('numbers:approve takes one argument: the number id (see numbers:pending)')
+      const input = { number_id: numberIdArgument(id) }
+      const result = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return approveNumber(reviewDeps(await target.deps()), input)
+        return (await target.call('POST', '/numbers/approve', input)) as ReviewResult // the hub answers approveNumber's result
+      })
+      for (const line of formatDecision(result)) out(line)
+    },
+  },
+
+  'numbers:reject': {
+    options: { reason: { type: 'string' } },
+    async run({ env, values, positionals }) {
+      const [id, extra] = positionals
+      if (!id || extra)
+        throw new UsageError(
+          'numbers:reject takes one argument: the number id (see numbers:pending), and --reason "<text>"',
+        )
+      const input = { number_id: numberIdArgument(id), reason: values.reason }
+      if (input.reason === undefined)
+        throw new UsageError(
+          '--reason is required: the company is told why (e.g. --reason "The address document is unreadable")',
+        )
+      parseFlags(() => parseAdminInput(rejectInputSchema, input))
+      const result = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return rejectNumber(reviewDeps(await target.deps()), input)
+        return (await target.call('POST', '/numbers/reject', input)) as ReviewResult // the hub answers rejectNumber's result
+      })
+      for (const line of formatDecision(result)) out(line)
+    },
+  },
+}
+
+/** A number id given on the command line: a positive integer that fits the database's int. */
+function numberIdArgument(text: string): number {
+  const id = /^\d{1,10}$/.test(text) ? Number(text) : 0
+  if (id < 1 || id > 2_147_483_647)
+    throw new UsageError(`<number id> must be a number id like 42 (got "${text}"; see numbers:pending)`)
+  return id
 }
 
 /** Argument problems found by the shared validators are usage errors naming the flag or argument. */

@@ -84,7 +84,7 @@ export function route(
 const NONE: Instruction = { action: 'none' }
 
 function isRoutable(p: AgentPresence | undefined): boolean {
-  if (!p || p.live !== 'idle') return false
+  if (p?.live !== 'idle') return false
   return p.declared === 'available' || (p.declared === 'auto' && p.inWorkingHours)
 }
 

@@ -111,6 +111,11 @@ describe('npm start', { timeout: 180_000 }, () => {
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('already exists')
 
+    // The review queue through the running hub's admin socket: empty, as JSON.
+    const queue = await runSb(dir, ['numbers:pending', '--json'])
+    expect({ code: queue.code, stderr: queue.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(JSON.parse(queue.stdout)).toEqual([])
+
     const exit = await h.stop('SIGTERM')
     expect(exit).toEqual({ code: 0, signal: null })
     expect(h.output()).toContain('Switchboard stopped.')
@@ -136,6 +141,11 @@ describe('npm start', { timeout: 180_000 }, () => {
     const dir = migratedDataDir()
     const created = await setup(dir, 'Offline Co', 'first@offline.test')
     expect(existsSync(join(dir, 'hub.lock'))).toBe(false)
+    const queue = await runSb(dir, ['numbers:pending'])
+    expect({ code: queue.code, stdout: queue.stdout }).toEqual({
+      code: 0,
+      stdout: 'No number is waiting for review.\n',
+    })
 
     const h = hub(dir, await freePort(), { direct: true })
     await h.waitHealthy()
@@ -179,6 +189,9 @@ describe('sb', { timeout: 120_000 }, () => {
       [['setup', '--company', '  ', '--email', 'a@b.test', '--password', 'a long password'], '--company'],
       [['setup', '--email', 'a@b.test', '--password', 'a long password'], '--company is required'],
       [['setup', '--company', 'X', '--bogus'], 'bogus'],
+      [['numbers:reject', '12'], '--reason is required'],
+      [['numbers:approve', 'twelve'], '<number id> must be a number id'],
+      [['numbers:pending', '--limit', '0'], '--limit must be 1 to 1000'],
       [['frobnicate'], 'unknown command "frobnicate"'],
     ]
     const results = await Promise.all(cases.map(([args]) => runSb(dir, args)))
@@ -194,7 +207,16 @@ describe('sb', { timeout: 120_000 }, () => {
   test('--help lists the commands', async () => {
     const res = await runSb(dataDir(), ['--help'])
     expect(res.code).toBe(0)
-    for (const command of ['setup', 'api-keys:create', 'migrate', 'jobs:failed', 'jobs:retry'])
+    for (const command of [
+      'setup',
+      'api-keys:create',
+      'migrate',
+      'jobs:failed',
+      'jobs:retry',
+      'numbers:pending',
+      'numbers:approve',
+      'numbers:reject',
+    ])
       expect(res.stdout).toContain(command)
   })
 

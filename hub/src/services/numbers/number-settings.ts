@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { withoutNul } from '../../api/openapi.ts'
 
 /**
  * The routing configuration of a number (numbers.settings), as the API reads and writes it.
@@ -21,13 +22,7 @@ export const IVR_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as co
 
 const id = z.number().int().min(1).max(2_147_483_647)
 /** Postgres text and jsonb cannot hold NUL: refuse it as bad input instead of failing the write. */
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+const text = (max: number) => withoutNul(z.string().trim().min(1).max(max))
 const ringTime = (fallback: number) =>
   z
     .number()

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { weekdays } from '@switchboard/shared'
 import type { NotificationPrefs, WorkingHours } from '../../db/schema/index.ts'
 
 /**
@@ -6,15 +7,8 @@ import type { NotificationPrefs, WorkingHours } from '../../db/schema/index.ts'
  * route schemas (so a bad value answers 400 naming its field) and the services.
  */
 
-export const WEEKDAYS = [
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-  'sunday',
-] as const
+/** The keys of working hours, Monday first: the same days as business hours. */
+export const WEEKDAYS = weekdays
 export type Weekday = (typeof WEEKDAYS)[number]
 
 export const AVAILABILITY_STATUSES = ['available', 'custom', 'unavailable'] as const

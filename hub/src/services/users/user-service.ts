@@ -98,7 +98,8 @@ async function assertAnotherAdmin(db: Queryable, companyId: number, userId: numb
   }
 }
 
-export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
+/** A page of the company's users (created_at order, from/to filters) and their total. */
+async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
   const rows = await ctx.db
@@ -109,8 +110,13 @@ export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: s
     .limit(limit)
     .offset(offset)
   const [total] = await ctx.db.select({ n: count() }).from(users).where(where)
+  return { rows, total: total?.n ?? 0 }
+}
+
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
+  const { rows, total } = await pageOfUsers(ctx, q)
   const now = ctx.clock.now()
-  return { items: rows.map((u) => toUserJson(u, base, now)), total: total?.n ?? 0 }
+  return { items: rows.map((u) => toUserJson(u, base, now)), total }
 }
 
 /** Admins and API keys read any user of the company; an agent only themselves. */
@@ -272,21 +278,9 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: s
 }
 
 export async function listAvailabilities(ctx: ServiceContext, q: PaginationQuery) {
-  const { offset, limit } = pageWindow(q)
-  const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
-  const rows = await ctx.db
-    .select()
-    .from(users)
-    .where(where)
-    .orderBy(...orderBy(users.createdAt, q, users.id))
-    .limit(limit)
-    .offset(offset)
-  const [total] = await ctx.db.select({ n: count() }).from(users).where(where)
+  const { rows, total } = await pageOfUsers(ctx, q)
   const now = ctx.clock.now()
-  return {
-    items: rows.map((u) => ({ id: u.id, availability: liveAvailability(u, now) })),
-    total: total?.n ?? 0,
-  }
+  return { items: rows.map((u) => ({ id: u.id, availability: liveAvailability(u, now) })), total }
 }
 
 export async function getAvailability(ctx: ServiceContext, idOrEmail: string): Promise<LiveAvailability> {

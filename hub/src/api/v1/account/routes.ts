@@ -10,23 +10,17 @@ import { deletePaymentMethod, setPaymentMethod } from '../../../services/billing
 import { PLAN_IDS } from '../../../services/billing/plans.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { errorResponses, idParams, json, jsonBody, pageOf, security } from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { refuseCardNumbers } from './refuse-card-numbers.ts'
 
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
 const minor = (description: string) =>
   z
     .number()
     .int()
     .openapi({ description: `${description}, in minor units (cents)` })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const middleware = [requireAdmin]
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 const billingAddressSchema = z
   .object({
@@ -188,7 +182,6 @@ const invoiceSchema = z
   })
   .openapi('Invoice')
 const invoiceEnvelope = z.object({ invoice: invoiceSchema }).openapi('InvoiceEnvelope')
-const invoiceParams = z.object({ id: id() })
 
 export const accountRoutes = createRouter()
   .openapi(
@@ -210,18 +203,13 @@ export const accountRoutes = createRouter()
       security,
       middleware,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                name: z.string().trim().min(1).max(120).optional(),
-                plan: z.enum(PLAN_IDS).optional(),
-                billing_address: billingAddressInput.nullable().optional(),
-              }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({
+            name: z.string().trim().min(1).max(120).optional(),
+            plan: z.enum(PLAN_IDS).optional(),
+            billing_address: billingAddressInput.nullable().optional(),
+          }),
+        ),
       },
       responses: { 200: json(accountEnvelope, 'The updated account'), ...errorResponses },
     }),
@@ -253,7 +241,7 @@ export const accountRoutes = createRouter()
       middleware: [requireAdmin, refuseCardNumbers],
       description:
         "A reference to an instrument stored by the payment provider. Card numbers are refused: tokenize the card with the provider's own SDK first.",
-      request: { body: { required: true, content: { 'application/json': { schema: paymentMethodInput } } } },
+      request: { body: jsonBody(paymentMethodInput) },
       responses: {
         200: json(z.object({ payment_method: paymentMethodSchema }), 'The payment method'),
         ...errorResponses,
@@ -287,10 +275,7 @@ export const accountRoutes = createRouter()
       middleware,
       request: { query: paginationQuery },
       responses: {
-        200: json(
-          z.object({ invoices: z.array(invoiceSchema), meta: metaSchema }),
-          'Invoices of the company',
-        ),
+        200: json(pageOf('invoices', invoiceSchema), 'Invoices of the company'),
         ...errorResponses,
       },
     }),
@@ -307,7 +292,7 @@ export const accountRoutes = createRouter()
       tags: ['Invoices'],
       security,
       middleware,
-      request: { params: invoiceParams },
+      request: { params: idParams },
       responses: { 200: json(invoiceEnvelope, 'The invoice'), ...errorResponses },
     }),
     async (c) => {
@@ -322,7 +307,7 @@ export const accountRoutes = createRouter()
       tags: ['Invoices'],
       security,
       middleware,
-      request: { params: invoiceParams },
+      request: { params: idParams },
       responses: {
         200: {
           description: 'The invoice as a PDF download',

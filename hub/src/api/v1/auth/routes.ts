@@ -11,19 +11,11 @@ import {
 import { emailField } from '../../../services/users/user-fields.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { authenticate, requireUser } from '../../middleware/auth.ts'
-import { errorSchema } from '../../openapi.ts'
+import { bearerSecurity, errorResponse, json, jsonBody } from '../../openapi.ts'
 import { publicBase } from '../../pagination.ts'
 import { userSchema } from '../users/schemas.ts'
 
 const tags = ['Auth']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { required: true, content: { 'application/json': { schema } } },
-})
-const error = (description: string) => json(errorSchema, description)
 
 /** Minimum length only: length beats composition rules (NIST SP 800-63B); the cap bounds argon2 work. */
 const newPassword = z.string().min(10, 'must be at least 10 characters').max(256)
@@ -50,16 +42,18 @@ export const authRoutes = createRouter()
       path: '/auth/login',
       tags,
       summary: 'Sign in with email and password',
-      request: body(
-        z
-          .object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) })
-          .openapi('Login'),
-      ),
+      request: {
+        body: jsonBody(
+          z
+            .object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) })
+            .openapi('Login'),
+        ),
+      },
       responses: {
         200: json(sessionSchema, 'A dashboard session'),
-        400: error('Invalid input'),
-        401: error('Invalid email or password (the same answer for an unknown email)'),
-        429: error('Too many failed logins for this email'),
+        400: errorResponse('Invalid input'),
+        401: errorResponse('Invalid email or password (the same answer for an unknown email)'),
+        429: errorResponse('Too many failed logins for this email'),
       },
     }),
     async (c) => c.json(await login(authDeps(c), c.req.valid('json')), 200),
@@ -69,13 +63,13 @@ export const authRoutes = createRouter()
       method: 'post',
       path: '/auth/logout',
       tags,
-      security: [{ bearerAuth: [] }],
+      security: bearerSecurity,
       summary: 'Revoke the bearer token of this request',
       middleware: [authenticate, requireUser] as const,
       responses: {
         204: { description: 'Signed out; the token no longer works' },
-        401: error('No credentials'),
-        403: error('Bad credentials, or not a user token'),
+        401: errorResponse('No credentials'),
+        403: errorResponse('Bad credentials, or not a user token'),
       },
     }),
     async (c) => {
@@ -89,19 +83,21 @@ export const authRoutes = createRouter()
       path: '/auth/invitations/accept',
       tags,
       summary: 'Accept an invitation: choose a password, get a session',
-      request: body(
-        z
-          .object({
-            token: linkToken,
-            password: newPassword,
-            first_name: z.string().trim().max(100).optional(),
-            last_name: z.string().trim().max(100).optional(),
-          })
-          .openapi('AcceptInvitation'),
-      ),
+      request: {
+        body: jsonBody(
+          z
+            .object({
+              token: linkToken,
+              password: newPassword,
+              first_name: z.string().trim().max(100).optional(),
+              last_name: z.string().trim().max(100).optional(),
+            })
+            .openapi('AcceptInvitation'),
+        ),
+      },
       responses: {
         200: json(sessionSchema, 'Password set; a dashboard session'),
-        400: error('Invalid input, or an unknown, used or expired invitation (`field` = token)'),
+        400: errorResponse('Invalid input, or an unknown, used or expired invitation (`field` = token)'),
       },
     }),
     async (c) => c.json(await acceptInvitation(authDeps(c), c.req.valid('json')), 200),
@@ -112,10 +108,10 @@ export const authRoutes = createRouter()
       path: '/auth/password/forgot',
       tags,
       summary: 'Email a password reset link (valid 1 hour)',
-      request: body(z.object({ email: emailField }).openapi('ForgotPassword')),
+      request: { body: jsonBody(z.object({ email: emailField }).openapi('ForgotPassword')) },
       responses: {
         202: json(z.object({ message: z.string() }), 'Accepted, whether or not the email is known'),
-        400: error('Invalid input'),
+        400: errorResponse('Invalid input'),
       },
     }),
     async (c) => {
@@ -129,10 +125,12 @@ export const authRoutes = createRouter()
       path: '/auth/password/reset',
       tags,
       summary: 'Set a new password from a reset link; signs out every session',
-      request: body(z.object({ token: linkToken, password: newPassword }).openapi('ResetPassword')),
+      request: {
+        body: jsonBody(z.object({ token: linkToken, password: newPassword }).openapi('ResetPassword')),
+      },
       responses: {
         200: json(sessionSchema, 'Password changed; a new dashboard session'),
-        400: error('Invalid input, or an unknown, used or expired link (`field` = token)'),
+        400: errorResponse('Invalid input, or an unknown, used or expired link (`field` = token)'),
       },
     }),
     async (c) => c.json(await resetPassword(authDeps(c), c.req.valid('json')), 200),

@@ -9,13 +9,9 @@ import {
 } from '../../../services/blacklist/blacklist-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { errorResponses, idParams, json, jsonBody, pageOf, plainText, security } from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
-/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
-const plain = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
 
 export const blacklistedNumberSchema = z
   .object({
@@ -31,20 +27,14 @@ export const blacklistedNumberSchema = z
 const envelope = z
   .object({ blacklisted_number: blacklistedNumberSchema })
   .openapi('BlacklistedNumberEnvelope')
-const number = plain().trim().min(1).max(40)
+const number = plainText().trim().min(1).max(40)
 const country = z
   .string()
   .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 country code')
   .transform((v) => v.toUpperCase())
   .optional()
   .openapi({ description: 'Needed when number has no + prefix', example: 'FR' })
-const params = z.object({ id: id() })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Blacklist']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 export const blacklistRoutes = createRouter()
   .openapi(
@@ -56,10 +46,7 @@ export const blacklistRoutes = createRouter()
       middleware: [requireAdmin],
       request: { query: paginationQuery },
       responses: {
-        200: json(
-          z.object({ blacklisted_numbers: z.array(blacklistedNumberSchema), meta: metaSchema }),
-          'Numbers whose calls are refused',
-        ),
+        200: json(pageOf('blacklisted_numbers', blacklistedNumberSchema), 'Numbers whose calls are refused'),
         ...errorResponses,
       },
     }),
@@ -95,7 +82,7 @@ export const blacklistRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: { params },
+      request: { params: idParams },
       responses: { 200: json(envelope, 'The blacklisted number'), ...errorResponses },
     }),
     async (c) => {
@@ -111,14 +98,9 @@ export const blacklistRoutes = createRouter()
       security,
       middleware: [requireAdmin],
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({ number, country, note: plain().trim().max(255).nullable().optional() }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({ number, country, note: plainText().trim().max(255).nullable().optional() }),
+        ),
       },
       responses: {
         201: json(envelope, 'Blacklisted'),
@@ -138,7 +120,7 @@ export const blacklistRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: { params },
+      request: { params: idParams },
       responses: { 204: { description: 'Calls from the number are accepted again' }, ...errorResponses },
     }),
     async (c) => {

@@ -96,7 +96,10 @@ describe('input PostgreSQL cannot store', () => {
     const company = await hub.createCompany()
     const res = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Sales\u0000' } })
     expect(res.status).toBe(400)
-    const user = await hub.call('PUT', `/v1/users/${company.agentUserId}`, { auth: company.basic, body: { first_name: 'Al\u0000an' } })
+    const user = await hub.call('PUT', `/v1/users/${company.agentUserId}`, {
+      auth: company.basic,
+      body: { first_name: 'Al\u0000an' },
+    })
     expect(user.status).toBe(400)
   })
 })

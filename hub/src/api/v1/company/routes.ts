@@ -21,7 +21,10 @@ export const companyRoutes = createRouter()
       tags: ['Company'],
       security,
       responses: {
-        200: json(z.object({ ping: z.literal('pong') }), 'The API is reachable and the credentials are valid'),
+        200: json(
+          z.object({ ping: z.literal('pong') }),
+          'The API is reachable and the credentials are valid',
+        ),
         ...errorResponses,
       },
     }),

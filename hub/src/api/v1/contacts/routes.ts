@@ -16,13 +16,18 @@ import {
 } from '../../../services/contacts/contact-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import {
+  errorResponses,
+  idParam,
+  idParams,
+  json,
+  jsonBody,
+  pageOf,
+  plainText,
+  security,
+} from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
-/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
-const plain = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
 
 export const contactDetailSchema = z
   .object({ id: z.number().int(), label: z.string(), value: z.string() })
@@ -46,15 +51,15 @@ export const contactSchema = z
   .openapi('Contact')
 
 const contactEnvelope = z.object({ contact: contactSchema }).openapi('ContactEnvelope')
-const contactList = z.object({ contacts: z.array(contactSchema), meta: metaSchema }).openapi('ContactList')
+const contactList = pageOf('contacts', contactSchema).openapi('ContactList')
 
-const label = plain().trim().min(1).max(255)
+const label = plainText().trim().min(1).max(255)
 const phoneInput = z.object({
   label,
-  value: plain().trim().min(1).max(64).openapi({ description: 'As dialled; must contain digits' }),
+  value: plainText().trim().min(1).max(64).openapi({ description: 'As dialled; must contain digits' }),
 })
 const emailInput = z.object({ label, value: z.email().max(254) })
-const text = (max: number) => plain().max(max).nullable().optional()
+const text = (max: number) => plainText().max(max).nullable().optional()
 const fields = {
   first_name: text(255),
   last_name: text(255),
@@ -79,28 +84,23 @@ const listQuery = paginationQuery.extend({
   order_by: z.enum(['created_at', 'updated_at']).default('created_at'),
 })
 const searchQuery = listQuery.extend({
-  phone_number: plain()
+  phone_number: plainText()
     .trim()
     .min(1)
     .max(64)
     .optional()
     .openapi({ description: 'Any format; matched in E.164' }),
-  email: plain().trim().min(1).max(254).optional().openapi({ description: 'Case-insensitive exact match' }),
+  email: plainText()
+    .trim()
+    .min(1)
+    .max(254)
+    .optional()
+    .openapi({ description: 'Case-insensitive exact match' }),
 })
 
-const contactParams = z.object({ id: id() })
-const phoneParams = z.object({ id: id(), phone_number_id: id() })
-const emailParams = z.object({ id: id(), email_id: id() })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
+const phoneParams = z.object({ id: idParam(), phone_number_id: idParam() })
+const emailParams = z.object({ id: idParam(), email_id: idParam() })
 const tags = ['Contacts']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-})
 
 /**
  * Agents read contacts (the extension looks callers up) and may create and edit them, as
@@ -143,7 +143,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts/{id}',
       tags,
       security,
-      request: { params: contactParams },
+      request: { params: idParams },
       responses: { 200: json(contactEnvelope, 'The contact'), ...errorResponses },
     }),
     async (c) => {
@@ -157,7 +157,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts',
       tags,
       security,
-      request: { body: body(createBody) },
+      request: { body: jsonBody(createBody) },
       responses: { 201: json(contactEnvelope, 'The created contact'), ...errorResponses },
     }),
     async (c) => {
@@ -172,7 +172,7 @@ export const contactsRoutes = createRouter()
       tags,
       security,
       summary: 'Update a contact (POST, as Aircall): scalar fields only',
-      request: { params: contactParams, body: body(z.object(fields)) },
+      request: { params: idParams, body: jsonBody(z.object(fields)) },
       responses: { 200: json(contactEnvelope, 'The updated contact'), ...errorResponses },
     }),
     async (c) => {
@@ -192,7 +192,7 @@ export const contactsRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: { params: contactParams },
+      request: { params: idParams },
       responses: { 204: { description: 'Deleted' }, ...errorResponses },
     }),
     async (c) => {
@@ -206,7 +206,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts/{id}/phone_details',
       tags,
       security,
-      request: { params: contactParams, body: body(phoneInput) },
+      request: { params: idParams, body: jsonBody(phoneInput) },
       responses: { 201: json(contactEnvelope, 'The contact with the added number'), ...errorResponses },
     }),
     async (c) => {
@@ -225,7 +225,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts/{id}/phone_details/{phone_number_id}',
       tags,
       security,
-      request: { params: phoneParams, body: body(phonePatch) },
+      request: { params: phoneParams, body: jsonBody(phonePatch) },
       responses: { 200: json(contactEnvelope, 'The contact with the updated number'), ...errorResponses },
     }),
     async (c) => {
@@ -264,7 +264,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts/{id}/email_details',
       tags,
       security,
-      request: { params: contactParams, body: body(emailInput) },
+      request: { params: idParams, body: jsonBody(emailInput) },
       responses: { 201: json(contactEnvelope, 'The contact with the added email'), ...errorResponses },
     }),
     async (c) => {
@@ -283,7 +283,7 @@ export const contactsRoutes = createRouter()
       path: '/contacts/{id}/email_details/{email_id}',
       tags,
       security,
-      request: { params: emailParams, body: body(emailPatch) },
+      request: { params: emailParams, body: jsonBody(emailPatch) },
       responses: { 200: json(contactEnvelope, 'The contact with the updated email'), ...errorResponses },
     }),
     async (c) => {

@@ -15,22 +15,11 @@ import {
 } from '../../../services/number-verification/verification-service.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses, errorSchema } from '../../openapi.ts'
+import { errorResponse, errorResponses, idParam, idParams, json, security } from '../../openapi.ts'
 import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
-/** Ids are Postgres integers: anything outside int4 cannot name a row. */
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Number verification']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const err = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: errorSchema } },
-})
 
 const addressSchema = z
   .object({
@@ -166,8 +155,7 @@ async function readSubmissionForm(c: Context<AppEnv>): Promise<SubmissionForm> {
   return form
 }
 
-const verificationParams = z.object({ id: id() })
-const documentParams = z.object({ id: id(), doc_id: id() })
+const documentParams = z.object({ id: idParam(), doc_id: idParam() })
 
 /** Content-Disposition for a name the uploader chose: ASCII fallback plus the exact UTF-8 name. */
 function attachment(filename: string): string {
@@ -184,7 +172,7 @@ export const numberVerificationRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin] as const,
-      request: { params: verificationParams },
+      request: { params: idParams },
       responses: {
         200: json(
           z.object({ verification: verificationSchema }).openapi('NumberVerificationEnvelope'),
@@ -221,7 +209,7 @@ export const numberVerificationRoutes = createRouter()
         }),
       ] as const,
       request: {
-        params: verificationParams,
+        params: idParams,
         body: { required: true, content: { 'multipart/form-data': { schema: submissionForm } } },
       },
       responses: {
@@ -230,8 +218,10 @@ export const numberVerificationRoutes = createRouter()
           'Submitted',
         ),
         ...errorResponses,
-        409: err('The number does not take a submission now (not required, in review, or already active)'),
-        413: err('A document is over 10 MB (or the whole form is too large)'),
+        409: errorResponse(
+          'The number does not take a submission now (not required, in review, or already active)',
+        ),
+        413: errorResponse('A document is over 10 MB (or the whole form is too large)'),
       },
     }),
     async (c) => {

@@ -27,18 +27,27 @@ import {
 } from '../../../services/numbers/number-service.ts'
 import {
   createNumberRequestSchema,
+  type NumberSettingsPatch,
   numberSettingsInputSchema,
   numberSettingsPatchSchema,
 } from '../../../services/numbers/number-settings.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses, errorSchema } from '../../openapi.ts'
+import {
+  errorResponse,
+  errorResponses,
+  idParam,
+  idParams,
+  json,
+  jsonBody,
+  MAX_ID,
+  security,
+} from '../../openapi.ts'
 import { buildMeta, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import {
   audioSchema,
   availableNumberSchema,
-  idParam,
   listNumbersQuery,
   numberEnvelope,
   numberList,
@@ -53,18 +62,8 @@ import {
   updateNumberSchema,
 } from './schemas.ts'
 
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Numbers']
 const admin = [requireAdmin]
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-})
-const numberParams = z.object({ id: idParam() })
 
 const deps = (c: Context<AppEnv>): NumberDeps => ({
   carrier: c.var.deps.carrier,
@@ -72,10 +71,14 @@ const deps = (c: Context<AppEnv>): NumberDeps => ({
   logger: c.var.log,
 })
 
+/** Stores the sections given (each replaces the stored one) and answers the whole document. */
+const patchSettings = (c: Context<AppEnv>, id: number, patch: NumberSettingsPatch) =>
+  patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, patch)
+
 /** Answers 404 for a number that is not the company's before reading a (large) upload. */
 const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
   const id = Number(c.req.param('id'))
-  if (Number.isInteger(id) && id > 0 && id <= 2_147_483_647) {
+  if (Number.isInteger(id) && id > 0 && id <= MAX_ID) {
     await findNumber(c.var.deps.db, c.var.actor.companyId, id)
   }
   await next()
@@ -119,7 +122,7 @@ const sectionRoute = <K extends keyof typeof sectionBodies, S extends z.ZodType>
     middleware: admin,
     summary,
     description: 'Replaces this section; the resulting document is validated as a whole.',
-    request: { params: numberParams, body: jsonBody(schema) },
+    request: { params: idParams, body: jsonBody(schema) },
     responses: { 200: json(settingsEnvelope, 'The stored settings'), ...errorResponses },
   })
 
@@ -228,7 +231,7 @@ export const numbersRoutes = createRouter()
       request: { body: jsonBody(createNumberRequestSchema) },
       responses: {
         201: json(numberEnvelope, 'The created number'),
-        503: json(errorSchema, 'No number available'),
+        503: errorResponse('No number available'),
         ...errorResponses,
       },
     }),
@@ -243,7 +246,7 @@ export const numbersRoutes = createRouter()
       path: '/numbers/{id}',
       tags,
       security,
-      request: { params: numberParams },
+      request: { params: idParams },
       responses: { 200: json(numberEnvelope, 'The number'), ...errorResponses },
     }),
     async (c) => {
@@ -258,7 +261,7 @@ export const numbersRoutes = createRouter()
       tags,
       security,
       middleware: admin,
-      request: { params: numberParams, body: jsonBody(updateNumberSchema) },
+      request: { params: idParams, body: jsonBody(updateNumberSchema) },
       responses: { 200: json(numberEnvelope, 'The updated number'), ...errorResponses },
     }),
     async (c) => {
@@ -281,7 +284,7 @@ export const numbersRoutes = createRouter()
       middleware: admin,
       summary: 'Release the number',
       description: 'Other numbers routing to it lose those options (see /numbers/references).',
-      request: { params: numberParams },
+      request: { params: idParams },
       responses: { 204: { description: 'Released' }, ...errorResponses },
     }),
     async (c) => {
@@ -296,7 +299,7 @@ export const numbersRoutes = createRouter()
       tags,
       security,
       middleware: admin,
-      request: { params: numberParams },
+      request: { params: idParams },
       responses: { 200: json(settingsEnvelope, 'The routing configuration'), ...errorResponses },
     }),
     async (c) =>
@@ -314,7 +317,7 @@ export const numbersRoutes = createRouter()
         'Validated as a whole: users, teams, numbers and audio files referenced must exist, no transfer ' +
         'chain may loop back to this number, slots must not overlap. An IVR option may give ' +
         '`create_number` instead of `number_id` to create the number it transfers to.',
-      request: { params: numberParams, body: jsonBody(numberSettingsInputSchema) },
+      request: { params: idParams, body: jsonBody(numberSettingsInputSchema) },
       responses: { 200: json(settingsEnvelope, 'The stored settings'), ...errorResponses },
     }),
     async (c) => {
@@ -338,25 +341,18 @@ export const numbersRoutes = createRouter()
       summary: 'Replace some sections of the routing configuration',
       description:
         'Each top-level section given replaces the stored one; the result is validated as a whole.',
-      request: { params: numberParams, body: jsonBody(numberSettingsPatchSchema) },
+      request: { params: idParams, body: jsonBody(numberSettingsPatchSchema) },
       responses: { 200: json(settingsEnvelope, 'The stored settings'), ...errorResponses },
     }),
     async (c) => {
-      const settings = await patchNumberSettings(
-        serviceContext(c),
-        deps(c),
-        publicBase(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-      )
+      const settings = await patchSettings(c, c.req.valid('param').id, c.req.valid('json'))
       return c.json({ settings }, 200)
     },
   )
   .openapi(
     sectionRoute('business_hours', sectionBodies.business_hours, 'Business hours and exceptional periods'),
     async (c) => {
-      const id = c.req.valid('param').id
-      const settings = await patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, {
+      const settings = await patchSettings(c, c.req.valid('param').id, {
         business_hours: c.req.valid('json'),
       })
       return c.json({ settings }, 200)
@@ -366,10 +362,7 @@ export const numbersRoutes = createRouter()
   .openapi(
     sectionRoute('distribution', sectionBodies.distribution, 'Call distribution of a classic number'),
     async (c) => {
-      const id = c.req.valid('param').id
-      const settings = await patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, {
-        distribution: c.req.valid('json'),
-      })
+      const settings = await patchSettings(c, c.req.valid('param').id, { distribution: c.req.valid('json') })
       return c.json({ settings }, 200)
     },
     sectionHook('distribution'),
@@ -377,10 +370,7 @@ export const numbersRoutes = createRouter()
   .openapi(
     sectionRoute('ivr', sectionBodies.ivr, 'IVR options, fallback and timeout'),
     async (c) => {
-      const id = c.req.valid('param').id
-      const settings = await patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, {
-        ivr: c.req.valid('json'),
-      })
+      const settings = await patchSettings(c, c.req.valid('param').id, { ivr: c.req.valid('json') })
       return c.json({ settings }, 200)
     },
     sectionHook('ivr'),
@@ -388,10 +378,7 @@ export const numbersRoutes = createRouter()
   .openapi(
     sectionRoute('messages', sectionBodies.messages, 'Music and messages'),
     async (c) => {
-      const id = c.req.valid('param').id
-      const settings = await patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, {
-        messages: c.req.valid('json'),
-      })
+      const settings = await patchSettings(c, c.req.valid('param').id, { messages: c.req.valid('json') })
       return c.json({ settings }, 200)
     },
     sectionHook('messages'),
@@ -407,7 +394,7 @@ export const numbersRoutes = createRouter()
       description:
         'Drives the real router: prompts play to the end (text-to-speech ≈ 15 characters a second), ' +
         'the caller presses `digits` at each menu, and nobody answers. The blacklist applies.',
-      request: { params: numberParams, body: jsonBody(previewRequestSchema) },
+      request: { params: idParams, body: jsonBody(previewRequestSchema) },
       responses: { 200: json(previewResponseSchema, 'The explained path'), ...errorResponses },
     }),
     async (c) =>
@@ -423,7 +410,7 @@ export const numbersRoutes = createRouter()
       summary: 'Upload an MP3 for messages or music on hold',
       description: 'At most 10 MB (413 beyond); the content must be MP3. Use the returned id as `audio_id`.',
       request: {
-        params: numberParams,
+        params: idParams,
         body: {
           required: true,
           content: {
@@ -435,7 +422,7 @@ export const numbersRoutes = createRouter()
       },
       responses: {
         201: json(z.object({ audio: audioSchema }).openapi('NumberAudioEnvelope'), 'Stored'),
-        413: json(errorSchema, 'Larger than 10 MB'),
+        413: errorResponse('Larger than 10 MB'),
         ...errorResponses,
       },
     }),

@@ -7,23 +7,13 @@ import {
   numberSettingsSchema,
 } from '../../../services/numbers/number-settings.ts'
 import { PREVIEW_PRESENCES } from '../../../telephony/preview.ts'
-import { metaSchema, paginationQuery } from '../../pagination.ts'
-
-/** Ids are Postgres integers: anything outside int4 cannot name a row. */
-export const idParam = () => z.coerce.number().int().min(1).max(2_147_483_647)
+import { idParam, pageOf, withoutNul } from '../../openapi.ts'
+import { paginationQuery } from '../../pagination.ts'
+import { nestedUserFields } from '../users/schemas.ts'
 
 const money = z.object({ amount_minor: z.number().int(), currency: z.string() }).openapi('Money')
 
-export const numberUserSchema = z
-  .object({
-    id: z.number().int(),
-    direct_link: z.string(),
-    name: z.string(),
-    email: z.string(),
-    available: z.boolean(),
-    availability_status: z.enum(['available', 'custom', 'unavailable']),
-  })
-  .openapi('NumberUser')
+export const numberUserSchema = z.object(nestedUserFields).openapi('NumberUser')
 
 const url = z.string().nullable()
 export const numberSchema = z
@@ -72,7 +62,7 @@ export const numberSchema = z
   .openapi('Number')
 
 export const numberEnvelope = z.object({ number: numberSchema }).openapi('NumberEnvelope')
-export const numberList = z.object({ numbers: z.array(numberSchema), meta: metaSchema }).openapi('NumberList')
+export const numberList = pageOf('numbers', numberSchema).openapi('NumberList')
 export const numbersByCountry = z
   .object({
     countries: z.array(z.object({ country: z.string(), name: z.string(), numbers: z.array(numberSchema) })),
@@ -115,13 +105,7 @@ export const availableNumberSchema = z
 
 export const updateNumberSchema = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
-      .optional(),
+    name: withoutNul(z.string().trim().min(1).max(100)).optional(),
     priority: z
       .union([z.literal(0), z.literal(1)])
       .nullable()

@@ -575,8 +575,13 @@ describe('deleting a user or team a number routes to', () => {
     expect((await hub.call('DELETE', `/v1/teams/${ids.support}`, { auth: company.basic })).status).toBe(204)
 
     const after = await hub.call('GET', `/v1/numbers/${n.id}/settings`, { auth: company.basic })
-    expect(after.body.settings.distribution.steps).toEqual([{ type: 'user', user_id: ids.bob, ring_time_sec: 25 }])
-    const rename = await hub.call('PUT', `/v1/numbers/${n.id}`, { auth: company.basic, body: { name: 'Still works' } })
+    expect(after.body.settings.distribution.steps).toEqual([
+      { type: 'user', user_id: ids.bob, ring_time_sec: 25 },
+    ])
+    const rename = await hub.call('PUT', `/v1/numbers/${n.id}`, {
+      auth: company.basic,
+      body: { name: 'Still works' },
+    })
     expect(rename.status, JSON.stringify(rename.body)).toBe(200)
   })
 })

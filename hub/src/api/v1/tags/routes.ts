@@ -2,13 +2,18 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createTag, deleteTag, getTag, listTags, updateTag } from '../../../services/tags/tag-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses, errorSchema } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import {
+  errorResponse,
+  errorResponses,
+  idParams,
+  json,
+  jsonBody,
+  pageOf,
+  plainText,
+  security,
+} from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
-/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
-const plain = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
 
 export const tagSchema = z
   .object({
@@ -22,22 +27,16 @@ export const tagSchema = z
 
 const tagEnvelope = z.object({ tag: tagSchema }).openapi('TagEnvelope')
 const tagFields = {
-  name: plain().trim().min(1).max(64).openapi({ description: 'Unique per company, case-insensitively' }),
+  name: plainText().trim().min(1).max(64).openapi({ description: 'Unique per company, case-insensitively' }),
   color: z
     .string()
     .regex(/^#[0-9A-Fa-f]{6}$/, 'must be a #RRGGBB color')
     .openapi({ example: '#0033CC' }),
-  description: plain().trim().max(255).nullable().optional(),
+  description: plainText().trim().max(255).nullable().optional(),
 }
-const tagParams = z.object({ id: id() })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Tags']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const systemTag = {
-  405: json(errorSchema, 'System tags (Conference, Callback Request, Called Back, Follow Up) are read-only'),
+  405: errorResponse('System tags (Conference, Callback Request, Called Back, Follow Up) are read-only'),
 }
 
 export const tagsRoutes = createRouter()
@@ -49,7 +48,7 @@ export const tagsRoutes = createRouter()
       security,
       request: { query: paginationQuery },
       responses: {
-        200: json(z.object({ tags: z.array(tagSchema), meta: metaSchema }), 'Tags of the company'),
+        200: json(pageOf('tags', tagSchema), 'Tags of the company'),
         ...errorResponses,
       },
     }),
@@ -65,7 +64,7 @@ export const tagsRoutes = createRouter()
       path: '/tags/{id}',
       tags,
       security,
-      request: { params: tagParams },
+      request: { params: idParams },
       responses: { 200: json(tagEnvelope, 'The tag'), ...errorResponses },
     }),
     async (c) =>
@@ -78,9 +77,7 @@ export const tagsRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: {
-        body: { required: true, content: { 'application/json': { schema: z.object(tagFields) } } },
-      },
+      request: { body: jsonBody(z.object(tagFields)) },
       responses: { 201: json(tagEnvelope, 'The created tag'), ...errorResponses },
     }),
     async (c) => c.json({ tag: await createTag(serviceContext(c), publicBase(c), c.req.valid('json')) }, 201),
@@ -92,10 +89,7 @@ export const tagsRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: {
-        params: tagParams,
-        body: { required: true, content: { 'application/json': { schema: z.object(tagFields).partial() } } },
-      },
+      request: { params: idParams, body: jsonBody(z.object(tagFields).partial()) },
       responses: { 200: json(tagEnvelope, 'The updated tag'), ...errorResponses, ...systemTag },
     }),
     async (c) => {
@@ -115,7 +109,7 @@ export const tagsRoutes = createRouter()
       tags,
       security,
       middleware: [requireAdmin],
-      request: { params: tagParams },
+      request: { params: idParams },
       responses: {
         204: { description: 'Deleted, and removed from every call' },
         ...errorResponses,

@@ -9,23 +9,23 @@ import {
 } from '../../../services/teams/team-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import {
+  errorResponses,
+  idParam,
+  idParams,
+  json,
+  jsonBody,
+  pageOf,
+  plainText,
+  security,
+} from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-
-/** Ids are Postgres integers: anything outside int4 cannot name a row. */
-const id = () => z.coerce.number().int().min(1).max(2_147_483_647)
-/** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
-const plain = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+import { nestedUserFields } from '../users/schemas.ts'
 
 export const teamUserSchema = z
   .object({
-    id: z.number().int(),
-    direct_link: z.string(),
-    name: z.string(),
-    email: z.string(),
-    available: z.boolean(),
-    availability_status: z.enum(['available', 'custom', 'unavailable']),
+    ...nestedUserFields,
     created_at: z.string(),
     time_zone: z.string(),
     language: z.string(),
@@ -43,15 +43,9 @@ export const teamSchema = z
   .openapi('Team')
 
 const teamEnvelope = z.object({ team: teamSchema }).openapi('TeamEnvelope')
-const teamParams = z.object({ id: id() })
-const memberParams = z.object({ team_id: id(), user_id: id() })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
+const memberParams = z.object({ team_id: idParam(), user_id: idParam() })
 const tags = ['Teams']
 const middleware = [requireAdmin]
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 export const teamsRoutes = createRouter()
   .openapi(
@@ -63,7 +57,7 @@ export const teamsRoutes = createRouter()
       middleware,
       request: { query: paginationQuery },
       responses: {
-        200: json(z.object({ teams: z.array(teamSchema), meta: metaSchema }), 'Teams of the company'),
+        200: json(pageOf('teams', teamSchema), 'Teams of the company'),
         ...errorResponses,
       },
     }),
@@ -80,7 +74,7 @@ export const teamsRoutes = createRouter()
       tags,
       security,
       middleware,
-      request: { params: teamParams },
+      request: { params: idParams },
       responses: { 200: json(teamEnvelope, 'The team'), ...errorResponses },
     }),
     async (c) => {
@@ -96,20 +90,15 @@ export const teamsRoutes = createRouter()
       security,
       middleware,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                name: plain()
-                  .trim()
-                  .min(1)
-                  .max(64)
-                  .openapi({ description: 'Unique per company, case-insensitively' }),
-              }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({
+            name: plainText()
+              .trim()
+              .min(1)
+              .max(64)
+              .openapi({ description: 'Unique per company, case-insensitively' }),
+          }),
+        ),
       },
       responses: { 201: json(teamEnvelope, 'The created team'), ...errorResponses },
     }),
@@ -125,7 +114,7 @@ export const teamsRoutes = createRouter()
       tags,
       security,
       middleware,
-      request: { params: teamParams },
+      request: { params: idParams },
       responses: { 204: { description: 'Deleted' }, ...errorResponses },
     }),
     async (c) => {

@@ -4,17 +4,12 @@ import { SELF_PRESENCES } from '../../../services/users/user-fields.ts'
 import { getMe, setOwnPresence } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireUser } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { bearerSecurity, errorResponses, json, jsonBody, pageOf } from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-import { liveAvailabilitySchema, numericIdParam, userSchema } from './schemas.ts'
+import { liveAvailabilitySchema, notAllowed, numericIdParam, userSchema } from './schemas.ts'
 
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }]
 const tags = ['Me']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 const agentTokenSchema = z
   .object({
@@ -36,7 +31,7 @@ export const meRoutes = createRouter()
       method: 'get',
       path: '/me',
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'The user of the token',
       middleware: [requireUser] as const,
       responses: { 200: json(z.object({ user: userSchema }), 'Your user'), ...errorResponses },
@@ -48,20 +43,15 @@ export const meRoutes = createRouter()
       method: 'put',
       path: '/me/availability',
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Set your live availability',
       description:
         'The answer is the availability others now see: do_not_disturb while the admin setting makes you unavailable (unavailable, or Auto outside working hours).',
       middleware: [requireUser] as const,
-      request: {
-        body: {
-          required: true,
-          content: { 'application/json': { schema: z.object({ availability: z.enum(SELF_PRESENCES) }) } },
-        },
-      },
+      request: { body: jsonBody(z.object({ availability: z.enum(SELF_PRESENCES) })) },
       responses: {
         200: json(z.object({ availability: liveAvailabilitySchema }), 'Your live availability'),
-        405: json(z.object({ message: z.string() }), 'Not while in a call'),
+        405: notAllowed('Not while in a call'),
         ...errorResponses,
       },
     }),
@@ -75,15 +65,12 @@ export const meRoutes = createRouter()
       method: 'get',
       path: '/me/agent_tokens',
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Your agent tokens (without their secrets)',
       middleware: [requireUser] as const,
       request: { query: paginationQuery },
       responses: {
-        200: json(
-          z.object({ agent_tokens: z.array(agentTokenSchema), meta: metaSchema }),
-          'A page of agent tokens',
-        ),
+        200: json(pageOf('agent_tokens', agentTokenSchema), 'A page of agent tokens'),
         ...errorResponses,
       },
     }),
@@ -98,20 +85,13 @@ export const meRoutes = createRouter()
       method: 'post',
       path: '/me/agent_tokens',
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create a long-lived agent token (Chrome extension)',
       middleware: [requireUser] as const,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                name: z.string().trim().min(1).max(100).openapi({ example: 'Chrome on my laptop' }),
-              }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({ name: z.string().trim().min(1).max(100).openapi({ example: 'Chrome on my laptop' }) }),
+        ),
       },
       responses: {
         201: json(z.object({ agent_token: newAgentTokenSchema }), 'The token, shown once'),
@@ -128,7 +108,7 @@ export const meRoutes = createRouter()
       method: 'delete',
       path: '/me/agent_tokens/{id}',
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Revoke one of your agent tokens',
       middleware: [requireUser] as const,
       request: { params: numericIdParam },

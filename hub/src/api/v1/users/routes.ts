@@ -12,20 +12,19 @@ import {
 } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { mailDeps } from './mail-deps.ts'
 import { meRoutes } from './me-routes.ts'
-import { liveAvailabilitySchema, userIdParam, userSchema } from './schemas.ts'
+import { liveAvailabilitySchema, notAllowed, userIdParam, userSchema } from './schemas.ts'
 
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Users']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const userEnvelope = z.object({ user: userSchema })
+const emailTaken = json(
+  z.object({ message: z.string(), field: z.string().optional() }),
+  'Email already in use',
+)
 
 export const usersRoutes = createRouter()
   .openapi(
@@ -38,7 +37,7 @@ export const usersRoutes = createRouter()
       middleware: [requireAdmin] as const,
       request: { query: paginationQuery },
       responses: {
-        200: json(z.object({ users: z.array(userSchema), meta: metaSchema }), 'A page of users'),
+        200: json(pageOf('users', userSchema), 'A page of users'),
         ...errorResponses,
       },
     }),
@@ -56,10 +55,10 @@ export const usersRoutes = createRouter()
       security,
       summary: 'Create a user and email them an invitation',
       middleware: [requireAdmin] as const,
-      request: { body: { required: true, content: { 'application/json': { schema: createUserInput } } } },
+      request: { body: jsonBody(createUserInput) },
       responses: {
         201: json(userEnvelope, 'The user, invited by email'),
-        409: json(z.object({ message: z.string(), field: z.string().optional() }), 'Email already in use'),
+        409: emailTaken,
         ...errorResponses,
       },
     }),
@@ -78,10 +77,7 @@ export const usersRoutes = createRouter()
       request: { query: paginationQuery },
       responses: {
         200: json(
-          z.object({
-            users: z.array(z.object({ id: z.number().int(), availability: liveAvailabilitySchema })),
-            meta: metaSchema,
-          }),
+          pageOf('users', z.object({ id: z.number().int(), availability: liveAvailabilitySchema })),
           'A page of users with their live availability',
         ),
         ...errorResponses,
@@ -116,14 +112,11 @@ export const usersRoutes = createRouter()
       security,
       summary: 'Update a user',
       middleware: [requireAdmin] as const,
-      request: {
-        params: userIdParam,
-        body: { required: true, content: { 'application/json': { schema: updateUserInput } } },
-      },
+      request: { params: userIdParam, body: jsonBody(updateUserInput) },
       responses: {
         200: json(userEnvelope, 'The updated user'),
-        405: json(z.object({ message: z.string() }), 'Would leave the company without an admin'),
-        409: json(z.object({ message: z.string(), field: z.string().optional() }), 'Email already in use'),
+        405: notAllowed('Would leave the company without an admin'),
+        409: emailTaken,
         ...errorResponses,
       },
     }),
@@ -148,7 +141,7 @@ export const usersRoutes = createRouter()
       request: { params: userIdParam },
       responses: {
         204: { description: 'Deleted' },
-        405: json(z.object({ message: z.string() }), 'The last admin of a company cannot be deleted'),
+        405: notAllowed('The last admin of a company cannot be deleted'),
         ...errorResponses,
       },
     }),
@@ -186,7 +179,7 @@ export const usersRoutes = createRouter()
       request: { params: userIdParam },
       responses: {
         204: { description: 'Invitation sent' },
-        405: json(z.object({ message: z.string() }), 'The user already accepted their invitation'),
+        405: notAllowed('The user already accepted their invitation'),
         ...errorResponses,
       },
     }),

@@ -4,6 +4,7 @@ import {
   LIVE_AVAILABILITIES,
   workingHoursOutput,
 } from '../../../services/users/user-fields.ts'
+import { idParam, json } from '../../openapi.ts'
 
 export const userSchema = z
   .object({
@@ -42,6 +43,16 @@ export const userSchema = z
   })
   .openapi('User')
 
+/** A user as other resources nest it (a team's members, a number's users). */
+export const nestedUserFields = {
+  id: z.number().int(),
+  direct_link: z.string(),
+  name: z.string(),
+  email: z.string(),
+  available: z.boolean(),
+  availability_status: z.enum(AVAILABILITY_STATUSES),
+}
+
 export const liveAvailabilitySchema = z.enum(LIVE_AVAILABILITIES).openapi('LiveAvailability')
 
 /** `:id` of the users routes: the numeric id or the email address. */
@@ -59,10 +70,8 @@ export const userIdParam = z.object({
 
 /** A numeric path id that fits the database's integer ids (anything else is a 400, never a 500). */
 export const numericIdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(2_147_483_647)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  id: idParam().openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
 })
+
+/** A refusal (405): the request is well formed but not allowed in this state. */
+export const notAllowed = (description: string) => json(z.object({ message: z.string() }), description)

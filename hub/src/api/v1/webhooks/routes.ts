@@ -10,8 +10,8 @@ import {
 } from '../../../services/webhooks/webhook-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses } from '../../openapi.ts'
-import { buildMeta, metaSchema, paginationQuery, publicBase } from '../../pagination.ts'
+import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
+import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 export const webhookSchema = z
@@ -61,13 +61,8 @@ const nameField = z.string().trim().min(1).max(255)
 const params = z.object({
   webhook_id: z.string().max(64).openapi({ description: 'The UUID (the old numeric id is accepted too)' }),
 })
-const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [] }]
 const tags = ['Webhooks']
 const middleware = [requireAdmin]
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const webhookEnvelope = z.object({ webhook: webhookSchema }).openapi('WebhookEnvelope')
 const policy = (allowPrivate: boolean) => ({ allowPrivate })
 
@@ -81,10 +76,7 @@ export const webhooksRoutes = createRouter()
       middleware,
       request: { query: paginationQuery },
       responses: {
-        200: json(
-          z.object({ webhooks: z.array(webhookSchema), meta: metaSchema }),
-          'Webhooks of the company',
-        ),
+        200: json(pageOf('webhooks', webhookSchema), 'Webhooks of the company'),
         ...errorResponses,
       },
     }),
@@ -117,23 +109,18 @@ export const webhooksRoutes = createRouter()
       security,
       middleware,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  url: urlField.openapi({
-                    description: 'https, public host',
-                    example: 'https://example.com/hooks',
-                  }),
-                  custom_name: nameField.optional().openapi({ description: 'Default "Webhook"' }),
-                  events: eventsField.optional(),
-                })
-                .openapi('WebhookCreate'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              url: urlField.openapi({
+                description: 'https, public host',
+                example: 'https://example.com/hooks',
+              }),
+              custom_name: nameField.optional().openapi({ description: 'Default "Webhook"' }),
+              events: eventsField.optional(),
+            })
+            .openapi('WebhookCreate'),
+        ),
       },
       responses: {
         201: json(
@@ -168,26 +155,18 @@ export const webhooksRoutes = createRouter()
             .optional()
             .openapi({ description: 'Add or remove the given events instead of replacing the list' }),
         }),
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  url: urlField.optional(),
-                  custom_name: nameField.optional(),
-                  events: eventsField.optional().openapi({
-                    description: 'Replaces the list; left out or empty: EVERY event (as Aircall does)',
-                  }),
-                  active: z
-                    .boolean()
-                    .optional()
-                    .openapi({ description: 'true re-enables a disabled webhook' }),
-                })
-                .openapi('WebhookUpdate'),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              url: urlField.optional(),
+              custom_name: nameField.optional(),
+              events: eventsField.optional().openapi({
+                description: 'Replaces the list; left out or empty: EVERY event (as Aircall does)',
+              }),
+              active: z.boolean().optional().openapi({ description: 'true re-enables a disabled webhook' }),
+            })
+            .openapi('WebhookUpdate'),
+        ),
       },
       responses: { 200: json(webhookEnvelope, 'The updated webhook'), ...errorResponses },
     }),
@@ -228,7 +207,7 @@ export const webhooksRoutes = createRouter()
       request: { params, query: paginationQuery.extend({ order: z.enum(['asc', 'desc']).default('desc') }) },
       responses: {
         200: json(
-          z.object({ deliveries: z.array(deliverySchema), meta: metaSchema }),
+          pageOf('deliveries', deliverySchema),
           'Recent deliveries of the webhook (newest first by default), with why they failed',
         ),
         ...errorResponses,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
@@ -8,6 +9,15 @@ import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
 import { ApiError } from './errors.ts'
 import { createAccountPages } from './web/account-pages.ts'
+
+/** No JSON request body needs more (a whole number settings document is a few kB). */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new ApiError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
+  },
+})
 
 const PUBLIC_V1 = new Set(['/v1/openapi.json'])
 const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
@@ -44,7 +54,9 @@ export function createApp(deps: AppDeps) {
       // Hono's own (e.g. malformed JSON body): keep its status and message, in our shape.
       const status = err.status
       const code = status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : 'bad_request'
-      return c.json({ message: err.message || 'Bad Request', code, request_id: requestId }, status)
+      // Hono raises these while reading the body: name it, as validation errors name their field.
+      const field = status === 400 ? { field: '(body)' } : {}
+      return c.json({ message: err.message || 'Bad Request', code, request_id: requestId, ...field }, status)
     }
     const pgCode = postgresErrorCode(err)
     if (pgCode === '22021' || pgCode === '22P05') {
@@ -80,6 +92,13 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', createDocsRoutes())
   app.route('/', createAccountPages())
+
+  // Every JSON body, the unauthenticated /v1/auth/* ones included, is read whole into memory:
+  // cap it. Multipart uploads are not JSON and carry their own, larger limits on their routes.
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.header('content-type')?.toLowerCase().startsWith('multipart/form-data')) return next()
+    return jsonBodyLimit(c, next)
+  })
 
   app.use('/v1/*', async (c, next) => {
     if (isPublicV1(c.req.path)) return next()

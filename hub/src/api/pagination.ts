@@ -7,12 +7,27 @@ import { ApiError } from '../errors.ts'
 /** Aircall caps every list at 10,000 results, paging included. */
 export const RESULT_CAP = 10_000
 
+/** 9999-12-31T23:59:59Z: later from/to values are not dates the database (or Date) can hold. */
+export const MAX_UNIX_SECONDS = 253_402_300_799
+
 export const paginationQuery = z.object({
   page: z.coerce.number().int().min(1).default(1).openapi({ example: 1 }),
   per_page: z.coerce.number().int().min(1).max(50).default(20).openapi({ example: 20 }),
   order: z.enum(['asc', 'desc']).default('asc'),
-  from: z.coerce.number().int().min(0).optional().openapi({ description: 'UNIX seconds, inclusive' }),
-  to: z.coerce.number().int().min(0).optional().openapi({ description: 'UNIX seconds, inclusive' }),
+  from: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_UNIX_SECONDS)
+    .optional()
+    .openapi({ description: 'UNIX seconds, inclusive' }),
+  to: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_UNIX_SECONDS)
+    .optional()
+    .openapi({ description: 'UNIX seconds, inclusive' }),
 })
 export type PaginationQuery = z.infer<typeof paginationQuery>
 
@@ -68,7 +83,8 @@ export function buildMeta(c: Context, q: PaginationQuery, count: number, total: 
   const cappedTotal = Math.min(total, RESULT_CAP)
   const link = (page: number) => {
     const url = new URL(c.req.url)
-    const abs = new URL(url.pathname + url.search, `${publicBase(c)}/`)
+    // Appended, not resolved: a PUBLIC_URL with a path (https://host/phone) keeps it, as direct_link does.
+    const abs = new URL(`${publicBase(c)}${url.pathname}${url.search}`)
     abs.searchParams.set('page', String(page))
     abs.searchParams.set('per_page', String(q.per_page))
     return abs.toString()

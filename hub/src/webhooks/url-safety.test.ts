@@ -31,6 +31,16 @@ describe('isPublicAddress', () => {
     'ff02::1',
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
+    // IPv6 forms that carry a private IPv4 address: IPv4-compatible, NAT64, 6to4; Teredo and
+    // local-use NAT64 wholesale.
+    '::127.0.0.1',
+    '::a9fe:a9fe',
+    '64:ff9b::127.0.0.1',
+    '64:ff9b::a9fe:a9fe',
+    '2002:7f00:1::1',
+    '2002:a00:1::',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '64:ff9b:1::a00:1',
     'not-an-ip',
   ])('refuses %s', (ip) => {
     expect(isPublicAddress(ip)).toBe(false)
@@ -44,6 +54,9 @@ describe('isPublicAddress', () => {
     '100.63.255.255',
     '2606:4700::1111',
     '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+    '2001:4860:4860::8888',
   ])('accepts %s', (ip) => {
     expect(isPublicAddress(ip)).toBe(true)
   })
@@ -80,6 +93,8 @@ describe('publicOnlyLookup', () => {
       const { err } = await lookup('localhost', { all })
       expect(err).toBeInstanceOf(WebhookUrlError)
       expect(err?.message).toMatch(/private, loopback or reserved/)
+      // The message reaches the tenant (delivery last_error): it must not map internal names.
+      expect(err?.message).not.toMatch(/127\.0\.0\.1|::1/)
     }
   })
 })

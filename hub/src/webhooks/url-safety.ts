@@ -38,8 +38,42 @@ for (const [net, prefix] of [
   ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8], // multicast
   ['2001:db8::', 32], // documentation
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address we cannot judge
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6')
+}
+
+/** The 8 hextets of a valid IPv6 address (zone dropped, a dotted IPv4 tail read as two). */
+function hextets(address: string): number[] {
+  let a = address.split('%')[0]!.toLowerCase()
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a)
+  if (dotted) {
+    const [b0, b1, b2, b3] = dotted.slice(1).map(Number) as [number, number, number, number]
+    a = `${a.slice(0, dotted.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`
+  }
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((h) => Number.parseInt(h, 16)))
+  const [head = '', tail] = a.split('::')
+  if (tail === undefined) return groups(head)
+  const h = groups(head)
+  const t = groups(tail)
+  return [...h, ...new Array<number>(Math.max(0, 8 - h.length - t.length)).fill(0), ...t]
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for on the way out: IPv4-compatible (::a.b.c.d),
+ * NAT64 (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::/48). A NAT64 gateway or a 6to4
+ * relay would carry the connection to that IPv4 address, so it is what must be public.
+ */
+function embeddedIPv4(address: string): string | null {
+  const h = hextets(address)
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+  const zeros = (from: number, to: number) => h.slice(from, to).every((x) => x === 0)
+  if (h.length !== 8) return null
+  if (zeros(0, 6)) return v4(h[6]!, h[7]!)
+  if (h[0] === 0x64 && h[1] === 0xff9b && zeros(2, 6)) return v4(h[6]!, h[7]!)
+  if (h[0] === 0x2002) return v4(h[1]!, h[2]!)
+  return null
 }
 
 /**
@@ -49,6 +83,10 @@ for (const [net, prefix] of [
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address)
   if (family === 0) return false
+  if (family === 6) {
+    const v4 = embeddedIPv4(address)
+    if (v4 !== null && !isPublicAddress(v4)) return false
+  }
   return !blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
 }
 
@@ -105,11 +143,9 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<U
   } catch {
     throw new WebhookUrlError(`host ${host} does not resolve`)
   }
-  const bad = addresses.find((a) => !isPublicAddress(a.address))
-  if (addresses.length === 0 || bad) {
-    throw new WebhookUrlError(
-      `host ${host} resolves to a private, loopback or reserved address${bad ? ` (${bad.address})` : ''}`,
-    )
+  // The message reaches the tenant: it does not say which internal address the name has.
+  if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
+    throw new WebhookUrlError(`host ${host} resolves to a private, loopback or reserved address`)
   }
   return url
 }
@@ -132,10 +168,10 @@ export function publicOnlyLookup(
   const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : Number(options.family ?? 0)
   dnsLookup(hostname, { all: true, family: family === 4 || family === 6 ? family : 0 }, (err, addresses) => {
     if (err) return callback(err, [])
-    const bad = addresses.find((a) => !isPublicAddress(a.address))
-    if (bad || addresses.length === 0) {
+    if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
+      // Kept as the delivery's last_error, which the tenant reads: no internal address in it.
       const refusal: NodeJS.ErrnoException = new WebhookUrlError(
-        `host ${hostname} resolves to a private, loopback or reserved address${bad ? ` (${bad.address})` : ''}`,
+        `host ${hostname} resolves to a private, loopback or reserved address`,
       )
       refusal.code = 'ESWITCHBOARDPRIVATE'
       return callback(refusal, [])

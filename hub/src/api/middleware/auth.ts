@@ -31,8 +31,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (scheme?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8')
     const sep = decoded.indexOf(':')
-    if (sep > 0) {
-      const apiId = decoded.slice(0, sep)
+    const apiId = decoded.slice(0, sep)
+    // An api_id PostgreSQL cannot even compare (a NUL) is just a wrong one: 403, not a 400.
+    if (sep > 0 && !apiId.includes('\u0000')) {
       const token = decoded.slice(sep + 1)
       const [key] = await db
         .select()

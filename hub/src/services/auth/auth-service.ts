@@ -28,8 +28,14 @@ export type AuthDeps = {
   env: Pick<Env, 'SESSION_TTL_HOURS'>
   mailer: Mailer
   log: Logger
-  /** Absolute base of links and direct_link values. */
+  /** Absolute base of direct_link values in answers (may follow the request's own origin). */
   base: string
+  /**
+   * Absolute base of links mailed by the unauthenticated flows (password reset): PUBLIC_URL,
+   * else this hub on localhost. Never the request's Host header, which whoever asks for the
+   * mail chooses: it would send a victim's working reset token to the attacker's host.
+   */
+  mailBase: string
   /** Identity of the app instance, for per-instance login throttling. */
   owner: object
 }
@@ -163,7 +169,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
   const message = passwordResetMail({
     to: user.email,
     language: user.language,
-    link: resetLink(deps.base, token),
+    link: resetLink(deps.mailBase, token),
   })
   deps.mailer.send(message).catch((err: unknown) => {
     deps.log.error({ err, user_id: user.id }, 'password reset mail could not be sent')

@@ -1,4 +1,5 @@
-import type { teams, users, WorkingHours } from '../../db/schema/index.ts'
+import type { teams, users } from '../../db/schema/index.ts'
+import { isAvailableNow } from '../users/availability.ts'
 
 type UserRow = typeof users.$inferSelect
 type TeamRow = typeof teams.$inferSelect
@@ -24,39 +25,7 @@ export type TeamResource = {
   users: TeamUserResource[]
 }
 
-const weekdays = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const
-
-/**
- * Aircall's `available`: always for "available", never for "unavailable", and for "custom"
- * only inside the user's working hours, read in the user's own time zone.
- */
-export function isAvailableNow(
-  user: Pick<UserRow, 'availabilityStatus' | 'workingHours' | 'timeZone'>,
-  now: Date,
-) {
-  if (user.availabilityStatus === 'available') return true
-  if (user.availabilityStatus === 'unavailable' || !user.workingHours) return false
-  let parts: Intl.DateTimeFormatPart[]
-  try {
-    parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: user.timeZone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).formatToParts(now)
-  } catch {
-    return false // an unknown time zone cannot be inside working hours
-  }
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  const dayIndex = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(part('weekday'))
-  const day = weekdays[dayIndex]
-  if (!day) return false
-  const time = `${part('hour')}:${part('minute')}`
-  const slots: WorkingHours[typeof day] = user.workingHours[day] ?? []
-  return slots.some((slot) => slot.from <= time && time < slot.to)
-}
-
+/** `available` is computed as on the User object itself (users/availability.ts), so both agree. */
 export function toTeamUser(base: string, user: UserRow, now: Date): TeamUserResource {
   return {
     id: user.id,

@@ -1,4 +1,5 @@
 import type { users } from '../../db/schema/index.ts'
+import type { UserNumber } from '../numbers/user-numbers.ts'
 import { isAvailableNow } from './availability.ts'
 import { DEFAULT_NOTIFICATION_PREFS, DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
@@ -18,9 +19,10 @@ function substatusOf(u: UserRow): string | null {
 
 /**
  * A user as the API returns it (and as user.* events carry it): Aircall's v1 User object
- * (§1.3) followed by our profile fields. `numbers` stays empty until numbers can be assigned.
+ * (§1.3) followed by our profile fields. `numbers`: the numbers the user is assigned to
+ * (numbersOfUsers in services/numbers/user-numbers.ts); empty for a user just created.
  */
-export function toUserJson(u: UserRow, base: string, now: Date) {
+export function toUserJson(u: UserRow, base: string, now: Date, numbers: UserNumber[] = []) {
   return {
     id: u.id,
     direct_link: userDirectLink(base, u.id),
@@ -30,7 +32,7 @@ export function toUserJson(u: UserRow, base: string, now: Date) {
     available: isAvailableNow(u, now),
     availability_status: u.availabilityStatus,
     substatus: substatusOf(u),
-    numbers: [] as { id: number }[],
+    numbers,
     time_zone: u.timeZone,
     language: u.language,
     wrap_up_time: u.wrapUpTime,

@@ -6,7 +6,9 @@ import type { Queryable } from '../../db/client.ts'
 import { companies, users } from '../../db/schema/index.ts'
 import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import { retireOneTimeTokens } from '../auth/user-tokens.ts'
 import { detachFromNumbers } from '../numbers/number-references.ts'
+import { numbersOfUsers } from '../numbers/user-numbers.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
 import { uniqueViolation } from './unique-violation.ts'
@@ -113,10 +115,27 @@ async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery) {
   return { rows, total: total?.n ?? 0 }
 }
 
+/** Users as the API returns them, each with the numbers they are assigned to. */
+async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[], base: string) {
+  const now = ctx.clock.now()
+  const numbers = await numbersOfUsers(
+    db,
+    ctx.companyId,
+    base,
+    now,
+    rows.map((u) => u.id),
+  )
+  return rows.map((u) => toUserJson(u, base, now, numbers.get(u.id)))
+}
+
+async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow, base: string) {
+  const [json] = await usersJson(db, ctx, [row], base)
+  return json!
+}
+
 export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
   const { rows, total } = await pageOfUsers(ctx, q)
-  const now = ctx.clock.now()
-  return { items: rows.map((u) => toUserJson(u, base, now)), total }
+  return { items: await usersJson(ctx.db, ctx, rows, base), total }
 }
 
 /** Admins and API keys read any user of the company; an agent only themselves. */
@@ -125,12 +144,12 @@ export async function getUser(ctx: ServiceContext, idOrEmail: string, base: stri
   if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
     throw new ApiError('forbidden', 'Agents can only read their own user')
   }
-  return toUserJson(user, base, ctx.clock.now())
+  return userJson(ctx.db, ctx, user, base)
 }
 
 export async function getMe(ctx: ServiceContext, base: string) {
   if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
-  return toUserJson(await findUser(ctx.db, ctx, String(ctx.actor.userId)), base, ctx.clock.now())
+  return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)), base)
 }
 
 /**
@@ -207,6 +226,11 @@ export async function updateUser(
       const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
       if (input.email !== undefined && input.email !== user.email.toLowerCase()) {
         await assertEmailFree(tx, input.email, user.id)
+        // Links mailed to the old address (a typo, a former mailbox) must not set the
+        // password of the account now known by the new one; the admin can invite again.
+        for (const purpose of ['invitation', 'password_reset'] as const) {
+          await retireOneTimeTokens(tx, ctx.clock, { companyId: ctx.companyId, userId: user.id, purpose })
+        }
       }
       if (input.extension && input.extension !== user.extension) {
         await assertExtensionFree(tx, ctx.companyId, input.extension, user.id)
@@ -251,7 +275,7 @@ export async function updateUser(
         .returning()
       return row!
     })
-    return toUserJson(updated, base, now)
+    return await userJson(ctx.db, ctx, updated, base)
   } catch (err) {
     const constraint = uniqueViolation(err)
     if (constraint === 'users_email_unique') throw emailTaken()
@@ -268,7 +292,7 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: s
   await ctx.db.transaction(async (tx) => {
     const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
     if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
-    const json = toUserJson(user, base, ctx.clock.now())
+    const json = await userJson(tx, ctx, user, base)
     // Numbers that routed to the user stop doing so in the same transaction (documented choice:
     // clean up rather than refuse; GET /v1/numbers/references lists them beforehand).
     await detachFromNumbers(tx, ctx, { userId: user.id })

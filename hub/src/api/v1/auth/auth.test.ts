@@ -222,6 +222,23 @@ describe('POST /v1/auth/login', () => {
   })
 })
 
+describe('request body size', () => {
+  it('answers 413 to a JSON body over 1 MB, before credentials or validation', async () => {
+    const huge = JSON.stringify({ email: 'someone@example.test', password: 'x'.repeat(1024 * 1024) })
+    const res = await hub.call('POST', '/v1/auth/login', { body: huge })
+    expect(res.status).toBe(413)
+    expect(res.body).toMatchObject({ code: 'payload_too_large', field: '(body)' })
+    const company = await hub.createCompany()
+    const authed = await hub.call('POST', '/v1/teams', {
+      auth: company.basic,
+      body: { name: 'n'.repeat(1024 * 1024) },
+    })
+    expect(authed.status).toBe(413)
+    // Ordinary bodies are untouched.
+    expect((await login('someone@example.test', 'x'.repeat(200))).status).toBe(401)
+  })
+})
+
 describe('POST /v1/auth/logout', () => {
   it('answers 403 to an API key (nothing to sign out)', async () => {
     const company = await hub.createCompany()
@@ -335,6 +352,43 @@ describe('password reset', () => {
       expect(res.status).toBe(400)
       expect(res.body.field).toBe(field)
     }
+  })
+
+  it('stops the links mailed to a user’s old address working once an admin changes it', async () => {
+    const company = await hub.createCompany()
+    const { user, token: invitation } = await invite(company)
+    await forgot(user.email)
+    const resetToken = linkToken(user.email, '/password/reset')
+    const changed = await hub.call('PUT', `/v1/users/${user.id}`, {
+      auth: company.basic,
+      body: { email: email('corrected') },
+    })
+    expect(changed.status).toBe(200)
+    expect((await accept({ token: invitation, password: 'another long password' })).status).toBe(400)
+    expect((await reset({ token: resetToken, password: 'another long password' })).status).toBe(400)
+  })
+})
+
+describe('reset links without PUBLIC_URL', () => {
+  let bare: TestHub
+  beforeAll(async () => {
+    bare = await createTestHub({ env: { PUBLIC_URL: '' } })
+  })
+  afterAll(() => bare.close())
+
+  it('never build their origin from the Host header of the unauthenticated request', async () => {
+    const company = await bare.createCompany()
+    const admin = (await bare.userById(company.adminUserId))!
+    // What a node server sees when an attacker sends `Host: attacker.example`.
+    const res = await bare.app.request('http://attacker.example/v1/auth/password/forgot', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: admin.email }),
+    })
+    expect(res.status).toBe(202)
+    const text = bare.mailer.lastTo(admin.email)?.text ?? ''
+    expect(text).not.toContain('attacker.example')
+    expect(text).toMatch(/http:\/\/localhost:3000\/password\/reset\?token=sbr_/)
   })
 })
 

@@ -31,7 +31,8 @@ const sessionSchema = z
 
 function authDeps(c: Context<AppEnv>): AuthDeps {
   const { db, clock, env, mailer } = c.var.deps
-  return { db, clock, env, mailer, log: c.var.log, base: publicBase(c), owner: c.var.deps }
+  const mailBase = env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+  return { db, clock, env, mailer, log: c.var.log, base: publicBase(c), mailBase, owner: c.var.deps }
 }
 
 /** Public: these run without credentials (app.ts skips authentication under /v1/auth/*). */

@@ -208,6 +208,31 @@ describe('GET /v1/teams/:id', () => {
     }
   })
 
+  it('reports the same `available` as the User object for a "custom" user without working hours', async () => {
+    const company = await hub.createCompany()
+    const team = await createTeam(company)
+    await hub.db
+      .update(users)
+      .set({ availabilityStatus: 'custom', workingHours: null })
+      .where(eq(users.id, company.agentUserId))
+    await hub.call('POST', `/v1/teams/${team.id}/users/${company.agentUserId}`, { auth: company.basic })
+    const saved = hub.clock.now()
+    try {
+      for (const iso of ['2026-03-02T10:00:00Z', '2026-03-02T20:00:00Z']) {
+        hub.clock.set(new Date(iso))
+        const asUser = await hub.call('GET', `/v1/users/${company.agentUserId}`, { auth: company.basic })
+        const asMember = await hub.call('GET', `/v1/teams/${team.id}`, { auth: company.basic })
+        expect(asMember.body.team.users[0].available, iso).toBe(asUser.body.user.available)
+      }
+      // Office hours apply when none are set: Monday 10:00 UTC is inside, 20:00 is not.
+      hub.clock.set(new Date('2026-03-02T10:00:00Z'))
+      const inside = await hub.call('GET', `/v1/teams/${team.id}`, { auth: company.basic })
+      expect(inside.body.team.users[0].available).toBe(true)
+    } finally {
+      hub.clock.set(saved)
+    }
+  })
+
   it('answers 404 for an unknown id and 400 for a non-numeric one', async () => {
     const company = await hub.createCompany()
     expect((await hub.call('GET', '/v1/teams/999999', { auth: company.basic })).status).toBe(404)

@@ -19,8 +19,29 @@ export const userSchema = z
     availability_status: z.enum(AVAILABILITY_STATUSES),
     substatus: z.string().nullable(),
     numbers: z
-      .array(z.object({ id: z.number().int() }).loose())
-      .openapi({ description: 'Numbers assigned to the user (none until numbers can be assigned)' }),
+      .array(
+        z
+          .object({
+            id: z.number().int(),
+            direct_link: z.string(),
+            name: z.string(),
+            digits: z.string(),
+            created_at: z.string(),
+            country: z.string(),
+            time_zone: z.string(),
+            open: z.boolean(),
+            availability_status: z.enum(['open', 'custom', 'closed']),
+            is_ivr: z.boolean(),
+            live_recording_activated: z.boolean(),
+            priority: z.number().int().nullable(),
+            messages: z.record(z.string(), z.string().nullable()),
+          })
+          .openapi('UserNumber'),
+      )
+      .openapi({
+        description:
+          'Numbers the user is assigned to (distribution, their teams, outbound-only), as Aircall nests them',
+      }),
     time_zone: z.string(),
     language: z.string(),
     wrap_up_time: z.number().int(),

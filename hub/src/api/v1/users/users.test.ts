@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { outbox, users } from '../../../db/schema/index.ts'
+import { createNumber } from '../numbers/numbers-fixtures.ts'
 
 let hub: TestHub
 beforeAll(async () => {
@@ -583,6 +584,56 @@ describe('POST /v1/users/:id/invitation', () => {
     path: (c) => `/v1/users/${c.agentUserId}/invitation`,
     adminOnly: true,
     ownedResource: true,
+  })
+})
+
+describe('User.numbers', () => {
+  it('lists the numbers the user is assigned to, directly or through a team, in Aircall number shape', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    await createNumber(hub, other, { users: [other.agentUserId] })
+    const team = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Support' } })
+    const teamId = team.body.team.id
+    await hub.call('POST', `/v1/teams/${teamId}/users/${company.agentUserId}`, { auth: company.basic })
+    const direct = await createNumber(hub, company, { users: [company.adminUserId] })
+    const viaTeam = await createNumber(hub, company)
+    const routed = await hub.call('PUT', `/v1/numbers/${viaTeam.id}/settings/distribution`, {
+      auth: company.basic,
+      body: { steps: [{ type: 'team', team_id: teamId }] },
+    })
+    expect(routed.status).toBe(200)
+
+    const agent = await hub.call('GET', `/v1/users/${company.agentUserId}`, { auth: company.basic })
+    expect(agent.body.user.numbers).toEqual([
+      {
+        id: viaTeam.id,
+        direct_link: `http://hub.test/v1/numbers/${viaTeam.id}`,
+        name: viaTeam.name,
+        digits: viaTeam.digits,
+        created_at: viaTeam.created_at,
+        country: 'GB',
+        time_zone: viaTeam.time_zone,
+        open: true,
+        availability_status: 'open',
+        is_ivr: false,
+        live_recording_activated: viaTeam.live_recording_activated,
+        priority: null,
+        messages: viaTeam.messages,
+      },
+    ])
+    const list = await hub.call('GET', '/v1/users', { auth: company.basic })
+    const numberIds = new Map(
+      list.body.users.map((u: { id: number; numbers: { id: number }[] }) => [
+        u.id,
+        u.numbers.map((n) => n.id),
+      ]),
+    )
+    expect(numberIds.get(company.adminUserId)).toEqual([direct.id])
+    expect(numberIds.get(company.agentUserId)).toEqual([viaTeam.id])
+
+    await hub.call('DELETE', `/v1/teams/${teamId}/users/${company.agentUserId}`, { auth: company.basic })
+    const me = await hub.call('GET', '/v1/me', { auth: company.agentBearer })
+    expect(me.body.user.numbers).toEqual([])
   })
 })
 

@@ -1,7 +1,7 @@
 import { integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import type { InvoiceLine, InvoiceParty } from '../../services/billing/invoice-types.ts'
 import { timestamps } from './columns.ts'
-import { companies } from './companies.ts'
+import { companyRef } from './companies.ts'
 
 /**
  * Monthly invoices. One per company and period: the unique index is what makes generation
@@ -14,9 +14,7 @@ export const invoices = pgTable(
   'invoices',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     /** Billed month, `YYYY-MM` (UTC). */
     period: text('period').notNull(),
     /** Human invoice number printed on the PDF, e.g. SB-202602-000042. */
@@ -53,9 +51,7 @@ export const paymentMethods = pgTable(
   'payment_methods',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     provider: text('provider', { enum: ['stripe', 'gocardless'] }).notNull(),
     reference: text('reference').notNull(),
     brand: text('brand'),

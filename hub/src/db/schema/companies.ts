@@ -14,3 +14,9 @@ export const companies = pgTable('companies', {
   billingAddress: jsonb('billing_address').$type<BillingAddress | null>(),
   ...timestamps,
 })
+
+/** The owning company of a tenant row; deleting the company deletes the row. */
+export const companyRef = () =>
+  integer('company_id')
+    .notNull()
+    .references(() => companies.id, { onDelete: 'cascade' })

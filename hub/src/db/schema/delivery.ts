@@ -13,16 +13,14 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import { companyScoped, timestamps } from './columns.ts'
-import { companies } from './companies.ts'
+import { companyRef } from './companies.ts'
 
 export const webhooks = pgTable(
   'webhooks',
   {
     id: serial('id').primaryKey(),
     webhookId: uuid('webhook_id').notNull().defaultRandom(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     customName: text('custom_name').notNull().default('Webhook'),
     url: text('url').notNull(),
     active: boolean('active').notNull().default(true),

@@ -1,14 +1,12 @@
 import { boolean, index, integer, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { companyScoped, timestamps } from './columns.ts'
-import { companies } from './companies.ts'
+import { companyRef } from './companies.ts'
 
 export const contacts = pgTable(
   'contacts',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     firstName: text('first_name'),
     lastName: text('last_name'),
     companyName: text('company_name'),
@@ -61,9 +59,7 @@ export const tags = pgTable(
   'tags',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     name: text('name').notNull(),
     color: text('color').notNull(),
     description: text('description'),
@@ -78,9 +74,7 @@ export const blacklistedNumbers = pgTable(
   'blacklisted_numbers',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     e164: text('e164').notNull(),
     rawDigits: text('raw_digits').notNull(),
     note: text('note'),

@@ -13,15 +13,13 @@ import {
 } from 'drizzle-orm/pg-core'
 import type { NumberSettings } from '../../services/numbers/number-settings.ts'
 import { timestamps } from './columns.ts'
-import { companies } from './companies.ts'
+import { companyRef } from './companies.ts'
 
 export const numbers = pgTable(
   'numbers',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     name: text('name').notNull(),
     type: text('type', { enum: ['classic', 'ivr'] }).notNull(),
     /** ISO 3166 alpha-2. */
@@ -64,9 +62,7 @@ export const numberAudio = pgTable(
   'number_audio',
   {
     id: uuid('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     /** The number it was uploaded through. */
     numberId: integer('number_id'),
     name: text('name').notNull(),

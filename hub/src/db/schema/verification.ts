@@ -1,7 +1,7 @@
 import { index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import type { VerificationDetails } from '../../services/number-verification/submission-input.ts'
 import { timestamps } from './columns.ts'
-import { companies } from './companies.ts'
+import { companyRef } from './companies.ts'
 import { numbers } from './numbers.ts'
 
 /**
@@ -13,9 +13,7 @@ export const numberVerificationSubmissions = pgTable(
   'number_verification_submissions',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     numberId: integer('number_id')
       .notNull()
       .references(() => numbers.id, { onDelete: 'cascade' }),
@@ -41,9 +39,7 @@ export const numberVerificationDocuments = pgTable(
   'number_verification_documents',
   {
     id: serial('id').primaryKey(),
-    companyId: integer('company_id')
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
     submissionId: integer('submission_id')
       .notNull()
       .references(() => numberVerificationSubmissions.id, { onDelete: 'cascade' }),

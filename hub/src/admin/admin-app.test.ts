@@ -47,6 +47,20 @@ describe('admin API', () => {
     expect(user).toMatchObject({ email: 'boss@admin-co.test', role: 'admin', companyId: res.body.company_id })
   })
 
+  test('POST /setup takes the admin name when given', async () => {
+    const res = await post('/setup', {
+      company: 'Named Co',
+      email: 'grace@named-co.test',
+      password: 'long enough pw',
+      first_name: ' Grace ',
+      last_name: 'Hopper',
+    })
+    expect(res.status).toBe(201)
+    const auth = `Basic ${Buffer.from(`${res.body.api_id}:${res.body.api_token}`).toString('base64')}`
+    const me = await hub.call('GET', `/v1/users/${res.body.user_id}`, { auth })
+    expect(me.body.user.name).toBe('Grace Hopper')
+  })
+
   test('POST /setup names the bad field with 400, and refuses a taken email with 409', async () => {
     const good = { company: 'Field Co', email: 'x@field.test', password: 'long enough pw' }
     for (const [patch, field] of [

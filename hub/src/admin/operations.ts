@@ -43,6 +43,8 @@ export const setupInputSchema = z.object({
     .string({ error: 'is required' })
     .min(10, 'must be at least 10 characters')
     .max(200, 'must be at most 200 characters'),
+  first_name: z.string().trim().max(100, 'must be at most 100 characters').optional(),
+  last_name: z.string().trim().max(100, 'must be at most 100 characters').optional(),
 })
 export type SetupCommandInput = z.infer<typeof setupInputSchema>
 
@@ -84,7 +86,11 @@ export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupRe
     .limit(1)
   if (taken) throw new AdminError(409, `a user with email ${parsed.email} already exists`, 'email')
   try {
-    return await createCompanyWithAdmin(deps.db, deps.clock, parsed)
+    return await createCompanyWithAdmin(deps.db, deps.clock, {
+      ...parsed,
+      firstName: parsed.first_name,
+      lastName: parsed.last_name,
+    })
   } catch (err) {
     // Two setups racing on the same email: the unique index decides.
     if (isUniqueViolation(err)) {

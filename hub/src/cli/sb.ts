@@ -34,7 +34,7 @@ import {
 const USAGE = `Usage: sb <command> [options]     (from the repository: npm run sb -- <command> …)
 
 Commands:
-  setup --company <name> --email <email> --password <password> [--json]
+  setup --company <name> --email <email> --password <password> [--first-name <name>] [--last-name <name>] [--json]
         Create a company, its first admin user and an API key. The API token is shown once.
   api-keys:create --company <company id> [--name <name>] [--json]
         Create another API key for a company (e.g. when every token was lost). Shown once.
@@ -72,6 +72,8 @@ const commands: Record<string, Command> = {
       company: { type: 'string' },
       email: { type: 'string' },
       password: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     async run({ env, values, positionals }) {
@@ -82,6 +84,8 @@ const commands: Record<string, Command> = {
           company: values.company,
           email: values.email,
           password: values.password,
+          first_name: values['first-name'],
+          last_name: values['last-name'],
         }),
       )
       const { result, hubUrl } = await withTarget(env, async (target) =>

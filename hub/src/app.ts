@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
 import { authenticate } from './api/middleware/auth.ts'
+import { createMemoryRateCounter } from './api/middleware/rate-counter.ts'
 import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
 import { ApiError } from './errors.ts'
@@ -24,7 +25,7 @@ const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()
-  const rateLimit = createRateLimiter()
+  const rateLimit = createRateLimiter(deps.rateCounter ?? createMemoryRateCounter())
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id')

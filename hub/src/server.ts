@@ -6,6 +6,7 @@ import { createAdminApp } from './admin/admin-app.ts'
 import { type AdminSocket, listenAdminSocket } from './admin/admin-socket.ts'
 import { countCompanies } from './admin/operations.ts'
 import type { AppDeps } from './api/context.ts'
+import { createRedisRateCounter } from './api/middleware/rate-counter.ts'
 import { createApp } from './app.ts'
 import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
 import { systemClock } from './clock.ts'
@@ -111,6 +112,12 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
 
     let port: number | null = null
     if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'web') {
+      if (env.REDIS_URL) {
+        // One rate-limit window per company across every web instance; closed after the server stops.
+        const rateCounter = createRedisRateCounter({ url: env.REDIS_URL })
+        cleanups.push(() => rateCounter.close())
+        deps.rateCounter = rateCounter
+      }
       const server = await listen(createApp(deps).fetch, env)
       cleanups.push(() => stopServer(server))
       port = (server.address() as AddressInfo).port

@@ -8,6 +8,7 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { Mailer } from '../mail/mailer.ts'
 import type { Carrier } from '../telephony/carrier/carrier.ts'
+import type { RateCounter } from './middleware/rate-counter.ts'
 
 /** Everything the app is built from; tests pass embedded drivers and a fake clock. */
 export type AppDeps = {
@@ -22,6 +23,8 @@ export type AppDeps = {
   carrier: Carrier
   /** Readiness probes beyond the database and queue pings. */
   ping?: { db(): Promise<void> }
+  /** The API rate limit's counter: Redis shared by every web instance, or (absent) this process's memory. */
+  rateCounter?: RateCounter
 }
 
 /** Who is calling: a company API key (admin rights), or a user's session / agent token. */

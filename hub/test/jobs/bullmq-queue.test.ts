@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.ts'
@@ -10,6 +7,7 @@ import { BullmqQueue, bullmqJobId } from '../../src/jobs/bullmq-queue.ts'
 import { createQueue } from '../../src/jobs/create-queue.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'
 import { createLogger } from '../../src/logger.ts'
+import { startTestRedis, type TestRedis } from '../helpers/redis.ts'
 import { eventually } from './eventually.ts'
 import { queueConformance } from './queue-conformance.ts'
 
@@ -18,89 +16,18 @@ import { queueConformance } from './queue-conformance.ts'
  * redis-server on a free loopback port. With neither, the file fails: the BullMQ driver is
  * never silently untested.
  */
-const REDIS_SERVER = process.env.SB_REDIS_SERVER ?? '/usr/bin/redis-server'
-
+let redis: TestRedis
 let redisUrl: string
-let server: ChildProcess | undefined
 const clients: Redis[] = []
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-async function startRedisServer(): Promise<string> {
-  const port = await freePort()
-  const child = spawn(
-    REDIS_SERVER,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'yes',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  server = child
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString('utf8')
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString('utf8')
-  })
-  const url = `redis://127.0.0.1:${port}`
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${output}`)
-    const probe = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null })
-    probe.on('error', () => {})
-    try {
-      await probe.connect()
-      await probe.ping()
-      return url
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${url}: ${output}`)
-      await new Promise((r) => setTimeout(r, 50))
-    } finally {
-      probe.disconnect()
-    }
-  }
-}
-
 beforeAll(async () => {
-  if (process.env.SB_TEST_REDIS_URL) {
-    redisUrl = process.env.SB_TEST_REDIS_URL
-    return
-  }
-  if (!existsSync(REDIS_SERVER)) {
-    throw new Error(
-      `BullMQ driver tests need Redis: set SB_TEST_REDIS_URL, or install redis-server (${REDIS_SERVER} is missing)`,
-    )
-  }
-  redisUrl = await startRedisServer()
+  redis = await startTestRedis('BullMQ driver tests')
+  redisUrl = redis.url
 })
 
 afterAll(async () => {
   await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())))
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r))
-    server.kill('SIGTERM')
-    await exited
-  }
+  await redis?.stop()
 })
 
 /** Each instance gets its own connection and quits it on close, as createQueue's does. */

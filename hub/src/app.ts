@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
+import { createHealthRoutes } from './api/health.ts'
 import { authenticate } from './api/middleware/auth.ts'
 import { createMemoryRateCounter } from './api/middleware/rate-counter.ts'
 import { createRateLimiter } from './api/middleware/rate-limit.ts'
+import { requestContext } from './api/middleware/request-context.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
 import { ApiError } from './errors.ts'
 import { createAccountPages } from './web/account-pages.ts'
@@ -27,26 +28,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()
   const rateLimit = createRateLimiter(deps.rateCounter ?? createMemoryRateCounter())
 
-  app.use('*', async (c, next) => {
-    const incoming = c.req.header('x-request-id')
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID()
-    const log = deps.logger.child({ req_id: requestId })
-    c.set('deps', deps)
-    c.set('requestId', requestId)
-    c.set('log', log)
-    c.header('X-Request-Id', requestId)
-    const started = performance.now()
-    await next()
-    log.info(
-      {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
-      'request',
-    )
-  })
+  app.use('*', requestContext(deps))
 
   app.onError((err, c) => {
     const requestId = c.var.requestId
@@ -73,24 +55,7 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => c.json({ message: 'Not Found', code: 'not_found', request_id: c.var.requestId }, 404))
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  app.get('/readyz', async (c) => {
-    const checks: Record<string, string> = {}
-    const probe = async (name: string, fn: () => Promise<void>) => {
-      try {
-        await fn()
-        checks[name] = 'ok'
-      } catch (err) {
-        c.var.log.warn({ err, check: name }, 'readiness check failed')
-        checks[name] = 'unreachable'
-      }
-    }
-    await probe('database', () => (deps.ping?.db ?? (async () => void (await deps.db.execute('select 1'))))())
-    await probe('queue', () => deps.queue.ping())
-    const ready = Object.values(checks).every((v) => v === 'ok')
-    return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503)
-  })
-
+  app.route('/', createHealthRoutes(deps))
   app.route('/', createDocsRoutes())
   app.route('/', createAccountPages())
 

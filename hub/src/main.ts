@@ -93,7 +93,9 @@ async function main(): Promise<void> {
     say(`Switchboard is running at ${hub.url}  (role: ${env.HUB_ROLE}, ${where})`)
     say(`API reference: ${hub.url}/docs  ·  OpenAPI: ${hub.url}/v1/openapi.json`)
   } else {
-    say(`Switchboard worker is running (role: ${env.HUB_ROLE}, ${where})`)
+    say(
+      `Switchboard worker is running (role: ${env.HUB_ROLE}, ${where}); probes on port ${hub.port}: /healthz, /readyz`,
+    )
   }
   say('')
   if (hub.companies === 0) for (const line of firstStepsText(env, hub)) say(line)

@@ -6,6 +6,7 @@ import { createAdminApp } from './admin/admin-app.ts'
 import { type AdminSocket, listenAdminSocket } from './admin/admin-socket.ts'
 import { countCompanies } from './admin/operations.ts'
 import type { AppDeps } from './api/context.ts'
+import { createWorkerApp } from './api/health.ts'
 import { createRedisRateCounter } from './api/middleware/rate-counter.ts'
 import { createApp } from './app.ts'
 import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
@@ -21,9 +22,10 @@ import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
 import { registerWorkers } from './workers.ts'
 
 export type RunningHub = {
-  /** The HTTP address to print, or null for a worker-only process. */
+  /** The API's address, or null for a worker-only process (which serves only the probes). */
   url: string | null
-  port: number | null
+  /** The port this process listens on (the API, or a worker's /healthz and /readyz). */
+  port: number
   database: 'pglite' | 'postgres'
   adminSocket: string | null
   companies: number
@@ -110,19 +112,20 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
       cleanups.push(() => socket.close())
     }
 
-    let port: number | null = null
-    if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'web') {
-      if (env.REDIS_URL) {
-        // One rate-limit window per company across every web instance; closed after the server stops.
-        const rateCounter = createRedisRateCounter({ url: env.REDIS_URL })
-        cleanups.push(() => rateCounter.close())
-        deps.rateCounter = rateCounter
-      }
-      const server = await listen(createApp(deps).fetch, env)
-      cleanups.push(() => stopServer(server))
-      port = (server.address() as AddressInfo).port
-      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    if (env.HUB_ROLE !== 'worker' && env.REDIS_URL) {
+      // One rate-limit window per company across every web instance; closed after the server stops.
+      const rateCounter = createRedisRateCounter({ url: env.REDIS_URL })
+      cleanups.push(() => rateCounter.close())
+      deps.rateCounter = rateCounter
     }
+    // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.
+    const server = await listen(
+      env.HUB_ROLE === 'worker' ? createWorkerApp(deps).fetch : createApp(deps).fetch,
+      env,
+    )
+    cleanups.push(() => stopServer(server))
+    const port = (server.address() as AddressInfo).port
+    if (env.HUB_ROLE !== 'worker') url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 
     return {
       url,

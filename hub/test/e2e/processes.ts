@@ -88,11 +88,15 @@ export type HubProcess = {
  * `npm start`'s process (`node scripts/run.mjs start`), or with direct: true the hub itself
  * (`node --import tsx hub/src/main.ts`), so that its pid is the hub's (for kill -9).
  */
-export function startHub(dataDir: string, port: number, options: { direct?: boolean } = {}): HubProcess {
+export function startHub(
+  dataDir: string,
+  port: number,
+  options: { direct?: boolean; env?: Record<string, string> } = {},
+): HubProcess {
   const args = options.direct
     ? ['--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
     : [join(repoRoot, 'scripts/run.mjs'), 'start']
-  const child = spawnTracked(args, userEnv(dataDir, { PORT: String(port) }))
+  const child = spawnTracked(args, userEnv(dataDir, { ...options.env, PORT: String(port) }))
   let text = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8')
@@ -138,8 +142,13 @@ export function startHub(dataDir: string, port: number, options: { direct?: bool
 export type CliResult = { code: number; stdout: string; stderr: string }
 
 /** `npm run sb -- …`'s process: `node scripts/run.mjs sb …`. */
-export function runSb(dataDir: string, args: string[], timeoutMs = 90_000): Promise<CliResult> {
-  const child = spawnTracked([join(repoRoot, 'scripts/run.mjs'), 'sb', ...args], userEnv(dataDir))
+export function runSb(
+  dataDir: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const { timeoutMs = 90_000, env } = options
+  const child = spawnTracked([join(repoRoot, 'scripts/run.mjs'), 'sb', ...args], userEnv(dataDir, env))
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (chunk: Buffer) => {

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { normalizeVatNumber, vatNumberProblem } from './services/account/billing-address.ts'
+import { isEuCountry } from './services/billing/vat.ts'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -37,6 +39,60 @@ export const envSchema = z.object({
     .int()
     .min(1)
     .default(24 * 14),
+  /** The legal entity on invoices (services/billing/seller.ts). Unset: "Switchboard", no details. */
+  INVOICE_SELLER_NAME: z.string().trim().min(1).max(200).optional(),
+  /** Address lines separated by `|`: a character every env file and shell passes as is. */
+  INVOICE_SELLER_ADDRESS: z
+    .string()
+    .transform((v) =>
+      v
+        .split('|')
+        .map((line) => line.trim())
+        .filter((line) => line !== ''),
+    )
+    .pipe(
+      z
+        .array(z.string().max(200, 'address lines are at most 200 characters'))
+        .min(1, 'must hold address lines separated by |')
+        .max(8, 'at most 8 address lines'),
+    )
+    .optional(),
+  // vat.ts applies the EU rules of a seller established in the EU: nothing else is supported.
+  INVOICE_SELLER_COUNTRY: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine(
+      isEuCountry,
+      'must be the ISO 3166-1 alpha-2 code of an EU country (e.g. FR, DE): invoices apply the VAT rules of a seller established in the EU',
+    )
+    .default('FR'),
+  INVOICE_SELLER_VAT_NUMBER: z.string().overwrite(normalizeVatNumber).optional(),
+})
+
+/** Rules across settings, checked once every setting parsed on its own. */
+const checkedEnvSchema = envSchema.superRefine((env, ctx) => {
+  const vat = env.INVOICE_SELLER_VAT_NUMBER
+  const problem = vat === undefined ? null : vatNumberProblem(env.INVOICE_SELLER_COUNTRY, vat)
+  if (problem) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['INVOICE_SELLER_VAT_NUMBER'],
+      message: `${problem} (INVOICE_SELLER_COUNTRY=${env.INVOICE_SELLER_COUNTRY})`,
+    })
+  }
+  // Details without a name would be dropped from invoices (seller.ts): refuse rather than surprise.
+  if (env.INVOICE_SELLER_NAME === undefined) {
+    for (const key of ['INVOICE_SELLER_ADDRESS', 'INVOICE_SELLER_VAT_NUMBER'] as const) {
+      if (env[key] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'needs INVOICE_SELLER_NAME, without which invoices carry no seller details',
+        })
+      }
+    }
+  }
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -54,7 +110,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     const value = source[key]
     if (value !== undefined && value !== '') picked[key] = value
   }
-  const result = envSchema.safeParse(picked)
+  const result = checkedEnvSchema.safeParse(picked)
   if (!result.success) {
     throw new EnvError(
       result.error.issues.map(

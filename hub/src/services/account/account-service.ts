@@ -9,8 +9,11 @@ import type { BillingAddress } from '../billing/invoice-types.ts'
 import { findPaymentMethod } from '../billing/payment-method-service.ts'
 import { PLANS, type PlanId, planOf } from '../billing/plans.ts'
 
-/** The account page (the guide's "Compte"): plan, billing details, payment method, counts. */
-export async function getAccount(ctx: ServiceContext) {
+/**
+ * The account page (the guide's "Compte"): plan, billing details, payment method, counts.
+ * `sellerCountry` (INVOICE_SELLER_COUNTRY, `sellerOf(env).country`) decides the estimate's VAT.
+ */
+export async function getAccount(ctx: ServiceContext, sellerCountry: string) {
   const { db, companyId } = ctx
   const [company] = await db.select().from(companies).where(eq(companies.id, companyId))
   if (!company) throw notFound()
@@ -32,7 +35,7 @@ export async function getAccount(ctx: ServiceContext) {
     billing_address: company.billingAddress ?? null,
     payment_method: await findPaymentMethod(db, companyId),
     counts: { users: usersCount?.n ?? 0, numbers: numbersCount?.n ?? 0, api_keys: keysCount?.n ?? 0 },
-    next_invoice_estimate: await estimateNextInvoice(ctx),
+    next_invoice_estimate: await estimateNextInvoice(ctx, sellerCountry),
   }
 }
 
@@ -50,7 +53,7 @@ export type AccountUpdate = {
  * as a whole (no split of the month between two plans). Admins may move between self-serve
  * plans; the custom plan is negotiated, so only an operator puts a company on it.
  */
-export async function updateAccount(ctx: ServiceContext, input: AccountUpdate) {
+export async function updateAccount(ctx: ServiceContext, sellerCountry: string, input: AccountUpdate) {
   const [company] = await ctx.db.select().from(companies).where(eq(companies.id, ctx.companyId))
   if (!company) throw notFound()
   if (input.plan && input.plan !== company.plan && !PLANS[input.plan].selfServe) {
@@ -66,7 +69,7 @@ export async function updateAccount(ctx: ServiceContext, input: AccountUpdate) {
       .set({ ...changes, updatedAt: ctx.clock.now() })
       .where(eq(companies.id, ctx.companyId))
   }
-  return getAccount(ctx)
+  return getAccount(ctx, sellerCountry)
 }
 
 /** Operator entry: puts a company on the custom plan at a negotiated per-seat price (minor units). */

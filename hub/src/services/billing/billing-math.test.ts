@@ -90,6 +90,7 @@ describe('pro rata', () => {
       numbers: [number(created, released)],
       users: [],
       address: null,
+      sellerCountry: 'FR',
     })
     const line = draft.lines.find((l) => l.kind === 'number')
     if (days === 0) expect(line).toBeUndefined()
@@ -134,6 +135,7 @@ describe('computeInvoice', () => {
         city: 'P',
         postal_code: '75002',
       },
+      sellerCountry: 'FR',
     })
     expect(draft.lines.map((l) => [l.kind, l.number_id, l.days, l.amount])).toEqual([
       ['number', 1, 30, 600],
@@ -162,6 +164,7 @@ describe('computeInvoice', () => {
       ],
       users: [],
       address: null,
+      sellerCountry: 'FR',
     })
     expect(draft.lines.map((l) => l.number_id)).toEqual([1, 2])
   })
@@ -183,6 +186,7 @@ describe('computeInvoice', () => {
         city: 'NY',
         postal_code: '10001',
       },
+      sellerCountry: 'FR',
     })
     expect(draft).toMatchObject({ subtotalMinor: 4200, vatMinor: 0, totalMinor: 4200 })
   })
@@ -195,6 +199,7 @@ describe('computeInvoice', () => {
         numbers: [number('2026-01-01T00:00:00Z', null, { currency: 'USD' })],
         users: [],
         address: null,
+        sellerCountry: 'FR',
       }),
     ).toThrow(/USD/)
   })
@@ -202,29 +207,78 @@ describe('computeInvoice', () => {
 
 describe('VAT', () => {
   it.each([
-    ['no billing address: French VAT', null, 2000, null],
-    ['France, business', { country: 'FR', vat_number: 'FR40303265045' }, 2000, null],
-    ['France, no VAT number', { country: 'FR', vat_number: null }, 2000, null],
+    ['FR seller, no billing address: French VAT', 'FR', null, 2000, null],
+    ['FR seller, France, business', 'FR', { country: 'FR', vat_number: 'FR40303265045' }, 2000, null],
+    ['FR seller, France, no VAT number', 'FR', { country: 'FR', vat_number: null }, 2000, null],
     [
-      'Germany with a VAT number: reverse charge',
+      'FR seller, Germany with a VAT number: reverse charge',
+      'FR',
       { country: 'DE', vat_number: 'DE123456789' },
       0,
       /Reverse charge/,
     ],
-    ['Germany without a VAT number: German VAT', { country: 'DE', vat_number: null }, 1900, /DE at 19%/],
-    ['Finland without a VAT number: 25.5%', { country: 'FI', vat_number: null }, 2550, /25.5%/],
-    ['United States: outside the EU', { country: 'US', vat_number: null }, 0, /outside the EU/],
     [
-      'Switzerland with a VAT number: outside the EU',
+      'FR seller, Germany without a VAT number: German VAT',
+      'FR',
+      { country: 'DE', vat_number: null },
+      1900,
+      /DE at 19%/,
+    ],
+    [
+      'FR seller, Finland without a VAT number: 25.5%',
+      'FR',
+      { country: 'FI', vat_number: null },
+      2550,
+      /25.5%/,
+    ],
+    [
+      'FR seller, United States: outside the EU',
+      'FR',
+      { country: 'US', vat_number: null },
+      0,
+      /outside the EU/,
+    ],
+    [
+      'FR seller, Switzerland with a VAT number: outside the EU',
+      'FR',
       { country: 'CH', vat_number: 'CHE123456789MWST' },
       0,
       /outside/,
     ],
-  ])('%s', (_case, address, rateBp, note) => {
-    const t = vatTreatment(address)
+    ['DE seller, no billing address: German VAT', 'DE', null, 1900, null],
+    [
+      'DE seller, Germany, business: German VAT',
+      'DE',
+      { country: 'DE', vat_number: 'DE123456789' },
+      1900,
+      null,
+    ],
+    ['DE seller, Germany, no VAT number: German VAT', 'DE', { country: 'DE', vat_number: null }, 1900, null],
+    [
+      'DE seller, France with a VAT number: reverse charge',
+      'DE',
+      { country: 'FR', vat_number: 'FR40303265045' },
+      0,
+      /Reverse charge.*FR40303265045/,
+    ],
+    [
+      'DE seller, France without a VAT number: French VAT',
+      'DE',
+      { country: 'FR', vat_number: null },
+      2000,
+      /FR at 20% \(One-Stop Shop\)/,
+    ],
+    ['GR seller, Greece: Greek VAT', 'GR', { country: 'GR', vat_number: 'EL123456789' }, 2400, null],
+  ])('%s', (_case, seller, address, rateBp, note) => {
+    const t = vatTreatment(seller, address)
     expect(t.rateBp).toBe(rateBp)
     if (note) expect(t.note).toMatch(note)
     else expect(t.note).toBeNull()
+  })
+
+  it('refuses a seller outside the EU: these are the rules of an EU seller', () => {
+    expect(() => vatTreatment('US', null)).toThrow(/not an EU country/)
+    expect(() => vatTreatment('toString', { country: 'FR', vat_number: null })).toThrow(/not an EU country/)
   })
 
   it('computes VAT on integers, rounding half up', () => {

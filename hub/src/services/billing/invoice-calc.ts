@@ -40,7 +40,7 @@ export type InvoiceDraft = {
  * billed for that month: in the customer's favour.
  *
  * Each line is rounded to the cent on its own; the subtotal is the sum of the lines and VAT is
- * computed once on the subtotal. Integers only.
+ * computed once on the subtotal, by the rules of the seller's country (vat.ts). Integers only.
  */
 export function computeInvoice(input: {
   period: Period
@@ -48,6 +48,8 @@ export function computeInvoice(input: {
   numbers: BillableNumber[]
   users: BillableUser[]
   address: BillingAddress | null
+  /** Where the seller is established (INVOICE_SELLER_COUNTRY): an EU country. */
+  sellerCountry: string
 }): InvoiceDraft {
   const { period, plan } = input
   const lines: InvoiceLine[] = []
@@ -95,7 +97,7 @@ export function computeInvoice(input: {
     })
   }
   const subtotalMinor = lines.reduce((sum, l) => sum + l.amount, 0)
-  const vat = vatTreatment(input.address)
+  const vat = vatTreatment(input.sellerCountry, input.address)
   const vatMinor = vatOf(subtotalMinor, vat.rateBp)
   return {
     currency: plan.currency,

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { parsePdf } from '../../../test/helpers/billing-factory.ts'
 import type { invoices } from '../../db/schema/index.ts'
+import { parseEnv } from '../../env.ts'
 import { renderInvoicePdf } from './invoice-pdf.ts'
 import type { InvoiceLine } from './invoice-types.ts'
 import { pdfString, writePdf } from './pdf-writer.ts'
-import { SELLER } from './seller.ts'
+import { sellerOf, sellerSnapshot, unconfiguredSeller } from './seller.ts'
 
 type InvoiceRow = typeof invoices.$inferSelect
+
+const SELLER = sellerSnapshot(
+  sellerOf(
+    parseEnv({
+      INVOICE_SELLER_NAME: 'Opérateur Exemple SAS',
+      INVOICE_SELLER_ADDRESS: '10 rue de la Paix|75002 Paris',
+      INVOICE_SELLER_VAT_NUMBER: 'FR40303265045',
+    }),
+  ),
+)
 
 function numberLine(i: number): InvoiceLine {
   return {
@@ -42,7 +53,7 @@ function invoiceRow(lines: InvoiceLine[], extra: Partial<InvoiceRow> = {}): Invo
       name: 'Société (Générale) \\ Test',
       lines: ['1 rue de Rivoli', '75001 Paris', 'France'],
       country: 'FR',
-      vat_number: 'FR40303265045',
+      vat_number: 'FR12345678901',
     },
     seller: SELLER,
     pdfKey: 'c/42/invoices/2026-02.pdf',
@@ -64,9 +75,13 @@ describe('invoice PDF', () => {
       expect.arrayContaining([
         'INVOICE',
         'SB-202602-000042',
-        'Switchboard SAS',
-        'Société (Générale) \\ Test',
+        'Opérateur Exemple SAS',
+        '10 rue de la Paix',
+        '75002 Paris',
+        'France',
         'VAT number: FR40303265045',
+        'Société (Générale) \\ Test',
+        'VAT number: FR12345678901',
         '2026-02-01 to 2026-02-28',
         'Number +33176390001 (FR) - Line 1',
         'Subtotal',
@@ -78,6 +93,16 @@ describe('invoice PDF', () => {
       ]),
     )
     expect(Buffer.from(bytes).toString('latin1')).toContain('/BaseFont /Helvetica')
+  })
+
+  it('prints the bare seller name, and no VAT number line, without seller settings', () => {
+    const row = invoiceRow([numberLine(1)], { seller: sellerSnapshot(unconfiguredSeller) })
+    const { strings } = parsePdf(renderInvoicePdf(row))
+    expect(strings.slice(strings.indexOf('From'), strings.indexOf('Billed to'))).toEqual([
+      'From',
+      'Switchboard',
+    ])
+    expect(strings.filter((s) => s.startsWith('VAT number'))).toEqual(['VAT number: FR12345678901'])
   })
 
   it('flows a long invoice over several pages, every line and the totals present once', () => {

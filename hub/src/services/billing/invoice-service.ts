@@ -11,7 +11,7 @@ import { renderInvoicePdf } from './invoice-pdf.ts'
 import type { BillingAddress, InvoiceParty } from './invoice-types.ts'
 import { type Period, parsePeriod, periodOf } from './periods.ts'
 import { planOf } from './plans.ts'
-import { SELLER } from './seller.ts'
+import { type Seller, sellerSnapshot, unconfiguredSeller } from './seller.ts'
 
 type InvoiceRow = typeof invoices.$inferSelect
 type CompanyRow = typeof companies.$inferSelect
@@ -45,6 +45,7 @@ async function draftFor(
   db: Queryable,
   companyId: number,
   period: Period,
+  sellerCountry: string,
 ): Promise<{ company: CompanyRow; draft: InvoiceDraft } | null> {
   const [company] = await db.select().from(companies).where(eq(companies.id, companyId))
   if (!company) return null
@@ -78,6 +79,7 @@ async function draftFor(
     numbers: numberRows,
     users: userRows,
     address: company.billingAddress ?? null,
+    sellerCountry,
   })
   return { company, draft }
 }
@@ -88,7 +90,11 @@ async function draftFor(
  * returns the invoice the first one made, untouched. Returns null when there is nothing to
  * bill (no user and no number during the period) or the company no longer exists.
  *
- * Also the operator's entry point (CLI, tests): `generateInvoice(db, blobs, clock, id, '2026-02')`.
+ * The seller (`sellerOf(deps.env)`) is snapshotted in the invoice as it is now and decides
+ * its VAT. Left out, it is the seller of a hub without INVOICE_SELLER_* settings.
+ *
+ * Also the operator's entry point (CLI, tests):
+ * `generateInvoice(db, blobs, clock, id, '2026-02', sellerOf(env))`.
  */
 export async function generateInvoice(
   db: Database,
@@ -96,6 +102,7 @@ export async function generateInvoice(
   clock: Clock,
   companyId: number,
   periodId: string,
+  seller: Seller = unconfiguredSeller,
 ): Promise<InvoiceRow | null> {
   const period = parsePeriod(periodId)
   const now = clock.now()
@@ -104,7 +111,7 @@ export async function generateInvoice(
   const existing = await findInvoice(db, companyId, periodId)
   if (existing) return existing
   return db.transaction(async (tx) => {
-    const found = await draftFor(tx, companyId, period)
+    const found = await draftFor(tx, companyId, period, seller.country)
     if (!found || found.draft.lines.length === 0) return null
     const { company, draft } = found
     const [row] = await tx
@@ -123,7 +130,7 @@ export async function generateInvoice(
         totalMinor: draft.totalMinor,
         vatNote: draft.vatNote,
         customer: customerParty(company, company.billingAddress ?? null),
-        seller: SELLER,
+        seller: sellerSnapshot(seller),
         pdfKey: invoicePdfKey(companyId, periodId),
         issuedAt: now,
         createdAt: now,
@@ -146,10 +153,14 @@ async function findInvoice(db: Queryable, companyId: number, period: string) {
   return row
 }
 
-/** The running month's invoice if nothing changes until its end (live numbers and users stay). */
-export async function estimateNextInvoice(ctx: ServiceContext) {
+/**
+ * The running month's invoice if nothing changes until its end (live numbers and users stay).
+ * VAT follows the seller's country: pass `sellerOf(deps.env).country`; left out, the country of
+ * a hub without INVOICE_SELLER_* settings.
+ */
+export async function estimateNextInvoice(ctx: ServiceContext, sellerCountry = unconfiguredSeller.country) {
   const period = parsePeriod(periodOf(ctx.clock.now()))
-  const found = await draftFor(ctx.db, ctx.companyId, period)
+  const found = await draftFor(ctx.db, ctx.companyId, period, sellerCountry)
   if (!found) throw notFound()
   const { draft } = found
   return {
@@ -181,6 +192,7 @@ export function toInvoiceJson(base: string, row: InvoiceRow) {
     total: row.totalMinor,
     vat_note: row.vatNote,
     billed_to: row.customer,
+    seller: row.seller,
     issued_at: row.issuedAt.toISOString(),
     paid_at: row.paidAt?.toISOString() ?? null,
     created_at: row.createdAt.toISOString(),

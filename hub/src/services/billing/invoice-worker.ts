@@ -3,6 +3,7 @@ import { companies } from '../../db/schema/index.ts'
 import { type Job, UnrecoverableJobError } from '../../jobs/queue.ts'
 import { generateInvoice } from './invoice-service.ts'
 import { isPeriod, periodOf, runInstantOfMonth, shiftPeriod } from './periods.ts'
+import { isSellerConfigured, sellerOf } from './seller.ts'
 
 export const billingQueues = {
   /** One job per month: enqueues every company's invoice job, then schedules next month's run. */
@@ -11,7 +12,7 @@ export const billingQueues = {
   invoice: 'billing-invoices',
 } as const
 
-type Deps = Pick<AppDeps, 'db' | 'queue' | 'clock' | 'blobs' | 'logger'>
+type Deps = Pick<AppDeps, 'env' | 'db' | 'queue' | 'clock' | 'blobs' | 'logger'>
 
 export const monthlyRunKey = (period: string) => `invoice-run:${period}`
 export const invoiceJobKey = (companyId: number, period: string) => `invoice:${companyId}:${period}`
@@ -96,15 +97,24 @@ export async function runMonthlyBilling(deps: Deps, period: string): Promise<num
  * scheduled. Handlers are registered synchronously, before the returned promise settles, so
  * calling this before queue.start() is enough even without awaiting; the promise never
  * rejects (a failure to schedule is logged, and the next boot retries).
+ *
+ * Called once per boot by the roles that run workers, which is where invoices are issued: so
+ * this is where an operator who forgot the seller settings hears about it.
  */
 export async function registerBillingWorkers(deps: Deps): Promise<void> {
+  const seller = sellerOf(deps.env)
+  if (!isSellerConfigured(deps.env)) {
+    deps.logger.warn(
+      'billing: invoices are issued without seller details: set INVOICE_SELLER_NAME, INVOICE_SELLER_ADDRESS, INVOICE_SELLER_COUNTRY and INVOICE_SELLER_VAT_NUMBER to print your legal entity on them',
+    )
+  }
   deps.queue.process(billingQueues.monthlyRun, async (job) => {
     await runMonthlyBilling(deps, periodData(job))
   })
   deps.queue.process(billingQueues.invoice, async (job) => {
     const companyId = companyData(job)
     const period = periodData(job)
-    const invoice = await generateInvoice(deps.db, deps.blobs, deps.clock, companyId, period)
+    const invoice = await generateInvoice(deps.db, deps.blobs, deps.clock, companyId, period, seller)
     deps.logger.info(
       { company_id: companyId, period, invoice_id: invoice?.id ?? null },
       'billing: invoice run',

@@ -1,21 +1,22 @@
 /**
- * VAT on our invoices, kept deliberately small. The seller (see seller.ts) is established in
- * France and sells telecom / electronically supplied services, for which the place of supply
- * is the customer's country:
+ * VAT on our invoices, kept deliberately small. The seller (the operator of this hub, see
+ * seller.ts) is established in an EU country, INVOICE_SELLER_COUNTRY (France unless set; the
+ * environment refuses a country outside the EU), and sells telecom / electronically supplied
+ * services, for which the place of supply is the customer's country:
  *
- * - customer in France → French VAT (20 %), business or not;
+ * - customer in the seller's country → that country's VAT, business or not;
  * - customer in another EU country with a VAT number → no VAT, reverse charge (the customer
  *   self-assesses; Article 196 of Directive 2006/112/EC);
  * - customer in another EU country without a VAT number → that country's standard rate
  *   (declared through the One-Stop Shop);
  * - customer outside the EU → no EU VAT;
- * - no billing address yet → French VAT, the conservative choice until we know better.
+ * - no billing address yet → the seller's country's VAT, the conservative choice until we
+ *   know better.
  *
  * Rates are standard rates in basis points (2000 = 20 %). Reduced rates, Monaco (taxed as
- * France), Northern Ireland and VIES checks of the number are out of scope.
+ * France), Northern Ireland, the One-Stop Shop's EUR 10,000 threshold and VIES checks of the
+ * number are out of scope.
  */
-export const SELLER_COUNTRY = 'FR'
-
 export const EU_VAT_RATES_BP: Readonly<Record<string, number>> = {
   AT: 2000,
   BE: 2100,
@@ -46,19 +47,32 @@ export const EU_VAT_RATES_BP: Readonly<Record<string, number>> = {
   SK: 2300,
 }
 
-export const isEuCountry = (country: string) => country in EU_VAT_RATES_BP
+// Own keys only: `'toString' in {}` is true, and the rate table must not answer for it.
+export const isEuCountry = (country: string) => Object.hasOwn(EU_VAT_RATES_BP, country)
+
+const euRateOf = (country: string) => (isEuCountry(country) ? EU_VAT_RATES_BP[country] : undefined)
 
 /** The prefix of a country's EU VAT numbers: Greece uses EL, everyone else its ISO code. */
 export const vatPrefixOf = (country: string) => (country === 'GR' ? 'EL' : country)
 
 export type VatTreatment = { rateBp: number; note: string | null }
 
-export function vatTreatment(address: { country: string; vat_number: string | null } | null): VatTreatment {
-  const sellerRate = EU_VAT_RATES_BP[SELLER_COUNTRY] ?? 0
+/**
+ * The VAT of an invoice from `sellerCountry` (an EU country: anything else is a bug, since the
+ * environment is checked at boot) to a customer at `address`.
+ */
+export function vatTreatment(
+  sellerCountry: string,
+  address: { country: string; vat_number: string | null } | null,
+): VatTreatment {
+  const sellerRate = euRateOf(sellerCountry)
+  if (sellerRate === undefined) {
+    throw new Error(`seller country ${sellerCountry} is not an EU country: these are the EU VAT rules`)
+  }
   if (!address) return { rateBp: sellerRate, note: null }
   const { country, vat_number } = address
-  if (country === SELLER_COUNTRY) return { rateBp: sellerRate, note: null }
-  const rate = EU_VAT_RATES_BP[country]
+  if (country === sellerCountry) return { rateBp: sellerRate, note: null }
+  const rate = euRateOf(country)
   if (rate === undefined) {
     return { rateBp: 0, note: 'VAT not applicable: customer established outside the EU' }
   }

@@ -133,6 +133,8 @@ describe('GET /v1/invoices/:id', () => {
         country: 'DE',
         vat_number: null,
       },
+      // This hub has no INVOICE_SELLER_* settings (services/billing/seller.test.ts covers them).
+      seller: { name: 'Switchboard', lines: [], country: 'FR', vat_number: null },
       issued_at: hub.clock.now().toISOString(),
       paid_at: null,
       created_at: hub.clock.now().toISOString(),
@@ -222,7 +224,14 @@ describe('OpenAPI', () => {
       ]),
     )
     expect(Object.keys(doc.body.components.schemas)).toEqual(
-      expect.arrayContaining(['Account', 'Invoice', 'InvoiceLine', 'PaymentMethod', 'BillingAddress']),
+      expect.arrayContaining([
+        'Account',
+        'Invoice',
+        'InvoiceLine',
+        'InvoiceParty',
+        'PaymentMethod',
+        'BillingAddress',
+      ]),
     )
   })
 })

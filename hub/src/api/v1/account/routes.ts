@@ -8,6 +8,7 @@ import {
 import { getInvoice, getInvoicePdf, listInvoices } from '../../../services/billing/invoice-service.ts'
 import { deletePaymentMethod, setPaymentMethod } from '../../../services/billing/payment-method-service.ts'
 import { PLAN_IDS } from '../../../services/billing/plans.ts'
+import { sellerOf } from '../../../services/billing/seller.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, idParams, json, jsonBody, pageOf, security } from '../../openapi.ts'
@@ -176,6 +177,7 @@ const invoiceSchema = z
     total: minor('Total due'),
     vat_note: z.string().nullable(),
     billed_to: partySchema,
+    seller: partySchema.openapi({ description: 'Who issued the invoice, as it was at issue time' }),
     issued_at: z.string(),
     paid_at: z.string().nullable(),
     created_at: z.string(),
@@ -193,7 +195,8 @@ export const accountRoutes = createRouter()
       middleware,
       responses: { 200: json(accountEnvelope, 'The account page'), ...errorResponses },
     }),
-    async (c) => c.json({ account: await getAccount(serviceContext(c)) }, 200),
+    async (c) =>
+      c.json({ account: await getAccount(serviceContext(c), sellerOf(c.var.deps.env).country) }, 200),
   )
   .openapi(
     createRoute({
@@ -216,7 +219,8 @@ export const accountRoutes = createRouter()
     async (c) => {
       const body = c.req.valid('json')
       const address = body.billing_address
-      const account = await updateAccount(serviceContext(c), {
+      const sellerCountry = sellerOf(c.var.deps.env).country
+      const account = await updateAccount(serviceContext(c), sellerCountry, {
         name: body.name,
         plan: body.plan,
         billing_address: address && {

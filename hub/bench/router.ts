@@ -58,6 +58,8 @@ const world: RoutingWorld = { teams, presence, callerBlacklisted: false }
 const classic: RoutingConfig = {
   numberId: 1,
   isIvr: false,
+  active: true,
+  inactiveReason: null,
   businessHours: open,
   messages: { welcome: tts('Bienvenue'), unavailable: tts('Indisponible'), closed: tts('Fermé') },
   voicemailEnabled: true,

@@ -58,7 +58,22 @@ export function parseHHMM(value: string): number | null {
   return h! * 60 + m!
 }
 
-export const isLocalStamp = (value: string) => LOCAL_STAMP.test(value)
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Days in a month of the (proleptic) Gregorian calendar, month 1–12. */
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  return month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!
+}
+
+/** A real local wall time `YYYY-MM-DDTHH:MM`: the shape, and a day that exists (no 30 February). */
+export function isLocalStamp(value: string): boolean {
+  if (!LOCAL_STAMP.test(value)) return false
+  const year = Number(value.slice(0, 4))
+  const month = Number(value.slice(5, 7))
+  const day = Number(value.slice(8, 10))
+  return day <= daysInMonth(year, month)
+}
 
 export function isValidTimeZone(tz: string): boolean {
   try {

@@ -21,10 +21,12 @@ describe('toRoutingConfig', () => {
       },
     ]
     settings.distribution.respect_queue_time = true
-    const config = toRoutingConfig({ id: 7, type: 'classic' }, settings)
+    const config = toRoutingConfig({ id: 7, type: 'classic', verificationState: 'not_required' }, settings)
     expect(config).toMatchObject({
       numberId: 7,
       isIvr: false,
+      active: true,
+      inactiveReason: null,
       voicemailEnabled: true,
       respectQueueTime: true,
       maxQueueTimeSec: 300,
@@ -52,7 +54,7 @@ describe('toRoutingConfig', () => {
       { key: '3', destination: { type: 'external', phone_number: '+33612345678' } },
       { key: '4', destination: { type: 'number', number_id: 9 } },
     ]
-    const config = toRoutingConfig({ id: 8, type: 'ivr' }, settings)
+    const config = toRoutingConfig({ id: 8, type: 'ivr', verificationState: 'active' }, settings)
     expect(config.distribution).toEqual([])
     expect(config.messages.welcome).toEqual({ kind: 'audio', blobId: '0b5c2a4e-5f0e-4c55-9d1e-3a2b1c0d9e8f' })
     const w = world({ 1: idle() })
@@ -63,4 +65,31 @@ describe('toRoutingConfig', () => {
     d = route(config, w, d.state, { type: 'digit', digit: '3' }, MONDAY_10_PARIS)
     expect(d.instruction).toEqual({ action: 'transfer_external', e164: '+33612345678' })
   })
+
+  const states = [
+    ['not_required', null, true, null],
+    ['active', null, true, null],
+    ['pending_documents', null, false, 'pending_documents'],
+    ['in_review', null, false, 'in_review'],
+    ['rejected', null, false, 'rejected'],
+    ['active', new Date('2026-03-01T00:00:00Z'), false, 'released'],
+  ] as const
+  for (const [verificationState, releasedAt, active, reason] of states) {
+    it(`${verificationState}${releasedAt ? ', released' : ''}: ${active ? 'routes calls' : `refuses calls (${reason})`}`, () => {
+      const config = toRoutingConfig(
+        { id: 9, type: 'classic', verificationState, releasedAt },
+        base('classic'),
+      )
+      expect(config).toMatchObject({ active, inactiveReason: reason })
+      const d = route(
+        config,
+        world({ 1: idle() }),
+        initialCallState(MONDAY_10_PARIS),
+        { type: 'start' },
+        MONDAY_10_PARIS,
+      )
+      if (active) expect(d.instruction).not.toMatchObject({ action: 'reject' })
+      else expect(d.instruction).toEqual({ action: 'reject', reason: 'number_inactive' })
+    })
+  }
 })

@@ -1,10 +1,19 @@
 import type { BusinessHours } from '@switchboard/shared'
+import type { numbers } from '../db/schema/index.ts'
+import { isNumberActive } from '../services/number-verification/number-active.ts'
 import type {
   DestinationSetting,
   MessageSetting,
   NumberSettings,
 } from '../services/numbers/number-settings.ts'
-import type { Destination, Digit, DistributionStep, Prompt, RoutingConfig } from './routing-types.ts'
+import type {
+  Destination,
+  Digit,
+  DistributionStep,
+  InactiveReason,
+  Prompt,
+  RoutingConfig,
+} from './routing-types.ts'
 
 /**
  * Adapter from a number's stored settings (the API's snake_case document) to the router's
@@ -49,10 +58,31 @@ export function toBusinessHours(bh: NumberSettings['business_hours']): BusinessH
   }
 }
 
-export function toRoutingConfig(
-  number: { id: number; type: 'classic' | 'ivr' },
-  settings: NumberSettings,
-): RoutingConfig {
+/** The number's columns the router needs besides its settings. */
+export type RoutedNumber = {
+  id: number
+  type: 'classic' | 'ivr'
+  verificationState: (typeof numbers.$inferSelect)['verificationState']
+  releasedAt?: Date | null
+}
+
+/** Why a number is not live, or null when it is (same rule as isNumberActive). */
+export function inactiveReason(number: RoutedNumber): InactiveReason | null {
+  if (isNumberActive(number)) return null
+  if (number.releasedAt) return 'released'
+  switch (number.verificationState) {
+    case 'pending_documents':
+    case 'in_review':
+    case 'rejected':
+      return number.verificationState
+    default:
+      // isNumberActive said no for a state it did not name: refuse the calls, say pending.
+      return 'pending_documents'
+  }
+}
+
+export function toRoutingConfig(number: RoutedNumber, settings: NumberSettings): RoutingConfig {
+  const notLive = inactiveReason(number)
   const options: Partial<Record<Digit, Destination>> = {}
   for (const option of settings.ivr.options) options[option.key] = toDestination(option.destination)
   const distribution: DistributionStep[] = settings.distribution.steps.map((step) =>
@@ -63,6 +93,8 @@ export function toRoutingConfig(
   return {
     numberId: number.id,
     isIvr: number.type === 'ivr',
+    active: notLive === null,
+    inactiveReason: notLive,
     businessHours: toBusinessHours(settings.business_hours),
     messages: {
       welcome: toPrompt(settings.messages.welcome),

@@ -5,6 +5,7 @@ import type {
   CallState,
   Destination,
   DistributionStep,
+  InactiveReason,
   Instruction,
   MissedCallReason,
   Prompt,
@@ -113,6 +114,20 @@ const PURPOSE_WORDS = {
   callback_confirmation: 'callback confirmation',
 } as const
 
+/** Why a number that is not live refuses calls, in the preview's words. */
+export function inactiveWords(reason: InactiveReason | null): string {
+  switch (reason) {
+    case 'released':
+      return 'This number has been released: calls are refused.'
+    case 'in_review':
+      return 'This number is not live yet (documents in review): calls are refused.'
+    case 'rejected':
+      return 'This number is not live yet (documents rejected): calls are refused.'
+    default:
+      return 'This number is not live yet (documents pending): calls are refused.'
+  }
+}
+
 export function previewCall(input: PreviewInput): PreviewResult {
   const { world, names } = input
   let config = input.configs.get(input.numberId)!
@@ -196,7 +211,11 @@ export function previewCall(input: PreviewInput): PreviewResult {
       push(
         'hours',
         `Exceptional period "${schedule.exception.name}" (until ${schedule.exception.end}, ${when}): ${
-          d ? `calls go to ${destinationWords(d)}` : 'closed'
+          !d
+            ? 'closed'
+            : d.type === 'voicemail' || d.type === 'hangup'
+              ? `closed, then ${destinationWords(d)}`
+              : `calls go to ${destinationWords(d)}`
         }.`,
       )
     } else if (schedule.open) {
@@ -273,7 +292,12 @@ export function previewCall(input: PreviewInput): PreviewResult {
 
     switch (ins.action) {
       case 'reject':
-        push('reject', 'The caller is blacklisted: the call is rejected before anything plays.')
+        push(
+          'reject',
+          ins.reason === 'number_inactive'
+            ? inactiveWords(config.inactiveReason)
+            : 'The caller is blacklisted: the call is rejected before anything plays.',
+        )
         return result(state)
       case 'play': {
         const sec = promptSec(ins.prompt)

@@ -1,10 +1,12 @@
-import type { AgentPresence, RoutingConfig, RoutingWorld } from './routing-types.ts'
+import type { AgentPresence, Destination, RoutingConfig, RoutingWorld } from './routing-types.ts'
 
 /** A classic number open Mon–Fri 09:00–18:00 Paris, with a two-step distribution. */
 export function classicConfig(overrides: Partial<RoutingConfig> = {}): RoutingConfig {
   return {
     numberId: 1,
     isIvr: false,
+    active: true,
+    inactiveReason: null,
     businessHours: {
       timeZone: 'Europe/Paris',
       mode: 'custom',
@@ -76,3 +78,18 @@ export function world(
 export const MONDAY_10_PARIS = Date.parse('2026-03-02T09:00:00Z')
 /** Sunday 1 March 2026, 10:00 in Paris (closed). */
 export const SUNDAY_10_PARIS = Date.parse('2026-03-01T09:00:00Z')
+
+/** The classic fixture with an exceptional period covering Monday 2 March 2026 (Paris). */
+export function holidayConfig(
+  destination: Destination | null,
+  overrides: Partial<RoutingConfig> = {},
+): RoutingConfig {
+  const base = classicConfig(overrides)
+  return {
+    ...base,
+    businessHours: {
+      ...base.businessHours,
+      exceptions: [{ name: 'Holiday', start: '2026-03-02T00:00', end: '2026-03-03T00:00', destination }],
+    },
+  }
+}

@@ -13,6 +13,7 @@ import {
   type RoutingConfig,
   type RoutingEvent,
   type RoutingWorld,
+  TEAM_MEMBER_RING_SEC,
 } from './routing-types.ts'
 
 /**
@@ -22,16 +23,27 @@ import {
  * drive the very same rules.
  *
  * The rules (Aircall's behaviour, see reference/aircall-api.md §5, telephony.md §1):
+ * 0. A number that is not live (documents pending, in review or rejected; released) refuses
+ *    every call at once: `reject` / `number_inactive`, outcome `rejected`, nobody rung.
  * 1. A blacklisted caller is rejected before anything else (never reaches an agent).
- * 2. Business hours: an active exceptional period wins (its destination, or the closed
- *    path); then the weekly schedule. Closed → closed message → voicemail (or hang up),
- *    missed reason `out_of_opening_hours`.
+ * 2. Business hours: an active exceptional period wins, then the weekly schedule. Closed →
+ *    closed message → voicemail (or hang up), missed reason `out_of_opening_hours`.
+ *    An exceptional period is time outside opening hours (telephony.md §1.2: Wazo returns
+ *    "closed, with that period's action"): with no destination, or voicemail / hang up as
+ *    its destination, the call takes the closed path (closed message, then voicemail or hang
+ *    up) with reason `out_of_opening_hours`. Sent to a user, team or number, the call walks
+ *    that path and keeps its natural outcome and reasons (answered, transferred,
+ *    `agents_did_not_answer`, `no_available_agent`, abandoned…): the admin chose to take
+ *    calls during that period, and Aircall's list has no "holiday" reason, so
+ *    `out_of_opening_hours` would hide whether agents were rung and missed it.
  * 3. Open → welcome message → IVR menu (IVR numbers) or the distribution (classic).
  * 4. IVR: the menu plays, the caller has `timeoutSec` to press; no or invalid input replays
  *    it once; after the second play the call takes the fallback (`key: "fallback"`).
  * 5. Distribution: steps in order. A user step rings that user; a team step rings its
- *    routable members simultaneously, or one at a time (random / longest idle); nobody is
- *    rung twice in one step. Routable = declared available (or auto inside working hours) and idle.
+ *    routable members simultaneously, or one at a time (random / longest idle), each for
+ *    TEAM_MEMBER_RING_SEC or what is left of the step; nobody is rung twice in one step.
+ *    A step's ring time bounds the whole step whatever the strategy (routing-types.ts).
+ *    Routable = declared available (or auto inside working hours) and idle.
  *    An agent who declines is never rung again on this call; one who lets it ring out can
  *    be rung again in a later step. Offline / unavailable members are skipped.
  *    When nobody in a step is routable: if some are busy (in a call, wrap-up, pending tag),
@@ -62,6 +74,7 @@ export function initialCallState(startedAt: number, seed = startedAt): CallState
     declined: [],
     ringing: [],
     anyoneRung: false,
+    afterMessage: 'voicemail',
     missedReason: null,
     outcome: null,
     answeredBy: null,
@@ -138,15 +151,14 @@ class Run {
   private start(): Instruction {
     const s = this.s
     const { config } = this
-    if (this.world.callerBlacklisted) {
-      s.phase = 'ended'
-      s.outcome = 'rejected'
-      return { action: 'reject', reason: 'blacklisted' }
-    }
+    if (!config.active) return this.end('rejected', { action: 'reject', reason: 'number_inactive' })
+    if (this.world.callerBlacklisted) return this.end('rejected', { action: 'reject', reason: 'blacklisted' })
     const schedule = scheduleState(config.businessHours, new Date(this.now))
-    if (schedule.exception?.destination) return this.goTo(schedule.exception.destination)
+    const holiday = schedule.exception?.destination
+    if (holiday && holiday.type !== 'voicemail' && holiday.type !== 'hangup') return this.goTo(holiday)
     if (!schedule.open) {
       s.missedReason = 'out_of_opening_hours'
+      if (holiday?.type === 'hangup') s.afterMessage = 'hangup'
       if (config.messages.closed) {
         s.phase = 'closed_message'
         return { action: 'play', prompt: config.messages.closed, purpose: 'closed' }
@@ -283,13 +295,16 @@ class Run {
           step: s.stepIndex,
         }
       }
+      // One member at a time, each for TEAM_MEMBER_RING_SEC at most: the step's ring time
+      // bounds the whole step, so the last one rings only for what is left of it.
+      if (stepLeft <= 0) return this.enterStep(s.stepIndex + 1)
       const pick = this.pick(step.strategy === 'random' ? 'random' : 'longest_idle', routable)
       s.triedInStep = [...tried, pick]
       s.ringing = [pick]
       return {
         action: 'ring',
         userIds: [pick],
-        timeoutSec: Math.ceil(Math.min(step.ringTimeSec * 1000, queueLeft) / 1000),
+        timeoutSec: Math.ceil(Math.min(TEAM_MEMBER_RING_SEC * 1000, stepLeft, queueLeft) / 1000),
         step: s.stepIndex,
       }
     }
@@ -386,7 +401,7 @@ class Run {
   }
 
   private afterClosingMessage(): Instruction {
-    if (this.config.voicemailEnabled) {
+    if (this.s.afterMessage === 'voicemail' && this.config.voicemailEnabled) {
       this.s.phase = 'voicemail'
       return { action: 'voicemail', prompt: null }
     }

@@ -18,17 +18,43 @@ export type Destination =
 
 export type TeamStrategy = 'simultaneous' | 'random' | 'longest_idle'
 
+/**
+ * One step of a distribution. `ringTimeSec` is the step's total: the step never lasts longer,
+ * whatever the strategy (reference/aircall-api.md §5.2: "the team step has a total ring time").
+ * - user step: that user rings for `ringTimeSec`;
+ * - team, `simultaneous`: every routable member rings together for `ringTimeSec`;
+ * - team, `random` / `longest_idle`: members ring one at a time, each for
+ *   min(TEAM_MEMBER_RING_SEC, time left in the step), until the step's time is used up;
+ * - waiting for busy members (or respect queue time) also ends with the step's time.
+ * A call's distribution therefore lasts at most min(sum of its steps' ring times, max queue time).
+ */
 export type DistributionStep =
   | { kind: 'user'; userId: number; ringTimeSec: number }
   | { kind: 'team'; teamId: number; ringTimeSec: number; strategy: TeamStrategy }
 
 export const DEFAULT_USER_RING_SEC = 25
 export const DEFAULT_TEAM_RING_SEC = 20
+/**
+ * How long one member of a random / longest-idle team rings before the next one is tried
+ * (bounded by what is left of the step). Aircall: "team members ring 25 s each by default
+ * (about 5 rings)", the same as a user's default ring time.
+ */
+export const TEAM_MEMBER_RING_SEC = DEFAULT_USER_RING_SEC
+
+/** Why a number that is not live refuses calls (its regulatory state, or released). */
+export type InactiveReason = 'pending_documents' | 'in_review' | 'rejected' | 'released'
 
 /** What the router needs of a number: its routing configuration, nothing else. */
 export type RoutingConfig = {
   numberId: number
   isIvr: boolean
+  /**
+   * Whether the number is live (documents approved or not required, not released). A number
+   * that is not refuses every call at once: `reject` with reason `number_inactive`.
+   */
+  active: boolean
+  /** Why it is not live (null when active); for the preview's explanation. */
+  inactiveReason: InactiveReason | null
   businessHours: BusinessHours<Destination>
   messages: {
     welcome?: Prompt | null
@@ -114,6 +140,11 @@ export type CallState = {
   ringing: number[]
   /** Someone was rung at some point (distinguishes the two "nobody answered" reasons). */
   anyoneRung: boolean
+  /**
+   * What follows the closed / unavailable message: voicemail (when enabled, else hang up), or
+   * hang up (an exceptional period whose destination is "hang up").
+   */
+  afterMessage: 'voicemail' | 'hangup'
   missedReason: MissedCallReason | null
   outcome: 'answered' | 'voicemail' | 'message' | 'rejected' | 'transferred' | 'callback' | 'abandoned' | null
   answeredBy: number | null
@@ -138,7 +169,7 @@ export type RoutingEvent =
 
 /** What the engine must do now. `timeoutSec` = fire a timeout event after that long. */
 export type Instruction =
-  | { action: 'reject'; reason: 'blacklisted' }
+  | { action: 'reject'; reason: 'blacklisted' | 'number_inactive' }
   | {
       action: 'play'
       prompt: Prompt | null

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { withoutNul } from '../../api/openapi.ts'
+import { TEAM_MEMBER_RING_SEC } from '../../telephony/routing-types.ts'
 
 /**
  * The routing configuration of a number (numbers.settings), as the API reads and writes it.
@@ -23,14 +24,19 @@ export const IVR_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as co
 const id = z.number().int().min(1).max(2_147_483_647)
 /** Postgres text and jsonb cannot hold NUL: refuse it as bad input instead of failing the write. */
 const text = (max: number) => withoutNul(z.string().trim().min(1).max(max))
-const ringTime = (fallback: number) =>
+const ringTime = (fallback: number, meaning = '') =>
   z
     .number()
     .int()
     .min(MIN_RING_SEC)
     .max(MAX_RING_SEC)
     .default(fallback)
-    .openapi({ description: `Seconds (${MIN_RING_SEC}–${MAX_RING_SEC}); default ${fallback}` })
+    .openapi({ description: `Seconds (${MIN_RING_SEC}–${MAX_RING_SEC}); default ${fallback}.${meaning}` })
+/** The router's meaning of a team's ring time (hub/src/telephony/routing-types.ts). */
+const TEAM_RING_MEANING =
+  ' The total time of the team step, whatever the strategy: simultaneous rings every available' +
+  ` member for that long; random and longest_idle ring one member at a time, each for ${TEAM_MEMBER_RING_SEC} s` +
+  ' or what is left of the step, and stop when the step time is up.'
 
 export const ttsMessageSchema = z
   .object({
@@ -68,7 +74,7 @@ const userDestination = z.object({
 const teamDestination = z.object({
   type: z.literal('team'),
   team_id: id,
-  ring_time_sec: ringTime(TEAM_RING_SEC),
+  ring_time_sec: ringTime(TEAM_RING_SEC, TEAM_RING_MEANING),
   strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
 })
 const externalDestination = z.object({
@@ -139,7 +145,7 @@ export const distributionStepSchema = z
     z.object({
       type: z.literal('team'),
       team_id: id,
-      ring_time_sec: ringTime(TEAM_RING_SEC),
+      ring_time_sec: ringTime(TEAM_RING_SEC, TEAM_RING_MEANING),
       strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
     }),
   ])

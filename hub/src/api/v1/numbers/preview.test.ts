@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
-import { blacklistedNumbers, users as usersTable } from '../../../db/schema/index.ts'
+import { blacklistedNumbers, numbers, users as usersTable } from '../../../db/schema/index.ts'
 import { addTeam, addUser, createNumber } from './numbers-fixtures.ts'
 
 let hub: TestHub
@@ -47,6 +47,12 @@ async function setUp(company: TestCompany) {
   const support = await addTeam(hub, company, 'Support', [bob, carol])
   const sales = await createNumber(hub, company, { country: 'FR', area: '1', name: 'Sales' })
   const desk = await createNumber(hub, company, { type: 'ivr', country: 'FR', area: '1', name: 'Front desk' })
+  // French numbers wait for documents and refuse calls until then: approve them as the
+  // operator would (the approval flow has its own tests).
+  await hub.db
+    .update(numbers)
+    .set({ verificationState: 'active' })
+    .where(inArray(numbers.id, [sales.id, desk.id]))
   const salesSettings = await hub.call('PATCH', `/v1/numbers/${sales.id}/settings`, {
     auth: company.basic,
     body: {
@@ -173,6 +179,53 @@ describe('POST /v1/numbers/:id/preview', () => {
       missed_call_reason: 'out_of_opening_hours',
       ivr_keys: [],
     })
+  })
+
+  it('takes the closed path for a holiday sent to voicemail: closed message, out_of_opening_hours', async () => {
+    const company = await hub.createCompany()
+    const s = await setUp(company)
+    const put = await hub.call('PUT', `/v1/numbers/${s.sales.id}/settings/business_hours`, {
+      auth: company.basic,
+      body: { ...office, exceptions: [{ ...holidays[0], destination: { type: 'voicemail' } }] },
+    })
+    expect(put.status, JSON.stringify(put.body)).toBe(200)
+    const res = await preview(company, s.sales.id, { at: CHRISTMAS_10 })
+    expect(res.status).toBe(200)
+    expect(timeline(res.body.steps)).toEqual(['0 hours', '0 play', '2 voicemail'])
+    expect(res.body.steps[0].detail).toBe(
+      'Exceptional period "Christmas" (until 2026-12-27T00:00, friday 10:00 in Europe/Paris): closed, then voicemail.',
+    )
+    expect(res.body.steps[1].detail).toBe('Plays the closed message "Sales is closed" (2 s).')
+    expect(res.body).toMatchObject({ outcome: 'voicemail', missed_call_reason: 'out_of_opening_hours' })
+  })
+
+  it('says a number that is not live yet refuses calls, whatever the hours and agents', async () => {
+    const company = await hub.createCompany()
+    const alice = await addUser(hub, company, { first: 'Alice', last: 'Martin' })
+    const n = await createNumber(hub, company, { country: 'FR', area: '1', name: 'New line' })
+    expect(n.verification_state).toBe('pending_documents')
+    await hub.call('PUT', `/v1/numbers/${n.id}/settings/distribution`, {
+      auth: company.basic,
+      body: { steps: [{ type: 'user', user_id: alice }] },
+    })
+    const cases = [
+      ['pending_documents', 'This number is not live yet (documents pending): calls are refused.'],
+      ['in_review', 'This number is not live yet (documents in review): calls are refused.'],
+      ['rejected', 'This number is not live yet (documents rejected): calls are refused.'],
+    ] as const
+    for (const [state, sentence] of cases) {
+      await hub.db.update(numbers).set({ verificationState: state }).where(eq(numbers.id, n.id))
+      const res = await preview(company, n.id, { at: MONDAY_10 })
+      expect(res.status).toBe(200)
+      expect(res.body.steps, state).toEqual([
+        { at: '2026-03-02T09:00:00.000Z', t: 0, action: 'reject', detail: sentence },
+      ])
+      expect(res.body).toMatchObject({ outcome: 'rejected', missed_call_reason: null, ivr_keys: [] })
+    }
+    // Once the documents are approved, the same call rings Alice.
+    await hub.db.update(numbers).set({ verificationState: 'active' }).where(eq(numbers.id, n.id))
+    const live = await preview(company, n.id, { at: MONDAY_10 })
+    expect(live.body.steps.map((st: { action: string }) => st.action)).toContain('ring')
   })
 
   it('replays the menu once when no key is pressed, then takes the fallback', async () => {

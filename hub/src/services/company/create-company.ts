@@ -12,6 +12,9 @@ export const SYSTEM_TAGS = [
   { name: 'Follow Up', color: '#FDCB6E', description: 'Needs a follow-up' },
 ] as const
 
+/** The first extension of a company (user-service.ts assigns the lowest free one from here). */
+export const FIRST_EXTENSION = '100'
+
 export type SetupInput = {
   company: string
   email: string
@@ -44,6 +47,8 @@ export async function createCompanyWithAdmin(
         lastName: input.lastName ?? '',
         passwordHash,
         role: 'admin',
+        // Invited users are given the lowest free extension from 100: the first admin takes it.
+        extension: FIRST_EXTENSION,
         invitationAcceptedAt: now,
         createdAt: now,
         updatedAt: now,

@@ -54,10 +54,17 @@ function id3v2End(b: Uint8Array): number | null {
 /** How far past an ID3 tag padding may push the first frame before we stop looking. */
 const MAX_SEARCH = 64 * 1024
 
+/** An ID3v1 tag ("TAG" + 125 bytes) that fills the file exactly from `i` to its end. */
+const isId3v1At = (b: Uint8Array, i: number) =>
+  b.length - i === 128 && b[i] === 0x54 && b[i + 1] === 0x41 && b[i + 2] === 0x47
+
 /**
  * Where the first MPEG Layer III frame starts, or null when the bytes are not an MP3 file.
- * Without an ID3 tag the frame must be at offset 0. A frame followed by more bytes must be
- * followed by another valid frame, so random data that happens to contain 0xFFE is refused.
+ * Without an ID3v2 tag the frame must be at offset 0. Four bytes that parse as a header prove
+ * little (random data holds 0xFFE often enough), so the frame must be followed, at the length
+ * its header announces, by another valid frame header, unless the file ends exactly there
+ * (a one-frame file, possibly with an ID3v1 tag after it). A lone header, or a header followed
+ * by less than a frame of anything, is refused.
  */
 export function findFirstFrame(b: Uint8Array): { offset: number; header: FrameHeader } | null {
   const start = id3v2End(b)
@@ -67,7 +74,7 @@ export function findFirstFrame(b: Uint8Array): { offset: number; header: FrameHe
     const header = parseFrameHeader(b, i)
     if (!header) continue
     const next = i + header.frameLength
-    if (next + 4 > b.length || parseFrameHeader(b, next)) return { offset: i, header }
+    if (next === b.length || isId3v1At(b, next) || parseFrameHeader(b, next)) return { offset: i, header }
   }
   return null
 }

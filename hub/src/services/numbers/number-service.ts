@@ -1,5 +1,5 @@
 import { normalizePhone } from '@switchboard/shared'
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
 import { type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
@@ -10,6 +10,7 @@ import type { JobQueue } from '../../jobs/queue.ts'
 import type { Logger } from '../../logger.ts'
 import { type Carrier, CarrierError } from '../../telephony/carrier/carrier.ts'
 import { uniqueViolation } from '../users/unique-violation.ts'
+import { forgetNumberInProfiles } from '../users/user-number-prefs.ts'
 import { type CountryRule, countryRules, findArea, findCountry, nsnPrefixOf } from './country-rules.ts'
 import { defaultSettings } from './number-defaults.ts'
 import { scheduleNumberHours } from './number-hours-worker.ts'
@@ -143,8 +144,31 @@ function visibleTo(ctx: ServiceContext) {
   return () => true
 }
 
+/**
+ * How people expect names in order: accents and case do not count ("Échange" sits with the
+ * E's, "alpha" before "Beta") and digits compare as numbers ("Line 9" before "Line 10").
+ * ORDER BY would follow the database's collation (byte order under PGlite's C locale, the
+ * server's own elsewhere), so the list is sorted here, the same way on every driver. At base
+ * sensitivity French and English order alike; one fixed locale keeps the order stable.
+ */
+const nameCollator = new Intl.Collator('en', { sensitivity: 'base', numeric: true })
+
+/** The country's display name (the dashboard's group title), which is what groups sort by. */
+const countryName = (code: string) => findCountry(code)?.name ?? code
+
+/** Country name, then number name, then id (so equal names keep a stable order across pages). */
+export function compareNumbersByName(
+  a: Pick<NumberRow, 'country' | 'name' | 'id'>,
+  b: Pick<NumberRow, 'country' | 'name' | 'id'>,
+): number {
+  return (
+    nameCollator.compare(countryName(a.country), countryName(b.country)) ||
+    nameCollator.compare(a.name, b.name) ||
+    a.id - b.id
+  )
+}
+
 async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQuery): Promise<NumberJson[]> {
-  const direction = q?.order === 'desc' ? desc : asc
   const rows = await ctx.db
     .select()
     .from(numbers)
@@ -155,27 +179,28 @@ async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQ
         q ? timeRange(numbers.createdAt, q) : undefined,
       ),
     )
-    .orderBy(direction(numbers.country), direction(numbers.name), direction(numbers.id))
   // A company has tens or hundreds of numbers: visibility needs each one's assigned users,
-  // so the page is cut after filtering rather than in SQL.
+  // so the whole list is loaded, sorted and filtered here and the page cut afterwards.
+  const sign = q?.order === 'desc' ? -1 : 1
+  rows.sort((a, b) => sign * compareNumbersByName(a, b))
   const all = await hydrateNumbers(ctx.db, ctx.companyId, base, ctx.clock.now(), rows)
   return all.filter(visibleTo(ctx))
 }
 
-/** GET /v1/numbers: sorted by country then name, each with `open` computed at clock.now(). */
+/** GET /v1/numbers: sorted by country name then name, each with `open` computed at clock.now(). */
 export async function listNumbers(ctx: ServiceContext, base: string, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const all = await visibleNumbers(ctx, base, q)
   return { numbers: all.slice(offset, offset + limit), total: all.length }
 }
 
-/** The dashboard's list: numbers grouped by country, countries and names in order. */
+/** The dashboard's list: numbers grouped by country, country names and number names in order. */
 export async function listNumbersByCountry(ctx: ServiceContext, base: string) {
   const groups: { country: string; name: string; numbers: NumberJson[] }[] = []
   for (const n of await visibleNumbers(ctx, base)) {
     let group = groups[groups.length - 1]
     if (!group || group.country !== n.country) {
-      group = { country: n.country, name: findCountry(n.country)?.name ?? n.country, numbers: [] }
+      group = { country: n.country, name: countryName(n.country), numbers: [] }
       groups.push(group)
     }
     group.numbers.push(n)
@@ -477,7 +502,8 @@ const hoursDiffer = (a: NumberSettings, b: NumberSettings) =>
 
 /**
  * DELETE /v1/numbers/:id: releases the number with the carrier (inside the transaction, so
- * a carrier failure keeps the number) and removes it from other numbers' routing.
+ * a carrier failure keeps the number), removes it from other numbers' routing and from the
+ * users' caller ID and default number.
  */
 export async function deleteNumber(
   ctx: ServiceContext,
@@ -494,6 +520,7 @@ export async function deleteNumber(
       .set({ releasedAt: now, updatedAt: now })
       .where(and(eq(numbers.id, id), eq(numbers.companyId, ctx.companyId)))
     await detachFromNumbers(tx, ctx, { numberId: id })
+    await forgetNumberInProfiles(tx, ctx, id)
     await recordEvent(tx, ctx.clock, ctx.companyId, 'number.deleted', json)
     if (row.carrierRef) await carrierCall(() => deps.carrier.release({ carrierRef: row.carrierRef! }))
   })

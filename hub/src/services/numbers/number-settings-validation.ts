@@ -49,7 +49,8 @@ const IANA_ZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
  * Rules: IANA time zone; weekly slots well formed and not overlapping; exceptional periods
  * as local `YYYY-MM-DDTHH:MM` with end after start; every user, team, number and audio file
  * referenced exists in the company (a deleted user in a step is an error, not a silent
- * skip); external numbers are valid phone numbers; IVR keys unique; no transfer chain leads
+ * skip); a user or team is not both in a distribution step and outbound-only; external
+ * numbers are valid phone numbers; IVR keys unique; no transfer chain leads
  * back to this number (IVR → number → … → same IVR); IVR numbers record outbound calls only.
  * Shape and ranges (ring times 10–3600 s, keys 0–9, at most 10 options) are the zod schema's.
  */
@@ -86,6 +87,34 @@ export async function validateNumberSettings(
     problem('recording.inbound.auto_start', 'IVR numbers record outbound calls only')
   }
   settings.linked_integrations = [...new Set(settings.linked_integrations)]
+
+  // Outbound-only users and teams call out with the number and are never rung by it: the same
+  // user or team in a distribution step contradicts that. (A user outbound-only here who is a
+  // member of a team in a step is not refused: the team rings its members.)
+  const stepOfUser = new Map<number, number>()
+  const stepOfTeam = new Map<number, number>()
+  settings.distribution.steps.forEach((step, i) => {
+    if (step.type === 'user' && !stepOfUser.has(step.user_id)) stepOfUser.set(step.user_id, i)
+    if (step.type === 'team' && !stepOfTeam.has(step.team_id)) stepOfTeam.set(step.team_id, i)
+  })
+  settings.outbound_only.user_ids.forEach((id, i) => {
+    const step = stepOfUser.get(id)
+    if (step !== undefined) {
+      problem(
+        `outbound_only.user_ids.${i}`,
+        `user ${id} is also in distribution.steps.${step}; a user is either rung by the number or outbound-only`,
+      )
+    }
+  })
+  settings.outbound_only.team_ids.forEach((id, i) => {
+    const step = stepOfTeam.get(id)
+    if (step !== undefined) {
+      problem(
+        `outbound_only.team_ids.${i}`,
+        `team ${id} is also in distribution.steps.${step}; a team is either rung by the number or outbound-only`,
+      )
+    }
+  })
 
   // References to check against the company, each with the field to blame.
   const userRefs: { id: number; field: string }[] = []

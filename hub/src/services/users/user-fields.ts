@@ -144,6 +144,11 @@ export const notificationPrefsInput = z
   })
   .openapi({ description: 'Email notifications; omitted keys keep their value' })
 
+/** Ids are Postgres integers: a larger one is a bad value of the field, not a lookup. */
+const MAX_ID = 2_147_483_647
+/** A number of the company by id (checked by user-number-prefs.ts), or null to clear it. */
+const numberRef = z.number().int().min(1).max(MAX_ID).nullable().optional()
+
 /** Profile fields an admin may set on create and update (all optional). */
 export const profileFields = {
   first_name: z.string().trim().max(100).optional(),
@@ -190,14 +195,14 @@ export const profileFields = {
       description: 'External numbers calls may be forwarded to; stored in E.164',
       example: ['+33176111111'],
     }),
-  caller_id_number_id: z
-    .null()
-    .optional()
-    .openapi({ description: 'Number shown when forwarding; only null until numbers can be assigned' }),
-  default_number_id: z
-    .null()
-    .optional()
-    .openapi({ description: 'Default outgoing number; only null until numbers can be assigned' }),
+  caller_id_number_id: numberRef.openapi({
+    description:
+      'Number shown to the external phone when a call is forwarded to it: any live number of the company; null shows the caller',
+  }),
+  default_number_id: numberRef.openapi({
+    description:
+      'Number the user calls out with by default: a live number the user is assigned to (distribution, team or outbound-only); null = none',
+  }),
   default_country_prefix: z
     .string()
     .refine(isCountryCode, 'must be an ISO 3166 country code such as FR')

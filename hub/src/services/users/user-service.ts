@@ -21,6 +21,7 @@ import {
 } from './user-fields.ts'
 import { toUserJson, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
+import { checkNumberPrefs } from './user-number-prefs.ts'
 
 const emailTaken = () =>
   new ApiError('conflict', 'email: a user with this email address already exists', {
@@ -168,6 +169,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
       const created = await ctx.db.transaction(async (tx) => {
         await assertEmailFree(tx, input.email)
         if (input.extension) await assertExtensionFree(tx, ctx.companyId, input.extension)
+        await checkNumberPrefs(tx, ctx.companyId, null, input)
         const extension =
           input.extension === undefined ? await nextFreeExtension(tx, ctx.companyId) : input.extension
         const [row] = await tx
@@ -223,7 +225,14 @@ export async function updateUser(
   const now = ctx.clock.now()
   try {
     const updated = await ctx.db.transaction(async (tx) => {
-      const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
+      let key = idOrEmail
+      if (input.caller_id_number_id != null || input.default_number_id != null) {
+        // Numbers before the user row: deleteNumber locks in that order too (no deadlock).
+        const target = await findUser(tx, ctx, idOrEmail)
+        await checkNumberPrefs(tx, ctx.companyId, target.id, input)
+        key = String(target.id)
+      }
+      const user = await findUser(tx, ctx, key, { forUpdate: true })
       if (input.email !== undefined && input.email !== user.email.toLowerCase()) {
         await assertEmailFree(tx, input.email, user.id)
         // Links mailed to the old address (a typo, a former mailbox) must not set the

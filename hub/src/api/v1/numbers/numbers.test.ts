@@ -304,6 +304,54 @@ describe('GET /v1/numbers', () => {
     expect(de.e164_digits).toMatch(/^\+4930\d{8}$/)
   })
 
+  it('sorts names as people read them: accents and case aside, digits as numbers, countries by name', async () => {
+    const company = await hub.createCompany()
+    const names = ['zed', 'Échange', 'alpha', 'Beta', 'Line 10', 'Line 9', 'écoute', 'Zoo']
+    const gb = new Map<string, number>()
+    for (const name of names) gb.set(name, (await createNumber(hub, company, { country: 'GB', name })).id)
+    // ISO codes say DE < FR < GB; the group titles say France < Germany < United Kingdom.
+    const de = await createNumber(hub, company, { country: 'DE', area: '30', name: 'Berlin' })
+    const fr = await createNumber(hub, company, { country: 'FR', area: '1', name: 'Paris' })
+    const expected = [
+      fr.id,
+      de.id,
+      ...['alpha', 'Beta', 'Échange', 'écoute', 'Line 9', 'Line 10', 'zed', 'Zoo'].map((n) => gb.get(n)!),
+    ]
+
+    const pages: number[] = []
+    for (let page = 1; page <= 3; page++) {
+      const res = await hub.call('GET', `/v1/numbers?per_page=4&page=${page}`, { auth: company.basic })
+      expect(res.status).toBe(200)
+      expect(res.body.meta).toMatchObject({ total: 10, current_page: page })
+      pages.push(...res.body.numbers.map((n: { id: number }) => n.id))
+    }
+    expect(pages).toEqual(expected)
+
+    const desc = await hub.call('GET', '/v1/numbers?per_page=50&order=desc', { auth: company.basic })
+    expect(desc.body.numbers.map((n: { id: number }) => n.id)).toEqual([...expected].reverse())
+
+    const grouped = await hub.call('GET', '/v1/numbers?grouped=country', { auth: company.basic })
+    expect(
+      grouped.body.countries.map((g: { name: string; numbers: { id: number }[] }) => [
+        g.name,
+        g.numbers.map((n) => n.id),
+      ]),
+    ).toEqual([
+      ['France', [fr.id]],
+      ['Germany', [de.id]],
+      ['United Kingdom', expected.slice(2)],
+    ])
+  })
+
+  it('answers 400 to bad paging of the list', async () => {
+    const company = await hub.createCompany()
+    for (const q of ['per_page=51', 'page=0', 'order=name', 'page=201&per_page=50']) {
+      const res = await hub.call('GET', `/v1/numbers?${q}`, { auth: company.basic })
+      expect(res.status, q).toBe(400)
+      expect(res.body.field, q).toBe(q.split('=')[0])
+    }
+  })
+
   it('shows agents only the numbers they are assigned to', async () => {
     const company = await hub.createCompany()
     const team = await addTeam(hub, company, 'Sales', [company.agentUserId])

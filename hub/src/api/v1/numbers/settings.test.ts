@@ -169,6 +169,20 @@ describe('PUT /v1/numbers/:id/settings', () => {
         'business_hours.exceptions.0.start',
       ],
       [
+        'holiday starting on 30 February',
+        (d) => (d.business_hours.exceptions[0]!.start = '2026-02-30T00:00'),
+        'business_hours.exceptions.0.start',
+      ],
+      [
+        'holiday ending on 31 April',
+        (d) =>
+          Object.assign(d.business_hours.exceptions[0]!, {
+            start: '2026-04-30T00:00',
+            end: '2026-04-31T00:00',
+          }),
+        'business_hours.exceptions.0.end',
+      ],
+      [
         'outbound-only team that does not exist',
         (d) => (d.outbound_only.team_ids = [999999]),
         'outbound_only.team_ids.0',
@@ -295,6 +309,45 @@ describe('PUT /v1/numbers/:id/settings', () => {
     // Nothing was stored by the refused documents.
     const after = await hub.call('GET', `/v1/numbers/${n.id}/settings`, { auth: company.basic })
     expect(after.body.settings.distribution.steps).toEqual([])
+  })
+
+  it('refuses a user or team both in a step and outbound-only, naming the outbound-only entry', async () => {
+    const company = await hub.createCompany()
+    const ids = await people(company)
+    const n = await createNumber(hub, company)
+    const withOutbound = (user_ids: number[], team_ids: number[]) => ({
+      ...fullSettings(ids),
+      outbound_only: { user_ids, team_ids },
+    })
+    const cases: [number[], number[], string, string][] = [
+      [[company.adminUserId, ids.alice], [], 'outbound_only.user_ids.1', 'distribution.steps.0'],
+      [[ids.bob], [], 'outbound_only.user_ids.0', 'distribution.steps.2'],
+      [[], [ids.support], 'outbound_only.team_ids.0', 'distribution.steps.1'],
+    ]
+    for (const [users, teamIds, field, step] of cases) {
+      const res = await put(company, n.id, withOutbound(users, teamIds))
+      expect(res.status, field).toBe(400)
+      expect(res.body.field).toBe(field)
+      expect(res.body.message).toContain(step)
+    }
+    const after = await hub.call('GET', `/v1/numbers/${n.id}/settings`, { auth: company.basic })
+    expect(after.body.settings.distribution.steps).toEqual([])
+
+    // Outbound-only people outside the steps are fine, even a member of a team that is rung.
+    const other = await addUser(hub, company, { first: 'Olga' })
+    const ok = await put(company, n.id, withOutbound([other, company.agentUserId], []))
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200)
+    expect(ok.body.settings.outbound_only).toEqual({ user_ids: [other, company.agentUserId], team_ids: [] })
+
+    // Changing the steps alone is checked against the stored outbound-only list too.
+    const clash = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: {
+        distribution: { ...fullSettings(ids).distribution, steps: [{ type: 'user', user_id: other }] },
+      },
+    })
+    expect(clash.status).toBe(400)
+    expect(clash.body.field).toBe('outbound_only.user_ids.0')
   })
 
   it('refuses IVR → number → same IVR loops, following the chain across numbers', async () => {

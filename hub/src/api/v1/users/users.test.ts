@@ -55,7 +55,7 @@ describe('POST /v1/users', () => {
       first_name: 'Jane',
       last_name: 'Doe',
       is_admin: false,
-      extension: '100',
+      extension: '101', // 100 is the first admin's
       working_hours: {
         monday: [{ from: '09:00', to: '18:00' }],
         tuesday: [{ from: '09:00', to: '18:00' }],
@@ -133,12 +133,21 @@ describe('POST /v1/users', () => {
     expect(hub.mailer.lastTo(user.email)?.subject).toBe(`Invitation à rejoindre ${name} sur Switchboard`)
   })
 
-  it('assigns the lowest free extension, and none when asked for null', async () => {
+  it("assigns the lowest free extension after the first admin's 100, and none when asked for null", async () => {
     const company = await hub.createCompany()
-    const a = await createUser(company, { extension: '100' })
+    const admin = await hub.call('GET', `/v1/users/${company.adminUserId}`, { auth: company.basic })
+    expect(admin.body.user.extension).toBe('100')
+    const taken = await hub.call('POST', '/v1/users', {
+      auth: company.basic,
+      body: { email: email(), extension: '100' },
+    })
+    expect(taken.status).toBe(400)
+    expect(taken.body.field).toBe('extension')
+    const a = await createUser(company, { extension: '102' })
     const b = await createUser(company)
     const c = await createUser(company, { extension: null })
-    expect([a.extension, b.extension, c.extension]).toEqual(['100', '101', null])
+    const d = await createUser(company)
+    expect([a.extension, b.extension, c.extension, d.extension]).toEqual(['102', '101', null, '103'])
   })
 
   it.each([
@@ -173,8 +182,12 @@ describe('POST /v1/users', () => {
     [{ forwarding_numbers: ['+33176111111', 'call me maybe'] }, 'forwarding_numbers.1'],
     [{ forwarding_numbers: ['01 76 11 11 11'] }, 'forwarding_numbers.0'],
     [{ forwarding_numbers: '+33176111111' }, 'forwarding_numbers'],
-    [{ caller_id_number_id: 5 }, 'caller_id_number_id'],
+    [{ caller_id_number_id: 5 }, 'caller_id_number_id'], // the new company has no number
+    [{ caller_id_number_id: '5' }, 'caller_id_number_id'],
+    [{ caller_id_number_id: 0 }, 'caller_id_number_id'],
+    [{ caller_id_number_id: 99999999999 }, 'caller_id_number_id'],
     [{ default_number_id: 5 }, 'default_number_id'],
+    [{ default_number_id: 1.5 }, 'default_number_id'],
     [{ default_country_prefix: 'XX' }, 'default_country_prefix'],
     [{ default_country_prefix: 'fr' }, 'default_country_prefix'],
     [{ ringtone: 'Loud Bell!' }, 'ringtone'],
@@ -634,6 +647,112 @@ describe('User.numbers', () => {
     await hub.call('DELETE', `/v1/teams/${teamId}/users/${company.agentUserId}`, { auth: company.basic })
     const me = await hub.call('GET', '/v1/me', { auth: company.agentBearer })
     expect(me.body.user.numbers).toEqual([])
+  })
+})
+
+describe('caller ID and default number', () => {
+  const prefs = (u: { caller_id_number_id: number | null; default_number_id: number | null }) => [
+    u.caller_id_number_id,
+    u.default_number_id,
+  ]
+  const read = async (company: TestCompany, id: number) =>
+    (await hub.call('GET', `/v1/users/${id}`, { auth: company.basic })).body.user
+
+  it('takes any number of the company as caller ID, and a number the user is assigned to as default', async () => {
+    const company = await hub.createCompany()
+    const assigned = await createNumber(hub, company, { users: [company.agentUserId] })
+    const unassigned = await createNumber(hub, company)
+    const path = `/v1/users/${company.agentUserId}`
+    const res = await hub.call('PUT', path, {
+      auth: company.adminBearer,
+      body: { caller_id_number_id: unassigned.id, default_number_id: assigned.id },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(prefs(res.body.user)).toEqual([unassigned.id, assigned.id])
+    expect(prefs(await read(company, company.agentUserId))).toEqual([unassigned.id, assigned.id])
+
+    // A PUT without them keeps them; null clears one and keeps the other.
+    await hub.call('PUT', path, { auth: company.basic, body: { first_name: 'Alan' } })
+    expect(prefs(await read(company, company.agentUserId))).toEqual([unassigned.id, assigned.id])
+    const cleared = await hub.call('PUT', path, { auth: company.basic, body: { caller_id_number_id: null } })
+    expect(cleared.status).toBe(200)
+    expect(prefs(cleared.body.user)).toEqual([null, assigned.id])
+
+    // A new user may get a caller ID, not a default number: they are assigned to none yet.
+    const created = await createUser(company, { caller_id_number_id: assigned.id, default_number_id: null })
+    expect(prefs(created)).toEqual([assigned.id, null])
+  })
+
+  it('counts assignment through a team step and as outbound-only user or team', async () => {
+    const company = await hub.createCompany()
+    const team = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Sales' } })
+    const teamId = team.body.team.id
+    await hub.call('POST', `/v1/teams/${teamId}/users/${company.agentUserId}`, { auth: company.basic })
+    const viaTeam = await createNumber(hub, company, { teams: [teamId] })
+    const outboundUser = await createNumber(hub, company, { type: 'ivr', users: [company.agentUserId] })
+    const outboundTeam = await createNumber(hub, company, { type: 'ivr', teams: [teamId] })
+    for (const n of [viaTeam, outboundUser, outboundTeam]) {
+      const res = await hub.call('PUT', `/v1/users/${company.agentUserId}`, {
+        auth: company.basic,
+        body: { default_number_id: n.id },
+      })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect(res.body.user.default_number_id).toBe(n.id)
+    }
+  })
+
+  it('answers 400 naming the field for a number of another company, a deleted one or one not assigned', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const theirs = await createNumber(hub, other, { users: [other.agentUserId] })
+    const unassigned = await createNumber(hub, company)
+    const deleted = await createNumber(hub, company, { users: [company.agentUserId] })
+    expect((await hub.call('DELETE', `/v1/numbers/${deleted.id}`, { auth: company.basic })).status).toBe(204)
+    const before = await read(company, company.agentUserId)
+    for (const [body, field] of [
+      [{ caller_id_number_id: theirs.id }, 'caller_id_number_id'],
+      [{ default_number_id: theirs.id }, 'default_number_id'],
+      [{ caller_id_number_id: deleted.id }, 'caller_id_number_id'],
+      [{ default_number_id: deleted.id }, 'default_number_id'],
+      [{ default_number_id: unassigned.id }, 'default_number_id'],
+      [{ caller_id_number_id: unassigned.id, default_number_id: unassigned.id }, 'default_number_id'],
+      [{ default_number_id: -1 }, 'default_number_id'],
+    ] as const) {
+      const res = await hub.call('PUT', `/v1/users/${company.agentUserId}`, { auth: company.basic, body })
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.field).toBe(field)
+      expect(res.body.message).toContain(field)
+    }
+    expect(await read(company, company.agentUserId)).toEqual(before)
+
+    const create = await hub.call('POST', '/v1/users', {
+      auth: company.basic,
+      body: { email: email(), default_number_id: unassigned.id },
+    })
+    expect(create.status).toBe(400)
+    expect(create.body.field).toBe('default_number_id')
+    expect(create.body.message).toContain('not assigned')
+  })
+
+  it('clears them on every user when the number is deleted, and only that number', async () => {
+    const company = await hub.createCompany()
+    const doomed = await createNumber(hub, company, { users: [company.agentUserId, company.adminUserId] })
+    const kept = await createNumber(hub, company, { users: [company.agentUserId] })
+    const set = (id: number, body: Record<string, unknown>) =>
+      hub.call('PUT', `/v1/users/${id}`, { auth: company.basic, body })
+    expect(
+      (await set(company.agentUserId, { caller_id_number_id: doomed.id, default_number_id: doomed.id }))
+        .status,
+    ).toBe(200)
+    expect(
+      (await set(company.adminUserId, { caller_id_number_id: kept.id, default_number_id: doomed.id })).status,
+    ).toBe(200)
+    const bystander = await createUser(company, { caller_id_number_id: kept.id })
+
+    expect((await hub.call('DELETE', `/v1/numbers/${doomed.id}`, { auth: company.basic })).status).toBe(204)
+    expect(prefs(await read(company, company.agentUserId))).toEqual([null, null])
+    expect(prefs(await read(company, company.adminUserId))).toEqual([kept.id, null])
+    expect(prefs(await read(company, bystander.id))).toEqual([kept.id, null])
   })
 })
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Clock } from '../../clock.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
@@ -16,6 +16,21 @@ import type { DestinationSetting, NumberSettings } from './number-settings.ts'
  *   becomes null (the closed path).
  * numbersRoutingTo() lists the numbers concerned, for a confirmation dialog before deleting.
  */
+
+/** Namespace of the advisory lock below (any constant unique within this app). */
+const ROUTING_LOCK_NAMESPACE = 0x5b0a
+
+/**
+ * Serialises, per company, the transactions that change what numbers route to or what they
+ * may reference: settings writes, and deleting a user, team or number. Without it, a settings
+ * write that validated a user id could commit after that user's deletion had cleaned up the
+ * numbers, leaving a step that names a deleted user. Take it FIRST in the transaction (before
+ * any row lock) so that every such transaction locks in the same order: no deadlocks.
+ * Released at commit or rollback.
+ */
+export async function lockRoutingGraph(tx: Queryable, companyId: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ROUTING_LOCK_NAMESPACE}, ${companyId})`)
+}
 
 export type RoutingTarget = { userId: number } | { teamId: number } | { numberId: number }
 

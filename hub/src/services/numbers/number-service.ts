@@ -16,7 +16,7 @@ import { defaultSettings } from './number-defaults.ts'
 import { scheduleNumberHours } from './number-hours-worker.ts'
 import { findNumber, hydrateNumber, hydrateNumbers } from './number-hydrate.ts'
 import { displayDigits, isOpenAt, type NumberJson, type NumberRow } from './number-json.ts'
-import { detachFromNumbers } from './number-references.ts'
+import { detachFromNumbers, lockRoutingGraph } from './number-references.ts'
 import type {
   CreateNumberRequest,
   NumberSettings,
@@ -389,7 +389,10 @@ async function withProvisioning<T>(
   const created: NumberRow[] = []
   let result: T
   try {
-    result = await ctx.db.transaction((tx) => fn(tx, provisioned, created))
+    result = await ctx.db.transaction(async (tx) => {
+      await lockRoutingGraph(tx, ctx.companyId)
+      return fn(tx, provisioned, created)
+    })
   } catch (err) {
     for (const p of provisioned) await releaseQuietly(deps, p.carrierRef)
     throw err
@@ -446,6 +449,7 @@ export async function updateNumber(
   input: UpdateNumberInput,
 ): Promise<NumberJson> {
   const { row, hoursChanged } = await ctx.db.transaction(async (tx) => {
+    await lockRoutingGraph(tx, ctx.companyId)
     const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
     const type = input.type ?? current.type
     const next: NumberSettings = structuredClone(current.settings)
@@ -512,6 +516,7 @@ export async function deleteNumber(
   id: number,
 ): Promise<void> {
   await ctx.db.transaction(async (tx) => {
+    await lockRoutingGraph(tx, ctx.companyId)
     const row = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
     const now = ctx.clock.now()
     const json = await hydrateNumber(tx, ctx.companyId, base, now, row)

@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/client.ts'
 import { teamMembers, teams, users } from '../../db/schema/index.ts'
 import { badRequest, notFound } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
-import { detachFromNumbers } from '../numbers/number-references.ts'
+import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { type TeamResource, type TeamUserResource, toTeam, toTeamUser } from './team-mapper.ts'
 
 type TeamRow = typeof teams.$inferSelect
@@ -104,6 +104,7 @@ export async function createTeam(ctx: ServiceContext, base: string, name: string
 /** Deletes the team (memberships go with it); the event carries the team as it was. */
 export async function deleteTeam(ctx: ServiceContext, base: string, teamId: number): Promise<TeamResource> {
   return ctx.db.transaction(async (tx) => {
+    await lockRoutingGraph(tx, ctx.companyId)
     const resource = await teamResource(tx, ctx, base, await findTeam(tx, ctx, teamId))
     await detachFromNumbers(tx, ctx, { teamId })
     await tx.delete(teams).where(and(eq(teams.id, teamId), eq(teams.companyId, ctx.companyId)))

@@ -7,7 +7,7 @@ import { companies, users } from '../../db/schema/index.ts'
 import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { retireOneTimeTokens } from '../auth/user-tokens.ts'
-import { detachFromNumbers } from '../numbers/number-references.ts'
+import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
@@ -168,6 +168,9 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
     try {
       const created = await ctx.db.transaction(async (tx) => {
         await assertEmailFree(tx, input.email)
+        if (input.caller_id_number_id != null || input.default_number_id != null) {
+          await lockRoutingGraph(tx, ctx.companyId)
+        }
         if (input.extension) await assertExtensionFree(tx, ctx.companyId, input.extension)
         await checkNumberPrefs(tx, ctx.companyId, null, input)
         const extension =
@@ -227,7 +230,9 @@ export async function updateUser(
     const updated = await ctx.db.transaction(async (tx) => {
       let key = idOrEmail
       if (input.caller_id_number_id != null || input.default_number_id != null) {
-        // Numbers before the user row: deleteNumber locks in that order too (no deadlock).
+        // The routing lock, then numbers, then the user row: deleteNumber's order (no deadlock),
+        // and the number cannot be released between this check and the commit.
+        await lockRoutingGraph(tx, ctx.companyId)
         const target = await findUser(tx, ctx, idOrEmail)
         await checkNumberPrefs(tx, ctx.companyId, target.id, input)
         key = String(target.id)
@@ -299,6 +304,7 @@ export async function updateUser(
  */
 export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: string) {
   await ctx.db.transaction(async (tx) => {
+    await lockRoutingGraph(tx, ctx.companyId)
     const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
     if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
     const json = await userJson(tx, ctx, user, base)

@@ -20,10 +20,10 @@ import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
  *   often a receiver mid-deploy; the auto-disable below bounds what a dead receiver costs.
  *   The exception: a URL refused by the SSRF guard is not retried (the DNS answer that made
  *   it private will not change within the retry window often enough to matter).
- * - 50 consecutive failed tries (across all events) disable the webhook (active=false); its
- *   pending deliveries then stop without being sent. `PUT active:true` re-enables it. A success
- *   resets the count, and re-enables a webhook the count had disabled (a try that was already
- *   in flight when the 50th failure landed).
+ * - 50 consecutive failed tries (across all events) disable the webhook (active=false), as
+ *   Aircall does: new events skip it, but the events that failed keep their retries, and one
+ *   success re-enables it and resets the count. `PUT active:true` re-enables it at once;
+ *   `PUT active:false` (an admin's choice) also stops the pending retries.
  */
 export const DELIVERY_ATTEMPTS = 12
 export const DELIVERY_BACKOFF_MS = 20_000
@@ -51,7 +51,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
     if (!row || row.delivery.status === 'delivered') return
     const { webhook, event } = row
 
-    if (!webhook.active) {
+    // Auto-disabled (too many failures in a row): Aircall keeps retrying the events that
+    // failed, and one success turns the webhook back on. Switched off by an admin (PUT
+    // active:false resets the failure count): nothing more is sent.
+    const autoDisabled = !webhook.active && webhook.consecutiveFailures >= AUTO_DISABLE_AFTER
+    if (!webhook.active && !autoDisabled) {
       await recordDelivery(
         deps,
         deliveryId,
@@ -133,16 +137,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
       })
       .where(eq(webhooks.id, webhook.id))
       .returning({ active: webhooks.active, failures: webhooks.consecutiveFailures })
-    const disabledNow = after !== undefined && !after.active
-    if (disabledNow && after.failures === AUTO_DISABLE_AFTER) {
+    if (after && !after.active && after.failures === AUTO_DISABLE_AFTER) {
       deps.logger.warn(
         { webhook: webhook.webhookId, company: webhook.companyId, failures: after.failures },
-        'webhook disabled after consecutive failures',
+        'webhook disabled after consecutive failures: new events skip it, failed ones keep retrying',
       )
     }
-    const final = refused || disabledNow || job.attempt >= job.maxAttempts
+    const final = refused || job.attempt >= job.maxAttempts
     await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
-    if (disabledNow) return
     if (refused) throw new UnrecoverableJobError(error)
     throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
   }

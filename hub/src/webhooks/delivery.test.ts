@@ -8,7 +8,7 @@ import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts
 import { type EventName, recordEvent } from '../events/outbox.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import { queueNames } from '../jobs/queue.ts'
-import { AUTO_DISABLE_AFTER, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS } from './deliver.ts'
+import { AUTO_DISABLE_AFTER, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS, deliveryJobData } from './deliver.ts'
 import { verifySignature } from './signature.ts'
 
 type Received = { headers: IncomingHttpHeaders; rawBody: string; body: Record<string, unknown> }
@@ -228,10 +228,13 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
       const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
       expect(d).toMatchObject({ status: 'delivered', attempts: DELIVERY_ATTEMPTS + 1, last_status_code: 200 })
     })
-    expect(await listDeadJobs(hub.queue)).toEqual([])
+    // Replayed: no longer a dead letter. (Scoped to this job: the hub and its other queues are
+    // shared with the rest of the file, and the clock has been pushed weeks ahead above.)
+    const stillDead = await listDeadJobs(hub.queue, { queues: [queueNames.webhookDelivery] })
+    expect(stillDead.filter((j) => j.id === dead[0]!.id)).toEqual([])
   })
 
-  it(`disables a webhook after ${AUTO_DISABLE_AFTER} consecutive failures; active:true re-enables it`, async () => {
+  it(`disables a webhook after ${AUTO_DISABLE_AFTER} consecutive failures; its failed events keep retrying and one success re-enables it`, async () => {
     const company = await hub.createCompany()
     const r = await receiver()
     r.answer(() => 503)
@@ -249,31 +252,69 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     )
     expect(r.received).toHaveLength(AUTO_DISABLE_AFTER)
 
-    // The retries that were pending stop without being sent.
-    await eventually(
-      async () => {
-        const log = await deliveries(hub, company, webhook.webhook_id)
-        expect(log.meta.total).toBe(AUTO_DISABLE_AFTER)
-        expect(log.deliveries.every((d) => d.status === 'failed')).toBe(true)
-      },
-      { timeoutMs: 20_000, between: () => hub.clock.advance(DELIVERY_BACKOFF_MS) },
-    )
-    expect(r.received).toHaveLength(AUTO_DISABLE_AFTER)
-    const notSent = (await deliveries(hub, company, webhook.webhook_id)).deliveries.filter(
-      (d) => d.last_error === 'not sent: the webhook is disabled',
-    )
-    expect(notSent).toHaveLength(AUTO_DISABLE_AFTER - 1)
-
     // New events skip a disabled webhook.
     const ignored = await emit(hub, company, 'contact.deleted', { id: 1 })
     await fanOutDone(hub, ignored)
     expect((await deliveries(hub, company, webhook.webhook_id)).meta.total).toBe(AUTO_DISABLE_AFTER)
 
+    // The events that failed are still pending (the 50th attempt records its outcome just after
+    // it disabled the webhook), and are retried.
+    await eventually(async () => {
+      const log = await deliveries(hub, company, webhook.webhook_id)
+      expect(log.deliveries.every((d) => d.status === 'pending' && d.attempts === 1)).toBe(true)
+    })
     r.answer(() => 200)
+    await eventually(
+      async () => {
+        const log = await deliveries(hub, company, webhook.webhook_id)
+        expect(log.deliveries.every((d) => d.status === 'delivered' && d.attempts === 2)).toBe(true)
+      },
+      { timeoutMs: 20_000, between: () => hub.clock.advance(DELIVERY_BACKOFF_MS) },
+    )
+    // The first success turned it back on: new events reach it again.
+    const back = await hub.call('GET', path, { auth: company.basic })
+    expect(back.body.webhook.active).toBe(true)
+    expect(r.received.filter((x) => x.body.event === 'contact.deleted')).toEqual([])
+    await emit(hub, company, 'user.created', { id: 2 })
+    await eventually(() =>
+      expect(r.received.filter((x) => x.body.event === 'user.created').map((x) => x.body.data)).toEqual([
+        { id: 2 },
+      ]),
+    )
+  })
+
+  it('stops the pending retries of a webhook an admin switches off; active:true turns it back on', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    r.answer(() => 500)
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    const path = `/v1/webhooks/${webhook.webhook_id}`
+    await emit(hub, company, 'team.created', { id: 7 })
+    await eventually(async () => {
+      const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(d).toMatchObject({ status: 'pending', attempts: 1 })
+    })
+
+    const off = await hub.call('PUT', path, { auth: company.basic, body: { active: false } })
+    expect(off.body.webhook.active).toBe(false)
+    r.answer(() => 200)
+    await eventually(
+      async () => {
+        const [d] = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+        expect(d).toMatchObject({
+          status: 'failed',
+          attempts: 1,
+          last_error: 'not sent: the webhook is disabled',
+        })
+      },
+      { between: () => hub.clock.advance(DELIVERY_BACKOFF_MS) },
+    )
+    expect(r.received).toHaveLength(1)
+
     const on = await hub.call('PUT', path, { auth: company.basic, body: { active: true } })
     expect(on.body.webhook.active).toBe(true)
     await emit(hub, company, 'user.created', { id: 2 })
-    await eventually(() => expect(r.received).toHaveLength(AUTO_DISABLE_AFTER + 1))
+    await eventually(() => expect(r.received).toHaveLength(2))
     expect(r.received.at(-1)!.body).toMatchObject({ event: 'user.created', data: { id: 2 } })
   })
 
@@ -401,7 +442,17 @@ describe('webhook URL safety (WEBHOOKS_ALLOW_PRIVATE off)', () => {
       expect(d!.last_error).toMatch(/^refused: host 127\.0\.0\.1 is a private/)
     })
     expect(r.received).toEqual([])
-    const dead = await hub.queue.listFailed(queueNames.webhookDelivery)
-    expect(dead).toHaveLength(1)
+    // The row says "failed" from inside the attempt; the queue files the dead letter once the
+    // attempt has returned (UnrecoverableJobError: at once, without retrying).
+    const [delivery] = await hub.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.webhookId, row!.id))
+    await eventually(async () => {
+      const dead = await hub.queue.listFailed(queueNames.webhookDelivery)
+      const mine = dead.filter((j) => deliveryJobData.safeParse(j.data).data?.deliveryId === delivery!.id)
+      expect(mine).toHaveLength(1)
+      expect(mine[0]).toMatchObject({ attempts: 1 })
+    })
   })
 })

@@ -211,7 +211,8 @@ export async function updateWebhook(
         ? {}
         : input.active
           ? { active: true, consecutiveFailures: 0 }
-          : { active: false }),
+          : // Switched off by an admin (not auto-disabled): its pending retries stop too.
+            { active: false, consecutiveFailures: 0 }),
       updatedAt: ctx.clock.now(),
     })
     .where(and(eq(webhooks.companyId, ctx.companyId), eq(webhooks.id, current.id)))

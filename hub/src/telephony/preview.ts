@@ -29,6 +29,8 @@ export const PREVIEW_PRESENCES = [
   'offline',
   'in_call',
   'after_call_work',
+  'ringing',
+  'pending_tag',
 ] as const
 export type PreviewPresence = (typeof PREVIEW_PRESENCES)[number]
 
@@ -49,8 +51,23 @@ export function agentPresence(p: PreviewPresence): AgentPresence {
       return { ...base, declared: 'available', live: 'in_call' }
     case 'after_call_work':
       return { ...base, declared: 'available', live: 'after_call_work' }
+    case 'ringing':
+      return { ...base, declared: 'available', live: 'ringing' }
+    case 'pending_tag':
+      return { ...base, declared: 'available', live: 'pending_tag' }
   }
 }
+
+/**
+ * Available but busy right now (in a call, wrap-up, ringing with another call, a mandatory
+ * tag pending): the router does not ring them but waits for them (router.ts rule 5).
+ */
+const WAITED_FOR: ReadonlySet<PreviewPresence> = new Set([
+  'in_call',
+  'after_call_work',
+  'ringing',
+  'pending_tag',
+])
 
 const PRESENCE_WORDS: Record<PreviewPresence, string> = {
   available: 'available',
@@ -60,6 +77,8 @@ const PRESENCE_WORDS: Record<PreviewPresence, string> = {
   offline: 'offline',
   in_call: 'in a call',
   after_call_work: 'in wrap-up',
+  ringing: 'ringing with another call',
+  pending_tag: 'finishing a call (tag pending)',
 }
 
 export type PreviewStep = {
@@ -183,6 +202,17 @@ export function previewCall(input: PreviewInput): PreviewResult {
     const p = input.presence.get(id)
     return state.declined.includes(id) ? 'declined' : p ? PRESENCE_WORDS[p] : 'unknown'
   }
+  /** Why the caller waits: each member of the step and what keeps them from the call. */
+  const waitingFor = (step: DistributionStep) =>
+    membersOf(step)
+      .map((id) => {
+        const p = input.presence.get(id)
+        if (state.declined.includes(id)) return `${userName(id)} declined the call`
+        if (state.triedInStep.includes(id)) return `${userName(id)} was rung already`
+        if (p && WAITED_FOR.has(p)) return `${userName(id)} is ${PRESENCE_WORDS[p]}: waited for`
+        return `${userName(id)} is ${p ? PRESENCE_WORDS[p] : 'unknown'}`
+      })
+      .join('; ')
 
   const explainSkipped = (i: number, queueOver: boolean) => {
     const all = stepsSeen!
@@ -344,9 +374,10 @@ export function previewCall(input: PreviewInput): PreviewResult {
             timeout_sec: ins.timeoutSec,
           })
         } else {
+          const who = waitingFor(state.steps[ins.step]!)
           push(
             'wait',
-            `Nobody is free yet (${label}): the caller hears music on hold for up to ${ins.timeoutSec} s.`,
+            `Nobody is free yet (${label}): ${who || 'nobody in it'}. The caller hears music on hold for up to ${ins.timeoutSec} s.`,
             { timeout_sec: ins.timeoutSec },
           )
         }

@@ -73,6 +73,83 @@ function messageUrl(base: string, numberId: number, m: MessageSetting | MusicSet
   return m && m.type === 'audio' ? audioLink(base, numberId, m.audio_id) : null
 }
 
+/** Aircall's `messages` keys (reference/aircall-api.md §1.7), in Aircall's order. */
+export const AIRCALL_MESSAGE_KEYS = [
+  'welcome',
+  'waiting',
+  'ringing_tone',
+  'unanswered_call',
+  'after_hours',
+  'ivr',
+  'voicemail',
+  'closed',
+  'callback_later',
+] as const
+export type AircallMessageKey = (typeof AIRCALL_MESSAGE_KEYS)[number]
+export type MessageSlot = keyof NumberSettings['messages']
+
+/**
+ * The settings slot behind each Aircall key, read by GET and written by PUT /v1/numbers/:id:
+ * - `welcome` → welcome; `waiting` (hold and transfer music) → music_on_hold;
+ * - `unanswered_call` → unavailable (played when nobody answered, before voicemail), and
+ *   `voicemail`, its deprecated IVR name, too;
+ * - `after_hours` → closed (out of business hours), and `closed`, its deprecated IVR name;
+ * - `ivr` → ivr_menu; `callback_later` → callback_confirmation (after `*` asked for a callback);
+ * - `ringing_tone` → none: callers hear the carrier's ringback while agents ring, and replacing
+ *   it is not supported (music on hold is `waiting`), so it always reads null.
+ */
+export const AIRCALL_MESSAGE_SLOTS: Record<AircallMessageKey, MessageSlot | null> = {
+  welcome: 'welcome',
+  waiting: 'music_on_hold',
+  ringing_tone: null,
+  unanswered_call: 'unavailable',
+  after_hours: 'closed',
+  ivr: 'ivr_menu',
+  voicemail: 'unavailable',
+  closed: 'closed',
+  callback_later: 'callback_confirmation',
+}
+
+/**
+ * The number types each key may be written on. Aircall lists `ringing_tone` for classic
+ * numbers and `ivr`, `voicemail`, `closed` for IVR ones; `unanswered_call` and `after_hours`
+ * replace the deprecated IVR keys, so they apply to both. `callback_later` is an IVR key at
+ * Aircall, but our callback on `*` works while waiting on any number, so both types take it.
+ */
+export const AIRCALL_MESSAGE_TYPES: Record<AircallMessageKey, readonly NumberRow['type'][]> = {
+  welcome: ['classic', 'ivr'],
+  waiting: ['classic', 'ivr'],
+  ringing_tone: ['classic'],
+  unanswered_call: ['classic', 'ivr'],
+  after_hours: ['classic', 'ivr'],
+  ivr: ['ivr'],
+  voicemail: ['ivr'],
+  closed: ['ivr'],
+  callback_later: ['classic', 'ivr'],
+}
+
+/** Aircall's `messages` object: the URL of the uploaded MP3 behind each key, else null. */
+export function aircallMessages(
+  row: Pick<NumberRow, 'id' | 'settings'>,
+  base: string,
+): Record<AircallMessageKey, string | null> {
+  const at = (key: AircallMessageKey) => {
+    const slot = AIRCALL_MESSAGE_SLOTS[key]
+    return slot ? messageUrl(base, row.id, row.settings.messages[slot]) : null
+  }
+  return {
+    welcome: at('welcome'),
+    waiting: at('waiting'),
+    ringing_tone: at('ringing_tone'),
+    unanswered_call: at('unanswered_call'),
+    after_hours: at('after_hours'),
+    ivr: at('ivr'),
+    voicemail: at('voicemail'),
+    closed: at('closed'),
+    callback_later: at('callback_later'),
+  }
+}
+
 /**
  * Aircall's Number object (§1.7) followed by ours. `messages` holds Aircall's keys with the
  * URL of an uploaded MP3, or null when the message is text-to-speech, a library track or
@@ -80,7 +157,6 @@ function messageUrl(base: string, numberId: number, m: MessageSetting | MusicSet
  */
 export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: string, now: Date) {
   const s = row.settings
-  const url = (m: MessageSetting | MusicSetting) => messageUrl(base, row.id, m)
   return {
     id: row.id,
     direct_link: numberDirectLink(base, row.id),
@@ -102,17 +178,7 @@ export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: strin
       availability_status: u.availabilityStatus,
     })),
     priority: row.priority,
-    messages: {
-      welcome: url(s.messages.welcome),
-      waiting: url(s.messages.music_on_hold),
-      ringing_tone: null,
-      unanswered_call: url(s.messages.unavailable),
-      after_hours: url(s.messages.closed),
-      ivr: url(s.messages.ivr_menu),
-      voicemail: url(s.messages.unavailable),
-      closed: url(s.messages.closed),
-      callback_later: url(s.messages.callback_confirmation),
-    },
+    messages: aircallMessages(row, base),
     created_at: row.createdAt.toISOString(),
     type: row.type,
     area: row.area,

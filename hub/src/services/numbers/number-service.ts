@@ -12,6 +12,13 @@ import { type Carrier, CarrierError } from '../../telephony/carrier/carrier.ts'
 import { uniqueViolation } from '../users/unique-violation.ts'
 import { forgetNumberInProfiles } from '../users/user-number-prefs.ts'
 import { type CountryRule, countryRules, findArea, findCountry, nsnPrefixOf } from './country-rules.ts'
+import {
+  applyMessages,
+  type MessageAudioDeps,
+  type MessagesInput,
+  type PreparedMessages,
+  prepareMessages,
+} from './number-audio.ts'
 import { defaultSettings } from './number-defaults.ts'
 import { scheduleNumberHours } from './number-hours-worker.ts'
 import { findNumber, hydrateNumber, hydrateNumbers } from './number-hydrate.ts'
@@ -436,49 +443,76 @@ export type UpdateNumberInput = {
   type?: 'classic' | 'ivr'
   time_zone?: string
   availability_status?: 'open' | 'custom' | 'closed'
+  /** Aircall's Music & Messages: public MP3 URLs per Aircall key (number-audio.ts prepareMessages). */
+  messages?: MessagesInput
 }
 
 const MODE_BY_AVAILABILITY = { open: 'always_open', custom: 'custom', closed: 'always_closed' } as const
 
-/** PUT /v1/numbers/:id: name, priority, type, and the two business-hours shortcuts Aircall exposes. */
+/**
+ * PUT /v1/numbers/:id: name, priority, type, the two business-hours shortcuts Aircall exposes,
+ * and `messages`. The audio behind `messages` is downloaded and stored before the transaction
+ * (never while holding the routing lock); if the update does not commit, the stored blobs
+ * are deleted again, so a refused request leaves nothing behind.
+ */
 export async function updateNumber(
   ctx: ServiceContext,
   deps: NumberDeps,
   base: string,
   id: number,
   input: UpdateNumberInput,
+  media: MessageAudioDeps,
 ): Promise<NumberJson> {
-  const { row, hoursChanged } = await ctx.db.transaction(async (tx) => {
-    await lockRoutingGraph(tx, ctx.companyId)
-    const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
-    const type = input.type ?? current.type
-    const next: NumberSettings = structuredClone(current.settings)
-    if (input.time_zone !== undefined) next.business_hours.time_zone = input.time_zone
-    if (input.availability_status !== undefined)
-      next.business_hours.mode = MODE_BY_AVAILABILITY[input.availability_status]
-    // Switching to IVR: inbound calls go through the menu, only outbound calls are recorded.
-    if (type === 'ivr' && current.type !== 'ivr') next.recording.inbound.auto_start = false
-    const settings = await revalidate(
-      tx,
-      ctx,
-      { id, type },
-      next,
-      input.time_zone !== undefined ? 'time_zone' : null,
-    )
-    const [updated] = await tx
-      .update(numbers)
-      .set({
-        name: input.name ?? current.name,
-        priority: input.priority === undefined ? current.priority : input.priority,
-        type,
-        timeZone: settings.business_hours.time_zone,
-        settings,
-        updatedAt: ctx.clock.now(),
-      })
-      .where(and(eq(numbers.id, id), eq(numbers.companyId, ctx.companyId)))
-      .returning()
-    return { row: updated!, hoursChanged: hoursDiffer(current.settings, settings) }
-  })
+  let prepared: PreparedMessages | null = null
+  if (input.messages && Object.keys(input.messages).length > 0) {
+    const before = await findNumber(ctx.db, ctx.companyId, id)
+    prepared = await prepareMessages(ctx, media, base, before, input.type ?? before.type, input.messages)
+  }
+  let outcome: { row: NumberRow; hoursChanged: boolean }
+  try {
+    outcome = await ctx.db.transaction(async (tx) => {
+      await lockRoutingGraph(tx, ctx.companyId)
+      const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
+      const type = input.type ?? current.type
+      const next: NumberSettings = structuredClone(current.settings)
+      if (input.time_zone !== undefined) next.business_hours.time_zone = input.time_zone
+      if (input.availability_status !== undefined)
+        next.business_hours.mode = MODE_BY_AVAILABILITY[input.availability_status]
+      // Switching to IVR: inbound calls go through the menu, only outbound calls are recorded.
+      if (type === 'ivr' && current.type !== 'ivr') next.recording.inbound.auto_start = false
+      if (prepared) {
+        // The keys were checked against the type read before the downloads.
+        if (prepared.type !== type) {
+          throw new ApiError('conflict', 'The number changed type meanwhile; send the request again')
+        }
+        next.messages = await applyMessages(tx, current, next.messages, prepared)
+      }
+      const settings = await revalidate(
+        tx,
+        ctx,
+        { id, type },
+        next,
+        input.time_zone !== undefined ? 'time_zone' : null,
+      )
+      const [updated] = await tx
+        .update(numbers)
+        .set({
+          name: input.name ?? current.name,
+          priority: input.priority === undefined ? current.priority : input.priority,
+          type,
+          timeZone: settings.business_hours.time_zone,
+          settings,
+          updatedAt: ctx.clock.now(),
+        })
+        .where(and(eq(numbers.id, id), eq(numbers.companyId, ctx.companyId)))
+        .returning()
+      return { row: updated!, hoursChanged: hoursDiffer(current.settings, settings) }
+    })
+  } catch (err) {
+    await prepared?.discard()
+    throw err
+  }
+  const { row, hoursChanged } = outcome
   if (hoursChanged) await scheduleHours(deps, ctx, row, true)
   return hydrateNumber(ctx.db, ctx.companyId, base, ctx.clock.now(), row)
 }

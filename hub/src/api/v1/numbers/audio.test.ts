@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
+import { numberAudio } from '../../../db/schema/index.ts'
 import { estimateMp3DurationMs, isMp3 } from '../../../services/numbers/mp3.ts'
 import { createNumber } from './numbers-fixtures.ts'
 
@@ -184,5 +189,318 @@ describe('GET /v1/numbers/:id/audio/:audio_id', () => {
     },
     adminOnly: true,
     ownedResource: true,
+  })
+})
+
+/** A public audio host on loopback (tests set WEBHOOKS_ALLOW_PRIVATE, which allows it). */
+const WELCOME = withId3(mp3Frames(200))
+const HOLD = mp3Frames(100)
+const MENU = mp3Frames(50)
+const served: Record<string, Uint8Array | string> = {
+  '/audio/welcome.mp3': WELCOME,
+  '/audio/hold.mp3': HOLD,
+  '/audio/menu.mp3': MENU,
+  '/audio/notes.txt': 'Meeting notes: this is text, not audio.',
+  // MP3 frames just past 10 MB, sent without a Content-Length: counted while streaming.
+  '/audio/huge.mp3': mp3Frames(Math.ceil((10 * 1024 * 1024 + 1) / FRAME_BYTES)),
+}
+let audioHost: Server
+let origin: string
+const fetched: string[] = []
+const timesFetched = (path: string) => fetched.filter((p) => p === path).length
+
+beforeAll(async () => {
+  audioHost = createServer((req, res) => {
+    const path = req.url ?? ''
+    fetched.push(path)
+    const body = served[path]
+    if (body === undefined) res.writeHead(404).end('not found')
+    else if (path === '/audio/huge.mp3') {
+      res.writeHead(200, { 'content-type': 'audio/mpeg' })
+      res.end(body)
+    } else res.writeHead(200, { 'content-length': String(Buffer.byteLength(body)) }).end(body)
+  })
+  await new Promise<void>((resolve) => audioHost.listen(0, '127.0.0.1', resolve))
+  origin = `http://127.0.0.1:${(audioHost.address() as AddressInfo).port}`
+})
+afterAll(async () => {
+  audioHost.closeAllConnections()
+  await new Promise<void>((resolve) => audioHost.close(() => resolve()))
+})
+
+const audioUrl = (name: string) => `${origin}/audio/${name}`
+
+async function putNumber(company: TestCompany, id: number, body: Record<string, unknown>) {
+  return hub.call('PUT', `/v1/numbers/${id}`, { auth: company.basic, body })
+}
+
+async function storedAudio(company: TestCompany) {
+  const rows = await hub.db.select().from(numberAudio).where(eq(numberAudio.companyId, company.id))
+  const blobs = hub.blobs.keys().filter((k) => k.startsWith(`c/${company.id}/`))
+  return { rows, blobs }
+}
+
+async function download(company: TestCompany, url: string) {
+  const res = await hub.app.request(url, { headers: { authorization: company.basic } })
+  expect(res.status).toBe(200)
+  return new Uint8Array(await res.arrayBuffer())
+}
+
+describe('PUT /v1/numbers/:id messages (public MP3 URLs)', () => {
+  it('downloads each URL once, stores it like an upload and points the settings slots at it', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const welcomeFetches = timesFetched('/audio/welcome.mp3')
+    const res = await putNumber(company, n.id, {
+      name: 'Main line',
+      messages: {
+        welcome: audioUrl('welcome.mp3'),
+        waiting: audioUrl('hold.mp3'),
+        unanswered_call: audioUrl('welcome.mp3'),
+        after_hours: audioUrl('menu.mp3'),
+        ringing_tone: null,
+      },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(timesFetched('/audio/welcome.mp3')).toBe(welcomeFetches + 1)
+    const { messages, settings } = res.body.number
+    expect(res.body.number.name).toBe('Main line')
+    const link = (slot: string) =>
+      `http://hub.test/v1/numbers/${n.id}/audio/${settings.messages[slot].audio_id}`
+    for (const slot of ['welcome', 'music_on_hold', 'unavailable', 'closed']) {
+      expect(settings.messages[slot], slot).toEqual({ type: 'audio', audio_id: expect.any(String) })
+    }
+    expect(settings.messages.unavailable).toEqual(settings.messages.welcome)
+    expect(messages).toEqual({
+      welcome: link('welcome'),
+      waiting: link('music_on_hold'),
+      ringing_tone: null,
+      unanswered_call: link('welcome'),
+      after_hours: link('closed'),
+      ivr: null,
+      voicemail: link('welcome'),
+      closed: link('closed'),
+      callback_later: null,
+    })
+    expect(
+      (await hub.call('GET', `/v1/numbers/${n.id}`, { auth: company.basic })).body.number.messages,
+    ).toEqual(messages)
+    expect(await download(company, messages.welcome)).toEqual(WELCOME)
+    expect(await download(company, messages.waiting)).toEqual(HOLD)
+    expect(await download(company, messages.after_hours)).toEqual(MENU)
+
+    const { rows, blobs } = await storedAudio(company)
+    expect(rows.map((r) => r.name).sort()).toEqual(['hold.mp3', 'menu.mp3', 'welcome.mp3'])
+    expect(rows.find((r) => r.name === 'welcome.mp3')).toMatchObject({
+      numberId: n.id,
+      sizeBytes: WELCOME.length,
+      durationMs: estimateMp3DurationMs(WELCOME),
+    })
+    expect(blobs.sort()).toEqual(rows.map((r) => r.blobKey).sort())
+  })
+
+  it('on IVR numbers: ivr, the deprecated voicemail and closed, and callback_later', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company, { type: 'ivr' })
+    const res = await putNumber(company, n.id, {
+      messages: {
+        ivr: audioUrl('menu.mp3'),
+        voicemail: audioUrl('hold.mp3'),
+        closed: audioUrl('welcome.mp3'),
+        callback_later: audioUrl('hold.mp3'),
+      },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const { messages, settings } = res.body.number
+    const audio = (slot: string) => settings.messages[slot].audio_id
+    expect(settings.messages.ivr_menu).toMatchObject({ type: 'audio' })
+    expect(audio('unavailable')).toBe(audio('callback_confirmation'))
+    expect(settings.messages.welcome).toBeNull()
+    expect(messages).toMatchObject({
+      ivr: `http://hub.test/v1/numbers/${n.id}/audio/${audio('ivr_menu')}`,
+      voicemail: messages.unanswered_call,
+      closed: messages.after_hours,
+      callback_later: messages.unanswered_call,
+    })
+    expect(await download(company, messages.ivr)).toEqual(MENU)
+    expect(await download(company, messages.after_hours)).toEqual(WELCOME)
+  })
+
+  it('null restores the default message; what GET shows, or a link to an own file, is not downloaded', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const other = await createNumber(hub, company)
+    const defaults = (await hub.call('GET', `/v1/numbers/${n.id}/settings`, { auth: company.basic })).body
+      .settings.messages
+    const first = await putNumber(company, n.id, {
+      messages: { after_hours: audioUrl('menu.mp3'), waiting: audioUrl('hold.mp3') },
+    })
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    const shown = first.body.number.messages
+    const fetches = fetched.length
+
+    // A GET → edit → PUT round trip: only the edited keys change.
+    const edited = await putNumber(company, n.id, {
+      name: 'Edited',
+      messages: { ...shown, after_hours: null },
+    })
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200)
+    expect(edited.body.number.messages).toEqual({ ...shown, after_hours: null, closed: null })
+    expect(edited.body.number.settings.messages.closed).toEqual(defaults.closed)
+    expect(edited.body.number.settings.messages.closed).toMatchObject({ type: 'tts' })
+    const reset = await putNumber(company, n.id, { messages: { waiting: null } })
+    expect(reset.body.number.settings.messages.music_on_hold).toEqual({ type: 'library', track: 'default' })
+
+    // Another number of the company reuses the file through the link GET shows.
+    const reuse = await putNumber(company, other.id, { messages: { welcome: shown.waiting } })
+    expect(reuse.status, JSON.stringify(reuse.body)).toBe(200)
+    expect(reuse.body.number.settings.messages.welcome).toEqual(
+      first.body.number.settings.messages.music_on_hold,
+    )
+    expect(fetched.length).toBe(fetches)
+    expect((await storedAudio(company)).rows).toHaveLength(2)
+  })
+
+  it('refuses keys that do not apply, ringing_tone, conflicting aliases and unknown files, naming the key', async () => {
+    const company = await hub.createCompany()
+    const classic = await createNumber(hub, company)
+    const ivr = await createNumber(hub, company, { type: 'ivr' })
+    const url = audioUrl('welcome.mp3')
+    const fetches = fetched.length
+    const cases: [number, Record<string, unknown>, string, RegExp][] = [
+      [classic.id, { ivr: url }, 'messages.ivr', /applies to IVR numbers only/],
+      [classic.id, { closed: url }, 'messages.closed', /applies to IVR numbers only/],
+      [classic.id, { ringing_tone: url }, 'messages.ringing_tone', /not supported.*`waiting`/],
+      [ivr.id, { ringing_tone: url }, 'messages.ringing_tone', /applies to classic numbers only/],
+      [
+        ivr.id,
+        { unanswered_call: url, voicemail: audioUrl('hold.mp3') },
+        'messages.voicemail',
+        /same message as unanswered_call/,
+      ],
+      [
+        classic.id,
+        { welcome: `http://hub.test/v1/numbers/${classic.id}/audio/${randomUUID()}` },
+        'messages.welcome',
+        /audio file that does not exist/,
+      ],
+      [classic.id, { welcome: 42 }, 'messages.welcome', /string/],
+      [classic.id, { music: url }, 'messages', /music/],
+    ]
+    for (const [id, messages, field, reason] of cases) {
+      const res = await putNumber(company, id, { name: 'Not applied', messages })
+      expect(res.status, JSON.stringify(messages)).toBe(400)
+      expect(res.body.field, JSON.stringify(res.body)).toBe(field)
+      expect(res.body.message).toMatch(reason)
+    }
+    // Switching to IVR in the same request makes the IVR keys apply.
+    const switched = await putNumber(company, classic.id, { type: 'ivr', messages: { ivr: url } })
+    expect(switched.status, JSON.stringify(switched.body)).toBe(200)
+    expect(switched.body.number.messages.ivr).toMatch(/^http:\/\/hub\.test\/v1\/numbers\/\d+\/audio\//)
+    expect(fetched.length).toBe(fetches + 1)
+  })
+
+  it('a URL that gives no MP3 is a 400 naming the key, and nothing of the request is applied', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer()
+      probe.listen(0, '127.0.0.1', () => {
+        const port = (probe.address() as AddressInfo).port
+        probe.close(() => resolve(port))
+      })
+    })
+    const cases: [string, string][] = [
+      [audioUrl('notes.txt'), 'is not an MP3 file'],
+      [audioUrl('missing.mp3'), 'could not be downloaded: the server answered HTTP 404'],
+      [audioUrl('huge.mp3'), 'is larger than 10 MB'],
+      [`http://127.0.0.1:${closedPort}/welcome.mp3`, 'could not be downloaded: connection refused'],
+      ['ftp://example.com/welcome.mp3', 'must be an http or https URL'],
+    ]
+    for (const [bad, reason] of cases) {
+      const res = await putNumber(company, n.id, {
+        name: 'Not applied',
+        availability_status: 'closed',
+        messages: { welcome: audioUrl('welcome.mp3'), after_hours: bad },
+      })
+      expect(res.status, bad).toBe(400)
+      expect(res.body.field).toBe('messages.after_hours')
+      expect(res.body.message).toContain(`messages.after_hours: ${reason}`)
+    }
+    const after = (await hub.call('GET', `/v1/numbers/${n.id}`, { auth: company.basic })).body.number
+    expect(after).toEqual(n)
+    expect(await storedAudio(company)).toEqual({ rows: [], blobs: [] })
+  })
+
+  it('deletes the downloaded files when the rest of the update is refused', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const fetches = timesFetched('/audio/hold.mp3')
+    const res = await putNumber(company, n.id, {
+      time_zone: 'Mars/Olympus',
+      messages: { waiting: audioUrl('hold.mp3') },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.field).toBe('time_zone')
+    expect(timesFetched('/audio/hold.mp3')).toBe(fetches + 1)
+    expect(await storedAudio(company)).toEqual({ rows: [], blobs: [] })
+  })
+
+  it('documents messages in the OpenAPI description of the route', async () => {
+    const doc = await hub.call('GET', '/v1/openapi.json')
+    const put = doc.body.paths['/v1/numbers/{id}'].put
+    expect(put.description).toContain('`waiting` → music_on_hold')
+    const schemas = doc.body.components.schemas
+    expect(Object.keys(schemas.NumberMessagesUpdate.properties)).toEqual([
+      'welcome',
+      'waiting',
+      'ringing_tone',
+      'unanswered_call',
+      'after_hours',
+      'ivr',
+      'voicemail',
+      'closed',
+      'callback_later',
+    ])
+  })
+
+  securityCases(() => hub, {
+    method: 'PUT',
+    path: async (company) => `/v1/numbers/${(await createNumber(hub, company)).id}`,
+    // Never fetched: authorisation and the 404 come before any download.
+    body: { messages: { welcome: 'http://127.0.0.1:9/never.mp3' } },
+    adminOnly: true,
+    ownedResource: true,
+  })
+})
+
+describe('PUT /v1/numbers/:id messages without WEBHOOKS_ALLOW_PRIVATE', () => {
+  let strict: TestHub
+  beforeAll(async () => {
+    strict = await createTestHub({ env: { WEBHOOKS_ALLOW_PRIVATE: 'false' } })
+  })
+  afterAll(() => strict.close())
+
+  it('takes https URLs of public hosts only, refused before connecting', async () => {
+    const company = await strict.createCompany()
+    const n = await createNumber(strict, company)
+    const port = new URL(origin).port
+    const fetches = fetched.length
+    const cases: [string, RegExp][] = [
+      [audioUrl('welcome.mp3'), /must be an https URL/],
+      [`https://127.0.0.1:${port}/audio/welcome.mp3`, /private, loopback or reserved address/],
+      [`https://localhost:${port}/audio/welcome.mp3`, /not a public host name/],
+      ['https://169.254.169.254/latest/meta-data/', /private, loopback or reserved address/],
+    ]
+    for (const [url, reason] of cases) {
+      const res = await strict.call('PUT', `/v1/numbers/${n.id}`, {
+        auth: company.basic,
+        body: { messages: { waiting: url } },
+      })
+      expect(res.status, url).toBe(400)
+      expect(res.body.field).toBe('messages.waiting')
+      expect(res.body.message).toMatch(reason)
+    }
+    expect(fetched.length).toBe(fetches)
   })
 })

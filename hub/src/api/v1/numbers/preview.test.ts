@@ -294,6 +294,56 @@ describe('POST /v1/numbers/:id/preview', () => {
     expect(waiting.body.steps[2]).toMatchObject({ timeout_sec: 20 })
   })
 
+  it('waits for agents ringing with another call or finishing one (tag pending), and says so', async () => {
+    const company = await hub.createCompany()
+    const s = await setUp(company)
+    const res = await preview(company, s.sales.id, {
+      at: MONDAY_10,
+      presence: { [s.alice]: 'pending_tag', [s.bob]: 'ringing', [s.carol]: 'offline', [s.dave]: 'available' },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const steps = res.body.steps
+    expect(timeline(steps)).toEqual([
+      '0 hours',
+      '0 play',
+      '2 wait',
+      '27 wait',
+      '47 ring',
+      '77 play',
+      '80 voicemail',
+    ])
+    expect(steps[2]).toMatchObject({
+      timeout_sec: 25,
+      detail:
+        'Nobody is free yet (step 1/3, Alice Martin): Alice Martin is finishing a call (tag pending): waited for. ' +
+        'The caller hears music on hold for up to 25 s.',
+    })
+    expect(steps[3]).toMatchObject({
+      timeout_sec: 20,
+      detail:
+        'Nobody is free yet (step 2/3, team Support (simultaneous)): Bob Durand is ringing with another call: ' +
+        'waited for; Carol Petit is offline. The caller hears music on hold for up to 20 s.',
+    })
+    expect(steps[4].detail).toBe('Rings Dave Moreau for 30 s (step 3/3, Dave Moreau).')
+    expect(res.body.missed_call_reason).toBe('agents_did_not_answer')
+
+    // Nobody busy and nobody available: no waiting, straight to voicemail.
+    const away = await preview(company, s.sales.id, {
+      at: MONDAY_10,
+      presence: { [s.alice]: 'offline', [s.bob]: 'unavailable', [s.carol]: 'offline', [s.dave]: 'offline' },
+    })
+    expect(timeline(away.body.steps)).toEqual([
+      '0 hours',
+      '0 play',
+      '2 skip',
+      '2 skip',
+      '2 skip',
+      '2 play',
+      '5 voicemail',
+    ])
+    expect(away.body.missed_call_reason).toBe('no_available_agent')
+  })
+
   it('rejects blacklisted callers before anything else', async () => {
     const company = await hub.createCompany()
     const s = await setUp(company)

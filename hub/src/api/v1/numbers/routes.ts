@@ -3,8 +3,10 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { ApiError } from '../../../errors.ts'
+import { downloadMp3 } from '../../../services/numbers/audio-fetch.ts'
 import {
   MAX_AUDIO_BYTES,
+  type MessageAudioDeps,
   readNumberAudio,
   uploadNumberAudio,
 } from '../../../services/numbers/number-audio.ts'
@@ -70,6 +72,27 @@ const deps = (c: Context<AppEnv>): NumberDeps => ({
   queue: c.var.deps.queue,
   logger: c.var.log,
 })
+
+const messageAudio = (c: Context<AppEnv>): MessageAudioDeps => ({
+  blobs: c.var.deps.blobs,
+  download: (url) =>
+    downloadMp3(url, { allowPrivate: c.var.deps.env.WEBHOOKS_ALLOW_PRIVATE, maxBytes: MAX_AUDIO_BYTES }),
+})
+
+const MESSAGES_DESCRIPTION = [
+  "Aircall's Music & Messages go through this call: `messages` maps Aircall keys to public MP3 URLs.",
+  'The hub downloads each URL (https, public hosts only, 10 s, at most 10 MB, MP3 content) and stores it',
+  'like an upload; any failure is a 400 naming `messages.<key>` and nothing of the request is applied.',
+  '',
+  'Keys → settings.messages slots: `welcome` → welcome; `waiting` → music_on_hold;',
+  '`unanswered_call` → unavailable; `after_hours` → closed; `ivr` (IVR numbers) → ivr_menu;',
+  '`voicemail` and `closed` (IVR numbers, deprecated) → like `unanswered_call` and `after_hours`;',
+  '`callback_later` → callback_confirmation; `ringing_tone` is not supported (only null).',
+  '',
+  'A value equal to what GET shows leaves the key unchanged (a GET → edit → PUT round trip only',
+  'changes what was edited); null on a slot holding an uploaded file restores its default message;',
+  "a link to one of the company's own audio files (as GET shows them) is used without downloading.",
+].join('\n')
 
 /** Stores the sections given (each replaces the stored one) and answers the whole document. */
 const patchSettings = (c: Context<AppEnv>, id: number, patch: NumberSettingsPatch) =>
@@ -261,6 +284,8 @@ export const numbersRoutes = createRouter()
       tags,
       security,
       middleware: admin,
+      summary: 'Update a number, its music and its messages',
+      description: MESSAGES_DESCRIPTION,
       request: { params: idParams, body: jsonBody(updateNumberSchema) },
       responses: { 200: json(numberEnvelope, 'The updated number'), ...errorResponses },
     }),
@@ -271,6 +296,7 @@ export const numbersRoutes = createRouter()
         publicBase(c),
         c.req.valid('param').id,
         c.req.valid('json'),
+        messageAudio(c),
       )
       return c.json({ number }, 200)
     },

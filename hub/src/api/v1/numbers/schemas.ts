@@ -103,6 +103,30 @@ export const availableNumberSchema = z
   })
   .openapi('AvailableNumber')
 
+const messageUrl = z
+  .string()
+  .max(2048)
+  .nullable()
+  .optional()
+  .openapi({ description: 'Public https URL of an MP3 (≤ 10 MB), or null' })
+
+const describeKey = (description: string) => messageUrl.openapi({ description })
+
+/** PUT /v1/numbers/:id `messages`: Aircall's keys, public MP3 URLs; the service maps them to settings slots. */
+export const updateMessagesSchema = z
+  .strictObject({
+    welcome: describeKey('Welcome message → settings.messages.welcome'),
+    waiting: describeKey('Hold and transfer music → settings.messages.music_on_hold'),
+    ringing_tone: describeKey('Not supported: only null (callers hear the ringback tone while agents ring)'),
+    unanswered_call: describeKey('Nobody answered → settings.messages.unavailable'),
+    after_hours: describeKey('Out of business hours → settings.messages.closed'),
+    ivr: describeKey('IVR numbers: the menu → settings.messages.ivr_menu'),
+    voicemail: describeKey('IVR numbers, deprecated: same as unanswered_call'),
+    closed: describeKey('IVR numbers, deprecated: same as after_hours'),
+    callback_later: describeKey('After * asked for a callback → settings.messages.callback_confirmation'),
+  })
+  .openapi('NumberMessagesUpdate')
+
 export const updateNumberSchema = z
   .object({
     name: withoutNul(z.string().trim().min(1).max(100)).optional(),
@@ -116,6 +140,7 @@ export const updateNumberSchema = z
       .enum(['open', 'custom', 'closed'])
       .optional()
       .openapi({ description: 'Business hours mode: always open, custom slots, always closed' }),
+    messages: updateMessagesSchema.optional(),
   })
   .openapi('UpdateNumber')
 
@@ -146,7 +171,13 @@ export const previewRequestSchema = z
     presence: z
       .record(z.string().regex(/^\d{1,10}$/, 'must be a user id'), z.enum(PREVIEW_PRESENCES))
       .optional()
-      .openapi({ description: 'Per user id; default: what each user’s availability setting means at `at`' }),
+      .openapi({
+        description:
+          'Per user id; default: what each user’s availability setting means at `at`. Declared: available, ' +
+          'auto_in_hours, auto_out_of_hours, unavailable, offline. Live states of an available user, who ' +
+          'is then waited for rather than rung: in_call, after_call_work (wrap-up), ringing (with another ' +
+          'call), pending_tag (finishing a call, mandatory tag pending).',
+      }),
   })
   .openapi('PreviewRequest')
 

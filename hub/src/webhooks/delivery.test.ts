@@ -100,10 +100,18 @@ async function fanOutDone(hub: TestHub, outboxId: number) {
   })
 }
 
+/**
+ * The API rate limit counts per company in windows of the hub's fake clock, which stands still
+ * while `eventually` polls without advancing it: a slow delivery on a loaded machine would let
+ * the polls use up the default 120 and every later call answer 429. These tests poll the API
+ * for background work and are not about the rate limit, so it is out of the way here.
+ */
+const pollingEnv = { RATE_LIMIT_PER_MINUTE: '1000000' }
+
 describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)', () => {
   let hub: TestHub
   beforeAll(async () => {
-    hub = await createTestHub({ workers: true })
+    hub = await createTestHub({ workers: true, env: pollingEnv })
   })
   afterAll(() => hub.close())
 
@@ -355,7 +363,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
 describe('delivery timeout', () => {
   let hub: TestHub
   beforeAll(async () => {
-    hub = await createTestHub({ workers: true, env: { WEBHOOK_TIMEOUT_MS: '200' } })
+    hub = await createTestHub({ workers: true, env: { ...pollingEnv, WEBHOOK_TIMEOUT_MS: '200' } })
   })
   afterAll(() => hub.close())
 
@@ -376,7 +384,7 @@ describe('delivery timeout', () => {
 describe('webhook URL safety (WEBHOOKS_ALLOW_PRIVATE off)', () => {
   let hub: TestHub
   beforeAll(async () => {
-    hub = await createTestHub({ workers: true, env: { WEBHOOKS_ALLOW_PRIVATE: 'false' } })
+    hub = await createTestHub({ workers: true, env: { ...pollingEnv, WEBHOOKS_ALLOW_PRIVATE: 'false' } })
   })
   afterAll(() => hub.close())
 

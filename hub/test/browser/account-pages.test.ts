@@ -22,6 +22,13 @@ afterAll(async () => {
   await hub?.close()
 })
 
+/**
+ * How long a page may take to show the outcome of a submit: the browser posts, the hub hashes
+ * the password (argon2id) and answers, the page updates. expect.poll's default (1 s) is short
+ * for that on a loaded 2-core CI box; this is a wait for background work, not a business timeout.
+ */
+const settles = { timeout: 15_000, interval: 50 }
+
 /** The link of the last mail to `to`, pointed at this loopback server. */
 function linkFromMail(to: string): string {
   const mail = hub.mailer.lastTo(to)
@@ -47,11 +54,11 @@ describe('the pages the emails link to (in Chromium)', () => {
     await page.getByLabel('Password', { exact: true }).fill('a long enough password')
     await page.getByLabel('Confirm password').fill('a different password!')
     await page.getByRole('button', { name: 'Accept the invitation' }).click()
-    await expect.poll(() => page.locator('#status').textContent()).toContain('differ')
+    await expect.poll(() => page.locator('#status').textContent(), settles).toContain('differ')
 
     await page.getByLabel('Confirm password').fill('a long enough password')
     await page.getByRole('button', { name: 'Accept the invitation' }).click()
-    await expect.poll(() => page.locator('#status').textContent()).toContain('You can now sign in')
+    await expect.poll(() => page.locator('#status').textContent(), settles).toContain('You can now sign in')
 
     const login = await hub.call('POST', '/v1/auth/login', {
       body: { email, password: 'a long enough password' },
@@ -64,7 +71,7 @@ describe('the pages the emails link to (in Chromium)', () => {
     await page.getByLabel('Password', { exact: true }).fill('another long password')
     await page.getByLabel('Confirm password').fill('another long password')
     await page.getByRole('button', { name: 'Accept the invitation' }).click()
-    await expect.poll(() => page.locator('#status').getAttribute('class')).toBe('error')
+    await expect.poll(() => page.locator('#status').getAttribute('class'), settles).toBe('error')
     await page.close()
   })
 
@@ -74,7 +81,7 @@ describe('the pages the emails link to (in Chromium)', () => {
     expect(
       (await hub.call('POST', '/v1/auth/password/forgot', { body: { email: admin!.email } })).status,
     ).toBe(202)
-    await expect.poll(() => hub.mailer.lastTo(admin!.email)).toBeTruthy()
+    await expect.poll(() => hub.mailer.lastTo(admin!.email), settles).toBeTruthy()
 
     const page = await browser.context.newPage()
     await page.goto(linkFromMail(admin!.email))
@@ -82,7 +89,7 @@ describe('the pages the emails link to (in Chromium)', () => {
     await page.getByLabel('Password', { exact: true }).fill('my brand new password')
     await page.getByLabel('Confirm password').fill('my brand new password')
     await page.getByRole('button', { name: 'Set the new password' }).click()
-    await expect.poll(() => page.locator('#status').textContent()).toContain('You can now sign in')
+    await expect.poll(() => page.locator('#status').textContent(), settles).toContain('You can now sign in')
     await page.close()
 
     const login = await hub.call('POST', '/v1/auth/login', {
@@ -94,7 +101,7 @@ describe('the pages the emails link to (in Chromium)', () => {
   it('says the link is incomplete when the token is missing', async () => {
     const page = await browser.context.newPage()
     await page.goto(`${base}/invitations/accept`)
-    await expect.poll(() => page.locator('#status').textContent()).toContain('incomplete')
+    await expect.poll(() => page.locator('#status').textContent(), settles).toContain('incomplete')
     expect(await page.locator('form').isHidden()).toBe(true)
     await page.close()
   })

@@ -32,7 +32,20 @@ export async function startTestRedis(what = 'These tests'): Promise<TestRedis> {
       `${what} need Redis: set SB_TEST_REDIS_URL, or install redis-server (${REDIS_SERVER} is missing)`,
     )
   }
-  const port = await freePort()
+  // freePort() only says the port was free a moment ago: another test file running in
+  // parallel may bind it before redis-server does. Then try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisServer(await freePort())
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 5) throw err
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startRedisServer(port: number): Promise<TestRedis> {
   const child: ChildProcess = spawn(
     REDIS_SERVER,
     [
@@ -65,14 +78,24 @@ export async function startTestRedis(what = 'These tests'): Promise<TestRedis> {
   const url = `redis://127.0.0.1:${port}`
   const deadline = Date.now() + 10_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${output}`)
+    if (child.exitCode !== null) {
+      const message = `redis-server exited (${child.exitCode}): ${output}`
+      throw /address already in use/i.test(output) ? new PortTakenError(message) : new Error(message)
+    }
     const probe = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null })
     probe.on('error', () => {})
     try {
       await probe.connect()
       await probe.ping()
+      // Ours, not a server another file started on this port in the meantime.
+      const info = await probe.info('server')
+      if (/process_id:(\d+)/.exec(info)?.[1] !== String(child.pid)) {
+        await stop()
+        throw new PortTakenError(`port ${port} answered, but not from the redis-server started here`)
+      }
       return { url, stop }
-    } catch {
+    } catch (err) {
+      if (err instanceof PortTakenError) throw err
       if (Date.now() > deadline) {
         await stop()
         throw new Error(`redis-server did not answer on ${url}: ${output}`)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.ts'
@@ -80,7 +81,9 @@ describe('bullmq driver', () => {
     })
     expect(queue.kind).toBe('bullmq')
     await queue.ping()
-    const name = 'create-queue-check'
+    // createQueue writes under BullMQ's default prefix on a Redis the scale run shares between
+    // files: a name of its own, so no other run's job can turn up in this queue.
+    const name = `create-queue-check-${randomBytes(4).toString('hex')}`
     const ran: string[] = []
     queue.process(name, async (job) => {
       ran.push(job.name)

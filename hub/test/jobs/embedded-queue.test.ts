@@ -125,8 +125,10 @@ describe('embedded driver', () => {
       })
       expect(row).toBeDefined()
       // The hung worker finally returns: its outcome must not touch the taken-over job.
+      // close() waits for its running handler and the outcome write that follows (a fixed
+      // sleep here could look before that write on a loaded machine, and pass without checking).
       release()
-      await new Promise((r) => setTimeout(r, 50))
+      await stuck.close()
       const [after] = await handle.db.select().from(jobs).where(eq(jobs.queue, 'lease'))
       expect(after).toMatchObject({ state: 'completed', stalls: 1 })
     } finally {

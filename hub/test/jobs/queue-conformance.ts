@@ -49,17 +49,19 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
     it('runs a delayed job no earlier than its delay', async () => {
       const q = await open()
       const name = queueName()
-      const ranAt: number[] = []
-      q.process(name, async () => {
-        ranAt.push(Date.now())
+      const ran: { name: string; at: number }[] = []
+      q.process(name, async (job) => {
+        ran.push({ name: job.name, at: Date.now() })
       })
       await q.start()
       const addedAt = Date.now()
       await q.add(name, 'later', {}, { delayMs: 600 })
       await q.add(name, 'now', {})
-      await eventually(() => expect(ranAt).toHaveLength(2))
-      expect(ranAt[0]! - addedAt).toBeLessThan(600)
-      expect(ranAt[1]! - addedAt).toBeGreaterThanOrEqual(600)
+      await eventually(() => expect(ran).toHaveLength(2))
+      // The job without a delay is not held behind the delayed one. (Asserted as an order, not
+      // as "within 600 ms of the add": a loaded CI box can stall a worker that long.)
+      expect(ran.map((r) => r.name)).toEqual(['now', 'later'])
+      expect(ran[1]!.at - addedAt).toBeGreaterThanOrEqual(600)
     })
 
     it('retries a failing job with exponential backoff, then succeeds', async () => {
@@ -194,7 +196,9 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
         async () => {
           inFlight++
           maxInFlight = Math.max(maxInFlight, inFlight)
-          await sleep(120)
+          // Long enough that the third job starts before the first ends even when a loaded
+          // machine slows the driver's fetches down.
+          await sleep(300)
           inFlight--
           done++
         },

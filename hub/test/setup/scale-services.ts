@@ -6,11 +6,13 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
 } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
 import postgres from 'postgres'
 
 /**
@@ -211,7 +213,33 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
     throw new Error(`initdb failed: ${stderr || String(err)}`)
   }
 
-  const port = await freePort()
+  // freePort() only says a port was free a moment ago; another process on the machine may
+  // bind it before the server does. Then the server cannot listen (or a foreign server answers
+  // the probe): try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { version, ...(await runPostgres(bin, dir, dataDir, asPostgres, await freePort())) }
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 5) {
+        rmSync(dir, { recursive: true, force: true })
+        throw err
+      }
+    }
+  }
+}
+
+/** The server could not have the port it was given: another process holds it. */
+class PortTakenError extends Error {}
+
+const portTaken = (output: string) => /address already in use/i.test(output)
+
+async function runPostgres(
+  bin: string,
+  dir: string,
+  dataDir: string,
+  asPostgres: (argv: string[]) => string[],
+  port: number,
+): Promise<{ url: string; service: Service }> {
   const argv = asPostgres([
     join(bin, 'postgres'),
     '-D',
@@ -246,10 +274,13 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
     }
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
-  const kill = () => {
+  const killServer = () => {
     const pid = postmasterPid()
     if (pid && alive(pid)) process.kill(pid, 'SIGQUIT') // immediate shutdown: the data is thrown away
     if (child.pid && alive(child.pid)) child.kill('SIGKILL')
+  }
+  const kill = () => {
+    killServer()
     rmSync(dir, { recursive: true, force: true })
   }
   const service: Service = {
@@ -265,11 +296,13 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
       rmSync(dir, { recursive: true, force: true })
     },
   }
+  let answeredFrom: string | null = null
   try {
     await waitFor('PostgreSQL', child, output, async () => {
       const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} })
       try {
-        await sql`select 1`
+        const [row] = await sql<{ data_directory: string }[]>`show data_directory`
+        answeredFrom = row?.data_directory ?? ''
         return true
       } catch {
         return false
@@ -277,13 +310,20 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
         await sql.end({ timeout: 1 })
       }
     })
+    if (answeredFrom !== dataDir && answeredFrom !== realpathSync(dataDir)) {
+      throw new PortTakenError(`port ${port} answered from another PostgreSQL (${answeredFrom})`)
+    }
   } catch (err) {
-    kill()
+    killServer()
+    await exited(child)
+    if (!(err instanceof PortTakenError) && portTaken(output())) {
+      throw new PortTakenError(`PostgreSQL could not listen on port ${port}:\n${output()}`)
+    }
     throw err
   }
   const pid = postmasterPid()
   if (pid) recordPid('pid', pid)
-  return { url, version, service }
+  return { url, service }
 }
 
 // ——— Redis ———
@@ -291,7 +331,20 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
 async function startRedis(): Promise<{ url: string; service: Service }> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-redis-'))
   recordPid('dir', dir)
-  const port = await freePort()
+  // As for PostgreSQL: another port when the one found free was taken before Redis bound it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runRedis(dir, await freePort())
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 5) {
+        rmSync(dir, { recursive: true, force: true })
+        throw err
+      }
+    }
+  }
+}
+
+async function runRedis(dir: string, port: number): Promise<{ url: string; service: Service }> {
   const child = spawn(
     redisServerPath()!,
     [
@@ -330,25 +383,44 @@ async function startRedis(): Promise<{ url: string; service: Service }> {
       rmSync(dir, { recursive: true, force: true })
     },
   }
+  let answeredPid: string | null = null
   try {
-    await waitFor('Redis', child, output, () => redisPing(port))
+    await waitFor('Redis', child, output, async () => {
+      answeredPid = await redisServerPid(port)
+      return answeredPid !== null
+    })
+    if (answeredPid !== String(child.pid)) {
+      throw new PortTakenError(`port ${port} answered from another Redis (pid ${answeredPid})`)
+    }
   } catch (err) {
-    kill()
+    if (child.pid && alive(child.pid)) child.kill('SIGKILL')
+    await exited(child)
+    if (!(err instanceof PortTakenError) && portTaken(output())) {
+      throw new PortTakenError(`Redis could not listen on port ${port}:\n${output()}`)
+    }
     throw err
   }
   return { url: `redis://127.0.0.1:${port}`, service }
 }
 
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ host: '127.0.0.1', port })
-    const finish = (ok: boolean) => {
-      socket.destroy()
-      done(ok)
-    }
-    socket.setTimeout(1000, () => finish(false))
-    socket.once('error', () => finish(false))
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (data) => finish(data.toString().startsWith('+PONG')))
+/** The pid of the Redis answering on the port (to tell ours from another), or null if none answers yet. */
+async function redisServerPid(port: number): Promise<string | null> {
+  const probe = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   })
+  probe.on('error', () => {})
+  try {
+    await probe.connect()
+    const info = await probe.info('server')
+    return /process_id:(\d+)/.exec(info)?.[1] ?? ''
+  } catch {
+    return null
+  } finally {
+    probe.disconnect()
+  }
 }

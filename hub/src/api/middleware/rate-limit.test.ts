@@ -1,15 +1,16 @@
+import { type AddressInfo, createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
-import { freePort, startTestRedis, type TestRedis } from '../../../test/helpers/redis.ts'
+import { startTestRedis, type TestRedis } from '../../../test/helpers/redis.ts'
 import { createApp } from '../../app.ts'
 import type { AppDeps } from '../context.ts'
 import { createRedisRateCounter, type RateCounter } from './rate-counter.ts'
 
 let hub: TestHub
 let redis: TestRedis
-const counters: { close(): Promise<void> }[] = []
+const toClose: { close(): Promise<void> }[] = []
 let seq = 0
 
 beforeAll(async () => {
@@ -18,7 +19,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(counters.splice(0).map((c) => c.close()))
+  await Promise.all(toClose.splice(0).map((c) => c.close()))
   await hub?.close()
   await redis?.stop()
 })
@@ -26,8 +27,21 @@ afterAll(async () => {
 /** A Redis counter under a key prefix of its own (the scale run shares one Redis between files). */
 function redisCounter(url = redis.url) {
   const counter = createRedisRateCounter({ url, prefix: `sbtest:rl:${process.pid}:${Date.now()}:${++seq}` })
-  counters.push(counter)
+  toClose.push(counter)
   return counter
+}
+
+/**
+ * The URL of a Redis that cannot be reached: a loopback port held open for the test, where
+ * every connection is reset at once. (A port merely found free could be taken meanwhile by a
+ * server another test file starts, a real Redis among them, and then counts would go through.)
+ */
+async function unreachableRedisUrl() {
+  const server = createServer((socket) => socket.resetAndDestroy())
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  toClose.push({ close: () => new Promise<void>((done) => server.close(() => done())) })
+  const { port } = server.address() as AddressInfo // listening on a TCP port: an AddressInfo
+  return `redis://127.0.0.1:${port}`
 }
 
 /** Another web instance: its own app (own limiter state) on the same database, clock and counter. */
@@ -85,7 +99,7 @@ describe('rate limit shared through Redis', () => {
       },
     })
     const logger = pino({ level: 'warn' }, sink)
-    const down = instance(redisCounter(`redis://127.0.0.1:${await freePort()}`), { logger })
+    const down = instance(redisCounter(await unreachableRedisUrl()), { logger })
     const warnings = () => lines.filter((l) => l.includes('rate-limit counter unavailable')).length
 
     for (let i = 0; i < 5; i++) {

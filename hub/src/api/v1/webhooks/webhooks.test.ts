@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
@@ -275,7 +276,11 @@ describe('PUT /v1/webhooks/:webhook_id', () => {
     const path = `/v1/webhooks/${webhook.webhook_id}`
     const off = await hub.call('PUT', path, { auth: company.basic, body: { active: false } })
     expect(off.body.webhook.active).toBe(false)
-    await hub.db.update(webhooks).set({ consecutiveFailures: 50 })
+    // This webhook only: the hub (and its webhooks table) is shared by the whole file.
+    await hub.db
+      .update(webhooks)
+      .set({ consecutiveFailures: 50 })
+      .where(eq(webhooks.webhookId, webhook.webhook_id))
     const on = await hub.call('PUT', path, { auth: company.basic, body: { active: true } })
     expect(on.body.webhook.active).toBe(true)
     const rows = await hub.db.select().from(webhooks)

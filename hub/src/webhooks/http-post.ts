@@ -38,6 +38,9 @@ export function postJson(
         auth,
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         lookup: options.allowPrivate ? undefined : publicOnlyLookup,
+        // A fresh connection per delivery: a pooled keep-alive socket the receiver is closing
+        // at that moment fails with "socket hang up" and would count against the webhook.
+        agent: false,
       },
       (res) => {
         const chunks: Buffer[] = []

@@ -71,6 +71,8 @@ function getOnce(url: URL, options: AudioFetchOptions, signal: AbortSignal): Pro
         method: 'GET',
         headers: { accept: 'audio/mpeg, audio/*;q=0.9, */*;q=0.5', 'user-agent': 'Switchboard' },
         lookup: options.allowPrivate ? undefined : publicOnlyLookup,
+        // Never a pooled socket: each download connects through the address check above.
+        agent: false,
         signal,
       },
       (res: IncomingMessage) => {

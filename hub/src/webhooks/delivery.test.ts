@@ -271,6 +271,13 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
       const log = await deliveries(hub, company, webhook.webhook_id)
       expect(log.deliveries.every((d) => d.status === 'pending' && d.attempts === 1)).toBe(true)
     })
+    // A client that edits the webhook and sends it back as it read it (active:false) does not
+    // turn the auto-disable into an admin's switch-off.
+    const renamed = await hub.call('PUT', path, {
+      auth: company.basic,
+      body: { custom_name: 'Renamed while down', active: false },
+    })
+    expect(renamed.body.webhook).toMatchObject({ custom_name: 'Renamed while down', active: false })
     r.answer(() => 200)
     await eventually(
       async () => {

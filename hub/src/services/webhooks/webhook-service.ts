@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
 import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
 import { companies, webhookDeliveries, webhooks } from '../../db/schema/index.ts'
@@ -211,8 +211,13 @@ export async function updateWebhook(
         ? {}
         : input.active
           ? { active: true, consecutiveFailures: 0 }
-          : // Switched off by an admin (not auto-disabled): its pending retries stop too.
-            { active: false, consecutiveFailures: 0 }),
+          : {
+              active: false,
+              // Switched off by an admin: its pending retries stop too (deliver.ts tells that
+              // from an auto-disable by the failure count). An auto-disabled webhook sent back
+              // as it was read (still active:false) keeps its count, so its retries go on.
+              consecutiveFailures: sql`case when ${webhooks.active} then 0 else ${webhooks.consecutiveFailures} end`,
+            }),
       updatedAt: ctx.clock.now(),
     })
     .where(and(eq(webhooks.companyId, ctx.companyId), eq(webhooks.id, current.id)))

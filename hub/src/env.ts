@@ -66,14 +66,23 @@ export const envSchema = z.object({
       isEuCountry,
       'must be the ISO 3166-1 alpha-2 code of an EU country (e.g. FR, DE): invoices apply the VAT rules of a seller established in the EU',
     )
-    .default('FR'),
+    .optional(),
   INVOICE_SELLER_VAT_NUMBER: z.string().overwrite(normalizeVatNumber).optional(),
 })
 
 /** Rules across settings, checked once every setting parsed on its own. */
 const checkedEnvSchema = envSchema.superRefine((env, ctx) => {
+  // The seller's country decides the VAT of every invoice: never assumed once a seller is named.
+  if (env.INVOICE_SELLER_NAME !== undefined && env.INVOICE_SELLER_COUNTRY === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['INVOICE_SELLER_COUNTRY'],
+      message: "is required with INVOICE_SELLER_NAME: the seller's country decides the VAT (e.g. FR, DE)",
+    })
+  }
   const vat = env.INVOICE_SELLER_VAT_NUMBER
-  const problem = vat === undefined ? null : vatNumberProblem(env.INVOICE_SELLER_COUNTRY, vat)
+  const country = env.INVOICE_SELLER_COUNTRY
+  const problem = vat === undefined || country === undefined ? null : vatNumberProblem(country, vat)
   if (problem) {
     ctx.addIssue({
       code: 'custom',
@@ -114,7 +123,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (!result.success) {
     throw new EnvError(
       result.error.issues.map(
-        (i) => `${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`,
+        (i) => `${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])]) ?? '(unset)'}: ${i.message}`,
       ),
     )
   }

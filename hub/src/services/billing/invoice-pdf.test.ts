@@ -14,6 +14,7 @@ const SELLER = sellerSnapshot(
     parseEnv({
       INVOICE_SELLER_NAME: 'Opérateur Exemple SAS',
       INVOICE_SELLER_ADDRESS: '10 rue de la Paix|75002 Paris',
+      INVOICE_SELLER_COUNTRY: 'FR',
       INVOICE_SELLER_VAT_NUMBER: 'FR40303265045',
     }),
   ),

@@ -140,7 +140,7 @@ describe('seller settings', () => {
     expect(problemsOf({ ...GERMAN_SELLER_ENV, INVOICE_SELLER_VAT_NUMBER: 'FR40303265045' })).toEqual([
       'INVOICE_SELLER_VAT_NUMBER="FR40303265045": must start with DE, the VAT prefix of DE (INVOICE_SELLER_COUNTRY=DE)',
     ])
-    // Greece's prefix is EL, not its ISO code; France is the default country.
+    // Greece's prefix is EL, not its ISO code.
     expect(
       problemsOf({
         INVOICE_SELLER_NAME: 'A',
@@ -148,8 +148,20 @@ describe('seller settings', () => {
         INVOICE_SELLER_VAT_NUMBER: 'GR123456789',
       }),
     ).toEqual([expect.stringMatching(/^INVOICE_SELLER_VAT_NUMBER="GR123456789": must start with EL/)])
-    expect(problemsOf({ INVOICE_SELLER_NAME: 'A', INVOICE_SELLER_VAT_NUMBER: 'DE123456789' })).toEqual([
-      expect.stringMatching(/^INVOICE_SELLER_VAT_NUMBER="DE123456789": must start with FR/),
+    expect(
+      problemsOf({
+        INVOICE_SELLER_NAME: 'A',
+        INVOICE_SELLER_COUNTRY: 'FR',
+        INVOICE_SELLER_VAT_NUMBER: 'DE123456789',
+      }),
+    ).toEqual([expect.stringMatching(/^INVOICE_SELLER_VAT_NUMBER="DE123456789": must start with FR/)])
+  })
+
+  it('requires the country once a seller is named (it decides the VAT)', () => {
+    expect(
+      problemsOf({ INVOICE_SELLER_NAME: 'Acme GmbH', INVOICE_SELLER_ADDRESS: 'Hauptstr. 1|10115 Berlin' }),
+    ).toEqual([
+      "INVOICE_SELLER_COUNTRY=(unset): is required with INVOICE_SELLER_NAME: the seller's country decides the VAT (e.g. FR, DE)",
     ])
   })
 

@@ -27,7 +27,9 @@ export const isSellerConfigured = (env: SellerEnv) => env.INVOICE_SELLER_NAME !=
  * country's name, unless the operator already wrote it as the last line.
  */
 export function sellerOf(env: SellerEnv): Seller {
-  const { INVOICE_SELLER_NAME: name, INVOICE_SELLER_COUNTRY: country } = env
+  const { INVOICE_SELLER_NAME: name } = env
+  // Without a named seller, French VAT rules (env.ts requires the country once a name is set).
+  const country = env.INVOICE_SELLER_COUNTRY ?? 'FR'
   if (name === undefined) return { name: UNCONFIGURED_SELLER_NAME, lines: [], country, vat_number: null }
   const lines = [...(env.INVOICE_SELLER_ADDRESS ?? [])]
   const countryName = regionNames.of(country) ?? country

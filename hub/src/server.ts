@@ -90,7 +90,6 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
       const workers = registerWorkers(deps)
       cleanups.push(() => workers.stop())
     }
-    await queue.start()
 
     const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST
     let url: string | null = null
@@ -125,6 +124,8 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
     )
     cleanups.push(() => stopServer(server))
     const port = (server.address() as AddressInfo).port
+    // Consume jobs only once the port is ours: a hub that cannot start runs no job.
+    await queue.start()
     if (env.HUB_ROLE !== 'worker') url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 
     return {

@@ -74,8 +74,9 @@ export async function killStartedProcesses(): Promise<void> {
 
 export type HubProcess = {
   child: ChildProcess
-  port: number
-  url: string
+  /** The port asked for, or with port 0 the one the hub printed (known once waitHealthy resolved). */
+  readonly port: number
+  readonly url: string
   /** Everything the process printed so far (stdout and stderr). */
   output(): string
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
@@ -107,11 +108,21 @@ export function startHub(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),
   )
-  const url = `http://127.0.0.1:${port}`
+  // PORT=0: the kernel picks a free port at bind time (no window for another process to take
+  // it, unlike freePort()); the hub prints it: "running at http://…:<port>" or "probes on port <port>".
+  const boundPort = () => {
+    if (port !== 0) return port
+    const printed = /running at http:\/\/\S+?:(\d+)|probes on port (\d+)/.exec(text)
+    return printed ? Number(printed[1] ?? printed[2]) : 0
+  }
   return {
     child,
-    port,
-    url,
+    get port() {
+      return boundPort()
+    },
+    get url() {
+      return `http://127.0.0.1:${boundPort()}`
+    },
     output: () => text,
     exited,
     async waitHealthy(timeoutMs = 120_000) {
@@ -123,8 +134,9 @@ export function startHub(
           )
         }
         try {
-          const res = await fetch(`${url}/healthz`)
-          if (res.ok) return
+          const bound = boundPort()
+          const res = bound === 0 ? null : await fetch(`http://127.0.0.1:${bound}/healthz`)
+          if (res?.ok) return
         } catch {
           // not listening yet
         }

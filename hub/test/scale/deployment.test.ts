@@ -9,14 +9,7 @@ import { Redis } from 'ioredis'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifySignature } from '../../src/webhooks/signature.ts'
-import {
-  basicAuth,
-  freePort,
-  type HubProcess,
-  killStartedProcesses,
-  runSb,
-  startHub,
-} from '../e2e/processes.ts'
+import { basicAuth, type HubProcess, killStartedProcesses, runSb, startHub } from '../e2e/processes.ts'
 import { eventually } from '../jobs/eventually.ts'
 
 // The README's "Running at scale" recipe, as separate processes: `sb migrate` and `sb setup`
@@ -93,7 +86,7 @@ function dataDir(): string {
 
 /** A hub process of the given role; `direct` so that its pid is the hub's own (kill -9). */
 async function hubOfRole(role: 'web' | 'worker'): Promise<HubProcess> {
-  const hub = startHub(dataDir(), await freePort(), { direct: true, env: { ...env, HUB_ROLE: role } })
+  const hub = startHub(dataDir(), 0, { direct: true, env: { ...env, HUB_ROLE: role } })
   await hub.waitHealthy()
   return hub
 }

@@ -31,6 +31,8 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   HUB_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  /** Lets PUT /v1/numbers/:id `messages` download audio over http and from private addresses. */
+  AUDIO_URLS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),

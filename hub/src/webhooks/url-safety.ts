@@ -8,8 +8,12 @@ import { BlockList, isIP } from 'node:net'
  * and again when delivering (DNS answers change), where the check runs inside the socket's
  * own lookup so there is no gap between checking and connecting.
  *
- * WEBHOOKS_ALLOW_PRIVATE=true lifts all of it (and allows plain http): for tests and for
- * self-hosted setups whose receivers live on the LAN.
+ * The audio URLs of PUT /v1/numbers/:id `messages` go through the same guard.
+ *
+ * `allowPrivate` lifts all of it (and allows plain http): WEBHOOKS_ALLOW_PRIVATE for webhooks
+ * (self-hosted setups whose receivers live on the LAN, tests), AUDIO_URLS_ALLOW_PRIVATE for
+ * the audio downloads, so allowing LAN webhooks does not let tenants make the hub GET
+ * internal URLs.
  */
 const blocked = new BlockList()
 for (const [net, prefix] of [
@@ -39,6 +43,7 @@ for (const [net, prefix] of [
   ['ff00::', 8], // multicast
   ['2001:db8::', 32], // documentation
   ['2001::', 32], // Teredo: tunnels to an IPv4 address we cannot judge
+  ['100::', 64], // discard-only (RFC 6666)
   ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6')
@@ -62,8 +67,10 @@ function hextets(address: string): number[] {
 
 /**
  * The IPv4 address an IPv6 address stands for on the way out: IPv4-compatible (::a.b.c.d),
- * NAT64 (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::/48). A NAT64 gateway or a 6to4
- * relay would carry the connection to that IPv4 address, so it is what must be public.
+ * IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, SIIT, RFC 2765), NAT64
+ * (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::/48). The socket, a translator, a
+ * NAT64 gateway or a 6to4 relay would carry the connection to that IPv4 address, so it is
+ * what must be public.
  */
 function embeddedIPv4(address: string): string | null {
   const h = hextets(address)
@@ -71,14 +78,16 @@ function embeddedIPv4(address: string): string | null {
   const zeros = (from: number, to: number) => h.slice(from, to).every((x) => x === 0)
   if (h.length !== 8) return null
   if (zeros(0, 6)) return v4(h[6]!, h[7]!)
+  if (zeros(0, 5) && h[5] === 0xffff) return v4(h[6]!, h[7]!)
+  if (zeros(0, 4) && h[4] === 0xffff && h[5] === 0) return v4(h[6]!, h[7]!)
   if (h[0] === 0x64 && h[1] === 0xff9b && zeros(2, 6)) return v4(h[6]!, h[7]!)
   if (h[0] === 0x2002) return v4(h[1]!, h[2]!)
   return null
 }
 
 /**
- * True for a public unicast IP. IPv4-mapped IPv6 (::ffff:127.0.0.1) is judged as the IPv4 it
- * carries (BlockList does that). Anything that is not an IP is not public.
+ * True for a public unicast IP. An IPv6 address that embeds an IPv4 address (embeddedIPv4) is
+ * judged as that IPv4 address too. Anything that is not an IP is not public.
  */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address)
@@ -132,20 +141,24 @@ function lookupAll(host: string): Promise<LookupAddress[]> {
   })
 }
 
+/** The refusal of a host name that does not resolve to public addresses only (or at all). */
+const notPublic = (host: string) => `host ${host} is not a public address`
+
 /** parseWebhookUrl, then resolves the host and refuses it if any of its addresses is not public. */
 export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<URL> {
   const url = parseWebhookUrl(raw, policy)
   const host = hostOf(url)
   if (policy.allowPrivate || isIP(host)) return url
-  let addresses: LookupAddress[]
+  // A name that does not resolve and a name of the internal network get the same answer:
+  // the message reaches the tenant, who must not learn which internal names exist.
+  let addresses: LookupAddress[] = []
   try {
     addresses = await lookupAll(host)
   } catch {
-    throw new WebhookUrlError(`host ${host} does not resolve`)
+    // refused below, like a private name
   }
-  // The message reaches the tenant: it does not say which internal address the name has.
   if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
-    throw new WebhookUrlError(`host ${host} resolves to a private, loopback or reserved address`)
+    throw new WebhookUrlError(notPublic(host))
   }
   return url
 }
@@ -170,9 +183,7 @@ export function publicOnlyLookup(
     if (err) return callback(err, [])
     if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
       // Kept as the delivery's last_error, which the tenant reads: no internal address in it.
-      const refusal: NodeJS.ErrnoException = new WebhookUrlError(
-        `host ${hostname} resolves to a private, loopback or reserved address`,
-      )
+      const refusal: NodeJS.ErrnoException = new WebhookUrlError(notPublic(hostname))
       refusal.code = 'ESWITCHBOARDPRIVATE'
       return callback(refusal, [])
     }

@@ -1,7 +1,13 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AudioFetchOptions, downloadMp3 } from './audio-fetch.ts'
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import {
+  type AudioFetchOptions,
+  audioDownloadLoad,
+  downloadFailureReason,
+  downloadMp3,
+  MAX_CONCURRENT_AUDIO_DOWNLOADS,
+} from './audio-fetch.ts'
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417-byte frames (as in mp3.test.ts). */
 function mp3Frames(count: number): Uint8Array {
@@ -11,6 +17,10 @@ function mp3Frames(count: number): Uint8Array {
 }
 
 const SONG = mp3Frames(20)
+
+/** While `holding`, requests to /held.mp3 wait in `held` until the test answers them. */
+const held: (() => void)[] = []
+let holding = true
 
 const routes: Record<string, RequestListener> = {
   '/song.mp3': (_req, res) => res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(SONG),
@@ -36,6 +46,23 @@ const routes: Record<string, RequestListener> = {
     res.writeHead(200)
     res.write(SONG.subarray(0, 100))
   },
+  // Announced, then sent in small pieces.
+  '/announced.mp3': (_req, res) => {
+    res.writeHead(200, { 'content-length': String(SONG.length) })
+    for (let at = 0; at < SONG.length; at += 1000) res.write(SONG.subarray(at, at + 1000))
+    res.end()
+  },
+  // Not announced (chunked), in small pieces.
+  '/chunked.mp3': (_req, res) => {
+    res.writeHead(200)
+    for (let at = 0; at < SONG.length; at += 1000) res.write(SONG.subarray(at, at + 1000))
+    res.end()
+  },
+  '/held.mp3': (_req, res) => {
+    const answer = () => res.writeHead(200).end(SONG)
+    if (holding) held.push(answer)
+    else answer()
+  },
   '/cut.mp3': (req, res) => {
     res.writeHead(200, { 'content-length': String(SONG.length) })
     res.write(SONG.subarray(0, 500))
@@ -46,6 +73,17 @@ const routes: Record<string, RequestListener> = {
 let server: Server
 let origin: string
 const requests: string[] = []
+/** Holds a loopback port and resets every connection: nothing else can take the port meanwhile. */
+let resetter: TcpServer
+let resetPort: number
+beforeAll(async () => {
+  resetter = createTcpServer((socket) => socket.resetAndDestroy())
+  await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
+  resetPort = (resetter.address() as AddressInfo).port
+})
+afterAll(async () => {
+  await new Promise<void>((resolve) => resetter.close(() => resolve()))
+})
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(req.url ?? '')
@@ -61,10 +99,17 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
-/** Loopback plain http needs the private escape hatch, as WEBHOOKS_ALLOW_PRIVATE gives in tests. */
+/** Loopback plain http needs the private escape hatch (AUDIO_URLS_ALLOW_PRIVATE in a hub). */
 const loopback: AudioFetchOptions = { allowPrivate: true, maxBytes: SONG.length * 2, timeoutMs: 2000 }
 
 describe('downloadMp3', () => {
+  it('reads a body whether its size is announced or not, byte for byte', async () => {
+    for (const path of ['/announced.mp3', '/chunked.mp3']) {
+      const song = await downloadMp3(`${origin}${path}`, loopback)
+      expect(song.bytes, path).toEqual(SONG)
+    }
+  })
+
   it('downloads an MP3 and names it after the last path segment', async () => {
     const song = await downloadMp3(`${origin}/song.mp3`, loopback)
     expect(song.bytes).toEqual(SONG)
@@ -91,14 +136,23 @@ describe('downloadMp3', () => {
     for (const [path, reason] of cases) {
       await expect(downloadMp3(`${origin}${path}`, loopback), path).rejects.toThrow(reason)
     }
-    // A port nothing listens on: take one from a server that is closed again.
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
-    await expect(downloadMp3(`http://127.0.0.1:${port}/song.mp3`, loopback)).rejects.toThrow(
-      'could not be downloaded: connection refused',
+    await expect(downloadMp3(`http://127.0.0.1:${resetPort}/song.mp3`, loopback)).rejects.toThrow(
+      'could not be downloaded: the connection was reset',
     )
+  })
+
+  it('names network failures without the addresses the system error carries', () => {
+    const failure = (code: string) =>
+      Object.assign(new Error(`connect ${code} 10.1.2.3:443 internal.corp`), { code })
+    const cases: [string, string][] = [
+      ['ECONNREFUSED', 'could not be downloaded: connection refused'],
+      ['ENOTFOUND', 'could not be downloaded: host not found'],
+      ['ECONNRESET', 'could not be downloaded: the connection was reset'],
+      ['EHOSTUNREACH', 'could not be downloaded: host unreachable'],
+      ['DEPTH_ZERO_SELF_SIGNED_CERT', 'could not be downloaded: the TLS certificate is not valid'],
+      ['EWHATEVER', 'could not be downloaded'],
+    ]
+    for (const [code, reason] of cases) expect(downloadFailureReason(failure(code)), code).toBe(reason)
   })
 
   it('refuses bodies over the limit, announced or counted while streaming', async () => {
@@ -111,10 +165,11 @@ describe('downloadMp3', () => {
 
   it('cuts off a server that stalls or drops the connection', async () => {
     const started = Date.now()
-    await expect(downloadMp3(`${origin}/slow.mp3`, { ...loopback, timeoutMs: 300 })).rejects.toThrow(
-      'could not be downloaded within 0.3 s',
+    await expect(downloadMp3(`${origin}/slow.mp3`, { ...loopback, timeoutMs: 200 })).rejects.toThrow(
+      'could not be downloaded within 0.2 s',
     )
-    expect(Date.now() - started).toBeLessThan(2000)
+    // The server never ends the body: only the deadline ends the wait (loose bound for busy CI).
+    expect(Date.now() - started).toBeLessThan(10_000)
     await expect(downloadMp3(`${origin}/cut.mp3`, loopback)).rejects.toThrow(/could not be downloaded/)
   })
 
@@ -123,15 +178,47 @@ describe('downloadMp3', () => {
     const before = requests.length
     const port = new URL(origin).port
     const cases: [string, RegExp][] = [
-      [`${origin}/song.mp3`, /must be an https URL/],
+      [`${origin}/song.mp3`, /^must be an https URL: audio is only downloaded over https$/],
       [`https://127.0.0.1:${port}/song.mp3`, /private, loopback or reserved address/],
       [`https://[::1]:${port}/song.mp3`, /private, loopback or reserved address/],
       [`https://localhost:${port}/song.mp3`, /not a public host name/],
       ['https://169.254.169.254/latest/meta-data', /private, loopback or reserved address/],
-      ['ftp://example.com/song.mp3', /must be an https URL/],
-      ['not a url', /must be an absolute http\(s\) URL/],
+      ['ftp://example.com/song.mp3', /^must be an https URL: audio is only downloaded over https$/],
+      ['not a url', /^must be an absolute https URL$/],
     ]
     for (const [url, reason] of cases) await expect(downloadMp3(url, strict), url).rejects.toThrow(reason)
     expect(requests.length).toBe(before)
+  })
+
+  it('with the escape hatch: http too, but no other scheme', async () => {
+    await expect(downloadMp3('ftp://example.com/song.mp3', loopback)).rejects.toThrow(
+      /^must be an http or https URL$/,
+    )
+  })
+})
+
+describe('downloads at once in the process', () => {
+  /** Loopback answers within milliseconds; the margin is for a busy CI machine. */
+  const WAIT = { timeout: 5000, interval: 10 }
+  it(`runs at most ${MAX_CONCURRENT_AUDIO_DOWNLOADS}; the others wait for a slot, then all finish`, async () => {
+    const patient = { ...loopback, timeoutMs: 30_000 }
+    const extra = 2
+    const total = MAX_CONCURRENT_AUDIO_DOWNLOADS + extra
+    const runs = Array.from({ length: total }, () => downloadMp3(`${origin}/held.mp3`, patient))
+    // The first ones reach the server; the others are queued, not connecting.
+    await vi.waitFor(() => {
+      expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS)
+      expect(audioDownloadLoad()).toEqual({ active: MAX_CONCURRENT_AUDIO_DOWNLOADS, waiting: extra })
+    }, WAIT)
+    expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS)
+    // Each answer frees a slot for one waiting download.
+    held.shift()!()
+    await vi.waitFor(() => expect(audioDownloadLoad().waiting).toBe(extra - 1), WAIT)
+    await vi.waitFor(() => expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS), WAIT)
+    holding = false
+    for (const answer of held.splice(0)) answer()
+    const songs = await Promise.all(runs)
+    expect(songs.map((s) => s.bytes.length)).toEqual(new Array(total).fill(SONG.length))
+    expect(audioDownloadLoad()).toEqual({ active: 0, waiting: 0 })
   })
 })

@@ -2,20 +2,33 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { checkWebhookUrl, publicOnlyLookup, WebhookUrlError } from '../../webhooks/url-safety.ts'
 import { isMp3 } from './mp3.ts'
+import { createSemaphore } from './semaphore.ts'
 
 /**
  * Downloads the MP3 behind a public URL (Aircall's `messages` on PUT /v1/numbers/:id take
  * "public audio URLs"). The hub fetching a URL a tenant chose is the same server-side request
  * forgery risk as outgoing webhooks, so it goes through the webhook guard: https only, a host
  * that resolves to public addresses only, and a socket that connects to exactly the address
- * that was checked (publicOnlyLookup). WEBHOOKS_ALLOW_PRIVATE lifts it, as for webhooks.
- * Redirects are followed a few times, each target checked again. The size is counted while
- * streaming (a Content-Length can be missing or lie), and one deadline covers the whole
- * exchange, DNS and redirects included, so a server that trickles bytes is cut off too.
+ * that was checked (publicOnlyLookup). `allowPrivate` (AUDIO_URLS_ALLOW_PRIVATE, separate from
+ * the webhooks' setting) lifts it. Redirects are followed a few times, each target checked
+ * again. The size is counted while streaming (a Content-Length can be missing or lie), and one
+ * deadline covers the whole exchange, DNS and redirects included, so a server that trickles
+ * bytes is cut off too.
+ *
+ * Memory: at most MAX_CONCURRENT_AUDIO_DOWNLOADS downloads run at once in the process (the
+ * others wait for a slot; the deadline starts with the slot), and each holds one copy of its
+ * body: written into a buffer of the announced size as it arrives, or joined once at the end.
  */
 
 export const AUDIO_FETCH_TIMEOUT_MS = 10_000
 export const MAX_AUDIO_FETCH_REDIRECTS = 3
+/** Downloads running at once in this process, whatever the number of requests asking. */
+export const MAX_CONCURRENT_AUDIO_DOWNLOADS = 4
+
+const downloadSlots = createSemaphore(MAX_CONCURRENT_AUDIO_DOWNLOADS)
+
+/** Downloads running and waiting for a slot in this process (for logs and tests). */
+export const audioDownloadLoad = () => ({ active: downloadSlots.active, waiting: downloadSlots.waiting })
 
 /** Why a URL gave no usable audio; the message is shown to the tenant (no internal address in it). */
 export class AudioFetchError extends Error {
@@ -35,8 +48,11 @@ const MIB = 1024 * 1024
 const sizeWords = (bytes: number) =>
   bytes % MIB === 0 ? `${bytes / MIB} MB` : `${Math.round(bytes / 1024)} KB`
 
-/** Network errors in words that say what went wrong without echoing addresses (err.message does). */
-function networkReason(err: unknown): string {
+/**
+ * Why a download failed, in words for the tenant that say what went wrong without echoing
+ * addresses (a network error's own message does).
+ */
+export function downloadFailureReason(err: unknown): string {
   if (err instanceof AudioFetchError) return err.message
   if (err instanceof WebhookUrlError) return err.message
   const code = err instanceof Error && 'code' in err ? String(err.code) : ''
@@ -96,24 +112,35 @@ function getOnce(url: URL, options: AudioFetchOptions, signal: AbortSignal): Pro
           new AudioFetchError(
             `is larger than ${sizeWords(options.maxBytes)} (the limit for music and messages)`,
           )
-        const declared = Number(res.headers['content-length'])
+        const header = res.headers['content-length']
+        const declared = header === undefined ? Number.NaN : Number(header)
         if (Number.isFinite(declared) && declared > options.maxBytes) {
           req.destroy()
           reject(tooBig())
           return
         }
+        // One copy of the body: the announced size is allocated once and filled as bytes
+        // arrive; without it, the chunks are kept and joined once at the end.
+        const body = Number.isSafeInteger(declared) && declared >= 0 ? new Uint8Array(declared) : null
         const chunks: Buffer[] = []
         let size = 0
         res.on('data', (chunk: Buffer) => {
           size += chunk.length
-          if (size > options.maxBytes) {
+          if (size > options.maxBytes || (body && size > body.length)) {
             req.destroy()
             reject(tooBig())
             return
           }
-          chunks.push(chunk)
+          if (body) body.set(chunk, size - chunk.length)
+          else chunks.push(chunk)
         })
-        res.on('end', () => resolve({ bytes: new Uint8Array(Buffer.concat(chunks)) }))
+        res.on('end', () => {
+          if (body && size !== body.length) {
+            reject(new AudioFetchError('could not be downloaded: the connection closed before the end'))
+            return
+          }
+          resolve({ bytes: body ?? joinChunks(chunks, size) })
+        })
         res.on('error', reject)
         res.on('close', () => {
           if (!res.complete) {
@@ -127,6 +154,43 @@ function getOnce(url: URL, options: AudioFetchOptions, signal: AbortSignal): Pro
   })
 }
 
+/** The chunks in one array of `size` bytes; the chunks are let go as they are copied. */
+function joinChunks(chunks: Buffer[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks.splice(0)) {
+    bytes.set(chunk, at)
+    at += chunk.length
+  }
+  return bytes
+}
+
+/**
+ * Checks what needs no network: an absolute URL, https (or http when private addresses are
+ * allowed). The words are the audio download's own (webhooks have theirs in url-safety.ts).
+ */
+function parseAudioUrl(raw: string, options: AudioFetchOptions): URL {
+  const allowed = options.allowPrivate ? 'http or https URL' : 'https URL'
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new AudioFetchError(`must be an absolute ${allowed}`)
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && options.allowPrivate)) return url
+  throw new AudioFetchError(
+    options.allowPrivate
+      ? `must be an ${allowed}`
+      : `must be an ${allowed}: audio is only downloaded over https`,
+  )
+}
+
+/** parseAudioUrl, then the address checks of the webhook guard (DNS included). */
+async function checkAudioUrl(raw: string, options: AudioFetchOptions): Promise<URL> {
+  parseAudioUrl(raw, options)
+  return checkWebhookUrl(raw, { allowPrivate: options.allowPrivate })
+}
+
 /** The last path segment, decoded: the stored file's name (the caller makes it safe). */
 function nameOf(url: URL): string {
   const leaf = url.pathname.split('/').pop() ?? ''
@@ -138,8 +202,7 @@ function nameOf(url: URL): string {
 }
 
 async function download(raw: string, options: AudioFetchOptions, signal: AbortSignal): Promise<FetchedAudio> {
-  const policy = { allowPrivate: options.allowPrivate }
-  let url = await checkWebhookUrl(raw, policy)
+  let url = await checkAudioUrl(raw, options)
   const maxRedirects = options.maxRedirects ?? MAX_AUDIO_FETCH_REDIRECTS
   for (let hop = 0; ; hop++) {
     const answer = await getOnce(url, options, signal)
@@ -153,18 +216,25 @@ async function download(raw: string, options: AudioFetchOptions, signal: AbortSi
       throw new AudioFetchError(`could not be downloaded: more than ${maxRedirects} redirects`)
     }
     try {
-      url = await checkWebhookUrl(answer.redirect.href, policy)
+      url = await checkAudioUrl(answer.redirect.href, options)
     } catch (err) {
-      throw new AudioFetchError(`redirects to a URL that is refused: ${networkReason(err)}`)
+      throw new AudioFetchError(`redirects to a URL that is refused: ${downloadFailureReason(err)}`)
     }
   }
 }
 
 /**
  * The MP3 at `raw`, or an AudioFetchError saying why not (not https, private address,
- * unreachable, HTTP error, too large, not MP3, too slow).
+ * unreachable, HTTP error, too large, not MP3, too slow). A malformed URL is refused at once;
+ * anything else waits for one of the process's download slots.
  */
 export async function downloadMp3(raw: string, options: AudioFetchOptions): Promise<FetchedAudio> {
+  parseAudioUrl(raw, options)
+  return downloadSlots.run(() => downloadWithin(raw, options))
+}
+
+/** One download under its deadline. */
+async function downloadWithin(raw: string, options: AudioFetchOptions): Promise<FetchedAudio> {
   const timeoutMs = options.timeoutMs ?? AUDIO_FETCH_TIMEOUT_MS
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
@@ -177,7 +247,7 @@ export async function downloadMp3(raw: string, options: AudioFetchOptions): Prom
   try {
     return await Promise.race([download(raw, options, controller.signal), deadline])
   } catch (err) {
-    throw new AudioFetchError(networkReason(err))
+    throw new AudioFetchError(downloadFailureReason(err))
   } finally {
     clearTimeout(timer)
     // Whatever is still open (a redirect's socket, a body being read) is closed now.

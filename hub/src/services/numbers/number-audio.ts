@@ -112,6 +112,19 @@ export type MessageAudioDeps = {
 type SlotChange = { kind: 'default' } | { kind: 'audio'; audioId: string }
 
 /**
+ * The `messages` of one PUT, checked, before anything is downloaded: what changes without a
+ * download (defaults, the company's own files), and which URLs are still to be downloaded.
+ */
+export type MessagesPlan = {
+  /** The number type the keys were checked against. */
+  type: NumberRow['type']
+  /** Changes known without downloading anything. */
+  changes: Map<MessageSlot, SlotChange>
+  /** URLs to download, each once, in Aircall's key order, with the first key that names it. */
+  downloads: { url: string; key: AircallMessageKey; slots: MessageSlot[] }[]
+}
+
+/**
  * `messages` of one PUT, downloaded and stored, ready to apply in the update's transaction.
  * Until applyMessages' transaction has committed, the stored blobs are the caller's to `discard`.
  */
@@ -139,8 +152,8 @@ const typeWords = (types: readonly NumberRow['type'][]) =>
 
 /**
  * Checks the `messages` of PUT /v1/numbers/:id against the number (of type `type` after the
- * update), downloads every new URL and stores it in the blob store, all before the update's
- * transaction, so a slow or failing download holds no lock and a failure applies nothing.
+ * update) without downloading anything: the caller validates the rest of the request next, and
+ * only then has prepareMessages download (a request refused anyway costs no download).
  * Rules (the route's description says the same):
  * - a value equal to what GET shows now leaves the key as it is: a GET → edit → PUT round
  *   trip changes only what was edited (null is what GET shows for text-to-speech, library
@@ -152,14 +165,13 @@ const typeWords = (types: readonly NumberRow['type'][]) =>
  *   key and its replacement with different values are refused.
  * Every refusal is a 400 naming `messages.<key>`.
  */
-export async function prepareMessages(
+export async function planMessages(
   ctx: ServiceContext,
-  deps: MessageAudioDeps,
   base: string,
   current: NumberRow,
   type: NumberRow['type'],
   input: MessagesInput,
-): Promise<PreparedMessages> {
+): Promise<MessagesPlan> {
   const shown = aircallMessages(current, base)
   const field = (key: AircallMessageKey) => `messages.${key}`
   type Wanted = { key: AircallMessageKey; value: string | null }
@@ -189,7 +201,7 @@ export async function prepareMessages(
   }
 
   const changes = new Map<MessageSlot, SlotChange>()
-  const downloads = new Map<string, AircallMessageKey>()
+  const downloads = new Map<string, MessagesPlan['downloads'][number]>()
   const ownIds = new Map<string, AircallMessageKey>()
   for (const [slot, { key, value }] of wanted) {
     if (value === null) {
@@ -200,45 +212,54 @@ export async function prepareMessages(
     if (own) {
       ownIds.set(own, key)
       changes.set(slot, { kind: 'audio', audioId: own })
-    } else if (!downloads.has(value)) downloads.set(value, key)
+      continue
+    }
+    const download = downloads.get(value)
+    if (download) download.slots.push(slot)
+    else downloads.set(value, { url: value, key, slots: [slot] })
   }
   await assertOwnAudio(ctx.db, ctx.companyId, ownIds)
+  return { type, changes, downloads: [...downloads.values()] }
+}
 
-  // Every URL at once; the first failure in Aircall's key order is the one reported.
-  const urls = [...downloads.keys()]
-  const fetched = await Promise.allSettled(urls.map((url) => deps.download(url)))
-  for (const [i, r] of fetched.entries()) {
-    if (r.status === 'fulfilled') continue
-    const key = downloads.get(urls[i]!)!
-    if (r.reason instanceof AudioFetchError) throw badRequest(field(key), r.reason.message)
-    throw r.reason
-  }
-
+/**
+ * Downloads the plan's URLs and stores them in the blob store, before the update's transaction,
+ * so a slow or failing download holds no lock and a failure applies nothing. One download at a
+ * time (each waits for a process-wide slot in audio-fetch.ts), each stored before the next
+ * starts, so a request holds one file in memory at most; the first failure, in Aircall's key
+ * order, is the one reported and nothing after it is downloaded.
+ */
+export async function prepareMessages(
+  ctx: ServiceContext,
+  deps: MessageAudioDeps,
+  current: NumberRow,
+  plan: MessagesPlan,
+): Promise<PreparedMessages> {
   const rows: StoredAudio[] = []
   // Best effort and never throwing: the error that made the request fail is the one to report.
   const discard = async () => {
     await Promise.allSettled(rows.map((row) => deps.blobs.delete(row.blobKey)))
   }
-  const audioByUrl = new Map<string, string>()
+  const changes = new Map(plan.changes)
   try {
-    for (const [i, url] of urls.entries()) {
-      const result = fetched[i]!
-      if (result.status !== 'fulfilled') continue
-      const key = downloads.get(url)!
-      const name = result.value.name.toLowerCase().endsWith('.mp3') ? result.value.name : `${key}.mp3`
-      const row = await storeAudioBlob(ctx, deps.blobs, current.id, { name, bytes: result.value.bytes })
+    for (const { url, key, slots } of plan.downloads) {
+      let fetched: FetchedAudio
+      try {
+        fetched = await deps.download(url)
+      } catch (err) {
+        if (err instanceof AudioFetchError) throw badRequest(`messages.${key}`, err.message)
+        throw err
+      }
+      const name = fetched.name.toLowerCase().endsWith('.mp3') ? fetched.name : `${key}.mp3`
+      const row = await storeAudioBlob(ctx, deps.blobs, current.id, { name, bytes: fetched.bytes })
       rows.push(row)
-      audioByUrl.set(url, row.id)
+      for (const slot of slots) changes.set(slot, { kind: 'audio', audioId: row.id })
     }
   } catch (err) {
     await discard()
     throw err
   }
-  for (const [slot, { value }] of wanted) {
-    const audioId = value === null ? undefined : audioByUrl.get(value)
-    if (audioId) changes.set(slot, { kind: 'audio', audioId })
-  }
-  return { type, rows, changes, discard }
+  return { type: plan.type, rows, changes, discard }
 }
 
 async function assertOwnAudio(db: Queryable, companyId: number, ids: Map<string, AircallMessageKey>) {
@@ -254,6 +275,29 @@ async function assertOwnAudio(db: Queryable, companyId: number, ids: Map<string,
 }
 
 /**
+ * The messages with `changes` applied (null → the number's default for that slot), nothing
+ * written: what the update will store, for checking the request before any download.
+ */
+export function withMessageChanges(
+  row: NumberRow,
+  type: NumberRow['type'],
+  messages: NumberSettings['messages'],
+  changes: MessagesPlan['changes'],
+): NumberSettings['messages'] {
+  const defaults = defaultMessages(row, type)
+  const next = { ...messages }
+  for (const [slot, change] of changes) {
+    if (slot === 'music_on_hold') {
+      next.music_on_hold =
+        change.kind === 'default' ? defaults.music_on_hold : { type: 'audio', audio_id: change.audioId }
+    } else {
+      next[slot] = change.kind === 'default' ? defaults[slot] : { type: 'audio', audio_id: change.audioId }
+    }
+  }
+  return next
+}
+
+/**
  * Inside the update's transaction: inserts the downloaded files' rows and returns the
  * messages with the prepared changes applied (null → the number's default for that slot).
  */
@@ -264,17 +308,7 @@ export async function applyMessages(
   prepared: PreparedMessages,
 ): Promise<NumberSettings['messages']> {
   if (prepared.rows.length > 0) await tx.insert(numberAudio).values(prepared.rows)
-  const defaults = defaultMessages(row, prepared.type)
-  const next = { ...messages }
-  for (const [slot, change] of prepared.changes) {
-    if (slot === 'music_on_hold') {
-      next.music_on_hold =
-        change.kind === 'default' ? defaults.music_on_hold : { type: 'audio', audio_id: change.audioId }
-    } else {
-      next[slot] = change.kind === 'default' ? defaults[slot] : { type: 'audio', audio_id: change.audioId }
-    }
-  }
-  return next
+  return withMessageChanges(row, prepared.type, messages, prepared.changes)
 }
 
 /** The messages a new number of this country and type starts with. */

@@ -17,7 +17,9 @@ import {
   type MessageAudioDeps,
   type MessagesInput,
   type PreparedMessages,
+  planMessages,
   prepareMessages,
+  withMessageChanges,
 } from './number-audio.ts'
 import { defaultSettings } from './number-defaults.ts'
 import { scheduleNumberHours } from './number-hours-worker.ts'
@@ -449,11 +451,28 @@ export type UpdateNumberInput = {
 
 const MODE_BY_AVAILABILITY = { open: 'always_open', custom: 'custom', closed: 'always_closed' } as const
 
+/** The settings PUT /v1/numbers/:id writes, `messages` aside. */
+function updatedSettings(
+  current: NumberRow,
+  input: UpdateNumberInput,
+  type: NumberRow['type'],
+): NumberSettings {
+  const next: NumberSettings = structuredClone(current.settings)
+  if (input.time_zone !== undefined) next.business_hours.time_zone = input.time_zone
+  if (input.availability_status !== undefined)
+    next.business_hours.mode = MODE_BY_AVAILABILITY[input.availability_status]
+  // Switching to IVR: inbound calls go through the menu, only outbound calls are recorded.
+  if (type === 'ivr' && current.type !== 'ivr') next.recording.inbound.auto_start = false
+  return next
+}
+
 /**
  * PUT /v1/numbers/:id: name, priority, type, the two business-hours shortcuts Aircall exposes,
  * and `messages`. The audio behind `messages` is downloaded and stored before the transaction
- * (never while holding the routing lock); if the update does not commit, the stored blobs
- * are deleted again, so a refused request leaves nothing behind.
+ * (never while holding the routing lock), and only once the whole request has been checked
+ * against the number as it is (a request refused anyway downloads nothing); the transaction
+ * checks again. If the update does not commit, the stored blobs are deleted again, so a
+ * refused request leaves nothing behind.
  */
 export async function updateNumber(
   ctx: ServiceContext,
@@ -463,10 +482,19 @@ export async function updateNumber(
   input: UpdateNumberInput,
   media: MessageAudioDeps,
 ): Promise<NumberJson> {
+  const timeZoneField = input.time_zone !== undefined ? 'time_zone' : null
   let prepared: PreparedMessages | null = null
   if (input.messages && Object.keys(input.messages).length > 0) {
     const before = await findNumber(ctx.db, ctx.companyId, id)
-    prepared = await prepareMessages(ctx, media, base, before, input.type ?? before.type, input.messages)
+    const type = input.type ?? before.type
+    const plan = await planMessages(ctx, base, before, type, input.messages)
+    if (plan.downloads.length > 0) {
+      // Downloads are the costly part: everything else is checked first, as the transaction will.
+      const next = updatedSettings(before, input, type)
+      next.messages = withMessageChanges(before, type, next.messages, plan.changes)
+      await revalidate(ctx.db, ctx, { id, type }, next, timeZoneField)
+    }
+    prepared = await prepareMessages(ctx, media, before, plan)
   }
   let outcome: { row: NumberRow; hoursChanged: boolean }
   try {
@@ -474,12 +502,7 @@ export async function updateNumber(
       await lockRoutingGraph(tx, ctx.companyId)
       const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
       const type = input.type ?? current.type
-      const next: NumberSettings = structuredClone(current.settings)
-      if (input.time_zone !== undefined) next.business_hours.time_zone = input.time_zone
-      if (input.availability_status !== undefined)
-        next.business_hours.mode = MODE_BY_AVAILABILITY[input.availability_status]
-      // Switching to IVR: inbound calls go through the menu, only outbound calls are recorded.
-      if (type === 'ivr' && current.type !== 'ivr') next.recording.inbound.auto_start = false
+      const next = updatedSettings(current, input, type)
       if (prepared) {
         // The keys were checked against the type read before the downloads.
         if (prepared.type !== type) {
@@ -487,13 +510,7 @@ export async function updateNumber(
         }
         next.messages = await applyMessages(tx, current, next.messages, prepared)
       }
-      const settings = await revalidate(
-        tx,
-        ctx,
-        { id, type },
-        next,
-        input.time_zone !== undefined ? 'time_zone' : null,
-      )
+      const settings = await revalidate(tx, ctx, { id, type }, next, timeZoneField)
       const [updated] = await tx
         .update(numbers)
         .set({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
@@ -11,7 +11,8 @@ import { createNumber } from './numbers-fixtures.ts'
 
 let hub: TestHub
 beforeAll(async () => {
-  hub = await createTestHub()
+  // The audio host below is on loopback: the hub may download from private addresses.
+  hub = await createTestHub({ env: { AUDIO_URLS_ALLOW_PRIVATE: 'true' } })
 })
 afterAll(() => hub.close())
 
@@ -192,7 +193,7 @@ describe('GET /v1/numbers/:id/audio/:audio_id', () => {
   })
 })
 
-/** A public audio host on loopback (tests set WEBHOOKS_ALLOW_PRIVATE, which allows it). */
+/** A public audio host on loopback (AUDIO_URLS_ALLOW_PRIVATE allows it in these tests). */
 const WELCOME = withId3(mp3Frames(200))
 const HOLD = mp3Frames(100)
 const MENU = mp3Frames(50)
@@ -200,6 +201,7 @@ const served: Record<string, Uint8Array | string> = {
   '/audio/welcome.mp3': WELCOME,
   '/audio/hold.mp3': HOLD,
   '/audio/menu.mp3': MENU,
+  '/audio/race.mp3': HOLD,
   '/audio/notes.txt': 'Meeting notes: this is text, not audio.',
   // MP3 frames just past 10 MB, sent without a Content-Length: counted while streaming.
   '/audio/huge.mp3': mp3Frames(Math.ceil((10 * 1024 * 1024 + 1) / FRAME_BYTES)),
@@ -208,24 +210,38 @@ let audioHost: Server
 let origin: string
 const fetched: string[] = []
 const timesFetched = (path: string) => fetched.filter((p) => p === path).length
+/** Something to do while a path is being fetched, before it is answered. */
+const whileFetching = new Map<string, () => Promise<void>>()
+/** Holds a loopback port and resets every connection: nothing else can take the port meanwhile. */
+let resetter: TcpServer
+let resetPort: number
 
 beforeAll(async () => {
   audioHost = createServer((req, res) => {
     const path = req.url ?? ''
     fetched.push(path)
     const body = served[path]
-    if (body === undefined) res.writeHead(404).end('not found')
-    else if (path === '/audio/huge.mp3') {
-      res.writeHead(200, { 'content-type': 'audio/mpeg' })
-      res.end(body)
-    } else res.writeHead(200, { 'content-length': String(Buffer.byteLength(body)) }).end(body)
+    const answer = () => {
+      if (body === undefined) res.writeHead(404).end('not found')
+      else if (path === '/audio/huge.mp3') {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' })
+        res.end(body)
+      } else res.writeHead(200, { 'content-length': String(Buffer.byteLength(body)) }).end(body)
+    }
+    const meanwhile = whileFetching.get(path)
+    if (meanwhile) void meanwhile().then(answer, () => res.writeHead(500).end('test hook failed'))
+    else answer()
   })
   await new Promise<void>((resolve) => audioHost.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(audioHost.address() as AddressInfo).port}`
+  resetter = createTcpServer((socket) => socket.resetAndDestroy())
+  await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
+  resetPort = (resetter.address() as AddressInfo).port
 })
 afterAll(async () => {
   audioHost.closeAllConnections()
   await new Promise<void>((resolve) => audioHost.close(() => resolve()))
+  await new Promise<void>((resolve) => resetter.close(() => resolve()))
 })
 
 const audioUrl = (name: string) => `${origin}/audio/${name}`
@@ -403,18 +419,11 @@ describe('PUT /v1/numbers/:id messages (public MP3 URLs)', () => {
   it('a URL that gives no MP3 is a 400 naming the key, and nothing of the request is applied', async () => {
     const company = await hub.createCompany()
     const n = await createNumber(hub, company)
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = createServer()
-      probe.listen(0, '127.0.0.1', () => {
-        const port = (probe.address() as AddressInfo).port
-        probe.close(() => resolve(port))
-      })
-    })
     const cases: [string, string][] = [
       [audioUrl('notes.txt'), 'is not an MP3 file'],
       [audioUrl('missing.mp3'), 'could not be downloaded: the server answered HTTP 404'],
       [audioUrl('huge.mp3'), 'is larger than 10 MB'],
-      [`http://127.0.0.1:${closedPort}/welcome.mp3`, 'could not be downloaded: connection refused'],
+      [`http://127.0.0.1:${resetPort}/welcome.mp3`, 'could not be downloaded: the connection was reset'],
       ['ftp://example.com/welcome.mp3', 'must be an http or https URL'],
     ]
     for (const [bad, reason] of cases) {
@@ -432,17 +441,50 @@ describe('PUT /v1/numbers/:id messages (public MP3 URLs)', () => {
     expect(await storedAudio(company)).toEqual({ rows: [], blobs: [] })
   })
 
-  it('deletes the downloaded files when the rest of the update is refused', async () => {
+  it('downloads nothing when the rest of the request is refused', async () => {
     const company = await hub.createCompany()
     const n = await createNumber(hub, company)
-    const fetches = timesFetched('/audio/hold.mp3')
+    const fetches = fetched.length
     const res = await putNumber(company, n.id, {
       time_zone: 'Mars/Olympus',
-      messages: { waiting: audioUrl('hold.mp3') },
+      messages: { welcome: audioUrl('welcome.mp3'), waiting: audioUrl('hold.mp3') },
     })
     expect(res.status).toBe(400)
     expect(res.body.field).toBe('time_zone')
-    expect(timesFetched('/audio/hold.mp3')).toBe(fetches + 1)
+    // A refused key too: checked before the other keys' URLs are fetched.
+    const ivrOnly = await putNumber(company, n.id, {
+      messages: { welcome: audioUrl('welcome.mp3'), ivr: audioUrl('menu.mp3') },
+    })
+    expect(ivrOnly.status).toBe(400)
+    expect(ivrOnly.body.field).toBe('messages.ivr')
+    expect(fetched.length).toBe(fetches)
+    expect(await storedAudio(company)).toEqual({ rows: [], blobs: [] })
+    expect((await hub.call('GET', `/v1/numbers/${n.id}`, { auth: company.basic })).body.number).toEqual(n)
+  })
+
+  it('deletes the downloaded files when the update is refused after the download', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    // While the hub downloads, another request switches the number to IVR: the keys were
+    // checked against a classic number, so the first request must not apply.
+    whileFetching.set('/audio/race.mp3', async () => {
+      const other = await putNumber(company, n.id, { type: 'ivr' })
+      expect(other.status).toBe(200)
+    })
+    try {
+      const res = await putNumber(company, n.id, {
+        name: 'Not applied',
+        messages: { welcome: audioUrl('welcome.mp3'), waiting: audioUrl('race.mp3') },
+      })
+      expect(res.status, JSON.stringify(res.body)).toBe(409)
+      expect(res.body.message).toMatch(/changed type meanwhile/)
+    } finally {
+      whileFetching.delete('/audio/race.mp3')
+    }
+    expect(timesFetched('/audio/race.mp3')).toBe(1)
+    const after = (await hub.call('GET', `/v1/numbers/${n.id}`, { auth: company.basic })).body.number
+    expect(after).toMatchObject({ type: 'ivr', name: n.name })
+    expect(after.messages.welcome).toBeNull()
     expect(await storedAudio(company)).toEqual({ rows: [], blobs: [] })
   })
 
@@ -474,20 +516,29 @@ describe('PUT /v1/numbers/:id messages (public MP3 URLs)', () => {
   })
 })
 
-describe('PUT /v1/numbers/:id messages without WEBHOOKS_ALLOW_PRIVATE', () => {
+describe('PUT /v1/numbers/:id messages without AUDIO_URLS_ALLOW_PRIVATE', () => {
   let strict: TestHub
   beforeAll(async () => {
-    strict = await createTestHub({ env: { WEBHOOKS_ALLOW_PRIVATE: 'false' } })
+    // Webhooks may reach the LAN here: that must not open the audio downloads to it.
+    strict = await createTestHub({
+      env: { WEBHOOKS_ALLOW_PRIVATE: 'true', AUDIO_URLS_ALLOW_PRIVATE: 'false' },
+    })
   })
   afterAll(() => strict.close())
 
-  it('takes https URLs of public hosts only, refused before connecting', async () => {
+  it('takes https URLs of public hosts only, refused before connecting, whatever webhooks may do', async () => {
     const company = await strict.createCompany()
     const n = await createNumber(strict, company)
     const port = new URL(origin).port
     const fetches = fetched.length
+    const hook = await strict.call('POST', '/v1/webhooks', {
+      auth: company.basic,
+      body: { url: `${origin}/hook` },
+    })
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201)
     const cases: [string, RegExp][] = [
-      [audioUrl('welcome.mp3'), /must be an https URL/],
+      [audioUrl('welcome.mp3'), /: must be an https URL: audio is only downloaded over https$/],
+      ['ftp://example.com/welcome.mp3', /: must be an https URL: audio is only downloaded over https$/],
       [`https://127.0.0.1:${port}/audio/welcome.mp3`, /private, loopback or reserved address/],
       [`https://localhost:${port}/audio/welcome.mp3`, /not a public host name/],
       ['https://169.254.169.254/latest/meta-data/', /private, loopback or reserved address/],

@@ -76,7 +76,7 @@ const deps = (c: Context<AppEnv>): NumberDeps => ({
 const messageAudio = (c: Context<AppEnv>): MessageAudioDeps => ({
   blobs: c.var.deps.blobs,
   download: (url) =>
-    downloadMp3(url, { allowPrivate: c.var.deps.env.WEBHOOKS_ALLOW_PRIVATE, maxBytes: MAX_AUDIO_BYTES }),
+    downloadMp3(url, { allowPrivate: c.var.deps.env.AUDIO_URLS_ALLOW_PRIVATE, maxBytes: MAX_AUDIO_BYTES }),
 })
 
 const MESSAGES_DESCRIPTION = [

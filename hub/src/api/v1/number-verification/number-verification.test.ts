@@ -555,8 +555,12 @@ describe('operator review', () => {
       code: 'bad_request',
     })
     const pending = await createTestNumber(hub.db, { companyId: company.id })
-    await expect(approveVerification(review, { numberId: pending.id })).rejects.toMatchObject({ code: 'conflict' })
-    await expect(approveVerification(review, { numberId: 2147483000 })).rejects.toMatchObject({ code: 'not_found' })
+    await expect(approveVerification(review, { numberId: pending.id })).rejects.toMatchObject({
+      code: 'conflict',
+    })
+    await expect(approveVerification(review, { numberId: 2147483000 })).rejects.toMatchObject({
+      code: 'not_found',
+    })
     expect((await numberState(number.id)).verificationState).toBe('in_review')
   })
 })

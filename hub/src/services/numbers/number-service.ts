@@ -1,7 +1,6 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { badRequest, DomainError } from '../../core/errors.ts'
-import type { Links } from '../../core/links.ts'
 import type { Logger } from '../../core/logger.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { uniqueViolation } from '../../core/postgres-errors.ts'

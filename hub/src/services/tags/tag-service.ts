@@ -1,34 +1,14 @@
 import { and, count, eq, ne, type SQL, sql } from 'drizzle-orm'
 import { badRequest, DomainError, notFound } from '../../core/errors.ts'
-import type { Links } from '../../core/links.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { tags } from '../../db/schema/index.ts'
 import type { ServiceContext } from '../context.ts'
-
-type TagRow = typeof tags.$inferSelect
-
-export type TagResource = {
-  id: number
-  direct_link: string
-  name: string
-  color: string
-  description: string | null
-}
+import { type TagResource, type TagRow, toTagJson } from './tag-json.ts'
 
 export type TagInput = { name: string; color: string; description?: string | null }
-
-export function toTagJson(tag: TagRow, links: Links): TagResource {
-  return {
-    id: tag.id,
-    direct_link: links.tag(tag.id),
-    name: tag.name,
-    color: tag.color,
-    description: tag.description,
-  }
-}
 
 const ofCompany = (ctx: ServiceContext, tagId: number) =>
   and(eq(tags.companyId, ctx.companyId), eq(tags.id, tagId))

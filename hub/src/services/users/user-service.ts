@@ -1,7 +1,6 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
 import { badRequest, DomainError } from '../../core/errors.ts'
-import type { Links } from '../../core/links.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'

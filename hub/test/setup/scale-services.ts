@@ -26,7 +26,12 @@ import postgres from 'postgres'
  * process is killed outright.
  */
 
-type Service = { name: string; pid: () => number | null; stop: () => Promise<void>; kill: () => void }
+export type Service = {
+  name: string
+  pid: () => number | null
+  stop: () => Promise<void>
+  kill: () => void
+}
 
 const isRoot = process.getuid?.() === 0
 const READY_TIMEOUT_MS = 60_000
@@ -88,7 +93,7 @@ function redisServerPath(): string | null {
 }
 
 /** Installs the Debian packages when they are missing and we may (root); else says what to install. */
-function ensureBinaries(): void {
+export function ensureBinaries(): void {
   const missing = [postgresBinDir() ? null : 'postgresql', redisServerPath() ? null : 'redis-server'].filter(
     (p): p is string => p !== null,
   )
@@ -176,7 +181,15 @@ const alive = (pid: number) => {
 
 // ——— PostgreSQL ———
 
-async function startPostgres(): Promise<{ url: string; version: string; service: Service }> {
+/**
+ * A throwaway PostgreSQL cluster on a free loopback port, as the superuser `postgres`. By
+ * default tuned for tests (no fsync: the data is thrown away); `durable: true` keeps
+ * PostgreSQL's own defaults (fsync, synchronous commit), as a real deployment runs
+ * (the benchmarks use it).
+ */
+export async function startPostgres(
+  options: { durable?: boolean } = {},
+): Promise<{ url: string; version: string; service: Service }> {
   const bin = postgresBinDir()!
   const version = bin.split('/').at(-2) ?? '?'
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-pg-'))
@@ -218,7 +231,10 @@ async function startPostgres(): Promise<{ url: string; version: string; service:
   // the probe): try another port.
   for (let attempt = 1; ; attempt++) {
     try {
-      return { version, ...(await runPostgres(bin, dir, dataDir, asPostgres, await freePort())) }
+      return {
+        version,
+        ...(await runPostgres(bin, dir, dataDir, asPostgres, await freePort(), options.durable ?? false)),
+      }
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt >= 5) {
         rmSync(dir, { recursive: true, force: true })
@@ -239,7 +255,11 @@ async function runPostgres(
   dataDir: string,
   asPostgres: (argv: string[]) => string[],
   port: number,
+  durable: boolean,
 ): Promise<{ url: string; service: Service }> {
+  const testOnly = durable
+    ? []
+    : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
   const argv = asPostgres([
     join(bin, 'postgres'),
     '-D',
@@ -250,12 +270,7 @@ async function runPostgres(
     'listen_addresses=127.0.0.1',
     '-c',
     `unix_socket_directories=${dir}`,
-    '-c',
-    'fsync=off',
-    '-c',
-    'synchronous_commit=off',
-    '-c',
-    'full_page_writes=off',
+    ...testOnly,
     '-c',
     'max_connections=300',
   ])
@@ -328,7 +343,8 @@ async function runPostgres(
 
 // ——— Redis ———
 
-async function startRedis(): Promise<{ url: string; service: Service }> {
+/** A throwaway redis-server (no persistence) on a free loopback port. */
+export async function startRedis(): Promise<{ url: string; service: Service }> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-redis-'))
   recordPid('dir', dir)
   // As for PostgreSQL: another port when the one found free was taken before Redis bound it.

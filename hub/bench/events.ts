@@ -1,0 +1,173 @@
+/**
+ * `npm run bench -- events [--mode embedded|postgres-redis] [--events 6000] [--cpu-prof <dir>]`:
+ * the event pipeline (outbox → relay → queue → webhook delivery) to one keep-alive receiver
+ * in this process, on both ways the hub runs (support/targets.ts):
+ * - throughput: a hub with HUB_ROLE=web (no workers) records --events contact.created events
+ *   through the API; it is then restarted with HUB_ROLE=all and the backlog drains. Deliveries
+ *   per second = events / (last delivery − first delivery) at the receiver.
+ * - lag: the same hub takes POST /v1/contacts at a steady 200 per second for 15 s; each
+ *   event's lag is its arrival at the receiver minus the moment its request was sent (so the
+ *   API's own latency is included: an upper bound of commit → receiver).
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { describeMachine, type Mode, modes, phoneOf, say, sendAll, startTarget } from './support/targets.ts'
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    events: { type: 'string', default: '6000' },
+    rate: { type: 'string', default: '200' },
+    'lag-seconds': { type: 'string', default: '15' },
+    'cpu-prof': { type: 'string' },
+  },
+})
+const EVENTS = Number(values.events)
+const RATE = Number(values.rate)
+const LAG_SECONDS = Number(values['lag-seconds'])
+const selected: Mode[] = values.mode ? [values.mode as Mode] : [...modes]
+for (const m of selected) if (!modes.includes(m)) throw new Error(`--mode: one of ${modes.join(', ')}`)
+
+type Arrival = { at: number; deliveryId: string; information: string | null }
+let arrivals: Arrival[] = []
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = []
+  req.on('data', (c: Buffer) => chunks.push(c))
+  req.on('end', () => {
+    const at = Date.now()
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      data: { information: string | null }
+    }
+    arrivals.push({
+      at,
+      deliveryId: String(req.headers['x-switchboard-delivery']),
+      information: body.data.information,
+    })
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')
+  })
+})
+receiver.keepAliveTimeout = 30_000
+await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done))
+const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+
+type ModeResult = {
+  mode: Mode
+  perSec: number
+  delivered: number
+  duplicates: number
+  lagP50: number
+  lagP99: number
+  lagLost: number
+}
+const results: ModeResult[] = []
+
+async function waitFor(count: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
+  while (new Set(arrivals.map((a) => a.deliveryId)).size < count && Date.now() < deadline) await sleep(50)
+}
+
+for (const mode of selected) {
+  say(`${mode}: starting a web-only hub`)
+  const target = await startTarget(mode, { role: 'web', cpuProfDir: values['cpu-prof'] })
+  try {
+    const hook = await fetch(`${target.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: target.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiverUrl, events: ['contact.created'] }),
+    })
+    if (hook.status !== 201) throw new Error(`POST /v1/webhooks: ${hook.status} ${await hook.text()}`)
+    say(`${mode}: recording ${EVENTS} events with no worker running`)
+    await sendAll(target, EVENTS, 32, (i) => ({
+      method: 'POST',
+      path: '/v1/contacts',
+      body: {
+        first_name: 'Event',
+        last_name: `E${i}`,
+        phone_numbers: [{ label: 'Work', value: phoneOf(i) }],
+      },
+    }))
+    arrivals = []
+    say(`${mode}: restarting as HUB_ROLE=all; draining the backlog`)
+    await target.restart({ HUB_ROLE: 'all' })
+    await waitFor(EVENTS, 600_000)
+    const unique = new Set(arrivals.map((a) => a.deliveryId)).size
+    const first = arrivals[0]?.at ?? 0
+    const last = arrivals.reduce((m, a) => Math.max(m, a.at), 0)
+    const duplicates = arrivals.length - unique
+    const perSec = unique > 1 ? ((unique - 1) * 1000) / Math.max(1, last - first) : 0
+    say(`${mode}: ${unique} of ${EVENTS} delivered in ${last - first} ms: ${perSec.toFixed(0)}/s`)
+
+    arrivals = []
+    const total = RATE * LAG_SECONDS
+    say(`${mode}: ${RATE} events/s for ${LAG_SECONDS} s`)
+    const started = Date.now()
+    const sends: Promise<void>[] = []
+    for (let k = 0; k < total; k++) {
+      const due = started + (k * 1000) / RATE
+      const wait = due - Date.now()
+      if (wait > 0) await sleep(wait)
+      const sent = Date.now()
+      sends.push(
+        fetch(`${target.url}/v1/contacts`, {
+          method: 'POST',
+          headers: { authorization: target.auth, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            first_name: 'Lag',
+            information: `sent:${sent}`,
+            phone_numbers: [{ label: 'Work', value: phoneOf(EVENTS + k) }],
+          }),
+        }).then(async (res) => {
+          await res.arrayBuffer()
+          if (res.status !== 201) throw new Error(`POST /v1/contacts: ${res.status}`)
+        }),
+      )
+    }
+    await Promise.all(sends)
+    await waitFor(total, 60_000)
+    const lags = arrivals
+      .filter((a) => a.information?.startsWith('sent:'))
+      .map((a) => a.at - Number(a.information!.slice(5)))
+      .sort((a, b) => a - b)
+    results.push({
+      mode,
+      perSec,
+      delivered: unique,
+      duplicates,
+      lagP50: percentile(lags, 50),
+      lagP99: percentile(lags, 99),
+      lagLost: total - lags.length,
+    })
+    say(
+      `${mode}: lag p50 ${percentile(lags, 50)} ms, p99 ${percentile(lags, 99)} ms, ${total - lags.length} missing`,
+    )
+  } finally {
+    await target.stop()
+  }
+}
+
+receiver.closeAllConnections()
+receiver.close()
+
+const targets: Record<Mode, number> = { embedded: 1000, 'postgres-redis': 2000 }
+console.log(`# ${describeMachine()}; one receiver in the benchmark process; ${EVENTS} events drained`)
+for (const r of results) {
+  console.log(
+    `events.${r.mode}: ${Math.round(r.perSec)} deliveries/s (target >= ${targets[r.mode]}) [${r.delivered} of ${EVENTS} delivered, ${r.duplicates} twice]`,
+  )
+}
+const worst = results.reduce<ModeResult | undefined>((w, r) => (!w || r.lagP99 > w.lagP99 ? r : w), undefined)
+if (worst) {
+  console.log(
+    `events.lag-p99: ${worst.lagP99} ms (target < 1000) [${RATE} events/s; worst: ${worst.mode}; ${results
+      .map((r) => `${r.mode} p50 ${r.lagP50} ms, p99 ${r.lagP99} ms, ${r.lagLost} not delivered`)
+      .join('; ')}]`,
+  )
+}
+process.exit(0)

@@ -1,0 +1,156 @@
+/**
+ * The two ways the hub runs, started the way a user starts them, for the API and event
+ * benchmarks: `embedded` is the hub as `npm start` runs it (`node --import tsx hub/src/main.ts`,
+ * its own database in a temporary DATA_DIR); `postgres-redis` is the same process with
+ * DATABASE_URL and REDIS_URL pointing at a PostgreSQL and a Redis started from the Debian
+ * packages on free loopback ports (the scale test run's code, but with PostgreSQL's durable
+ * defaults: fsync and synchronous commit on, as in production).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  basicAuth,
+  type HubProcess,
+  killStartedProcesses,
+  runSb,
+  startHub,
+} from '../../test/e2e/processes.ts'
+import { ensureBinaries, type Service, startPostgres, startRedis } from '../../test/setup/scale-services.ts'
+
+export const modes = ['embedded', 'postgres-redis'] as const
+export type Mode = (typeof modes)[number]
+
+export type Target = {
+  mode: Mode
+  dataDir: string
+  /** The hub's environment beyond userEnv's (DATA_DIR, HOST=127.0.0.1, LOG_LEVEL=warn). */
+  env: Record<string, string>
+  hub: HubProcess
+  url: string
+  auth: string
+  /** Stops the hub (SIGTERM) and starts it again with extra environment (e.g. another HUB_ROLE). */
+  restart(extra?: Record<string, string>): Promise<void>
+  stop(): Promise<void>
+}
+
+export type TargetOptions = {
+  /** Directory for `node --cpu-prof` profiles of the hub (one .cpuprofile per hub process). */
+  cpuProfDir?: string
+  /** First HUB_ROLE (default all). */
+  role?: 'all' | 'web' | 'worker'
+}
+
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+
+/** Starts a hub of the mode with a company (API key with no practical rate limit). */
+export async function startTarget(mode: Mode, options: TargetOptions = {}): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), `sb-bench-${mode}-`))
+  const services: Service[] = []
+  const env: Record<string, string> = {
+    WEBHOOKS_ALLOW_PRIVATE: 'true',
+    // The benchmark measures the hub, not the per-company API quota (default 120/min).
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+  }
+  if (options.cpuProfDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`
+  if (mode === 'postgres-redis') {
+    ensureBinaries()
+    const pg = await startPostgres({ durable: true })
+    services.push(pg.service)
+    const redis = await startRedis()
+    services.push(redis.service)
+    env.DATABASE_URL = pg.url
+    env.REDIS_URL = redis.url
+    say(`${mode}: PostgreSQL ${pg.version} at ${pg.url}, Redis at ${redis.url}`)
+  }
+  const stopServices = async () => {
+    for (const s of services.reverse()) await s.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  try {
+    const setup = await runSb(
+      dataDir,
+      [
+        'setup',
+        '--company',
+        'Bench',
+        '--email',
+        'bench@example.test',
+        '--password',
+        'bench-password-1',
+        '--json',
+      ],
+      { env },
+    )
+    if (setup.code !== 0) throw new Error(`sb setup failed: ${setup.stderr}`)
+    const keys = JSON.parse(setup.stdout) as { api_id: string; api_token: string }
+
+    const launch = async (extra: Record<string, string> = {}) => {
+      const hub = startHub(dataDir, 0, { direct: true, env: { ...env, ...extra } })
+      await hub.waitHealthy(120_000)
+      return hub
+    }
+    let hub = await launch(options.role ? { HUB_ROLE: options.role } : {})
+    const target: Target = {
+      mode,
+      dataDir,
+      env,
+      hub,
+      url: hub.url,
+      auth: basicAuth(keys.api_id, keys.api_token),
+      async restart(extra) {
+        await hub.stop('SIGTERM')
+        hub = await launch(extra)
+        target.hub = hub
+        target.url = hub.url
+      },
+      async stop() {
+        await hub.stop('SIGTERM')
+        await killStartedProcesses()
+        await stopServices()
+      },
+    }
+    return target
+  } catch (err) {
+    await killStartedProcesses()
+    await stopServices()
+    throw err
+  }
+}
+
+/** Sends requests with at most `concurrency` in flight; fails on the first non-2xx answer. */
+export async function sendAll(
+  target: Target,
+  count: number,
+  concurrency: number,
+  request: (i: number) => { method: string; path: string; body?: unknown },
+): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      const r = request(i)
+      const res = await fetch(`${target.url}${r.path}`, {
+        method: r.method,
+        headers: { authorization: target.auth, 'content-type': 'application/json' },
+        body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      })
+      const text = await res.text()
+      if (!res.ok) throw new Error(`${r.method} ${r.path}: ${res.status} ${text.slice(0, 300)}`)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+/** A French landline per index: +33 1 7x xx xx xx, written with spaces as people type them. */
+export function phoneOf(i: number): string {
+  const digits = String(70_000_000 + i).padStart(8, '0')
+  return `+33 1 ${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 6)} ${digits.slice(6, 8)}`
+}
+
+export function describeMachine(): string {
+  return 'load generator (autocannon) in the benchmark process, on the same machine as the hub'
+}
+
+export { say }

@@ -4,6 +4,7 @@ import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { apiKeys } from '../../db/schema/index.ts'
+import { invalidateCredentials } from '../auth/credential-cache.ts'
 import { newSecret } from '../auth/secrets.ts'
 import type { ServiceContext } from '../context.ts'
 import { toApiKeyJson } from './api-key-json.ts'
@@ -64,4 +65,5 @@ export async function revokeApiKey(ctx: ServiceContext, id: number) {
     .where(and(live(ctx), eq(apiKeys.id, id)))
     .returning({ id: apiKeys.id })
   if (!row) throw notFound('API key not found')
+  invalidateCredentials({ companyId: ctx.companyId, apiKeyId: row.id })
 }

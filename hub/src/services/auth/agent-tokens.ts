@@ -4,6 +4,7 @@ import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { userTokens } from '../../db/schema/index.ts'
 import type { ServiceContext } from '../context.ts'
+import { invalidateCredentials } from './credential-cache.ts'
 import { issueUserToken } from './user-tokens.ts'
 
 type TokenRow = typeof userTokens.$inferSelect
@@ -71,4 +72,5 @@ export async function revokeAgentToken(ctx: ServiceContext, id: number) {
     .where(and(ownLive(ctx, actor.userId), eq(userTokens.id, id)))
     .returning({ id: userTokens.id })
   if (!row) throw notFound('Agent token not found')
+  invalidateCredentials({ companyId: ctx.companyId, tokenId: row.id })
 }

@@ -10,6 +10,7 @@ import type { Env } from '../../env.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail } from '../../mail/templates.ts'
 import { toUserJson } from '../users/user-json.ts'
+import { invalidateCredentials } from './credential-cache.ts'
 import { loginThrottleFor } from './login-throttle.ts'
 import { hashPassword, verifyPassword } from './secrets.ts'
 import {
@@ -111,6 +112,7 @@ export async function logout(deps: Pick<AuthDeps, 'db' | 'clock'>, actor: Actor)
         eq(userTokens.id, actor.tokenId),
       ),
     )
+  invalidateCredentials({ companyId: actor.companyId, tokenId: actor.tokenId })
 }
 
 /**

@@ -4,6 +4,7 @@ import { badRequest } from '../../core/errors.ts'
 import { sha256 } from '../../core/hashing.ts'
 import type { Queryable } from '../../db/client.ts'
 import { oneTimeTokens, userTokens } from '../../db/schema/index.ts'
+import { invalidateCredentials } from './credential-cache.ts'
 import { newSecret } from './secrets.ts'
 
 const HOUR = 3_600_000
@@ -53,6 +54,9 @@ export async function revokeUserTokens(
         isNull(userTokens.revokedAt),
       ),
     )
+  // Often inside the caller's transaction: the cache keeps this user out for its TTL, so a
+  // lookup that reads the tokens before the commit cannot cache them.
+  invalidateCredentials({ companyId: scope.companyId, userId: scope.userId })
 }
 
 type Purpose = 'invitation' | 'password_reset'

@@ -7,6 +7,7 @@ import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, users } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import { invalidateCredentials } from '../auth/credential-cache.ts'
 import { retireOneTimeTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
@@ -283,6 +284,8 @@ export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: 
         })
         .where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
         .returning()
+      // Tokens carry the role: a promoted or demoted user's next request is verified anew.
+      if (row!.role !== user.role) invalidateCredentials({ companyId: ctx.companyId, userId: user.id })
       return row!
     })
     return await userJson(ctx.db, ctx, updated)
@@ -308,6 +311,8 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string) {
     // clean up rather than refuse; GET /v1/numbers/references lists them beforehand).
     await detachFromNumbers(tx, ctx, { userId: user.id })
     await tx.delete(users).where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
+    // Their tokens go with them (cascade): none may be served from the credential cache.
+    invalidateCredentials({ companyId: ctx.companyId, userId: user.id })
     await recordEvent(tx, ctx.clock, ctx.companyId, 'user.deleted', json)
   })
 }

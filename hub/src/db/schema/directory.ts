@@ -31,9 +31,12 @@ export const contactPhoneNumbers = pgTable(
     value: text('value').notNull(),
     /** E.164 when the value parses, used for search by phone. */
     e164: text('e164'),
+    /** The value's digits and '+' only ("+33 1 76-11" → "+33176111"): search by phone as typed. */
+    digits: text('digits').notNull(),
   },
   (t) => [
     index('contact_phones_lookup_idx').on(t.companyId, t.e164),
+    index('contact_phones_digits_idx').on(t.companyId, t.digits),
     index('contact_phones_contact_idx').on(t.contactId),
   ],
 )

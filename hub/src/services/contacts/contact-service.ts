@@ -71,8 +71,12 @@ export function cleanPhone(input: ContactDetailInput, field: string) {
     label: cleanLabel(input.label, `${field}label`),
     value,
     e164: normalizePhone(value)?.e164 ?? null,
+    digits: phoneDigits(value),
   }
 }
+
+/** What search compares when a number does not parse: digits and '+', nothing else. */
+const phoneDigits = (value: string) => value.replace(/[^\d+]/g, '')
 
 function cleanEmail(input: ContactDetailInput, field: string) {
   return { label: cleanLabel(input.label, `${field}label`), value: input.value.trim() }
@@ -158,6 +162,21 @@ export function listContacts(ctx: ServiceContext, q: ContactListQuery) {
 }
 
 /**
+ * The phones a searched number matches: on E.164 when it parses (so "+33 1 76 11 11 11" and
+ * "+33176111111" find the same contact), else on the digits as stored. Both branches are
+ * served by an index, (company_id, e164) and (company_id, digits): no scan of the company's
+ * phones.
+ */
+export function phoneMatch(phoneNumber: string): SQL | undefined {
+  const digits = phoneDigits(phoneNumber)
+  if (!/\d/.test(digits)) throw badRequest('phone_number', 'must contain digits')
+  const e164 = normalizePhone(phoneNumber)?.e164
+  return e164
+    ? or(eq(contactPhoneNumbers.e164, e164), inArray(contactPhoneNumbers.digits, [digits, e164]))
+    : eq(contactPhoneNumbers.digits, digits)
+}
+
+/**
  * Search by phone number and/or email (both must match when both are given). Phone numbers
  * match on E.164, so "+33 1 76 11 11 11" and "+33176111111" find the same contact; numbers
  * that do not parse match on their digits as stored.
@@ -165,13 +184,7 @@ export function listContacts(ctx: ServiceContext, q: ContactListQuery) {
 export function searchContacts(ctx: ServiceContext, q: ContactSearchQuery) {
   const filters: SQL[] = []
   if (q.phone_number !== undefined) {
-    const digits = q.phone_number.replace(/[^\d+]/g, '')
-    if (!/\d/.test(digits)) throw badRequest('phone_number', 'must contain digits')
-    const e164 = normalizePhone(q.phone_number)?.e164
-    const storedDigits = sql`regexp_replace(${contactPhoneNumbers.value}, '[^0-9+]', '', 'g')`
-    const match = e164
-      ? or(eq(contactPhoneNumbers.e164, e164), inArray(storedDigits, [digits, e164]))
-      : eq(storedDigits, digits)
+    const match = phoneMatch(q.phone_number)
     filters.push(
       inArray(
         contacts.id,

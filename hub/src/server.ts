@@ -12,9 +12,12 @@ import { createApp } from './app.ts'
 import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
 import { systemClock } from './core/clock.ts'
 import type { Logger } from './core/logger.ts'
+import { withAfterCommit } from './db/after-commit.ts'
 import { type DatabaseHandle, openDatabase } from './db/client.ts'
 import { acquireDataDirLock, type DataDirLock } from './db/lock.ts'
 import type { Env } from './env.ts'
+import { createOutboxNotifier, OUTBOX_CHANNEL } from './events/outbox-notify.ts'
+import { forwardOutboxSignal } from './events/outbox-signal.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
@@ -67,6 +70,8 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
         : { kind: 'pglite', dataDir: env.DATA_DIR },
     )
     cleanups.push(() => handle.close())
+    // Commits run their afterCommit hooks: an outbox event wakes the relay once it is committed.
+    withAfterCommit(handle.db)
 
     const clock = systemClock
     const queue: JobQueue = await createQueue({ env, db: handle.db, clock, logger })
@@ -86,8 +91,23 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
       ping: { db: handle.ping },
     }
 
+    const pgListen = handle.listen
+    if (env.HUB_ROLE === 'web' && pgListen) {
+      // No relay here: tell the workers (other processes) that events were committed.
+      cleanups.push(forwardOutboxSignal(createOutboxNotifier(handle.db, logger)))
+    }
     if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'worker') {
-      const workers = registerWorkers(deps)
+      const workers = registerWorkers(deps, {
+        subscribeRemote: pgListen
+          ? (wake) => {
+              const stop = pgListen(OUTBOX_CHANNEL, wake).catch((err: unknown) => {
+                logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling')
+                return async () => {}
+              })
+              return () => void stop.then((unlisten) => unlisten())
+            }
+          : undefined,
+      })
       cleanups.push(() => workers.stop())
     }
 

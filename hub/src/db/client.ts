@@ -22,6 +22,11 @@ export type DatabaseHandle = {
   kind: 'pglite' | 'postgres'
   ping(): Promise<void>
   close(): Promise<void>
+  /**
+   * LISTEN on a channel (PostgreSQL only: the embedded database has one process, which signals
+   * itself); resolves with the function that stops listening.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>
 }
 
 export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle')
@@ -63,5 +68,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await sql`select 1`
     },
     close: () => sql.end({ timeout: 5 }),
+    // postgres-js keeps one connection for its listeners and LISTENs again after a reconnect.
+    listen: async (channel, onNotify) => {
+      const subscription = await sql.listen(channel, () => onNotify())
+      return () => subscription.unlisten()
+    },
   }
 }

@@ -1,6 +1,8 @@
 import type { Clock } from '../core/clock.ts'
+import { afterCommit } from '../db/after-commit.ts'
 import type { Queryable } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
+import { signalOutboxCommitted } from './outbox-signal.ts'
 
 /** Every event name the hub emits (Aircall's names). Webhook subscriptions are validated against it. */
 export const eventNames = [
@@ -39,4 +41,5 @@ export async function recordEvent(
     data,
     occurredAt: clock.now(),
   })
+  afterCommit(signalOutboxCommitted)
 }

@@ -2,8 +2,9 @@ import { and, eq, inArray, like } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
+import type { Queryable } from '../db/client.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
+import { type JobOptions, type JobQueue, type NewJob, queueNames } from '../jobs/queue.ts'
 import { createFanOutHandler } from '../webhooks/fan-out.ts'
 import { recordEvent } from './outbox.ts'
 import { relayOnce, startRelay } from './relay.ts'
@@ -34,44 +35,66 @@ async function emit(company: TestCompany, count: number) {
 }
 
 describe('outbox relay', () => {
-  it('turns each outbox row into one keyed fan-out job, in id order, and stamps it relayed', async () => {
+  it('fans each outbox row out to a delivery row and a keyed delivery job per subscribed webhook, in one write, and stamps it relayed', async () => {
     await drain()
     const company = await hub.createCompany()
+    const base = { token: 't', signingSecret: 's', companyId: company.id }
+    const hooks = await hub.db
+      .insert(webhooks)
+      .values([
+        { ...base, url: 'https://a.example.com', events: [] },
+        { ...base, url: 'https://b.example.com', events: ['user.created'] },
+      ])
+      .returning()
     const ids = await emit(company, 3)
-    const added: { queue: string; name: string; data: unknown; options?: JobOptions }[] = []
+    const added: { queue: string; name: string; data: unknown; options?: JobOptions }[][] = []
     const spy: JobQueue = Object.assign(Object.create(hub.queue), {
-      add: async (queue: string, name: string, data: unknown, options?: JobOptions) => {
-        added.push({ queue, name, data, options })
-        await hub.queue.add(queue, name, data, options)
+      addBulk: async (list: NewJob[], options?: { tx?: Queryable }) => {
+        added.push(list.map((j) => ({ queue: j.queue, name: j.name, data: j.data, options: j.options })))
+        await hub.queue.addBulk(list, options)
       },
     })
     expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(3)
-    expect(added.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
-      ids.map((id) => [queueNames.webhookFanOut, 'fan-out', { outboxId: id }, `outbox:${id}`]),
+    const made = await hub.db
+      .select()
+      .from(webhookDeliveries)
+      .where(inArray(webhookDeliveries.outboxId, ids))
+      .orderBy(webhookDeliveries.id)
+    // Only the webhook subscribed to every event gets contact.created, once per event.
+    expect(made.map((d) => [d.outboxId, d.webhookId, d.status])).toEqual(
+      ids.map((id) => [id, hooks[0]!.id, 'pending']),
+    )
+    expect(added).toHaveLength(1)
+    expect(added[0]!.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
+      made.map((d) => [queueNames.webhookDelivery, 'deliver', { deliveryId: d.id }, `delivery:${d.id}`]),
     )
     const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
     expect(rows.every((r) => r.relayedAt?.getTime() === hub.clock.now().getTime())).toBe(true)
     expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(0)
-    expect(added).toHaveLength(3)
+    expect(added).toHaveLength(1)
   })
 
-  it('re-enqueues nothing new after a crash between enqueue and stamp', async () => {
+  it('makes no second delivery nor job when rows are relayed again (a relay that died before its commit)', async () => {
     await drain()
     const company = await hub.createCompany()
+    await hub.db
+      .insert(webhooks)
+      .values({ token: 't', signingSecret: 's', companyId: company.id, url: 'https://a.example.com' })
     const ids = await emit(company, 2)
     await drain()
-    // The crash: the jobs exist, the stamps do not.
     await hub.db.update(outbox).set({ relayedAt: null }).where(inArray(outbox.id, ids))
     await drain()
+    const made = await hub.db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.outboxId, ids))
+    expect(made).toHaveLength(2)
     const keyed = await hub.db
       .select()
       .from(jobs)
       .where(
         and(
-          eq(jobs.queue, queueNames.webhookFanOut),
+          eq(jobs.queue, queueNames.webhookDelivery),
           inArray(
             jobs.jobKey,
-            ids.map((id) => `outbox:${id}`),
+            made.map((d) => `delivery:${d.id}`),
           ),
         ),
       )
@@ -90,6 +113,24 @@ describe('outbox relay', () => {
       await eventually(async () => {
         const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
         expect(rows.every((r) => r.relayedAt !== null)).toBe(true)
+      })
+    } finally {
+      await relay.stop()
+    }
+  })
+
+  it('is woken by the commit of an event, not by its next poll', async () => {
+    await drain()
+    const company = await hub.createCompany()
+    // A poll an hour away: only the commit's signal can make the relay run in this test.
+    const relay = startRelay({ db: hub.db, queue: hub.queue, clock: hub.clock }, { intervalMs: 3_600_000 })
+    try {
+      // Let it make its first pass and fall asleep.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const ids = await emit(company, 1)
+      await eventually(async () => {
+        const [row] = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
+        expect(row?.relayedAt).not.toBeNull()
       })
     } finally {
       await relay.stop()

@@ -1,108 +1,124 @@
-import { and, asc, inArray, isNull } from 'drizzle-orm'
+import { asc, inArray, isNull } from 'drizzle-orm'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
-import type { Database } from '../db/client.ts'
+import type { Database, Queryable } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
-import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import { fanOutEvents, type OutboxEventRef } from '../webhooks/fan-out.ts'
+import { onOutboxCommitted } from './outbox-signal.ts'
 
-/** A consumer of outbox events: every event becomes one job `{ outboxId }` on its queue. */
-export type OutboxTarget = { queue: string; name: string; options?: Omit<JobOptions, 'jobKey'> }
+/**
+ * A consumer of outbox events: given a batch, it makes the jobs they need inside the relay's
+ * transaction (so they exist exactly when the batch is stamped relayed). It must be idempotent:
+ * a batch whose transaction failed is handed over again.
+ */
+export type OutboxConsumer = (
+  tx: Queryable,
+  deps: { queue: JobQueue; clock: Clock },
+  events: readonly OutboxEventRef[],
+) => Promise<unknown>
 
-/** Outgoing webhooks: the fan-out job finds the subscribed webhooks (hub/src/webhooks/fan-out.ts). */
-export const webhooksOutboxTarget: OutboxTarget = {
-  queue: queueNames.webhookFanOut,
-  name: 'fan-out',
-  options: { attempts: 10, backoffMs: 1000 },
-}
+/** Outgoing webhooks: a delivery row and job per subscribed webhook (hub/src/webhooks/fan-out.ts). */
+export const webhooksConsumer: OutboxConsumer = (tx, deps, events) =>
+  fanOutEvents(tx, deps.queue, deps.clock, events)
 
 export type RelayDeps = { db: Database; queue: JobQueue; clock: Clock }
 
-const BATCH = 200
+const BATCH = 500
 
 /**
- * Moves one batch of unrelayed outbox rows (oldest first) into the queue, then stamps them
- * relayed; returns how many rows it handled.
- *
- * Enqueue first, stamp second: a crash in between re-enqueues the batch on the next pass, and
- * that is a no-op because every job is keyed `outbox:<id>`. Several hub processes may relay
- * the same rows concurrently for the same reason. (No `FOR UPDATE` transaction around it: on
- * PGlite the embedded queue writes through the same single connection, which a transaction
- * would hold.)
+ * Relays one batch of outbox rows (oldest first) in one transaction: each consumer makes its
+ * jobs, then the rows are stamped relayed. A crash before the commit leaves the rows for the
+ * next pass; a crash after it loses nothing (the jobs are in the queue; with BullMQ they were
+ * added before the commit, and a repeat is a no-op because every job is keyed). Rows are taken
+ * `FOR UPDATE SKIP LOCKED`, so several hubs relaying at once split the work instead of
+ * repeating it. Returns how many rows it relayed.
  */
 export async function relayOnce(
   deps: RelayDeps,
-  targets: readonly OutboxTarget[] = [webhooksOutboxTarget],
+  consumers: readonly OutboxConsumer[] = [webhooksConsumer],
   batchSize = BATCH,
 ): Promise<number> {
-  const rows = await deps.db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(isNull(outbox.relayedAt))
-    .orderBy(asc(outbox.id))
-    .limit(batchSize)
-  if (rows.length === 0) return 0
-  for (const row of rows) {
-    for (const target of targets) {
-      await deps.queue.add(
-        target.queue,
-        target.name,
-        { outboxId: row.id },
-        {
-          ...target.options,
-          jobKey: `outbox:${row.id}`,
-        },
-      )
-    }
-  }
-  await deps.db
-    .update(outbox)
-    .set({ relayedAt: deps.clock.now() })
-    .where(
-      and(
+  return deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: outbox.id, companyId: outbox.companyId, event: outbox.event })
+      .from(outbox)
+      .where(isNull(outbox.relayedAt))
+      .orderBy(asc(outbox.id))
+      .limit(batchSize)
+      .for('update', { skipLocked: true })
+    if (rows.length === 0) return 0
+    for (const consume of consumers) await consume(tx, deps, rows)
+    await tx
+      .update(outbox)
+      .set({ relayedAt: deps.clock.now() })
+      .where(
         inArray(
           outbox.id,
           rows.map((r) => r.id),
         ),
-        isNull(outbox.relayedAt),
-      ),
-    )
-  return rows.length
+      )
+    return rows.length
+  })
 }
 
-/** Runs relayOnce every intervalMs (at once again while batches come back full) until stop(). */
+/**
+ * Relays as soon as an outbox event is committed: in this process (onOutboxCommitted), and
+ * from other processes through `subscribeRemote` (PostgreSQL LISTEN, wired by the server).
+ * Polls every intervalMs as a safety net (a commit whose signal was missed, events written by
+ * a process that does not signal). Runs again at once while batches come back full or a signal
+ * arrived during a pass. Until stop().
+ */
 export function startRelay(
   deps: RelayDeps & { logger?: Logger },
-  options: { intervalMs?: number; targets?: readonly OutboxTarget[]; batchSize?: number } = {},
-): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 150
+  options: {
+    intervalMs?: number
+    consumers?: readonly OutboxConsumer[]
+    batchSize?: number
+    subscribeRemote?: (wake: () => void) => () => void
+  } = {},
+): { stop(): Promise<void>; wake(): void } {
+  const intervalMs = options.intervalMs ?? 1_000
   const batchSize = options.batchSize ?? BATCH
   let stopped = false
-  let wake: (() => void) | undefined
+  let signalled = false
+  let wakeSleeper: (() => void) | undefined
+  const wake = () => {
+    signalled = true
+    wakeSleeper?.()
+  }
+  const unsubscribe = [onOutboxCommitted(wake), options.subscribeRemote?.(wake)]
   const loop = (async () => {
     while (!stopped) {
+      signalled = false
       let handled = 0
       try {
-        handled = await relayOnce(deps, options.targets, batchSize)
+        handled = await relayOnce(deps, options.consumers, batchSize)
       } catch (err) {
         if (stopped) break
         deps.logger?.error({ err }, 'outbox relay failed')
+        // Back off a little before the next try (a database restart, say).
+        signalled = false
       }
-      if (handled < batchSize && !stopped) {
+      if (handled < batchSize && !signalled && !stopped) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs)
-          wake = () => {
+          const timer = setTimeout(done, intervalMs)
+          function done() {
             clearTimeout(timer)
+            wakeSleeper = undefined
             resolve()
           }
+          wakeSleeper = done
         })
-        wake = undefined
       }
     }
   })()
   return {
+    wake,
     stop: async () => {
       stopped = true
-      wake?.()
+      for (const off of unsubscribe) off?.()
+      wakeSleeper?.()
       await loop
     },
   }

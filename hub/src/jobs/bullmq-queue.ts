@@ -8,6 +8,7 @@ import {
   type JobOptions,
   type JobQueue,
   jobErrorMessage,
+  type NewJob,
 } from './queue.ts'
 
 export type BullmqQueueOptions = {
@@ -70,16 +71,36 @@ export class BullmqQueue implements JobQueue {
   }
 
   async add(queue: string, name: string, data: unknown, options: JobOptions = {}): Promise<void> {
+    await this.queue(queue).add(name, data ?? null, this.jobOptions(options))
+  }
+
+  async addBulk(list: readonly NewJob[]): Promise<void> {
+    const byQueue = new Map<string, NewJob[]>()
+    for (const job of list) {
+      const group = byQueue.get(job.queue)
+      if (group) group.push(job)
+      else byQueue.set(job.queue, [job])
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, group]) =>
+        this.queue(queue).addBulk(
+          group.map((j) => ({ name: j.name, data: j.data ?? null, opts: this.jobOptions(j.options ?? {}) })),
+        ),
+      ),
+    )
+  }
+
+  private jobOptions(options: JobOptions) {
     const attempts = options.attempts ?? 1
     if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError('attempts must be an integer >= 1')
-    await this.queue(queue).add(name, data ?? null, {
+    return {
       jobId: options.jobKey === undefined ? undefined : bullmqJobId(options.jobKey),
       attempts,
       backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
       delay: options.delayMs && options.delayMs > 0 ? Math.round(options.delayMs) : undefined,
       removeOnComplete: { age: this.retentionSec },
       removeOnFail: false,
-    })
+    }
   }
 
   process(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {

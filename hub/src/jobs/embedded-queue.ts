@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { type Clock, systemClock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
-import type { Database } from '../db/client.ts'
+import { afterCommit } from '../db/after-commit.ts'
+import type { Database, Queryable } from '../db/client.ts'
 import { jobs } from '../db/schema/index.ts'
 import {
   type FailedJob,
@@ -11,6 +12,7 @@ import {
   type JobOptions,
   type JobQueue,
   jobErrorMessage,
+  type NewJob,
 } from './queue.ts'
 
 export type EmbeddedQueueOptions = {
@@ -94,28 +96,44 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   async add(queue: string, name: string, data: unknown, options: JobOptions = {}): Promise<void> {
-    const attempts = options.attempts ?? 1
-    const backoffMs = options.backoffMs ?? 1000
-    const delayMs = options.delayMs ?? 0
-    if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError('attempts must be an integer >= 1')
-    if (!(backoffMs >= 0) || !(delayMs >= 0)) throw new RangeError('backoffMs and delayMs must be >= 0')
+    await this.addBulk([{ queue, name, data, options }])
+  }
+
+  async addBulk(list: readonly NewJob[], options: { tx?: Queryable } = {}): Promise<void> {
+    if (list.length === 0) return
     const now = this.clock.now()
-    await this.db
-      .insert(jobs)
-      .values({
+    const rows = list.map(({ queue, name, data, options: o = {} }) => {
+      const attempts = o.attempts ?? 1
+      const backoffMs = o.backoffMs ?? 1000
+      const delayMs = o.delayMs ?? 0
+      if (!Number.isInteger(attempts) || attempts < 1)
+        throw new RangeError('attempts must be an integer >= 1')
+      if (!(backoffMs >= 0) || !(delayMs >= 0)) throw new RangeError('backoffMs and delayMs must be >= 0')
+      return {
         queue,
         name,
         // drizzle sends a JS null as SQL NULL; a job without data carries JSON null instead.
         data: data === undefined || data === null ? sql`'null'::jsonb` : data,
-        jobKey: options.jobKey ?? null,
-        state: 'waiting',
+        jobKey: o.jobKey ?? null,
+        state: 'waiting' as const,
         runAt: new Date(now.getTime() + delayMs),
         maxAttempts: attempts,
         backoffMs: Math.round(backoffMs),
         createdAt: now,
-      })
-      .onConflictDoNothing({ target: [jobs.queue, jobs.jobKey] })
-    this.wake(queue)
+      }
+    })
+    // PostgreSQL takes at most 65,535 parameters per statement: 10 columns a row.
+    for (let i = 0; i < rows.length; i += 5_000) {
+      await (options.tx ?? this.db)
+        .insert(jobs)
+        .values(rows.slice(i, i + 5_000))
+        .onConflictDoNothing({ target: [jobs.queue, jobs.jobKey] })
+    }
+    const queues = new Set(list.map((j) => j.queue))
+    // In a transaction the jobs are visible to consumers only once it commits.
+    afterCommit(() => {
+      for (const queue of queues) this.wake(queue)
+    })
   }
 
   process(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {

@@ -1,3 +1,5 @@
+import type { Queryable } from '../db/client.ts'
+
 /**
  * The job queue every background effect goes through (webhook deliveries, CRM syncs, durable
  * call timers). Two drivers implement it: the embedded one persists jobs in the database,
@@ -36,6 +38,9 @@ export type FailedJob = {
 
 export type JobHandler = (job: Job) => Promise<void>
 
+/** One job of an addBulk() call. */
+export type NewJob = { queue: string; name: string; data: unknown; options?: JobOptions }
+
 /** Throw this from a handler to fail the job at once, with no further retries. */
 export class UnrecoverableJobError extends Error {
   override name = 'UnrecoverableJobError'
@@ -44,6 +49,12 @@ export class UnrecoverableJobError extends Error {
 export interface JobQueue {
   readonly kind: 'embedded' | 'bullmq'
   add(queue: string, name: string, data: unknown, options?: JobOptions): Promise<void>
+  /**
+   * Adds many jobs in one write (one INSERT, one Redis round trip per queue). `tx`: the embedded
+   * driver writes them in that open transaction, so they exist exactly when its other writes
+   * do (BullMQ, outside the database, ignores it: job keys make a repeat harmless).
+   */
+  addBulk(jobs: readonly NewJob[], options?: { tx?: Queryable }): Promise<void>
   /** Registers the handler of a queue. Call before start(). */
   process(queue: string, handler: JobHandler, options?: { concurrency?: number }): void
   /** Begins consuming every registered queue. */

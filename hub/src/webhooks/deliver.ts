@@ -1,5 +1,6 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, sql } from 'drizzle-orm'
 import { z } from 'zod'
+import { createBatcher } from '../core/batcher.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
@@ -37,16 +38,24 @@ export type DeliveryDeps = { db: Database; clock: Clock; env: Env; logger: Logge
 /** The POST for one (webhook, event), as Aircall builds it: `{resource, event, timestamp, token, data}`. */
 export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
   const allowPrivate = deps.env.WEBHOOKS_ALLOW_PRIVATE
-  return async (job) => {
-    const parsed = deliveryJobData.safeParse(job.data)
-    if (!parsed.success) throw new UnrecoverableJobError(`bad delivery job data: ${parsed.error.message}`)
-    const deliveryId = parsed.data.deliveryId
-    const [row] = await deps.db
+  // The deliveries running together are read in one query, and their successes written in one
+  // transaction: a few statements for a batch of deliveries instead of five each.
+  const load = createBatcher(async (ids: number[]) => {
+    const rows = await deps.db
       .select({ delivery: webhookDeliveries, webhook: webhooks, event: outbox })
       .from(webhookDeliveries)
       .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
       .innerJoin(outbox, eq(outbox.id, webhookDeliveries.outboxId))
-      .where(eq(webhookDeliveries.id, deliveryId))
+      .where(inArray(webhookDeliveries.id, ids))
+    const byId = new Map(rows.map((r) => [r.delivery.id, r]))
+    return ids.map((id) => byId.get(id))
+  })
+  const recordSuccess = createBatcher((outcomes: Success[]) => recordSuccesses(deps, outcomes))
+  return async (job) => {
+    const parsed = deliveryJobData.safeParse(job.data)
+    if (!parsed.success) throw new UnrecoverableJobError(`bad delivery job data: ${parsed.error.message}`)
+    const deliveryId = parsed.data.deliveryId
+    const row = await load(deliveryId)
     // Webhook deleted since (its deliveries go with it), or already delivered: nothing to do.
     if (!row || row.delivery.status === 'delivered') return
     const { webhook, event } = row
@@ -106,26 +115,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
     }
 
     if (error === null) {
-      await deps.db.transaction(async (tx) => {
-        await tx
-          .update(webhookDeliveries)
-          .set({
-            status: 'delivered',
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            lastStatusCode: statusCode,
-            lastError: null,
-            deliveredAt: deps.clock.now(),
-            updatedAt: deps.clock.now(),
-          })
-          .where(eq(webhookDeliveries.id, deliveryId))
-        await tx
-          .update(webhooks)
-          .set({
-            consecutiveFailures: 0,
-            active: sql`case when ${webhooks.consecutiveFailures} >= ${AUTO_DISABLE_AFTER} then true else ${webhooks.active} end`,
-          })
-          .where(eq(webhooks.id, webhook.id))
-      })
+      await recordSuccess({ deliveryId, webhookId: webhook.id, statusCode: statusCode ?? 200 })
       return
     }
 
@@ -148,6 +138,47 @@ export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
     if (refused) throw new UnrecoverableJobError(error)
     throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
   }
+}
+
+type Success = { deliveryId: number; webhookId: number; statusCode: number }
+
+/**
+ * Delivered: the rows say so, and each webhook's failure count restarts (one success turns an
+ * auto-disabled webhook back on). A webhook with no failures is not rewritten: its row is not
+ * a point every delivery to it queues on.
+ */
+async function recordSuccesses(deps: DeliveryDeps, outcomes: Success[]): Promise<undefined[]> {
+  const now = deps.clock.now()
+  const byStatus = new Map<number, number[]>()
+  for (const o of outcomes) byStatus.set(o.statusCode, [...(byStatus.get(o.statusCode) ?? []), o.deliveryId])
+  await deps.db.transaction(async (tx) => {
+    for (const [statusCode, ids] of byStatus) {
+      await tx
+        .update(webhookDeliveries)
+        .set({
+          status: 'delivered',
+          attempts: sql`${webhookDeliveries.attempts} + 1`,
+          lastStatusCode: statusCode,
+          lastError: null,
+          deliveredAt: now,
+          updatedAt: now,
+        })
+        .where(inArray(webhookDeliveries.id, ids))
+    }
+    await tx
+      .update(webhooks)
+      .set({
+        consecutiveFailures: 0,
+        active: sql`case when ${webhooks.consecutiveFailures} >= ${AUTO_DISABLE_AFTER} then true else ${webhooks.active} end`,
+      })
+      .where(
+        and(
+          inArray(webhooks.id, [...new Set(outcomes.map((o) => o.webhookId))]),
+          gt(webhooks.consecutiveFailures, 0),
+        ),
+      )
+  })
+  return outcomes.map(() => undefined)
 }
 
 async function recordDelivery(

@@ -1,67 +1,104 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
-import type { Database } from '../db/client.ts'
+import type { Database, Queryable } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import { type JobHandler, type JobQueue, queueNames, UnrecoverableJobError } from '../jobs/queue.ts'
 import { DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS } from './deliver.ts'
 
+/** An outbox event as the fan-out needs it. */
+export type OutboxEventRef = { id: number; companyId: number; event: string }
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters. */
+const CHUNK = 2_000
+
+/**
+ * For a batch of outbox events, in the caller's transaction: a delivery row for each active
+ * webhook of the event's company that subscribes to it (an empty list subscribes to all), and
+ * one delivery job per pending row, all added in one write. No job per event: one query finds
+ * the webhooks of every company in the batch.
+ *
+ * Safe to run twice for the same events (a relay that died before its commit, two relays):
+ * the (webhook, event) row is unique and the delivery job is keyed by the row, so a repeat
+ * only fills in what is missing. Returns how many deliveries are pending for these events.
+ */
+export async function fanOutEvents(
+  tx: Queryable,
+  queue: JobQueue,
+  clock: Clock,
+  events: readonly OutboxEventRef[],
+): Promise<number> {
+  if (events.length === 0) return 0
+  const companyIds = [...new Set(events.map((e) => e.companyId))]
+  const hooks = await tx
+    .select({ id: webhooks.id, companyId: webhooks.companyId, events: webhooks.events })
+    .from(webhooks)
+    .where(and(inArray(webhooks.companyId, companyIds), eq(webhooks.active, true)))
+  if (hooks.length === 0) return 0
+  const byCompany = new Map<number, typeof hooks>()
+  for (const hook of hooks) {
+    const list = byCompany.get(hook.companyId)
+    if (list) list.push(hook)
+    else byCompany.set(hook.companyId, [hook])
+  }
+  const now = clock.now()
+  const rows = events.flatMap((e) =>
+    (byCompany.get(e.companyId) ?? [])
+      .filter((h) => h.events.length === 0 || h.events.includes(e.event))
+      .map((h) => ({
+        companyId: e.companyId,
+        webhookId: h.id,
+        outboxId: e.id,
+        event: e.event,
+        createdAt: now,
+        updatedAt: now,
+      })),
+  )
+  const pending: number[] = []
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    // On a repeat the row exists: the no-op update makes RETURNING give it back, with its status.
+    const made = await tx
+      .insert(webhookDeliveries)
+      .values(rows.slice(i, i + CHUNK))
+      .onConflictDoUpdate({
+        target: [webhookDeliveries.webhookId, webhookDeliveries.outboxId],
+        set: { event: sql`excluded.event` },
+      })
+      .returning({ id: webhookDeliveries.id, status: webhookDeliveries.status })
+    for (const d of made) if (d.status === 'pending') pending.push(d.id)
+  }
+  pending.sort((a, b) => a - b)
+  await queue.addBulk(
+    pending.map((deliveryId) => ({
+      queue: queueNames.webhookDelivery,
+      name: 'deliver',
+      data: { deliveryId },
+      options: {
+        jobKey: `delivery:${deliveryId}`,
+        attempts: DELIVERY_ATTEMPTS,
+        backoffMs: DELIVERY_BACKOFF_MS,
+      },
+    })),
+    { tx },
+  )
+  return pending.length
+}
+
 export const fanOutJobData = z.object({ outboxId: z.number().int().positive() })
 
 /**
- * One job per outbox event: a delivery row for each of the company's active webhooks that
- * subscribes to the event (an empty list subscribes to all), then one delivery job each.
- * Safe to run twice: the (webhook, event) row is unique and the delivery job is keyed by the
- * row, so a retry after a crash only fills in what is missing.
+ * The fan-out job of earlier versions (one job per outbox event): the relay now fans out
+ * itself, but jobs queued before an upgrade still run through this handler.
  */
 export function createFanOutHandler(deps: { db: Database; queue: JobQueue; clock: Clock }): JobHandler {
   return async (job) => {
     const parsed = fanOutJobData.safeParse(job.data)
     if (!parsed.success) throw new UnrecoverableJobError(`bad fan-out job data: ${parsed.error.message}`)
-    const [event] = await deps.db.select().from(outbox).where(eq(outbox.id, parsed.data.outboxId))
+    const [event] = await deps.db
+      .select({ id: outbox.id, companyId: outbox.companyId, event: outbox.event })
+      .from(outbox)
+      .where(eq(outbox.id, parsed.data.outboxId))
     if (!event) return
-    const subscribed = await deps.db
-      .select({ id: webhooks.id })
-      .from(webhooks)
-      .where(
-        and(
-          eq(webhooks.companyId, event.companyId),
-          eq(webhooks.active, true),
-          sql`(jsonb_array_length(${webhooks.events}) = 0 or ${webhooks.events} @> ${JSON.stringify([event.event])}::jsonb)`,
-        ),
-      )
-    if (subscribed.length === 0) return
-    const now = deps.clock.now()
-    await deps.db
-      .insert(webhookDeliveries)
-      .values(
-        subscribed.map((w) => ({
-          companyId: event.companyId,
-          webhookId: w.id,
-          outboxId: event.id,
-          event: event.event,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .onConflictDoNothing({ target: [webhookDeliveries.webhookId, webhookDeliveries.outboxId] })
-    const pending = await deps.db
-      .select({ id: webhookDeliveries.id })
-      .from(webhookDeliveries)
-      .where(
-        and(
-          eq(webhookDeliveries.companyId, event.companyId),
-          eq(webhookDeliveries.outboxId, event.id),
-          eq(webhookDeliveries.status, 'pending'),
-        ),
-      )
-    for (const delivery of pending) {
-      await deps.queue.add(
-        queueNames.webhookDelivery,
-        'deliver',
-        { deliveryId: delivery.id },
-        { jobKey: `delivery:${delivery.id}`, attempts: DELIVERY_ATTEMPTS, backoffMs: DELIVERY_BACKOFF_MS },
-      )
-    }
+    await deps.db.transaction((tx) => fanOutEvents(tx, deps.queue, deps.clock, [event]))
   }
 }

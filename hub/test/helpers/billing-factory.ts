@@ -119,6 +119,9 @@ export function createRecordingQueue(clock: Clock) {
       const runAt = new Date(clock.now().getTime() + (options.delayMs ?? 0))
       jobs.push({ queue: name, name: jobName, data, options, runAt, state: 'waiting' })
     },
+    async addBulk(list) {
+      for (const job of list) await queue.add(job.queue, job.name, job.data, job.options)
+    },
     process(name, handler) {
       handlers.set(name, handler)
     },

@@ -4,6 +4,7 @@ import { createApp } from '../../src/app.ts'
 import { createMemoryBlobStore } from '../../src/blobs/disk-blob-store.ts'
 import { FakeClock } from '../../src/core/clock.ts'
 import { createLogger } from '../../src/core/logger.ts'
+import { withAfterCommit } from '../../src/db/after-commit.ts'
 import type { DatabaseHandle } from '../../src/db/client.ts'
 import { users, userTokens } from '../../src/db/schema/index.ts'
 import { parseEnv } from '../../src/env.ts'
@@ -28,6 +29,7 @@ export async function createTestHub(
   } = {},
 ) {
   const handle: DatabaseHandle = await openTestDatabase()
+  withAfterCommit(handle.db)
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
   const blobs = createMemoryBlobStore()

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
+import { createBatcher } from '../core/batcher.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import { afterCommit } from '../db/after-commit.ts'
@@ -82,6 +83,8 @@ export class EmbeddedQueue implements JobQueue {
   private started = false
   private closing = false
   private housekeeping?: NodeJS.Timeout
+  /** Jobs that completed together are written completed in one UPDATE per claim. */
+  private readonly complete = createBatcher((rows: (JobRow & { token: string })[]) => this.completeAll(rows))
 
   constructor(options: EmbeddedQueueOptions) {
     this.db = options.db
@@ -333,7 +336,7 @@ export class EmbeddedQueue implements JobQueue {
       }
       clearInterval(renew)
       if (!outcome) {
-        await this.finish(row, { state: 'completed' })
+        await this.complete(row)
         return
       }
       const message = jobErrorMessage(outcome.error)
@@ -377,6 +380,19 @@ export class EmbeddedQueue implements JobQueue {
       .update(jobs)
       .set({ ...set, lockedUntil: null, lockedBy: null })
       .where(and(eq(jobs.id, row.id), eq(jobs.lockedBy, row.token)))
+  }
+
+  private async completeAll(rows: (JobRow & { token: string })[]): Promise<undefined[]> {
+    const now = this.clock.now()
+    const byToken = new Map<string, number[]>()
+    for (const row of rows) byToken.set(row.token, [...(byToken.get(row.token) ?? []), row.id])
+    for (const [token, ids] of byToken) {
+      await this.db
+        .update(jobs)
+        .set({ state: 'completed', finishedAt: now, lastError: null, lockedUntil: null, lockedBy: null })
+        .where(and(inArray(jobs.id, ids), eq(jobs.lockedBy, token)))
+    }
+    return rows.map(() => undefined)
   }
 
   private async renewLease(row: JobRow & { token: string }): Promise<void> {

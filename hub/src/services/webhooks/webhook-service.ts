@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
 import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { parseCanonicalId } from '../../core/ids.ts'
 import { companies, webhookDeliveries, webhooks } from '../../db/schema/index.ts'
 import { ApiError, badRequest, notFound } from '../../errors.ts'
 import { type EventName, eventNames } from '../../events/outbox.ts'
@@ -63,10 +64,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 function byPublicId(ctx: ServiceContext, publicId: string): SQL | undefined {
   const scope = eq(webhooks.companyId, ctx.companyId)
   if (UUID.test(publicId)) return and(scope, eq(webhooks.webhookId, publicId.toLowerCase()))
-  if (/^\d{1,10}$/.test(publicId) && Number(publicId) <= 2_147_483_647) {
-    return and(scope, eq(webhooks.id, Number(publicId)))
-  }
-  return undefined
+  const id = parseCanonicalId(publicId)
+  return id === null ? undefined : and(scope, eq(webhooks.id, id))
 }
 
 async function findRow(ctx: ServiceContext, publicId: string): Promise<WebhookRow> {

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
+import { parseCanonicalId } from '../../../core/ids.ts'
 import { ApiError } from '../../../errors.ts'
 import { downloadMp3 } from '../../../services/numbers/audio-fetch.ts'
 import {
@@ -35,16 +36,7 @@ import {
 } from '../../../services/numbers/number-settings.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import {
-  errorResponse,
-  errorResponses,
-  idParam,
-  idParams,
-  json,
-  jsonBody,
-  MAX_ID,
-  security,
-} from '../../openapi.ts'
+import { errorResponse, errorResponses, idParam, idParams, json, jsonBody, security } from '../../openapi.ts'
 import { buildMeta, publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import {
@@ -100,10 +92,8 @@ const patchSettings = (c: Context<AppEnv>, id: number, patch: NumberSettingsPatc
 
 /** Answers 404 for a number that is not the company's before reading a (large) upload. */
 const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
-  const id = Number(c.req.param('id'))
-  if (Number.isInteger(id) && id > 0 && id <= MAX_ID) {
-    await findNumber(c.var.deps.db, c.var.actor.companyId, id)
-  }
+  const id = parseCanonicalId(c.req.param('id') ?? '')
+  if (id !== null) await findNumber(c.var.deps.db, c.var.actor.companyId, id)
   await next()
 })
 

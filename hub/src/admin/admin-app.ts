@@ -4,6 +4,7 @@ import {
   listPendingVerifications,
   rejectNumber,
 } from '../cli/commands/numbers-verification.ts'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../logger.ts'
 import {
   type AdminDeps,
@@ -38,8 +39,16 @@ export function createAdminApp(
   app.notFound((c) => c.json({ message: `unknown admin command ${c.req.method} ${c.req.path}` }, 404))
 
   const body = async (req: Request): Promise<unknown> => {
+    const text = await req.text()
+    // As on the HTTP API (app.ts): no parse of a body nesting past the limit.
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new AdminError(
+        400,
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+      )
+    }
     try {
-      return await req.json()
+      return JSON.parse(text)
     } catch {
       throw new AdminError(400, 'the request body must be JSON')
     }

@@ -5,13 +5,15 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
 import { createHealthRoutes } from './api/health.ts'
+import { statusOf } from './api/http-errors.ts'
 import { authenticate } from './api/middleware/auth.ts'
 import { createMemoryRateCounter } from './api/middleware/rate-counter.ts'
 import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { requestContext } from './api/middleware/request-context.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
+import { DomainError } from './core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './core/json-depth.ts'
-import { ApiError } from './errors.ts'
+import { postgresErrorCode } from './core/postgres-errors.ts'
 import { createAccountPages } from './web/account-pages.ts'
 
 /** No JSON request body needs more (a whole number settings document is a few kB). */
@@ -19,14 +21,14 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,
   onError: () => {
-    throw new ApiError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
+    throw new DomainError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
   },
 })
 
 /** Refuses bodies nesting past MAX_JSON_DEPTH; reads the (size-capped) body, which Hono keeps for the validators. */
 const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.raw.body && jsonNestsDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
-    throw new ApiError(
+    throw new DomainError(
       'bad_request',
       `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
       { field: '(body)' },
@@ -46,7 +48,7 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     const requestId = c.var.requestId
-    if (err instanceof ApiError) return c.json(err.body(requestId), err.status)
+    if (err instanceof DomainError) return c.json(err.body(requestId), statusOf(err.code))
     if (err instanceof HTTPException) {
       // Hono's own (e.g. malformed JSON body): keep its status and message, in our shape.
       const status = err.status
@@ -113,15 +115,6 @@ export function createApp(deps: AppDeps) {
   })
 
   return routes
-}
-
-/** SQLSTATE of a PostgreSQL error, looked for through drizzle's wrapping `cause` chain. */
-function postgresErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
-  }
-  return undefined
 }
 
 export type HubApi = ReturnType<typeof createApp>

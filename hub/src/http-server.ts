@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { getRequestListener, RequestError } from '@hono/node-server'
-import type { Logger } from './logger.ts'
+import type { Logger } from './core/logger.ts'
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {

@@ -1,14 +1,15 @@
 import { Hono } from 'hono'
+import { statusOf } from '../api/http-errors.ts'
 import {
   approveNumber,
   listPendingVerifications,
   rejectNumber,
 } from '../cli/commands/numbers-verification.ts'
+import { DomainError } from '../core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../core/logger.ts'
 import {
   type AdminDeps,
-  AdminError,
   countCompanies,
   listFailedJobs,
   retryFailedJob,
@@ -32,7 +33,7 @@ export function createAdminApp(
   const app = new Hono()
 
   app.onError((err, c) => {
-    if (err instanceof AdminError) return c.json({ message: err.message, field: err.field }, err.status)
+    if (err instanceof DomainError) return c.json(err.body(), statusOf(err.code))
     deps.logger.error({ err }, 'admin command failed')
     return c.json({ message: 'internal error (see the hub log)' }, 500)
   })
@@ -42,15 +43,15 @@ export function createAdminApp(
     const text = await req.text()
     // As on the HTTP API (app.ts): no parse of a body nesting past the limit.
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
-      throw new AdminError(
-        400,
+      throw new DomainError(
+        'bad_request',
         `the request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
       )
     }
     try {
       return JSON.parse(text)
     } catch {
-      throw new AdminError(400, 'the request body must be JSON')
+      throw new DomainError('bad_request', 'the request body must be JSON')
     }
   }
 

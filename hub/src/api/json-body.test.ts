@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../test/helpers/hub.ts'
 import { createAdminApp } from '../admin/admin-app.ts'
 import { MAX_JSON_DEPTH } from '../core/json-depth.ts'
-import { createLogger } from '../logger.ts'
+import { createLogger } from '../core/logger.ts'
 
 // A request body is read whole (1 MB at most) and parsed before any credential is checked on
 // /v1/auth/*. A megabyte of brackets nests half a million levels deep: parsing and walking

@@ -1,9 +1,9 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { notFound } from '../../core/errors.ts'
 import { parseCanonicalId } from '../../core/ids.ts'
 import type { Queryable } from '../../db/client.ts'
 import { users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import type { UserRow } from './user-json.ts'
 
 /**

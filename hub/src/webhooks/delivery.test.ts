@@ -6,9 +6,16 @@ import { createTestHub, type TestCompany, type TestHub } from '../../test/helper
 import { eventually } from '../../test/jobs/eventually.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import { type EventName, recordEvent } from '../events/outbox.ts'
+import { hubQueues } from '../job-registry.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
-import { queueNames } from '../jobs/queue.ts'
-import { AUTO_DISABLE_AFTER, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS, deliveryJobData } from './deliver.ts'
+import {
+  AUTO_DISABLE_AFTER,
+  DELIVERY_ATTEMPTS,
+  DELIVERY_BACKOFF_MS,
+  deliveryJobData,
+  webhookDeliveryJob,
+} from './deliver.ts'
+import { webhookFanOutJob } from './fan-out.ts'
 import { verifySignature } from './signature.ts'
 
 type Received = { headers: IncomingHttpHeaders; rawBody: string; body: Record<string, unknown> }
@@ -95,7 +102,7 @@ async function fanOutDone(hub: TestHub, outboxId: number) {
     const [job] = await hub.db
       .select({ state: jobs.state })
       .from(jobs)
-      .where(and(eq(jobs.queue, queueNames.webhookFanOut), eq(jobs.jobKey, `outbox:${outboxId}`)))
+      .where(and(eq(jobs.queue, webhookFanOutJob.queue), eq(jobs.jobKey, `outbox:${outboxId}`)))
     expect(job?.state).toBe('completed')
   })
 }
@@ -224,7 +231,9 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     // The delivery row says "failed" from inside the last attempt; the queue files the dead
     // letter once that attempt has returned.
     const dead = await eventually(async () => {
-      const found = (await listDeadJobs(hub.queue)).filter((j) => j.queue === queueNames.webhookDelivery)
+      const found = (await listDeadJobs(hub.queue, { queues: hubQueues })).filter(
+        (j) => j.queue === webhookDeliveryJob.queue,
+      )
       expect(found).toHaveLength(1)
       return found
     })
@@ -238,7 +247,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     })
     // Replayed: no longer a dead letter. (Scoped to this job: the hub and its other queues are
     // shared with the rest of the file, and the clock has been pushed weeks ahead above.)
-    const stillDead = await listDeadJobs(hub.queue, { queues: [queueNames.webhookDelivery] })
+    const stillDead = await listDeadJobs(hub.queue, { queues: [webhookDeliveryJob.queue] })
     expect(stillDead.filter((j) => j.id === dead[0]!.id)).toEqual([])
   })
 
@@ -350,7 +359,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
         await hub.db
           .select({ state: jobs.state })
           .from(jobs)
-          .where(and(eq(jobs.queue, queueNames.webhookDelivery), eq(jobs.jobKey, `delivery:${delivery!.id}`)))
+          .where(and(eq(jobs.queue, webhookDeliveryJob.queue), eq(jobs.jobKey, `delivery:${delivery!.id}`)))
       )[0]?.state
     await eventually(async () => expect(await jobState()).toBe('waiting'))
     expect(
@@ -360,7 +369,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
       between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
     })
     expect(r.received).toHaveLength(1)
-    const deadLetters = await hub.queue.listFailed(queueNames.webhookDelivery)
+    const deadLetters = await hub.queue.listFailed(webhookDeliveryJob.queue)
     expect(
       deadLetters.filter((j) => (j.data as { deliveryId?: number }).deliveryId === delivery!.id),
     ).toEqual([])
@@ -464,7 +473,7 @@ describe('webhook URL safety (WEBHOOKS_ALLOW_PRIVATE off)', () => {
       .from(webhookDeliveries)
       .where(eq(webhookDeliveries.webhookId, row!.id))
     await eventually(async () => {
-      const dead = await hub.queue.listFailed(queueNames.webhookDelivery)
+      const dead = await hub.queue.listFailed(webhookDeliveryJob.queue)
       const mine = dead.filter((j) => deliveryJobData.safeParse(j.data).data?.deliveryId === delivery!.id)
       expect(mine).toHaveLength(1)
       expect(mine[0]).toMatchObject({ attempts: 1 })

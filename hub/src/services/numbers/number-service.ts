@@ -418,7 +418,7 @@ async function scheduleHours(deps: NumberDeps, ctx: ServiceContext, row: NumberR
   try {
     await scheduleNumberHours(deps.queue, ctx.clock, row, { checkNow })
   } catch (err) {
-    // The boot sweep (registerNumberWorkers) re-creates a chain lost here.
+    // The boot sweep (ensureNumberHoursJobs, when workers start) re-creates a chain lost here.
     deps.logger.error({ err, numberId: row.id }, 'numbers: could not schedule the business-hours job')
   }
 }

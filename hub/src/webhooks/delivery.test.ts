@@ -86,6 +86,7 @@ async function deliveries(hub: TestHub, company: TestCompany, webhookId: string)
   expect(res.status).toBe(200)
   return res.body as {
     deliveries: {
+      id: number
       event: string
       status: string
       attempts: number
@@ -209,6 +210,53 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     })
     const [row] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
     expect(row).toMatchObject({ active: true, consecutiveFailures: 0 })
+  })
+
+  it('sends one X-Switchboard-Delivery per (webhook, event), the same on every try and on a run again after a crash', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    const other = await receiver()
+    r.answer((nth) => (nth === 1 ? 500 : 200))
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await createWebhook(hub, company, { url: other.url, events: ['contact.created'] })
+    const deliveryOf = (x: Received) => x.headers['x-switchboard-delivery']
+
+    await emit(hub, company, 'contact.created', { id: 1 })
+    await eventually(() => expect(r.received).toHaveLength(2), {
+      between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
+    })
+    await eventually(() => expect(other.received).toHaveLength(1))
+    const [first, retry] = r.received
+    // The retry is the same delivery: same header, and it is the id the deliveries log shows.
+    expect(deliveryOf(retry!)).toBe(deliveryOf(first!))
+    const log = await deliveries(hub, company, webhook.webhook_id)
+    expect(log.deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })])
+    expect(deliveryOf(first!)).toBe(String(log.deliveries[0]!.id))
+    // Another webhook receiving the same event, and another event: other deliveries.
+    expect(deliveryOf(other.received[0]!)).not.toBe(deliveryOf(first!))
+    await emit(hub, company, 'contact.deleted', { id: 1 })
+    await eventually(() => expect(r.received).toHaveLength(3))
+    const third = r.received[2]!
+    expect(deliveryOf(third)).not.toBe(deliveryOf(first!))
+
+    // A crash after the receiver answered but before the outcome was recorded: the job runs
+    // again and the receiver gets the POST a second time, with the same key to drop it by.
+    const deliveryId = Number(deliveryOf(third))
+    await hub.db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', deliveredAt: null })
+      .where(eq(webhookDeliveries.id, deliveryId))
+    await webhookDeliveryJob.run(hub.deps, {
+      id: 'rerun',
+      queue: webhookDeliveryJob.queue,
+      name: webhookDeliveryJob.name,
+      data: { deliveryId },
+      attempt: 1,
+      maxAttempts: webhookDeliveryJob.tries,
+    })
+    expect(r.received).toHaveLength(4)
+    expect(deliveryOf(r.received[3]!)).toBe(deliveryOf(third))
+    expect(r.received[3]!.body).toMatchObject({ event: 'contact.deleted', data: { id: 1 } })
   })
 
   it(`gives up after ${DELIVERY_ATTEMPTS} tries; the dead letter can be replayed`, async () => {

@@ -22,7 +22,6 @@ export const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearer
 /** Routes only a user's own token (session or agent token) can call. */
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }]
 
-export { MAX_ID }
 /**
  * A numeric id in the path or the query: only its canonical decimal spelling (see
  * core/ids.ts); anything else, out of int4 range included, is a 400 naming the parameter.

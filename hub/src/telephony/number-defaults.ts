@@ -1,5 +1,10 @@
-import type { NumberSettings } from './number-settings.ts'
-import { TEAM_RING_SEC, USER_RING_SEC } from './number-settings.ts'
+import { type NumberSettings, OFFICE_HOURS } from '@switchboard/shared'
+import {
+  DEFAULT_IVR_TIMEOUT_SEC,
+  DEFAULT_MAX_QUEUE_TIME_SEC,
+  DEFAULT_TEAM_RING_SEC,
+  DEFAULT_USER_RING_SEC,
+} from './routing-types.ts'
 
 type DefaultTexts = { closed: string; unavailable: string; ivr_menu: string; callback_confirmation: string }
 
@@ -48,9 +53,6 @@ const TEXTS: Record<string, DefaultTexts> = {
   },
 }
 
-/** Office hours pre-filled for when the admin switches to custom hours. */
-const OFFICE_DAY = [{ from: '09:00', to: '18:00' }]
-
 export function defaultSettings(input: {
   type: 'classic' | 'ivr'
   timeZone: string
@@ -67,15 +69,8 @@ export function defaultSettings(input: {
     business_hours: {
       time_zone: input.timeZone,
       mode: 'always_open',
-      weekly: {
-        monday: OFFICE_DAY,
-        tuesday: OFFICE_DAY,
-        wednesday: OFFICE_DAY,
-        thursday: OFFICE_DAY,
-        friday: OFFICE_DAY,
-        saturday: [],
-        sunday: [],
-      },
+      // Office hours pre-filled for when the admin switches to custom hours.
+      weekly: structuredClone(OFFICE_HOURS),
       exceptions: [],
     },
     messages: {
@@ -96,20 +91,20 @@ export function defaultSettings(input: {
             ...input.users.map((userId) => ({
               type: 'user' as const,
               user_id: userId,
-              ring_time_sec: USER_RING_SEC,
+              ring_time_sec: DEFAULT_USER_RING_SEC,
             })),
             ...input.teams.map((teamId) => ({
               type: 'team' as const,
               team_id: teamId,
-              ring_time_sec: TEAM_RING_SEC,
+              ring_time_sec: DEFAULT_TEAM_RING_SEC,
               strategy: 'simultaneous' as const,
             })),
           ],
       respect_queue_time: false,
-      max_queue_time_sec: 300,
+      max_queue_time_sec: DEFAULT_MAX_QUEUE_TIME_SEC,
     },
     outbound_only: { user_ids: ivr ? input.users : [], team_ids: ivr ? input.teams : [] },
-    ivr: { options: [], fallback: { type: 'voicemail' }, timeout_sec: 5 },
+    ivr: { options: [], fallback: { type: 'voicemail' }, timeout_sec: DEFAULT_IVR_TIMEOUT_SEC },
     recording: {
       inbound: { auto_start: !ivr, allow_pause_resume: true },
       outbound: { auto_start: true, allow_pause_resume: true },

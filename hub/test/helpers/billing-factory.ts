@@ -3,7 +3,7 @@ import type { Clock } from '../../src/clock.ts'
 import type { Database } from '../../src/db/client.ts'
 import { numbers, users } from '../../src/db/schema/index.ts'
 import type { FailedJob, Job, JobHandler, JobOptions, JobQueue } from '../../src/jobs/queue.ts'
-import { defaultSettings } from '../../src/services/numbers/number-defaults.ts'
+import { defaultSettings } from '../../src/telephony/number-defaults.ts'
 
 type NumberRow = typeof numbers.$inferSelect
 

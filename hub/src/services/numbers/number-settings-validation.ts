@@ -1,9 +1,9 @@
+import type { DestinationSetting, NumberSettings } from '@switchboard/shared'
 import { isLocalStamp, isValidTimeZone, normalizePhone, validateWeeklySlots } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio, numbers, teams, users } from '../../db/schema/index.ts'
 import { ApiError } from '../../errors.ts'
-import type { DestinationSetting, NumberSettings } from './number-settings.ts'
 
 export type SettingsProblem = { field: string; message: string }
 

@@ -1,0 +1,106 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
+import { ApiError } from '../../../errors.ts'
+import {
+  MAX_AUDIO_BYTES,
+  readNumberAudio,
+  uploadNumberAudio,
+} from '../../../services/numbers/number-audio.ts'
+import { findNumber } from '../../../services/numbers/number-hydrate.ts'
+import { type AppEnv, createRouter } from '../../context.ts'
+import { requireAdmin } from '../../middleware/auth.ts'
+import { errorResponse, errorResponses, idParam, idParams, json, MAX_ID, security } from '../../openapi.ts'
+import { publicBase } from '../../pagination.ts'
+import { serviceContext } from '../../service-context.ts'
+import { tags } from './route-deps.ts'
+import { audioSchema } from './schemas.ts'
+
+/** Answers 404 for a number that is not the company's before reading a (large) upload. */
+const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
+  const id = Number(c.req.param('id'))
+  if (Number.isInteger(id) && id > 0 && id <= MAX_ID) {
+    await findNumber(c.var.deps.db, c.var.actor.companyId, id)
+  }
+  await next()
+})
+
+// multipart overhead (boundaries, part headers) on top of the file itself
+const uploadLimit = bodyLimit({
+  maxSize: MAX_AUDIO_BYTES + 64 * 1024,
+  onError: () => {
+    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+  },
+})
+
+/** Uploaded MP3s for messages and music on hold. */
+export const audioRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/numbers/{id}/audio',
+      tags,
+      security,
+      middleware: [requireAdmin, requireNumber, uploadLimit],
+      summary: 'Upload an MP3 for messages or music on hold',
+      description: 'At most 10 MB (413 beyond); the content must be MP3. Use the returned id as `audio_id`.',
+      request: {
+        params: idParams,
+        body: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: z.object({ file: z.instanceof(File).openapi({ type: 'string', format: 'binary' }) }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(z.object({ audio: audioSchema }).openapi('NumberAudioEnvelope'), 'Stored'),
+        413: errorResponse('Larger than 10 MB'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const file = c.req.valid('form').file
+      if (file.size > MAX_AUDIO_BYTES) {
+        throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+      }
+      const audio = await uploadNumberAudio(
+        serviceContext(c),
+        c.var.deps.blobs,
+        publicBase(c),
+        c.req.valid('param').id,
+        {
+          name: file.name,
+          bytes: new Uint8Array(await file.arrayBuffer()),
+        },
+      )
+      return c.json({ audio }, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/numbers/{id}/audio/{audio_id}',
+      tags,
+      security,
+      middleware: [requireAdmin],
+      request: { params: z.object({ id: idParam(), audio_id: z.uuid() }) },
+      responses: {
+        200: {
+          description: 'The MP3',
+          content: { 'audio/mpeg': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { id, audio_id } = c.req.valid('param')
+      const audio = await readNumberAudio(serviceContext(c), c.var.deps.blobs, id, audio_id)
+      return c.body(new Uint8Array(audio.bytes), 200, {
+        'content-type': 'audio/mpeg',
+        'content-disposition': `inline; filename="${audio.name.replace(/[^\w.-]/g, '_')}"`,
+      })
+    },
+  )

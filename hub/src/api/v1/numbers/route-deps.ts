@@ -15,7 +15,11 @@ export const numberDeps = (c: Context<AppEnv>): NumberDeps => ({
 export const messageAudioDeps = (c: Context<AppEnv>): MessageAudioDeps => ({
   blobs: c.var.deps.blobs,
   download: (url) =>
-    downloadMp3(url, { allowPrivate: c.var.deps.env.AUDIO_URLS_ALLOW_PRIVATE, maxBytes: MAX_AUDIO_BYTES }),
+    downloadMp3(url, {
+      companyId: c.var.actor.companyId,
+      allowPrivate: c.var.deps.env.AUDIO_URLS_ALLOW_PRIVATE,
+      maxBytes: MAX_AUDIO_BYTES,
+    }),
 })
 
 export const tags = ['Numbers']

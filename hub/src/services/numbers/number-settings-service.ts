@@ -1,4 +1,4 @@
-import type { NumberSettings } from '@switchboard/shared'
+import type { MessageSlot, NumberSettings } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
 import type { Queryable } from '../../db/client.ts'
@@ -13,7 +13,12 @@ import {
   withProvisioning,
 } from './number-provisioning.ts'
 import type { NumberRow } from './number-rules.ts'
-import type { NumberSettingsInput, NumberSettingsPatch } from './number-settings.ts'
+import {
+  type MessagesPatch,
+  messagesPatchSchema,
+  type NumberSettingsInput,
+  type NumberSettingsPatch,
+} from './number-settings.ts'
 import { validateNumberSettings } from './number-settings-validation.ts'
 
 /**
@@ -114,7 +119,15 @@ export function replaceNumberSettings(
   return writeSettings(ctx, deps, base, id, () => input)
 }
 
-/** PATCH /v1/numbers/:id/settings and the section PUTs: given sections replace the stored ones. */
+/** The entries of `value` that are not undefined (JSON has no undefined: absent = keep). */
+function given<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/**
+ * PATCH /v1/numbers/:id/settings and the section PUTs: given sections replace the stored ones,
+ * except messages, which change one slot at a time (the slots absent keep their message).
+ */
 export function patchNumberSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
@@ -122,6 +135,34 @@ export function patchNumberSettings(
   id: number,
   patch: NumberSettingsPatch,
 ): Promise<NumberSettings> {
-  // JSON has no undefined: a section absent from the body keeps its stored value.
-  return writeSettings(ctx, deps, base, id, (current) => ({ ...current.settings, ...patch }))
+  const { messages, ...sections } = patch
+  return writeSettings(ctx, deps, base, id, (current) => ({
+    ...current.settings,
+    ...given(sections),
+    messages: { ...current.settings.messages, ...given(messages ?? {}) },
+  }))
+}
+
+/**
+ * PUT /v1/numbers/:id/settings/messages/:slot: that one message (null removes a spoken one; the
+ * music on hold is a library track or an uploaded file), the other messages untouched.
+ */
+export function setNumberMessage(
+  ctx: ServiceContext,
+  deps: NumberDeps,
+  base: string,
+  id: number,
+  slot: MessageSlot,
+  message: unknown,
+): Promise<NumberSettings> {
+  if (message === undefined) throw badRequest('message', 'required: a message, or null')
+  const parsed = messagesPatchSchema.safeParse({ [slot]: message })
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    // A wrong `type` is the message as a whole being of the wrong kind for this slot.
+    const field = ['messages', ...issue.path].join('.').replace(/\.type$/, '')
+    throw badRequest(field, issue.message)
+  }
+  const messages: MessagesPatch = parsed.data
+  return patchNumberSettings(ctx, deps, base, id, { messages })
 }

@@ -288,8 +288,30 @@ export const numberSettingsInputSchema = z
   .object({ ...settingsFields, ivr: ivrInputSchema })
   .openapi('NumberSettingsInput')
 
-/** PATCH .../settings: each section given replaces that section whole; the result is validated whole. */
-export const numberSettingsPatchSchema = numberSettingsInputSchema.partial().openapi('NumberSettingsPatch')
+/**
+ * The messages of PATCH .../settings and PUT .../settings/messages: each slot given replaces that
+ * message, a slot left out keeps it (saving the music on hold never silences the IVR menu), null
+ * removes a spoken message.
+ */
+export const messagesPatchSchema = z
+  .object({
+    welcome: messageSchema.optional(),
+    closed: messageSchema.optional(),
+    unavailable: messageSchema.optional(),
+    ivr_menu: messageSchema.optional(),
+    callback_confirmation: messageSchema.optional(),
+    music_on_hold: musicSchema.optional(),
+  })
+  .openapi('NumberMessagesPatch')
+
+/**
+ * PATCH .../settings: each section given replaces that section whole, except `messages`, where each
+ * slot given replaces that message; the result is validated whole.
+ */
+export const numberSettingsPatchSchema = numberSettingsInputSchema
+  .extend({ messages: messagesPatchSchema })
+  .partial()
+  .openapi('NumberSettingsPatch')
 
 /**
  * The schema's output is exactly the shared NumberSettings type (the type the database column,
@@ -303,5 +325,6 @@ void ttsMatch
 
 export type NumberSettingsInput = z.infer<typeof numberSettingsInputSchema>
 export type NumberSettingsPatch = z.infer<typeof numberSettingsPatchSchema>
+export type MessagesPatch = z.infer<typeof messagesPatchSchema>
 export type DestinationInput = z.infer<typeof destinationInputSchema>
 export type CreateNumberRequest = z.infer<typeof createNumberRequestSchema>

@@ -3,7 +3,7 @@ import {
   businessHoursSchema,
   distributionSchema,
   ivrInputSchema,
-  messagesSchema,
+  messagesPatchSchema,
   numberSettingsSchema,
 } from '../../../services/numbers/number-settings.ts'
 import { PREVIEW_PRESENCES } from '../../../telephony/preview.ts'
@@ -151,7 +151,7 @@ export const sectionBodies = {
   business_hours: businessHoursSchema,
   distribution: distributionSchema,
   ivr: ivrInputSchema,
-  messages: messagesSchema,
+  messages: messagesPatchSchema,
 } as const
 
 export const previewRequestSchema = z

@@ -1,4 +1,5 @@
-import { createRoute, type z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
+import { MESSAGE_SLOTS } from '@switchboard/shared'
 import type { Context } from 'hono'
 import { ApiError } from '../../../errors.ts'
 import {
@@ -10,10 +11,11 @@ import {
   getNumberSettings,
   patchNumberSettings,
   replaceNumberSettings,
+  setNumberMessage,
 } from '../../../services/numbers/number-settings-service.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponses, idParams, json, jsonBody, security } from '../../openapi.ts'
+import { errorResponses, idParam, idParams, json, jsonBody, security } from '../../openapi.ts'
 import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { numberDeps, tags } from './route-deps.ts'
@@ -145,10 +147,45 @@ export const settingsRoutes = createRouter()
     sectionHook('ivr'),
   )
   .openapi(
-    sectionRoute('messages', sectionBodies.messages, 'Music and messages'),
+    sectionRoute('messages', sectionBodies.messages, 'Music and messages: the slots given, the others kept'),
     async (c) => {
       const settings = await patchSettings(c, c.req.valid('param').id, { messages: c.req.valid('json') })
       return c.json({ settings }, 200)
     },
     sectionHook('messages'),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/numbers/{id}/settings/messages/{slot}',
+      tags,
+      security,
+      middleware: admin,
+      summary: 'One message or the music on hold, the others untouched',
+      description:
+        '`message`: text-to-speech `{type: "tts", text, language, voice}` (languages and voices: ' +
+        'GET /v1/numbers/tts-languages), an uploaded file `{type: "audio", audio_id}`, or null to remove a ' +
+        'spoken message. `music_on_hold` takes `{type: "library", track}` or an uploaded file.',
+      request: {
+        params: z.object({ id: idParam(), slot: z.enum(MESSAGE_SLOTS) }),
+        body: jsonBody(
+          z.object({
+            message: z.unknown().openapi({ description: 'TtsMessage, AudioRef, MusicOnHold or null' }),
+          }),
+        ),
+      },
+      responses: { 200: json(settingsEnvelope, 'The stored settings'), ...errorResponses },
+    }),
+    async (c) => {
+      const { id, slot } = c.req.valid('param')
+      const settings = await setNumberMessage(
+        serviceContext(c),
+        numberDeps(c),
+        publicBase(c),
+        id,
+        slot,
+        c.req.valid('json').message,
+      )
+      return c.json({ settings }, 200)
+    },
   )

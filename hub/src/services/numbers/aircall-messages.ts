@@ -1,12 +1,12 @@
 import type { MessageSlot, NumberSettings } from '@switchboard/shared'
 import { and, eq, inArray } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { badRequest } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio } from '../../db/schema/index.ts'
-import { badRequest } from '../../errors.ts'
 import { findCountry } from '../../telephony/country-rules.ts'
 import { defaultSettings } from '../../telephony/number-defaults.ts'
+import type { ServiceContext } from '../context.ts'
 import {
   AIRCALL_MESSAGE_KEYS,
   AIRCALL_MESSAGE_SLOTS,

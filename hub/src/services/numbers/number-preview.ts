@@ -1,6 +1,5 @@
 import { normalizePhone } from '@switchboard/shared'
-import type { ServiceContext } from '../../api/context.ts'
-import { badRequest } from '../../errors.ts'
+import { badRequest } from '../../core/errors.ts'
 import {
   agentPresence,
   type PreviewPresence,
@@ -9,6 +8,7 @@ import {
 } from '../../telephony/preview.ts'
 import type { AgentPresence } from '../../telephony/routing-types.ts'
 import { loadCallWorld, settingAvailability } from '../../telephony/routing-world.ts'
+import type { ServiceContext } from '../context.ts'
 import { fullName } from '../users/user-json.ts'
 import { findNumber } from './number-hydrate.ts'
 import { displayDigits } from './number-json.ts'

@@ -1,12 +1,12 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, teams, users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
-import type { Logger } from '../../logger.ts'
 import { type Carrier, CarrierError } from '../../telephony/carrier/carrier.ts'
 import {
   type CountryRule,
@@ -17,7 +17,7 @@ import {
 } from '../../telephony/country-rules.ts'
 import { isOpenAt } from '../../telephony/number-config.ts'
 import { defaultSettings } from '../../telephony/number-defaults.ts'
-import { uniqueViolation } from '../users/unique-violation.ts'
+import type { ServiceContext } from '../context.ts'
 import { forgetNumberInProfiles } from '../users/user-number-prefs.ts'
 import { scheduleNumberHours } from './number-hours-worker.ts'
 import { findNumber, hydrateNumber } from './number-hydrate.ts'
@@ -116,7 +116,7 @@ async function carrierCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (err) {
     if (err instanceof CarrierError && err.retry) {
-      throw new ApiError('unavailable', 'The carrier is unavailable; try again shortly')
+      throw new DomainError('unavailable', 'The carrier is unavailable; try again shortly')
     }
     throw err
   }
@@ -181,7 +181,7 @@ export async function createNumberIn(
   try {
     ;({ rule, area } = resolveArea(input.country, input.area))
   } catch (err) {
-    if (err instanceof ApiError && err.extra.field)
+    if (err instanceof DomainError && err.extra.field)
       throw badRequest(field(err.extra.field), err.message.replace(/^\w+: /, ''))
     throw err
   }
@@ -223,7 +223,7 @@ export async function createNumberIn(
         exclude,
       )
       if (!free)
-        throw new ApiError(
+        throw new DomainError(
           'unavailable',
           `No number is available in ${rule.country} area ${area.code} right now`,
         )
@@ -280,7 +280,10 @@ export async function createNumberIn(
       exclude.add(e164)
     }
   }
-  throw new ApiError('unavailable', `No number is available in ${rule.country} area ${area.code} right now`)
+  throw new DomainError(
+    'unavailable',
+    `No number is available in ${rule.country} area ${area.code} right now`,
+  )
 }
 
 async function releaseQuietly(deps: NumberDeps, carrierRef: string) {

@@ -1,9 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { DomainError } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { timeRange } from '../../db/list-query.ts'
 import { numbers } from '../../db/schema/index.ts'
-import { ApiError } from '../../errors.ts'
 import { findCountry } from '../../telephony/country-rules.ts'
+import type { ServiceContext } from '../context.ts'
 import { findNumber, hydrateNumber, hydrateNumbers } from './number-hydrate.ts'
 import type { NumberJson } from './number-json.ts'
 import type { NumberRow } from './number-rules.ts'
@@ -91,6 +92,6 @@ export async function getNumber(ctx: ServiceContext, base: string, id: number): 
     ctx.clock.now(),
     await findNumber(ctx.db, ctx.companyId, id),
   )
-  if (!visibleTo(ctx)(json)) throw new ApiError('not_found', 'Number not found')
+  if (!visibleTo(ctx)(json)) throw new DomainError('not_found', 'Number not found')
   return json
 }

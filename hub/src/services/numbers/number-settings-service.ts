@@ -1,9 +1,9 @@
 import type { MessageSlot, NumberSettings } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
-import { badRequest } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { findNumber } from './number-hydrate.ts'
 import {
   createNumberIn,

@@ -6,7 +6,7 @@ import {
   TEAM_STRATEGIES,
   type TtsMessageSetting,
 } from '@switchboard/shared'
-import { withoutNul } from '../../api/openapi.ts'
+import { withoutNul } from '../../core/text.ts'
 import {
   DEFAULT_IVR_TIMEOUT_SEC,
   DEFAULT_MAX_QUEUE_TIME_SEC,

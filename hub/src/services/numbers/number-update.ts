@@ -1,9 +1,9 @@
 import type { NumberSettings } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import {
   applyMessages,
   type MessageAudioDeps,
@@ -88,7 +88,7 @@ export async function updateNumber(
       if (prepared) {
         // The keys were checked against the type read before the downloads.
         if (prepared.type !== type) {
-          throw new ApiError('conflict', 'The number changed type meanwhile; send the request again')
+          throw new DomainError('conflict', 'The number changed type meanwhile; send the request again')
         }
         next.messages = await applyMessages(tx, current, next, prepared)
       }
@@ -127,7 +127,7 @@ async function revalidate(
   try {
     return await validateNumberSettings(tx, ctx.companyId, number, settings)
   } catch (err) {
-    if (timeZoneField && err instanceof ApiError && err.extra.field === 'business_hours.time_zone') {
+    if (timeZoneField && err instanceof DomainError && err.extra.field === 'business_hours.time_zone') {
       throw badRequest(timeZoneField, 'must be an IANA time zone such as Europe/Paris')
     }
     throw err

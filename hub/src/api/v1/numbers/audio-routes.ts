@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import {
   MAX_AUDIO_BYTES,
   readNumberAudio,
@@ -29,7 +29,7 @@ const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
 const uploadLimit = bodyLimit({
   maxSize: MAX_AUDIO_BYTES + 64 * 1024,
   onError: () => {
-    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+    throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
   },
 })
 
@@ -64,7 +64,7 @@ export const audioRoutes = createRouter()
     async (c) => {
       const file = c.req.valid('form').file
       if (file.size > MAX_AUDIO_BYTES) {
-        throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+        throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
       }
       const audio = await uploadNumberAudio(
         serviceContext(c),

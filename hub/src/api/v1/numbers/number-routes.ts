@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import { getNumber, listNumbers, listNumbersByCountry } from '../../../services/numbers/number-queries.ts'
 import { numbersRoutingTo } from '../../../services/numbers/number-references.ts'
 import { updateNumber } from '../../../services/numbers/number-update.ts'
@@ -56,7 +56,7 @@ export const numberRoutes = createRouter()
     async (c) => {
       const q = c.req.valid('query')
       if ((q.user_id === undefined) === (q.team_id === undefined)) {
-        throw new ApiError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
+        throw new DomainError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
       }
       const target = q.user_id !== undefined ? { userId: q.user_id } : { teamId: q.team_id! }
       return c.json({ numbers: await numbersRoutingTo(serviceContext(c), target) }, 200)

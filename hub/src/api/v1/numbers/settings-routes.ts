@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { MESSAGE_SLOTS } from '@switchboard/shared'
 import type { Context } from 'hono'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import {
   type NumberSettingsPatch,
   numberSettingsInputSchema,
@@ -41,7 +41,7 @@ const sectionHook =
       message: i.message,
     }))
     const first = details[0]!
-    throw new ApiError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
+    throw new DomainError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
   }
 
 const sectionRoute = <K extends keyof typeof sectionBodies, S extends z.ZodType>(

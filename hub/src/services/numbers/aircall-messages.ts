@@ -2,6 +2,7 @@ import type { MessageSlot, NumberSettings } from '@switchboard/shared'
 import { and, eq, inArray } from 'drizzle-orm'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import { badRequest } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio } from '../../db/schema/index.ts'
 import { findCountry } from '../../telephony/country-rules.ts'
@@ -62,9 +63,9 @@ const OWN_AUDIO_PATH =
   /^\/v1\/numbers\/\d{1,10}\/audio\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
 
 /** The audio id when `raw` is one of this hub's audio links (what GET shows), else null. */
-function ownAudioId(raw: string, base: string): string | null {
-  if (!raw.startsWith(`${base}/`)) return null
-  return OWN_AUDIO_PATH.exec(raw.slice(base.length))?.[1]?.toLowerCase() ?? null
+function ownAudioId(raw: string, links: Links): string | null {
+  if (!raw.startsWith(`${links.base}/`)) return null
+  return OWN_AUDIO_PATH.exec(raw.slice(links.base.length))?.[1]?.toLowerCase() ?? null
 }
 
 const typeWords = (types: readonly NumberRow['type'][]) =>
@@ -87,12 +88,11 @@ const typeWords = (types: readonly NumberRow['type'][]) =>
  */
 export async function planMessages(
   ctx: ServiceContext,
-  base: string,
   current: NumberRow,
   type: NumberRow['type'],
   input: MessagesInput,
 ): Promise<MessagesPlan> {
-  const shown = aircallMessages(current, base)
+  const shown = aircallMessages(current, ctx.links)
   const field = (key: AircallMessageKey) => `messages.${key}`
   type Wanted = { key: AircallMessageKey; value: string | null }
   const wanted = new Map<MessageSlot, Wanted>()
@@ -128,7 +128,7 @@ export async function planMessages(
       changes.set(slot, { kind: 'default' })
       continue
     }
-    const own = ownAudioId(value, base)
+    const own = ownAudioId(value, ctx.links)
     if (own) {
       ownIds.set(own, key)
       changes.set(slot, { kind: 'audio', audioId: own })

@@ -51,7 +51,6 @@ export async function storeAudioBlob(
 export async function uploadNumberAudio(
   ctx: ServiceContext,
   blobs: BlobStore,
-  base: string,
   numberId: number,
   file: { name: string; bytes: Uint8Array },
 ): Promise<AudioJson> {
@@ -65,7 +64,7 @@ export async function uploadNumberAudio(
   const stored = await storeAudioBlob(ctx, blobs, numberId, file)
   try {
     const [row] = await ctx.db.insert(numberAudio).values(stored).returning()
-    return toAudioJson(row!, base, numberId)
+    return toAudioJson(row!, ctx.links, numberId)
   } catch (err) {
     await blobs.delete(stored.blobKey)
     throw err

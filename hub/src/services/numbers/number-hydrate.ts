@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, teamMembers, users } from '../../db/schema/index.ts'
 import { type NumberJson, toNumberJson } from './number-json.ts'
@@ -43,7 +44,7 @@ export async function teamMembersOf(
 export async function hydrateNumbers(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   rows: NumberRow[],
 ): Promise<NumberJson[]> {
@@ -63,7 +64,7 @@ export async function hydrateNumbers(
     toNumberJson(
       row,
       idsByRow[i]!.flatMap((id) => byId.get(id) ?? []),
-      base,
+      links,
       now,
     ),
   )
@@ -72,10 +73,10 @@ export async function hydrateNumbers(
 export async function hydrateNumber(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   row: NumberRow,
 ): Promise<NumberJson> {
-  const [json] = await hydrateNumbers(db, companyId, base, now, [row])
+  const [json] = await hydrateNumbers(db, companyId, links, now, [row])
   return json!
 }

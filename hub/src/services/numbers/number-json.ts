@@ -1,9 +1,10 @@
 import { type MessageSetting, type MusicSetting, normalizePhone } from '@switchboard/shared'
+import type { Links } from '../../core/links.ts'
 import type { users } from '../../db/schema/index.ts'
 import { isNumberActive } from '../../telephony/number-active.ts'
 import { isOpenAt } from '../../telephony/number-config.ts'
 import { isAvailableNow } from '../users/availability.ts'
-import { fullName, userDirectLink } from '../users/user-json.ts'
+import { fullName } from '../users/user-json.ts'
 import { AIRCALL_MESSAGE_SLOTS, type AircallMessageKey } from './aircall-message-keys.ts'
 import { ivrStatus, type NumberRow, recordsCalls } from './number-rules.ts'
 
@@ -11,9 +12,8 @@ export type { NumberRow }
 
 type UserRow = typeof users.$inferSelect
 
-export const numberDirectLink = (base: string, id: number) => `${base}/v1/numbers/${id}`
-export const audioLink = (base: string, numberId: number, audioId: string) =>
-  `${base}/v1/numbers/${numberId}/audio/${audioId}`
+export const audioLink = (links: Links, numberId: number, audioId: string) =>
+  links.to(`/v1/numbers/${numberId}/audio/${audioId}`)
 
 /** "+33 1 76 11 11 11": Aircall's `digits` display format. */
 export function displayDigits(e164: string): string {
@@ -22,18 +22,18 @@ export function displayDigits(e164: string): string {
 
 const AVAILABILITY_BY_MODE = { always_open: 'open', always_closed: 'closed', custom: 'custom' } as const
 
-function messageUrl(base: string, numberId: number, m: MessageSetting | MusicSetting): string | null {
-  return m && m.type === 'audio' ? audioLink(base, numberId, m.audio_id) : null
+function messageUrl(links: Links, numberId: number, m: MessageSetting | MusicSetting): string | null {
+  return m && m.type === 'audio' ? audioLink(links, numberId, m.audio_id) : null
 }
 
 /** Aircall's `messages` object: the URL of the uploaded MP3 behind each key, else null. */
 export function aircallMessages(
   row: Pick<NumberRow, 'id' | 'settings'>,
-  base: string,
+  links: Links,
 ): Record<AircallMessageKey, string | null> {
   const at = (key: AircallMessageKey) => {
     const slot = AIRCALL_MESSAGE_SLOTS[key]
-    return slot ? messageUrl(base, row.id, row.settings.messages[slot]) : null
+    return slot ? messageUrl(links, row.id, row.settings.messages[slot]) : null
   }
   return {
     welcome: at('welcome'),
@@ -49,10 +49,10 @@ export function aircallMessages(
 }
 
 /** Aircall's fields of a Number, the ones a User's `numbers` nests too. */
-function aircallNumberFields(row: NumberRow, base: string, now: Date) {
+function aircallNumberFields(row: NumberRow, links: Links, now: Date) {
   return {
     id: row.id,
-    direct_link: numberDirectLink(base, row.id),
+    direct_link: links.number(row.id),
     name: row.name,
     digits: displayDigits(row.e164),
     created_at: row.createdAt.toISOString(),
@@ -63,13 +63,13 @@ function aircallNumberFields(row: NumberRow, base: string, now: Date) {
     is_ivr: row.type === 'ivr',
     live_recording_activated: recordsCalls(row),
     priority: row.priority,
-    messages: aircallMessages(row, base),
+    messages: aircallMessages(row, links),
   }
 }
 
 /** A Number as Aircall nests it in a User's `numbers` (its fields without its `users`). */
-export function toUserNumberJson(row: NumberRow, base: string, now: Date) {
-  return aircallNumberFields(row, base, now)
+export function toUserNumberJson(row: NumberRow, links: Links, now: Date) {
+  return aircallNumberFields(row, links, now)
 }
 export type UserNumberJson = ReturnType<typeof toUserNumberJson>
 
@@ -78,8 +78,8 @@ export type UserNumberJson = ReturnType<typeof toUserNumberJson>
  * uploaded MP3, or null when the message is text-to-speech, a library track or unset;
  * `settings.messages` has the full detail.
  */
-export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: string, now: Date) {
-  const { created_at, messages, priority, ...aircall } = aircallNumberFields(row, base, now)
+export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], links: Links, now: Date) {
+  const { created_at, messages, priority, ...aircall } = aircallNumberFields(row, links, now)
   // Aircall's field order: e164_digits after digits, users before priority and messages.
   return {
     id: aircall.id,
@@ -95,7 +95,7 @@ export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: strin
     live_recording_activated: aircall.live_recording_activated,
     users: nestedUsers.map((u) => ({
       id: u.id,
-      direct_link: userDirectLink(base, u.id),
+      direct_link: links.user(u.id),
       name: fullName(u),
       email: u.email,
       available: isAvailableNow(u, now),

@@ -170,7 +170,6 @@ export async function createNumberIn(
   tx: Queryable,
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: CreateNumberRequest,
   provisioned: Provisioned,
   fieldPrefix = '',
@@ -269,7 +268,7 @@ export async function createNumberIn(
         ctx.clock,
         ctx.companyId,
         'number.created',
-        await hydrateNumber(tx, ctx.companyId, base, now, row),
+        await hydrateNumber(tx, ctx.companyId, ctx.links, now, row),
       )
       return row
     } catch (err) {
@@ -337,15 +336,14 @@ export async function scheduleHours(deps: NumberDeps, ctx: ServiceContext, row: 
 export async function createNumber(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: CreateNumberRequest,
 ): Promise<NumberJson> {
   const row = await withProvisioning(ctx, deps, async (tx, provisioned, created) => {
-    const r = await createNumberIn(tx, ctx, deps, base, input, provisioned)
+    const r = await createNumberIn(tx, ctx, deps, input, provisioned)
     created.push(r)
     return r
   })
-  return hydrateNumber(ctx.db, ctx.companyId, base, ctx.clock.now(), row)
+  return hydrateNumber(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), row)
 }
 
 // ---- release -------------------------------------------------------------------------------
@@ -355,17 +353,12 @@ export async function createNumber(
  * a carrier failure keeps the number), removes it from other numbers' routing and from the
  * users' caller ID and default number.
  */
-export async function deleteNumber(
-  ctx: ServiceContext,
-  deps: NumberDeps,
-  base: string,
-  id: number,
-): Promise<void> {
+export async function deleteNumber(ctx: ServiceContext, deps: NumberDeps, id: number): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     await lockRoutingGraph(tx, ctx.companyId)
     const row = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
     const now = ctx.clock.now()
-    const json = await hydrateNumber(tx, ctx.companyId, base, now, row)
+    const json = await hydrateNumber(tx, ctx.companyId, ctx.links, now, row)
     await tx
       .update(numbers)
       .set({ releasedAt: now, updatedAt: now })

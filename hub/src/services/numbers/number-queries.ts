@@ -44,7 +44,7 @@ export function compareNumbersByName(
   )
 }
 
-async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQuery): Promise<NumberJson[]> {
+async function visibleNumbers(ctx: ServiceContext, q?: PaginationQuery): Promise<NumberJson[]> {
   const rows = await ctx.db
     .select()
     .from(numbers)
@@ -59,21 +59,21 @@ async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQ
   // so the whole list is loaded, sorted and filtered here and the page cut afterwards.
   const sign = q?.order === 'desc' ? -1 : 1
   rows.sort((a, b) => sign * compareNumbersByName(a, b))
-  const all = await hydrateNumbers(ctx.db, ctx.companyId, base, ctx.clock.now(), rows)
+  const all = await hydrateNumbers(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), rows)
   return all.filter(visibleTo(ctx))
 }
 
 /** GET /v1/numbers: sorted by country name then name, each with `open` computed at clock.now(). */
-export async function listNumbers(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listNumbers(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
-  const all = await visibleNumbers(ctx, base, q)
+  const all = await visibleNumbers(ctx, q)
   return { numbers: all.slice(offset, offset + limit), total: all.length }
 }
 
 /** The dashboard's list: numbers grouped by country, country names and number names in order. */
-export async function listNumbersByCountry(ctx: ServiceContext, base: string) {
+export async function listNumbersByCountry(ctx: ServiceContext) {
   const groups: { country: string; name: string; numbers: NumberJson[] }[] = []
-  for (const n of await visibleNumbers(ctx, base)) {
+  for (const n of await visibleNumbers(ctx)) {
     let group = groups[groups.length - 1]
     if (!group || group.country !== n.country) {
       group = { country: n.country, name: countryName(n.country), numbers: [] }
@@ -84,11 +84,11 @@ export async function listNumbersByCountry(ctx: ServiceContext, base: string) {
   return groups
 }
 
-export async function getNumber(ctx: ServiceContext, base: string, id: number): Promise<NumberJson> {
+export async function getNumber(ctx: ServiceContext, id: number): Promise<NumberJson> {
   const json = await hydrateNumber(
     ctx.db,
     ctx.companyId,
-    base,
+    ctx.links,
     ctx.clock.now(),
     await findNumber(ctx.db, ctx.companyId, id),
   )

@@ -41,7 +41,6 @@ async function resolveInput(
   tx: Queryable,
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: NumberSettingsInput,
   provisioned: Provisioned,
   created: NumberRow[],
@@ -70,7 +69,6 @@ async function resolveInput(
         tx,
         ctx,
         deps,
-        base,
         d.create_number,
         provisioned,
         `ivr.options.${i}.destination.create_number.`,
@@ -87,14 +85,13 @@ async function resolveInput(
 export async function writeSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   build: (current: NumberRow) => NumberSettingsInput,
 ): Promise<NumberSettings> {
   let hoursChanged = false
   const row = await withProvisioning(ctx, deps, async (tx, provisioned, created) => {
     const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
-    const resolved = await resolveInput(tx, ctx, deps, base, build(current), provisioned, created)
+    const resolved = await resolveInput(tx, ctx, deps, build(current), provisioned, created)
     const settings = await validateNumberSettings(tx, ctx.companyId, current, resolved)
     const [updated] = await tx
       .update(numbers)
@@ -112,11 +109,10 @@ export async function writeSettings(
 export function replaceNumberSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   input: NumberSettingsInput,
 ): Promise<NumberSettings> {
-  return writeSettings(ctx, deps, base, id, () => input)
+  return writeSettings(ctx, deps, id, () => input)
 }
 
 /** The entries of `value` that are not undefined (JSON has no undefined: absent = keep). */
@@ -131,12 +127,11 @@ function given<T extends object>(value: T): Partial<T> {
 export function patchNumberSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   patch: NumberSettingsPatch,
 ): Promise<NumberSettings> {
   const { messages, ...sections } = patch
-  return writeSettings(ctx, deps, base, id, (current) => ({
+  return writeSettings(ctx, deps, id, (current) => ({
     ...current.settings,
     ...given(sections),
     messages: { ...current.settings.messages, ...given(messages ?? {}) },
@@ -150,7 +145,6 @@ export function patchNumberSettings(
 export function setNumberMessage(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   slot: MessageSlot,
   message: unknown,
@@ -164,5 +158,5 @@ export function setNumberMessage(
     throw badRequest(field, issue.message)
   }
   const messages: MessagesPatch = parsed.data
-  return patchNumberSettings(ctx, deps, base, id, { messages })
+  return patchNumberSettings(ctx, deps, id, { messages })
 }

@@ -59,7 +59,6 @@ function updatedSettings(
 export async function updateNumber(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   input: UpdateNumberInput,
   media: MessageAudioDeps,
@@ -69,7 +68,7 @@ export async function updateNumber(
   if (input.messages && Object.keys(input.messages).length > 0) {
     const before = await findNumber(ctx.db, ctx.companyId, id)
     const type = input.type ?? before.type
-    const plan = await planMessages(ctx, base, before, type, input.messages)
+    const plan = await planMessages(ctx, before, type, input.messages)
     if (plan.downloads.length > 0) {
       // Downloads are the costly part: everything else is checked first, as the transaction will.
       const next = updatedSettings(before, input, type)
@@ -113,7 +112,7 @@ export async function updateNumber(
   }
   const { row, hoursChanged } = outcome
   if (hoursChanged) await scheduleHours(deps, ctx, row, true)
-  return hydrateNumber(ctx.db, ctx.companyId, base, ctx.clock.now(), row)
+  return hydrateNumber(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), row)
 }
 
 /** Validates; a time_zone problem is reported on the PUT's own field name. */

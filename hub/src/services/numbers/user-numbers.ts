@@ -1,4 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
 import { teamMembersOf } from './number-hydrate.ts'
@@ -13,7 +14,7 @@ import { assignedTeamIds, assignedUserIds } from './number-rules.ts'
 export async function numbersOfUsers(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   userIds: readonly number[],
 ): Promise<Map<number, UserNumberJson[]>> {
@@ -29,7 +30,7 @@ export async function numbersOfUsers(
   for (const row of rows) {
     const assigned = assignedUserIds(row, members).filter((id) => byUser.has(id))
     if (assigned.length === 0) continue
-    const nested = toUserNumberJson(row, base, now)
+    const nested = toUserNumberJson(row, links, now)
     for (const id of assigned) byUser.get(id)?.push(nested)
   }
   return byUser

@@ -1,10 +1,9 @@
+import type { Links } from '../../core/links.ts'
 import type { users } from '../../db/schema/index.ts'
 import { isAvailableNow } from './availability.ts'
 import { DEFAULT_NOTIFICATION_PREFS, DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
 export type UserRow = typeof users.$inferSelect
-
-export const userDirectLink = (base: string, id: number) => `${base}/v1/users/${id}`
 
 export const fullName = (u: Pick<UserRow, 'firstName' | 'lastName'>) => `${u.firstName} ${u.lastName}`.trim()
 
@@ -22,10 +21,10 @@ function substatusOf(u: UserRow): string | null {
  * numbersOfUsers (services/numbers/user-numbers.ts) shapes them; empty for a user just created.
  * Generic in that shape, so that users do not depend on numbers (numbers nest users already).
  */
-export function toUserJson<N = never>(u: UserRow, base: string, now: Date, numbers: N[] = []) {
+export function toUserJson<N = never>(u: UserRow, links: Links, now: Date, numbers: N[] = []) {
   return {
     id: u.id,
-    direct_link: userDirectLink(base, u.id),
+    direct_link: links.user(u.id),
     name: fullName(u),
     email: u.email,
     created_at: u.createdAt.toISOString(),

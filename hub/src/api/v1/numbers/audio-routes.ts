@@ -11,7 +11,6 @@ import { findNumber } from '../../../services/numbers/number-hydrate.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponse, errorResponses, idParam, idParams, json, MAX_ID, security } from '../../openapi.ts'
-import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { tags } from './route-deps.ts'
 import { audioSchema } from './schemas.ts'
@@ -66,16 +65,10 @@ export const audioRoutes = createRouter()
       if (file.size > MAX_AUDIO_BYTES) {
         throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
       }
-      const audio = await uploadNumberAudio(
-        serviceContext(c),
-        c.var.deps.blobs,
-        publicBase(c),
-        c.req.valid('param').id,
-        {
-          name: file.name,
-          bytes: new Uint8Array(await file.arrayBuffer()),
-        },
-      )
+      const audio = await uploadNumberAudio(serviceContext(c), c.var.deps.blobs, c.req.valid('param').id, {
+        name: file.name,
+        bytes: new Uint8Array(await file.arrayBuffer()),
+      })
       return c.json({ audio }, 201)
     },
   )

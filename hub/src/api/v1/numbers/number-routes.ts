@@ -6,7 +6,7 @@ import { updateNumber } from '../../../services/numbers/number-update.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, idParams, json, jsonBody, security } from '../../openapi.ts'
-import { buildMeta, publicBase } from '../../pagination.ts'
+import { buildMeta } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { messageAudioDeps, numberDeps, tags } from './route-deps.ts'
 import {
@@ -80,9 +80,9 @@ export const numberRoutes = createRouter()
       const q = c.req.valid('query')
       const ctx = serviceContext(c)
       if (q.grouped === 'country') {
-        return c.json({ countries: await listNumbersByCountry(ctx, publicBase(c)) }, 200)
+        return c.json({ countries: await listNumbersByCountry(ctx) }, 200)
       }
-      const { numbers, total } = await listNumbers(ctx, publicBase(c), q)
+      const { numbers, total } = await listNumbers(ctx, q)
       return c.json({ numbers, meta: buildMeta(c, q, numbers.length, total) }, 200)
     },
   )
@@ -96,7 +96,7 @@ export const numberRoutes = createRouter()
       responses: { 200: json(numberEnvelope, 'The number'), ...errorResponses },
     }),
     async (c) => {
-      const number = await getNumber(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const number = await getNumber(serviceContext(c), c.req.valid('param').id)
       return c.json({ number }, 200)
     },
   )
@@ -116,7 +116,6 @@ export const numberRoutes = createRouter()
       const number = await updateNumber(
         serviceContext(c),
         numberDeps(c),
-        publicBase(c),
         c.req.valid('param').id,
         c.req.valid('json'),
         messageAudioDeps(c),

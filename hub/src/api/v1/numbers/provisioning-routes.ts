@@ -9,7 +9,6 @@ import { createNumberRequestSchema } from '../../../services/numbers/number-sett
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponse, errorResponses, idParams, json, jsonBody, security } from '../../openapi.ts'
-import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { numberDeps, tags } from './route-deps.ts'
 import { availableNumberSchema, numberEnvelope, pricingSchema } from './schemas.ts'
@@ -79,7 +78,7 @@ export const provisioningRoutes = createRouter()
       },
     }),
     async (c) => {
-      const number = await createNumber(serviceContext(c), numberDeps(c), publicBase(c), c.req.valid('json'))
+      const number = await createNumber(serviceContext(c), numberDeps(c), c.req.valid('json'))
       return c.json({ number }, 201)
     },
   )
@@ -96,7 +95,7 @@ export const provisioningRoutes = createRouter()
       responses: { 204: { description: 'Released' }, ...errorResponses },
     }),
     async (c) => {
-      await deleteNumber(serviceContext(c), numberDeps(c), publicBase(c), c.req.valid('param').id)
+      await deleteNumber(serviceContext(c), numberDeps(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )

@@ -16,7 +16,6 @@ import {
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, idParam, idParams, json, jsonBody, security } from '../../openapi.ts'
-import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { numberDeps, tags } from './route-deps.ts'
 import { sectionBodies, settingsEnvelope } from './schemas.ts'
@@ -25,7 +24,7 @@ const admin = [requireAdmin]
 
 /** Stores the sections given (each replaces the stored one) and answers the whole document. */
 const patchSettings = (c: Context<AppEnv>, id: number, patch: NumberSettingsPatch) =>
-  patchNumberSettings(serviceContext(c), numberDeps(c), publicBase(c), id, patch)
+  patchNumberSettings(serviceContext(c), numberDeps(c), id, patch)
 
 /**
  * Section PUTs report fields by their place in the whole document ("ivr.options.0.key"), as
@@ -95,7 +94,6 @@ export const settingsRoutes = createRouter()
       const settings = await replaceNumberSettings(
         serviceContext(c),
         numberDeps(c),
-        publicBase(c),
         c.req.valid('param').id,
         c.req.valid('json'),
       )
@@ -181,7 +179,6 @@ export const settingsRoutes = createRouter()
       const settings = await setNumberMessage(
         serviceContext(c),
         numberDeps(c),
-        publicBase(c),
         id,
         slot,
         c.req.valid('json').message,

@@ -102,3 +102,57 @@ describe('changing one message keeps the others', () => {
     ownedResource: true,
   })
 })
+
+describe('default closed and unavailable messages follow the voicemail setting', () => {
+  const leaveAMessage = /leave a message|laisser un message/i
+
+  it('stops inviting callers to leave a message when voicemail is off, and invites them again when it is back on', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const before = n.settings.messages as Record<string, { text: string }>
+    expect(before.closed!.text).toMatch(leaveAMessage)
+
+    const off = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: { voicemail_enabled: false },
+    })
+    expect(off.status, JSON.stringify(off.body)).toBe(200)
+    const { closed, unavailable } = off.body.settings.messages
+    expect(closed).toMatchObject({ type: 'tts', language: 'en-GB' })
+    expect(closed.text).not.toMatch(leaveAMessage)
+    expect(closed.text).toMatch(/call back/i)
+    expect(unavailable.text).not.toMatch(leaveAMessage)
+    expect(unavailable.text).toMatch(/call back/i)
+
+    const on = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: { voicemail_enabled: true },
+    })
+    expect(on.body.settings.messages.closed).toEqual(before.closed)
+    expect(on.body.settings.messages.unavailable).toEqual(before.unavailable)
+  })
+
+  it('leaves a message the admin wrote as it is', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company)
+    const own = { type: 'tts', text: 'Closed. Leave a message for Ada.', language: 'en-GB', voice: 'female' }
+    const res = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: { voicemail_enabled: false, messages: { closed: own } },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.settings.messages.closed).toEqual(own)
+  })
+
+  it('gives a French number with voicemail off the French text without the invitation', async () => {
+    const company = await hub.createCompany()
+    const n = await createNumber(hub, company, { country: 'FR', area: '1' })
+    const res = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
+      auth: company.basic,
+      body: { voicemail_enabled: false },
+    })
+    expect(res.body.settings.messages.closed).toMatchObject({ language: 'fr-FR' })
+    expect(res.body.settings.messages.closed.text).not.toMatch(leaveAMessage)
+    expect(res.body.settings.messages.closed.text).toMatch(/rappeler/)
+  })
+})

@@ -1,3 +1,4 @@
+import { normalizePhone } from '@switchboard/shared'
 import { and, eq, isNull } from 'drizzle-orm'
 import { DomainError } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
@@ -44,7 +45,31 @@ export function compareNumbersByName(
   )
 }
 
-async function visibleNumbers(ctx: ServiceContext, q?: PaginationQuery): Promise<NumberJson[]> {
+/** Lower case, without accents: "Échange" and "echange" are the same search. */
+const folded = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
+
+/**
+ * The dashboard's search bar: a number matches when its name contains the words typed (case and
+ * accents aside), or its digits contain the digits typed, whatever the format ("+44 20 7946",
+ * "020 7946", "7946"): a national form's leading 0 stands for the country code.
+ */
+export function numberMatches(row: Pick<NumberRow, 'name' | 'e164'>, search: string): boolean {
+  const text = folded(search.trim())
+  if (text === '') return true
+  if (folded(row.name).includes(text)) return true
+  const digits = search.replace(/\D/g, '')
+  if (digits.length === 0 || /[^\d\s+().-]/.test(search.trim())) return false
+  const international = row.e164.slice(1)
+  if (international.includes(digits)) return true
+  const national = normalizePhone(row.e164)?.national.replace(/\D/g, '') ?? ''
+  return national.includes(digits)
+}
+
+async function visibleNumbers(
+  ctx: ServiceContext,
+  q?: PaginationQuery,
+  search?: string,
+): Promise<NumberJson[]> {
   const rows = await ctx.db
     .select()
     .from(numbers)
@@ -58,22 +83,26 @@ async function visibleNumbers(ctx: ServiceContext, q?: PaginationQuery): Promise
   // A company has tens or hundreds of numbers: visibility needs each one's assigned users,
   // so the whole list is loaded, sorted and filtered here and the page cut afterwards.
   const sign = q?.order === 'desc' ? -1 : 1
-  rows.sort((a, b) => sign * compareNumbersByName(a, b))
-  const all = await hydrateNumbers(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), rows)
+  const found = search ? rows.filter((row) => numberMatches(row, search)) : rows
+  found.sort((a, b) => sign * compareNumbersByName(a, b))
+  const all = await hydrateNumbers(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), found)
   return all.filter(visibleTo(ctx))
 }
 
-/** GET /v1/numbers: sorted by country name then name, each with `open` computed at clock.now(). */
-export async function listNumbers(ctx: ServiceContext, q: PaginationQuery) {
+/**
+ * GET /v1/numbers: sorted by country name then name, each with `open` computed at clock.now();
+ * `search` keeps the numbers whose name or digits match (numberMatches).
+ */
+export async function listNumbers(ctx: ServiceContext, q: PaginationQuery & { search?: string }) {
   const { offset, limit } = pageWindow(q)
-  const all = await visibleNumbers(ctx, q)
+  const all = await visibleNumbers(ctx, q, q.search)
   return { numbers: all.slice(offset, offset + limit), total: all.length }
 }
 
 /** The dashboard's list: numbers grouped by country, country names and number names in order. */
-export async function listNumbersByCountry(ctx: ServiceContext) {
+export async function listNumbersByCountry(ctx: ServiceContext, search?: string) {
   const groups: { country: string; name: string; numbers: NumberJson[] }[] = []
-  for (const n of await visibleNumbers(ctx)) {
+  for (const n of await visibleNumbers(ctx, undefined, search)) {
     let group = groups[groups.length - 1]
     if (!group || group.country !== n.country) {
       group = { country: n.country, name: countryName(n.country), numbers: [] }

@@ -69,7 +69,9 @@ export const numberRoutes = createRouter()
       tags,
       security,
       summary: 'Numbers, sorted by country then name',
-      description: 'Agents see the numbers they are assigned to (distribution or outbound-only).',
+      description:
+        'Agents see the numbers they are assigned to (distribution or outbound-only). `search` keeps ' +
+        'the numbers whose name (case and accents aside) or digits (any format) contain it.',
       request: { query: listNumbersQuery },
       responses: {
         200: json(z.union([numberList, numbersByCountry]), 'Numbers (or grouped by country)'),
@@ -80,7 +82,7 @@ export const numberRoutes = createRouter()
       const q = c.req.valid('query')
       const ctx = serviceContext(c)
       if (q.grouped === 'country') {
-        return c.json({ countries: await listNumbersByCountry(ctx) }, 200)
+        return c.json({ countries: await listNumbersByCountry(ctx, q.search) }, 200)
       }
       const { numbers, total } = await listNumbers(ctx, q)
       return c.json({ numbers, meta: buildMeta(c, q, numbers.length, total) }, 200)

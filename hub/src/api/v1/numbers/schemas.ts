@@ -70,6 +70,11 @@ export const numbersByCountry = z
   .openapi('NumbersByCountry')
 
 export const listNumbersQuery = paginationQuery.extend({
+  search: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: 'Part of the name or of the digits ("sales", "+33 1 76", "0176")' }),
   grouped: z
     .enum(['country'])
     .optional()

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { createFairSlots } from '../../core/fair-slots.ts'
 import { checkWebhookUrl, publicOnlyLookup, WebhookUrlError } from '../../webhooks/url-safety.ts'
-import { createFairSlots } from './fair-slots.ts'
 import { isMp3 } from './mp3.ts'
 
 /**
@@ -18,7 +18,7 @@ import { isMp3 } from './mp3.ts'
  * Memory and fairness: at most MAX_CONCURRENT_AUDIO_DOWNLOADS downloads run at once in the
  * process, and at most MAX_AUDIO_DOWNLOADS_PER_COMPANY of them for one company; the others wait
  * for a slot (the deadline starts with the slot), and a free slot goes to the company that runs
- * the fewest (fair-slots.ts). So a company naming slow URLs only ever waits behind its own
+ * the fewest (core/fair-slots.ts). So a company naming slow URLs only ever waits behind its own
  * downloads: another company's download starts at once. Each download holds one copy of its
  * body: written into a buffer of the announced size as it arrives, or joined once at the end.
  */

@@ -16,6 +16,7 @@ import {
   MIN_RING_SEC,
   TEAM_MEMBER_RING_SEC,
 } from '../../telephony/routing-types.ts'
+import { findTtsLanguage, voiceProblem } from '../../telephony/tts/voices.ts'
 
 /**
  * The routing configuration of a number (numbers.settings), as the API reads and writes it.
@@ -49,9 +50,25 @@ export const ttsMessageSchema = z
     text: text(1000),
     language: z
       .string()
-      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag like fr-FR')
-      .openapi({ example: 'fr-FR' }),
-    voice: z.string().max(40).default('female'),
+      .max(20)
+      .openapi({ example: 'fr-FR', description: 'One of GET /v1/numbers/tts-languages' }),
+    voice: z.string().max(40).default('female').openapi({
+      example: 'celine',
+      description: 'A voice id of the language, or "female" / "male" for its first voice of that gender',
+    }),
+  })
+  .superRefine((m, ctx) => {
+    const language = findTtsLanguage(m.language)
+    if (!language) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['language'],
+        message: 'is not a text-to-speech language; see GET /v1/numbers/tts-languages',
+      })
+      return
+    }
+    const problem = voiceProblem(language, m.voice)
+    if (problem) ctx.addIssue({ code: 'custom', path: ['voice'], message: problem })
   })
   .openapi('TtsMessage')
 

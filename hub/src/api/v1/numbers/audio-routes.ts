@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { MESSAGE_SLOTS } from '@switchboard/shared'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { DomainError } from '../../../core/errors.ts'
+import { listTtsLanguages, renderNumberMessage } from '../../../services/numbers/message-audio.ts'
 import {
   MAX_AUDIO_BYTES,
   readNumberAudio,
@@ -12,8 +14,8 @@ import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponse, errorResponses, idParam, idParams, json, MAX_ID, security } from '../../openapi.ts'
 import { serviceContext } from '../../service-context.ts'
-import { tags } from './route-deps.ts'
-import { audioSchema } from './schemas.ts'
+import { speechEngine, tags } from './route-deps.ts'
+import { audioSchema, ttsLanguagesSchema } from './schemas.ts'
 
 /** Answers 404 for a number that is not the company's before reading a (large) upload. */
 const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
@@ -32,8 +34,54 @@ const uploadLimit = bodyLimit({
   },
 })
 
-/** Uploaded MP3s for messages and music on hold. */
+const binary = z.string().openapi({ format: 'binary' })
+
+/** Uploaded MP3s for messages and music on hold; text-to-speech languages; listening to a message. */
 export const audioRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/numbers/tts-languages',
+      tags,
+      security,
+      middleware: [requireAdmin],
+      summary: 'Text-to-speech languages and the voices of each',
+      description: 'A TtsMessage names one `code` as `language` and one voice `id` of it as `voice`.',
+      responses: { 200: json(ttsLanguagesSchema, 'Languages'), ...errorResponses },
+    }),
+    (c) => c.json({ languages: listTtsLanguages() }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/numbers/{id}/settings/messages/{slot}/audio',
+      tags,
+      security,
+      middleware: [requireAdmin],
+      summary: 'Listen to a message',
+      description:
+        'Text-to-speech rendered to WAV (eSpeak NG when the hub machine has it, else a builtin rendering ' +
+        'with the message rhythm and length, see TTS_ENGINE); an uploaded file as its MP3. 404 when the ' +
+        'slot has no message, or holds a library track.',
+      request: { params: z.object({ id: idParam(), slot: z.enum(MESSAGE_SLOTS) }) },
+      responses: {
+        200: {
+          description: 'The audio',
+          content: { 'audio/wav': { schema: binary }, 'audio/mpeg': { schema: binary } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { id, slot } = c.req.valid('param')
+      const deps = { blobs: c.var.deps.blobs, speech: speechEngine(c) }
+      const audio = await renderNumberMessage(serviceContext(c), deps, id, slot)
+      return c.body(new Uint8Array(audio.bytes), 200, {
+        'content-type': audio.contentType,
+        'content-disposition': `inline; filename="${audio.name.replace(/[^\w.-]/g, '_')}"`,
+      })
+    },
+  )
   .openapi(
     createRoute({
       method: 'post',

@@ -236,3 +236,22 @@ export const referencesSchema = z
     numbers: z.array(z.object({ id: z.number().int(), name: z.string(), fields: z.array(z.string()) })),
   })
   .openapi('NumberReferences')
+
+export const ttsLanguagesSchema = z
+  .object({
+    languages: z.array(
+      z.object({
+        code: z.string().openapi({ example: 'fr-FR' }),
+        name: z.string().openapi({ example: 'Français (France)' }),
+        voices: z.array(
+          z.object({
+            id: z.string().openapi({ example: 'celine' }),
+            name: z.string().openapi({ example: 'Céline' }),
+            gender: z.enum(['female', 'male']),
+            default: z.boolean().openapi({ description: 'The voice a message without `voice` gets' }),
+          }),
+        ),
+      }),
+    ),
+  })
+  .openapi('TtsLanguages')

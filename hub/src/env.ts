@@ -33,6 +33,9 @@ export const envSchema = z.object({
   HUB_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
   /** Lets PUT /v1/numbers/:id `messages` download audio over http and from private addresses. */
   AUDIO_URLS_ALLOW_PRIVATE: bool.default(false),
+  /** Text-to-speech renderings (listening to a message): eSpeak NG when installed, else a builtin murmur. */
+  TTS_ENGINE: z.enum(['auto', 'espeak-ng', 'builtin']).default('auto'),
+  TTS_ESPEAK_COMMAND: z.string().min(1).default('espeak-ng'),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { weekdays } from '@switchboard/shared'
+import { OFFICE_HOURS, weekdays } from '@switchboard/shared'
 import type { NotificationPrefs, WorkingHours } from '../../db/schema/index.ts'
 
 /**
@@ -24,15 +24,7 @@ export const LIVE_AVAILABILITIES = [
 export type LiveAvailability = (typeof LIVE_AVAILABILITIES)[number]
 
 /** Used when a user has never set working hours ("Auto" then means office hours). */
-export const DEFAULT_WORKING_HOURS: WorkingHours = {
-  monday: [{ from: '09:00', to: '18:00' }],
-  tuesday: [{ from: '09:00', to: '18:00' }],
-  wednesday: [{ from: '09:00', to: '18:00' }],
-  thursday: [{ from: '09:00', to: '18:00' }],
-  friday: [{ from: '09:00', to: '18:00' }],
-  saturday: [],
-  sunday: [],
-}
+export const DEFAULT_WORKING_HOURS: WorkingHours = OFFICE_HOURS
 
 export const DEFAULT_NOTIFICATION_PREFS: NotificationPrefs = {
   voicemail_email: true,

@@ -4,7 +4,7 @@ import { badRequest } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, users } from '../../db/schema/index.ts'
 import { teamMembersOf } from '../numbers/number-hydrate.ts'
-import { assignedTeamIds, assignedUserIds } from '../numbers/number-json.ts'
+import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
 
 /**
  * The two numbers of a user's call preferences (admin guide, "Préférences d'appels"):

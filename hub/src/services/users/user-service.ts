@@ -1,9 +1,9 @@
 import { normalizePhone } from '@switchboard/shared'
-import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
+import { and, count, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm'
 import type { ServiceContext } from '../../api/context.ts'
 import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
-import { companies, users } from '../../db/schema/index.ts'
+import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
 import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { retireOneTimeTokens } from '../auth/user-tokens.ts'
@@ -22,6 +22,7 @@ import {
 import { toUserJson, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 import { checkNumberPrefs } from './user-number-prefs.ts'
+import { matchesSearch } from './user-search.ts'
 
 const emailTaken = () =>
   new ApiError('conflict', 'email: a user with this email address already exists', {
@@ -48,6 +49,23 @@ async function assertEmailFree(db: Queryable, email: string, exceptUserId?: numb
     .where(and(sql`lower(${users.email}) = ${email}`, exceptUserId ? ne(users.id, exceptUserId) : undefined))
     .limit(1)
   if (taken) throw emailTaken()
+}
+
+/** The invitation's teams: each must be a team of the company (400 naming the entry otherwise). */
+async function addToTeams(db: Queryable, ctx: ServiceContext, userId: number, teamIds: number[]) {
+  const wanted = [...new Set(teamIds)]
+  if (wanted.length === 0) return
+  const found = await db
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.companyId, ctx.companyId), inArray(teams.id, wanted)))
+  const known = new Set(found.map((t) => t.id))
+  const missing = teamIds.findIndex((id) => !known.has(id))
+  if (missing >= 0) throw badRequest(`team_ids.${missing}`, `team ${teamIds[missing]} does not exist`)
+  const createdAt = ctx.clock.now()
+  await db
+    .insert(teamMembers)
+    .values(wanted.map((teamId) => ({ companyId: ctx.companyId, teamId, userId, createdAt })))
 }
 
 async function assertExtensionFree(
@@ -101,10 +119,14 @@ async function assertAnotherAdmin(db: Queryable, companyId: number, userId: numb
   }
 }
 
-/** A page of the company's users (created_at order, from/to filters) and their total. */
-async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery) {
+/** A page of the company's users (created_at order, from/to and search filters) and their total. */
+async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }) {
   const { offset, limit } = pageWindow(q)
-  const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
+  const where = and(
+    eq(users.companyId, ctx.companyId),
+    timeRange(users.createdAt, q),
+    matchesSearch(q.search, [users.firstName, users.lastName, users.email]),
+  )
   const rows = await ctx.db
     .select()
     .from(users)
@@ -134,7 +156,7 @@ async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow, base: 
   return json!
 }
 
-export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }, base: string) {
   const { rows, total } = await pageOfUsers(ctx, q)
   return { items: await usersJson(ctx.db, ctx, rows, base), total }
 }
@@ -200,6 +222,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
           })
           .returning()
         const user = row!
+        await addToTeams(tx, ctx, user.id, input.team_ids ?? [])
         const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
         const json = toUserJson(user, deps.base, now)
         await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)

@@ -16,8 +16,10 @@ export type MailDeps = {
   mailer: Mailer
   env: Pick<Env, 'INVITATION_TTL_HOURS'>
   log: Logger
-  /** Absolute base of the links in the mail (PUBLIC_URL or the request's origin). */
+  /** Absolute base of the API's own links in answers and events (PUBLIC_URL or the request's origin). */
   base: string
+  /** Absolute base of the links in the mail: PUBLIC_URL or localhost, never a request header. */
+  mailBase: string
 }
 
 export const invitationLink = (base: string, token: string) =>
@@ -55,7 +57,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
     language: user.language,
     companyName: company?.name ?? 'your company',
     inviterName,
-    link: invitationLink(deps.base, token),
+    link: invitationLink(deps.mailBase, token),
     ttlHours: deps.env.INVITATION_TTL_HOURS,
   })
   try {

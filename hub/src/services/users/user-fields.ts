@@ -226,6 +226,9 @@ export const emailField = z
   .pipe(z.email('must be an email address'))
   .openapi({ example: 'jane@example.com' })
 
+/** Minimum length only: length beats composition rules (NIST SP 800-63B); the cap bounds argon2 work. */
+export const newPassword = z.string().min(10, 'must be at least 10 characters').max(256)
+
 export const createUserInput = z
   .object({
     email: emailField,

@@ -6,7 +6,7 @@ import type { Queryable } from '../../db/client.ts'
 import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
 import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
-import { retireOneTimeTokens } from '../auth/user-tokens.ts'
+import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
 import { liveAvailability } from './availability.ts'
@@ -41,12 +41,21 @@ function normaliseForwarding(numbers: string[], defaultCountry: string | null): 
   return [...new Set(out)]
 }
 
-async function assertEmailFree(db: Queryable, email: string, exceptUserId?: number) {
-  // Emails are unique across companies: login takes only an email and a password.
+/**
+ * Emails are unique within a company only: another company's users are none of this one's
+ * business (it must neither learn that an address is used elsewhere nor block it there).
+ */
+async function assertEmailFree(db: Queryable, companyId: number, email: string, exceptUserId?: number) {
   const [taken] = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(sql`lower(${users.email}) = ${email}`, exceptUserId ? ne(users.id, exceptUserId) : undefined))
+    .where(
+      and(
+        eq(users.companyId, companyId),
+        sql`lower(${users.email}) = ${email}`,
+        exceptUserId ? ne(users.id, exceptUserId) : undefined,
+      ),
+    )
     .limit(1)
   if (taken) throw emailTaken()
 }
@@ -189,7 +198,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
   for (let attempt = 1; ; attempt++) {
     try {
       const created = await ctx.db.transaction(async (tx) => {
-        await assertEmailFree(tx, input.email)
+        await assertEmailFree(tx, ctx.companyId, input.email)
         if (input.caller_id_number_id != null || input.default_number_id != null) {
           await lockRoutingGraph(tx, ctx.companyId)
         }
@@ -232,7 +241,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
       return created.json
     } catch (err) {
       const constraint = uniqueViolation(err)
-      if (constraint === 'users_email_unique') throw emailTaken()
+      if (constraint === 'users_company_email_unique') throw emailTaken()
       if (constraint === 'users_company_extension_unique') {
         if (input.extension === undefined && attempt < 3) continue
         throw extensionTaken()
@@ -242,15 +251,21 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
   }
 }
 
+/**
+ * Updates the user. Credentials issued under what changes stop working: a new email revokes
+ * the user's sessions, agent tokens and mailed links (a pending invitation is sent again, to
+ * the new address); a demotion revokes their sessions and agent tokens. A user changing
+ * themselves keeps the session of the request.
+ */
 export async function updateUser(
   ctx: ServiceContext,
   idOrEmail: string,
   input: UpdateUserInput,
-  base: string,
+  deps: MailDeps,
 ) {
   const now = ctx.clock.now()
   try {
-    const updated = await ctx.db.transaction(async (tx) => {
+    const { updated, invitation } = await ctx.db.transaction(async (tx) => {
       let key = idOrEmail
       if (input.caller_id_number_id != null || input.default_number_id != null) {
         // The routing lock, then numbers, then the user row: deleteNumber's order (no deadlock),
@@ -261,12 +276,17 @@ export async function updateUser(
         key = String(target.id)
       }
       const user = await findUser(tx, ctx, key, { forUpdate: true })
+      const self = ctx.actor.type === 'user' && ctx.actor.userId === user.id ? ctx.actor.tokenId : undefined
+      const scope = { companyId: ctx.companyId, userId: user.id, keepTokenId: self }
+      let invitation: string | null = null
       if (input.email !== undefined && input.email !== user.email.toLowerCase()) {
-        await assertEmailFree(tx, input.email, user.id)
+        await assertEmailFree(tx, ctx.companyId, input.email, user.id)
         // Links mailed to the old address (a typo, a former mailbox) must not set the
-        // password of the account now known by the new one; the admin can invite again.
-        for (const purpose of ['invitation', 'password_reset'] as const) {
-          await retireOneTimeTokens(tx, ctx.clock, { companyId: ctx.companyId, userId: user.id, purpose })
+        // password of the account now known by the new one, nor may whoever held the old
+        // mailbox stay signed in.
+        await revokeAllCredentials(tx, ctx.clock, scope)
+        if (!user.invitationAcceptedAt) {
+          invitation = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
         }
       }
       if (input.extension && input.extension !== user.extension) {
@@ -274,6 +294,8 @@ export async function updateUser(
       }
       if (input.is_admin === false && user.role === 'admin') {
         await assertAnotherAdmin(tx, ctx.companyId, user.id, 'is_admin')
+        // Whatever was opened with admin rights (an agent token in a shared browser) goes.
+        await revokeUserTokens(tx, ctx.clock, scope)
       }
       const defaultCountry =
         input.default_country_prefix !== undefined ? input.default_country_prefix : user.defaultCountryPrefix
@@ -310,12 +332,13 @@ export async function updateUser(
         })
         .where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
         .returning()
-      return row!
+      return { updated: row!, invitation }
     })
-    return await userJson(ctx.db, ctx, updated, base)
+    if (invitation) await sendInvitationMail(ctx, deps, updated, invitation)
+    return await userJson(ctx.db, ctx, updated, deps.base)
   } catch (err) {
     const constraint = uniqueViolation(err)
-    if (constraint === 'users_email_unique') throw emailTaken()
+    if (constraint === 'users_company_email_unique') throw emailTaken()
     if (constraint === 'users_company_extension_unique') throw extensionTaken()
     throw err
   }

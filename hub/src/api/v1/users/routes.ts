@@ -126,7 +126,7 @@ export const usersRoutes = createRouter()
         serviceContext(c),
         c.req.valid('param').id,
         c.req.valid('json'),
-        publicBase(c),
+        mailDeps(c),
       )
       return c.json({ user }, 200)
     },

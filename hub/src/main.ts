@@ -1,6 +1,6 @@
+import { createLogger, type Logger } from './core/logger.ts'
 import { DataDirLockedError } from './db/lock.ts'
 import { type Env, EnvError, parseEnv } from './env.ts'
-import { createLogger, type Logger } from './logger.ts'
 import { PortInUseError, type RunningHub, startHub } from './server.ts'
 
 /** Grace period for a graceful stop; past it the process exits anyway. */

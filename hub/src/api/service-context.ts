@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
-import type { AppEnv, ServiceContext } from './context.ts'
+import type { ServiceContext } from '../services/context.ts'
+import type { AppEnv } from './context.ts'
 
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
   const { db, clock } = c.var.deps

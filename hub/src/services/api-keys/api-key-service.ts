@@ -1,10 +1,11 @@
 import { and, count, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { apiKeys } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
 import { newSecret } from '../auth/secrets.ts'
+import type { ServiceContext } from '../context.ts'
 
 type ApiKeyRow = typeof apiKeys.$inferSelect
 

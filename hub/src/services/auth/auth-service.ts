@@ -1,11 +1,11 @@
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
-import type { Actor } from '../../api/context.ts'
-import type { Clock } from '../../clock.ts'
+import type { Actor } from '../../core/actor.ts'
+import type { Clock } from '../../core/clock.ts'
+import { DomainError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import { companies, users, userTokens } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { ApiError } from '../../errors.ts'
-import type { Logger } from '../../logger.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail } from '../../mail/templates.ts'
 import { toUserJson } from '../users/user-json.ts'
@@ -63,7 +63,7 @@ const decoy = () => {
   return decoyHash
 }
 
-const invalidLogin = () => new ApiError('unauthorized', 'Invalid email or password')
+const invalidLogin = () => new DomainError('unauthorized', 'Invalid email or password')
 
 const normalEmail = (email: string) => email.trim().toLowerCase()
 
@@ -157,7 +157,7 @@ export async function login(
 
 /** Revokes the bearer token the request came with (a session, or an agent token signing out). */
 export async function logout(deps: Pick<AuthDeps, 'db' | 'clock'>, actor: Actor) {
-  if (actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   const now = deps.clock.now()
   await deps.db
     .update(userTokens)
@@ -196,7 +196,7 @@ export async function acceptInvitation(
       })
       .where(and(eq(users.companyId, link.companyId), eq(users.id, link.userId)))
       .returning()
-    if (!user) throw new ApiError('bad_request', 'token: this invitation is not valid', { field: 'token' })
+    if (!user) throw new DomainError('bad_request', 'token: this invitation is not valid', { field: 'token' })
     const session = await startSession(deps, tx, user)
     return { ...session, user: toUserJson(user, deps.base, now) }
   })
@@ -260,7 +260,7 @@ export async function resetPassword(deps: AuthDeps, input: { token: string; pass
       .where(and(eq(users.companyId, link.companyId), eq(users.id, link.userId)))
       .returning()
     if (!user)
-      throw new ApiError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
+      throw new DomainError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
     await revokeAllCredentials(tx, deps.clock, { companyId: user.companyId, userId: user.id })
     const session = await startSession(deps, tx, user)
     return { ...session, user: toUserJson(user, deps.base, now) }

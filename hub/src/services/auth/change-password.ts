@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
 import { users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { findUser } from '../users/user-lookup.ts'
 import { loginThrottleFor } from './login-throttle.ts'
 import { withPasswordWork } from './password-gate.ts'
@@ -20,10 +20,10 @@ export async function changeOwnPassword(
   input: { current_password: string; new_password: string },
 ): Promise<void> {
   const actor = ctx.actor
-  if (actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   // An agent token lives in a browser extension for months: it must not be able to take the account.
   if (actor.tokenKind !== 'session') {
-    throw new ApiError('forbidden', 'The password is changed from a dashboard session')
+    throw new DomainError('forbidden', 'The password is changed from a dashboard session')
   }
   const user = await findUser(ctx.db, ctx, String(actor.userId))
   const email = user.email.toLowerCase()

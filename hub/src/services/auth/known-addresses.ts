@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt } from 'drizzle-orm'
-import { sha256 } from '../../api/middleware/auth.ts'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { sha256 } from '../../core/hashing.ts'
 import type { Queryable } from '../../db/client.ts'
 import { loginAddresses } from '../../db/schema/index.ts'
 import { UNKNOWN_CLIENT } from './client-key.ts'

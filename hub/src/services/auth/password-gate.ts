@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os'
-import { ApiError } from '../../errors.ts'
+import { DomainError } from '../../core/errors.ts'
 
 /**
  * A refusal that tells the client when to come back (the route sets `Retry-After`). Services
  * throw it; the HTTP edge maps the code as for any other error.
  */
-export class RetryLaterError extends ApiError {
+export class RetryLaterError extends DomainError {
   constructor(
     code: 'rate_limited' | 'unavailable',
     message: string,

@@ -1,10 +1,11 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, count, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { blacklistedNumbers } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 
 type BlacklistRow = typeof blacklistedNumbers.$inferSelect
 

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import {
   companies,
@@ -8,7 +9,6 @@ import {
   numberVerificationSubmissions,
   users,
 } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { hydrateNumber } from '../numbers/number-hydrate.ts'
@@ -94,7 +94,7 @@ async function findInReview(db: Queryable, target: ReviewTarget) {
       submission && submission.state !== 'in_review'
         ? `submission ${submission.id} was already ${submission.state}`
         : `number ${number.id} is ${number.verificationState}`
-    throw new ApiError('conflict', `Nothing to review: ${what}`)
+    throw new DomainError('conflict', `Nothing to review: ${what}`)
   }
   return { number, submission }
 }
@@ -138,7 +138,7 @@ async function decide(
       .returning({ id: numberVerificationSubmissions.id })
     // Another operator decided between our read and our write.
     if (!updated || !reviewed)
-      throw new ApiError('conflict', `Submission ${submission.id} was reviewed meanwhile`)
+      throw new DomainError('conflict', `Submission ${submission.id} was reviewed meanwhile`)
     const view = await verificationView(tx, base, updated)
     // Webhook data is the Number as the API shows it, with its verification alongside.
     const numberJson = await hydrateNumber(tx, companyId, base, now, updated)

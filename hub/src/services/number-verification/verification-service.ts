@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, numberVerificationDocuments, numberVerificationSubmissions } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import {
   cleanFilename,
   type DocumentContentType,
@@ -54,19 +54,22 @@ export async function getNumberVerification(
   return verificationView(ctx.db, base, number)
 }
 
-function notSubmittable(number: NumberRow): ApiError {
+function notSubmittable(number: NumberRow): DomainError {
   switch (number.verificationState) {
     case 'not_required':
-      return new ApiError('conflict', 'This number does not need document verification: it is already usable')
+      return new DomainError(
+        'conflict',
+        'This number does not need document verification: it is already usable',
+      )
     case 'active':
-      return new ApiError('conflict', "This number's documents were already approved: it is active")
+      return new DomainError('conflict', "This number's documents were already approved: it is active")
     case 'in_review':
-      return new ApiError(
+      return new DomainError(
         'conflict',
         'A submission for this number is already in review; you can submit again only if it is rejected',
       )
     default:
-      return new ApiError(
+      return new DomainError(
         'conflict',
         `This number cannot take a submission in state ${number.verificationState}`,
       )
@@ -98,10 +101,14 @@ async function checkUploads(form: SubmissionForm, required: DocumentType[], coun
     const file = form.files[field]
     if (!file) continue
     const tooLarge = () =>
-      new ApiError('payload_too_large', `${field}: must be at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB`, {
-        field,
-        details: [{ field, message: `must be at most ${MAX_DOCUMENT_BYTES} bytes` }],
-      })
+      new DomainError(
+        'payload_too_large',
+        `${field}: must be at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB`,
+        {
+          field,
+          details: [{ field, message: `must be at most ${MAX_DOCUMENT_BYTES} bytes` }],
+        },
+      )
     if (file.size > MAX_DOCUMENT_BYTES) throw tooLarge()
     const bytes = new Uint8Array(await file.arrayBuffer())
     if (bytes.byteLength > MAX_DOCUMENT_BYTES) throw tooLarge()
@@ -177,7 +184,7 @@ export async function submitNumberVerification(
         )
         .returning({ id: numbers.id })
       if (!moved) {
-        throw new ApiError(
+        throw new DomainError(
           'conflict',
           'This number changed state meanwhile; read its verification and try again',
         )

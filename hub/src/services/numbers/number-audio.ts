@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, inArray } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { AudioFetchError, type FetchedAudio } from './audio-fetch.ts'
 import { findCountry } from './country-rules.ts'
 import { estimateMp3DurationMs, isMp3 } from './mp3.ts'
@@ -83,7 +83,7 @@ export async function uploadNumberAudio(
 ): Promise<AudioJson> {
   await findNumber(ctx.db, ctx.companyId, numberId)
   if (file.bytes.length > MAX_AUDIO_BYTES) {
-    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+    throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
   }
   if (file.bytes.length === 0 || !isMp3(file.bytes)) {
     throw badRequest('file', 'must be an MP3 file (ID3 tag or MPEG audio frames)')

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, teamMembers, users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
 import {
   assignedTeamIds,
   assignedUserIds,

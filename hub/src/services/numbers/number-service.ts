@@ -1,15 +1,16 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { timeRange } from '../../db/list-query.ts'
 import { numbers, teams, users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
-import type { Logger } from '../../logger.ts'
 import { type Carrier, CarrierError } from '../../telephony/carrier/carrier.ts'
-import { uniqueViolation } from '../users/unique-violation.ts'
+import type { ServiceContext } from '../context.ts'
 import { forgetNumberInProfiles } from '../users/user-number-prefs.ts'
 import { type CountryRule, countryRules, findArea, findCountry, nsnPrefixOf } from './country-rules.ts'
 import {
@@ -118,7 +119,7 @@ async function carrierCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (err) {
     if (err instanceof CarrierError && err.retry) {
-      throw new ApiError('unavailable', 'The carrier is unavailable; try again shortly')
+      throw new DomainError('unavailable', 'The carrier is unavailable; try again shortly')
     }
     throw err
   }
@@ -225,7 +226,7 @@ export async function getNumber(ctx: ServiceContext, base: string, id: number): 
     ctx.clock.now(),
     await findNumber(ctx.db, ctx.companyId, id),
   )
-  if (!visibleTo(ctx)(json)) throw new ApiError('not_found', 'Number not found')
+  if (!visibleTo(ctx)(json)) throw new DomainError('not_found', 'Number not found')
   return json
 }
 
@@ -274,7 +275,7 @@ async function createNumberIn(
   try {
     ;({ rule, area } = resolveArea(input.country, input.area))
   } catch (err) {
-    if (err instanceof ApiError && err.extra.field)
+    if (err instanceof DomainError && err.extra.field)
       throw badRequest(field(err.extra.field), err.message.replace(/^\w+: /, ''))
     throw err
   }
@@ -316,7 +317,7 @@ async function createNumberIn(
         exclude,
       )
       if (!free)
-        throw new ApiError(
+        throw new DomainError(
           'unavailable',
           `No number is available in ${rule.country} area ${area.code} right now`,
         )
@@ -373,7 +374,10 @@ async function createNumberIn(
       exclude.add(e164)
     }
   }
-  throw new ApiError('unavailable', `No number is available in ${rule.country} area ${area.code} right now`)
+  throw new DomainError(
+    'unavailable',
+    `No number is available in ${rule.country} area ${area.code} right now`,
+  )
 }
 
 async function releaseQuietly(deps: NumberDeps, carrierRef: string) {
@@ -506,7 +510,7 @@ export async function updateNumber(
       if (prepared) {
         // The keys were checked against the type read before the downloads.
         if (prepared.type !== type) {
-          throw new ApiError('conflict', 'The number changed type meanwhile; send the request again')
+          throw new DomainError('conflict', 'The number changed type meanwhile; send the request again')
         }
         next.messages = await applyMessages(tx, current, next.messages, prepared)
       }
@@ -545,7 +549,7 @@ async function revalidate(
   try {
     return await validateNumberSettings(tx, ctx.companyId, number, settings)
   } catch (err) {
-    if (timeZoneField && err instanceof ApiError && err.extra.field === 'business_hours.time_zone') {
+    if (timeZoneField && err instanceof DomainError && err.extra.field === 'business_hours.time_zone') {
       throw badRequest(timeZoneField, 'must be an IANA time zone such as Europe/Paris')
     }
     throw err

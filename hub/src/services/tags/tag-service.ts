@@ -1,9 +1,11 @@
 import { and, count, eq, ne, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { tags } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 
 type TagRow = typeof tags.$inferSelect
 
@@ -43,7 +45,7 @@ async function findTag(db: Queryable, ctx: ServiceContext, tagId: number): Promi
  */
 function assertEditable(tag: TagRow) {
   if (tag.isSystem)
-    throw new ApiError('not_allowed', `"${tag.name}" is a system tag: it cannot be edited or deleted`)
+    throw new DomainError('not_allowed', `"${tag.name}" is a system tag: it cannot be edited or deleted`)
 }
 
 /**
@@ -63,14 +65,6 @@ async function assertNameFree(db: Queryable, ctx: ServiceContext, name: string, 
 const duplicateName = () => badRequest('name', 'a tag with this name already exists')
 
 /** Postgres unique violation, through drizzle's error wrapper (a concurrent rename or create). */
-function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if ('code' in e && e.code === '23505') return true
-    e = 'cause' in e ? e.cause : undefined
-  }
-  return false
-}
 
 export async function listTags(ctx: ServiceContext, base: string, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
@@ -134,7 +128,7 @@ export async function updateTag(
       return toTag(base, tag!)
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName()
+    if (uniqueViolation(err) !== undefined) throw duplicateName()
     throw err
   }
 }

@@ -1,13 +1,13 @@
 import { and, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { DomainError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { Queryable } from '../../db/client.ts'
 import { companies, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { ApiError } from '../../errors.ts'
-import type { Logger } from '../../logger.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { invitationMail } from '../../mail/templates.ts'
 import { issueOneTimeToken } from '../auth/user-tokens.ts'
+import type { ServiceContext } from '../context.ts'
 import { fullName, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 
@@ -73,7 +73,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
 export async function resendInvitation(ctx: ServiceContext, deps: MailDeps, idOrEmail: string) {
   const user = await findUser(ctx.db, ctx, idOrEmail)
   if (user.invitationAcceptedAt) {
-    throw new ApiError(
+    throw new DomainError(
       'not_allowed',
       'This user already accepted the invitation; they can reset their password',
     )
@@ -82,5 +82,5 @@ export async function resendInvitation(ctx: ServiceContext, deps: MailDeps, idOr
     issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS),
   )
   const sent = await sendInvitationMail(ctx, deps, user, token)
-  if (!sent) throw new ApiError('unavailable', 'The invitation mail could not be sent; try again later')
+  if (!sent) throw new DomainError('unavailable', 'The invitation mail could not be sent; try again later')
 }

@@ -1,17 +1,18 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, count, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
+import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
-import { uniqueViolation } from './unique-violation.ts'
 import {
   type CreateUserInput,
   DEFAULT_NOTIFICATION_PREFS,
@@ -25,7 +26,7 @@ import { checkNumberPrefs } from './user-number-prefs.ts'
 import { matchesSearch } from './user-search.ts'
 
 const emailTaken = () =>
-  new ApiError('conflict', 'email: a user with this email address already exists', {
+  new DomainError('conflict', 'email: a user with this email address already exists', {
     field: 'email',
     details: [{ field: 'email', message: 'a user with this email address already exists' }],
   })
@@ -121,7 +122,7 @@ async function assertAnotherAdmin(db: Queryable, companyId: number, userId: numb
     .limit(1)
   if (!other) {
     const message = 'this is the last admin of the company; make another user admin first'
-    throw new ApiError('not_allowed', field ? `${field}: ${message}` : `User: ${message}`, {
+    throw new DomainError('not_allowed', field ? `${field}: ${message}` : `User: ${message}`, {
       field,
       details: field ? [{ field, message }] : undefined,
     })
@@ -174,13 +175,13 @@ export async function listUsers(ctx: ServiceContext, q: PaginationQuery & { sear
 export async function getUser(ctx: ServiceContext, idOrEmail: string, base: string) {
   const user = await findUser(ctx.db, ctx, idOrEmail)
   if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
-    throw new ApiError('forbidden', 'Agents can only read their own user')
+    throw new DomainError('forbidden', 'Agents can only read their own user')
   }
   return userJson(ctx.db, ctx, user, base)
 }
 
 export async function getMe(ctx: ServiceContext, base: string) {
-  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)), base)
 }
 
@@ -380,12 +381,12 @@ export async function setOwnPresence(
   ctx: ServiceContext,
   presence: 'available' | 'do_not_disturb' | 'offline',
 ): Promise<LiveAvailability> {
-  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   const userId = ctx.actor.userId
   const row: UserRow = await ctx.db.transaction(async (tx) => {
     const user = await findUser(tx, ctx, String(userId), { forUpdate: true })
     if (user.presence === 'in_call') {
-      throw new ApiError('not_allowed', 'availability: cannot be changed during a call', {
+      throw new DomainError('not_allowed', 'availability: cannot be changed during a call', {
         field: 'availability',
       })
     }

@@ -1,11 +1,12 @@
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, webhookDeliveries, webhooks } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
 import { type EventName, eventNames } from '../../events/outbox.ts'
 import { newSigningSecret, newWebhookToken } from '../../webhooks/signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from '../../webhooks/url-safety.ts'
+import type { ServiceContext } from '../context.ts'
 
 /** Aircall's cap. */
 export const MAX_WEBHOOKS_PER_COMPANY = 100
@@ -127,9 +128,13 @@ export async function createWebhook(
       .from(webhooks)
       .where(eq(webhooks.companyId, ctx.companyId))
     if ((existing?.n ?? 0) >= MAX_WEBHOOKS_PER_COMPANY) {
-      throw new ApiError('bad_request', `A company can have at most ${MAX_WEBHOOKS_PER_COMPANY} webhooks`, {
-        field: '(body)',
-      })
+      throw new DomainError(
+        'bad_request',
+        `A company can have at most ${MAX_WEBHOOKS_PER_COMPANY} webhooks`,
+        {
+          field: '(body)',
+        },
+      )
     }
     const [created] = await tx
       .insert(webhooks)

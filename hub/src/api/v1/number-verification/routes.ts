@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { ApiError, badRequest } from '../../../errors.ts'
+import { badRequest, DomainError } from '../../../core/errors.ts'
 import { MAX_DOCUMENT_BYTES } from '../../../services/number-verification/document-content.ts'
 import {
   documentFields,
@@ -202,7 +202,7 @@ export const numberVerificationRoutes = createRouter()
         bodyLimit({
           maxSize: MAX_FORM_BYTES,
           onError: () => {
-            throw new ApiError('payload_too_large', `The form must be at most ${MAX_FORM_BYTES} bytes`, {
+            throw new DomainError('payload_too_large', `The form must be at most ${MAX_FORM_BYTES} bytes`, {
               field: '(body)',
             })
           },

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import { downloadMp3 } from '../../../services/numbers/audio-fetch.ts'
 import {
   MAX_AUDIO_BYTES,
@@ -111,7 +111,7 @@ const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
 const uploadLimit = bodyLimit({
   maxSize: MAX_AUDIO_BYTES + 64 * 1024,
   onError: () => {
-    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+    throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
   },
 })
 
@@ -129,7 +129,7 @@ const sectionHook =
       message: i.message,
     }))
     const first = details[0]!
-    throw new ApiError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
+    throw new DomainError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
   }
 
 const sectionRoute = <K extends keyof typeof sectionBodies, S extends z.ZodType>(
@@ -210,7 +210,7 @@ export const numbersRoutes = createRouter()
     async (c) => {
       const q = c.req.valid('query')
       if ((q.user_id === undefined) === (q.team_id === undefined)) {
-        throw new ApiError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
+        throw new DomainError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
       }
       const target = q.user_id !== undefined ? { userId: q.user_id } : { teamId: q.team_id! }
       return c.json({ numbers: await numbersRoutingTo(serviceContext(c), target) }, 200)
@@ -455,7 +455,7 @@ export const numbersRoutes = createRouter()
     async (c) => {
       const file = c.req.valid('form').file
       if (file.size > MAX_AUDIO_BYTES) {
-        throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+        throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
       }
       const audio = await uploadNumberAudio(
         serviceContext(c),

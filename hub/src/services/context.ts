@@ -1,0 +1,11 @@
+import type { Actor } from '../core/actor.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Database } from '../db/client.ts'
+
+/** The context services take: every query they run is scoped by companyId. */
+export type ServiceContext = {
+  db: Database
+  companyId: number
+  actor: Actor
+  clock: Clock
+}

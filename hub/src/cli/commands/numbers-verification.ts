@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { parseAdminInput } from '../../admin/operations.ts'
-import { DomainError } from '../../core/errors.ts'
 import {
   approveVerification,
   listPendingVerifications as listPending,

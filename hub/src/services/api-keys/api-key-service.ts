@@ -6,16 +6,7 @@ import { orderBy, timeRange } from '../../db/list-query.ts'
 import { apiKeys } from '../../db/schema/index.ts'
 import { newSecret } from '../auth/secrets.ts'
 import type { ServiceContext } from '../context.ts'
-
-type ApiKeyRow = typeof apiKeys.$inferSelect
-
-export const toApiKeyJson = (k: ApiKeyRow) => ({
-  id: k.id,
-  api_id: k.apiId,
-  name: k.name,
-  created_at: k.createdAt.toISOString(),
-  last_used_at: k.lastUsedAt?.toISOString() ?? null,
-})
+import { toApiKeyJson } from './api-key-json.ts'
 
 /**
  * Creates a company API key: a public `api_id` and a secret `api_token` (Basic auth

@@ -2,6 +2,7 @@ import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
 import type { Actor } from '../../core/actor.ts'
 import type { Clock } from '../../core/clock.ts'
 import { DomainError } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import { companies, users, userTokens } from '../../db/schema/index.ts'
@@ -29,8 +30,8 @@ export type AuthDeps = {
   env: Pick<Env, 'SESSION_TTL_HOURS'>
   mailer: Mailer
   log: Logger
-  /** Absolute base of direct_link values in answers (may follow the request's own origin). */
-  base: string
+  /** direct_link values in answers (may follow the request's own origin). */
+  links: Links
   /**
    * Absolute base of links mailed by the unauthenticated flows (password reset): PUBLIC_URL,
    * else this hub on localhost. Never the request's Host header, which whoever asks for the
@@ -152,7 +153,7 @@ export async function login(
   }
   const user = matches[0]!.user
   const session = await startSession(deps, deps.db, user)
-  return { kind: 'session', session: { ...session, user: toUserJson(user, deps.base, deps.clock.now()) } }
+  return { kind: 'session', session: { ...session, user: toUserJson(user, deps.links, deps.clock.now()) } }
 }
 
 /** Revokes the bearer token the request came with (a session, or an agent token signing out). */
@@ -198,7 +199,7 @@ export async function acceptInvitation(
       .returning()
     if (!user) throw new DomainError('bad_request', 'token: this invitation is not valid', { field: 'token' })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.base, now) }
+    return { ...session, user: toUserJson(user, deps.links, now) }
   })
 }
 
@@ -263,6 +264,6 @@ export async function resetPassword(deps: AuthDeps, input: { token: string; pass
       throw new DomainError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
     await revokeAllCredentials(tx, deps.clock, { companyId: user.companyId, userId: user.id })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.base, now) }
+    return { ...session, user: toUserJson(user, deps.links, now) }
   })
 }

@@ -12,17 +12,17 @@ import {
   MAX_DOCUMENT_BYTES,
 } from './document-content.ts'
 import {
-  type SubmissionView,
-  serializeSubmission,
-  type VerificationView,
-  verificationView,
-} from './serialize.ts'
-import {
   type DocumentType,
   documentFields,
   parseSubmissionFields,
   type SubmissionForm,
 } from './submission-input.ts'
+import {
+  type SubmissionView,
+  toSubmissionJson,
+  type VerificationView,
+  verificationView,
+} from './verification-json.ts'
 import { requirementsFor } from './verification-rules.ts'
 
 type NumberRow = typeof numbers.$inferSelect
@@ -47,11 +47,10 @@ export async function findCompanyNumber(
 
 export async function getNumberVerification(
   ctx: ServiceContext,
-  base: string,
   numberId: number,
 ): Promise<VerificationView> {
   const number = await findCompanyNumber(ctx.db, ctx.companyId, numberId)
-  return verificationView(ctx.db, base, number)
+  return verificationView(ctx.db, number, ctx.links)
 }
 
 function notSubmittable(number: NumberRow): DomainError {
@@ -141,7 +140,6 @@ async function checkUploads(form: SubmissionForm, required: DocumentType[], coun
 export async function submitNumberVerification(
   ctx: ServiceContext,
   blobs: BlobStore,
-  base: string,
   numberId: number,
   form: SubmissionForm,
 ): Promise<SubmissionView> {
@@ -221,7 +219,7 @@ export async function submitNumberVerification(
             )
             .returning()
         : []
-      return serializeSubmission(base, submission!, docs)
+      return toSubmissionJson(submission!, docs, ctx.links)
     })
   } catch (err) {
     // Nothing references these blobs when the transaction did not commit.

@@ -2,6 +2,7 @@ import { nextScheduleChange } from '@switchboard/shared'
 import { and, eq, isNull } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../core/clock.ts'
+import { createLinks } from '../../core/links.ts'
 import { numbers } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { recordEvent } from '../../events/outbox.ts'
@@ -63,7 +64,7 @@ export async function scheduleNumberHours(
   await addHoursJob(queue, now, number, next)
 }
 
-/** Absolute base of direct links in events recorded outside a request. */
+/** Absolute links of direct links in events recorded outside a request. */
 export function eventBase(env: Pick<Env, 'PUBLIC_URL' | 'PORT'>): string {
   return env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
 }
@@ -96,7 +97,7 @@ export async function runNumberHoursJob(deps: WorkerDeps, job: Pick<Job, 'data'>
       .set({ lastOpen: open })
       .where(and(eq(numbers.id, current.id), eq(numbers.companyId, data.company_id)))
       .returning()
-    const json = await hydrateNumber(tx, data.company_id, eventBase(deps.env), evalAt, updated!)
+    const json = await hydrateNumber(tx, data.company_id, createLinks(eventBase(deps.env)), evalAt, updated!)
     await recordEvent(tx, deps.clock, data.company_id, open ? 'number.opened' : 'number.closed', json)
     return updated!
   })

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { DomainError } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Queryable } from '../../db/client.ts'
 import { companies, users } from '../../db/schema/index.ts'
@@ -16,14 +17,16 @@ export type MailDeps = {
   mailer: Mailer
   env: Pick<Env, 'INVITATION_TTL_HOURS'>
   log: Logger
-  /** Absolute base of the API's own links in answers and events (PUBLIC_URL or the request's origin). */
-  base: string
-  /** Absolute base of the links in the mail: PUBLIC_URL or localhost, never a request header. */
-  mailBase: string
+  /**
+   * Where the mailed links point: PUBLIC_URL, else this hub on localhost. Never the request's
+   * Host header: whoever sends the request chooses it, and a genuine mail would carry a working
+   * token to their host. (Links in API answers come from the service context.)
+   */
+  mailLinks: Links
 }
 
-export const invitationLink = (base: string, token: string) =>
-  `${base}/invitations/accept?token=${encodeURIComponent(token)}`
+export const invitationLink = (links: Links, token: string) =>
+  `${links.base}/invitations/accept?token=${encodeURIComponent(token)}`
 
 /** Issues the single-use invitation token (inside the caller's transaction); earlier links stop working. */
 export function issueInvitationToken(db: Queryable, ctx: ServiceContext, userId: number, ttlHours: number) {
@@ -57,7 +60,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
     language: user.language,
     companyName: company?.name ?? 'your company',
     inviterName,
-    link: invitationLink(deps.mailBase, token),
+    link: invitationLink(deps.mailLinks, token),
     ttlHours: deps.env.INVITATION_TTL_HOURS,
   })
   try {

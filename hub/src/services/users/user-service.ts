@@ -149,40 +149,40 @@ async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery & { search?: 
 }
 
 /** Users as the API returns them, each with the numbers they are assigned to. */
-async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[], base: string) {
+async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[]) {
   const now = ctx.clock.now()
   const numbers = await numbersOfUsers(
     db,
     ctx.companyId,
-    base,
+    ctx.links,
     now,
     rows.map((u) => u.id),
   )
-  return rows.map((u) => toUserJson(u, base, now, numbers.get(u.id)))
+  return rows.map((u) => toUserJson(u, ctx.links, now, numbers.get(u.id)))
 }
 
-async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow, base: string) {
-  const [json] = await usersJson(db, ctx, [row], base)
+async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow) {
+  const [json] = await usersJson(db, ctx, [row])
   return json!
 }
 
-export async function listUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }, base: string) {
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }) {
   const { rows, total } = await pageOfUsers(ctx, q)
-  return { items: await usersJson(ctx.db, ctx, rows, base), total }
+  return { items: await usersJson(ctx.db, ctx, rows), total }
 }
 
 /** Admins and API keys read any user of the company; an agent only themselves. */
-export async function getUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+export async function getUser(ctx: ServiceContext, idOrEmail: string) {
   const user = await findUser(ctx.db, ctx, idOrEmail)
   if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
     throw new DomainError('forbidden', 'Agents can only read their own user')
   }
-  return userJson(ctx.db, ctx, user, base)
+  return userJson(ctx.db, ctx, user)
 }
 
-export async function getMe(ctx: ServiceContext, base: string) {
+export async function getMe(ctx: ServiceContext) {
   if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
-  return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)), base)
+  return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)))
 }
 
 /**
@@ -234,7 +234,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
         const user = row!
         await addToTeams(tx, ctx, user.id, input.team_ids ?? [])
         const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
-        const json = toUserJson(user, deps.base, now)
+        const json = toUserJson(user, ctx.links, now)
         await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)
         return { user, token, json }
       })
@@ -336,7 +336,7 @@ export async function updateUser(
       return { updated: row!, invitation }
     })
     if (invitation) await sendInvitationMail(ctx, deps, updated, invitation)
-    return await userJson(ctx.db, ctx, updated, deps.base)
+    return await userJson(ctx.db, ctx, updated)
   } catch (err) {
     const constraint = uniqueViolation(err)
     if (constraint === 'users_company_email_unique') throw emailTaken()
@@ -349,12 +349,12 @@ export async function updateUser(
  * Deletes the user and, by cascade, everything that is theirs: sessions, agent tokens,
  * pending links, team memberships. The last admin of a company cannot be deleted.
  */
-export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+export async function deleteUser(ctx: ServiceContext, idOrEmail: string) {
   await ctx.db.transaction(async (tx) => {
     await lockRoutingGraph(tx, ctx.companyId)
     const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
     if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
-    const json = await userJson(tx, ctx, user, base)
+    const json = await userJson(tx, ctx, user)
     // Numbers that routed to the user stop doing so in the same transaction (documented choice:
     // clean up rather than refuse; GET /v1/numbers/references lists them beforehand).
     await detachFromNumbers(tx, ctx, { userId: user.id })

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { createLinks } from '../../../core/links.ts'
 import {
   type AuthDeps,
   acceptInvitation,
@@ -46,7 +47,7 @@ function authDeps(c: Context<AppEnv>): AuthDeps {
     env,
     mailer,
     log: c.var.log,
-    base: publicBase(c),
+    links: createLinks(publicBase(c)),
     mailBase: mailLinkBase(env),
     owner: c.var.deps,
     client: clientKey(clientAddress(c)),

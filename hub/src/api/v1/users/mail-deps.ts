@@ -1,8 +1,8 @@
 import type { Context } from 'hono'
+import { createLinks } from '../../../core/links.ts'
 import type { Env } from '../../../env.ts'
 import type { MailDeps } from '../../../services/users/invitations.ts'
 import type { AppEnv } from '../../context.ts'
-import { publicBase } from '../../pagination.ts'
 
 /**
  * Absolute base of every link the hub mails (invitations, password resets): PUBLIC_URL, else
@@ -14,5 +14,5 @@ export const mailLinkBase = (env: Pick<Env, 'PUBLIC_URL' | 'PORT'>) =>
 
 export function mailDeps(c: Context<AppEnv>): MailDeps {
   const { mailer, env } = c.var.deps
-  return { mailer, env, log: c.var.log, base: publicBase(c), mailBase: mailLinkBase(env) }
+  return { mailer, env, log: c.var.log, mailLinks: createLinks(mailLinkBase(env)) }
 }

@@ -1,33 +1,31 @@
 import { startRelay } from './events/relay.ts'
-import { queueNames } from './jobs/queue.ts'
-import { registerBillingWorkers } from './services/billing/invoice-worker.ts'
+import { hubJobs } from './job-registry.ts'
+import { processJobs } from './jobs/job-definition.ts'
+import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import type { HubDeps } from './services/deps.ts'
-import { registerNumberWorkers } from './services/numbers/number-hours-worker.ts'
-import { createDeliveryHandler } from './webhooks/deliver.ts'
-import { createFanOutHandler } from './webhooks/fan-out.ts'
+import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
- * Registers every job handler on deps.queue and starts the outbox relay. Call before
- * deps.queue.start(). The returned stop() halts the relay (the queue is closed separately).
- * `subscribeRemote`: how the relay hears of events committed by other processes (PostgreSQL
- * LISTEN); events of this process wake it directly.
+ * A worker process's duties: the handler of every job of the registry on deps.queue, the
+ * start-up sweeps of the domains that keep durable chains (billing's monthly run, numbers'
+ * business-hours checks), and the outbox relay, which fans events out to webhook deliveries.
+ * Call before deps.queue.start(). The returned stop() halts the relay and closes the delivery
+ * connections (the queue is closed separately).
  */
 export function registerWorkers(
   deps: HubDeps,
   options: { relayIntervalMs?: number; subscribeRemote?: (wake: () => void) => () => void } = {},
 ): { stop(): Promise<void> } {
   const logger = deps.logger.child({ component: 'workers' })
-  // Jobs queued by versions that fanned out in a job of its own; the relay does it now.
-  deps.queue.process(queueNames.webhookFanOut, createFanOutHandler(deps), { concurrency: 4 })
-  // Deliveries wait on receivers, not on this process: many run at once, each receiver's
-  // share bounded by its connection pool (webhooks/http-post.ts).
-  deps.queue.process(queueNames.webhookDelivery, createDeliveryHandler({ ...deps, logger }), {
-    concurrency: 64,
+  processJobs(deps.queue, { ...deps, logger }, hubJobs)
+  // Neither rejects: each logs its own failure, and the next boot tries again.
+  void startBillingSchedule(deps)
+  void ensureNumberHoursJobs(deps).catch((err: unknown) => {
+    logger.error({ err }, 'numbers: could not schedule the business-hours checks')
   })
-  // Registers its handlers synchronously; the schedule check it then runs never rejects.
-  void registerBillingWorkers(deps)
-  registerNumberWorkers(deps)
+  // Woken by the commit of each outbox event: in this process directly, from other processes
+  // through `subscribeRemote` (PostgreSQL LISTEN).
   const relay = startRelay(
     { db: deps.db, queue: deps.queue, clock: deps.clock, logger },
     { intervalMs: options.relayIntervalMs, subscribeRemote: options.subscribeRemote },

@@ -4,8 +4,9 @@ import { createTestHub, type TestCompany, type TestHub } from '../../test/helper
 import { eventually } from '../../test/jobs/eventually.ts'
 import type { Queryable } from '../db/client.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type JobOptions, type JobQueue, type NewJob, queueNames } from '../jobs/queue.ts'
-import { createFanOutHandler } from '../webhooks/fan-out.ts'
+import type { Job, JobOptions, JobQueue, NewJob } from '../jobs/queue.ts'
+import { webhookDeliveryJob } from '../webhooks/deliver.ts'
+import { webhookFanOutJob } from '../webhooks/fan-out.ts'
 import { recordEvent } from './outbox.ts'
 import { relayOnce, startRelay } from './relay.ts'
 
@@ -66,7 +67,7 @@ describe('outbox relay', () => {
     )
     expect(added).toHaveLength(1)
     expect(added[0]!.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
-      made.map((d) => [queueNames.webhookDelivery, 'deliver', { deliveryId: d.id }, `delivery:${d.id}`]),
+      made.map((d) => [webhookDeliveryJob.queue, 'deliver', { deliveryId: d.id }, `delivery:${d.id}`]),
     )
     const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
     expect(rows.every((r) => r.relayedAt?.getTime() === hub.clock.now().getTime())).toBe(true)
@@ -91,7 +92,7 @@ describe('outbox relay', () => {
       .from(jobs)
       .where(
         and(
-          eq(jobs.queue, queueNames.webhookDelivery),
+          eq(jobs.queue, webhookDeliveryJob.queue),
           inArray(
             jobs.jobKey,
             made.map((d) => `delivery:${d.id}`),
@@ -154,8 +155,8 @@ describe('webhook fan-out', () => {
       ])
       .returning()
     const [outboxId] = await emit(company, 1)
-    const fanOut = createFanOutHandler(hub.deps)
-    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 1 }
+    const fanOut = (job: Job) => webhookFanOutJob.run(hub.deps, job)
+    const job = { id: 'x', queue: webhookFanOutJob.queue, name: 'fan-out', attempt: 1, maxAttempts: 1 }
     await fanOut({ ...job, data: { outboxId } })
     await fanOut({ ...job, data: { outboxId } })
     const made = await hub.db
@@ -167,7 +168,7 @@ describe('webhook fan-out', () => {
     const deliveryJobs = await hub.db
       .select()
       .from(jobs)
-      .where(and(eq(jobs.queue, queueNames.webhookDelivery), like(jobs.jobKey, 'delivery:%')))
+      .where(and(eq(jobs.queue, webhookDeliveryJob.queue), like(jobs.jobKey, 'delivery:%')))
     const keys = deliveryJobs.map((j) => j.jobKey)
     for (const d of made) expect(keys.filter((k) => k === `delivery:${d.id}`)).toHaveLength(1)
     expect(deliveryJobs.find((j) => j.jobKey === `delivery:${made[0]!.id}`)).toMatchObject({
@@ -177,8 +178,8 @@ describe('webhook fan-out', () => {
   })
 
   it('refuses malformed job data without retrying, and ignores a vanished event', async () => {
-    const fanOut = createFanOutHandler(hub.deps)
-    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 5 }
+    const fanOut = (job: Job) => webhookFanOutJob.run(hub.deps, job)
+    const job = { id: 'x', queue: webhookFanOutJob.queue, name: 'fan-out', attempt: 1, maxAttempts: 5 }
     await expect(fanOut({ ...job, data: { outboxId: 'one' } })).rejects.toMatchObject({
       name: 'UnrecoverableJobError',
     })

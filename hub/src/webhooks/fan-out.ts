@@ -3,8 +3,9 @@ import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import type { Database, Queryable } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type JobHandler, type JobQueue, queueNames, UnrecoverableJobError } from '../jobs/queue.ts'
-import { DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS } from './deliver.ts'
+import { defineJob, enqueueBulk } from '../jobs/job-definition.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import { webhookDeliveryJob } from './deliver.ts'
 
 /** An outbox event as the fan-out needs it. */
 export type OutboxEventRef = { id: number; companyId: number; event: string }
@@ -68,17 +69,10 @@ export async function fanOutEvents(
     for (const d of made) if (d.status === 'pending') pending.push(d.id)
   }
   pending.sort((a, b) => a - b)
-  await queue.addBulk(
-    pending.map((deliveryId) => ({
-      queue: queueNames.webhookDelivery,
-      name: 'deliver',
-      data: { deliveryId },
-      options: {
-        jobKey: `delivery:${deliveryId}`,
-        attempts: DELIVERY_ATTEMPTS,
-        backoffMs: DELIVERY_BACKOFF_MS,
-      },
-    })),
+  await enqueueBulk(
+    queue,
+    webhookDeliveryJob,
+    pending.map((deliveryId) => ({ data: { deliveryId }, jobKey: `delivery:${deliveryId}` })),
     { tx },
   )
   return pending.length
@@ -87,18 +81,23 @@ export async function fanOutEvents(
 export const fanOutJobData = z.object({ outboxId: z.number().int().positive() })
 
 /**
- * The fan-out job of earlier versions (one job per outbox event): the relay now fans out
- * itself, but jobs queued before an upgrade still run through this handler.
+ * The fan-out job of earlier versions (one job per outbox event, keyed `outbox:<id>`): the
+ * relay now fans out itself (events/relay.ts), but jobs queued before an upgrade still run, and
+ * their dead letters can still be replayed.
  */
-export function createFanOutHandler(deps: { db: Database; queue: JobQueue; clock: Clock }): JobHandler {
-  return async (job) => {
-    const parsed = fanOutJobData.safeParse(job.data)
-    if (!parsed.success) throw new UnrecoverableJobError(`bad fan-out job data: ${parsed.error.message}`)
+export const webhookFanOutJob = defineJob({
+  queue: 'webhooks',
+  name: 'fan-out',
+  schema: fanOutJobData,
+  tries: 10,
+  backoffMs: 1000,
+  concurrency: 4,
+  handle: async (deps: { db: Database; queue: JobQueue; clock: Clock }, data) => {
     const [event] = await deps.db
       .select({ id: outbox.id, companyId: outbox.companyId, event: outbox.event })
       .from(outbox)
-      .where(eq(outbox.id, parsed.data.outboxId))
+      .where(eq(outbox.id, data.outboxId))
     if (!event) return
     await deps.db.transaction((tx) => fanOutEvents(tx, deps.queue, deps.clock, [event]))
-  }
-}
+  },
+})

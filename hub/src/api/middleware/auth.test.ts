@@ -58,28 +58,30 @@ describe('verified credentials are kept a few seconds in memory', () => {
 
   it('a demoted admin loses admin rights at once, and a deleted user their tokens', async () => {
     const company = await hub.createCompany()
-    const invited = await hub.call('POST', '/v1/users', {
-      auth: company.basic,
-      body: {
-        email: `second-${company.id}@example.test`,
-        first_name: 'Sam',
-        last_name: 'Second',
-        is_admin: true,
-      },
-    })
-    expect(invited.status).toBe(201)
-    const userId = invited.body.user.id as number
-    const bearer = `Bearer ${await hub.issueToken(company.id, userId, 'session')}`
-    expect((await hub.call('GET', '/v1/api_keys', { auth: bearer })).status).toBe(200)
-    const demoted = await hub.call('PUT', `/v1/users/${userId}`, {
+    const invite = async (email: string) => {
+      const res = await hub.call('POST', '/v1/users', {
+        auth: company.basic,
+        body: { email, first_name: 'Sam', last_name: 'Second', is_admin: true },
+      })
+      expect(res.status).toBe(201)
+      const userId = res.body.user.id as number
+      return { userId, bearer: `Bearer ${await hub.issueToken(company.id, userId, 'session')}` }
+    }
+    const demoted = await invite(`demoted-${company.id}@example.test`)
+    expect((await hub.call('GET', '/v1/api_keys', { auth: demoted.bearer })).status).toBe(200)
+    const put = await hub.call('PUT', `/v1/users/${demoted.userId}`, {
       auth: company.basic,
       body: { is_admin: false },
     })
-    expect(demoted.status).toBe(200)
-    expect((await hub.call('GET', '/v1/api_keys', { auth: bearer })).status).toBe(403)
-    expect((await hub.call('GET', '/v1/me', { auth: bearer })).status).toBe(200)
-    expect((await hub.call('DELETE', `/v1/users/${userId}`, { auth: company.basic })).status).toBe(204)
-    expect((await hub.call('GET', '/v1/me', { auth: bearer })).status).toBe(403)
+    expect(put.status).toBe(200)
+    expect((await hub.call('GET', '/v1/api_keys', { auth: demoted.bearer })).status).toBe(403)
+
+    const deleted = await invite(`deleted-${company.id}@example.test`)
+    expect((await hub.call('GET', '/v1/me', { auth: deleted.bearer })).status).toBe(200)
+    expect((await hub.call('DELETE', `/v1/users/${deleted.userId}`, { auth: company.basic })).status).toBe(
+      204,
+    )
+    expect((await hub.call('GET', '/v1/me', { auth: deleted.bearer })).status).toBe(403)
   })
 
   it('an expired session answers 403 even while it is in memory', async () => {

@@ -102,6 +102,35 @@ describe('outbox relay', () => {
     expect(keyed).toHaveLength(2)
   })
 
+  it('adds the jobs to a queue outside the database (BullMQ) only once their delivery rows are committed', async () => {
+    await drain()
+    const company = await hub.createCompany()
+    await hub.db
+      .insert(webhooks)
+      .values({ token: 't', signingSecret: 's', companyId: company.id, url: 'https://a.example.com' })
+    await emit(company, 2)
+    const seen: (number | 'not readable')[] = []
+    const outside: JobQueue = Object.assign(Object.create(hub.queue), {
+      kind: 'bullmq',
+      addBulk: async (list: NewJob[]) => {
+        // What a worker in another process, taking the job at once, reads.
+        const ids = list.map((j) => (j.data as { deliveryId: number }).deliveryId)
+        const read = hub.db
+          .select({ id: webhookDeliveries.id })
+          .from(webhookDeliveries)
+          .where(inArray(webhookDeliveries.id, ids))
+        const rows = await Promise.race([
+          read,
+          new Promise<'not readable'>((r) => setTimeout(r, 2_000, 'not readable')),
+        ])
+        seen.push(rows === 'not readable' ? rows : rows.length)
+        await hub.queue.addBulk(list)
+      },
+    })
+    expect(await relayOnce({ db: hub.db, queue: outside, clock: hub.clock })).toBe(2)
+    expect(seen).toEqual([2])
+  })
+
   it('relays in batches until the backlog is gone, then stops when asked', async () => {
     await drain()
     const company = await hub.createCompany()

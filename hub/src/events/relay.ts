@@ -3,43 +3,49 @@ import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Database, Queryable } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
-import type { JobQueue } from '../jobs/queue.ts'
+import type { JobQueue, NewJob } from '../jobs/queue.ts'
 import { fanOutEvents, type OutboxEventRef } from '../webhooks/fan-out.ts'
 import { onOutboxCommitted } from './outbox-signal.ts'
 
 /**
- * A consumer of outbox events: given a batch, it makes the jobs they need inside the relay's
- * transaction (so they exist exactly when the batch is stamped relayed). It must be idempotent:
- * a batch whose transaction failed is handed over again.
+ * A consumer of outbox events: given a batch, it writes what it needs in the relay's
+ * transaction and returns the jobs to add. It must be idempotent: a batch that was not stamped
+ * relayed is handed over again.
  */
 export type OutboxConsumer = (
   tx: Queryable,
-  deps: { queue: JobQueue; clock: Clock },
+  deps: { clock: Clock },
   events: readonly OutboxEventRef[],
-) => Promise<unknown>
+) => Promise<NewJob[]>
 
 /** Outgoing webhooks: a delivery row and job per subscribed webhook (hub/src/webhooks/fan-out.ts). */
-export const webhooksConsumer: OutboxConsumer = (tx, deps, events) =>
-  fanOutEvents(tx, deps.queue, deps.clock, events)
+export const webhooksConsumer: OutboxConsumer = (tx, deps, events) => fanOutEvents(tx, deps.clock, events)
 
 export type RelayDeps = { db: Database; queue: JobQueue; clock: Clock }
 
 const BATCH = 500
 
 /**
- * Relays one batch of outbox rows (oldest first) in one transaction: each consumer makes its
- * jobs, then the rows are stamped relayed. A crash before the commit leaves the rows for the
- * next pass; a crash after it loses nothing (the jobs are in the queue; with BullMQ they were
- * added before the commit, and a repeat is a no-op because every job is keyed). Rows are taken
- * `FOR UPDATE SKIP LOCKED`, so several hubs relaying at once split the work instead of
- * repeating it. Returns how many rows it relayed.
+ * Relays one batch of outbox rows (oldest first): each consumer writes its rows and gives its
+ * jobs, the jobs are added in one write, and the rows are stamped relayed. Rows are taken
+ * `FOR UPDATE SKIP LOCKED`, so several hubs relaying at once split the work.
+ * - Embedded queue (jobs in this database): all of it in one transaction; a crash before the
+ *   commit leaves the rows for the next pass, after it nothing is missing.
+ * - BullMQ (jobs in Redis): the jobs are added only once the transaction has committed, so a
+ *   worker always finds the rows of the job it takes; then the rows are stamped. A crash in
+ *   between leaves them unstamped: the next pass finds the same pending rows and adds the same
+ *   keyed jobs again, a no-op.
+ * Returns how many rows it relayed.
  */
 export async function relayOnce(
   deps: RelayDeps,
   consumers: readonly OutboxConsumer[] = [webhooksConsumer],
   batchSize = BATCH,
 ): Promise<number> {
-  return deps.db.transaction(async (tx) => {
+  const jobsInDatabase = deps.queue.kind === 'embedded'
+  const stamp = (db: Queryable, ids: number[]) =>
+    db.update(outbox).set({ relayedAt: deps.clock.now() }).where(inArray(outbox.id, ids))
+  const batch = await deps.db.transaction(async (tx) => {
     const rows = await tx
       .select({ id: outbox.id, companyId: outbox.companyId, event: outbox.event })
       .from(outbox)
@@ -47,19 +53,21 @@ export async function relayOnce(
       .orderBy(asc(outbox.id))
       .limit(batchSize)
       .for('update', { skipLocked: true })
-    if (rows.length === 0) return 0
-    for (const consume of consumers) await consume(tx, deps, rows)
-    await tx
-      .update(outbox)
-      .set({ relayedAt: deps.clock.now() })
-      .where(
-        inArray(
-          outbox.id,
-          rows.map((r) => r.id),
-        ),
-      )
-    return rows.length
+    const ids = rows.map((r) => r.id)
+    const jobs: NewJob[] = []
+    if (rows.length === 0) return { ids, jobs }
+    for (const consume of consumers) jobs.push(...(await consume(tx, deps, rows)))
+    if (jobsInDatabase) {
+      await deps.queue.addBulk(jobs, { tx })
+      await stamp(tx, ids)
+    }
+    return { ids, jobs }
   })
+  if (!jobsInDatabase && batch.ids.length > 0) {
+    await deps.queue.addBulk(batch.jobs)
+    await stamp(deps.db, batch.ids)
+  }
+  return batch.ids.length
 }
 
 /**

@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import type { Queryable } from '../db/client.ts'
-import { type Job, type JobQueue, UnrecoverableJobError } from './queue.ts'
+import { type Job, type JobQueue, type NewJob, UnrecoverableJobError } from './queue.ts'
 
 /**
  * A kind of background job, defined once, next to the domain code it runs: where it is queued,
@@ -96,18 +95,12 @@ export async function enqueue<Data>(
   })
 }
 
-/**
- * Puts many jobs of a kind in its queue in one write (checked like enqueue). `tx`: the embedded
- * driver writes them in that open transaction, so they exist exactly when its other writes do.
- */
-export async function enqueueBulk<Data>(
-  queue: JobQueue,
+/** Jobs of a kind for queue.addBulk(), each checked against the kind's schema like enqueue() does. */
+export function newJobs<Data>(
   job: Pick<JobDefinition<Data, never>, 'queue' | 'name' | 'schema' | 'tries' | 'backoffMs'>,
   items: readonly ({ data: Data } & EnqueueOptions)[],
-  options: { tx?: Queryable } = {},
-): Promise<void> {
-  if (items.length === 0) return
-  const list = items.map((item) => {
+): NewJob[] {
+  return items.map((item) => {
     const parsed = job.schema.safeParse(item.data)
     if (!parsed.success) {
       throw new TypeError(`${job.queue}/${job.name}: bad job data: ${z.prettifyError(parsed.error)}`)
@@ -119,7 +112,6 @@ export async function enqueueBulk<Data>(
       options: { attempts: job.tries, backoffMs: job.backoffMs, delayMs: item.delayMs, jobKey: item.jobKey },
     }
   })
-  await queue.addBulk(list, options)
 }
 
 /** The queues a list of jobs uses, each with its jobs by name and the concurrency they ask for. */

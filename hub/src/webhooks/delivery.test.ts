@@ -228,8 +228,12 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     const [first, retry] = r.received
     // The retry is the same delivery: same header, and it is the id the deliveries log shows.
     expect(deliveryOf(retry!)).toBe(deliveryOf(first!))
-    const log = await deliveries(hub, company, webhook.webhook_id)
-    expect(log.deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })])
+    // The outcome is recorded once the receiver's answer is back: wait for it.
+    const log = await eventually(async () => {
+      const found = await deliveries(hub, company, webhook.webhook_id)
+      expect(found.deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })])
+      return found
+    })
     expect(deliveryOf(first!)).toBe(String(log.deliveries[0]!.id))
     // Another webhook receiving the same event, and another event: other deliveries.
     expect(deliveryOf(other.received[0]!)).not.toBe(deliveryOf(first!))

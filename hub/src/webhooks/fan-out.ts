@@ -3,8 +3,8 @@ import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import type { Database, Queryable } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { defineJob, enqueueBulk } from '../jobs/job-definition.ts'
-import type { JobQueue } from '../jobs/queue.ts'
+import { defineJob, newJobs } from '../jobs/job-definition.ts'
+import type { JobQueue, NewJob } from '../jobs/queue.ts'
 import { webhookDeliveryJob } from './deliver.ts'
 
 /** An outbox event as the fan-out needs it. */
@@ -15,27 +15,27 @@ const CHUNK = 2_000
 
 /**
  * For a batch of outbox events, in the caller's transaction: a delivery row for each active
- * webhook of the event's company that subscribes to it (an empty list subscribes to all), and
- * one delivery job per pending row, all added in one write. No job per event: one query finds
- * the webhooks of every company in the batch.
+ * webhook of the event's company that subscribes to it (an empty list subscribes to all);
+ * returns one delivery job per pending row, for the caller to add in one write once the rows
+ * can be read by a worker. No job per event: one query finds the webhooks of every company in
+ * the batch.
  *
  * Safe to run twice for the same events (a relay that died before its commit, two relays):
  * the (webhook, event) row is unique and the delivery job is keyed by the row, so a repeat
- * only fills in what is missing. Returns how many deliveries are pending for these events.
+ * only fills in what is missing.
  */
 export async function fanOutEvents(
   tx: Queryable,
-  queue: JobQueue,
   clock: Clock,
   events: readonly OutboxEventRef[],
-): Promise<number> {
-  if (events.length === 0) return 0
+): Promise<NewJob[]> {
+  if (events.length === 0) return []
   const companyIds = [...new Set(events.map((e) => e.companyId))]
   const hooks = await tx
     .select({ id: webhooks.id, companyId: webhooks.companyId, events: webhooks.events })
     .from(webhooks)
     .where(and(inArray(webhooks.companyId, companyIds), eq(webhooks.active, true)))
-  if (hooks.length === 0) return 0
+  if (hooks.length === 0) return []
   const byCompany = new Map<number, typeof hooks>()
   for (const hook of hooks) {
     const list = byCompany.get(hook.companyId)
@@ -69,13 +69,10 @@ export async function fanOutEvents(
     for (const d of made) if (d.status === 'pending') pending.push(d.id)
   }
   pending.sort((a, b) => a - b)
-  await enqueueBulk(
-    queue,
+  return newJobs(
     webhookDeliveryJob,
     pending.map((deliveryId) => ({ data: { deliveryId }, jobKey: `delivery:${deliveryId}` })),
-    { tx },
   )
-  return pending.length
 }
 
 export const fanOutJobData = z.object({ outboxId: z.number().int().positive() })
@@ -98,6 +95,8 @@ export const webhookFanOutJob = defineJob({
       .from(outbox)
       .where(eq(outbox.id, data.outboxId))
     if (!event) return
-    await deps.db.transaction((tx) => fanOutEvents(tx, deps.queue, deps.clock, [event]))
+    // Added once the rows are committed: a worker must find the row of every job it takes.
+    const jobs = await deps.db.transaction((tx) => fanOutEvents(tx, deps.clock, [event]))
+    await deps.queue.addBulk(jobs)
   },
 })

@@ -52,7 +52,7 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     // The benchmark measures the hub, not the per-company API quota (default 120/min).
     RATE_LIMIT_PER_MINUTE: '1000000000',
   }
-  if (options.cpuProfDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`
+  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
   if (mode === 'postgres-redis') {
     ensureBinaries()
     const pg = await startPostgres({ durable: true })
@@ -87,7 +87,7 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     const keys = JSON.parse(setup.stdout) as { api_id: string; api_token: string }
 
     const launch = async (extra: Record<string, string> = {}) => {
-      const hub = startHub(dataDir, 0, { direct: true, env: { ...env, ...extra } })
+      const hub = startHub(dataDir, 0, { direct: true, env: { ...env, ...extra }, nodeArgs })
       await hub.waitHealthy(120_000)
       return hub
     }

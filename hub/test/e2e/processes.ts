@@ -92,10 +92,10 @@ export type HubProcess = {
 export function startHub(
   dataDir: string,
   port: number,
-  options: { direct?: boolean; env?: Record<string, string> } = {},
+  options: { direct?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): HubProcess {
   const args = options.direct
-    ? ['--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
+    ? [...(options.nodeArgs ?? []), '--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
     : [join(repoRoot, 'scripts/run.mjs'), 'start']
   const child = spawnTracked(args, userEnv(dataDir, { ...options.env, PORT: String(port) }))
   let text = ''

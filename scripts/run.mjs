@@ -212,7 +212,8 @@ async function test(args) {
     {
       label: 'embedded',
       config: 'vitest.config.ts',
-      title: 'embedded run: every test, PGlite + embedded queue',
+      title:
+        'embedded run: every test, embedded queue (API tests on in-memory PGlite, e2e on the embedded PostgreSQL)',
     },
     {
       label: 'scale',

@@ -1,7 +1,9 @@
+import { EmbeddedPostgresError } from './db/embedded-postgres.ts'
+import type { HubDatabase } from './db/hub-database.ts'
 import { DataDirLockedError } from './db/lock.ts'
 import { type Env, EnvError, parseEnv } from './env.ts'
 import { createLogger, type Logger } from './logger.ts'
-import { PortInUseError, type RunningHub, startHub } from './server.ts'
+import type { RunningHub } from './server.ts'
 
 /** Grace period for a graceful stop; past it the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000
@@ -46,10 +48,27 @@ async function main(): Promise<void> {
   const logger: Logger = createLogger(env.LOG_LEVEL)
 
   let hub: RunningHub
+  let PortInUse: typeof import('./server.ts').PortInUseError | undefined
   try {
-    hub = await startHub(env, logger)
+    // The database (lock, embedded server start, migrations) opens while the rest of the hub's
+    // modules load: both take about as long, and one does not need the other until startHub.
+    const database: Promise<HubDatabase> = import('./db/hub-database.ts').then((m) =>
+      m.openHubDatabase(env, logger),
+    )
+    // Awaited in startHub; until then a failure must not count as an unhandled rejection.
+    database.catch(() => {})
+    const server = await import('./server.ts').catch(async (err: unknown) => {
+      await database.then((opened) => opened.close()).catch(() => {})
+      throw err
+    })
+    PortInUse = server.PortInUseError
+    hub = await server.startHub(env, logger, database)
   } catch (err) {
-    if (err instanceof DataDirLockedError || err instanceof PortInUseError) {
+    if (
+      err instanceof DataDirLockedError ||
+      err instanceof EmbeddedPostgresError ||
+      (PortInUse !== undefined && err instanceof PortInUse)
+    ) {
       process.stderr.write(`switchboard: ${err.message}\n`)
     } else {
       logger.fatal({ err }, 'the hub could not start')
@@ -87,7 +106,7 @@ async function main(): Promise<void> {
   process.on('SIGHUP', stop)
 
   const where =
-    hub.database === 'pglite' ? `embedded database in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'
+    hub.database === 'embedded' ? `embedded PostgreSQL in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'
   say('')
   if (hub.url) {
     say(`Switchboard is running at ${hub.url}  (role: ${env.HUB_ROLE}, ${where})`)

@@ -47,9 +47,40 @@ async function main(): Promise<void> {
   }
   const logger: Logger = createLogger(env.LOG_LEVEL)
 
-  let hub: RunningHub
+  // Signals are handled from the first instant: a SIGTERM while the hub starts (the database
+  // server already running, /healthz already answering) still stops everything in order, once
+  // the start is complete, instead of killing the process and leaving the server behind.
+  let starting: Promise<RunningHub | null> = Promise.resolve(null)
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches this process from the terminal and again through `npm start`'s wrappers:
+    // the repeats are expected and ignored; the timeout below bounds the wait.
+    if (stopping) return
+    stopping = true
+    say(`Received ${signal}, shutting down…`)
+    setTimeout(() => {
+      process.stderr.write('switchboard: shutdown took too long, exiting\n')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+    starting
+      .then((hub) => hub?.close())
+      .then(
+        () => {
+          say('Switchboard stopped.')
+          process.exit(0)
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  process.on('SIGHUP', stop)
+
   let PortInUse: typeof import('./server.ts').PortInUseError | undefined
-  try {
+  starting = (async () => {
     // The database (lock, embedded server start, migrations) opens while the rest of the hub's
     // modules load: both take about as long, and one does not need the other until startHub.
     const database: Promise<HubDatabase> = import('./db/hub-database.ts').then((m) =>
@@ -62,7 +93,11 @@ async function main(): Promise<void> {
       throw err
     })
     PortInUse = server.PortInUseError
-    hub = await server.startHub(env, logger, database)
+    return server.startHub(env, logger, database)
+  })()
+  let hub: RunningHub
+  try {
+    hub = (await starting)!
   } catch (err) {
     if (
       err instanceof DataDirLockedError ||
@@ -78,32 +113,7 @@ async function main(): Promise<void> {
     }
     process.exit(1)
   }
-
-  let stopping = false
-  const stop = (signal: NodeJS.Signals) => {
-    // Ctrl-C reaches this process from the terminal and again through `npm start`'s wrappers:
-    // the repeats are expected and ignored; the timeout below bounds the wait.
-    if (stopping) return
-    stopping = true
-    say(`Received ${signal}, shutting down…`)
-    setTimeout(() => {
-      process.stderr.write('switchboard: shutdown took too long, exiting\n')
-      process.exit(1)
-    }, SHUTDOWN_TIMEOUT_MS).unref()
-    hub.close().then(
-      () => {
-        say('Switchboard stopped.')
-        process.exit(0)
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  process.on('SIGHUP', stop)
+  if (stopping) return
 
   const where =
     hub.database === 'embedded' ? `embedded PostgreSQL in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'

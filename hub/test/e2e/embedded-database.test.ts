@@ -138,6 +138,21 @@ describe('the embedded PostgreSQL server', { timeout: 240_000 }, () => {
     expect(existsSync(join(dir, 'postgres', 'postmaster.pid'))).toBe(false)
   })
 
+  test('SIGTERM while the hub is still starting: it stops once started, its database server with it', async () => {
+    const dir = migratedDataDir()
+    const h = hub(dir)
+    // The moment the database server runs, the hub is still loading or starting the rest.
+    while (serverPid(dir) === null) {
+      if (h.child.exitCode !== null) throw new Error(`the hub exited:\n${h.output()}`)
+      await new Promise((done) => setTimeout(done, 10))
+    }
+    const server = serverPid(dir)!
+    expect(await h.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+    expect(h.output()).toContain('Switchboard stopped.')
+    expect(isAlive(server)).toBe(false)
+    expect(existsSync(join(dir, 'hub.lock'))).toBe(false)
+  })
+
   test('kill -9 of the hub: the next start stops the server it left running, and every committed row is back', async () => {
     const dir = migratedDataDir()
     const first = hub(dir)

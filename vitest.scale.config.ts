@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['hub/{src,test}/**/*.test.ts'],
-    exclude: ['hub/test/e2e/**', 'hub/test/browser/**', '**/node_modules/**'],
+    exclude: ['hub/test/e2e/**', 'hub/test/browser/**', 'hub/test/layers/**', '**/node_modules/**'],
     globalSetup: ['hub/test/setup/scale-services.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -4,12 +4,14 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
 import { createHealthRoutes } from './api/health.ts'
+import { statusOf } from './api/http-errors.ts'
 import { authenticate } from './api/middleware/auth.ts'
 import { createMemoryRateCounter } from './api/middleware/rate-counter.ts'
 import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { requestContext } from './api/middleware/request-context.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
-import { ApiError } from './errors.ts'
+import { DomainError } from './core/errors.ts'
+import { postgresErrorCode } from './core/postgres-errors.ts'
 import { createAccountPages } from './web/account-pages.ts'
 
 /** No JSON request body needs more (a whole number settings document is a few kB). */
@@ -17,7 +19,7 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,
   onError: () => {
-    throw new ApiError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
+    throw new DomainError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
   },
 })
 
@@ -32,7 +34,7 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     const requestId = c.var.requestId
-    if (err instanceof ApiError) return c.json(err.body(requestId), err.status)
+    if (err instanceof DomainError) return c.json(err.body(requestId), statusOf(err.code))
     if (err instanceof HTTPException) {
       // Hono's own (e.g. malformed JSON body): keep its status and message, in our shape.
       const status = err.status
@@ -96,15 +98,6 @@ export function createApp(deps: AppDeps) {
   })
 
   return routes
-}
-
-/** SQLSTATE of a PostgreSQL error, looked for through drizzle's wrapping `cause` chain. */
-function postgresErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
-  }
-  return undefined
 }
 
 export type HubApi = ReturnType<typeof createApp>

@@ -1,8 +1,8 @@
+import { createLogger, type Logger } from './core/logger.ts'
 import { EmbeddedPostgresError } from './db/embedded-postgres.ts'
 import type { HubDatabase } from './db/hub-database.ts'
 import { DataDirLockedError } from './db/lock.ts'
 import { type Env, EnvError, parseEnv } from './env.ts'
-import { createLogger, type Logger } from './logger.ts'
 import type { RunningHub } from './server.ts'
 
 /** Grace period for a graceful stop; past it the process exits anyway. */

@@ -1,7 +1,7 @@
-import type { AppDeps } from './api/context.ts'
 import { startRelay, webhooksOutboxTarget } from './events/relay.ts'
 import { queueNames } from './jobs/queue.ts'
 import { registerBillingWorkers } from './services/billing/invoice-worker.ts'
+import type { HubDeps } from './services/deps.ts'
 import { registerNumberWorkers } from './services/numbers/number-hours-worker.ts'
 import { createDeliveryHandler } from './webhooks/deliver.ts'
 import { createFanOutHandler } from './webhooks/fan-out.ts'
@@ -11,7 +11,7 @@ import { createFanOutHandler } from './webhooks/fan-out.ts'
  * deps.queue.start(). The returned stop() halts the relay (the queue is closed separately).
  */
 export function registerWorkers(
-  deps: AppDeps,
+  deps: HubDeps,
   options: { relayIntervalMs?: number } = {},
 ): { stop(): Promise<void> } {
   const logger = deps.logger.child({ component: 'workers' })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { createTestNumber } from '../../test/helpers/numbers-factory.ts'
-import { createLogger } from '../logger.ts'
+import { createLogger } from '../core/logger.ts'
 import { createAdminApp } from './admin-app.ts'
 
 // The admin socket's API, in process (the e2e test drives it through the real socket). It

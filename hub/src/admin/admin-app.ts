@@ -1,13 +1,14 @@
 import { Hono } from 'hono'
+import { statusOf } from '../api/http-errors.ts'
 import {
   approveNumber,
   listPendingVerifications,
   rejectNumber,
 } from '../cli/commands/numbers-verification.ts'
-import type { Logger } from '../logger.ts'
+import { DomainError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
 import {
   type AdminDeps,
-  AdminError,
   countCompanies,
   listFailedJobs,
   retryFailedJob,
@@ -31,7 +32,7 @@ export function createAdminApp(
   const app = new Hono()
 
   app.onError((err, c) => {
-    if (err instanceof AdminError) return c.json({ message: err.message, field: err.field }, err.status)
+    if (err instanceof DomainError) return c.json(err.body(), statusOf(err.code))
     deps.logger.error({ err }, 'admin command failed')
     return c.json({ message: 'internal error (see the hub log)' }, 500)
   })
@@ -41,7 +42,7 @@ export function createAdminApp(
     try {
       return await req.json()
     } catch {
-      throw new AdminError(400, 'the request body must be JSON')
+      throw new DomainError('bad_request', 'the request body must be JSON')
     }
   }
 

@@ -1,12 +1,15 @@
 import { eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import type { Clock } from '../clock.ts'
+import type { Clock } from '../core/clock.ts'
+import { DomainError } from '../core/errors.ts'
+import { uniqueViolation } from '../core/postgres-errors.ts'
 import type { Database } from '../db/client.ts'
 import { companies, users } from '../db/schema/index.ts'
 import { knownQueues, listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import type { FailedJob, JobQueue } from '../jobs/queue.ts'
 import type { Mailer } from '../mail/mailer.ts'
-import { insertApiKey, toApiKeyJson } from '../services/api-keys/api-key-service.ts'
+import { toApiKeyJson } from '../services/api-keys/api-key-json.ts'
+import { insertApiKey } from '../services/api-keys/api-key-service.ts'
 import { createCompanyWithAdmin, type SetupResult } from '../services/company/create-company.ts'
 import type { ReviewDeps } from '../services/number-verification/review.ts'
 
@@ -15,16 +18,6 @@ import type { ReviewDeps } from '../services/number-verification/review.ts'
  * the admin socket, because one process at a time runs DATA_DIR's embedded database) and directly in the
  * CLI (no hub running, or a shared PostgreSQL). Both call these functions, so both behave alike.
  */
-export class AdminError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409 | 500 | 503,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message)
-    this.name = 'AdminError'
-  }
-}
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -54,7 +47,13 @@ export function parseAdminInput<T extends z.ZodType>(schema: T, input: unknown):
   if (result.success) return result.data
   const issue = result.error.issues[0]
   const field = issue?.path.join('.') || undefined
-  throw new AdminError(400, field ? `${field} ${issue?.message}` : (issue?.message ?? 'invalid input'), field)
+  throw new DomainError(
+    'bad_request',
+    field ? `${field} ${issue?.message}` : (issue?.message ?? 'invalid input'),
+    {
+      field,
+    },
+  )
 }
 
 export type AdminDeps = {
@@ -84,7 +83,8 @@ export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupRe
     .from(users)
     .where(sql`lower(${users.email}) = ${parsed.email.toLowerCase()}`)
     .limit(1)
-  if (taken) throw new AdminError(409, `a user with email ${parsed.email} already exists`, 'email')
+  if (taken)
+    throw new DomainError('conflict', `a user with email ${parsed.email} already exists`, { field: 'email' })
   try {
     return await createCompanyWithAdmin(deps.db, deps.clock, {
       ...parsed,
@@ -93,8 +93,10 @@ export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupRe
     })
   } catch (err) {
     // Two setups racing on the same email: the unique index decides.
-    if (isUniqueViolation(err)) {
-      throw new AdminError(409, `a user with email ${parsed.email} already exists`, 'email')
+    if (uniqueViolation(err) !== undefined) {
+      throw new DomainError('conflict', `a user with email ${parsed.email} already exists`, {
+        field: 'email',
+      })
     }
     throw err
   }
@@ -120,7 +122,8 @@ export async function runCreateApiKey(deps: AdminDeps, input: unknown) {
     .select({ id: companies.id })
     .from(companies)
     .where(eq(companies.id, parsed.company))
-  if (!company) throw new AdminError(404, `no company with id ${parsed.company}`, 'company')
+  if (!company)
+    throw new DomainError('not_found', `no company with id ${parsed.company}`, { field: 'company' })
   const { row, apiToken } = await insertApiKey(deps.db, {
     companyId: company.id,
     name: parsed.name,
@@ -160,15 +163,9 @@ export async function retryFailedJob(deps: AdminDeps, input: unknown): Promise<v
   const queue = await deps.queue()
   const dead = await queue.listFailed(job.queue, 1000)
   if (!dead.some((d) => d.id === job.id)) {
-    throw new AdminError(404, `no failed job ${job.id} in queue ${job.queue} (see jobs:failed)`, 'id')
+    throw new DomainError('not_found', `no failed job ${job.id} in queue ${job.queue} (see jobs:failed)`, {
+      field: 'id',
+    })
   }
   await replayDeadJob(queue, job)
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    if (typeof e === 'object' && 'code' in e && e.code === '23505') return true
-    e = typeof e === 'object' && 'cause' in e ? e.cause : undefined
-  }
-  return false
 }

@@ -29,10 +29,7 @@ export const idParam = () => z.coerce.number().int().min(1).max(MAX_ID)
 export const idParams = z.object({ id: idParam() })
 
 /** Postgres text cannot hold NUL: refuse it as bad input instead of failing the insert. */
-export const withoutNul = (schema: z.ZodString) =>
-  schema.refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
-/** A string without NUL characters; chain trim/min/max on it. */
-export const plainText = () => withoutNul(z.string())
+export { plainText, withoutNul } from '../core/text.ts'
 
 /** A JSON response. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({

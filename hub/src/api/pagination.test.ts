@@ -1,19 +1,21 @@
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../test/helpers/hub.ts'
-import { ApiError } from '../errors.ts'
-import { buildMeta, type PaginationQuery, pageWindow, paginationQuery, RESULT_CAP } from './pagination.ts'
+import { DomainError } from '../core/errors.ts'
+import { type PaginationQuery, pageWindow, RESULT_CAP } from '../core/pagination.ts'
+import { statusOf } from './http-errors.ts'
+import { buildMeta, paginationQuery } from './pagination.ts'
 
 /** Aircall: at most 10,000 records per list query, paging included (reference §1.1). */
 
 const query = (page: number, per_page: number): PaginationQuery =>
   paginationQuery.parse({ page: String(page), per_page: String(per_page) })
 
-function refusal(q: PaginationQuery): ApiError {
+function refusal(q: PaginationQuery): DomainError {
   try {
     pageWindow(q)
   } catch (err) {
-    if (err instanceof ApiError) return err
+    if (err instanceof DomainError) return err
     throw err
   }
   throw new Error(`page ${q.page} × ${q.per_page} was not refused`)
@@ -37,7 +39,7 @@ describe('pageWindow and the 10,000-result cap', () => {
       [1_000_000, 50],
     ] as const) {
       const err = refusal(query(page, perPage))
-      expect(err.status).toBe(400)
+      expect(statusOf(err.code)).toBe(400)
       expect(err.extra.field).toBe('page')
       expect(err.message).toContain('10000')
     }

@@ -1,14 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { and, asc, desc, gte, lte, type SQL } from 'drizzle-orm'
-import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Context } from 'hono'
-import { ApiError } from '../errors.ts'
-
-/** Aircall caps every list at 10,000 results, paging included. */
-export const RESULT_CAP = 10_000
-
-/** 9999-12-31T23:59:59Z: later from/to values are not dates the database (or Date) can hold. */
-export const MAX_UNIX_SECONDS = 253_402_300_799
+import { MAX_UNIX_SECONDS, type PaginationQuery, RESULT_CAP } from '../core/pagination.ts'
 
 export const paginationQuery = z.object({
   page: z.coerce.number().int().min(1).default(1).openapi({ example: 1 }),
@@ -29,7 +21,6 @@ export const paginationQuery = z.object({
     .optional()
     .openapi({ description: 'UNIX seconds, inclusive' }),
 })
-export type PaginationQuery = z.infer<typeof paginationQuery>
 
 export const metaSchema = z
   .object({
@@ -43,33 +34,6 @@ export const metaSchema = z
   .openapi('Meta')
 
 export type Meta = z.infer<typeof metaSchema>
-
-/** Offset/limit of a page; pages past the 10,000-result cap answer 400 as Aircall does. */
-export function pageWindow(q: PaginationQuery) {
-  const offset = (q.page - 1) * q.per_page
-  if (offset >= RESULT_CAP) {
-    throw new ApiError(
-      'bad_request',
-      `page: results are capped at ${RESULT_CAP}; narrow the query with from/to`,
-      {
-        field: 'page',
-      },
-    )
-  }
-  return { offset, limit: Math.min(q.per_page, RESULT_CAP - offset) }
-}
-
-/** from/to (UNIX seconds) filters and created_at ordering on the given column. */
-export function timeRange(column: PgColumn, q: PaginationQuery): SQL | undefined {
-  return and(
-    q.from !== undefined ? gte(column, new Date(q.from * 1000)) : undefined,
-    q.to !== undefined ? lte(column, new Date(q.to * 1000)) : undefined,
-  )
-}
-
-export function orderBy(column: PgColumn, q: PaginationQuery, tieBreaker: PgColumn): SQL[] {
-  return q.order === 'desc' ? [desc(column), desc(tieBreaker)] : [asc(column), asc(tieBreaker)]
-}
 
 /** Absolute base of links the API returns (direct_link, next_page_link). */
 export function publicBase(c: Context): string {

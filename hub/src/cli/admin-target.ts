@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs'
 import { adminRequest, adminSocketPath } from '../admin/admin-socket.ts'
-import { type AdminDeps, AdminError } from '../admin/operations.ts'
-import { systemClock } from '../clock.ts'
+import type { AdminDeps } from '../admin/operations.ts'
+import { systemClock } from '../core/clock.ts'
+import { DomainError, type ErrorCode, errorCodes } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
 import { type DatabaseHandle, openDatabase } from '../db/client.ts'
 import { acquireDataDirLock, type DataDirLock, DataDirLockedError, liveLockHolder } from '../db/lock.ts'
 import type { Env } from '../env.ts'
 import { createQueue } from '../jobs/create-queue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
-import type { Logger } from '../logger.ts'
 import { createMailer } from '../mail/create-mailer.ts'
 
 /**
@@ -22,7 +23,7 @@ export type AdminTarget =
       socketPath: string
       /** The running hub's API address, when it serves HTTP. */
       hubUrl: string | null
-      /** Sends one admin request; non-2xx answers throw AdminError with the hub's message. */
+      /** Sends one admin request; non-2xx answers throw the hub's DomainError (code, message, field). */
       call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>
       close(): Promise<void>
     }
@@ -117,8 +118,8 @@ async function socketTarget(env: Env, pid: number): Promise<AdminTarget> {
       }
     }
     if (Date.now() > deadline || liveLockHolder(env.DATA_DIR) === null) {
-      throw new AdminError(
-        503,
+      throw new DomainError(
+        'unavailable',
         `another Switchboard process (pid ${pid}) uses DATA_DIR ${env.DATA_DIR} but does not answer on ${socketPath}. ` +
           'If it is a hub, wait until it has started; if it is another sb command, wait until it ends.',
       )
@@ -133,11 +134,11 @@ async function socketTarget(env: Env, pid: number): Promise<AdminTarget> {
     async call(method, path, body) {
       const res = await adminRequest(socketPath, method, path, body)
       if (res.status >= 200 && res.status < 300) return res.body
-      const status = res.status === 400 || res.status === 404 || res.status === 409 ? res.status : 500
-      throw new AdminError(
-        status,
+      const code = stringProp(res.body, 'code')
+      throw new DomainError(
+        errorCodes.includes(code as ErrorCode) ? (code as ErrorCode) : 'internal',
         stringProp(res.body, 'message') ?? `the hub answered HTTP ${res.status}`,
-        stringProp(res.body, 'field'),
+        { field: stringProp(res.body, 'field') },
       )
     },
     async close() {},

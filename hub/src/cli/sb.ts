@@ -1,6 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import {
-  AdminError,
   apiKeyInputSchema,
   type CreatedApiKey,
   failedJobsQuerySchema,
@@ -13,9 +12,10 @@ import {
   type SetupCommandInput,
   setupInputSchema,
 } from '../admin/operations.ts'
+import { DomainError, type ErrorCode } from '../core/errors.ts'
+import { createLogger } from '../core/logger.ts'
 import { type Env, EnvError, parseEnv } from '../env.ts'
 import type { FailedJob } from '../jobs/queue.ts'
-import { createLogger } from '../logger.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
@@ -57,6 +57,25 @@ database and a hub running on the same DATA_DIR, the command is sent to that hub
 DATA_DIR/admin.sock; otherwise sb opens the database itself.`
 
 class UsageError extends Error {}
+
+/** The one place a domain error becomes an exit code: 2 for what the operator typed, 1 for the rest. */
+function exitCodeOf(code: ErrorCode): 1 | 2 {
+  switch (code) {
+    case 'bad_request':
+    case 'payload_too_large':
+    case 'unprocessable':
+      return 2
+    case 'unauthorized':
+    case 'forbidden':
+    case 'not_found':
+    case 'not_allowed':
+    case 'conflict':
+    case 'rate_limited':
+    case 'unavailable':
+    case 'internal':
+      return 1
+  }
+}
 
 type Command = {
   options: ParseArgsConfig['options']
@@ -282,7 +301,7 @@ function parseFlags<T>(parse: () => T, positionals: string[] = []): T {
   try {
     return parse()
   } catch (err) {
-    if (err instanceof AdminError && err.status === 400) {
+    if (err instanceof DomainError && err.code === 'bad_request') {
       if (!err.field) throw new UsageError(err.message)
       throw new UsageError(
         positionals.includes(err.field) ? `<${err.message.replace(' ', '> ')}` : `--${err.message}`,
@@ -340,9 +359,9 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`sb ${name}: ${err.message}\nRun "npm run sb -- --help" for usage.\n`)
       return 2
     }
-    if (err instanceof AdminError) {
+    if (err instanceof DomainError) {
       process.stderr.write(`sb ${name}: ${err.message}\n`)
-      return err.status === 400 ? 2 : 1
+      return exitCodeOf(err.code)
     }
     // Internal errors: the message, and the stack trace only when asked for (LOG_LEVEL=debug).
     const detail =

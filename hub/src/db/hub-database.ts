@@ -1,5 +1,4 @@
-import type { Env } from '../env.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../core/logger.ts'
 import { type DatabaseHandle, openDatabase } from './client.ts'
 import { acquireDataDirLock, type DataDirLock } from './lock.ts'
 
@@ -17,7 +16,10 @@ export type HubDatabase = {
  * DataDirLockedError), then opens the database. main.ts calls this before it loads the rest of
  * the hub, so the embedded server starts while the HTTP app's modules load.
  */
-export async function openHubDatabase(env: Env, logger: Logger): Promise<HubDatabase> {
+export async function openHubDatabase(
+  env: { DATABASE_URL?: string; DATA_DIR: string },
+  logger: Logger,
+): Promise<HubDatabase> {
   let lock: DataDirLock | null = null
   let onExit: (() => void) | undefined
   const release = () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts'
+import type { Clock } from '../core/clock.ts'
 import type { Queryable } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
 

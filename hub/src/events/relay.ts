@@ -1,9 +1,9 @@
 import { and, asc, inArray, isNull } from 'drizzle-orm'
-import type { Clock } from '../clock.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
 import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
-import type { Logger } from '../logger.ts'
 
 /** A consumer of outbox events: every event becomes one job `{ outboxId }` on its queue. */
 export type OutboxTarget = { queue: string; name: string; options?: Omit<JobOptions, 'jobKey'> }

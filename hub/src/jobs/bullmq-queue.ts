@@ -1,6 +1,6 @@
 import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../core/logger.ts'
 import {
   type FailedJob,
   isUnrecoverable,

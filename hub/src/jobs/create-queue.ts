@@ -1,7 +1,7 @@
-import type { Clock } from '../clock.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import type { Env } from '../env.ts'
-import type { Logger } from '../logger.ts'
 import { EmbeddedQueue } from './embedded-queue.ts'
 import type { JobQueue } from './queue.ts'
 

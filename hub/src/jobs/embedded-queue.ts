@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
-import { type Clock, systemClock } from '../clock.ts'
+import { type Clock, systemClock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import { jobs } from '../db/schema/index.ts'
-import type { Logger } from '../logger.ts'
 import {
   type FailedJob,
   isUnrecoverable,

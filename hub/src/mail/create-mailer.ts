@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Transporter } from 'nodemailer'
-import { type Clock, systemClock } from '../clock.ts'
+import { type Clock, systemClock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Env } from '../env.ts'
-import type { Logger } from '../logger.ts'
 import type { Mailer, MailMessage } from './mailer.ts'
 
 type MailerEnv = Pick<Env, 'SMTP_URL' | 'MAIL_FROM' | 'DATA_DIR'>

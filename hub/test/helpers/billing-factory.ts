@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import type { Clock } from '../../src/clock.ts'
+import type { Clock } from '../../src/core/clock.ts'
 import type { Database } from '../../src/db/client.ts'
 import { numbers, users } from '../../src/db/schema/index.ts'
 import type { FailedJob, Job, JobHandler, JobOptions, JobQueue } from '../../src/jobs/queue.ts'

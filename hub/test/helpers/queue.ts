@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.ts'
+import type { Clock } from '../../src/core/clock.ts'
 import type { DatabaseHandle } from '../../src/db/client.ts'
 import { EmbeddedQueue } from '../../src/jobs/embedded-queue.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'

@@ -1,17 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
 import { createMiddleware } from 'hono/factory'
+import type { Actor } from '../../core/actor.ts'
+import { DomainError } from '../../core/errors.ts'
+import { safeEqual, sha256 } from '../../core/hashing.ts'
 import { apiKeys, users, userTokens } from '../../db/schema/index.ts'
-import { ApiError } from '../../errors.ts'
-import type { Actor, AppEnv } from '../context.ts'
-
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
-
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a)
-  const bb = Buffer.from(b)
-  return ab.length === bb.length && timingSafeEqual(ab, bb)
-}
+import type { AppEnv } from '../context.ts'
 
 /** last_used_at is written at most once a minute per key or token: one UPDATE, not one per request. */
 const isStale = (lastUsedAt: Date | null, now: Date) =>
@@ -24,7 +17,7 @@ const isStale = (lastUsedAt: Date | null, now: Date) =>
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization')
-  if (!header) throw new ApiError('unauthorized')
+  if (!header) throw new DomainError('unauthorized')
   const { db, clock } = c.var.deps
   const [scheme, value = ''] = header.split(/\s+/, 2)
   let actor: Actor | undefined
@@ -68,7 +61,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       }
     }
   }
-  if (!actor) throw new ApiError('forbidden')
+  if (!actor) throw new DomainError('forbidden')
   c.set('actor', actor)
   await next()
 })
@@ -77,13 +70,13 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const actor = c.var.actor
   if (actor.type === 'user' && actor.role !== 'admin') {
-    throw new ApiError('forbidden', 'This endpoint needs an admin')
+    throw new DomainError('forbidden', 'This endpoint needs an admin')
   }
   await next()
 })
 
 /** Endpoints that act as a user (their status, their calls): a user token is needed. */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.var.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (c.var.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   await next()
 })

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { createMiddleware } from 'hono/factory'
+import { DomainError } from '../../core/errors.ts'
 import { companies } from '../../db/schema/index.ts'
-import { ApiError } from '../../errors.ts'
 import type { AppEnv } from '../context.ts'
 import type { RateCounter } from './rate-counter.ts'
 
@@ -47,7 +47,7 @@ export function createRateLimiter(counter: RateCounter) {
     c.header('X-AircallApi-Reset', String(Math.ceil((windowStart + WINDOW_MS) / 1000)))
     if (count > limit) {
       c.header('Retry-After', String(Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))))
-      throw new ApiError('rate_limited')
+      throw new DomainError('rate_limited')
     }
     await next()
   })

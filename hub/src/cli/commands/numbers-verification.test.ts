@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
 import { createTestNumber } from '../../../test/helpers/numbers-factory.ts'
-import { AdminError } from '../../admin/operations.ts'
+import { DomainError, type ErrorCode } from '../../core/errors.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import {
   approveNumber,
@@ -48,8 +48,8 @@ async function inReview(company: TestCompany, country: 'FR' | 'BE' = 'BE') {
   return { number, submissionId: body.submission.id }
 }
 
-const adminError = (status: number, field?: string) =>
-  expect.objectContaining({ name: 'AdminError', status, ...(field ? { field } : {}) })
+const adminError = (code: ErrorCode, field?: string) =>
+  expect.objectContaining({ name: 'DomainError', code, ...(field ? { field } : {}) })
 
 describe('sb numbers:pending', () => {
   it("lists every company's submissions in review, oldest first, with where the files are", async () => {
@@ -81,8 +81,10 @@ describe('sb numbers:pending', () => {
   })
 
   it('refuses a bad limit', async () => {
-    await expect(listPendingVerifications(deps, { limit: '0' })).rejects.toThrow(AdminError)
-    await expect(listPendingVerifications(deps, { limit: 'lots' })).rejects.toEqual(adminError(400, 'limit'))
+    await expect(listPendingVerifications(deps, { limit: '0' })).rejects.toThrow(DomainError)
+    await expect(listPendingVerifications(deps, { limit: 'lots' })).rejects.toEqual(
+      adminError('bad_request', 'limit'),
+    )
   })
 })
 
@@ -116,16 +118,18 @@ describe('sb numbers:approve / numbers:reject', () => {
   it('answers usage errors, unknown numbers and numbers not in review in the CLI terms', async () => {
     const company = await hub.createCompany()
     const { number } = await inReview(company)
-    await expect(rejectNumber(deps, { number_id: number.id })).rejects.toEqual(adminError(400, 'reason'))
-    await expect(rejectNumber(deps, { number_id: number.id, reason: ' ' })).rejects.toEqual(
-      adminError(400, 'reason'),
+    await expect(rejectNumber(deps, { number_id: number.id })).rejects.toEqual(
+      adminError('bad_request', 'reason'),
     )
-    await expect(approveNumber(deps, { number_id: 'twelve' })).rejects.toEqual(adminError(400))
-    await expect(approveNumber(deps, {})).rejects.toEqual(adminError(400))
-    await expect(approveNumber(deps, { number_id: 2147483000 })).rejects.toEqual(adminError(404))
-    await expect(approveNumber(deps, { submission_id: 2147483000 })).rejects.toEqual(adminError(404))
+    await expect(rejectNumber(deps, { number_id: number.id, reason: ' ' })).rejects.toEqual(
+      adminError('bad_request', 'reason'),
+    )
+    await expect(approveNumber(deps, { number_id: 'twelve' })).rejects.toEqual(adminError('bad_request'))
+    await expect(approveNumber(deps, {})).rejects.toEqual(adminError('bad_request'))
+    await expect(approveNumber(deps, { number_id: 2147483000 })).rejects.toEqual(adminError('not_found'))
+    await expect(approveNumber(deps, { submission_id: 2147483000 })).rejects.toEqual(adminError('not_found'))
     const waiting = await createTestNumber(hub.db, { companyId: company.id })
-    await expect(approveNumber(deps, { number_id: waiting.id })).rejects.toEqual(adminError(409))
+    await expect(approveNumber(deps, { number_id: waiting.id })).rejects.toEqual(adminError('conflict'))
   })
 
   it('keeps the decision when a mail cannot be sent, and says so', async () => {

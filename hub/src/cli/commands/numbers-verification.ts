@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { AdminError, parseAdminInput } from '../../admin/operations.ts'
-import { ApiError } from '../../errors.ts'
+import { parseAdminInput } from '../../admin/operations.ts'
 import {
   approveVerification,
   listPendingVerifications as listPending,
@@ -20,7 +19,7 @@ import {
  *   sb numbers:reject <number id> --reason "<text>"     the company sees the reason and resubmits
  *
  * Like admin/operations.ts, these take untrusted input (argv or the admin socket's JSON) and
- * throw AdminError (400 bad input, 404 unknown number, 409 nothing in review), so they can
+ * throw DomainError (bad_request, not_found for an unknown number, conflict when nothing is in review), so they can
  * run directly in the CLI or inside the hub behind DATA_DIR/admin.sock. The deps are the
  * AdminDeps' db and clock plus a mailer (createMailer(env, logger)) and the public URL the
  * documents' links use (PUBLIC_URL, else http://localhost:PORT).
@@ -44,18 +43,6 @@ function toTarget(input: z.infer<typeof targetSchema>): ReviewTarget {
   return 'number_id' in input ? { numberId: input.number_id } : { submissionId: input.submission_id }
 }
 
-/** The service's errors in the CLI's terms; anything else is a real failure and stays as is. */
-async function asAdmin<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (err) {
-    if (err instanceof ApiError && (err.status === 400 || err.status === 404 || err.status === 409)) {
-      throw new AdminError(err.status, err.message, err.extra.field)
-    }
-    throw err
-  }
-}
-
 export const pendingInputSchema = z.object({
   limit: z.coerce.number().int().min(1, 'must be 1 to 1000').max(1000, 'must be 1 to 1000').default(100),
 })
@@ -71,7 +58,7 @@ export async function listPendingVerifications(
 /** `{ number_id }` or `{ submission_id }`. */
 export async function approveNumber(deps: VerificationCommandDeps, input: unknown): Promise<ReviewResult> {
   const target = toTarget(parseAdminInput(targetSchema, input))
-  return asAdmin(() => approveVerification(deps, target))
+  return approveVerification(deps, target)
 }
 
 export const rejectInputSchema = z.intersection(
@@ -88,7 +75,7 @@ export const rejectInputSchema = z.intersection(
 /** `{ number_id | submission_id, reason }`. */
 export async function rejectNumber(deps: VerificationCommandDeps, input: unknown): Promise<ReviewResult> {
   const parsed = parseAdminInput(rejectInputSchema, input)
-  return asAdmin(() => rejectVerification(deps, toTarget(parsed), parsed.reason))
+  return rejectVerification(deps, toTarget(parsed), parsed.reason)
 }
 
 /** Human-readable lines for `sb numbers:pending`. */

@@ -1,13 +1,13 @@
 import { and, count, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
 import type { Database } from '../../db/client.ts'
 import { apiKeys, companies, numbers, users } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
 import { estimateNextInvoice } from '../billing/invoice-service.ts'
 import type { BillingAddress } from '../billing/invoice-types.ts'
 import { findPaymentMethod } from '../billing/payment-method-service.ts'
 import { PLANS, type PlanId, planOf } from '../billing/plans.ts'
+import type { ServiceContext } from '../context.ts'
 
 /**
  * The account page (the guide's "Compte"): plan, billing details, payment method, counts.

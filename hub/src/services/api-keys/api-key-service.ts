@@ -1,20 +1,12 @@
 import { and, count, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { apiKeys } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
 import { newSecret } from '../auth/secrets.ts'
-
-type ApiKeyRow = typeof apiKeys.$inferSelect
-
-export const toApiKeyJson = (k: ApiKeyRow) => ({
-  id: k.id,
-  api_id: k.apiId,
-  name: k.name,
-  created_at: k.createdAt.toISOString(),
-  last_used_at: k.lastUsedAt?.toISOString() ?? null,
-})
+import type { ServiceContext } from '../context.ts'
+import { toApiKeyJson } from './api-key-json.ts'
 
 /**
  * Creates a company API key: a public `api_id` and a secret `api_token` (Basic auth

@@ -1,8 +1,9 @@
 import { and, count, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { DomainError, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { userTokens } from '../../db/schema/index.ts'
-import { ApiError, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { issueUserToken } from './user-tokens.ts'
 
 type TokenRow = typeof userTokens.$inferSelect
@@ -15,7 +16,7 @@ export const toAgentTokenJson = (t: TokenRow) => ({
 })
 
 function userOf(ctx: ServiceContext) {
-  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   return ctx.actor
 }
 
@@ -49,7 +50,7 @@ export async function listAgentTokens(ctx: ServiceContext, q: PaginationQuery) {
 export async function createAgentToken(ctx: ServiceContext, name: string) {
   const actor = userOf(ctx)
   if (actor.tokenKind !== 'session') {
-    throw new ApiError('forbidden', 'Agent tokens are created from a dashboard session')
+    throw new DomainError('forbidden', 'Agent tokens are created from a dashboard session')
   }
   const { row, token } = await issueUserToken(ctx.db, ctx.clock, {
     companyId: ctx.companyId,

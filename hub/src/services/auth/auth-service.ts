@@ -1,11 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { Actor } from '../../api/context.ts'
-import type { Clock } from '../../clock.ts'
+import type { Actor } from '../../core/actor.ts'
+import type { Clock } from '../../core/clock.ts'
+import { DomainError } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { ApiError } from '../../errors.ts'
-import type { Logger } from '../../logger.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail } from '../../mail/templates.ts'
 import { toUserJson } from '../users/user-json.ts'
@@ -28,8 +29,8 @@ export type AuthDeps = {
   env: Pick<Env, 'SESSION_TTL_HOURS'>
   mailer: Mailer
   log: Logger
-  /** Absolute base of direct_link values in answers (may follow the request's own origin). */
-  base: string
+  /** direct_link values in answers (may follow the request's own origin). */
+  links: Links
   /**
    * Absolute base of links mailed by the unauthenticated flows (password reset): PUBLIC_URL,
    * else this hub on localhost. Never the request's Host header, which whoever asks for the
@@ -54,7 +55,7 @@ const decoy = () => {
   return decoyHash
 }
 
-const invalidLogin = () => new ApiError('unauthorized', 'Invalid email or password')
+const invalidLogin = () => new DomainError('unauthorized', 'Invalid email or password')
 
 async function userByEmail(db: Database, email: string) {
   const [user] = await db
@@ -93,12 +94,12 @@ export async function login(deps: AuthDeps, input: { email: string; password: st
   }
   throttle.reset(key)
   const session = await startSession(deps, deps.db, user)
-  return { ...session, user: toUserJson(user, deps.base, deps.clock.now()) }
+  return { ...session, user: toUserJson(user, deps.links, deps.clock.now()) }
 }
 
 /** Revokes the bearer token the request came with (a session, or an agent token signing out). */
 export async function logout(deps: Pick<AuthDeps, 'db' | 'clock'>, actor: Actor) {
-  if (actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   const now = deps.clock.now()
   await deps.db
     .update(userTokens)
@@ -137,9 +138,9 @@ export async function acceptInvitation(
       })
       .where(and(eq(users.companyId, link.companyId), eq(users.id, link.userId)))
       .returning()
-    if (!user) throw new ApiError('bad_request', 'token: this invitation is not valid', { field: 'token' })
+    if (!user) throw new DomainError('bad_request', 'token: this invitation is not valid', { field: 'token' })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.base, now) }
+    return { ...session, user: toUserJson(user, deps.links, now) }
   })
 }
 
@@ -197,7 +198,7 @@ export async function resetPassword(deps: AuthDeps, input: { token: string; pass
       .where(and(eq(users.companyId, link.companyId), eq(users.id, link.userId)))
       .returning()
     if (!user)
-      throw new ApiError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
+      throw new DomainError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
     await revokeUserTokens(tx, deps.clock, { companyId: user.companyId, userId: user.id, kind: 'session' })
     await retireOneTimeTokens(tx, deps.clock, {
       companyId: user.companyId,
@@ -205,6 +206,6 @@ export async function resetPassword(deps: AuthDeps, input: { token: string; pass
       purpose: 'invitation',
     })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.base, now) }
+    return { ...session, user: toUserJson(user, deps.links, now) }
   })
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors.ts'
+import { DomainError } from '../../core/errors.ts'
 
 export const LOGIN_MAX_FAILURES = 10
 export const LOGIN_WINDOW_MS = 15 * 60_000
@@ -22,7 +22,7 @@ export function createLoginThrottle() {
       }
       if (entry.count >= LOGIN_MAX_FAILURES) {
         const seconds = Math.ceil((retryAt - now.getTime()) / 1000)
-        throw new ApiError('rate_limited', `Too many failed logins for this email; retry in ${seconds} s`)
+        throw new DomainError('rate_limited', `Too many failed logins for this email; retry in ${seconds} s`)
       }
     },
     fail(key: string, now: Date) {

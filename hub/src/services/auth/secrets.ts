@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
-import { sha256 } from '../../api/middleware/auth.ts'
+import { sha256 } from '../../core/hashing.ts'
 
 // argon2id with OWASP's suggested minimum (19 MiB, 2 passes, 1 lane).
 const ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const

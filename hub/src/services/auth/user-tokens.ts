@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull } from 'drizzle-orm'
-import { sha256 } from '../../api/middleware/auth.ts'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { badRequest } from '../../core/errors.ts'
+import { sha256 } from '../../core/hashing.ts'
 import type { Queryable } from '../../db/client.ts'
 import { oneTimeTokens, userTokens } from '../../db/schema/index.ts'
-import { badRequest } from '../../errors.ts'
 import { newSecret } from './secrets.ts'
 
 const HOUR = 3_600_000

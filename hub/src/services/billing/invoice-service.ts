@@ -1,11 +1,13 @@
 import { and, count, eq, gt, isNull, lt, or } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Database, Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, invoices, numbers, users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { computeInvoice, type InvoiceDraft } from './invoice-calc.ts'
 import { renderInvoicePdf } from './invoice-pdf.ts'
 import type { BillingAddress, InvoiceParty } from './invoice-types.ts'
@@ -172,12 +174,12 @@ export async function estimateNextInvoice(ctx: ServiceContext, sellerCountry = u
   }
 }
 
-export function toInvoiceJson(base: string, row: InvoiceRow) {
+export function toInvoiceJson(row: InvoiceRow, links: Links) {
   const period = parsePeriod(row.period)
   return {
     id: row.id,
-    direct_link: `${base}/v1/invoices/${row.id}`,
-    pdf_link: `${base}/v1/invoices/${row.id}/pdf`,
+    direct_link: links.invoice(row.id),
+    pdf_link: links.invoicePdf(row.id),
     number: row.number,
     period: row.period,
     period_start: period.start.toISOString().slice(0, 10),
@@ -204,7 +206,7 @@ export type InvoiceResource = ReturnType<typeof toInvoiceJson>
 const owned = (ctx: ServiceContext, id: number) =>
   and(eq(invoices.companyId, ctx.companyId), eq(invoices.id, id))
 
-export async function listInvoices(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listInvoices(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const where = and(eq(invoices.companyId, ctx.companyId), timeRange(invoices.issuedAt, q))
   const rows = await ctx.db
@@ -215,13 +217,13 @@ export async function listInvoices(ctx: ServiceContext, base: string, q: Paginat
     .limit(limit)
     .offset(offset)
   const [total] = await ctx.db.select({ n: count() }).from(invoices).where(where)
-  return { items: rows.map((r) => toInvoiceJson(base, r)), total: total?.n ?? 0 }
+  return { items: rows.map((r) => toInvoiceJson(r, ctx.links)), total: total?.n ?? 0 }
 }
 
-export async function getInvoice(ctx: ServiceContext, base: string, id: number) {
+export async function getInvoice(ctx: ServiceContext, id: number) {
   const [row] = await ctx.db.select().from(invoices).where(owned(ctx, id))
   if (!row) throw notFound()
-  return toInvoiceJson(base, row)
+  return toInvoiceJson(row, ctx.links)
 }
 
 /** The stored PDF; rendered again from the row (identically) if the blob went missing. */

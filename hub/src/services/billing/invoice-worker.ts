@@ -1,6 +1,6 @@
-import type { AppDeps } from '../../api/context.ts'
 import { companies } from '../../db/schema/index.ts'
 import { type Job, UnrecoverableJobError } from '../../jobs/queue.ts'
+import type { HubDeps } from '../deps.ts'
 import { generateInvoice } from './invoice-service.ts'
 import { isPeriod, periodOf, runInstantOfMonth, shiftPeriod } from './periods.ts'
 import { isSellerConfigured, sellerOf } from './seller.ts'
@@ -12,7 +12,7 @@ export const billingQueues = {
   invoice: 'billing-invoices',
 } as const
 
-type Deps = Pick<AppDeps, 'env' | 'db' | 'queue' | 'clock' | 'blobs' | 'logger'>
+type Deps = Pick<HubDeps, 'env' | 'db' | 'queue' | 'clock' | 'blobs' | 'logger'>
 
 export const monthlyRunKey = (period: string) => `invoice-run:${period}`
 export const invoiceJobKey = (companyId: number, period: string) => `invoice:${companyId}:${period}`

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { paymentMethods } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 
 type PaymentMethodRow = typeof paymentMethods.$inferSelect
 

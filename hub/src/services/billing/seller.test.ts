@@ -8,6 +8,7 @@ import {
   setUsersCreatedAt,
 } from '../../../test/helpers/billing-factory.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
+import { createLinks } from '../../core/links.ts'
 import { companies } from '../../db/schema/index.ts'
 import { EnvError, parseEnv } from '../../env.ts'
 import { registerWorkers } from '../../workers.ts'
@@ -253,6 +254,7 @@ describe('invoices of a German seller', () => {
       clock: german.clock,
       companyId: company.id,
       actor: { type: 'api_key' as const, companyId: company.id, apiKeyId: 0 },
+      links: createLinks('http://hub.test'),
     }
     expect(await estimateNextInvoice(ctx, 'DE')).toMatchObject({ vat: 0 })
     expect((await estimateNextInvoice(ctx, 'FR')).vat).toBeGreaterThan(0)

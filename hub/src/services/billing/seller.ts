@@ -47,7 +47,7 @@ export function sellerOf(env: SellerEnv): Seller {
 
 /**
  * The seller of a hub with no INVOICE_SELLER_* setting: what callers that have no env at hand
- * (operator scripts, tests) get. Code that has AppDeps passes `sellerOf(deps.env)`.
+ * (operator scripts, tests) get. Code that has HubDeps passes `sellerOf(deps.env)`.
  */
 export const unconfiguredSeller: Seller = sellerOf(parseEnv({}))
 

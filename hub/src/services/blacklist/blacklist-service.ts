@@ -1,10 +1,12 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, count, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { blacklistedNumbers } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 
 type BlacklistRow = typeof blacklistedNumbers.$inferSelect
 
@@ -19,10 +21,10 @@ export type BlacklistedNumberResource = {
 
 export type BlacklistInput = { number: string; country?: string; note?: string | null }
 
-export function toBlacklistedNumber(base: string, row: BlacklistRow): BlacklistedNumberResource {
+export function toBlacklistedNumberJson(row: BlacklistRow, links: Links): BlacklistedNumberResource {
   return {
     id: row.id,
-    direct_link: `${base}/v1/blacklist/${row.id}`,
+    direct_link: links.blacklistEntry(row.id),
     number: row.e164,
     raw_digits: row.rawDigits,
     note: row.note,
@@ -73,7 +75,7 @@ async function findEntry(db: Queryable, ctx: ServiceContext, entryId: number): P
   return row
 }
 
-export async function listBlacklist(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listBlacklist(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const where = and(
     eq(blacklistedNumbers.companyId, ctx.companyId),
@@ -87,11 +89,11 @@ export async function listBlacklist(ctx: ServiceContext, base: string, q: Pagina
     .orderBy(...orderBy(blacklistedNumbers.createdAt, q, blacklistedNumbers.id))
     .offset(offset)
     .limit(limit)
-  return { entries: rows.map((r) => toBlacklistedNumber(base, r)), total: totalRow?.n ?? 0 }
+  return { entries: rows.map((r) => toBlacklistedNumberJson(r, ctx.links)), total: totalRow?.n ?? 0 }
 }
 
-export async function getBlacklistedNumber(ctx: ServiceContext, base: string, entryId: number) {
-  return toBlacklistedNumber(base, await findEntry(ctx.db, ctx, entryId))
+export async function getBlacklistedNumber(ctx: ServiceContext, entryId: number) {
+  return toBlacklistedNumberJson(await findEntry(ctx.db, ctx, entryId), ctx.links)
 }
 
 /**
@@ -100,7 +102,6 @@ export async function getBlacklistedNumber(ctx: ServiceContext, base: string, en
  */
 export async function addToBlacklist(
   ctx: ServiceContext,
-  base: string,
   input: BlacklistInput,
 ): Promise<{ entry: BlacklistedNumberResource; created: boolean }> {
   const e164 = blacklistKey(input.number, input.country)
@@ -118,12 +119,12 @@ export async function addToBlacklist(
       })
       .onConflictDoNothing()
       .returning()
-    if (inserted) return { entry: toBlacklistedNumber(base, inserted), created: true }
+    if (inserted) return { entry: toBlacklistedNumberJson(inserted, ctx.links), created: true }
     const [existing] = await tx
       .select()
       .from(blacklistedNumbers)
       .where(and(eq(blacklistedNumbers.companyId, ctx.companyId), eq(blacklistedNumbers.e164, e164)))
-    return { entry: toBlacklistedNumber(base, existing!), created: false }
+    return { entry: toBlacklistedNumberJson(existing!, ctx.links), created: false }
   })
 }
 

@@ -1,7 +1,7 @@
 import { and, count, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { notFound } from '../../core/errors.ts'
 import { companies, numbers, users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 
 export async function getCompanySummary(ctx: ServiceContext) {
   const [company] = await ctx.db.select().from(companies).where(eq(companies.id, ctx.companyId))

@@ -1,4 +1,4 @@
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
 import type { Database } from '../../db/client.ts'
 import { companies, tags, users } from '../../db/schema/index.ts'
 import { insertApiKey } from '../api-keys/api-key-service.ts'

@@ -1,12 +1,13 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, asc, count, eq, inArray, or, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable, Tx } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { contactEmails, contactPhoneNumbers, contacts } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
-import { type ContactResource, toContact } from './contact-mapper.ts'
+import type { ServiceContext } from '../context.ts'
+import { type ContactResource, toContactJson } from './contact-json.ts'
 import { stripEmojis } from './strip-emojis.ts'
 
 /** Aircall: at most 20 phone numbers and 20 emails per contact. */
@@ -79,7 +80,7 @@ function cleanEmail(input: ContactDetailInput, field: string) {
 
 // ---- reads -----------------------------------------------------------------------------------
 
-async function withDetails(db: Queryable, ctx: ServiceContext, base: string, rows: ContactRow[]) {
+async function withDetails(db: Queryable, ctx: ServiceContext, rows: ContactRow[]) {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
   const [phones, emails] = await Promise.all([
@@ -97,11 +98,11 @@ async function withDetails(db: Queryable, ctx: ServiceContext, base: string, row
       .orderBy(asc(contactEmails.id)),
   ])
   return rows.map((row) =>
-    toContact(
-      base,
+    toContactJson(
       row,
       phones.filter((p) => p.contactId === row.id),
       emails.filter((e) => e.contactId === row.id),
+      ctx.links,
     ),
   )
 }
@@ -131,12 +132,12 @@ async function lockContact(tx: Tx, ctx: ServiceContext, contactId: number): Prom
   return row
 }
 
-async function contactResource(db: Queryable, ctx: ServiceContext, base: string, row: ContactRow) {
-  const [resource] = await withDetails(db, ctx, base, [row])
+async function contactResource(db: Queryable, ctx: ServiceContext, row: ContactRow) {
+  const [resource] = await withDetails(db, ctx, [row])
   return resource!
 }
 
-async function page(ctx: ServiceContext, base: string, q: ContactListQuery, filter?: SQL) {
+async function page(ctx: ServiceContext, q: ContactListQuery, filter?: SQL) {
   const { offset, limit } = pageWindow(q)
   // from/to apply to the column the list is ordered by: "updated since" is how clients sync.
   const column = q.order_by === 'updated_at' ? contacts.updatedAt : contacts.createdAt
@@ -149,11 +150,11 @@ async function page(ctx: ServiceContext, base: string, q: ContactListQuery, filt
     .orderBy(...orderBy(column, q, contacts.id))
     .offset(offset)
     .limit(limit)
-  return { contacts: await withDetails(ctx.db, ctx, base, rows), total: totalRow?.n ?? 0 }
+  return { contacts: await withDetails(ctx.db, ctx, rows), total: totalRow?.n ?? 0 }
 }
 
-export function listContacts(ctx: ServiceContext, base: string, q: ContactListQuery) {
-  return page(ctx, base, q)
+export function listContacts(ctx: ServiceContext, q: ContactListQuery) {
+  return page(ctx, q)
 }
 
 /**
@@ -161,7 +162,7 @@ export function listContacts(ctx: ServiceContext, base: string, q: ContactListQu
  * match on E.164, so "+33 1 76 11 11 11" and "+33176111111" find the same contact; numbers
  * that do not parse match on their digits as stored.
  */
-export function searchContacts(ctx: ServiceContext, base: string, q: ContactSearchQuery) {
+export function searchContacts(ctx: ServiceContext, q: ContactSearchQuery) {
   const filters: SQL[] = []
   if (q.phone_number !== undefined) {
     const digits = q.phone_number.replace(/[^\d+]/g, '')
@@ -198,11 +199,11 @@ export function searchContacts(ctx: ServiceContext, base: string, q: ContactSear
     )
   }
   if (filters.length === 0) throw badRequest('phone_number', 'give phone_number and/or email to search')
-  return page(ctx, base, q, and(...filters))
+  return page(ctx, q, and(...filters))
 }
 
-export async function getContact(ctx: ServiceContext, base: string, contactId: number) {
-  return contactResource(ctx.db, ctx, base, await findContact(ctx.db, ctx, contactId))
+export async function getContact(ctx: ServiceContext, contactId: number) {
+  return contactResource(ctx.db, ctx, await findContact(ctx.db, ctx, contactId))
 }
 
 // ---- writes ----------------------------------------------------------------------------------
@@ -210,7 +211,6 @@ export async function getContact(ctx: ServiceContext, base: string, contactId: n
 /** Creates a contact; the same payload twice makes two contacts, as on Aircall. */
 export async function createContact(
   ctx: ServiceContext,
-  base: string,
   input: ContactCreateInput,
 ): Promise<ContactResource> {
   const fields = cleanFields(input)
@@ -234,7 +234,7 @@ export async function createContact(
         .insert(contactEmails)
         .values(emails.map((e) => ({ ...e, companyId: ctx.companyId, contactId })))
     }
-    const resource = await contactResource(tx, ctx, base, row!)
+    const resource = await contactResource(tx, ctx, row!)
     await recordEvent(tx, ctx.clock, ctx.companyId, 'contact.created', resource)
     return resource
   })
@@ -246,33 +246,27 @@ export async function createContact(
  */
 async function changeContact(
   ctx: ServiceContext,
-  base: string,
   contactId: number,
   change: (tx: Tx, row: ContactRow) => Promise<boolean>,
 ): Promise<ContactResource> {
   return ctx.db.transaction(async (tx) => {
     const row = await lockContact(tx, ctx, contactId)
-    if (!(await change(tx, row))) return contactResource(tx, ctx, base, row)
+    if (!(await change(tx, row))) return contactResource(tx, ctx, row)
     const [updated] = await tx
       .update(contacts)
       .set({ updatedAt: ctx.clock.now() })
       .where(and(eq(contacts.companyId, ctx.companyId), eq(contacts.id, contactId)))
       .returning()
-    const resource = await contactResource(tx, ctx, base, updated!)
+    const resource = await contactResource(tx, ctx, updated!)
     await recordEvent(tx, ctx.clock, ctx.companyId, 'contact.updated', resource)
     return resource
   })
 }
 
 /** Update (POST /contacts/:id): scalar fields only; phone numbers and emails have their own routes. */
-export function updateContact(
-  ctx: ServiceContext,
-  base: string,
-  contactId: number,
-  input: ContactFieldsInput,
-) {
+export function updateContact(ctx: ServiceContext, contactId: number, input: ContactFieldsInput) {
   const fields = cleanFields(input)
-  return changeContact(ctx, base, contactId, async (tx) => {
+  return changeContact(ctx, contactId, async (tx) => {
     if (Object.keys(fields).length === 0) return false
     await tx
       .update(contacts)
@@ -282,9 +276,9 @@ export function updateContact(
   })
 }
 
-export async function deleteContact(ctx: ServiceContext, base: string, contactId: number): Promise<void> {
+export async function deleteContact(ctx: ServiceContext, contactId: number): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    const resource = await contactResource(tx, ctx, base, await lockContact(tx, ctx, contactId))
+    const resource = await contactResource(tx, ctx, await lockContact(tx, ctx, contactId))
     await tx.delete(contacts).where(and(eq(contacts.companyId, ctx.companyId), eq(contacts.id, contactId)))
     await recordEvent(tx, ctx.clock, ctx.companyId, 'contact.deleted', resource)
   })
@@ -315,14 +309,9 @@ async function countPhones(tx: Tx, ctx: ServiceContext, contactId: number) {
   return row?.n ?? 0
 }
 
-export function addContactPhone(
-  ctx: ServiceContext,
-  base: string,
-  contactId: number,
-  input: ContactDetailInput,
-) {
+export function addContactPhone(ctx: ServiceContext, contactId: number, input: ContactDetailInput) {
   const phone = cleanPhone(input, '')
-  return changeContact(ctx, base, contactId, async (tx) => {
+  return changeContact(ctx, contactId, async (tx) => {
     if ((await countPhones(tx, ctx, contactId)) >= MAX_CONTACT_DETAILS) {
       throw badRequest('phone_numbers', `a contact has at most ${MAX_CONTACT_DETAILS} phone numbers`)
     }
@@ -333,12 +322,11 @@ export function addContactPhone(
 
 export function updateContactPhone(
   ctx: ServiceContext,
-  base: string,
   contactId: number,
   phoneId: number,
   input: Partial<ContactDetailInput>,
 ) {
-  return changeContact(ctx, base, contactId, async (tx) => {
+  return changeContact(ctx, contactId, async (tx) => {
     const [current] = await tx
       .select()
       .from(contactPhoneNumbers)
@@ -354,8 +342,8 @@ export function updateContactPhone(
 }
 
 /** phone_numbers are required on a contact: its last one cannot be deleted. */
-export function deleteContactPhone(ctx: ServiceContext, base: string, contactId: number, phoneId: number) {
-  return changeContact(ctx, base, contactId, async (tx) => {
+export function deleteContactPhone(ctx: ServiceContext, contactId: number, phoneId: number) {
+  return changeContact(ctx, contactId, async (tx) => {
     const [current] = await tx
       .select({ id: contactPhoneNumbers.id })
       .from(contactPhoneNumbers)
@@ -369,14 +357,9 @@ export function deleteContactPhone(ctx: ServiceContext, base: string, contactId:
   })
 }
 
-export function addContactEmail(
-  ctx: ServiceContext,
-  base: string,
-  contactId: number,
-  input: ContactDetailInput,
-) {
+export function addContactEmail(ctx: ServiceContext, contactId: number, input: ContactDetailInput) {
   const email = cleanEmail(input, '')
-  return changeContact(ctx, base, contactId, async (tx) => {
+  return changeContact(ctx, contactId, async (tx) => {
     const [row] = await tx
       .select({ n: count() })
       .from(contactEmails)
@@ -391,12 +374,11 @@ export function addContactEmail(
 
 export function updateContactEmail(
   ctx: ServiceContext,
-  base: string,
   contactId: number,
   emailId: number,
   input: Partial<ContactDetailInput>,
 ) {
-  return changeContact(ctx, base, contactId, async (tx) => {
+  return changeContact(ctx, contactId, async (tx) => {
     const [current] = await tx
       .select()
       .from(contactEmails)
@@ -411,8 +393,8 @@ export function updateContactEmail(
   })
 }
 
-export function deleteContactEmail(ctx: ServiceContext, base: string, contactId: number, emailId: number) {
-  return changeContact(ctx, base, contactId, async (tx) => {
+export function deleteContactEmail(ctx: ServiceContext, contactId: number, emailId: number) {
+  return changeContact(ctx, contactId, async (tx) => {
     const deleted = await tx
       .delete(contactEmails)
       .where(emailOf(ctx, contactId, emailId))

@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import { createLinks } from '../../core/links.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import {
   companies,
@@ -8,12 +10,11 @@ import {
   numberVerificationSubmissions,
   users,
 } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { hydrateNumber } from '../numbers/number-hydrate.ts'
 import { verificationDecisionMail } from './mails.ts'
-import { type VerificationView, verificationView } from './serialize.ts'
+import { type VerificationView, verificationView } from './verification-json.ts'
 
 /**
  * The operator's side of document verification. Approving or rejecting is not something a
@@ -94,7 +95,7 @@ async function findInReview(db: Queryable, target: ReviewTarget) {
       submission && submission.state !== 'in_review'
         ? `submission ${submission.id} was already ${submission.state}`
         : `number ${number.id} is ${number.verificationState}`
-    throw new ApiError('conflict', `Nothing to review: ${what}`)
+    throw new DomainError('conflict', `Nothing to review: ${what}`)
   }
   return { number, submission }
 }
@@ -105,7 +106,7 @@ async function decide(
   decision: { state: 'active'; reason: null } | { state: 'rejected'; reason: string },
 ): Promise<ReviewResult> {
   const now = deps.clock.now()
-  const base = deps.publicUrl.replace(/\/$/, '')
+  const links = createLinks(deps.publicUrl)
   const done = await deps.db.transaction(async (tx) => {
     const { number, submission } = await findInReview(tx, target)
     const companyId = number.companyId
@@ -138,10 +139,10 @@ async function decide(
       .returning({ id: numberVerificationSubmissions.id })
     // Another operator decided between our read and our write.
     if (!updated || !reviewed)
-      throw new ApiError('conflict', `Submission ${submission.id} was reviewed meanwhile`)
-    const view = await verificationView(tx, base, updated)
+      throw new DomainError('conflict', `Submission ${submission.id} was reviewed meanwhile`)
+    const view = await verificationView(tx, updated, links)
     // Webhook data is the Number as the API shows it, with its verification alongside.
-    const numberJson = await hydrateNumber(tx, companyId, base, now, updated)
+    const numberJson = await hydrateNumber(tx, companyId, links, now, updated)
     await recordEvent(
       tx,
       deps.clock,

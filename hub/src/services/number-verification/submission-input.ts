@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type ApiError, badRequest } from '../../errors.ts'
+import { badRequest, type DomainError } from '../../core/errors.ts'
 
 /**
  * The verification form. It arrives as multipart/form-data with flat text fields, the
@@ -86,7 +86,7 @@ export type ParsedSubmission =
   | { kind: 'company'; details: CompanyDetails }
   | { kind: 'personal'; details: PersonalDetails }
 
-function firstIssue(error: z.ZodError): ApiError {
+function firstIssue(error: z.ZodError): DomainError {
   const issue = error.issues[0]
   const field = issue?.path.join('.') || '(body)'
   return badRequest(field, issue?.message ?? 'is invalid')

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, numberVerificationDocuments, numberVerificationSubmissions } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import {
   cleanFilename,
   type DocumentContentType,
@@ -12,17 +12,17 @@ import {
   MAX_DOCUMENT_BYTES,
 } from './document-content.ts'
 import {
-  type SubmissionView,
-  serializeSubmission,
-  type VerificationView,
-  verificationView,
-} from './serialize.ts'
-import {
   type DocumentType,
   documentFields,
   parseSubmissionFields,
   type SubmissionForm,
 } from './submission-input.ts'
+import {
+  type SubmissionView,
+  toSubmissionJson,
+  type VerificationView,
+  verificationView,
+} from './verification-json.ts'
 import { requirementsFor } from './verification-rules.ts'
 
 type NumberRow = typeof numbers.$inferSelect
@@ -47,26 +47,28 @@ export async function findCompanyNumber(
 
 export async function getNumberVerification(
   ctx: ServiceContext,
-  base: string,
   numberId: number,
 ): Promise<VerificationView> {
   const number = await findCompanyNumber(ctx.db, ctx.companyId, numberId)
-  return verificationView(ctx.db, base, number)
+  return verificationView(ctx.db, number, ctx.links)
 }
 
-function notSubmittable(number: NumberRow): ApiError {
+function notSubmittable(number: NumberRow): DomainError {
   switch (number.verificationState) {
     case 'not_required':
-      return new ApiError('conflict', 'This number does not need document verification: it is already usable')
+      return new DomainError(
+        'conflict',
+        'This number does not need document verification: it is already usable',
+      )
     case 'active':
-      return new ApiError('conflict', "This number's documents were already approved: it is active")
+      return new DomainError('conflict', "This number's documents were already approved: it is active")
     case 'in_review':
-      return new ApiError(
+      return new DomainError(
         'conflict',
         'A submission for this number is already in review; you can submit again only if it is rejected',
       )
     default:
-      return new ApiError(
+      return new DomainError(
         'conflict',
         `This number cannot take a submission in state ${number.verificationState}`,
       )
@@ -98,10 +100,14 @@ async function checkUploads(form: SubmissionForm, required: DocumentType[], coun
     const file = form.files[field]
     if (!file) continue
     const tooLarge = () =>
-      new ApiError('payload_too_large', `${field}: must be at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB`, {
-        field,
-        details: [{ field, message: `must be at most ${MAX_DOCUMENT_BYTES} bytes` }],
-      })
+      new DomainError(
+        'payload_too_large',
+        `${field}: must be at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB`,
+        {
+          field,
+          details: [{ field, message: `must be at most ${MAX_DOCUMENT_BYTES} bytes` }],
+        },
+      )
     if (file.size > MAX_DOCUMENT_BYTES) throw tooLarge()
     const bytes = new Uint8Array(await file.arrayBuffer())
     if (bytes.byteLength > MAX_DOCUMENT_BYTES) throw tooLarge()
@@ -134,7 +140,6 @@ async function checkUploads(form: SubmissionForm, required: DocumentType[], coun
 export async function submitNumberVerification(
   ctx: ServiceContext,
   blobs: BlobStore,
-  base: string,
   numberId: number,
   form: SubmissionForm,
 ): Promise<SubmissionView> {
@@ -177,7 +182,7 @@ export async function submitNumberVerification(
         )
         .returning({ id: numbers.id })
       if (!moved) {
-        throw new ApiError(
+        throw new DomainError(
           'conflict',
           'This number changed state meanwhile; read its verification and try again',
         )
@@ -214,7 +219,7 @@ export async function submitNumberVerification(
             )
             .returning()
         : []
-      return serializeSubmission(base, submission!, docs)
+      return toSubmissionJson(submission!, docs, ctx.links)
     })
   } catch (err) {
     // Nothing references these blobs when the transaction did not commit.

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, inArray } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import { AudioFetchError, type FetchedAudio } from './audio-fetch.ts'
 import { findCountry } from './country-rules.ts'
 import { estimateMp3DurationMs, isMp3 } from './mp3.ts'
@@ -27,13 +28,13 @@ export const MAX_AUDIO_BYTES = 10 * 1024 * 1024
 
 type AudioRow = typeof numberAudio.$inferSelect
 
-function toAudioJson(row: AudioRow, base: string, numberId: number) {
+function toAudioJson(row: AudioRow, links: Links, numberId: number) {
   return {
     id: row.id,
     name: row.name,
     size: row.sizeBytes,
     duration_sec: row.durationMs === null ? null : Math.round(row.durationMs / 100) / 10,
-    url: audioLink(base, numberId, row.id),
+    url: audioLink(links, numberId, row.id),
     created_at: row.createdAt.toISOString(),
   }
 }
@@ -77,13 +78,12 @@ async function storeAudioBlob(
 export async function uploadNumberAudio(
   ctx: ServiceContext,
   blobs: BlobStore,
-  base: string,
   numberId: number,
   file: { name: string; bytes: Uint8Array },
 ): Promise<AudioJson> {
   await findNumber(ctx.db, ctx.companyId, numberId)
   if (file.bytes.length > MAX_AUDIO_BYTES) {
-    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+    throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
   }
   if (file.bytes.length === 0 || !isMp3(file.bytes)) {
     throw badRequest('file', 'must be an MP3 file (ID3 tag or MPEG audio frames)')
@@ -91,7 +91,7 @@ export async function uploadNumberAudio(
   const stored = await storeAudioBlob(ctx, blobs, numberId, file)
   try {
     const [row] = await ctx.db.insert(numberAudio).values(stored).returning()
-    return toAudioJson(row!, base, numberId)
+    return toAudioJson(row!, ctx.links, numberId)
   } catch (err) {
     await blobs.delete(stored.blobKey)
     throw err
@@ -142,9 +142,9 @@ const OWN_AUDIO_PATH =
   /^\/v1\/numbers\/\d{1,10}\/audio\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
 
 /** The audio id when `raw` is one of this hub's audio links (what GET shows), else null. */
-function ownAudioId(raw: string, base: string): string | null {
-  if (!raw.startsWith(`${base}/`)) return null
-  return OWN_AUDIO_PATH.exec(raw.slice(base.length))?.[1]?.toLowerCase() ?? null
+function ownAudioId(raw: string, links: Links): string | null {
+  if (!raw.startsWith(`${links.base}/`)) return null
+  return OWN_AUDIO_PATH.exec(raw.slice(links.base.length))?.[1]?.toLowerCase() ?? null
 }
 
 const typeWords = (types: readonly NumberRow['type'][]) =>
@@ -167,12 +167,11 @@ const typeWords = (types: readonly NumberRow['type'][]) =>
  */
 export async function planMessages(
   ctx: ServiceContext,
-  base: string,
   current: NumberRow,
   type: NumberRow['type'],
   input: MessagesInput,
 ): Promise<MessagesPlan> {
-  const shown = aircallMessages(current, base)
+  const shown = aircallMessages(current, ctx.links)
   const field = (key: AircallMessageKey) => `messages.${key}`
   type Wanted = { key: AircallMessageKey; value: string | null }
   const wanted = new Map<MessageSlot, Wanted>()
@@ -208,7 +207,7 @@ export async function planMessages(
       changes.set(slot, { kind: 'default' })
       continue
     }
-    const own = ownAudioId(value, base)
+    const own = ownAudioId(value, ctx.links)
     if (own) {
       ownIds.set(own, key)
       changes.set(slot, { kind: 'audio', audioId: own })

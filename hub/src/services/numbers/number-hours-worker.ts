@@ -1,13 +1,14 @@
 import { nextScheduleChange } from '@switchboard/shared'
 import { and, eq, isNull } from 'drizzle-orm'
 import { z } from 'zod'
-import type { AppDeps } from '../../api/context.ts'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { createLinks } from '../../core/links.ts'
 import { numbers } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { Job, JobQueue } from '../../jobs/queue.ts'
 import { toBusinessHours } from '../../telephony/number-config.ts'
+import type { HubDeps } from '../deps.ts'
 import { hydrateNumber } from './number-hydrate.ts'
 import { isOpenAt } from './number-json.ts'
 import type { NumberSettings } from './number-settings.ts'
@@ -63,12 +64,12 @@ export async function scheduleNumberHours(
   await addHoursJob(queue, now, number, next)
 }
 
-/** Absolute base of direct links in events recorded outside a request. */
+/** Absolute links of direct links in events recorded outside a request. */
 export function eventBase(env: Pick<Env, 'PUBLIC_URL' | 'PORT'>): string {
   return env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
 }
 
-type WorkerDeps = Pick<AppDeps, 'db' | 'clock' | 'queue' | 'env'>
+type WorkerDeps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'env'>
 
 /** The job: announce a flip if there is one, then schedule the next. */
 export async function runNumberHoursJob(deps: WorkerDeps, job: Pick<Job, 'data'>): Promise<void> {
@@ -96,7 +97,7 @@ export async function runNumberHoursJob(deps: WorkerDeps, job: Pick<Job, 'data'>
       .set({ lastOpen: open })
       .where(and(eq(numbers.id, current.id), eq(numbers.companyId, data.company_id)))
       .returning()
-    const json = await hydrateNumber(tx, data.company_id, eventBase(deps.env), evalAt, updated!)
+    const json = await hydrateNumber(tx, data.company_id, createLinks(eventBase(deps.env)), evalAt, updated!)
     await recordEvent(tx, deps.clock, data.company_id, open ? 'number.opened' : 'number.closed', json)
     return updated!
   })
@@ -109,7 +110,7 @@ export async function runNumberHoursJob(deps: WorkerDeps, job: Pick<Job, 'data'>
  * It also queues a check of every live number, which catches up on flips missed while no
  * worker ran and re-creates chains lost between a commit and its enqueue.
  */
-export function registerNumberWorkers(deps: AppDeps): void {
+export function registerNumberWorkers(deps: HubDeps): void {
   deps.queue.process(NUMBERS_QUEUE, async (job) => {
     if (job.name === NUMBER_HOURS_JOB) await runNumberHoursJob(deps, job)
   })
@@ -119,7 +120,7 @@ export function registerNumberWorkers(deps: AppDeps): void {
 }
 
 /** One check job per live number, across companies (a system sweep, not a tenant query). */
-export async function ensureNumberHoursJobs(deps: Pick<AppDeps, 'db' | 'clock' | 'queue'>): Promise<number> {
+export async function ensureNumberHoursJobs(deps: Pick<HubDeps, 'db' | 'clock' | 'queue'>): Promise<number> {
   const rows = await deps.db
     .select({ id: numbers.id, companyId: numbers.companyId })
     .from(numbers)

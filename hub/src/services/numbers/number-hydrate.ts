@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, teamMembers, users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
 import {
   assignedTeamIds,
   assignedUserIds,
@@ -48,7 +49,7 @@ export async function teamMembersOf(
 export async function hydrateNumbers(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   rows: NumberRow[],
 ): Promise<NumberJson[]> {
@@ -68,7 +69,7 @@ export async function hydrateNumbers(
     toNumberJson(
       row,
       idsByRow[i]!.flatMap((id) => byId.get(id) ?? []),
-      base,
+      links,
       now,
     ),
   )
@@ -77,10 +78,10 @@ export async function hydrateNumbers(
 export async function hydrateNumber(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   row: NumberRow,
 ): Promise<NumberJson> {
-  const [json] = await hydrateNumbers(db, companyId, base, now, [row])
+  const [json] = await hydrateNumbers(db, companyId, links, now, [row])
   return json!
 }

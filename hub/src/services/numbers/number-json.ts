@@ -1,16 +1,16 @@
 import { normalizePhone, scheduleState } from '@switchboard/shared'
+import type { Links } from '../../core/links.ts'
 import type { numbers, users } from '../../db/schema/index.ts'
 import { toBusinessHours } from '../../telephony/number-config.ts'
 import { isAvailableNow } from '../users/availability.ts'
-import { fullName, userDirectLink } from '../users/user-json.ts'
+import { fullName } from '../users/user-json.ts'
 import type { MessageSetting, MusicSetting, NumberSettings } from './number-settings.ts'
 
 export type NumberRow = typeof numbers.$inferSelect
 type UserRow = typeof users.$inferSelect
 
-export const numberDirectLink = (base: string, id: number) => `${base}/v1/numbers/${id}`
-export const audioLink = (base: string, numberId: number, audioId: string) =>
-  `${base}/v1/numbers/${numberId}/audio/${audioId}`
+export const audioLink = (links: Links, numberId: number, audioId: string) =>
+  `${links.base}/v1/numbers/${numberId}/audio/${audioId}`
 
 /** "+33 1 76 11 11 11": Aircall's `digits` display format. */
 export function displayDigits(e164: string): string {
@@ -69,8 +69,8 @@ export function assignedTeamIds(row: Pick<NumberRow, 'type' | 'settings'>): numb
   return [...ids]
 }
 
-function messageUrl(base: string, numberId: number, m: MessageSetting | MusicSetting): string | null {
-  return m && m.type === 'audio' ? audioLink(base, numberId, m.audio_id) : null
+function messageUrl(links: Links, numberId: number, m: MessageSetting | MusicSetting): string | null {
+  return m && m.type === 'audio' ? audioLink(links, numberId, m.audio_id) : null
 }
 
 /** Aircall's `messages` keys (reference/aircall-api.md §1.7), in Aircall's order. */
@@ -131,11 +131,11 @@ export const AIRCALL_MESSAGE_TYPES: Record<AircallMessageKey, readonly NumberRow
 /** Aircall's `messages` object: the URL of the uploaded MP3 behind each key, else null. */
 export function aircallMessages(
   row: Pick<NumberRow, 'id' | 'settings'>,
-  base: string,
+  links: Links,
 ): Record<AircallMessageKey, string | null> {
   const at = (key: AircallMessageKey) => {
     const slot = AIRCALL_MESSAGE_SLOTS[key]
-    return slot ? messageUrl(base, row.id, row.settings.messages[slot]) : null
+    return slot ? messageUrl(links, row.id, row.settings.messages[slot]) : null
   }
   return {
     welcome: at('welcome'),
@@ -155,11 +155,11 @@ export function aircallMessages(
  * URL of an uploaded MP3, or null when the message is text-to-speech, a library track or
  * unset; `settings.messages` has the full detail.
  */
-export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: string, now: Date) {
+export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], links: Links, now: Date) {
   const s = row.settings
   return {
     id: row.id,
-    direct_link: numberDirectLink(base, row.id),
+    direct_link: links.number(row.id),
     name: row.name,
     digits: displayDigits(row.e164),
     e164_digits: row.e164,
@@ -171,14 +171,14 @@ export function toNumberJson(row: NumberRow, nestedUsers: UserRow[], base: strin
     live_recording_activated: liveRecording(row),
     users: nestedUsers.map((u) => ({
       id: u.id,
-      direct_link: userDirectLink(base, u.id),
+      direct_link: links.user(u.id),
       name: fullName(u),
       email: u.email,
       available: isAvailableNow(u, now),
       availability_status: u.availabilityStatus,
     })),
     priority: row.priority,
-    messages: aircallMessages(row, base),
+    messages: aircallMessages(row, links),
     created_at: row.createdAt.toISOString(),
     type: row.type,
     area: row.area,

@@ -1,8 +1,7 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, eq, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { badRequest } from '../../core/errors.ts'
 import { numberAudio, numbers, teamMembers, teams, users } from '../../db/schema/index.ts'
-import { badRequest } from '../../errors.ts'
 import { toRoutingConfig } from '../../telephony/number-config.ts'
 import {
   agentPresence,
@@ -12,6 +11,7 @@ import {
 } from '../../telephony/preview.ts'
 import type { AgentPresence } from '../../telephony/routing-types.ts'
 import { isBlacklisted } from '../blacklist/blacklist-service.ts'
+import type { ServiceContext } from '../context.ts'
 import { withinWorkingHours } from '../users/availability.ts'
 import { fullName } from '../users/user-json.ts'
 import { findNumber } from './number-hydrate.ts'

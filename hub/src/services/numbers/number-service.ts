@@ -1,15 +1,16 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { timeRange } from '../../db/list-query.ts'
 import { numbers, teams, users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
-import type { Logger } from '../../logger.ts'
 import { type Carrier, CarrierError } from '../../telephony/carrier/carrier.ts'
-import { uniqueViolation } from '../users/unique-violation.ts'
+import type { ServiceContext } from '../context.ts'
 import { forgetNumberInProfiles } from '../users/user-number-prefs.ts'
 import { type CountryRule, countryRules, findArea, findCountry, nsnPrefixOf } from './country-rules.ts'
 import {
@@ -118,7 +119,7 @@ async function carrierCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (err) {
     if (err instanceof CarrierError && err.retry) {
-      throw new ApiError('unavailable', 'The carrier is unavailable; try again shortly')
+      throw new DomainError('unavailable', 'The carrier is unavailable; try again shortly')
     }
     throw err
   }
@@ -157,7 +158,7 @@ function visibleTo(ctx: ServiceContext) {
  * How people expect names in order: accents and case do not count ("Échange" sits with the
  * E's, "alpha" before "Beta") and digits compare as numbers ("Line 9" before "Line 10").
  * ORDER BY would follow the database's collation (byte order under PGlite's C locale, the
- * server's own elsewhere), so the list is sorted here, the same way on every driver. At base
+ * server's own elsewhere), so the list is sorted here, the same way on every driver. At links
  * sensitivity French and English order alike; one fixed locale keeps the order stable.
  */
 const nameCollator = new Intl.Collator('en', { sensitivity: 'base', numeric: true })
@@ -177,7 +178,7 @@ export function compareNumbersByName(
   )
 }
 
-async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQuery): Promise<NumberJson[]> {
+async function visibleNumbers(ctx: ServiceContext, q?: PaginationQuery): Promise<NumberJson[]> {
   const rows = await ctx.db
     .select()
     .from(numbers)
@@ -192,21 +193,21 @@ async function visibleNumbers(ctx: ServiceContext, base: string, q?: PaginationQ
   // so the whole list is loaded, sorted and filtered here and the page cut afterwards.
   const sign = q?.order === 'desc' ? -1 : 1
   rows.sort((a, b) => sign * compareNumbersByName(a, b))
-  const all = await hydrateNumbers(ctx.db, ctx.companyId, base, ctx.clock.now(), rows)
+  const all = await hydrateNumbers(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), rows)
   return all.filter(visibleTo(ctx))
 }
 
 /** GET /v1/numbers: sorted by country name then name, each with `open` computed at clock.now(). */
-export async function listNumbers(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listNumbers(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
-  const all = await visibleNumbers(ctx, base, q)
+  const all = await visibleNumbers(ctx, q)
   return { numbers: all.slice(offset, offset + limit), total: all.length }
 }
 
 /** The dashboard's list: numbers grouped by country, country names and number names in order. */
-export async function listNumbersByCountry(ctx: ServiceContext, base: string) {
+export async function listNumbersByCountry(ctx: ServiceContext) {
   const groups: { country: string; name: string; numbers: NumberJson[] }[] = []
-  for (const n of await visibleNumbers(ctx, base)) {
+  for (const n of await visibleNumbers(ctx)) {
     let group = groups[groups.length - 1]
     if (!group || group.country !== n.country) {
       group = { country: n.country, name: countryName(n.country), numbers: [] }
@@ -217,15 +218,15 @@ export async function listNumbersByCountry(ctx: ServiceContext, base: string) {
   return groups
 }
 
-export async function getNumber(ctx: ServiceContext, base: string, id: number): Promise<NumberJson> {
+export async function getNumber(ctx: ServiceContext, id: number): Promise<NumberJson> {
   const json = await hydrateNumber(
     ctx.db,
     ctx.companyId,
-    base,
+    ctx.links,
     ctx.clock.now(),
     await findNumber(ctx.db, ctx.companyId, id),
   )
-  if (!visibleTo(ctx)(json)) throw new ApiError('not_found', 'Number not found')
+  if (!visibleTo(ctx)(json)) throw new DomainError('not_found', 'Number not found')
   return json
 }
 
@@ -263,7 +264,6 @@ async function createNumberIn(
   tx: Queryable,
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: CreateNumberRequest,
   provisioned: Provisioned,
   fieldPrefix = '',
@@ -274,7 +274,7 @@ async function createNumberIn(
   try {
     ;({ rule, area } = resolveArea(input.country, input.area))
   } catch (err) {
-    if (err instanceof ApiError && err.extra.field)
+    if (err instanceof DomainError && err.extra.field)
       throw badRequest(field(err.extra.field), err.message.replace(/^\w+: /, ''))
     throw err
   }
@@ -316,7 +316,7 @@ async function createNumberIn(
         exclude,
       )
       if (!free)
-        throw new ApiError(
+        throw new DomainError(
           'unavailable',
           `No number is available in ${rule.country} area ${area.code} right now`,
         )
@@ -362,7 +362,7 @@ async function createNumberIn(
         ctx.clock,
         ctx.companyId,
         'number.created',
-        await hydrateNumber(tx, ctx.companyId, base, now, row),
+        await hydrateNumber(tx, ctx.companyId, ctx.links, now, row),
       )
       return row
     } catch (err) {
@@ -373,7 +373,10 @@ async function createNumberIn(
       exclude.add(e164)
     }
   }
-  throw new ApiError('unavailable', `No number is available in ${rule.country} area ${area.code} right now`)
+  throw new DomainError(
+    'unavailable',
+    `No number is available in ${rule.country} area ${area.code} right now`,
+  )
 }
 
 async function releaseQuietly(deps: NumberDeps, carrierRef: string) {
@@ -426,15 +429,14 @@ async function scheduleHours(deps: NumberDeps, ctx: ServiceContext, row: NumberR
 export async function createNumber(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: CreateNumberRequest,
 ): Promise<NumberJson> {
   const row = await withProvisioning(ctx, deps, async (tx, provisioned, created) => {
-    const r = await createNumberIn(tx, ctx, deps, base, input, provisioned)
+    const r = await createNumberIn(tx, ctx, deps, input, provisioned)
     created.push(r)
     return r
   })
-  return hydrateNumber(ctx.db, ctx.companyId, base, ctx.clock.now(), row)
+  return hydrateNumber(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), row)
 }
 
 // ---- update and delete ---------------------------------------------------------------------
@@ -477,7 +479,6 @@ function updatedSettings(
 export async function updateNumber(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   input: UpdateNumberInput,
   media: MessageAudioDeps,
@@ -487,7 +488,7 @@ export async function updateNumber(
   if (input.messages && Object.keys(input.messages).length > 0) {
     const before = await findNumber(ctx.db, ctx.companyId, id)
     const type = input.type ?? before.type
-    const plan = await planMessages(ctx, base, before, type, input.messages)
+    const plan = await planMessages(ctx, before, type, input.messages)
     if (plan.downloads.length > 0) {
       // Downloads are the costly part: everything else is checked first, as the transaction will.
       const next = updatedSettings(before, input, type)
@@ -506,7 +507,7 @@ export async function updateNumber(
       if (prepared) {
         // The keys were checked against the type read before the downloads.
         if (prepared.type !== type) {
-          throw new ApiError('conflict', 'The number changed type meanwhile; send the request again')
+          throw new DomainError('conflict', 'The number changed type meanwhile; send the request again')
         }
         next.messages = await applyMessages(tx, current, next.messages, prepared)
       }
@@ -531,7 +532,7 @@ export async function updateNumber(
   }
   const { row, hoursChanged } = outcome
   if (hoursChanged) await scheduleHours(deps, ctx, row, true)
-  return hydrateNumber(ctx.db, ctx.companyId, base, ctx.clock.now(), row)
+  return hydrateNumber(ctx.db, ctx.companyId, ctx.links, ctx.clock.now(), row)
 }
 
 /** Validates; a time_zone problem is reported on the PUT's own field name. */
@@ -545,7 +546,7 @@ async function revalidate(
   try {
     return await validateNumberSettings(tx, ctx.companyId, number, settings)
   } catch (err) {
-    if (timeZoneField && err instanceof ApiError && err.extra.field === 'business_hours.time_zone') {
+    if (timeZoneField && err instanceof DomainError && err.extra.field === 'business_hours.time_zone') {
       throw badRequest(timeZoneField, 'must be an IANA time zone such as Europe/Paris')
     }
     throw err
@@ -560,17 +561,12 @@ const hoursDiffer = (a: NumberSettings, b: NumberSettings) =>
  * a carrier failure keeps the number), removes it from other numbers' routing and from the
  * users' caller ID and default number.
  */
-export async function deleteNumber(
-  ctx: ServiceContext,
-  deps: NumberDeps,
-  base: string,
-  id: number,
-): Promise<void> {
+export async function deleteNumber(ctx: ServiceContext, deps: NumberDeps, id: number): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     await lockRoutingGraph(tx, ctx.companyId)
     const row = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
     const now = ctx.clock.now()
-    const json = await hydrateNumber(tx, ctx.companyId, base, now, row)
+    const json = await hydrateNumber(tx, ctx.companyId, ctx.links, now, row)
     await tx
       .update(numbers)
       .set({ releasedAt: now, updatedAt: now })
@@ -592,7 +588,6 @@ async function resolveInput(
   tx: Queryable,
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   input: NumberSettingsInput,
   provisioned: Provisioned,
   created: NumberRow[],
@@ -621,7 +616,6 @@ async function resolveInput(
         tx,
         ctx,
         deps,
-        base,
         d.create_number,
         provisioned,
         `ivr.options.${i}.destination.create_number.`,
@@ -637,14 +631,13 @@ async function resolveInput(
 async function writeSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   build: (current: NumberRow) => NumberSettingsInput,
 ): Promise<NumberSettings> {
   let hoursChanged = false
   const row = await withProvisioning(ctx, deps, async (tx, provisioned, created) => {
     const current = await findNumber(tx, ctx.companyId, id, { forUpdate: true })
-    const resolved = await resolveInput(tx, ctx, deps, base, build(current), provisioned, created)
+    const resolved = await resolveInput(tx, ctx, deps, build(current), provisioned, created)
     const settings = await validateNumberSettings(tx, ctx.companyId, current, resolved)
     const [updated] = await tx
       .update(numbers)
@@ -662,21 +655,19 @@ async function writeSettings(
 export function replaceNumberSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   input: NumberSettingsInput,
 ): Promise<NumberSettings> {
-  return writeSettings(ctx, deps, base, id, () => input)
+  return writeSettings(ctx, deps, id, () => input)
 }
 
 /** PATCH /v1/numbers/:id/settings and the section PUTs: given sections replace the stored ones. */
 export function patchNumberSettings(
   ctx: ServiceContext,
   deps: NumberDeps,
-  base: string,
   id: number,
   patch: NumberSettingsPatch,
 ): Promise<NumberSettings> {
   // JSON has no undefined: a section absent from the body keeps its stored value.
-  return writeSettings(ctx, deps, base, id, (current) => ({ ...current.settings, ...patch }))
+  return writeSettings(ctx, deps, id, (current) => ({ ...current.settings, ...patch }))
 }

@@ -1,8 +1,8 @@
 import { isLocalStamp, isValidTimeZone, normalizePhone, validateWeeklySlots } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { DomainError } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio, numbers, teams, users } from '../../db/schema/index.ts'
-import { ApiError } from '../../errors.ts'
 import type { DestinationSetting, NumberSettings } from './number-settings.ts'
 
 export type SettingsProblem = { field: string; message: string }
@@ -223,7 +223,7 @@ export async function validateNumberSettings(
 
   if (problems.length > 0) {
     const first = problems[0]!
-    throw new ApiError('bad_request', `${first.field}: ${first.message}`, {
+    throw new DomainError('bad_request', `${first.field}: ${first.message}`, {
       field: first.field,
       details: problems,
     })

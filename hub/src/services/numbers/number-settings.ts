@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { withoutNul } from '../../api/openapi.ts'
+import { withoutNul } from '../../core/text.ts'
 import { TEAM_MEMBER_RING_SEC } from '../../telephony/routing-types.ts'
 
 /**

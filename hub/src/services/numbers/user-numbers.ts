@@ -1,4 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
 import { teamMembersOf } from './number-hydrate.ts'
@@ -30,7 +31,7 @@ export type UserNumber = Pick<
 export async function numbersOfUsers(
   db: Queryable,
   companyId: number,
-  base: string,
+  links: Links,
   now: Date,
   userIds: readonly number[],
 ): Promise<Map<number, UserNumber[]>> {
@@ -46,7 +47,7 @@ export async function numbersOfUsers(
   for (const row of rows) {
     const assigned = assignedUserIds(row, members).filter((id) => byUser.has(id))
     if (assigned.length === 0) continue
-    const n = toNumberJson(row, [], base, now)
+    const n = toNumberJson(row, [], links, now)
     const nested: UserNumber = {
       id: n.id,
       direct_link: n.direct_link,

@@ -1,31 +1,14 @@
 import { and, count, eq, ne, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { tags } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
-
-type TagRow = typeof tags.$inferSelect
-
-export type TagResource = {
-  id: number
-  direct_link: string
-  name: string
-  color: string
-  description: string | null
-}
+import type { ServiceContext } from '../context.ts'
+import { type TagResource, type TagRow, toTagJson } from './tag-json.ts'
 
 export type TagInput = { name: string; color: string; description?: string | null }
-
-export function toTag(base: string, tag: TagRow): TagResource {
-  return {
-    id: tag.id,
-    direct_link: `${base}/v1/tags/${tag.id}`,
-    name: tag.name,
-    color: tag.color,
-    description: tag.description,
-  }
-}
 
 const ofCompany = (ctx: ServiceContext, tagId: number) =>
   and(eq(tags.companyId, ctx.companyId), eq(tags.id, tagId))
@@ -43,7 +26,7 @@ async function findTag(db: Queryable, ctx: ServiceContext, tagId: number): Promi
  */
 function assertEditable(tag: TagRow) {
   if (tag.isSystem)
-    throw new ApiError('not_allowed', `"${tag.name}" is a system tag: it cannot be edited or deleted`)
+    throw new DomainError('not_allowed', `"${tag.name}" is a system tag: it cannot be edited or deleted`)
 }
 
 /**
@@ -63,16 +46,8 @@ async function assertNameFree(db: Queryable, ctx: ServiceContext, name: string, 
 const duplicateName = () => badRequest('name', 'a tag with this name already exists')
 
 /** Postgres unique violation, through drizzle's error wrapper (a concurrent rename or create). */
-function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if ('code' in e && e.code === '23505') return true
-    e = 'cause' in e ? e.cause : undefined
-  }
-  return false
-}
 
-export async function listTags(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listTags(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const where = and(eq(tags.companyId, ctx.companyId), timeRange(tags.createdAt, q))
   const [totalRow] = await ctx.db.select({ n: count() }).from(tags).where(where)
@@ -83,14 +58,14 @@ export async function listTags(ctx: ServiceContext, base: string, q: PaginationQ
     .orderBy(...orderBy(tags.createdAt, q, tags.id))
     .offset(offset)
     .limit(limit)
-  return { tags: rows.map((t) => toTag(base, t)), total: totalRow?.n ?? 0 }
+  return { tags: rows.map((t) => toTagJson(t, ctx.links)), total: totalRow?.n ?? 0 }
 }
 
-export async function getTag(ctx: ServiceContext, base: string, tagId: number) {
-  return toTag(base, await findTag(ctx.db, ctx, tagId))
+export async function getTag(ctx: ServiceContext, tagId: number) {
+  return toTagJson(await findTag(ctx.db, ctx, tagId), ctx.links)
 }
 
-export async function createTag(ctx: ServiceContext, base: string, input: TagInput): Promise<TagResource> {
+export async function createTag(ctx: ServiceContext, input: TagInput): Promise<TagResource> {
   return ctx.db.transaction(async (tx) => {
     await assertNameFree(tx, ctx, input.name)
     const now = ctx.clock.now()
@@ -107,13 +82,12 @@ export async function createTag(ctx: ServiceContext, base: string, input: TagInp
       .onConflictDoNothing()
       .returning()
     if (!tag) throw duplicateName()
-    return toTag(base, tag)
+    return toTagJson(tag, ctx.links)
   })
 }
 
 export async function updateTag(
   ctx: ServiceContext,
-  base: string,
   tagId: number,
   input: Partial<TagInput>,
 ): Promise<TagResource> {
@@ -131,10 +105,10 @@ export async function updateTag(
         })
         .where(ofCompany(ctx, tagId))
         .returning()
-      return toTag(base, tag!)
+      return toTagJson(tag!, ctx.links)
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName()
+    if (uniqueViolation(err) !== undefined) throw duplicateName()
     throw err
   }
 }

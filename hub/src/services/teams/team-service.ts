@@ -1,12 +1,13 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, notFound } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { teamMembers, teams, users } from '../../db/schema/index.ts'
-import { badRequest, notFound } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
-import { type TeamResource, type TeamUserResource, toTeam, toTeamUser } from './team-mapper.ts'
+import { type TeamResource, type TeamUserResource, toTeamJson, toTeamUserJson } from './team-json.ts'
 
 type TeamRow = typeof teams.$inferSelect
 
@@ -14,7 +15,6 @@ type TeamRow = typeof teams.$inferSelect
 async function membersOf(
   db: Queryable,
   ctx: ServiceContext,
-  base: string,
   teamIds: number[],
 ): Promise<Map<number, TeamUserResource[]>> {
   const byTeam = new Map<number, TeamUserResource[]>(teamIds.map((id) => [id, []]))
@@ -26,7 +26,7 @@ async function membersOf(
     .where(and(eq(teamMembers.companyId, ctx.companyId), inArray(teamMembers.teamId, teamIds)))
     .orderBy(asc(teamMembers.createdAt), asc(teamMembers.userId))
   const now = ctx.clock.now()
-  for (const row of rows) byTeam.get(row.teamId)?.push(toTeamUser(base, row.user, now))
+  for (const row of rows) byTeam.get(row.teamId)?.push(toTeamUserJson(row.user, now, ctx.links))
   return byTeam
 }
 
@@ -40,14 +40,13 @@ async function findTeam(db: Queryable, ctx: ServiceContext, teamId: number): Pro
   return team
 }
 
-async function teamResource(db: Queryable, ctx: ServiceContext, base: string, team: TeamRow) {
-  const members = await membersOf(db, ctx, base, [team.id])
-  return toTeam(base, team, members.get(team.id) ?? [])
+async function teamResource(db: Queryable, ctx: ServiceContext, team: TeamRow) {
+  const members = await membersOf(db, ctx, [team.id])
+  return toTeamJson(team, members.get(team.id) ?? [], ctx.links)
 }
 
 export async function listTeams(
   ctx: ServiceContext,
-  base: string,
   q: PaginationQuery,
 ): Promise<{ teams: TeamResource[]; total: number }> {
   const { offset, limit } = pageWindow(q)
@@ -63,23 +62,22 @@ export async function listTeams(
   const members = await membersOf(
     ctx.db,
     ctx,
-    base,
     rows.map((t) => t.id),
   )
   return {
-    teams: rows.map((t) => toTeam(base, t, members.get(t.id) ?? [])),
+    teams: rows.map((t) => toTeamJson(t, members.get(t.id) ?? [], ctx.links)),
     total: totalRow?.n ?? 0,
   }
 }
 
-export async function getTeam(ctx: ServiceContext, base: string, teamId: number): Promise<TeamResource> {
-  return teamResource(ctx.db, ctx, base, await findTeam(ctx.db, ctx, teamId))
+export async function getTeam(ctx: ServiceContext, teamId: number): Promise<TeamResource> {
+  return teamResource(ctx.db, ctx, await findTeam(ctx.db, ctx, teamId))
 }
 
 const duplicateName = () => badRequest('name', 'a team with this name already exists')
 
 /** Names are unique per company regardless of case (the unique index is on lower(name)). */
-export async function createTeam(ctx: ServiceContext, base: string, name: string): Promise<TeamResource> {
+export async function createTeam(ctx: ServiceContext, name: string): Promise<TeamResource> {
   return ctx.db.transaction(async (tx) => {
     const [existing] = await tx
       .select({ id: teams.id })
@@ -95,17 +93,17 @@ export async function createTeam(ctx: ServiceContext, base: string, name: string
       .onConflictDoNothing()
       .returning()
     if (!team) throw duplicateName()
-    const resource = toTeam(base, team, [])
+    const resource = toTeamJson(team, [], ctx.links)
     await recordEvent(tx, ctx.clock, ctx.companyId, 'team.created', resource)
     return resource
   })
 }
 
 /** Deletes the team (memberships go with it); the event carries the team as it was. */
-export async function deleteTeam(ctx: ServiceContext, base: string, teamId: number): Promise<TeamResource> {
+export async function deleteTeam(ctx: ServiceContext, teamId: number): Promise<TeamResource> {
   return ctx.db.transaction(async (tx) => {
     await lockRoutingGraph(tx, ctx.companyId)
-    const resource = await teamResource(tx, ctx, base, await findTeam(tx, ctx, teamId))
+    const resource = await teamResource(tx, ctx, await findTeam(tx, ctx, teamId))
     await detachFromNumbers(tx, ctx, { teamId })
     await tx.delete(teams).where(and(eq(teams.id, teamId), eq(teams.companyId, ctx.companyId)))
     await recordEvent(tx, ctx.clock, ctx.companyId, 'team.deleted', resource)
@@ -125,7 +123,6 @@ async function assertUserOfCompany(db: Queryable, ctx: ServiceContext, userId: n
 /** Adds a user to a team; adding a member again changes nothing (`added: false`). */
 export async function addTeamMember(
   ctx: ServiceContext,
-  base: string,
   teamId: number,
   userId: number,
 ): Promise<{ team: TeamResource; added: boolean }> {
@@ -137,14 +134,13 @@ export async function addTeamMember(
       .values({ companyId: ctx.companyId, teamId, userId, createdAt: ctx.clock.now() })
       .onConflictDoNothing()
       .returning({ userId: teamMembers.userId })
-    return { team: await teamResource(tx, ctx, base, team), added: inserted.length > 0 }
+    return { team: await teamResource(tx, ctx, team), added: inserted.length > 0 }
   })
 }
 
 /** Removes a user from a team; a user of the company who is not a member answers 404. */
 export async function removeTeamMember(
   ctx: ServiceContext,
-  base: string,
   teamId: number,
   userId: number,
 ): Promise<TeamResource> {
@@ -162,6 +158,6 @@ export async function removeTeamMember(
       )
       .returning({ userId: teamMembers.userId })
     if (removed.length === 0) throw notFound('User is not a member of this team')
-    return teamResource(tx, ctx, base, team)
+    return teamResource(tx, ctx, team)
   })
 }

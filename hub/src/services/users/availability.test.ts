@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { isAvailableNow, liveAvailability, localTime, withinWorkingHours } from './availability.ts'
-import { uniqueViolation } from './unique-violation.ts'
 import { DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
 const hours = { ...DEFAULT_WORKING_HOURS, sunday: [{ from: '10:00', to: '11:00' }] }
@@ -43,18 +42,5 @@ describe('working hours', () => {
     expect(liveAvailability({ ...base, availabilityStatus: 'available', presence: 'offline' }, night)).toBe(
       'offline',
     )
-  })
-})
-
-describe('uniqueViolation', () => {
-  it('names the constraint for both drivers, through drizzle’s wrapper', () => {
-    const pglite = { code: '23505', constraint: 'users_email_unique' }
-    const postgresJs = { code: '23505', constraint_name: 'users_company_extension_unique' }
-    expect(uniqueViolation(Object.assign(new Error('Failed query'), { cause: pglite }))).toBe(
-      'users_email_unique',
-    )
-    expect(uniqueViolation(postgresJs)).toBe('users_company_extension_unique')
-    expect(uniqueViolation({ code: '23503', constraint: 'fk' })).toBeUndefined()
-    expect(uniqueViolation(new Error('boom'))).toBeUndefined()
   })
 })

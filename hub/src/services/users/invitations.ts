@@ -1,13 +1,14 @@
 import { and, eq } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { DomainError } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { Queryable } from '../../db/client.ts'
 import { companies, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { ApiError } from '../../errors.ts'
-import type { Logger } from '../../logger.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { invitationMail } from '../../mail/templates.ts'
 import { issueOneTimeToken } from '../auth/user-tokens.ts'
+import type { ServiceContext } from '../context.ts'
 import { fullName, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 
@@ -16,12 +17,12 @@ export type MailDeps = {
   mailer: Mailer
   env: Pick<Env, 'INVITATION_TTL_HOURS'>
   log: Logger
-  /** Absolute base of the links in the mail (PUBLIC_URL or the request's origin). */
-  base: string
+  /** Absolute links of the links in the mail (PUBLIC_URL or the request's origin). */
+  links: Links
 }
 
-export const invitationLink = (base: string, token: string) =>
-  `${base}/invitations/accept?token=${encodeURIComponent(token)}`
+export const invitationLink = (links: Links, token: string) =>
+  `${links.base}/invitations/accept?token=${encodeURIComponent(token)}`
 
 /** Issues the single-use invitation token (inside the caller's transaction); earlier links stop working. */
 export function issueInvitationToken(db: Queryable, ctx: ServiceContext, userId: number, ttlHours: number) {
@@ -55,7 +56,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
     language: user.language,
     companyName: company?.name ?? 'your company',
     inviterName,
-    link: invitationLink(deps.base, token),
+    link: invitationLink(deps.links, token),
     ttlHours: deps.env.INVITATION_TTL_HOURS,
   })
   try {
@@ -71,7 +72,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
 export async function resendInvitation(ctx: ServiceContext, deps: MailDeps, idOrEmail: string) {
   const user = await findUser(ctx.db, ctx, idOrEmail)
   if (user.invitationAcceptedAt) {
-    throw new ApiError(
+    throw new DomainError(
       'not_allowed',
       'This user already accepted the invitation; they can reset their password',
     )
@@ -80,5 +81,5 @@ export async function resendInvitation(ctx: ServiceContext, deps: MailDeps, idOr
     issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS),
   )
   const sent = await sendInvitationMail(ctx, deps, user, token)
-  if (!sent) throw new ApiError('unavailable', 'The invitation mail could not be sent; try again later')
+  if (!sent) throw new DomainError('unavailable', 'The invitation mail could not be sent; try again later')
 }

@@ -1,11 +1,10 @@
+import type { Links } from '../../core/links.ts'
 import type { users } from '../../db/schema/index.ts'
 import type { UserNumber } from '../numbers/user-numbers.ts'
 import { isAvailableNow } from './availability.ts'
 import { DEFAULT_NOTIFICATION_PREFS, DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
 export type UserRow = typeof users.$inferSelect
-
-export const userDirectLink = (base: string, id: number) => `${base}/v1/users/${id}`
 
 export const fullName = (u: Pick<UserRow, 'firstName' | 'lastName'>) => `${u.firstName} ${u.lastName}`.trim()
 
@@ -22,10 +21,10 @@ function substatusOf(u: UserRow): string | null {
  * (§1.3) followed by our profile fields. `numbers`: the numbers the user is assigned to
  * (numbersOfUsers in services/numbers/user-numbers.ts); empty for a user just created.
  */
-export function toUserJson(u: UserRow, base: string, now: Date, numbers: UserNumber[] = []) {
+export function toUserJson(u: UserRow, links: Links, now: Date, numbers: UserNumber[] = []) {
   return {
     id: u.id,
-    direct_link: userDirectLink(base, u.id),
+    direct_link: links.user(u.id),
     name: fullName(u),
     email: u.email,
     created_at: u.createdAt.toISOString(),

@@ -1,8 +1,8 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
+import { notFound } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { users } from '../../db/schema/index.ts'
-import { notFound } from '../../errors.ts'
+import type { ServiceContext } from '../context.ts'
 import type { UserRow } from './user-json.ts'
 
 const MAX_INT4 = 2_147_483_647

@@ -1,8 +1,8 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import type { Clock } from '../../clock.ts'
+import type { Clock } from '../../core/clock.ts'
+import { badRequest } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, users } from '../../db/schema/index.ts'
-import { badRequest } from '../../errors.ts'
 import { teamMembersOf } from '../numbers/number-hydrate.ts'
 import { assignedTeamIds, assignedUserIds } from '../numbers/number-json.ts'
 

@@ -1,17 +1,18 @@
 import { normalizePhone } from '@switchboard/shared'
 import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError } from '../../core/errors.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, users } from '../../db/schema/index.ts'
-import { ApiError, badRequest } from '../../errors.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { retireOneTimeTokens } from '../auth/user-tokens.ts'
+import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
-import { uniqueViolation } from './unique-violation.ts'
 import {
   type CreateUserInput,
   DEFAULT_NOTIFICATION_PREFS,
@@ -24,7 +25,7 @@ import { findUser } from './user-lookup.ts'
 import { checkNumberPrefs } from './user-number-prefs.ts'
 
 const emailTaken = () =>
-  new ApiError('conflict', 'email: a user with this email address already exists', {
+  new DomainError('conflict', 'email: a user with this email address already exists', {
     field: 'email',
     details: [{ field: 'email', message: 'a user with this email address already exists' }],
   })
@@ -94,7 +95,7 @@ async function assertAnotherAdmin(db: Queryable, companyId: number, userId: numb
     .limit(1)
   if (!other) {
     const message = 'this is the last admin of the company; make another user admin first'
-    throw new ApiError('not_allowed', field ? `${field}: ${message}` : `User: ${message}`, {
+    throw new DomainError('not_allowed', field ? `${field}: ${message}` : `User: ${message}`, {
       field,
       details: field ? [{ field, message }] : undefined,
     })
@@ -117,40 +118,40 @@ async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery) {
 }
 
 /** Users as the API returns them, each with the numbers they are assigned to. */
-async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[], base: string) {
+async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[]) {
   const now = ctx.clock.now()
   const numbers = await numbersOfUsers(
     db,
     ctx.companyId,
-    base,
+    ctx.links,
     now,
     rows.map((u) => u.id),
   )
-  return rows.map((u) => toUserJson(u, base, now, numbers.get(u.id)))
+  return rows.map((u) => toUserJson(u, ctx.links, now, numbers.get(u.id)))
 }
 
-async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow, base: string) {
-  const [json] = await usersJson(db, ctx, [row], base)
+async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow) {
+  const [json] = await usersJson(db, ctx, [row])
   return json!
 }
 
-export async function listUsers(ctx: ServiceContext, q: PaginationQuery, base: string) {
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery) {
   const { rows, total } = await pageOfUsers(ctx, q)
-  return { items: await usersJson(ctx.db, ctx, rows, base), total }
+  return { items: await usersJson(ctx.db, ctx, rows), total }
 }
 
 /** Admins and API keys read any user of the company; an agent only themselves. */
-export async function getUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+export async function getUser(ctx: ServiceContext, idOrEmail: string) {
   const user = await findUser(ctx.db, ctx, idOrEmail)
   if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
-    throw new ApiError('forbidden', 'Agents can only read their own user')
+    throw new DomainError('forbidden', 'Agents can only read their own user')
   }
-  return userJson(ctx.db, ctx, user, base)
+  return userJson(ctx.db, ctx, user)
 }
 
-export async function getMe(ctx: ServiceContext, base: string) {
-  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
-  return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)), base)
+export async function getMe(ctx: ServiceContext) {
+  if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
+  return userJson(ctx.db, ctx, await findUser(ctx.db, ctx, String(ctx.actor.userId)))
 }
 
 /**
@@ -201,7 +202,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
           .returning()
         const user = row!
         const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
-        const json = toUserJson(user, deps.base, now)
+        const json = toUserJson(user, deps.links, now)
         await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)
         return { user, token, json }
       })
@@ -219,12 +220,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
   }
 }
 
-export async function updateUser(
-  ctx: ServiceContext,
-  idOrEmail: string,
-  input: UpdateUserInput,
-  base: string,
-) {
+export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: UpdateUserInput) {
   const now = ctx.clock.now()
   try {
     const updated = await ctx.db.transaction(async (tx) => {
@@ -289,7 +285,7 @@ export async function updateUser(
         .returning()
       return row!
     })
-    return await userJson(ctx.db, ctx, updated, base)
+    return await userJson(ctx.db, ctx, updated)
   } catch (err) {
     const constraint = uniqueViolation(err)
     if (constraint === 'users_email_unique') throw emailTaken()
@@ -302,12 +298,12 @@ export async function updateUser(
  * Deletes the user and, by cascade, everything that is theirs: sessions, agent tokens,
  * pending links, team memberships. The last admin of a company cannot be deleted.
  */
-export async function deleteUser(ctx: ServiceContext, idOrEmail: string, base: string) {
+export async function deleteUser(ctx: ServiceContext, idOrEmail: string) {
   await ctx.db.transaction(async (tx) => {
     await lockRoutingGraph(tx, ctx.companyId)
     const user = await findUser(tx, ctx, idOrEmail, { forUpdate: true })
     if (user.role === 'admin') await assertAnotherAdmin(tx, ctx.companyId, user.id)
-    const json = await userJson(tx, ctx, user, base)
+    const json = await userJson(tx, ctx, user)
     // Numbers that routed to the user stop doing so in the same transaction (documented choice:
     // clean up rather than refuse; GET /v1/numbers/references lists them beforehand).
     await detachFromNumbers(tx, ctx, { userId: user.id })
@@ -334,12 +330,12 @@ export async function setOwnPresence(
   ctx: ServiceContext,
   presence: 'available' | 'do_not_disturb' | 'offline',
 ): Promise<LiveAvailability> {
-  if (ctx.actor.type !== 'user') throw new ApiError('forbidden', 'This endpoint needs a user token')
+  if (ctx.actor.type !== 'user') throw new DomainError('forbidden', 'This endpoint needs a user token')
   const userId = ctx.actor.userId
   const row: UserRow = await ctx.db.transaction(async (tx) => {
     const user = await findUser(tx, ctx, String(userId), { forUpdate: true })
     if (user.presence === 'in_call') {
-      throw new ApiError('not_allowed', 'availability: cannot be changed during a call', {
+      throw new DomainError('not_allowed', 'availability: cannot be changed during a call', {
         field: 'availability',
       })
     }

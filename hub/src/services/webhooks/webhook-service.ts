@@ -1,11 +1,13 @@
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
-import type { ServiceContext } from '../../api/context.ts'
-import { orderBy, type PaginationQuery, pageWindow, timeRange } from '../../api/pagination.ts'
+import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import type { Links } from '../../core/links.ts'
+import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, webhookDeliveries, webhooks } from '../../db/schema/index.ts'
-import { ApiError, badRequest, notFound } from '../../errors.ts'
 import { type EventName, eventNames } from '../../events/outbox.ts'
 import { newSigningSecret, newWebhookToken } from '../../webhooks/signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from '../../webhooks/url-safety.ts'
+import type { ServiceContext } from '../context.ts'
 
 /** Aircall's cap. */
 export const MAX_WEBHOOKS_PER_COMPANY = 100
@@ -31,10 +33,10 @@ export type WebhookView = {
  * that way also gets events added to the hub later; the API lists them all, as Aircall does,
  * so `events` always says exactly what the receiver gets.
  */
-export function presentWebhook(row: WebhookRow, base: string): WebhookView {
+export function toWebhookJson(row: WebhookRow, links: Links): WebhookView {
   return {
     webhook_id: row.webhookId,
-    direct_link: `${base}/v1/webhooks/${row.webhookId}`,
+    direct_link: links.webhook(row.webhookId),
     created_at: row.createdAt.toISOString(),
     custom_name: row.customName,
     url: row.url,
@@ -90,7 +92,7 @@ async function safeUrl(raw: string, policy: WebhookPolicy): Promise<string> {
 
 const dedupe = (events: readonly EventName[]) => [...new Set(events)]
 
-export async function listWebhooks(ctx: ServiceContext, base: string, q: PaginationQuery) {
+export async function listWebhooks(ctx: ServiceContext, q: PaginationQuery) {
   const { offset, limit } = pageWindow(q)
   const where = and(eq(webhooks.companyId, ctx.companyId), timeRange(webhooks.createdAt, q))
   const rows = await ctx.db
@@ -101,22 +103,17 @@ export async function listWebhooks(ctx: ServiceContext, base: string, q: Paginat
     .limit(limit)
     .offset(offset)
   const [total] = await ctx.db.select({ n: count() }).from(webhooks).where(where)
-  return { webhooks: rows.map((r) => presentWebhook(r, base)), total: total?.n ?? 0 }
+  return { webhooks: rows.map((r) => toWebhookJson(r, ctx.links)), total: total?.n ?? 0 }
 }
 
-export async function getWebhook(ctx: ServiceContext, base: string, publicId: string) {
-  return presentWebhook(await findRow(ctx, publicId), base)
+export async function getWebhook(ctx: ServiceContext, publicId: string) {
+  return toWebhookJson(await findRow(ctx, publicId), ctx.links)
 }
 
 export type CreateWebhookInput = { url: string; custom_name?: string; events?: EventName[] }
 
 /** Creates a webhook; the answer carries the signing secret, shown this once. */
-export async function createWebhook(
-  ctx: ServiceContext,
-  base: string,
-  input: CreateWebhookInput,
-  policy: WebhookPolicy,
-) {
+export async function createWebhook(ctx: ServiceContext, input: CreateWebhookInput, policy: WebhookPolicy) {
   const url = await safeUrl(input.url, policy)
   const now = ctx.clock.now()
   const row = await ctx.db.transaction(async (tx) => {
@@ -127,9 +124,13 @@ export async function createWebhook(
       .from(webhooks)
       .where(eq(webhooks.companyId, ctx.companyId))
     if ((existing?.n ?? 0) >= MAX_WEBHOOKS_PER_COMPANY) {
-      throw new ApiError('bad_request', `A company can have at most ${MAX_WEBHOOKS_PER_COMPANY} webhooks`, {
-        field: '(body)',
-      })
+      throw new DomainError(
+        'bad_request',
+        `A company can have at most ${MAX_WEBHOOKS_PER_COMPANY} webhooks`,
+        {
+          field: '(body)',
+        },
+      )
     }
     const [created] = await tx
       .insert(webhooks)
@@ -147,7 +148,7 @@ export async function createWebhook(
       .returning()
     return created!
   })
-  return { ...presentWebhook(row, base), signing_secret: row.signingSecret }
+  return { ...toWebhookJson(row, ctx.links), signing_secret: row.signingSecret }
 }
 
 export type UpdateWebhookInput = {
@@ -172,7 +173,6 @@ export type UpdateWebhookInput = {
  */
 export async function updateWebhook(
   ctx: ServiceContext,
-  base: string,
   publicId: string,
   input: UpdateWebhookInput,
   eventsAction: 'add' | 'remove' | undefined,
@@ -223,7 +223,7 @@ export async function updateWebhook(
     .where(and(eq(webhooks.companyId, ctx.companyId), eq(webhooks.id, current.id)))
     .returning()
   if (!row) throw notFound('Webhook not found')
-  return presentWebhook(row, base)
+  return toWebhookJson(row, ctx.links)
 }
 
 export async function deleteWebhook(ctx: ServiceContext, publicId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import { containsCardNumber } from '../../../services/billing/card-number.ts'
 import type { AppEnv } from '../../context.ts'
 
@@ -35,7 +35,7 @@ export const refuseCardNumbers = createMiddleware<AppEnv>(async (c, next) => {
     } catch {
       // not JSON: the whole body is the culprit
     }
-    throw new ApiError('bad_request', CARD_NUMBER_REFUSED, {
+    throw new DomainError('bad_request', CARD_NUMBER_REFUSED, {
       field,
       details: [{ field, message: CARD_NUMBER_REFUSED }],
     })

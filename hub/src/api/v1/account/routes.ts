@@ -12,7 +12,7 @@ import { sellerOf } from '../../../services/billing/seller.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, idParams, json, jsonBody, pageOf, security } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { refuseCardNumbers } from './refuse-card-numbers.ts'
 
@@ -285,7 +285,7 @@ export const accountRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { items, total } = await listInvoices(serviceContext(c), publicBase(c), q)
+      const { items, total } = await listInvoices(serviceContext(c), q)
       return c.json({ invoices: items, meta: buildMeta(c, q, items.length, total) }, 200)
     },
   )
@@ -300,7 +300,7 @@ export const accountRoutes = createRouter()
       responses: { 200: json(invoiceEnvelope, 'The invoice'), ...errorResponses },
     }),
     async (c) => {
-      const invoice = await getInvoice(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const invoice = await getInvoice(serviceContext(c), c.req.valid('param').id)
       return c.json({ invoice }, 200)
     },
   )

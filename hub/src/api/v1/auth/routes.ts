@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { createLinks } from '../../../core/links.ts'
 import {
   type AuthDeps,
   acceptInvitation,
@@ -32,7 +33,16 @@ const sessionSchema = z
 function authDeps(c: Context<AppEnv>): AuthDeps {
   const { db, clock, env, mailer } = c.var.deps
   const mailBase = env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
-  return { db, clock, env, mailer, log: c.var.log, base: publicBase(c), mailBase, owner: c.var.deps }
+  return {
+    db,
+    clock,
+    env,
+    mailer,
+    log: c.var.log,
+    links: createLinks(publicBase(c)),
+    mailBase,
+    owner: c.var.deps,
+  }
 }
 
 /** Public: these run without credentials (app.ts skips authentication under /v1/auth/*). */

@@ -10,7 +10,7 @@ import {
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, idParams, json, jsonBody, pageOf, plainText, security } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 export const blacklistedNumberSchema = z
@@ -52,7 +52,7 @@ export const blacklistRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { entries, total } = await listBlacklist(serviceContext(c), publicBase(c), q)
+      const { entries, total } = await listBlacklist(serviceContext(c), q)
       return c.json({ blacklisted_numbers: entries, meta: buildMeta(c, q, entries.length, total) }, 200)
     },
   )
@@ -86,7 +86,7 @@ export const blacklistRoutes = createRouter()
       responses: { 200: json(envelope, 'The blacklisted number'), ...errorResponses },
     }),
     async (c) => {
-      const entry = await getBlacklistedNumber(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const entry = await getBlacklistedNumber(serviceContext(c), c.req.valid('param').id)
       return c.json({ blacklisted_number: entry }, 200)
     },
   )
@@ -109,7 +109,7 @@ export const blacklistRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { entry, created } = await addToBlacklist(serviceContext(c), publicBase(c), c.req.valid('json'))
+      const { entry, created } = await addToBlacklist(serviceContext(c), c.req.valid('json'))
       return created ? c.json({ blacklisted_number: entry }, 201) : c.json({ blacklisted_number: entry }, 200)
     },
   )

@@ -26,7 +26,7 @@ import {
   plainText,
   security,
 } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 export const contactDetailSchema = z
@@ -118,7 +118,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { contacts, total } = await listContacts(serviceContext(c), publicBase(c), q)
+      const { contacts, total } = await listContacts(serviceContext(c), q)
       return c.json({ contacts, meta: buildMeta(c, q, contacts.length, total) }, 200)
     },
   )
@@ -133,7 +133,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { contacts, total } = await searchContacts(serviceContext(c), publicBase(c), q)
+      const { contacts, total } = await searchContacts(serviceContext(c), q)
       return c.json({ contacts, meta: buildMeta(c, q, contacts.length, total) }, 200)
     },
   )
@@ -147,7 +147,7 @@ export const contactsRoutes = createRouter()
       responses: { 200: json(contactEnvelope, 'The contact'), ...errorResponses },
     }),
     async (c) => {
-      const contact = await getContact(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const contact = await getContact(serviceContext(c), c.req.valid('param').id)
       return c.json({ contact }, 200)
     },
   )
@@ -161,7 +161,7 @@ export const contactsRoutes = createRouter()
       responses: { 201: json(contactEnvelope, 'The created contact'), ...errorResponses },
     }),
     async (c) => {
-      const contact = await createContact(serviceContext(c), publicBase(c), c.req.valid('json'))
+      const contact = await createContact(serviceContext(c), c.req.valid('json'))
       return c.json({ contact }, 201)
     },
   )
@@ -176,12 +176,7 @@ export const contactsRoutes = createRouter()
       responses: { 200: json(contactEnvelope, 'The updated contact'), ...errorResponses },
     }),
     async (c) => {
-      const contact = await updateContact(
-        serviceContext(c),
-        publicBase(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-      )
+      const contact = await updateContact(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
       return c.json({ contact }, 200)
     },
   )
@@ -196,7 +191,7 @@ export const contactsRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...errorResponses },
     }),
     async (c) => {
-      await deleteContact(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      await deleteContact(serviceContext(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )
@@ -210,12 +205,7 @@ export const contactsRoutes = createRouter()
       responses: { 201: json(contactEnvelope, 'The contact with the added number'), ...errorResponses },
     }),
     async (c) => {
-      const contact = await addContactPhone(
-        serviceContext(c),
-        publicBase(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-      )
+      const contact = await addContactPhone(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
       return c.json({ contact }, 201)
     },
   )
@@ -230,13 +220,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const { id, phone_number_id } = c.req.valid('param')
-      const contact = await updateContactPhone(
-        serviceContext(c),
-        publicBase(c),
-        id,
-        phone_number_id,
-        c.req.valid('json'),
-      )
+      const contact = await updateContactPhone(serviceContext(c), id, phone_number_id, c.req.valid('json'))
       return c.json({ contact }, 200)
     },
   )
@@ -254,7 +238,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const { id, phone_number_id } = c.req.valid('param')
-      const contact = await deleteContactPhone(serviceContext(c), publicBase(c), id, phone_number_id)
+      const contact = await deleteContactPhone(serviceContext(c), id, phone_number_id)
       return c.json({ contact }, 200)
     },
   )
@@ -268,12 +252,7 @@ export const contactsRoutes = createRouter()
       responses: { 201: json(contactEnvelope, 'The contact with the added email'), ...errorResponses },
     }),
     async (c) => {
-      const contact = await addContactEmail(
-        serviceContext(c),
-        publicBase(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-      )
+      const contact = await addContactEmail(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
       return c.json({ contact }, 201)
     },
   )
@@ -288,13 +267,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const { id, email_id } = c.req.valid('param')
-      const contact = await updateContactEmail(
-        serviceContext(c),
-        publicBase(c),
-        id,
-        email_id,
-        c.req.valid('json'),
-      )
+      const contact = await updateContactEmail(serviceContext(c), id, email_id, c.req.valid('json'))
       return c.json({ contact }, 200)
     },
   )
@@ -309,7 +282,7 @@ export const contactsRoutes = createRouter()
     }),
     async (c) => {
       const { id, email_id } = c.req.valid('param')
-      const contact = await deleteContactEmail(serviceContext(c), publicBase(c), id, email_id)
+      const contact = await deleteContactEmail(serviceContext(c), id, email_id)
       return c.json({ contact }, 200)
     },
   )

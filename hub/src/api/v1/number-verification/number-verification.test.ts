@@ -505,7 +505,7 @@ describe('operator review', () => {
       data: { id: number.id, verification: { state: 'active', number_id: number.id } },
     })
     const again = approveVerification(review, { numberId: number.id })
-    await expect(again).rejects.toMatchObject({ status: 409 })
+    await expect(again).rejects.toMatchObject({ code: 'conflict' })
   })
 
   it('reject: the reason is shown and mailed; the company resubmits and is in review again', async () => {
@@ -552,11 +552,15 @@ describe('operator review', () => {
     const company = await hub.createCompany()
     const { number } = await submittedFrNumber(company)
     await expect(rejectVerification(review, { numberId: number.id }, '   ')).rejects.toMatchObject({
-      status: 400,
+      code: 'bad_request',
     })
     const pending = await createTestNumber(hub.db, { companyId: company.id })
-    await expect(approveVerification(review, { numberId: pending.id })).rejects.toMatchObject({ status: 409 })
-    await expect(approveVerification(review, { numberId: 2147483000 })).rejects.toMatchObject({ status: 404 })
+    await expect(approveVerification(review, { numberId: pending.id })).rejects.toMatchObject({
+      code: 'conflict',
+    })
+    await expect(approveVerification(review, { numberId: 2147483000 })).rejects.toMatchObject({
+      code: 'not_found',
+    })
     expect((await numberState(number.id)).verificationState).toBe('in_review')
   })
 })

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { ApiError, badRequest } from '../../../errors.ts'
+import { badRequest, DomainError } from '../../../core/errors.ts'
 import { MAX_DOCUMENT_BYTES } from '../../../services/number-verification/document-content.ts'
 import {
   documentFields,
@@ -16,7 +16,6 @@ import {
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponse, errorResponses, idParam, idParams, json, security } from '../../openapi.ts'
-import { publicBase } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 const tags = ['Number verification']
@@ -183,7 +182,7 @@ export const numberVerificationRoutes = createRouter()
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const verification = await getNumberVerification(serviceContext(c), publicBase(c), id)
+      const verification = await getNumberVerification(serviceContext(c), id)
       return c.json({ verification }, 200)
     },
   )
@@ -202,7 +201,7 @@ export const numberVerificationRoutes = createRouter()
         bodyLimit({
           maxSize: MAX_FORM_BYTES,
           onError: () => {
-            throw new ApiError('payload_too_large', `The form must be at most ${MAX_FORM_BYTES} bytes`, {
+            throw new DomainError('payload_too_large', `The form must be at most ${MAX_FORM_BYTES} bytes`, {
               field: '(body)',
             })
           },
@@ -227,13 +226,7 @@ export const numberVerificationRoutes = createRouter()
     async (c) => {
       const { id } = c.req.valid('param')
       const form = await readSubmissionForm(c)
-      const submission = await submitNumberVerification(
-        serviceContext(c),
-        c.var.deps.blobs,
-        publicBase(c),
-        id,
-        form,
-      )
+      const submission = await submitNumberVerification(serviceContext(c), c.var.deps.blobs, id, form)
       return c.json({ submission }, 201)
     },
   )

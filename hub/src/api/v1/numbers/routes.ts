@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
-import { ApiError } from '../../../errors.ts'
+import { DomainError } from '../../../core/errors.ts'
 import { downloadMp3 } from '../../../services/numbers/audio-fetch.ts'
 import {
   MAX_AUDIO_BYTES,
@@ -45,7 +45,7 @@ import {
   MAX_ID,
   security,
 } from '../../openapi.ts'
-import { buildMeta, publicBase } from '../../pagination.ts'
+import { buildMeta } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import {
   audioSchema,
@@ -96,7 +96,7 @@ const MESSAGES_DESCRIPTION = [
 
 /** Stores the sections given (each replaces the stored one) and answers the whole document. */
 const patchSettings = (c: Context<AppEnv>, id: number, patch: NumberSettingsPatch) =>
-  patchNumberSettings(serviceContext(c), deps(c), publicBase(c), id, patch)
+  patchNumberSettings(serviceContext(c), deps(c), id, patch)
 
 /** Answers 404 for a number that is not the company's before reading a (large) upload. */
 const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
@@ -111,7 +111,7 @@ const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
 const uploadLimit = bodyLimit({
   maxSize: MAX_AUDIO_BYTES + 64 * 1024,
   onError: () => {
-    throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+    throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
   },
 })
 
@@ -129,7 +129,7 @@ const sectionHook =
       message: i.message,
     }))
     const first = details[0]!
-    throw new ApiError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
+    throw new DomainError('bad_request', `${first.field}: ${first.message}`, { field: first.field, details })
   }
 
 const sectionRoute = <K extends keyof typeof sectionBodies, S extends z.ZodType>(
@@ -210,7 +210,7 @@ export const numbersRoutes = createRouter()
     async (c) => {
       const q = c.req.valid('query')
       if ((q.user_id === undefined) === (q.team_id === undefined)) {
-        throw new ApiError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
+        throw new DomainError('bad_request', 'user_id: give user_id or team_id', { field: 'user_id' })
       }
       const target = q.user_id !== undefined ? { userId: q.user_id } : { teamId: q.team_id! }
       return c.json({ numbers: await numbersRoutingTo(serviceContext(c), target) }, 200)
@@ -234,9 +234,9 @@ export const numbersRoutes = createRouter()
       const q = c.req.valid('query')
       const ctx = serviceContext(c)
       if (q.grouped === 'country') {
-        return c.json({ countries: await listNumbersByCountry(ctx, publicBase(c)) }, 200)
+        return c.json({ countries: await listNumbersByCountry(ctx) }, 200)
       }
-      const { numbers, total } = await listNumbers(ctx, publicBase(c), q)
+      const { numbers, total } = await listNumbers(ctx, q)
       return c.json({ numbers, meta: buildMeta(c, q, numbers.length, total) }, 200)
     },
   )
@@ -259,7 +259,7 @@ export const numbersRoutes = createRouter()
       },
     }),
     async (c) => {
-      const number = await createNumber(serviceContext(c), deps(c), publicBase(c), c.req.valid('json'))
+      const number = await createNumber(serviceContext(c), deps(c), c.req.valid('json'))
       return c.json({ number }, 201)
     },
   )
@@ -273,7 +273,7 @@ export const numbersRoutes = createRouter()
       responses: { 200: json(numberEnvelope, 'The number'), ...errorResponses },
     }),
     async (c) => {
-      const number = await getNumber(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const number = await getNumber(serviceContext(c), c.req.valid('param').id)
       return c.json({ number }, 200)
     },
   )
@@ -293,7 +293,6 @@ export const numbersRoutes = createRouter()
       const number = await updateNumber(
         serviceContext(c),
         deps(c),
-        publicBase(c),
         c.req.valid('param').id,
         c.req.valid('json'),
         messageAudio(c),
@@ -314,7 +313,7 @@ export const numbersRoutes = createRouter()
       responses: { 204: { description: 'Released' }, ...errorResponses },
     }),
     async (c) => {
-      await deleteNumber(serviceContext(c), deps(c), publicBase(c), c.req.valid('param').id)
+      await deleteNumber(serviceContext(c), deps(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )
@@ -350,7 +349,6 @@ export const numbersRoutes = createRouter()
       const settings = await replaceNumberSettings(
         serviceContext(c),
         deps(c),
-        publicBase(c),
         c.req.valid('param').id,
         c.req.valid('json'),
       )
@@ -455,18 +453,12 @@ export const numbersRoutes = createRouter()
     async (c) => {
       const file = c.req.valid('form').file
       if (file.size > MAX_AUDIO_BYTES) {
-        throw new ApiError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
+        throw new DomainError('payload_too_large', 'file: at most 10 MB', { field: 'file' })
       }
-      const audio = await uploadNumberAudio(
-        serviceContext(c),
-        c.var.deps.blobs,
-        publicBase(c),
-        c.req.valid('param').id,
-        {
-          name: file.name,
-          bytes: new Uint8Array(await file.arrayBuffer()),
-        },
-      )
+      const audio = await uploadNumberAudio(serviceContext(c), c.var.deps.blobs, c.req.valid('param').id, {
+        name: file.name,
+        bytes: new Uint8Array(await file.arrayBuffer()),
+      })
       return c.json({ audio }, 201)
     },
   )

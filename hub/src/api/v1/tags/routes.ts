@@ -12,7 +12,7 @@ import {
   plainText,
   security,
 } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 export const tagSchema = z
@@ -54,7 +54,7 @@ export const tagsRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { tags, total } = await listTags(serviceContext(c), publicBase(c), q)
+      const { tags, total } = await listTags(serviceContext(c), q)
       return c.json({ tags, meta: buildMeta(c, q, tags.length, total) }, 200)
     },
   )
@@ -67,8 +67,7 @@ export const tagsRoutes = createRouter()
       request: { params: idParams },
       responses: { 200: json(tagEnvelope, 'The tag'), ...errorResponses },
     }),
-    async (c) =>
-      c.json({ tag: await getTag(serviceContext(c), publicBase(c), c.req.valid('param').id) }, 200),
+    async (c) => c.json({ tag: await getTag(serviceContext(c), c.req.valid('param').id) }, 200),
   )
   .openapi(
     createRoute({
@@ -80,7 +79,7 @@ export const tagsRoutes = createRouter()
       request: { body: jsonBody(z.object(tagFields)) },
       responses: { 201: json(tagEnvelope, 'The created tag'), ...errorResponses },
     }),
-    async (c) => c.json({ tag: await createTag(serviceContext(c), publicBase(c), c.req.valid('json')) }, 201),
+    async (c) => c.json({ tag: await createTag(serviceContext(c), c.req.valid('json')) }, 201),
   )
   .openapi(
     createRoute({
@@ -93,12 +92,7 @@ export const tagsRoutes = createRouter()
       responses: { 200: json(tagEnvelope, 'The updated tag'), ...errorResponses, ...systemTag },
     }),
     async (c) => {
-      const tag = await updateTag(
-        serviceContext(c),
-        publicBase(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-      )
+      const tag = await updateTag(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
       return c.json({ tag }, 200)
     },
   )

@@ -19,7 +19,7 @@ import {
   plainText,
   security,
 } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { nestedUserFields } from '../users/schemas.ts'
 
@@ -63,7 +63,7 @@ export const teamsRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { teams, total } = await listTeams(serviceContext(c), publicBase(c), q)
+      const { teams, total } = await listTeams(serviceContext(c), q)
       return c.json({ teams, meta: buildMeta(c, q, teams.length, total) }, 200)
     },
   )
@@ -78,7 +78,7 @@ export const teamsRoutes = createRouter()
       responses: { 200: json(teamEnvelope, 'The team'), ...errorResponses },
     }),
     async (c) => {
-      const team = await getTeam(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      const team = await getTeam(serviceContext(c), c.req.valid('param').id)
       return c.json({ team }, 200)
     },
   )
@@ -103,7 +103,7 @@ export const teamsRoutes = createRouter()
       responses: { 201: json(teamEnvelope, 'The created team'), ...errorResponses },
     }),
     async (c) => {
-      const team = await createTeam(serviceContext(c), publicBase(c), c.req.valid('json').name)
+      const team = await createTeam(serviceContext(c), c.req.valid('json').name)
       return c.json({ team }, 201)
     },
   )
@@ -118,7 +118,7 @@ export const teamsRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...errorResponses },
     }),
     async (c) => {
-      await deleteTeam(serviceContext(c), publicBase(c), c.req.valid('param').id)
+      await deleteTeam(serviceContext(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )
@@ -138,7 +138,7 @@ export const teamsRoutes = createRouter()
     }),
     async (c) => {
       const { team_id, user_id } = c.req.valid('param')
-      const { team, added } = await addTeamMember(serviceContext(c), publicBase(c), team_id, user_id)
+      const { team, added } = await addTeamMember(serviceContext(c), team_id, user_id)
       return added ? c.json({ team }, 201) : c.json({ team }, 200)
     },
   )
@@ -154,7 +154,7 @@ export const teamsRoutes = createRouter()
     }),
     async (c) => {
       const { team_id, user_id } = c.req.valid('param')
-      const team = await removeTeamMember(serviceContext(c), publicBase(c), team_id, user_id)
+      const team = await removeTeamMember(serviceContext(c), team_id, user_id)
       return c.json({ team }, 200)
     },
   )

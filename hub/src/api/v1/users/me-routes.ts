@@ -5,7 +5,7 @@ import { getMe, setOwnPresence } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireUser } from '../../middleware/auth.ts'
 import { bearerSecurity, errorResponses, json, jsonBody, pageOf } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { liveAvailabilitySchema, notAllowed, numericIdParam, userSchema } from './schemas.ts'
 
@@ -36,7 +36,7 @@ export const meRoutes = createRouter()
       middleware: [requireUser] as const,
       responses: { 200: json(z.object({ user: userSchema }), 'Your user'), ...errorResponses },
     }),
-    async (c) => c.json({ user: await getMe(serviceContext(c), publicBase(c)) }, 200),
+    async (c) => c.json({ user: await getMe(serviceContext(c)) }, 200),
   )
   .openapi(
     createRoute({

@@ -13,7 +13,7 @@ import {
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 import { mailDeps } from './mail-deps.ts'
 import { meRoutes } from './me-routes.ts'
@@ -43,7 +43,7 @@ export const usersRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const page = await listUsers(serviceContext(c), q, publicBase(c))
+      const page = await listUsers(serviceContext(c), q)
       return c.json({ users: page.items, meta: buildMeta(c, q, page.items.length, page.total) }, 200)
     },
   )
@@ -100,7 +100,7 @@ export const usersRoutes = createRouter()
       responses: { 200: json(userEnvelope, 'The user'), ...errorResponses },
     }),
     async (c) => {
-      const user = await getUser(serviceContext(c), c.req.valid('param').id, publicBase(c))
+      const user = await getUser(serviceContext(c), c.req.valid('param').id)
       return c.json({ user }, 200)
     },
   )
@@ -121,12 +121,7 @@ export const usersRoutes = createRouter()
       },
     }),
     async (c) => {
-      const user = await updateUser(
-        serviceContext(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-        publicBase(c),
-      )
+      const user = await updateUser(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
       return c.json({ user }, 200)
     },
   )
@@ -146,7 +141,7 @@ export const usersRoutes = createRouter()
       },
     }),
     async (c) => {
-      await deleteUser(serviceContext(c), c.req.valid('param').id, publicBase(c))
+      await deleteUser(serviceContext(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )

@@ -11,7 +11,7 @@ import {
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
-import { buildMeta, paginationQuery, publicBase } from '../../pagination.ts'
+import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
 
 export const webhookSchema = z
@@ -82,7 +82,7 @@ export const webhooksRoutes = createRouter()
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { webhooks, total } = await listWebhooks(serviceContext(c), publicBase(c), q)
+      const { webhooks, total } = await listWebhooks(serviceContext(c), q)
       return c.json({ webhooks, meta: buildMeta(c, q, webhooks.length, total) }, 200)
     },
   )
@@ -97,7 +97,7 @@ export const webhooksRoutes = createRouter()
       responses: { 200: json(webhookEnvelope, 'The webhook'), ...errorResponses },
     }),
     async (c) => {
-      const webhook = await getWebhook(serviceContext(c), publicBase(c), c.req.valid('param').webhook_id)
+      const webhook = await getWebhook(serviceContext(c), c.req.valid('param').webhook_id)
       return c.json({ webhook }, 200)
     },
   )
@@ -133,7 +133,6 @@ export const webhooksRoutes = createRouter()
     async (c) => {
       const webhook = await createWebhook(
         serviceContext(c),
-        publicBase(c),
         c.req.valid('json'),
         policy(c.var.deps.env.WEBHOOKS_ALLOW_PRIVATE),
       )
@@ -173,7 +172,6 @@ export const webhooksRoutes = createRouter()
     async (c) => {
       const webhook = await updateWebhook(
         serviceContext(c),
-        publicBase(c),
         c.req.valid('param').webhook_id,
         c.req.valid('json'),
         c.req.valid('query').events_action,

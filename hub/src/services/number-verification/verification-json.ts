@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm'
+import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import {
   type numbers,
@@ -12,11 +13,7 @@ type SubmissionRow = typeof numberVerificationSubmissions.$inferSelect
 type DocumentRow = typeof numberVerificationDocuments.$inferSelect
 type NumberRow = typeof numbers.$inferSelect
 
-export function documentLink(base: string, numberId: number, documentId: number): string {
-  return `${base}/v1/numbers/${numberId}/verification/documents/${documentId}`
-}
-
-export function serializeDocument(base: string, numberId: number, d: DocumentRow) {
+export function toDocumentJson(d: DocumentRow, numberId: number, links: Links) {
   return {
     id: d.id,
     type: d.type,
@@ -24,11 +21,11 @@ export function serializeDocument(base: string, numberId: number, d: DocumentRow
     content_type: d.contentType,
     size: d.size,
     sha256: d.sha256,
-    download_link: documentLink(base, numberId, d.id),
+    download_link: links.verificationDocument(numberId, d.id),
   }
 }
 
-export function serializeSubmission(base: string, s: SubmissionRow, docs: DocumentRow[]) {
+export function toSubmissionJson(s: SubmissionRow, docs: DocumentRow[], links: Links) {
   return {
     id: s.id,
     number_id: s.numberId,
@@ -39,20 +36,20 @@ export function serializeSubmission(base: string, s: SubmissionRow, docs: Docume
     documents: docs
       .filter((d) => d.submissionId === s.id)
       .sort((a, b) => (a.type === b.type ? a.id - b.id : a.type === 'identity' ? -1 : 1))
-      .map((d) => serializeDocument(base, s.numberId, d)),
+      .map((d) => toDocumentJson(d, s.numberId, links)),
     submitted_by: { type: s.submittedByType, id: s.submittedById },
     reviewed_at: s.reviewedAt?.toISOString() ?? null,
     created_at: s.createdAt.toISOString(),
   }
 }
-export type SubmissionView = ReturnType<typeof serializeSubmission>
+export type SubmissionView = ReturnType<typeof toSubmissionJson>
 
 /**
  * A number's verification as GET /v1/numbers/:id/verification shows it (also the `data` of
  * the number.verification_* events). Submissions newest first. Callers pass a number row
  * they already scoped to the company.
  */
-export async function verificationView(db: Queryable, base: string, number: NumberRow) {
+export async function verificationView(db: Queryable, number: NumberRow, links: Links) {
   const submissions = await db
     .select()
     .from(numberVerificationSubmissions)
@@ -84,7 +81,7 @@ export async function verificationView(db: Queryable, base: string, number: Numb
     active: isNumberActive(number),
     rejection_reason: number.verificationState === 'rejected' ? number.rejectionReason : null,
     requirements: requirementsFor(number.country, number.area),
-    submissions: submissions.map((s) => serializeSubmission(base, s, docs)),
+    submissions: submissions.map((s) => toSubmissionJson(s, docs, links)),
   }
 }
 export type VerificationView = Awaited<ReturnType<typeof verificationView>>

@@ -1,3 +1,4 @@
+import type { Links } from '../../core/links.ts'
 import type { contactEmails, contactPhoneNumbers, contacts } from '../../db/schema/index.ts'
 
 type ContactRow = typeof contacts.$inferSelect
@@ -27,15 +28,15 @@ export type ContactResource = {
  */
 export const contactTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
-export function toContact(
-  base: string,
+export function toContactJson(
   contact: ContactRow,
   phones: PhoneRow[],
   emails: EmailRow[],
+  links: Links,
 ): ContactResource {
   return {
     id: contact.id,
-    direct_link: `${base}/v1/contacts/${contact.id}`,
+    direct_link: links.contact(contact.id),
     first_name: contact.firstName,
     last_name: contact.lastName,
     company_name: contact.companyName,

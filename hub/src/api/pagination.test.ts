@@ -6,7 +6,7 @@ import { type PaginationQuery, pageWindow, RESULT_CAP } from '../core/pagination
 import { statusOf } from './http-errors.ts'
 import { buildMeta, paginationQuery } from './pagination.ts'
 
-/** Aircall: at most 10,000 records per list query, paging included (reference §1.1). */
+/** Aircall: at most 10,000 records per list query, paging included; a page past the cap is a 400. */
 
 const query = (page: number, per_page: number): PaginationQuery =>
   paginationQuery.parse({ page: String(page), per_page: String(per_page) })

@@ -152,7 +152,7 @@ describe('GET /v1/invoices/:id', () => {
     expect(res.body.invoice).toMatchObject({ status: 'paid', paid_at: paidAt })
     const intruder = await hub.createCompany()
     await expect(markInvoicePaid(hub.db, hub.clock, intruder.id, row.id)).rejects.toMatchObject({
-      status: 404,
+      code: 'not_found',
     })
   })
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The entry point behind `npm start`, `npm test`, `npm run bench` and `npm run sb`. Plain Node
 // with no dependencies, because it runs before anything is installed: it brings pnpm and the
-// workspace's packages when they are missing or stale, then runs the command.
+// workspace's packages when they are missing or stale (and, for `test`, the Debian packages the
+// tests need), then runs the command.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -82,6 +83,56 @@ function ensureDependencies() {
     const now = new Date()
     utimesSync(marker, now, now)
   }
+}
+
+// ——— Debian packages the tests need ———
+
+const onPath = (command) =>
+  (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, command)))
+
+/** What the test runs need from Debian, and how to tell each is there (the paths the tests use). */
+const TEST_PACKAGES = [
+  {
+    // hub/test/setup/scale-services.ts runs PostgreSQL from here.
+    name: 'postgresql',
+    present: () =>
+      existsSync('/usr/lib/postgresql') &&
+      readdirSync('/usr/lib/postgresql').some((v) =>
+        existsSync(join('/usr/lib/postgresql', v, 'bin', 'postgres')),
+      ),
+  },
+  { name: 'redis-server', present: () => onPath('redis-server') || existsSync('/usr/bin/redis-server') },
+  // The browser tests (hub/test/browser/chromium.ts) launch CHROMIUM_PATH, else Debian's chromium.
+  { name: 'chromium', present: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
+]
+
+/**
+ * Installs the missing test packages with apt-get when running as root (a fresh CI machine);
+ * otherwise says what to install and goes on: the tests that need a missing package fail,
+ * naming it, and the others run.
+ */
+function ensureTestPackages() {
+  const missing = () => TEST_PACKAGES.filter((p) => !p.present()).map((p) => p.name)
+  const wanted = missing()
+  if (wanted.length === 0) return
+  if (process.getuid?.() !== 0) {
+    log(
+      `the tests need the Debian package(s) ${wanted.join(', ')}: install them with ` +
+        `"sudo apt-get install -y ${wanted.join(' ')}" (the tests that need them fail until then)`,
+    )
+    return
+  }
+  log(`installing ${wanted.join(' ')} with apt-get…`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...wanted],
+  ]) {
+    const res = spawnSync('apt-get', args, { stdio: 'inherit', env })
+    if (res.status !== 0) fail(`apt-get ${args[0]} failed (see above)`)
+  }
+  const still = missing()
+  if (still.length > 0) fail(`apt-get did not provide ${still.join(', ')}`)
 }
 
 // ——— running children ———
@@ -201,7 +252,9 @@ function reapServices(pidfile) {
 
 async function test(args) {
   ensureDependencies()
-  const out = join(root, 'test-results')
+  ensureTestPackages()
+  // Elsewhere only for the tests of this script, which must not overwrite the running reports.
+  const out = process.env.SB_TEST_RESULTS_DIR ?? join(root, 'test-results')
   mkdirSync(out, { recursive: true })
   const env = { ...process.env }
   // The embedded run must not inherit a real server from the shell.

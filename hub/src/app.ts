@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { AppDeps, AppEnv } from './api/context.ts'
 import { createDocsRoutes } from './api/docs.ts'
@@ -11,6 +12,7 @@ import { createRateLimiter } from './api/middleware/rate-limit.ts'
 import { requestContext } from './api/middleware/request-context.ts'
 import { v1PublicRoutes, v1Routes } from './api/v1/index.ts'
 import { DomainError } from './core/errors.ts'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './core/json-depth.ts'
 import { postgresErrorCode } from './core/postgres-errors.ts'
 import { createAccountPages } from './web/account-pages.ts'
 
@@ -21,6 +23,18 @@ const jsonBodyLimit = bodyLimit({
   onError: () => {
     throw new DomainError('payload_too_large', 'The request body must be at most 1 MB', { field: '(body)' })
   },
+})
+
+/** Refuses bodies nesting past MAX_JSON_DEPTH; reads the (size-capped) body, which Hono keeps for the validators. */
+const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.raw.body && jsonNestsDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
+    throw new DomainError(
+      'bad_request',
+      `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+      { field: '(body)' },
+    )
+  }
+  await next()
 })
 
 const PUBLIC_V1 = new Set(['/v1/openapi.json'])
@@ -62,10 +76,13 @@ export function createApp(deps: AppDeps) {
   app.route('/', createAccountPages())
 
   // Every JSON body, the unauthenticated /v1/auth/* ones included, is read whole into memory:
-  // cap it. Multipart uploads are not JSON and carry their own, larger limits on their routes.
+  // cap its size and its nesting, whatever content type it claims (some routes scan the raw
+  // text). Multipart uploads are not JSON and carry their own, larger limits on their routes.
   app.use('/v1/*', async (c, next) => {
     if (c.req.header('content-type')?.toLowerCase().startsWith('multipart/form-data')) return next()
-    return jsonBodyLimit(c, next)
+    return jsonBodyLimit(c, async () => {
+      await jsonDepthLimit(c, next)
+    })
   })
 
   app.use('/v1/*', async (c, next) => {

@@ -1,7 +1,5 @@
-import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import { createAdminApp } from './admin/admin-app.ts'
 import { type AdminSocket, listenAdminSocket } from './admin/admin-socket.ts'
 import { countCompanies } from './admin/operations.ts'
@@ -15,6 +13,7 @@ import type { Logger } from './core/logger.ts'
 import { type DatabaseHandle, openDatabase } from './db/client.ts'
 import { acquireDataDirLock, type DataDirLock } from './db/lock.ts'
 import type { Env } from './env.ts'
+import { listenHttp, stopServer } from './http-server.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
@@ -118,9 +117,9 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
       deps.rateCounter = rateCounter
     }
     // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.
-    const server = await listen(
+    const server = await listenHttp(
       env.HUB_ROLE === 'worker' ? createWorkerApp(deps).fetch : createApp(deps).fetch,
-      env,
+      { port: env.PORT, host: env.HOST, logger },
     )
     cleanups.push(() => stopServer(server))
     const port = (server.address() as AddressInfo).port
@@ -148,35 +147,4 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
   }
 }
 
-export class PortInUseError extends Error {
-  constructor(readonly port: number) {
-    super(`port ${port} is already in use: stop what uses it or set PORT to another port`)
-    this.name = 'PortInUseError'
-  }
-}
-
-function listen(fetch: (req: Request) => Response | Promise<Response>, env: Env): Promise<Server> {
-  return new Promise((done, fail) => {
-    // serve() builds a node:http Server when no createServer option is given.
-    const server = serve({ fetch, port: env.PORT, hostname: env.HOST }, () => {
-      server.off('error', onError)
-      done(server)
-    }) as Server
-    const onError = (err: NodeJS.ErrnoException) =>
-      fail(err.code === 'EADDRINUSE' ? new PortInUseError(env.PORT) : err)
-    server.once('error', onError)
-  })
-}
-
-/** Stops accepting, lets in-flight requests finish for a few seconds, then cuts the rest. */
-function stopServer(server: Server): Promise<void> {
-  return new Promise((done) => {
-    const force = setTimeout(() => server.closeAllConnections(), 5_000)
-    force.unref()
-    server.close(() => {
-      clearTimeout(force)
-      done()
-    })
-    server.closeIdleConnections()
-  })
-}
+export { PortInUseError } from './http-server.ts'

@@ -1,30 +1,31 @@
-import { startRelay, webhooksOutboxTarget } from './events/relay.ts'
-import { queueNames } from './jobs/queue.ts'
-import { registerBillingWorkers } from './services/billing/invoice-worker.ts'
+import { startRelay } from './events/relay.ts'
+import { hubJobs } from './job-registry.ts'
+import { processJobs } from './jobs/job-definition.ts'
+import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import type { HubDeps } from './services/deps.ts'
-import { registerNumberWorkers } from './services/numbers/number-hours-worker.ts'
-import { createDeliveryHandler } from './webhooks/deliver.ts'
-import { createFanOutHandler } from './webhooks/fan-out.ts'
+import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
+import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
 /**
- * Registers every job handler on deps.queue and starts the outbox relay. Call before
- * deps.queue.start(). The returned stop() halts the relay (the queue is closed separately).
+ * A worker process's duties: the handler of every job of the registry on deps.queue, the
+ * start-up sweeps of the domains that keep durable chains (billing's monthly run, numbers'
+ * business-hours checks), and the outbox relay. Call before deps.queue.start(). The returned
+ * stop() halts the relay (the queue is closed separately).
  */
 export function registerWorkers(
   deps: HubDeps,
   options: { relayIntervalMs?: number } = {},
 ): { stop(): Promise<void> } {
   const logger = deps.logger.child({ component: 'workers' })
-  deps.queue.process(queueNames.webhookFanOut, createFanOutHandler(deps), { concurrency: 4 })
-  deps.queue.process(queueNames.webhookDelivery, createDeliveryHandler({ ...deps, logger }), {
-    concurrency: 16,
+  processJobs(deps.queue, { ...deps, logger }, hubJobs)
+  // Neither rejects: each logs its own failure, and the next boot tries again.
+  void startBillingSchedule(deps)
+  void ensureNumberHoursJobs(deps).catch((err: unknown) => {
+    logger.error({ err }, 'numbers: could not schedule the business-hours checks')
   })
-  // Registers its handlers synchronously; the schedule check it then runs never rejects.
-  void registerBillingWorkers(deps)
-  registerNumberWorkers(deps)
   const relay = startRelay(
     { db: deps.db, queue: deps.queue, clock: deps.clock, logger },
-    { intervalMs: options.relayIntervalMs, targets: [webhooksOutboxTarget] },
+    { intervalMs: options.relayIntervalMs, targets: [webhookFanOutJob] },
   )
   return { stop: () => relay.stop() }
 }

@@ -6,6 +6,7 @@ import {
   rejectNumber,
 } from '../cli/commands/numbers-verification.ts'
 import { DomainError } from '../core/errors.ts'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../core/logger.ts'
 import {
   type AdminDeps,
@@ -39,8 +40,16 @@ export function createAdminApp(
   app.notFound((c) => c.json({ message: `unknown admin command ${c.req.method} ${c.req.path}` }, 404))
 
   const body = async (req: Request): Promise<unknown> => {
+    const text = await req.text()
+    // As on the HTTP API (app.ts): no parse of a body nesting past the limit.
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new DomainError(
+        'bad_request',
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+      )
+    }
     try {
-      return await req.json()
+      return JSON.parse(text)
     } catch {
       throw new DomainError('bad_request', 'the request body must be JSON')
     }

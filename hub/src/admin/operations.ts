@@ -5,7 +5,8 @@ import { DomainError } from '../core/errors.ts'
 import { uniqueViolation } from '../core/postgres-errors.ts'
 import type { Database } from '../db/client.ts'
 import { companies, users } from '../db/schema/index.ts'
-import { knownQueues, listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
+import { hubQueues } from '../job-registry.ts'
+import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import type { FailedJob, JobQueue } from '../jobs/queue.ts'
 import type { Mailer } from '../mail/mailer.ts'
 import { toApiKeyJson } from '../services/api-keys/api-key-json.ts'
@@ -140,7 +141,7 @@ export async function countCompanies(db: Database): Promise<number> {
 
 const queueNameSchema = z
   .string({ error: 'is required' })
-  .refine((q) => knownQueues.includes(q), { error: `must be one of: ${knownQueues.join(', ')}` })
+  .refine((q) => hubQueues.includes(q), { error: `must be one of: ${hubQueues.join(', ')}` })
 
 export const failedJobsQuerySchema = z.object({
   queue: queueNameSchema.optional(),
@@ -155,7 +156,7 @@ export const retryJobInputSchema = z.object({
 /** Dead letters of one queue, or of every queue the hub consumes, newest first. */
 export async function listFailedJobs(deps: AdminDeps, input: unknown): Promise<FailedJob[]> {
   const { queue, limit } = parseAdminInput(failedJobsQuerySchema, input)
-  return listDeadJobs(await deps.queue(), { queues: queue ? [queue] : undefined, limit })
+  return listDeadJobs(await deps.queue(), { queues: queue ? [queue] : hubQueues, limit })
 }
 
 export async function retryFailedJob(deps: AdminDeps, input: unknown): Promise<void> {

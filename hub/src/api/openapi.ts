@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { MAX_ID, parseCanonicalId } from '../core/ids.ts'
 import { metaSchema } from './pagination.ts'
 
 /**
@@ -21,10 +22,19 @@ export const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearer
 /** Routes only a user's own token (session or agent token) can call. */
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }]
 
-/** Ids are Postgres integers: anything outside int4 cannot name a row. */
-export const MAX_ID = 2_147_483_647
-/** A numeric id in the path or the query (out of int4 range is a 400, never a 500). */
-export const idParam = () => z.coerce.number().int().min(1).max(MAX_ID)
+/**
+ * A numeric id in the path or the query: only its canonical decimal spelling (see
+ * core/ids.ts); anything else, out of int4 range included, is a 400 naming the parameter.
+ * Every `{id}`-style parameter of /v1 is built from this, so the rule holds in one place.
+ */
+export const idParam = () =>
+  z
+    .string()
+    .refine((text) => parseCanonicalId(text) !== null, {
+      error: `must be an id: decimal digits without sign, leading zero or spaces, 1 to ${MAX_ID}`,
+    })
+    .transform(Number)
+    .openapi({ type: 'integer', minimum: 1, maximum: MAX_ID })
 /** `{id}` path parameters. */
 export const idParams = z.object({ id: idParam() })
 

@@ -15,6 +15,7 @@ import {
 import { DomainError, type ErrorCode } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { type Env, EnvError, parseEnv } from '../env.ts'
+import { hubQueues } from '../job-registry.ts'
 import type { FailedJob } from '../jobs/queue.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
@@ -42,6 +43,7 @@ Commands:
         Apply the database migrations and exit (the hub also applies them when it starts).
   jobs:failed [<queue>] [--limit <n>] [--json]
         List dead letters (jobs that used all their tries), of one queue or of all.
+        Queues: ${hubQueues.join(', ')}.
   jobs:retry <queue> <job id>
         Put a dead letter back in its queue with a fresh set of tries.
   numbers:pending [--limit <n>] [--json]

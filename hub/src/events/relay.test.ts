@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
-import { createFanOutHandler } from '../webhooks/fan-out.ts'
+import type { Job, JobOptions, JobQueue } from '../jobs/queue.ts'
+import { webhookDeliveryJob } from '../webhooks/deliver.ts'
+import { webhookFanOutJob } from '../webhooks/fan-out.ts'
 import { recordEvent } from './outbox.ts'
 import { relayOnce, startRelay } from './relay.ts'
 
@@ -15,9 +16,11 @@ beforeAll(async () => {
 })
 afterAll(() => hub.close())
 
+const targets = [webhookFanOutJob]
+
 /** Relays everything pending; other tests' rows may be in the same outbox. */
 async function drain(queue: JobQueue = hub.queue) {
-  while ((await relayOnce({ db: hub.db, queue, clock: hub.clock })) > 0) {}
+  while ((await relayOnce({ db: hub.db, queue, clock: hub.clock }, targets)) > 0) {}
 }
 
 async function emit(company: TestCompany, count: number) {
@@ -45,13 +48,13 @@ describe('outbox relay', () => {
         await hub.queue.add(queue, name, data, options)
       },
     })
-    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(3)
+    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock }, targets)).toBe(3)
     expect(added.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
-      ids.map((id) => [queueNames.webhookFanOut, 'fan-out', { outboxId: id }, `outbox:${id}`]),
+      ids.map((id) => [webhookFanOutJob.queue, 'fan-out', { outboxId: id }, `outbox:${id}`]),
     )
     const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
     expect(rows.every((r) => r.relayedAt?.getTime() === hub.clock.now().getTime())).toBe(true)
-    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock })).toBe(0)
+    expect(await relayOnce({ db: hub.db, queue: spy, clock: hub.clock }, targets)).toBe(0)
     expect(added).toHaveLength(3)
   })
 
@@ -68,7 +71,7 @@ describe('outbox relay', () => {
       .from(jobs)
       .where(
         and(
-          eq(jobs.queue, queueNames.webhookFanOut),
+          eq(jobs.queue, webhookFanOutJob.queue),
           inArray(
             jobs.jobKey,
             ids.map((id) => `outbox:${id}`),
@@ -84,7 +87,7 @@ describe('outbox relay', () => {
     const ids = await emit(company, 7)
     const relay = startRelay(
       { db: hub.db, queue: hub.queue, clock: hub.clock },
-      { intervalMs: 10, batchSize: 3 },
+      { intervalMs: 10, batchSize: 3, targets },
     )
     try {
       await eventually(async () => {
@@ -113,8 +116,8 @@ describe('webhook fan-out', () => {
       ])
       .returning()
     const [outboxId] = await emit(company, 1)
-    const fanOut = createFanOutHandler(hub.deps)
-    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 1 }
+    const fanOut = (job: Job) => webhookFanOutJob.run(hub.deps, job)
+    const job = { id: 'x', queue: webhookFanOutJob.queue, name: 'fan-out', attempt: 1, maxAttempts: 1 }
     await fanOut({ ...job, data: { outboxId } })
     await fanOut({ ...job, data: { outboxId } })
     const made = await hub.db
@@ -126,7 +129,7 @@ describe('webhook fan-out', () => {
     const deliveryJobs = await hub.db
       .select()
       .from(jobs)
-      .where(and(eq(jobs.queue, queueNames.webhookDelivery), like(jobs.jobKey, 'delivery:%')))
+      .where(and(eq(jobs.queue, webhookDeliveryJob.queue), like(jobs.jobKey, 'delivery:%')))
     const keys = deliveryJobs.map((j) => j.jobKey)
     for (const d of made) expect(keys.filter((k) => k === `delivery:${d.id}`)).toHaveLength(1)
     expect(deliveryJobs.find((j) => j.jobKey === `delivery:${made[0]!.id}`)).toMatchObject({
@@ -136,8 +139,8 @@ describe('webhook fan-out', () => {
   })
 
   it('refuses malformed job data without retrying, and ignores a vanished event', async () => {
-    const fanOut = createFanOutHandler(hub.deps)
-    const job = { id: 'x', queue: queueNames.webhookFanOut, name: 'fan-out', attempt: 1, maxAttempts: 5 }
+    const fanOut = (job: Job) => webhookFanOutJob.run(hub.deps, job)
+    const job = { id: 'x', queue: webhookFanOutJob.queue, name: 'fan-out', attempt: 1, maxAttempts: 5 }
     await expect(fanOut({ ...job, data: { outboxId: 'one' } })).rejects.toMatchObject({
       name: 'UnrecoverableJobError',
     })

@@ -3,17 +3,17 @@ import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
-import { type JobOptions, type JobQueue, queueNames } from '../jobs/queue.ts'
+import { enqueue, type JobDefinition } from '../jobs/job-definition.ts'
+import type { JobQueue } from '../jobs/queue.ts'
 
-/** A consumer of outbox events: every event becomes one job `{ outboxId }` on its queue. */
-export type OutboxTarget = { queue: string; name: string; options?: Omit<JobOptions, 'jobKey'> }
-
-/** Outgoing webhooks: the fan-out job finds the subscribed webhooks (hub/src/webhooks/fan-out.ts). */
-export const webhooksOutboxTarget: OutboxTarget = {
-  queue: queueNames.webhookFanOut,
-  name: 'fan-out',
-  options: { attempts: 10, backoffMs: 1000 },
-}
+/**
+ * A consumer of outbox events: a kind of job whose data is `{ outboxId }`; every event
+ * becomes one job of each target (the webhooks' is webhooks/fan-out.ts's webhookFanOutJob).
+ */
+export type OutboxTarget = Pick<
+  JobDefinition<{ outboxId: number }, never>,
+  'queue' | 'name' | 'schema' | 'tries' | 'backoffMs'
+>
 
 export type RelayDeps = { db: Database; queue: JobQueue; clock: Clock }
 
@@ -31,7 +31,7 @@ const BATCH = 200
  */
 export async function relayOnce(
   deps: RelayDeps,
-  targets: readonly OutboxTarget[] = [webhooksOutboxTarget],
+  targets: readonly OutboxTarget[],
   batchSize = BATCH,
 ): Promise<number> {
   const rows = await deps.db
@@ -43,15 +43,7 @@ export async function relayOnce(
   if (rows.length === 0) return 0
   for (const row of rows) {
     for (const target of targets) {
-      await deps.queue.add(
-        target.queue,
-        target.name,
-        { outboxId: row.id },
-        {
-          ...target.options,
-          jobKey: `outbox:${row.id}`,
-        },
-      )
+      await enqueue(deps.queue, target, { outboxId: row.id }, { jobKey: `outbox:${row.id}` })
     }
   }
   await deps.db
@@ -72,7 +64,7 @@ export async function relayOnce(
 /** Runs relayOnce every intervalMs (at once again while batches come back full) until stop(). */
 export function startRelay(
   deps: RelayDeps & { logger?: Logger },
-  options: { intervalMs?: number; targets?: readonly OutboxTarget[]; batchSize?: number } = {},
+  options: { intervalMs?: number; targets: readonly OutboxTarget[]; batchSize?: number },
 ): { stop(): Promise<void> } {
   const intervalMs = options.intervalMs ?? 150
   const batchSize = options.batchSize ?? BATCH

@@ -1,15 +1,12 @@
-import { type FailedJob, type JobQueue, queueNames } from './queue.ts'
+import type { FailedJob, JobQueue } from './queue.ts'
 
-/** Every queue the hub's own workers consume: where dead letters can be. */
-export const knownQueues: readonly string[] = Object.values(queueNames)
-
-/** Dead letters of the given queues (all known ones by default), newest first. */
+/** Dead letters of the given queues (the hub's are job-registry.ts's hubQueues), newest first. */
 export async function listDeadJobs(
   queue: JobQueue,
-  options: { queues?: readonly string[]; limit?: number } = {},
+  options: { queues: readonly string[]; limit?: number },
 ): Promise<FailedJob[]> {
   const limit = options.limit ?? 50
-  const lists = await Promise.all((options.queues ?? knownQueues).map((q) => queue.listFailed(q, limit)))
+  const lists = await Promise.all(options.queues.map((q) => queue.listFailed(q, limit)))
   return lists
     .flat()
     .sort((a, b) => (b.failedAt?.getTime() ?? 0) - (a.failedAt?.getTime() ?? 0))

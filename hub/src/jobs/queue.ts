@@ -43,6 +43,11 @@ export class UnrecoverableJobError extends Error {
 
 export interface JobQueue {
   readonly kind: 'embedded' | 'bullmq'
+  /**
+   * The drivers' primitive. The hub's code enqueues through `enqueue(queue, definition, data)`
+   * (jobs/job-definition.ts), which types and checks the data and applies the definition's
+   * tries and backoff.
+   */
   add(queue: string, name: string, data: unknown, options?: JobOptions): Promise<void>
   /** Registers the handler of a queue. Call before start(). */
   process(queue: string, handler: JobHandler, options?: { concurrency?: number }): void
@@ -72,11 +77,3 @@ export function jobErrorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name
   return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err))
 }
-
-/** Queue names of the hub's own jobs (other domains add theirs here). */
-export const queueNames = {
-  /** One job per outbox event: finds the subscribed webhooks and enqueues their deliveries. */
-  webhookFanOut: 'webhooks',
-  /** One job per (webhook, event): the HTTP POST, retried with backoff. */
-  webhookDelivery: 'webhook-deliveries',
-} as const

@@ -5,7 +5,8 @@ import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import type { Env } from '../env.ts'
-import { type JobHandler, UnrecoverableJobError } from '../jobs/queue.ts'
+import { defineJob, type JobInfo } from '../jobs/job-definition.ts'
+import { UnrecoverableJobError } from '../jobs/queue.ts'
 import { postJson } from './http-post.ts'
 import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
@@ -35,120 +36,136 @@ export const deliveryJobData = z.object({ deliveryId: z.number().int().positive(
 export type DeliveryDeps = { db: Database; clock: Clock; env: Env; logger: Logger }
 
 /** The POST for one (webhook, event), as Aircall builds it: `{resource, event, timestamp, token, data}`. */
-export function createDeliveryHandler(deps: DeliveryDeps): JobHandler {
+async function deliver(
+  deps: DeliveryDeps,
+  data: z.infer<typeof deliveryJobData>,
+  job: JobInfo,
+): Promise<void> {
   const allowPrivate = deps.env.WEBHOOKS_ALLOW_PRIVATE
-  return async (job) => {
-    const parsed = deliveryJobData.safeParse(job.data)
-    if (!parsed.success) throw new UnrecoverableJobError(`bad delivery job data: ${parsed.error.message}`)
-    const deliveryId = parsed.data.deliveryId
-    const [row] = await deps.db
-      .select({ delivery: webhookDeliveries, webhook: webhooks, event: outbox })
-      .from(webhookDeliveries)
-      .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
-      .innerJoin(outbox, eq(outbox.id, webhookDeliveries.outboxId))
-      .where(eq(webhookDeliveries.id, deliveryId))
-    // Webhook deleted since (its deliveries go with it), or already delivered: nothing to do.
-    if (!row || row.delivery.status === 'delivered') return
-    const { webhook, event } = row
+  const deliveryId = data.deliveryId
+  const [row] = await deps.db
+    .select({ delivery: webhookDeliveries, webhook: webhooks, event: outbox })
+    .from(webhookDeliveries)
+    .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .innerJoin(outbox, eq(outbox.id, webhookDeliveries.outboxId))
+    .where(eq(webhookDeliveries.id, deliveryId))
+  // Webhook deleted since (its deliveries go with it), or already delivered: nothing to do.
+  if (!row || row.delivery.status === 'delivered') return
+  const { webhook, event } = row
 
-    // Auto-disabled (too many failures in a row): Aircall keeps retrying the events that
-    // failed, and one success turns the webhook back on. Switched off by an admin (PUT
-    // active:false resets the failure count): nothing more is sent.
-    const autoDisabled = !webhook.active && webhook.consecutiveFailures >= AUTO_DISABLE_AFTER
-    if (!webhook.active && !autoDisabled) {
-      await recordDelivery(
-        deps,
-        deliveryId,
-        { status: 'failed', error: 'not sent: the webhook is disabled' },
-        false,
-      )
-      return
-    }
-
-    const timestamp = Math.floor(deps.clock.now().getTime() / 1000)
-    const body = JSON.stringify({
-      resource: event.resource,
-      event: event.event,
-      timestamp,
-      token: webhook.token,
-      data: event.data,
-    })
-    let statusCode: number | null = null
-    let error: string | null = null
-    let refused = false
-    try {
-      const url = await checkWebhookUrl(webhook.url, { allowPrivate })
-      const res = await postJson(
-        url,
-        body,
-        {
-          'content-type': 'application/json',
-          'user-agent': WEBHOOK_USER_AGENT,
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: signPayload(webhook.signingSecret, timestamp, body),
-          'X-Switchboard-Event': event.event,
-          'X-Switchboard-Delivery': String(deliveryId),
-        },
-        { timeoutMs: deps.env.WEBHOOK_TIMEOUT_MS, allowPrivate },
-      )
-      statusCode = res.status
-      if (res.status < 200 || res.status > 299) {
-        error = `HTTP ${res.status}${res.bodySnippet ? `: ${res.bodySnippet.slice(0, 200)}` : ''}`
-      }
-    } catch (err) {
-      refused = err instanceof WebhookUrlError
-      error =
-        err instanceof WebhookUrlError
-          ? `refused: ${err.message}`
-          : err instanceof Error
-            ? err.message || err.name
-            : String(err)
-    }
-
-    if (error === null) {
-      await deps.db.transaction(async (tx) => {
-        await tx
-          .update(webhookDeliveries)
-          .set({
-            status: 'delivered',
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            lastStatusCode: statusCode,
-            lastError: null,
-            deliveredAt: deps.clock.now(),
-            updatedAt: deps.clock.now(),
-          })
-          .where(eq(webhookDeliveries.id, deliveryId))
-        await tx
-          .update(webhooks)
-          .set({
-            consecutiveFailures: 0,
-            active: sql`case when ${webhooks.consecutiveFailures} >= ${AUTO_DISABLE_AFTER} then true else ${webhooks.active} end`,
-          })
-          .where(eq(webhooks.id, webhook.id))
-      })
-      return
-    }
-
-    const [after] = await deps.db
-      .update(webhooks)
-      .set({
-        consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
-        active: sql`case when ${webhooks.consecutiveFailures} + 1 >= ${AUTO_DISABLE_AFTER} then false else ${webhooks.active} end`,
-      })
-      .where(eq(webhooks.id, webhook.id))
-      .returning({ active: webhooks.active, failures: webhooks.consecutiveFailures })
-    if (after && !after.active && after.failures === AUTO_DISABLE_AFTER) {
-      deps.logger.warn(
-        { webhook: webhook.webhookId, company: webhook.companyId, failures: after.failures },
-        'webhook disabled after consecutive failures: new events skip it, failed ones keep retrying',
-      )
-    }
-    const final = refused || job.attempt >= job.maxAttempts
-    await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
-    if (refused) throw new UnrecoverableJobError(error)
-    throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
+  // Auto-disabled (too many failures in a row): Aircall keeps retrying the events that
+  // failed, and one success turns the webhook back on. Switched off by an admin (PUT
+  // active:false resets the failure count): nothing more is sent.
+  const autoDisabled = !webhook.active && webhook.consecutiveFailures >= AUTO_DISABLE_AFTER
+  if (!webhook.active && !autoDisabled) {
+    await recordDelivery(
+      deps,
+      deliveryId,
+      { status: 'failed', error: 'not sent: the webhook is disabled' },
+      false,
+    )
+    return
   }
+
+  const timestamp = Math.floor(deps.clock.now().getTime() / 1000)
+  const body = JSON.stringify({
+    resource: event.resource,
+    event: event.event,
+    timestamp,
+    token: webhook.token,
+    data: event.data,
+  })
+  let statusCode: number | null = null
+  let error: string | null = null
+  let refused = false
+  try {
+    const url = await checkWebhookUrl(webhook.url, { allowPrivate })
+    const res = await postJson(
+      url,
+      body,
+      {
+        'content-type': 'application/json',
+        'user-agent': WEBHOOK_USER_AGENT,
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [SIGNATURE_HEADER]: signPayload(webhook.signingSecret, timestamp, body),
+        'X-Switchboard-Event': event.event,
+        'X-Switchboard-Delivery': String(deliveryId),
+      },
+      { timeoutMs: deps.env.WEBHOOK_TIMEOUT_MS, allowPrivate },
+    )
+    statusCode = res.status
+    if (res.status < 200 || res.status > 299) {
+      error = `HTTP ${res.status}${res.bodySnippet ? `: ${res.bodySnippet.slice(0, 200)}` : ''}`
+    }
+  } catch (err) {
+    refused = err instanceof WebhookUrlError
+    error =
+      err instanceof WebhookUrlError
+        ? `refused: ${err.message}`
+        : err instanceof Error
+          ? err.message || err.name
+          : String(err)
+  }
+
+  if (error === null) {
+    await deps.db.transaction(async (tx) => {
+      await tx
+        .update(webhookDeliveries)
+        .set({
+          status: 'delivered',
+          attempts: sql`${webhookDeliveries.attempts} + 1`,
+          lastStatusCode: statusCode,
+          lastError: null,
+          deliveredAt: deps.clock.now(),
+          updatedAt: deps.clock.now(),
+        })
+        .where(eq(webhookDeliveries.id, deliveryId))
+      await tx
+        .update(webhooks)
+        .set({
+          consecutiveFailures: 0,
+          active: sql`case when ${webhooks.consecutiveFailures} >= ${AUTO_DISABLE_AFTER} then true else ${webhooks.active} end`,
+        })
+        .where(eq(webhooks.id, webhook.id))
+    })
+    return
+  }
+
+  const [after] = await deps.db
+    .update(webhooks)
+    .set({
+      consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
+      active: sql`case when ${webhooks.consecutiveFailures} + 1 >= ${AUTO_DISABLE_AFTER} then false else ${webhooks.active} end`,
+    })
+    .where(eq(webhooks.id, webhook.id))
+    .returning({ active: webhooks.active, failures: webhooks.consecutiveFailures })
+  if (after && !after.active && after.failures === AUTO_DISABLE_AFTER) {
+    deps.logger.warn(
+      { webhook: webhook.webhookId, company: webhook.companyId, failures: after.failures },
+      'webhook disabled after consecutive failures: new events skip it, failed ones keep retrying',
+    )
+  }
+  const final = refused || job.attempt >= job.maxAttempts
+  await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
+  if (refused) throw new UnrecoverableJobError(error)
+  throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
 }
+
+/**
+ * One job per (webhook, event), keyed `delivery:<id>` by the fan-out. Every try, and a run
+ * again after a crash, sends the same `X-Switchboard-Delivery: <id>`: deliveries are at least
+ * once, and that header is the receiver's key to drop a duplicate.
+ */
+export const webhookDeliveryJob = defineJob({
+  queue: 'webhook-deliveries',
+  name: 'deliver',
+  schema: deliveryJobData,
+  tries: DELIVERY_ATTEMPTS,
+  backoffMs: DELIVERY_BACKOFF_MS,
+  // Mostly waiting on receivers: many at once per worker.
+  concurrency: 16,
+  handle: deliver,
+})
 
 async function recordDelivery(
   deps: DeliveryDeps,

@@ -6,9 +6,16 @@ import { createTestHub, type TestCompany, type TestHub } from '../../test/helper
 import { eventually } from '../../test/jobs/eventually.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import { type EventName, recordEvent } from '../events/outbox.ts'
+import { hubQueues } from '../job-registry.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
-import { queueNames } from '../jobs/queue.ts'
-import { AUTO_DISABLE_AFTER, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS, deliveryJobData } from './deliver.ts'
+import {
+  AUTO_DISABLE_AFTER,
+  DELIVERY_ATTEMPTS,
+  DELIVERY_BACKOFF_MS,
+  deliveryJobData,
+  webhookDeliveryJob,
+} from './deliver.ts'
+import { webhookFanOutJob } from './fan-out.ts'
 import { verifySignature } from './signature.ts'
 
 type Received = { headers: IncomingHttpHeaders; rawBody: string; body: Record<string, unknown> }
@@ -79,6 +86,7 @@ async function deliveries(hub: TestHub, company: TestCompany, webhookId: string)
   expect(res.status).toBe(200)
   return res.body as {
     deliveries: {
+      id: number
       event: string
       status: string
       attempts: number
@@ -95,7 +103,7 @@ async function fanOutDone(hub: TestHub, outboxId: number) {
     const [job] = await hub.db
       .select({ state: jobs.state })
       .from(jobs)
-      .where(and(eq(jobs.queue, queueNames.webhookFanOut), eq(jobs.jobKey, `outbox:${outboxId}`)))
+      .where(and(eq(jobs.queue, webhookFanOutJob.queue), eq(jobs.jobKey, `outbox:${outboxId}`)))
     expect(job?.state).toBe('completed')
   })
 }
@@ -204,6 +212,53 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     expect(row).toMatchObject({ active: true, consecutiveFailures: 0 })
   })
 
+  it('sends one X-Switchboard-Delivery per (webhook, event), the same on every try and on a run again after a crash', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    const other = await receiver()
+    r.answer((nth) => (nth === 1 ? 500 : 200))
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    await createWebhook(hub, company, { url: other.url, events: ['contact.created'] })
+    const deliveryOf = (x: Received) => x.headers['x-switchboard-delivery']
+
+    await emit(hub, company, 'contact.created', { id: 1 })
+    await eventually(() => expect(r.received).toHaveLength(2), {
+      between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
+    })
+    await eventually(() => expect(other.received).toHaveLength(1))
+    const [first, retry] = r.received
+    // The retry is the same delivery: same header, and it is the id the deliveries log shows.
+    expect(deliveryOf(retry!)).toBe(deliveryOf(first!))
+    const log = await deliveries(hub, company, webhook.webhook_id)
+    expect(log.deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })])
+    expect(deliveryOf(first!)).toBe(String(log.deliveries[0]!.id))
+    // Another webhook receiving the same event, and another event: other deliveries.
+    expect(deliveryOf(other.received[0]!)).not.toBe(deliveryOf(first!))
+    await emit(hub, company, 'contact.deleted', { id: 1 })
+    await eventually(() => expect(r.received).toHaveLength(3))
+    const third = r.received[2]!
+    expect(deliveryOf(third)).not.toBe(deliveryOf(first!))
+
+    // A crash after the receiver answered but before the outcome was recorded: the job runs
+    // again and the receiver gets the POST a second time, with the same key to drop it by.
+    const deliveryId = Number(deliveryOf(third))
+    await hub.db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', deliveredAt: null })
+      .where(eq(webhookDeliveries.id, deliveryId))
+    await webhookDeliveryJob.run(hub.deps, {
+      id: 'rerun',
+      queue: webhookDeliveryJob.queue,
+      name: webhookDeliveryJob.name,
+      data: { deliveryId },
+      attempt: 1,
+      maxAttempts: webhookDeliveryJob.tries,
+    })
+    expect(r.received).toHaveLength(4)
+    expect(deliveryOf(r.received[3]!)).toBe(deliveryOf(third))
+    expect(r.received[3]!.body).toMatchObject({ event: 'contact.deleted', data: { id: 1 } })
+  })
+
   it(`gives up after ${DELIVERY_ATTEMPTS} tries; the dead letter can be replayed`, async () => {
     const company = await hub.createCompany()
     const r = await receiver()
@@ -224,7 +279,9 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     // The delivery row says "failed" from inside the last attempt; the queue files the dead
     // letter once that attempt has returned.
     const dead = await eventually(async () => {
-      const found = (await listDeadJobs(hub.queue)).filter((j) => j.queue === queueNames.webhookDelivery)
+      const found = (await listDeadJobs(hub.queue, { queues: hubQueues })).filter(
+        (j) => j.queue === webhookDeliveryJob.queue,
+      )
       expect(found).toHaveLength(1)
       return found
     })
@@ -238,7 +295,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
     })
     // Replayed: no longer a dead letter. (Scoped to this job: the hub and its other queues are
     // shared with the rest of the file, and the clock has been pushed weeks ahead above.)
-    const stillDead = await listDeadJobs(hub.queue, { queues: [queueNames.webhookDelivery] })
+    const stillDead = await listDeadJobs(hub.queue, { queues: [webhookDeliveryJob.queue] })
     expect(stillDead.filter((j) => j.id === dead[0]!.id)).toEqual([])
   })
 
@@ -350,7 +407,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
         await hub.db
           .select({ state: jobs.state })
           .from(jobs)
-          .where(and(eq(jobs.queue, queueNames.webhookDelivery), eq(jobs.jobKey, `delivery:${delivery!.id}`)))
+          .where(and(eq(jobs.queue, webhookDeliveryJob.queue), eq(jobs.jobKey, `delivery:${delivery!.id}`)))
       )[0]?.state
     await eventually(async () => expect(await jobState()).toBe('waiting'))
     expect(
@@ -360,7 +417,7 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
       between: () => hub.clock.advance(DELIVERY_BACKOFF_MS),
     })
     expect(r.received).toHaveLength(1)
-    const deadLetters = await hub.queue.listFailed(queueNames.webhookDelivery)
+    const deadLetters = await hub.queue.listFailed(webhookDeliveryJob.queue)
     expect(
       deadLetters.filter((j) => (j.data as { deliveryId?: number }).deliveryId === delivery!.id),
     ).toEqual([])
@@ -464,7 +521,7 @@ describe('webhook URL safety (WEBHOOKS_ALLOW_PRIVATE off)', () => {
       .from(webhookDeliveries)
       .where(eq(webhookDeliveries.webhookId, row!.id))
     await eventually(async () => {
-      const dead = await hub.queue.listFailed(queueNames.webhookDelivery)
+      const dead = await hub.queue.listFailed(webhookDeliveryJob.queue)
       const mine = dead.filter((j) => deliveryJobData.safeParse(j.data).data?.deliveryId === delivery!.id)
       expect(mine).toHaveLength(1)
       expect(mine[0]).toMatchObject({ attempts: 1 })

@@ -3,8 +3,9 @@ import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import type { Database } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type JobHandler, type JobQueue, queueNames, UnrecoverableJobError } from '../jobs/queue.ts'
-import { DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS } from './deliver.ts'
+import { defineJob, enqueue } from '../jobs/job-definition.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import { webhookDeliveryJob } from './deliver.ts'
 
 export const fanOutJobData = z.object({ outboxId: z.number().int().positive() })
 
@@ -14,54 +15,67 @@ export const fanOutJobData = z.object({ outboxId: z.number().int().positive() })
  * Safe to run twice: the (webhook, event) row is unique and the delivery job is keyed by the
  * row, so a retry after a crash only fills in what is missing.
  */
-export function createFanOutHandler(deps: { db: Database; queue: JobQueue; clock: Clock }): JobHandler {
-  return async (job) => {
-    const parsed = fanOutJobData.safeParse(job.data)
-    if (!parsed.success) throw new UnrecoverableJobError(`bad fan-out job data: ${parsed.error.message}`)
-    const [event] = await deps.db.select().from(outbox).where(eq(outbox.id, parsed.data.outboxId))
-    if (!event) return
-    const subscribed = await deps.db
-      .select({ id: webhooks.id })
-      .from(webhooks)
-      .where(
-        and(
-          eq(webhooks.companyId, event.companyId),
-          eq(webhooks.active, true),
-          sql`(jsonb_array_length(${webhooks.events}) = 0 or ${webhooks.events} @> ${JSON.stringify([event.event])}::jsonb)`,
-        ),
-      )
-    if (subscribed.length === 0) return
-    const now = deps.clock.now()
-    await deps.db
-      .insert(webhookDeliveries)
-      .values(
-        subscribed.map((w) => ({
-          companyId: event.companyId,
-          webhookId: w.id,
-          outboxId: event.id,
-          event: event.event,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .onConflictDoNothing({ target: [webhookDeliveries.webhookId, webhookDeliveries.outboxId] })
-    const pending = await deps.db
-      .select({ id: webhookDeliveries.id })
-      .from(webhookDeliveries)
-      .where(
-        and(
-          eq(webhookDeliveries.companyId, event.companyId),
-          eq(webhookDeliveries.outboxId, event.id),
-          eq(webhookDeliveries.status, 'pending'),
-        ),
-      )
-    for (const delivery of pending) {
-      await deps.queue.add(
-        queueNames.webhookDelivery,
-        'deliver',
-        { deliveryId: delivery.id },
-        { jobKey: `delivery:${delivery.id}`, attempts: DELIVERY_ATTEMPTS, backoffMs: DELIVERY_BACKOFF_MS },
-      )
-    }
+async function fanOut(
+  deps: { db: Database; queue: JobQueue; clock: Clock },
+  data: z.infer<typeof fanOutJobData>,
+): Promise<void> {
+  const [event] = await deps.db.select().from(outbox).where(eq(outbox.id, data.outboxId))
+  if (!event) return
+  const subscribed = await deps.db
+    .select({ id: webhooks.id })
+    .from(webhooks)
+    .where(
+      and(
+        eq(webhooks.companyId, event.companyId),
+        eq(webhooks.active, true),
+        sql`(jsonb_array_length(${webhooks.events}) = 0 or ${webhooks.events} @> ${JSON.stringify([event.event])}::jsonb)`,
+      ),
+    )
+  if (subscribed.length === 0) return
+  const now = deps.clock.now()
+  await deps.db
+    .insert(webhookDeliveries)
+    .values(
+      subscribed.map((w) => ({
+        companyId: event.companyId,
+        webhookId: w.id,
+        outboxId: event.id,
+        event: event.event,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoNothing({ target: [webhookDeliveries.webhookId, webhookDeliveries.outboxId] })
+  const pending = await deps.db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.companyId, event.companyId),
+        eq(webhookDeliveries.outboxId, event.id),
+        eq(webhookDeliveries.status, 'pending'),
+      ),
+    )
+  for (const delivery of pending) {
+    await enqueue(
+      deps.queue,
+      webhookDeliveryJob,
+      { deliveryId: delivery.id },
+      { jobKey: `delivery:${delivery.id}` },
+    )
   }
 }
+
+/**
+ * The outbox relay's webhook target: one job per outbox event (keyed `outbox:<id>` by the
+ * relay). Retried quickly: it only reads the database and enqueues.
+ */
+export const webhookFanOutJob = defineJob({
+  queue: 'webhooks',
+  name: 'fan-out',
+  schema: fanOutJobData,
+  tries: 10,
+  backoffMs: 1000,
+  concurrency: 4,
+  handle: fanOut,
+})

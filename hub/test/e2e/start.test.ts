@@ -218,6 +218,10 @@ describe('sb', { timeout: 120_000 }, () => {
       'numbers:reject',
     ])
       expect(res.stdout).toContain(command)
+    // The queues jobs:failed and jobs:retry take: every queue of the job registry.
+    expect(res.stdout).toContain(
+      'Queues: webhooks, webhook-deliveries, numbers, billing-monthly-run, billing-invoices.',
+    )
   })
 
   test('migrate prepares a fresh directory and exits', async () => {

@@ -2,7 +2,14 @@ import { eq } from 'drizzle-orm'
 import type { Clock } from '../../src/core/clock.ts'
 import type { Database } from '../../src/db/client.ts'
 import { numbers, users } from '../../src/db/schema/index.ts'
+import { processJobs } from '../../src/jobs/job-definition.ts'
 import type { FailedJob, Job, JobHandler, JobOptions, JobQueue } from '../../src/jobs/queue.ts'
+import {
+  invoiceJob,
+  monthlyBillingRunJob,
+  startBillingSchedule,
+} from '../../src/services/billing/invoice-worker.ts'
+import type { HubDeps } from '../../src/services/deps.ts'
 import { defaultSettings } from '../../src/telephony/number-defaults.ts'
 
 type NumberRow = typeof numbers.$inferSelect
@@ -71,6 +78,12 @@ export async function insertBillingUser(db: Database, companyId: number, created
     createdAt,
     updatedAt: createdAt,
   })
+}
+
+/** What a worker does for billing: its two jobs' handlers on deps.queue, then the start-up schedule. */
+export async function startBillingWorkers(deps: HubDeps): Promise<void> {
+  processJobs(deps.queue, deps, [monthlyBillingRunJob, invoiceJob])
+  await startBillingSchedule(deps)
 }
 
 export type RecordedJob = {

@@ -5,16 +5,17 @@ import {
   insertBillingNumber,
   parsePdf,
   setUsersCreatedAt,
+  startBillingWorkers,
 } from '../../../test/helpers/billing-factory.ts'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
 import { companies, invoices } from '../../db/schema/index.ts'
 import { generateInvoice, invoicePdfKey } from './invoice-service.ts'
 import {
-  billingQueues,
   ensureBillingSchedule,
+  invoiceJob,
   invoiceJobKey,
+  monthlyBillingRunJob,
   monthlyRunKey,
-  registerBillingWorkers,
 } from './invoice-worker.ts'
 
 let hub: TestHub
@@ -121,12 +122,17 @@ describe('billing jobs', () => {
     await ensureBillingSchedule({ ...hub.deps, queue: rec.queue }) // a second boot adds nothing
     expect(rec.jobs.map((j) => [j.queue, j.data, j.options.jobKey, j.runAt.toISOString()])).toEqual([
       [
-        billingQueues.monthlyRun,
+        monthlyBillingRunJob.queue,
         { period: '2026-02' },
         monthlyRunKey('2026-02'),
         hub.clock.now().toISOString(),
       ],
-      [billingQueues.monthlyRun, { period: '2026-03' }, monthlyRunKey('2026-03'), '2026-04-01T00:05:00.000Z'],
+      [
+        monthlyBillingRunJob.queue,
+        { period: '2026-03' },
+        monthlyRunKey('2026-03'),
+        '2026-04-01T00:05:00.000Z',
+      ],
     ])
   })
 
@@ -134,10 +140,10 @@ describe('billing jobs', () => {
     const company = await billedCompany()
     const rec = createRecordingQueue(hub.clock)
     const deps = { ...hub.deps, queue: rec.queue }
-    await registerBillingWorkers(deps)
+    await startBillingWorkers(deps)
     await rec.runDue()
 
-    const invoiceJobs = rec.jobs.filter((j) => j.queue === billingQueues.invoice)
+    const invoiceJobs = rec.jobs.filter((j) => j.queue === invoiceJob.queue)
     const mine = invoiceJobs.filter((j) => (j.data as { companyId: number }).companyId === company.id)
     expect(mine.map((j) => j.options.jobKey)).toEqual([invoiceJobKey(company.id, '2026-02')])
     expect(mine[0]?.state).toBe('completed')
@@ -161,7 +167,7 @@ describe('billing jobs', () => {
     try {
       const company = await billedCompany()
       const rec = createRecordingQueue(hub.clock)
-      await registerBillingWorkers({ ...hub.deps, queue: rec.queue })
+      await startBillingWorkers({ ...hub.deps, queue: rec.queue })
       await rec.runDue()
       hub.clock.set(d('2026-04-01T00:04:59Z'))
       expect(await rec.runDue()).toBe(0)
@@ -180,8 +186,9 @@ describe('billing jobs', () => {
 
   it('fails an invoice job with bad data for good instead of retrying it', async () => {
     const rec = createRecordingQueue(hub.clock)
-    await registerBillingWorkers({ ...hub.deps, queue: rec.queue })
-    await rec.queue.add(billingQueues.invoice, 'generate-invoice', { companyId: 'x', period: '2026-02' })
+    await startBillingWorkers({ ...hub.deps, queue: rec.queue })
+    // Data as an older release might have stored it: the queue's primitive, not enqueue(), which would refuse it.
+    await rec.queue.add(invoiceJob.queue, invoiceJob.name, { companyId: 'x', period: '2026-02' })
     const bad = rec.jobs.at(-1)!
     await expect(rec.run(bad)).rejects.toMatchObject({ name: 'UnrecoverableJobError' })
   })

@@ -1,39 +1,52 @@
+import { z } from 'zod'
 import { companies } from '../../db/schema/index.ts'
-import { type Job, UnrecoverableJobError } from '../../jobs/queue.ts'
+import { defineJob, enqueue } from '../../jobs/job-definition.ts'
 import type { HubDeps } from '../deps.ts'
 import { generateInvoice } from './invoice-service.ts'
 import { isPeriod, periodOf, runInstantOfMonth, shiftPeriod } from './periods.ts'
 import { isSellerConfigured, sellerOf } from './seller.ts'
-
-export const billingQueues = {
-  /** One job per month: enqueues every company's invoice job, then schedules next month's run. */
-  monthlyRun: 'billing-monthly-run',
-  /** One job per (company, period): issues the invoice and its PDF. */
-  invoice: 'billing-invoices',
-} as const
 
 type Deps = Pick<HubDeps, 'env' | 'db' | 'queue' | 'clock' | 'blobs' | 'logger'>
 
 export const monthlyRunKey = (period: string) => `invoice-run:${period}`
 export const invoiceJobKey = (companyId: number, period: string) => `invoice:${companyId}:${period}`
 
-function periodData(job: Job): string {
-  const data = job.data
-  const period = typeof data === 'object' && data !== null && 'period' in data ? data.period : undefined
-  if (typeof period !== 'string' || !isPeriod(period)) {
-    throw new UnrecoverableJobError(`${job.name}: bad period ${JSON.stringify(period)}`)
-  }
-  return period
-}
+const periodSchema = z.string().refine(isPeriod, { error: 'must be a period like 2026-02' })
 
-function companyData(job: Job): number {
-  const data = job.data
-  const id = typeof data === 'object' && data !== null && 'companyId' in data ? data.companyId : undefined
-  if (typeof id !== 'number' || !Number.isInteger(id)) {
-    throw new UnrecoverableJobError(`${job.name}: bad companyId ${JSON.stringify(id)}`)
-  }
-  return id
-}
+/** One job per month: enqueues every company's invoice job, then schedules next month's run. */
+export const monthlyBillingRunJob = defineJob({
+  queue: 'billing-monthly-run',
+  name: 'monthly-run',
+  schema: z.object({ period: periodSchema }),
+  tries: 10,
+  backoffMs: 60_000,
+  handle: async (deps: Deps, data) => {
+    await runMonthlyBilling(deps, data.period)
+  },
+})
+
+/** One job per (company, period): issues the invoice and its PDF. */
+export const invoiceJob = defineJob({
+  queue: 'billing-invoices',
+  name: 'generate-invoice',
+  schema: z.object({ companyId: z.number().int().positive(), period: periodSchema }),
+  tries: 5,
+  backoffMs: 60_000,
+  handle: async (deps: Deps, { companyId, period }) => {
+    const invoice = await generateInvoice(
+      deps.db,
+      deps.blobs,
+      deps.clock,
+      companyId,
+      period,
+      sellerOf(deps.env),
+    )
+    deps.logger.info(
+      { company_id: companyId, period, invoice_id: invoice?.id ?? null },
+      'billing: invoice run',
+    )
+  },
+})
 
 /**
  * Enqueues the monthly run that invoices `period`, due on the 1st of the next month at 00:05
@@ -42,16 +55,11 @@ function companyData(job: Job): number {
  */
 export async function scheduleMonthlyRun(deps: Deps, period: string): Promise<void> {
   const dueAt = runInstantOfMonth(shiftPeriod(period, 1))
-  await deps.queue.add(
-    billingQueues.monthlyRun,
-    'monthly-run',
+  await enqueue(
+    deps.queue,
+    monthlyBillingRunJob,
     { period },
-    {
-      jobKey: monthlyRunKey(period),
-      delayMs: Math.max(0, dueAt.getTime() - deps.clock.now().getTime()),
-      attempts: 10,
-      backoffMs: 60_000,
-    },
+    { jobKey: monthlyRunKey(period), delayMs: Math.max(0, dueAt.getTime() - deps.clock.now().getTime()) },
   )
 }
 
@@ -78,12 +86,7 @@ export async function runMonthlyBilling(deps: Deps, period: string): Promise<num
   // The one query across tenants: the run has to know every company. It reads ids only.
   const rows = await deps.db.select({ id: companies.id }).from(companies).orderBy(companies.id)
   for (const { id } of rows) {
-    await deps.queue.add(
-      billingQueues.invoice,
-      'generate-invoice',
-      { companyId: id, period },
-      { jobKey: invoiceJobKey(id, period), attempts: 5, backoffMs: 60_000 },
-    )
+    await enqueue(deps.queue, invoiceJob, { companyId: id, period }, { jobKey: invoiceJobKey(id, period) })
   }
   deps.logger.info(
     { period, companies: rows.length, next_run: runInstantOfMonth(shiftPeriod(next, 1)).toISOString() },
@@ -93,33 +96,17 @@ export async function runMonthlyBilling(deps: Deps, period: string): Promise<num
 }
 
 /**
- * Registers the billing job handlers on deps.queue and makes sure the monthly chain is
- * scheduled. Handlers are registered synchronously, before the returned promise settles, so
- * calling this before queue.start() is enough even without awaiting; the promise never
- * rejects (a failure to schedule is logged, and the next boot retries).
- *
- * Called once per boot by the roles that run workers, which is where invoices are issued: so
- * this is where an operator who forgot the seller settings hears about it.
+ * What billing does when workers start (once per boot, by the roles that run workers): make
+ * sure the monthly chain is scheduled, and tell an operator who forgot the seller settings,
+ * since this is where invoices are issued. Never rejects: a failure to schedule is logged,
+ * and the next boot retries.
  */
-export async function registerBillingWorkers(deps: Deps): Promise<void> {
-  const seller = sellerOf(deps.env)
+export async function startBillingSchedule(deps: Deps): Promise<void> {
   if (!isSellerConfigured(deps.env)) {
     deps.logger.warn(
       'billing: invoices are issued without seller details: set INVOICE_SELLER_NAME, INVOICE_SELLER_ADDRESS, INVOICE_SELLER_COUNTRY and INVOICE_SELLER_VAT_NUMBER to print your legal entity on them',
     )
   }
-  deps.queue.process(billingQueues.monthlyRun, async (job) => {
-    await runMonthlyBilling(deps, periodData(job))
-  })
-  deps.queue.process(billingQueues.invoice, async (job) => {
-    const companyId = companyData(job)
-    const period = periodData(job)
-    const invoice = await generateInvoice(deps.db, deps.blobs, deps.clock, companyId, period, seller)
-    deps.logger.info(
-      { company_id: companyId, period, invoice_id: invoice?.id ?? null },
-      'billing: invoice run',
-    )
-  })
   try {
     await ensureBillingSchedule(deps)
   } catch (err) {

@@ -6,6 +6,7 @@ import {
   insertBillingNumber,
   parsePdf,
   setUsersCreatedAt,
+  startBillingWorkers,
 } from '../../../test/helpers/billing-factory.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
 import { createLinks } from '../../core/links.ts'
@@ -14,7 +15,6 @@ import { EnvError, parseEnv } from '../../env.ts'
 import { registerWorkers } from '../../workers.ts'
 import { estimateNextInvoice, generateInvoice } from './invoice-service.ts'
 import type { BillingAddress } from './invoice-types.ts'
-import { registerBillingWorkers } from './invoice-worker.ts'
 import { sellerOf } from './seller.ts'
 
 const GERMAN_SELLER_ENV = {
@@ -184,7 +184,7 @@ describe('invoices of a German seller', () => {
   it('carry the seller from the environment in the JSON and the PDF, issued by the monthly run', async () => {
     const company = await billedCompany(german, address('DE', null))
     const rec = createRecordingQueue(german.clock)
-    await registerBillingWorkers({ ...german.deps, queue: rec.queue })
+    await startBillingWorkers({ ...german.deps, queue: rec.queue })
     await rec.runDue()
     const list = await german.call('GET', '/v1/invoices', { auth: company.basic })
     expect(list.body.invoices).toHaveLength(1)
@@ -285,7 +285,7 @@ describe('invoices without seller settings', () => {
   it('name "Switchboard" with no address and no VAT number line', async () => {
     const company = await billedCompany(hub, address('FR', 'FR40303265045'))
     const rec = createRecordingQueue(hub.clock)
-    await registerBillingWorkers({ ...hub.deps, queue: rec.queue })
+    await startBillingWorkers({ ...hub.deps, queue: rec.queue })
     await rec.runDue()
     const list = await hub.call('GET', '/v1/invoices', { auth: company.basic })
     const invoice = await invoiceJson(hub, company, list.body.invoices[0].id)

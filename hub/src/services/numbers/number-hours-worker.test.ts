@@ -4,12 +4,8 @@ import { createTestHub, type TestCompany, type TestHub } from '../../../test/hel
 import { eventually } from '../../../test/jobs/eventually.ts'
 import { createNumber, eventsOf } from '../../api/v1/numbers/numbers-fixtures.ts'
 import { jobs, numbers } from '../../db/schema/index.ts'
-import {
-  ensureNumberHoursJobs,
-  NUMBERS_QUEUE,
-  registerNumberWorkers,
-  runNumberHoursJob,
-} from './number-hours-worker.ts'
+import { processJobs } from '../../jobs/job-definition.ts'
+import { ensureNumberHoursJobs, numberHoursJob, runNumberHoursJob } from './number-hours-worker.ts'
 
 let hub: TestHub
 beforeAll(async () => {
@@ -34,7 +30,7 @@ async function hoursJobs(numberId: number) {
   const rows = await hub.db
     .select({ key: jobs.jobKey, runAt: jobs.runAt, data: jobs.data, state: jobs.state })
     .from(jobs)
-    .where(eq(jobs.queue, NUMBERS_QUEUE))
+    .where(eq(jobs.queue, numberHoursJob.queue))
     .orderBy(asc(jobs.runAt), asc(jobs.id))
   return rows.filter((r) => r.key?.startsWith(`number-hours:${numberId}:`))
 }
@@ -165,7 +161,8 @@ describe('number.opened / number.closed', () => {
         auth: company.basic,
         body: office,
       })
-      registerNumberWorkers(queued.deps)
+      processJobs(queued.queue, queued.deps, [numberHoursJob])
+      await ensureNumberHoursJobs(queued.deps)
       await queued.queue.start()
       queued.clock.set(new Date('2026-03-02T17:00:30Z'))
       // Background work (the started queue): the shared poll, whose 10 s suit a loaded CI box.
@@ -175,7 +172,7 @@ describe('number.opened / number.closed', () => {
           .from(jobs)
           .where(
             and(
-              eq(jobs.queue, NUMBERS_QUEUE),
+              eq(jobs.queue, numberHoursJob.queue),
               eq(jobs.jobKey, `number-hours:${id}:2026-03-02T17:00:00.000Z`),
             ),
           )

@@ -7,6 +7,7 @@ import { createLinks } from '../../core/links.ts'
 import { numbers } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import { defineJob, enqueue } from '../../jobs/job-definition.ts'
 import type { Job, JobQueue } from '../../jobs/queue.ts'
 import { isOpenAt, toBusinessHours } from '../../telephony/number-config.ts'
 import type { HubDeps } from '../deps.ts'
@@ -23,9 +24,6 @@ import { hydrateNumber } from './number-hydrate.ts'
  * key de-duplicates, so old and new chains merge.
  */
 
-export const NUMBERS_QUEUE = 'numbers'
-export const NUMBER_HOURS_JOB = 'number-hours'
-
 /** With no flip in the next 8 days (always open, or holidays further away), look again in 7. */
 const RECHECK_MS = 7 * 24 * 3600 * 1000
 
@@ -36,11 +34,9 @@ export const hoursJobKey = (numberId: number, at: Date) => `number-hours:${numbe
 
 async function addHoursJob(queue: JobQueue, now: Date, target: { id: number; companyId: number }, at: Date) {
   const data: HoursJobData = { company_id: target.companyId, number_id: target.id, at: at.toISOString() }
-  await queue.add(NUMBERS_QUEUE, NUMBER_HOURS_JOB, data, {
+  await enqueue(queue, numberHoursJob, data, {
     jobKey: hoursJobKey(target.id, at),
     delayMs: Math.max(0, at.getTime() - now.getTime()),
-    attempts: 5,
-    backoffMs: 5_000,
   })
 }
 
@@ -104,21 +100,21 @@ export async function runNumberHoursJob(deps: WorkerDeps, job: Pick<Job, 'data'>
   await scheduleNumberHours(deps.queue, deps.clock, row, { from: evalAt })
 }
 
-/**
- * Registers the numbers queue's handler. Call from registerWorkers (before queue.start()).
- * It also queues a check of every live number, which catches up on flips missed while no
- * worker ran and re-creates chains lost between a commit and its enqueue.
- */
-export function registerNumberWorkers(deps: HubDeps): void {
-  deps.queue.process(NUMBERS_QUEUE, async (job) => {
-    if (job.name === NUMBER_HOURS_JOB) await runNumberHoursJob(deps, job)
-  })
-  void ensureNumberHoursJobs(deps).catch((err: unknown) => {
-    deps.logger.error({ err }, 'numbers: could not schedule the business-hours checks')
-  })
-}
+/** The durable timer of a number's next open/closed flip (see the top of this file). */
+export const numberHoursJob = defineJob({
+  queue: 'numbers',
+  name: 'number-hours',
+  schema: jobData,
+  tries: 5,
+  backoffMs: 5_000,
+  handle: (deps: WorkerDeps, data) => runNumberHoursJob(deps, { data }),
+})
 
-/** One check job per live number, across companies (a system sweep, not a tenant query). */
+/**
+ * One check job per live number, across companies (a system sweep, not a tenant query). Run
+ * when workers start: it catches up on flips missed while no worker ran and re-creates chains
+ * lost between a commit and its enqueue.
+ */
 export async function ensureNumberHoursJobs(deps: Pick<HubDeps, 'db' | 'clock' | 'queue'>): Promise<number> {
   const rows = await deps.db
     .select({ id: numbers.id, companyId: numbers.companyId })

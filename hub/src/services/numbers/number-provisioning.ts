@@ -324,7 +324,7 @@ export async function scheduleHours(deps: NumberDeps, ctx: ServiceContext, row: 
   try {
     await scheduleNumberHours(deps.queue, ctx.clock, row, { checkNow })
   } catch (err) {
-    // The boot sweep (registerNumberWorkers) re-creates a chain lost here.
+    // The boot sweep (ensureNumberHoursJobs, when workers start) re-creates a chain lost here.
     deps.logger.error({ err, numberId: row.id }, 'numbers: could not schedule the business-hours job')
   }
 }

@@ -1,21 +1,21 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm'
 import { notFound } from '../../core/errors.ts'
+import { parseCanonicalId } from '../../core/ids.ts'
 import type { Queryable } from '../../db/client.ts'
 import { users } from '../../db/schema/index.ts'
 import type { ServiceContext } from '../context.ts'
 import type { UserRow } from './user-json.ts'
-
-const MAX_INT4 = 2_147_483_647
 
 /**
  * `:id` of the users routes: the numeric id or the email address (as Aircall's GET accepts),
  * always within the caller's company. Anything else matches nothing, so it answers 404.
  */
 export function userKey(ctx: Pick<ServiceContext, 'companyId'>, idOrEmail: string): SQL | undefined {
-  const key = idOrEmail.trim()
+  const id = parseCanonicalId(idOrEmail)
+  const email = idOrEmail.trim()
   let match: SQL | undefined
-  if (/^\d{1,10}$/.test(key) && Number(key) <= MAX_INT4) match = eq(users.id, Number(key))
-  else if (key.includes('@')) match = sql`lower(${users.email}) = ${key.toLowerCase()}`
+  if (id !== null) match = eq(users.id, id)
+  else if (email.includes('@')) match = sql`lower(${users.email}) = ${email.toLowerCase()}`
   return match ? and(eq(users.companyId, ctx.companyId), match) : undefined
 }
 

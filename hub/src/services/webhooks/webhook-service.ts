@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import { parseCanonicalId } from '../../core/ids.ts'
 import type { Links } from '../../core/links.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
@@ -65,10 +66,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 function byPublicId(ctx: ServiceContext, publicId: string): SQL | undefined {
   const scope = eq(webhooks.companyId, ctx.companyId)
   if (UUID.test(publicId)) return and(scope, eq(webhooks.webhookId, publicId.toLowerCase()))
-  if (/^\d{1,10}$/.test(publicId) && Number(publicId) <= 2_147_483_647) {
-    return and(scope, eq(webhooks.id, Number(publicId)))
-  }
-  return undefined
+  const id = parseCanonicalId(publicId)
+  return id === null ? undefined : and(scope, eq(webhooks.id, id))
 }
 
 async function findRow(ctx: ServiceContext, publicId: string): Promise<WebhookRow> {

@@ -3,6 +3,7 @@ import { MESSAGE_SLOTS } from '@switchboard/shared'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { DomainError } from '../../../core/errors.ts'
+import { parseCanonicalId } from '../../../core/ids.ts'
 import { listTtsLanguages, renderNumberMessage } from '../../../services/numbers/message-audio.ts'
 import {
   MAX_AUDIO_BYTES,
@@ -12,17 +13,15 @@ import {
 import { findNumber } from '../../../services/numbers/number-hydrate.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
-import { errorResponse, errorResponses, idParam, idParams, json, MAX_ID, security } from '../../openapi.ts'
+import { errorResponse, errorResponses, idParam, idParams, json, security } from '../../openapi.ts'
 import { serviceContext } from '../../service-context.ts'
 import { speechEngine, tags } from './route-deps.ts'
 import { audioSchema, ttsLanguagesSchema } from './schemas.ts'
 
 /** Answers 404 for a number that is not the company's before reading a (large) upload. */
 const requireNumber = createMiddleware<AppEnv>(async (c, next) => {
-  const id = Number(c.req.param('id'))
-  if (Number.isInteger(id) && id > 0 && id <= MAX_ID) {
-    await findNumber(c.var.deps.db, c.var.actor.companyId, id)
-  }
+  const id = parseCanonicalId(c.req.param('id') ?? '')
+  if (id !== null) await findNumber(c.var.deps.db, c.var.actor.companyId, id)
   await next()
 })
 

@@ -1,8 +1,8 @@
 import { index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
-import type { VerificationDetails } from '../../services/number-verification/submission-input.ts'
 import { timestamps } from './columns.ts'
 import { companyRef } from './companies.ts'
 import { numbers } from './numbers.ts'
+import type { VerificationDetails } from './verification-types.ts'
 
 /**
  * What a company sent to get a number verified (company or personal information), and the

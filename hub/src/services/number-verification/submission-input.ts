@@ -1,5 +1,11 @@
 import { z } from 'zod'
 import { badRequest, type DomainError } from '../../core/errors.ts'
+import type {
+  CompanyDetails,
+  PersonalDetails,
+  VerificationAddress,
+  VerificationDetails,
+} from '../../db/schema/verification-types.ts'
 
 /**
  * The verification form. It arrives as multipart/form-data with flat text fields, the
@@ -63,10 +69,16 @@ export const personalDetailsSchema = z.object({
   address: addressSchema,
 })
 
-export type VerificationAddress = z.infer<typeof addressSchema>
-export type CompanyDetails = z.infer<typeof companyDetailsSchema>
-export type PersonalDetails = z.infer<typeof personalDetailsSchema>
-export type VerificationDetails = CompanyDetails | PersonalDetails
+export type { CompanyDetails, PersonalDetails, VerificationAddress, VerificationDetails }
+
+// The stored shapes (db/schema/verification-types.ts) and what these schemas parse must agree.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const storedShapesMatch: [
+  Same<z.infer<typeof addressSchema>, VerificationAddress>,
+  Same<z.infer<typeof companyDetailsSchema>, CompanyDetails>,
+  Same<z.infer<typeof personalDetailsSchema>, PersonalDetails>,
+] = [true, true, true]
+void storedShapesMatch
 export type VerificationKind = 'company' | 'personal'
 export type DocumentType = 'identity' | 'address'
 

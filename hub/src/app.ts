@@ -27,12 +27,17 @@ const jsonBodyLimit = bodyLimit({
 
 /** Refuses bodies nesting past MAX_JSON_DEPTH; reads the (size-capped) body, which Hono keeps for the validators. */
 const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.raw.body && jsonNestsDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
-    throw new DomainError(
-      'bad_request',
-      `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
-      { field: '(body)' },
-    )
+  if (c.req.raw.body) {
+    const text = await c.req.text()
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new DomainError(
+        'bad_request',
+        `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+        { field: '(body)' },
+      )
+    }
+    // Reading used up the raw stream: hand later readers (a route's own body limit) a fresh one.
+    c.req.raw = new Request(c.req.raw, { body: text })
   }
   await next()
 })

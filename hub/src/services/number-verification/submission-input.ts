@@ -1,11 +1,6 @@
 import { z } from 'zod'
 import { badRequest, type DomainError } from '../../core/errors.ts'
-import type {
-  CompanyDetails,
-  PersonalDetails,
-  VerificationAddress,
-  VerificationDetails,
-} from '../../db/schema/verification-types.ts'
+import type { VerificationAddress, VerificationDetails } from '../../db/schema/index.ts'
 
 /**
  * The verification form. It arrives as multipart/form-data with flat text fields, the
@@ -69,16 +64,14 @@ export const personalDetailsSchema = z.object({
   address: addressSchema,
 })
 
-export type { CompanyDetails, PersonalDetails, VerificationAddress, VerificationDetails }
+export type { VerificationAddress, VerificationDetails }
+export type CompanyDetails = z.infer<typeof companyDetailsSchema>
+export type PersonalDetails = z.infer<typeof personalDetailsSchema>
 
-// The stored shapes (db/schema/verification-types.ts) and what these schemas parse must agree.
+/** The form's output is exactly what the verifications table stores (db/schema/verification.ts). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-const storedShapesMatch: [
-  Same<z.infer<typeof addressSchema>, VerificationAddress>,
-  Same<z.infer<typeof companyDetailsSchema>, CompanyDetails>,
-  Same<z.infer<typeof personalDetailsSchema>, PersonalDetails>,
-] = [true, true, true]
-void storedShapesMatch
+const storedMatch: Same<CompanyDetails | PersonalDetails, VerificationDetails> = true
+void storedMatch
 export type VerificationKind = 'company' | 'personal'
 export type DocumentType = 'identity' | 'address'
 

@@ -31,8 +31,16 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   HUB_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  /**
+   * Reverse proxies in front of the hub whose X-Forwarded-For entries are trusted: the client
+   * address (login throttling) is the entry this many places from the right. 0: the socket's peer.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Lets PUT /v1/numbers/:id `messages` download audio over http and from private addresses. */
   AUDIO_URLS_ALLOW_PRIVATE: bool.default(false),
+  /** Text-to-speech renderings (listening to a message): eSpeak NG when installed, else a builtin murmur. */
+  TTS_ENGINE: z.enum(['auto', 'espeak-ng', 'builtin']).default('auto'),
+  TTS_ESPEAK_COMMAND: z.string().min(1).default('espeak-ng'),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),

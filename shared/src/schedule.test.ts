@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isLocalStamp, scheduleState } from './schedule.ts'
+import { isLocalStamp, localTime, scheduleState, withinWeeklySlots } from './schedule.ts'
 
 describe('isLocalStamp', () => {
   const cases: [string, boolean][] = [
@@ -47,5 +47,36 @@ describe('scheduleState with exceptional periods', () => {
     expect(scheduleState(hours, new Date('2028-02-28T23:00:00Z'))).toMatchObject({ open: false })
     expect(scheduleState(hours, new Date('2028-02-29T22:59:00Z')).exception?.name).toBe('Leap day')
     expect(scheduleState(hours, new Date('2028-02-29T23:00:00Z')).open).toBe(true) // 1 March 00:00 Paris
+  })
+})
+
+describe('localTime and withinWeeklySlots (business hours and working hours alike)', () => {
+  it('reads the wall clock of the time zone, daylight saving included', () => {
+    // Paris moves to summer time on Sunday 2026-03-29 at 02:00 local.
+    expect(localTime('Europe/Paris', new Date('2026-03-29T08:30:00Z'))).toMatchObject({
+      weekday: 'sunday',
+      stamp: '2026-03-29T10:30',
+    })
+    expect(localTime('Europe/Paris', new Date('2026-03-28T08:30:00Z'))).toMatchObject({
+      weekday: 'saturday',
+      stamp: '2026-03-28T09:30',
+    })
+    expect(localTime('America/New_York', new Date('2026-03-02T23:30:00Z'))).toMatchObject({
+      weekday: 'monday',
+      stamp: '2026-03-02T18:30',
+    })
+    expect(localTime('Etc/UTC', new Date('2026-03-02T00:00:00Z'))).toMatchObject({
+      weekday: 'monday',
+      minute: 0,
+    })
+  })
+
+  it('includes a slot start, excludes its end, and ends a 24:00 slot at midnight', () => {
+    const weekly = { sunday: [{ from: '10:00', to: '11:00' }], monday: [{ from: '22:00', to: '24:00' }] }
+    expect(withinWeeklySlots(weekly, 'Europe/Paris', new Date('2026-03-29T08:00:00Z'))).toBe(true) // 10:00
+    expect(withinWeeklySlots(weekly, 'Europe/Paris', new Date('2026-03-29T08:59:00Z'))).toBe(true) // 10:59
+    expect(withinWeeklySlots(weekly, 'Europe/Paris', new Date('2026-03-29T09:00:00Z'))).toBe(false) // 11:00
+    expect(withinWeeklySlots(weekly, 'Etc/UTC', new Date('2026-03-02T23:59:00Z'))).toBe(true) // Monday 23:59
+    expect(withinWeeklySlots(weekly, 'Etc/UTC', new Date('2026-03-03T00:00:00Z'))).toBe(false) // Tuesday 00:00
   })
 })

@@ -24,6 +24,21 @@ export type Weekday = (typeof weekdays)[number]
 export type TimeSlot = { from: string; to: string }
 export type WeeklySlots = Partial<Record<Weekday, TimeSlot[]>>
 
+const OFFICE_DAY: TimeSlot[] = [{ from: '09:00', to: '18:00' }]
+/**
+ * Monday to Friday, 09:00–18:00: a user's working hours until they set their own ("Auto" then
+ * means office hours), and the slots a new number's custom business hours start with.
+ */
+export const OFFICE_HOURS: Record<Weekday, TimeSlot[]> = {
+  monday: OFFICE_DAY,
+  tuesday: OFFICE_DAY,
+  wednesday: OFFICE_DAY,
+  thursday: OFFICE_DAY,
+  friday: OFFICE_DAY,
+  saturday: [],
+  sunday: [],
+}
+
 export type ExceptionalPeriod<D = unknown> = {
   name: string
   /** Local wall time, `YYYY-MM-DDTHH:MM`, inclusive. */
@@ -174,6 +189,21 @@ export function inWeeklySlots(weekly: WeeklySlots, local: LocalTime): boolean {
     if (from !== null && to !== null && local.minute >= from && local.minute < to) return true
   }
   return false
+}
+
+/**
+ * The one working-hours evaluator (business hours' weekly slots and users' working hours
+ * alike): whether `at`, read on the wall clock of `timeZone`, falls in one of the day's slots
+ * (from inclusive, to exclusive). Arguments in the order of scheduleState: the schedule, then
+ * the instant.
+ */
+export function withinWeeklySlots(weekly: WeeklySlots, timeZone: string, at: Date): boolean {
+  return inWeeklySlots(weekly, localTime(timeZone, at))
+}
+
+/** A user's working hours at `at`: their own slots, or office hours when they never set any. */
+export function withinWorkingHours(hours: WeeklySlots | null, timeZone: string, at: Date): boolean {
+  return withinWeeklySlots(hours ?? OFFICE_HOURS, timeZone, at)
 }
 
 export type ScheduleState<D> = { open: boolean; exception: ExceptionalPeriod<D> | null }

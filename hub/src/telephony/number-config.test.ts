@@ -1,7 +1,7 @@
+import type { NumberSettings } from '@switchboard/shared'
 import { describe, expect, it } from 'vitest'
-import { defaultSettings } from '../services/numbers/number-defaults.ts'
-import type { NumberSettings } from '../services/numbers/number-settings.ts'
 import { toRoutingConfig } from './number-config.ts'
+import { defaultSettings } from './number-defaults.ts'
 import { initialCallState, route } from './router.ts'
 import { idle, MONDAY_10_PARIS, world } from './router-fixtures.ts'
 

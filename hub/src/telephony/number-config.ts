@@ -1,19 +1,13 @@
-import type { BusinessHours } from '@switchboard/shared'
+import {
+  type BusinessHours,
+  type DestinationSetting,
+  type MessageSetting,
+  type NumberSettings,
+  scheduleState,
+} from '@switchboard/shared'
 import type { numbers } from '../db/schema/index.ts'
-import { isNumberActive } from '../services/number-verification/number-active.ts'
-import type {
-  DestinationSetting,
-  MessageSetting,
-  NumberSettings,
-} from '../services/numbers/number-settings.ts'
-import type {
-  Destination,
-  Digit,
-  DistributionStep,
-  InactiveReason,
-  Prompt,
-  RoutingConfig,
-} from './routing-types.ts'
+import { inactiveReason } from './number-active.ts'
+import type { Destination, Digit, DistributionStep, Prompt, RoutingConfig } from './routing-types.ts'
 
 /**
  * Adapter from a number's stored settings (the API's snake_case document) to the router's
@@ -58,27 +52,17 @@ export function toBusinessHours(bh: NumberSettings['business_hours']): BusinessH
   }
 }
 
+/** Open at that instant per business hours; an exceptional period counts as closed (calls are diverted). */
+export function isOpenAt(settings: NumberSettings, at: Date): boolean {
+  return scheduleState(toBusinessHours(settings.business_hours), at).open
+}
+
 /** The number's columns the router needs besides its settings. */
 export type RoutedNumber = {
   id: number
   type: 'classic' | 'ivr'
   verificationState: (typeof numbers.$inferSelect)['verificationState']
   releasedAt?: Date | null
-}
-
-/** Why a number is not live, or null when it is (same rule as isNumberActive). */
-export function inactiveReason(number: RoutedNumber): InactiveReason | null {
-  if (isNumberActive(number)) return null
-  if (number.releasedAt) return 'released'
-  switch (number.verificationState) {
-    case 'pending_documents':
-    case 'in_review':
-    case 'rejected':
-      return number.verificationState
-    default:
-      // isNumberActive said no for a state it did not name: refuse the calls, say pending.
-      return 'pending_documents'
-  }
 }
 
 export function toRoutingConfig(number: RoutedNumber, settings: NumberSettings): RoutingConfig {

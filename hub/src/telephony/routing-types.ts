@@ -1,11 +1,10 @@
-import type { BusinessHours } from '@switchboard/shared'
+import type { BusinessHours, IvrKey, TeamStrategy } from '@switchboard/shared'
 
 export type Prompt =
   | { kind: 'tts'; text: string; language: string; voice?: string }
   | { kind: 'audio'; blobId: string; name?: string }
 
-export type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
-export const DIGITS: readonly Digit[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+export type Digit = IvrKey
 
 /** Where a call can be sent (IVR options, fallbacks, holidays). */
 export type Destination =
@@ -16,7 +15,7 @@ export type Destination =
   | { type: 'voicemail' }
   | { type: 'hangup' }
 
-export type TeamStrategy = 'simultaneous' | 'random' | 'longest_idle'
+export type { TeamStrategy }
 
 /**
  * One step of a distribution. `ringTimeSec` is the step's total: the step never lasts longer,
@@ -32,8 +31,18 @@ export type DistributionStep =
   | { kind: 'user'; userId: number; ringTimeSec: number }
   | { kind: 'team'; teamId: number; ringTimeSec: number; strategy: TeamStrategy }
 
+/**
+ * Defaults of a number's routing, declared once: the settings schema fills them in, new numbers
+ * start with them, and the router falls back on them for destinations that carry no ring time.
+ */
 export const DEFAULT_USER_RING_SEC = 25
 export const DEFAULT_TEAM_RING_SEC = 20
+/** Ring times and the queue cap are whole seconds in this range. */
+export const MIN_RING_SEC = 10
+export const MAX_RING_SEC = 3600
+export const DEFAULT_MAX_QUEUE_TIME_SEC = 300
+/** Seconds the IVR waits for a key after its menu. */
+export const DEFAULT_IVR_TIMEOUT_SEC = 5
 /**
  * How long one member of a random / longest-idle team rings before the next one is tried
  * (bounded by what is left of the step). Aircall: "team members ring 25 s each by default

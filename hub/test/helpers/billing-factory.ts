@@ -10,7 +10,7 @@ import {
   startBillingSchedule,
 } from '../../src/services/billing/invoice-worker.ts'
 import type { HubDeps } from '../../src/services/deps.ts'
-import { defaultSettings } from '../../src/services/numbers/number-defaults.ts'
+import { defaultSettings } from '../../src/telephony/number-defaults.ts'
 
 type NumberRow = typeof numbers.$inferSelect
 

@@ -1,7 +1,7 @@
 import type { Database } from '../../src/db/client.ts'
 import { numbers } from '../../src/db/schema/index.ts'
-import { findCountry } from '../../src/services/numbers/country-rules.ts'
-import { defaultSettings } from '../../src/services/numbers/number-defaults.ts'
+import { findCountry } from '../../src/telephony/country-rules.ts'
+import { defaultSettings } from '../../src/telephony/number-defaults.ts'
 
 type NumberRow = typeof numbers.$inferSelect
 

@@ -1,3 +1,4 @@
+import type { NumberSettings } from '@switchboard/shared'
 import { sql } from 'drizzle-orm'
 import {
   boolean,
@@ -11,7 +12,6 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import type { NumberSettings } from '../../services/numbers/number-settings.ts'
 import { timestamps } from './columns.ts'
 import { companyRef } from './companies.ts'
 

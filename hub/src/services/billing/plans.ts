@@ -1,7 +1,7 @@
 /**
  * The plans a company can be on, as data: edit here to change a price. Prices are per seat
  * (user) and per month, in minor units of `BILLING_CURRENCY`. Numbers are billed on top at
- * their country's price (services/numbers/country-rules.json), fixed when the number was taken.
+ * their country's price (telephony/country-rules.json), fixed when the number was taken.
  */
 export const BILLING_CURRENCY = 'EUR'
 

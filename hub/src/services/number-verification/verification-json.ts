@@ -6,7 +6,7 @@ import {
   numberVerificationDocuments,
   numberVerificationSubmissions,
 } from '../../db/schema/index.ts'
-import { isNumberActive } from './number-active.ts'
+import { isNumberActive } from '../../telephony/number-active.ts'
 import { requirementsFor } from './verification-rules.ts'
 
 type SubmissionRow = typeof numberVerificationSubmissions.$inferSelect

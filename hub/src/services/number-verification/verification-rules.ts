@@ -1,4 +1,4 @@
-import { findArea, findCountry } from '../numbers/country-rules.ts'
+import { findArea, findCountry } from '../../telephony/country-rules.ts'
 import type { DocumentType } from './submission-input.ts'
 
 export type VerificationRequirements = {
@@ -15,7 +15,7 @@ export type VerificationRequirements = {
   area: { code: string; name: string } | null
 }
 
-/** What the country rule (services/numbers/country-rules.json) asks of a number before it goes live. */
+/** What the country rule (telephony/country-rules.json) asks of a number before it goes live. */
 export function requirementsFor(country: string, areaCode: string | null): VerificationRequirements {
   const rule = findCountry(country)
   const area = rule && areaCode ? findArea(rule, areaCode) : undefined

@@ -6,6 +6,7 @@ import {
   audioDownloadLoad,
   downloadFailureReason,
   downloadMp3,
+  MAX_AUDIO_DOWNLOADS_PER_COMPANY,
   MAX_CONCURRENT_AUDIO_DOWNLOADS,
 } from './audio-fetch.ts'
 
@@ -100,7 +101,12 @@ afterAll(async () => {
 })
 
 /** Loopback plain http needs the private escape hatch (AUDIO_URLS_ALLOW_PRIVATE in a hub). */
-const loopback: AudioFetchOptions = { allowPrivate: true, maxBytes: SONG.length * 2, timeoutMs: 2000 }
+const loopback: AudioFetchOptions = {
+  companyId: 1,
+  allowPrivate: true,
+  maxBytes: SONG.length * 2,
+  timeoutMs: 2000,
+}
 
 describe('downloadMp3', () => {
   it('reads a body whether its size is announced or not, byte for byte', async () => {
@@ -174,7 +180,12 @@ describe('downloadMp3', () => {
   })
 
   it('without the escape hatch: https only, public hosts only, checked before connecting', async () => {
-    const strict: AudioFetchOptions = { allowPrivate: false, maxBytes: 1024 * 1024, timeoutMs: 2000 }
+    const strict: AudioFetchOptions = {
+      companyId: 1,
+      allowPrivate: false,
+      maxBytes: 1024 * 1024,
+      timeoutMs: 2000,
+    }
     const before = requests.length
     const port = new URL(origin).port
     const cases: [string, RegExp][] = [
@@ -200,20 +211,22 @@ describe('downloadMp3', () => {
 describe('downloads at once in the process', () => {
   /** Loopback answers within milliseconds; the margin is for a busy CI machine. */
   const WAIT = { timeout: 5000, interval: 10 }
-  it(`runs at most ${MAX_CONCURRENT_AUDIO_DOWNLOADS}; the others wait for a slot, then all finish`, async () => {
-    const patient = { ...loopback, timeoutMs: 30_000 }
-    const extra = 2
-    const total = MAX_CONCURRENT_AUDIO_DOWNLOADS + extra
-    const runs = Array.from({ length: total }, () => downloadMp3(`${origin}/held.mp3`, patient))
-    // The first ones reach the server; the others are queued, not connecting.
+  it(`runs at most ${MAX_CONCURRENT_AUDIO_DOWNLOADS}, ${MAX_AUDIO_DOWNLOADS_PER_COMPANY} per company; the others wait, then all finish`, async () => {
+    const companies = MAX_CONCURRENT_AUDIO_DOWNLOADS / MAX_AUDIO_DOWNLOADS_PER_COMPANY
+    const perCompany = MAX_AUDIO_DOWNLOADS_PER_COMPANY + 1
+    const total = companies * perCompany
+    const runs = Array.from({ length: total }, (_, i) =>
+      downloadMp3(`${origin}/held.mp3`, { ...loopback, companyId: 100 + (i % companies), timeoutMs: 30_000 }),
+    )
+    // Each company's first downloads reach the server; its last one is queued, not connecting.
     await vi.waitFor(() => {
       expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS)
-      expect(audioDownloadLoad()).toEqual({ active: MAX_CONCURRENT_AUDIO_DOWNLOADS, waiting: extra })
+      expect(audioDownloadLoad()).toEqual({ active: MAX_CONCURRENT_AUDIO_DOWNLOADS, waiting: companies })
     }, WAIT)
-    expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS)
+    expect(audioDownloadLoad(100)).toEqual({ active: MAX_AUDIO_DOWNLOADS_PER_COMPANY, waiting: 1 })
     // Each answer frees a slot for one waiting download.
     held.shift()!()
-    await vi.waitFor(() => expect(audioDownloadLoad().waiting).toBe(extra - 1), WAIT)
+    await vi.waitFor(() => expect(audioDownloadLoad().waiting).toBe(companies - 1), WAIT)
     await vi.waitFor(() => expect(held).toHaveLength(MAX_CONCURRENT_AUDIO_DOWNLOADS), WAIT)
     holding = false
     for (const answer of held.splice(0)) answer()

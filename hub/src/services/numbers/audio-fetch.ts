@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { createFairSlots } from '../../core/fair-slots.ts'
 import { checkWebhookUrl, publicOnlyLookup, WebhookUrlError } from '../../webhooks/url-safety.ts'
 import { isMp3 } from './mp3.ts'
-import { createSemaphore } from './semaphore.ts'
 
 /**
  * Downloads the MP3 behind a public URL (Aircall's `messages` on PUT /v1/numbers/:id take
@@ -15,20 +15,28 @@ import { createSemaphore } from './semaphore.ts'
  * deadline covers the whole exchange, DNS and redirects included, so a server that trickles
  * bytes is cut off too.
  *
- * Memory: at most MAX_CONCURRENT_AUDIO_DOWNLOADS downloads run at once in the process (the
- * others wait for a slot; the deadline starts with the slot), and each holds one copy of its
+ * Memory and fairness: at most MAX_CONCURRENT_AUDIO_DOWNLOADS downloads run at once in the
+ * process, and at most MAX_AUDIO_DOWNLOADS_PER_COMPANY of them for one company; the others wait
+ * for a slot (the deadline starts with the slot), and a free slot goes to the company that runs
+ * the fewest (core/fair-slots.ts). So a company naming slow URLs only ever waits behind its own
+ * downloads: another company's download starts at once. Each download holds one copy of its
  * body: written into a buffer of the announced size as it arrives, or joined once at the end.
  */
 
 export const AUDIO_FETCH_TIMEOUT_MS = 10_000
 export const MAX_AUDIO_FETCH_REDIRECTS = 3
-/** Downloads running at once in this process, whatever the number of requests asking. */
-export const MAX_CONCURRENT_AUDIO_DOWNLOADS = 4
+/** Downloads running at once in this process, whatever the number of requests and companies asking. */
+export const MAX_CONCURRENT_AUDIO_DOWNLOADS = 6
+/** Downloads one company may run at once: the others are left for other companies. */
+export const MAX_AUDIO_DOWNLOADS_PER_COMPANY = 2
 
-const downloadSlots = createSemaphore(MAX_CONCURRENT_AUDIO_DOWNLOADS)
+const downloadSlots = createFairSlots({
+  total: MAX_CONCURRENT_AUDIO_DOWNLOADS,
+  perKey: MAX_AUDIO_DOWNLOADS_PER_COMPANY,
+})
 
-/** Downloads running and waiting for a slot in this process (for logs and tests). */
-export const audioDownloadLoad = () => ({ active: downloadSlots.active, waiting: downloadSlots.waiting })
+/** Downloads running and waiting for a slot, in the process or for one company (for logs and tests). */
+export const audioDownloadLoad = (companyId?: number) => downloadSlots.load(companyId)
 
 /** Why a URL gave no usable audio; the message is shown to the tenant (no internal address in it). */
 export class AudioFetchError extends Error {
@@ -36,6 +44,8 @@ export class AudioFetchError extends Error {
 }
 
 export type AudioFetchOptions = {
+  /** The company asking: downloads share the process's slots fairly between companies. */
+  companyId: number
   allowPrivate: boolean
   maxBytes: number
   timeoutMs?: number
@@ -226,11 +236,11 @@ async function download(raw: string, options: AudioFetchOptions, signal: AbortSi
 /**
  * The MP3 at `raw`, or an AudioFetchError saying why not (not https, private address,
  * unreachable, HTTP error, too large, not MP3, too slow). A malformed URL is refused at once;
- * anything else waits for one of the process's download slots.
+ * anything else waits for a download slot of the company.
  */
 export async function downloadMp3(raw: string, options: AudioFetchOptions): Promise<FetchedAudio> {
   parseAudioUrl(raw, options)
-  return downloadSlots.run(() => downloadWithin(raw, options))
+  return downloadSlots.run(options.companyId, () => downloadWithin(raw, options))
 }
 
 /** One download under its deadline. */

@@ -1,3 +1,4 @@
+import type { NumberSettings } from '@switchboard/shared'
 import { nextScheduleChange } from '@switchboard/shared'
 import { and, eq, isNull } from 'drizzle-orm'
 import { z } from 'zod'
@@ -8,11 +9,9 @@ import type { Env } from '../../env.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { defineJob, enqueue } from '../../jobs/job-definition.ts'
 import type { Job, JobQueue } from '../../jobs/queue.ts'
-import { toBusinessHours } from '../../telephony/number-config.ts'
+import { isOpenAt, toBusinessHours } from '../../telephony/number-config.ts'
 import type { HubDeps } from '../deps.ts'
 import { hydrateNumber } from './number-hydrate.ts'
-import { isOpenAt } from './number-json.ts'
-import type { NumberSettings } from './number-settings.ts'
 
 /**
  * number.opened / number.closed come from durable jobs, never from reads: one job per number

@@ -3,13 +3,8 @@ import { notFound } from '../../core/errors.ts'
 import type { Links } from '../../core/links.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, teamMembers, users } from '../../db/schema/index.ts'
-import {
-  assignedTeamIds,
-  assignedUserIds,
-  type NumberJson,
-  type NumberRow,
-  toNumberJson,
-} from './number-json.ts'
+import { type NumberJson, toNumberJson } from './number-json.ts'
+import { assignedTeamIds, assignedUserIds, type NumberRow } from './number-rules.ts'
 
 /** A live (not released) number of the company; another company's id is a plain 404. */
 export async function findNumber(

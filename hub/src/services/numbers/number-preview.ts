@@ -1,8 +1,5 @@
 import { normalizePhone } from '@switchboard/shared'
-import { and, eq, isNull } from 'drizzle-orm'
 import { badRequest } from '../../core/errors.ts'
-import { numberAudio, numbers, teamMembers, teams, users } from '../../db/schema/index.ts'
-import { toRoutingConfig } from '../../telephony/number-config.ts'
 import {
   agentPresence,
   type PreviewPresence,
@@ -10,9 +7,8 @@ import {
   previewCall,
 } from '../../telephony/preview.ts'
 import type { AgentPresence } from '../../telephony/routing-types.ts'
-import { isBlacklisted } from '../blacklist/blacklist-service.ts'
+import { loadCallWorld, settingAvailability } from '../../telephony/routing-world.ts'
 import type { ServiceContext } from '../context.ts'
-import { withinWorkingHours } from '../users/availability.ts'
 import { fullName } from '../users/user-json.ts'
 import { findNumber } from './number-hydrate.ts'
 import { displayDigits } from './number-json.ts'
@@ -38,22 +34,10 @@ function parseAt(at: string | number | undefined, now: Date): number {
 }
 
 /**
- * Presence a user gets when the request does not say: what their availability setting
- * means at that instant (available; Auto inside / outside their working hours; unavailable).
- * Live state (connected apps, calls) is ignored: a preview is about the configuration.
+ * POST /v1/numbers/:id/preview: the path a call from `from` at `at` would take, step by step.
+ * A user's presence, unless the request says, is what their availability setting means at that
+ * instant: live state (connected apps, calls) is ignored, a preview is about the configuration.
  */
-function defaultPresence(u: typeof users.$inferSelect, at: Date): PreviewPresence {
-  switch (u.availabilityStatus) {
-    case 'available':
-      return 'available'
-    case 'unavailable':
-      return 'unavailable'
-    case 'custom':
-      return withinWorkingHours(u.workingHours, u.timeZone, at) ? 'auto_in_hours' : 'auto_out_of_hours'
-  }
-}
-
-/** POST /v1/numbers/:id/preview: the path a call from `from` at `at` would take, step by step. */
 export async function previewNumber(
   ctx: ServiceContext,
   id: number,
@@ -63,27 +47,9 @@ export async function previewNumber(
   const caller = normalizePhone(request.from, number.country)
   if (!caller) throw badRequest('from', `"${request.from}" is not a valid phone number`)
   const at = parseAt(request.at, ctx.clock.now())
+  const world = await loadCallWorld(ctx.db, ctx.companyId, caller.e164)
 
-  const [userRows, teamRows, memberRows, numberRows, audioRows, blacklisted] = await Promise.all([
-    ctx.db.select().from(users).where(eq(users.companyId, ctx.companyId)),
-    ctx.db.select({ id: teams.id, name: teams.name }).from(teams).where(eq(teams.companyId, ctx.companyId)),
-    ctx.db
-      .select({ teamId: teamMembers.teamId, userId: teamMembers.userId })
-      .from(teamMembers)
-      .where(eq(teamMembers.companyId, ctx.companyId))
-      .orderBy(teamMembers.createdAt, teamMembers.userId),
-    ctx.db
-      .select()
-      .from(numbers)
-      .where(and(eq(numbers.companyId, ctx.companyId), isNull(numbers.releasedAt))),
-    ctx.db
-      .select({ id: numberAudio.id, name: numberAudio.name, durationMs: numberAudio.durationMs })
-      .from(numberAudio)
-      .where(eq(numberAudio.companyId, ctx.companyId)),
-    isBlacklisted(ctx, caller.e164),
-  ])
-
-  const known = new Set(userRows.map((u) => u.id))
+  const known = new Set(world.users.map((u) => u.id))
   const given = new Map<number, PreviewPresence>()
   for (const [key, value] of Object.entries(request.presence ?? {})) {
     const userId = Number(key)
@@ -93,27 +59,25 @@ export async function previewNumber(
   }
   const atDate = new Date(at)
   const presence = new Map<number, PreviewPresence>(
-    userRows.map((u) => [u.id, given.get(u.id) ?? defaultPresence(u, atDate)]),
+    world.users.map((u) => [u.id, given.get(u.id) ?? settingAvailability(u, atDate)]),
   )
-  const teamsMap = new Map<number, number[]>(teamRows.map((t) => [t.id, []]))
-  for (const m of memberRows) teamsMap.get(m.teamId)?.push(m.userId)
 
   return previewCall({
     numberId: number.id,
-    configs: new Map(numberRows.map((n) => [n.id, toRoutingConfig(n, n.settings)])),
+    configs: world.configs,
     world: {
-      teams: teamsMap,
+      teams: world.teams,
       presence: new Map<number, AgentPresence>([...presence].map(([uid, p]) => [uid, agentPresence(p)])),
-      callerBlacklisted: blacklisted,
+      callerBlacklisted: world.callerBlacklisted,
     },
     presence,
     at,
     digits: request.digits ?? '',
     names: {
-      users: new Map(userRows.map((u) => [u.id, fullName(u) || u.email])),
-      teams: new Map(teamRows.map((t) => [t.id, t.name])),
-      numbers: new Map(numberRows.map((n) => [n.id, `"${n.name}" (${displayDigits(n.e164)})`])),
-      audio: new Map(audioRows.map((a) => [a.id, { name: a.name, durationMs: a.durationMs }])),
+      users: new Map(world.users.map((u) => [u.id, fullName(u) || u.email])),
+      teams: world.teamNames,
+      numbers: new Map([...world.numbers].map(([nid, n]) => [nid, `"${n.name}" (${displayDigits(n.e164)})`])),
+      audio: world.audio,
     },
   })
 }

@@ -1,8 +1,8 @@
+import type { DestinationSetting, NumberSettings } from '@switchboard/shared'
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Clock } from '../../core/clock.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
-import type { DestinationSetting, NumberSettings } from './number-settings.ts'
 
 /**
  * What happens to numbers when a user, team or number they route to goes away.

@@ -1,9 +1,10 @@
+import type { DestinationSetting, NumberSettings } from '@switchboard/shared'
 import { isLocalStamp, isValidTimeZone, normalizePhone, validateWeeklySlots } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { DomainError } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numberAudio, numbers, teams, users } from '../../db/schema/index.ts'
-import type { DestinationSetting, NumberSettings } from './number-settings.ts'
+import { messagesFollowingVoicemail } from '../../telephony/number-defaults.ts'
 
 export type SettingsProblem = { field: string; message: string }
 
@@ -52,6 +53,7 @@ const IANA_ZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
  * skip); a user or team is not both in a distribution step and outbound-only; external
  * numbers are valid phone numbers; IVR keys unique; no transfer chain leads
  * back to this number (IVR → number → … → same IVR); IVR numbers record outbound calls only.
+ * Normalised too: default closed / unavailable texts follow the voicemail setting.
  * Shape and ranges (ring times 10–3600 s, keys 0–9, at most 10 options) are the zod schema's.
  */
 export async function validateNumberSettings(
@@ -230,6 +232,8 @@ export async function validateNumberSettings(
   }
   // Stored in key order (fields above name the option as the client sent them).
   settings.ivr.options.sort((a, b) => a.key.localeCompare(b.key))
+  // Default closed / unavailable texts say "leave a message" only when voicemail is on.
+  settings.messages = messagesFollowingVoicemail(settings)
   return settings
 }
 

@@ -1,6 +1,22 @@
 import { z } from '@hono/zod-openapi'
+import {
+  IVR_KEYS,
+  MUSIC_LIBRARY,
+  type NumberSettings,
+  TEAM_STRATEGIES,
+  type TtsMessageSetting,
+} from '@switchboard/shared'
 import { withoutNul } from '../../core/text.ts'
-import { TEAM_MEMBER_RING_SEC } from '../../telephony/routing-types.ts'
+import {
+  DEFAULT_IVR_TIMEOUT_SEC,
+  DEFAULT_MAX_QUEUE_TIME_SEC,
+  DEFAULT_TEAM_RING_SEC,
+  DEFAULT_USER_RING_SEC,
+  MAX_RING_SEC,
+  MIN_RING_SEC,
+  TEAM_MEMBER_RING_SEC,
+} from '../../telephony/routing-types.ts'
+import { findTtsLanguage, voiceProblem } from '../../telephony/tts/voices.ts'
 
 /**
  * The routing configuration of a number (numbers.settings), as the API reads and writes it.
@@ -9,17 +25,7 @@ import { TEAM_MEMBER_RING_SEC } from '../../telephony/routing-types.ts'
  * transfer loops, schedule slots) before anything is stored.
  */
 
-export const MIN_RING_SEC = 10
-export const MAX_RING_SEC = 3600
-export const USER_RING_SEC = 25
-export const TEAM_RING_SEC = 20
 export const MAX_IVR_OPTIONS = 10
-
-/** Built-in music on hold (the dashboard's library). */
-export const MUSIC_LIBRARY = ['default', 'classical', 'jazz', 'acoustic', 'ambient', 'corporate'] as const
-export const TTS_VOICES = ['female', 'male'] as const
-export const TEAM_STRATEGIES = ['simultaneous', 'random', 'longest_idle'] as const
-export const IVR_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
 
 const id = z.number().int().min(1).max(2_147_483_647)
 /** Postgres text and jsonb cannot hold NUL: refuse it as bad input instead of failing the write. */
@@ -44,9 +50,25 @@ export const ttsMessageSchema = z
     text: text(1000),
     language: z
       .string()
-      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag like fr-FR')
-      .openapi({ example: 'fr-FR' }),
-    voice: z.enum(TTS_VOICES).default('female'),
+      .max(20)
+      .openapi({ example: 'fr-FR', description: 'One of GET /v1/numbers/tts-languages' }),
+    voice: z.string().max(40).default('female').openapi({
+      example: 'celine',
+      description: 'A voice id of the language, or "female" / "male" for its first voice of that gender',
+    }),
+  })
+  .superRefine((m, ctx) => {
+    const language = findTtsLanguage(m.language)
+    if (!language) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['language'],
+        message: 'is not a text-to-speech language; see GET /v1/numbers/tts-languages',
+      })
+      return
+    }
+    const problem = voiceProblem(language, m.voice)
+    if (problem) ctx.addIssue({ code: 'custom', path: ['voice'], message: problem })
   })
   .openapi('TtsMessage')
 
@@ -69,12 +91,12 @@ export const musicSchema = z
 const userDestination = z.object({
   type: z.literal('user'),
   user_id: id,
-  ring_time_sec: ringTime(USER_RING_SEC),
+  ring_time_sec: ringTime(DEFAULT_USER_RING_SEC),
 })
 const teamDestination = z.object({
   type: z.literal('team'),
   team_id: id,
-  ring_time_sec: ringTime(TEAM_RING_SEC, TEAM_RING_MEANING),
+  ring_time_sec: ringTime(DEFAULT_TEAM_RING_SEC, TEAM_RING_MEANING),
   strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
 })
 const externalDestination = z.object({
@@ -141,11 +163,11 @@ export const destinationInputSchema = z
 
 export const distributionStepSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('user'), user_id: id, ring_time_sec: ringTime(USER_RING_SEC) }),
+    z.object({ type: z.literal('user'), user_id: id, ring_time_sec: ringTime(DEFAULT_USER_RING_SEC) }),
     z.object({
       type: z.literal('team'),
       team_id: id,
-      ring_time_sec: ringTime(TEAM_RING_SEC, TEAM_RING_MEANING),
+      ring_time_sec: ringTime(DEFAULT_TEAM_RING_SEC, TEAM_RING_MEANING),
       strategy: z.enum(TEAM_STRATEGIES).default('simultaneous'),
     }),
   ])
@@ -213,7 +235,12 @@ export const distributionSchema = z
   .object({
     steps: z.array(distributionStepSchema).max(20).default([]),
     respect_queue_time: z.boolean().default(false),
-    max_queue_time_sec: z.number().int().min(MIN_RING_SEC).max(MAX_RING_SEC).default(300),
+    max_queue_time_sec: z
+      .number()
+      .int()
+      .min(MIN_RING_SEC)
+      .max(MAX_RING_SEC)
+      .default(DEFAULT_MAX_QUEUE_TIME_SEC),
   })
   .openapi('Distribution')
 
@@ -224,7 +251,7 @@ const ivrFields = {
   fallback: destinationSchema
     .default({ type: 'voicemail' })
     .openapi({ description: 'When the caller picks nothing valid after the menu played twice' }),
-  timeout_sec: z.number().int().min(1).max(30).default(5),
+  timeout_sec: z.number().int().min(1).max(30).default(DEFAULT_IVR_TIMEOUT_SEC),
 }
 
 export const ivrSchema = z
@@ -278,15 +305,43 @@ export const numberSettingsInputSchema = z
   .object({ ...settingsFields, ivr: ivrInputSchema })
   .openapi('NumberSettingsInput')
 
-/** PATCH .../settings: each section given replaces that section whole; the result is validated whole. */
-export const numberSettingsPatchSchema = numberSettingsInputSchema.partial().openapi('NumberSettingsPatch')
+/**
+ * The messages of PATCH .../settings and PUT .../settings/messages: each slot given replaces that
+ * message, a slot left out keeps it (saving the music on hold never silences the IVR menu), null
+ * removes a spoken message.
+ */
+export const messagesPatchSchema = z
+  .object({
+    welcome: messageSchema.optional(),
+    closed: messageSchema.optional(),
+    unavailable: messageSchema.optional(),
+    ivr_menu: messageSchema.optional(),
+    callback_confirmation: messageSchema.optional(),
+    music_on_hold: musicSchema.optional(),
+  })
+  .openapi('NumberMessagesPatch')
 
-export type NumberSettings = z.infer<typeof numberSettingsSchema>
+/**
+ * PATCH .../settings: each section given replaces that section whole, except `messages`, where each
+ * slot given replaces that message; the result is validated whole.
+ */
+export const numberSettingsPatchSchema = numberSettingsInputSchema
+  .extend({ messages: messagesPatchSchema })
+  .partial()
+  .openapi('NumberSettingsPatch')
+
+/**
+ * The schema's output is exactly the shared NumberSettings type (the type the database column,
+ * the router's adapter and the services use): a change to one that the other lacks fails the build.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const settingsMatch: Same<z.infer<typeof numberSettingsSchema>, NumberSettings> = true
+const ttsMatch: Same<z.infer<typeof ttsMessageSchema>, TtsMessageSetting> = true
+void settingsMatch
+void ttsMatch
+
 export type NumberSettingsInput = z.infer<typeof numberSettingsInputSchema>
 export type NumberSettingsPatch = z.infer<typeof numberSettingsPatchSchema>
-export type DestinationSetting = z.infer<typeof destinationSchema>
+export type MessagesPatch = z.infer<typeof messagesPatchSchema>
 export type DestinationInput = z.infer<typeof destinationInputSchema>
-export type DistributionStepSetting = z.infer<typeof distributionStepSchema>
-export type MessageSetting = z.infer<typeof messageSchema>
-export type MusicSetting = z.infer<typeof musicSchema>
 export type CreateNumberRequest = z.infer<typeof createNumberRequestSchema>

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { isAvailableNow, liveAvailability, localTime, withinWorkingHours } from './availability.ts'
+import { isAvailableNow, liveAvailability, withinWorkingHours } from './availability.ts'
 import { DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
 const hours = { ...DEFAULT_WORKING_HOURS, sunday: [{ from: '10:00', to: '11:00' }] }
 
 describe('working hours', () => {
-  it('reads the wall clock of the user time zone, daylight saving included', () => {
-    // Paris moves to summer time on Sunday 2026-03-29 at 02:00 local.
-    expect(localTime(new Date('2026-03-29T08:30:00Z'), 'Europe/Paris')).toEqual({
-      day: 'sunday',
-      time: '10:30',
-    })
-    expect(localTime(new Date('2026-03-28T08:30:00Z'), 'Europe/Paris')).toEqual({
-      day: 'saturday',
-      time: '09:30',
-    })
-    expect(localTime(new Date('2026-03-02T23:30:00Z'), 'America/New_York')).toEqual({
-      day: 'monday',
-      time: '18:30',
-    })
-    expect(localTime(new Date('2026-03-02T00:00:00Z'), 'Etc/UTC')).toEqual({ day: 'monday', time: '00:00' })
-  })
-
   it('includes a slot start and excludes its end', () => {
     expect(withinWorkingHours(hours, 'Europe/Paris', new Date('2026-03-29T08:00:00Z'))).toBe(true) // 10:00
     expect(withinWorkingHours(hours, 'Europe/Paris', new Date('2026-03-29T08:59:00Z'))).toBe(true) // 10:59

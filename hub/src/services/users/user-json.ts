@@ -1,6 +1,5 @@
 import type { Links } from '../../core/links.ts'
 import type { users } from '../../db/schema/index.ts'
-import type { UserNumber } from '../numbers/user-numbers.ts'
 import { isAvailableNow } from './availability.ts'
 import { DEFAULT_NOTIFICATION_PREFS, DEFAULT_WORKING_HOURS } from './user-fields.ts'
 
@@ -18,10 +17,11 @@ function substatusOf(u: UserRow): string | null {
 
 /**
  * A user as the API returns it (and as user.* events carry it): Aircall's v1 User object
- * (§1.3) followed by our profile fields. `numbers`: the numbers the user is assigned to
- * (numbersOfUsers in services/numbers/user-numbers.ts); empty for a user just created.
+ * followed by our profile fields. `numbers`: the numbers the user is assigned to, as
+ * numbersOfUsers (services/numbers/user-numbers.ts) shapes them; empty for a user just created.
+ * Generic in that shape, so that users do not depend on numbers (numbers nest users already).
  */
-export function toUserJson(u: UserRow, links: Links, now: Date, numbers: UserNumber[] = []) {
+export function toUserJson<N = never>(u: UserRow, links: Links, now: Date, numbers: N[] = []) {
   return {
     id: u.id,
     direct_link: links.user(u.id),

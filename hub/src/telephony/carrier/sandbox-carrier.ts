@@ -1,5 +1,5 @@
 import { normalizePhone } from '@switchboard/shared'
-import { findArea, findCountry, nsnLengthOf, nsnPrefixOf } from '../../services/numbers/country-rules.ts'
+import { findArea, findCountry, nsnLengthOf, nsnPrefixOf } from '../country-rules.ts'
 import type { AvailableNumber, Carrier, SearchAvailableQuery } from './carrier.ts'
 import { CarrierError } from './carrier.ts'
 

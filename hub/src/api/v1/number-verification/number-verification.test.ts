@@ -6,12 +6,12 @@ import { createTestNumber } from '../../../../test/helpers/numbers-factory.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { numbers, outbox } from '../../../db/schema/index.ts'
 import { MAX_DOCUMENT_BYTES } from '../../../services/number-verification/document-content.ts'
-import { isNumberActive } from '../../../services/number-verification/number-active.ts'
 import {
   approveVerification,
   type ReviewDeps,
   rejectVerification,
 } from '../../../services/number-verification/review.ts'
+import { isNumberActive } from '../../../telephony/number-active.ts'
 
 let hub: TestHub
 let review: ReviewDeps

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net'
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { numberAudio } from '../../../db/schema/index.ts'
+import { audioDownloadLoad, MAX_CONCURRENT_AUDIO_DOWNLOADS } from '../../../services/numbers/audio-fetch.ts'
 import { estimateMp3DurationMs, isMp3 } from '../../../services/numbers/mp3.ts'
 import { createNumber } from './numbers-fixtures.ts'
 
@@ -202,6 +203,7 @@ const served: Record<string, Uint8Array | string> = {
   '/audio/hold.mp3': HOLD,
   '/audio/menu.mp3': MENU,
   '/audio/race.mp3': HOLD,
+  '/audio/stall.mp3': HOLD,
   '/audio/notes.txt': 'Meeting notes: this is text, not audio.',
   // MP3 frames just past 10 MB, sent without a Content-Length: counted while streaming.
   '/audio/huge.mp3': mp3Frames(Math.ceil((10 * 1024 * 1024 + 1) / FRAME_BYTES)),
@@ -513,6 +515,48 @@ describe('PUT /v1/numbers/:id messages (public MP3 URLs)', () => {
     body: { messages: { welcome: 'http://127.0.0.1:9/never.mp3' } },
     adminOnly: true,
     ownedResource: true,
+  })
+})
+
+describe('audio downloads shared between companies', () => {
+  it("another company's download starts at once while one company's URLs stall", async () => {
+    const slow = await hub.createCompany()
+    const other = await hub.createCompany()
+    const slowNumber = await createNumber(hub, slow)
+    const otherNumber = await createNumber(hub, other)
+    // The stalling host answers nothing until the test lets it (well past any download deadline).
+    const stalled: (() => void)[] = []
+    whileFetching.set('/audio/stall.mp3', () => new Promise<void>((resolve) => stalled.push(resolve)))
+    const settled: number[] = []
+    // More PUTs than the process has download slots, each naming a URL that stalls.
+    const slowPuts = Array.from({ length: MAX_CONCURRENT_AUDIO_DOWNLOADS + 2 }, (_, i) =>
+      putNumber(slow, slowNumber.id, { messages: { welcome: audioUrl('stall.mp3') } }).then((res) => {
+        settled.push(i)
+        return res
+      }),
+    )
+    try {
+      // The slow company is at its limit: its first downloads hang, the others wait for a slot.
+      await vi.waitFor(
+        () => {
+          expect(audioDownloadLoad().waiting).toBeGreaterThan(0)
+          expect(stalled.length).toBe(audioDownloadLoad().active)
+        },
+        { timeout: 10_000, interval: 10 },
+      )
+      const stalledBefore = stalled.length
+      const res = await putNumber(other, otherNumber.id, { messages: { welcome: audioUrl('welcome.mp3') } })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect(res.body.number.messages.welcome).toMatch(/\/audio\//)
+      // Nothing of the slow company moved meanwhile: the other download did not wait for its turn.
+      expect(settled).toEqual([])
+      expect(stalled.length).toBe(stalledBefore)
+    } finally {
+      whileFetching.delete('/audio/stall.mp3')
+      for (const answer of stalled.splice(0)) answer()
+      await Promise.all(slowPuts)
+    }
+    expect(audioDownloadLoad()).toEqual({ active: 0, waiting: 0 })
   })
 })
 

@@ -265,10 +265,13 @@ describe('POST /v1/numbers/:id/preview', () => {
       '2 ring',
       '2 digit',
       '2 play',
-      '2 hangup',
+      '6 hangup',
     ])
     expect(star.body.steps[3].detail).toBe('The caller presses * to ask to be called back.')
-    expect(star.body.steps[4].detail).toBe('No callback confirmation message is set: nothing plays.')
+    // The French number's default confirmation (setting other messages left it in place).
+    expect(star.body.steps[4].detail).toBe(
+      'Plays the callback confirmation message "Merci, nous vous rappellerons dès que possible." (4 s).',
+    )
     expect(star.body.outcome).toBe('callback')
 
     // Marked unavailable in her settings, she is skipped and the call goes to voicemail.

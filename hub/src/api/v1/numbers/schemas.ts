@@ -3,7 +3,7 @@ import {
   businessHoursSchema,
   distributionSchema,
   ivrInputSchema,
-  messagesSchema,
+  messagesPatchSchema,
   numberSettingsSchema,
 } from '../../../services/numbers/number-settings.ts'
 import { PREVIEW_PRESENCES } from '../../../telephony/preview.ts'
@@ -70,6 +70,11 @@ export const numbersByCountry = z
   .openapi('NumbersByCountry')
 
 export const listNumbersQuery = paginationQuery.extend({
+  search: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: 'Part of the name or of the digits ("sales", "+33 1 76", "0176")' }),
   grouped: z
     .enum(['country'])
     .optional()
@@ -151,7 +156,7 @@ export const sectionBodies = {
   business_hours: businessHoursSchema,
   distribution: distributionSchema,
   ivr: ivrInputSchema,
-  messages: messagesSchema,
+  messages: messagesPatchSchema,
 } as const
 
 export const previewRequestSchema = z
@@ -231,3 +236,22 @@ export const referencesSchema = z
     numbers: z.array(z.object({ id: z.number().int(), name: z.string(), fields: z.array(z.string()) })),
   })
   .openapi('NumberReferences')
+
+export const ttsLanguagesSchema = z
+  .object({
+    languages: z.array(
+      z.object({
+        code: z.string().openapi({ example: 'fr-FR' }),
+        name: z.string().openapi({ example: 'Français (France)' }),
+        voices: z.array(
+          z.object({
+            id: z.string().openapi({ example: 'celine' }),
+            name: z.string().openapi({ example: 'Céline' }),
+            gender: z.enum(['female', 'male']),
+            default: z.boolean().openapi({ description: 'The voice a message without `voice` gets' }),
+          }),
+        ),
+      }),
+    ),
+  })
+  .openapi('TtsLanguages')

@@ -451,10 +451,10 @@ describe('PATCH /v1/numbers/:id/settings', () => {
     const n = await createNumber(hub, company, { users: [company.agentUserId] })
     const res = await hub.call('PATCH', `/v1/numbers/${n.id}/settings`, {
       auth: company.basic,
-      body: { mandatory_tagging: true, voicemail_enabled: false },
+      body: { mandatory_tagging: true, callback_on_star: false },
     })
     expect(res.status).toBe(200)
-    expect(res.body.settings).toEqual({ ...n.settings, mandatory_tagging: true, voicemail_enabled: false })
+    expect(res.body.settings).toEqual({ ...n.settings, mandatory_tagging: true, callback_on_star: false })
   })
 
   it('validates the merged document', async () => {
@@ -518,7 +518,8 @@ describe('section PUTs', () => {
     expect(messages.status).toBe(200)
     expect(messages.body.settings.messages).toMatchObject({
       welcome: { type: 'tts', text: 'Hello' },
-      closed: null,
+      // The slots not given keep their message.
+      closed: (n.settings.messages as { closed: unknown }).closed,
       music_on_hold: { type: 'library', track: 'classical' },
     })
 

@@ -1,0 +1,100 @@
+import { withinWorkingHours } from '@switchboard/shared'
+import { and, eq, isNull } from 'drizzle-orm'
+import type { Queryable } from '../db/client.ts'
+import { blacklistedNumbers, numberAudio, numbers, teamMembers, teams, users } from '../db/schema/index.ts'
+import { toRoutingConfig } from './number-config.ts'
+import type { RoutingConfig } from './routing-types.ts'
+
+/**
+ * Everything a call to one of a company's numbers is routed against, loaded in one go: the
+ * routing of every live number of the company (a transfer to another number continues there),
+ * its users with their availability settings, its teams and their members in the order they
+ * joined, the audio files prompts may play, and whether the caller is blacklisted. The routing
+ * preview walks a call through it; the call engine builds its RoutingWorld from it.
+ * Every query is scoped by the company.
+ */
+export type CallWorld = {
+  configs: ReadonlyMap<number, RoutingConfig>
+  numbers: ReadonlyMap<number, { name: string; e164: string }>
+  users: readonly WorldUser[]
+  /** Team id → member user ids, in the order they joined (sequential strategies ring in it). */
+  teams: ReadonlyMap<number, readonly number[]>
+  teamNames: ReadonlyMap<number, string>
+  audio: ReadonlyMap<string, { name: string; durationMs: number | null }>
+  callerBlacklisted: boolean
+}
+
+export type WorldUser = Pick<
+  typeof users.$inferSelect,
+  'id' | 'firstName' | 'lastName' | 'email' | 'availabilityStatus' | 'workingHours' | 'timeZone' | 'presence'
+>
+
+export async function loadCallWorld(
+  db: Queryable,
+  companyId: number,
+  callerE164: string,
+): Promise<CallWorld> {
+  const [userRows, teamRows, memberRows, numberRows, audioRows, blacklisted] = await Promise.all([
+    db
+      .select({
+        id: users.id,
+        firstName: users.firstName,
+        lastName: users.lastName,
+        email: users.email,
+        availabilityStatus: users.availabilityStatus,
+        workingHours: users.workingHours,
+        timeZone: users.timeZone,
+        presence: users.presence,
+      })
+      .from(users)
+      .where(eq(users.companyId, companyId)),
+    db.select({ id: teams.id, name: teams.name }).from(teams).where(eq(teams.companyId, companyId)),
+    db
+      .select({ teamId: teamMembers.teamId, userId: teamMembers.userId })
+      .from(teamMembers)
+      .where(eq(teamMembers.companyId, companyId))
+      .orderBy(teamMembers.createdAt, teamMembers.userId),
+    db
+      .select()
+      .from(numbers)
+      .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt))),
+    db
+      .select({ id: numberAudio.id, name: numberAudio.name, durationMs: numberAudio.durationMs })
+      .from(numberAudio)
+      .where(eq(numberAudio.companyId, companyId)),
+    db
+      .select({ id: blacklistedNumbers.id })
+      .from(blacklistedNumbers)
+      .where(and(eq(blacklistedNumbers.companyId, companyId), eq(blacklistedNumbers.e164, callerE164)))
+      .limit(1),
+  ])
+  const members = new Map<number, number[]>(teamRows.map((t) => [t.id, []]))
+  for (const m of memberRows) members.get(m.teamId)?.push(m.userId)
+  return {
+    configs: new Map(numberRows.map((n) => [n.id, toRoutingConfig(n, n.settings)])),
+    numbers: new Map(numberRows.map((n) => [n.id, { name: n.name, e164: n.e164 }])),
+    users: userRows,
+    teams: members,
+    teamNames: new Map(teamRows.map((t) => [t.id, t.name])),
+    audio: new Map(audioRows.map((a) => [a.id, { name: a.name, durationMs: a.durationMs }])),
+    callerBlacklisted: blacklisted.length > 0,
+  }
+}
+
+/**
+ * What a user's availability setting means at `at`, live state aside: available, Auto inside
+ * or outside their working hours (in their time zone), or unavailable.
+ */
+export function settingAvailability(
+  user: Pick<WorldUser, 'availabilityStatus' | 'workingHours' | 'timeZone'>,
+  at: Date,
+): 'available' | 'auto_in_hours' | 'auto_out_of_hours' | 'unavailable' {
+  switch (user.availabilityStatus) {
+    case 'available':
+      return 'available'
+    case 'unavailable':
+      return 'unavailable'
+    case 'custom':
+      return withinWorkingHours(user.workingHours, user.timeZone, at) ? 'auto_in_hours' : 'auto_out_of_hours'
+  }
+}

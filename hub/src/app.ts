@@ -25,7 +25,11 @@ const jsonBodyLimit = bodyLimit({
   },
 })
 
-/** Refuses bodies nesting past MAX_JSON_DEPTH; reads the (size-capped) body, which Hono keeps for the validators. */
+/**
+ * Refuses bodies nesting past MAX_JSON_DEPTH. It reads the (size-capped) body: Hono keeps the
+ * text for the validators, and the raw request gets a fresh copy for middleware that reads the
+ * stream itself (a route's own body limit), which would otherwise find it consumed.
+ */
 const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.raw.body) {
     const text = await c.req.text()
@@ -36,7 +40,6 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
         { field: '(body)' },
       )
     }
-    // Reading used up the raw stream: hand later readers (a route's own body limit) a fresh one.
     c.req.raw = new Request(c.req.raw, { body: text })
   }
   await next()

@@ -31,6 +31,11 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   HUB_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  /**
+   * Reverse proxies in front of the hub whose X-Forwarded-For entries are trusted: the client
+   * address (login throttling) is the entry this many places from the right. 0: the socket's peer.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Lets PUT /v1/numbers/:id `messages` download audio over http and from private addresses. */
   AUDIO_URLS_ALLOW_PRIVATE: bool.default(false),
   /** Text-to-speech renderings (listening to a message): eSpeak NG when installed, else a builtin murmur. */

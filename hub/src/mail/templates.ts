@@ -47,17 +47,27 @@ export function invitationMail(input: {
   )
 }
 
+/**
+ * The reset link of one account. One address may be a user of several companies: each account
+ * gets its own mail, naming its company, so the reader knows which password the link sets.
+ */
 export function passwordResetMail(input: {
   to: string
   language?: string | null
+  companyName?: string | null
   link: string
 }): MailMessage {
+  const company = input.companyName?.trim()
   if (langOf(input.language) === 'fr') {
     return render(
       input.to,
-      'Réinitialisation de votre mot de passe Switchboard',
+      company
+        ? `Réinitialisation de votre mot de passe Switchboard (${company})`
+        : 'Réinitialisation de votre mot de passe Switchboard',
       [
-        'Quelqu’un (vous, sans doute) a demandé à réinitialiser votre mot de passe Switchboard.',
+        company
+          ? `Quelqu’un (vous, sans doute) a demandé à réinitialiser votre mot de passe Switchboard pour ${company}.`
+          : 'Quelqu’un (vous, sans doute) a demandé à réinitialiser votre mot de passe Switchboard.',
         "Le lien ci-dessous ne sert qu'une fois et expire dans 1 h. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
       ],
       { label: 'Choisir un nouveau mot de passe', url: input.link },
@@ -65,9 +75,11 @@ export function passwordResetMail(input: {
   }
   return render(
     input.to,
-    'Reset your Switchboard password',
+    company ? `Reset your Switchboard password (${company})` : 'Reset your Switchboard password',
     [
-      'Someone (probably you) asked to reset your Switchboard password.',
+      company
+        ? `Someone (probably you) asked to reset your Switchboard password for ${company}.`
+        : 'Someone (probably you) asked to reset your Switchboard password.',
       'The link below works once and expires in 1 hour. If you did not ask for it, ignore this message.',
     ],
     { label: 'Choose a new password', url: input.link },

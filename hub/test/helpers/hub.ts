@@ -25,9 +25,11 @@ export async function createTestHub(
     queue?: JobQueue
     /** Run the background workers (outbox relay, webhook deliveries) and start the queue. */
     workers?: boolean
+    /** A database of the test's own instead of a fresh test database (closed with the hub). */
+    database?: DatabaseHandle
   } = {},
 ) {
-  const handle: DatabaseHandle = await openTestDatabase()
+  const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
   const blobs = createMemoryBlobStore()
@@ -47,11 +49,14 @@ export async function createTestHub(
   const workers = overrides.workers ? registerWorkers(deps, { relayIntervalMs: 20 }) : undefined
   if (workers) await queue.start()
 
-  /** `app.request` with JSON bodies and an auth header. */
+  /**
+   * `app.request` with JSON bodies and an auth header. `clientAddress` is the peer address the
+   * node server would report for the request's socket (none by default, as in-process).
+   */
   async function call(
     method: string,
     path: string,
-    options: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+    options: { auth?: string; body?: unknown; headers?: Record<string, string>; clientAddress?: string } = {},
   ) {
     const headers: Record<string, string> = { ...options.headers }
     if (options.auth) headers.authorization = options.auth
@@ -60,7 +65,10 @@ export async function createTestHub(
       headers['content-type'] = 'application/json'
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
     }
-    const res = await app.request(`http://hub.test${path}`, { method, headers, body })
+    const socket = options.clientAddress
+      ? { incoming: { socket: { remoteAddress: options.clientAddress } } }
+      : {}
+    const res = await app.request(`http://hub.test${path}`, { method, headers, body }, socket)
     const text = await res.text()
     let json: unknown = null
     try {

@@ -54,7 +54,10 @@ export const users = pgTable(
     ...timestamps,
   },
   (t) => [
-    uniqueIndex('users_email_unique').on(sql`lower(${t.email})`),
+    // Identity is per company: the same address may be a user of several companies, and no
+    // company can learn of (or squat) an address another one uses. Login resolves the company.
+    uniqueIndex('users_company_email_unique').on(t.companyId, sql`lower(${t.email})`),
+    index('users_email_idx').on(sql`lower(${t.email})`),
     uniqueIndex('users_company_extension_unique').on(t.companyId, t.extension),
     index('users_company_idx').on(t.companyId, t.createdAt),
   ],
@@ -111,6 +114,25 @@ export const oneTimeTokens = pgTable(
     ...timestamps,
   },
   (t) => [uniqueIndex('one_time_tokens_hash_unique').on(t.tokenHash)],
+)
+
+/**
+ * Client addresses (IPv4, or the /64 of an IPv6 address, as a SHA-256) from which a user
+ * signed in. Logins from these addresses skip the per-account lock-out that protects an
+ * account against guessing from many addresses (services/auth/login-throttle.ts), so an
+ * attacker cannot lock a user out of the places they usually sign in from.
+ */
+export const loginAddresses = pgTable(
+  'login_addresses',
+  {
+    ...companyScoped,
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    addressHash: text('address_hash').notNull(),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('login_addresses_user_address_unique').on(t.userId, t.addressHash)],
 )
 
 export const teams = pgTable(

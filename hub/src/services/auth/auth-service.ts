@@ -1,16 +1,19 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
 import type { Actor } from '../../core/actor.ts'
 import type { Clock } from '../../core/clock.ts'
 import { DomainError } from '../../core/errors.ts'
 import type { Links } from '../../core/links.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
-import { users, userTokens } from '../../db/schema/index.ts'
+import { companies, users, userTokens } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail } from '../../mail/templates.ts'
+import type { UserNumberJson } from '../numbers/number-json.ts'
 import { toUserJson } from '../users/user-json.ts'
+import { rememberAddress, signedInFrom } from './known-addresses.ts'
 import { loginThrottleFor } from './login-throttle.ts'
+import { withPasswordWork } from './password-gate.ts'
 import { hashPassword, verifyPassword } from './secrets.ts'
 import {
   consumeOneTimeToken,
@@ -18,8 +21,7 @@ import {
   issueOneTimeToken,
   issueUserToken,
   recentOneTimeToken,
-  retireOneTimeTokens,
-  revokeUserTokens,
+  revokeAllCredentials,
 } from './user-tokens.ts'
 
 /** The public auth flows run before anyone is authenticated: they get the app's deps, not a ServiceContext. */
@@ -37,13 +39,21 @@ export type AuthDeps = {
    * mail chooses: it would send a victim's working reset token to the attacker's host.
    */
   mailBase: string
-  /** Identity of the app instance, for per-instance login throttling. */
+  /** Identity of the app instance, for per-instance login throttling and password-work gate. */
   owner: object
+  /** The client's address as counted by throttling (client-key.ts). */
+  client: string
 }
 
 export const RESET_TTL_MS = 3_600_000
 /** At most one reset mail per user per minute, however often "forgot password" is pressed. */
 const RESET_MAIL_INTERVAL_MS = 60_000
+/**
+ * Accounts one email + password is checked against when no company_id is given (each check is
+ * an argon2 verification), and accounts one "forgot password" mails.
+ */
+export const LOGIN_MAX_ACCOUNTS = 5
+const RESET_MAX_ACCOUNTS = 10
 
 export const resetLink = (base: string, token: string) =>
   `${base}/password/reset?token=${encodeURIComponent(token)}`
@@ -57,44 +67,100 @@ const decoy = () => {
 
 const invalidLogin = () => new DomainError('unauthorized', 'Invalid email or password')
 
-async function userByEmail(db: Database, email: string) {
-  const [user] = await db
-    .select()
+const normalEmail = (email: string) => email.trim().toLowerCase()
+
+/** Users with this email (any company, or the one given), oldest first. */
+async function usersByEmail(
+  db: Queryable,
+  email: string,
+  options: { companyId?: number; withPassword?: boolean; limit: number },
+) {
+  return db
+    .select({ user: users, companyName: companies.name })
     .from(users)
-    .where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`)
-    .limit(1)
-  return user
+    .innerJoin(companies, eq(companies.id, users.companyId))
+    .where(
+      and(
+        sql`lower(${users.email}) = ${email}`,
+        options.companyId === undefined ? undefined : eq(users.companyId, options.companyId),
+        options.withPassword ? isNotNull(users.passwordHash) : undefined,
+      ),
+    )
+    .orderBy(asc(users.id))
+    .limit(options.limit)
 }
 
-async function startSession(deps: AuthDeps, db: Queryable, user: { companyId: number; id: number }) {
+async function startSession(
+  deps: AuthDeps,
+  db: Queryable,
+  user: { companyId: number; id: number },
+): Promise<{ token: string; expires_at: string }> {
   const { row, token } = await issueUserToken(db, deps.clock, {
     companyId: user.companyId,
     userId: user.id,
     kind: 'session',
     ttlHours: deps.env.SESSION_TTL_HOURS,
   })
+  await rememberAddress(db, deps.clock, user, deps.client)
   return { token, expires_at: row.expiresAt!.toISOString() }
 }
 
+export type LoginResult =
+  | {
+      kind: 'session'
+      session: { token: string; expires_at: string; user: ReturnType<typeof toUserJson<UserNumberJson>> }
+    }
+  | { kind: 'choice'; companies: { id: number; name: string }[] }
+
 /**
- * Email + password → a dashboard session. Unknown email, no password yet and a wrong password
- * all answer the same 401 after the same argon2 work, so the answer does not tell which.
+ * Email + password (+ optional company_id) → a dashboard session. One address may be a user of
+ * several companies: without company_id the password is checked against each of its accounts
+ * (at most LOGIN_MAX_ACCOUNTS); when it opens several, the answer lists those companies, and
+ * only those, for the client to send company_id. Unknown email, no password yet and a wrong
+ * password all answer the same 401 after the same argon2 work, so the answer does not tell which.
  */
-export async function login(deps: AuthDeps, input: { email: string; password: string }) {
-  const key = input.email.trim().toLowerCase()
+export async function login(
+  deps: AuthDeps,
+  input: { email: string; password: string; company_id?: number },
+): Promise<LoginResult> {
+  const email = normalEmail(input.email)
   const throttle = loginThrottleFor(deps.owner)
-  throttle.check(key, deps.clock.now())
-  const user = await userByEmail(deps.db, key)
-  const ok = user?.passwordHash
-    ? await verifyPassword(user.passwordHash, input.password)
-    : (await verifyPassword(await decoy(), input.password)) && false
-  if (!user || !ok) {
-    throttle.fail(key, deps.clock.now())
+  throttle.checkAddress(deps.client, email, deps.clock.now())
+  const matches = await withPasswordWork(deps.owner, deps.client, async () => {
+    const accounts = await usersByEmail(deps.db, email, {
+      companyId: input.company_id,
+      withPassword: true,
+      limit: LOGIN_MAX_ACCOUNTS,
+    })
+    const ids = accounts.map((a) => a.user.id)
+    if (!(await signedInFrom(deps.db, deps.clock, ids, deps.client))) {
+      throttle.checkEmailFromNewAddress(email, deps.clock.now())
+    }
+    if (accounts.length === 0) {
+      await verifyPassword(await decoy(), input.password)
+      return []
+    }
+    const ok: typeof accounts = []
+    for (const account of accounts) {
+      if (await verifyPassword(account.user.passwordHash!, input.password)) ok.push(account)
+    }
+    return ok
+  })
+  if (matches.length === 0) {
+    throttle.fail(deps.client, email, deps.clock.now())
     throw invalidLogin()
   }
-  throttle.reset(key)
+  throttle.succeed(deps.client, email)
+  if (matches.length > 1) {
+    for (const m of matches) await rememberAddress(deps.db, deps.clock, m.user, deps.client)
+    return { kind: 'choice', companies: matches.map((m) => ({ id: m.user.companyId, name: m.companyName })) }
+  }
+  const user = matches[0]!.user
   const session = await startSession(deps, deps.db, user)
-  return { ...session, user: toUserJson(user, deps.links, deps.clock.now()) }
+  return {
+    kind: 'session',
+    session: { ...session, user: toUserJson<UserNumberJson>(user, deps.links, deps.clock.now()) },
+  }
 }
 
 /** Revokes the bearer token the request came with (a session, or an agent token signing out). */
@@ -123,7 +189,7 @@ export async function acceptInvitation(
 ) {
   // Check the link before spending argon2 time on it; consume it atomically below.
   await findOneTimeToken(deps.db, deps.clock, 'invitation', input.token)
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await withPasswordWork(deps.owner, deps.client, () => hashPassword(input.password))
   const now = deps.clock.now()
   return deps.db.transaction(async (tx) => {
     const link = await consumeOneTimeToken(tx, deps.clock, 'invitation', input.token)
@@ -140,50 +206,54 @@ export async function acceptInvitation(
       .returning()
     if (!user) throw new DomainError('bad_request', 'token: this invitation is not valid', { field: 'token' })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.links, now) }
+    return { ...session, user: toUserJson<UserNumberJson>(user, deps.links, now) }
   })
 }
 
 /**
- * Mails a single-use reset link (valid 1 h) when the email belongs to a user. The caller
- * answers 202 either way, and the mail leaves in the background so the response time does
- * not depend on whether the email exists.
+ * Mails a single-use reset link (valid 1 h) to each account with this email: one address may
+ * be a user of several companies, and each mail names its company. The caller answers 202
+ * either way, and the mails leave in the background so the response time does not depend on
+ * whether the email exists.
  */
 export async function forgotPassword(deps: AuthDeps, email: string): Promise<void> {
-  const user = await userByEmail(deps.db, email)
-  if (!user) return
-  const now = deps.clock.now()
-  const recent = await recentOneTimeToken(deps.db, {
-    userId: user.id,
-    purpose: 'password_reset',
-    since: new Date(now.getTime() - RESET_MAIL_INTERVAL_MS),
-  })
-  if (recent) return
-  const token = await deps.db.transaction((tx) =>
-    issueOneTimeToken(tx, deps.clock, {
-      companyId: user.companyId,
+  const accounts = await usersByEmail(deps.db, normalEmail(email), { limit: RESET_MAX_ACCOUNTS })
+  for (const { user, companyName } of accounts) {
+    const now = deps.clock.now()
+    const recent = await recentOneTimeToken(deps.db, {
       userId: user.id,
       purpose: 'password_reset',
-      ttlMs: RESET_TTL_MS,
-    }),
-  )
-  const message = passwordResetMail({
-    to: user.email,
-    language: user.language,
-    link: resetLink(deps.mailBase, token),
-  })
-  deps.mailer.send(message).catch((err: unknown) => {
-    deps.log.error({ err, user_id: user.id }, 'password reset mail could not be sent')
-  })
+      since: new Date(now.getTime() - RESET_MAIL_INTERVAL_MS),
+    })
+    if (recent) continue
+    const token = await deps.db.transaction((tx) =>
+      issueOneTimeToken(tx, deps.clock, {
+        companyId: user.companyId,
+        userId: user.id,
+        purpose: 'password_reset',
+        ttlMs: RESET_TTL_MS,
+      }),
+    )
+    const message = passwordResetMail({
+      to: user.email,
+      language: user.language,
+      companyName,
+      link: resetLink(deps.mailBase, token),
+    })
+    deps.mailer.send(message).catch((err: unknown) => {
+      deps.log.error({ err, user_id: user.id }, 'password reset mail could not be sent')
+    })
+  }
 }
 
 /**
- * Sets a new password from a reset link, signs every existing dashboard session out and
- * opens a new one. The link works once, for an hour.
+ * Sets a new password from a reset link and opens a new session. Whoever knew the old password
+ * may have used it to open sessions and mint agent tokens: every one of them is revoked, with
+ * the user's other unused links.
  */
 export async function resetPassword(deps: AuthDeps, input: { token: string; password: string }) {
   await findOneTimeToken(deps.db, deps.clock, 'password_reset', input.token)
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await withPasswordWork(deps.owner, deps.client, () => hashPassword(input.password))
   const now = deps.clock.now()
   return deps.db.transaction(async (tx) => {
     const link = await consumeOneTimeToken(tx, deps.clock, 'password_reset', input.token)
@@ -199,13 +269,8 @@ export async function resetPassword(deps: AuthDeps, input: { token: string; pass
       .returning()
     if (!user)
       throw new DomainError('bad_request', 'token: this password reset link is not valid', { field: 'token' })
-    await revokeUserTokens(tx, deps.clock, { companyId: user.companyId, userId: user.id, kind: 'session' })
-    await retireOneTimeTokens(tx, deps.clock, {
-      companyId: user.companyId,
-      userId: user.id,
-      purpose: 'invitation',
-    })
+    await revokeAllCredentials(tx, deps.clock, { companyId: user.companyId, userId: user.id })
     const session = await startSession(deps, tx, user)
-    return { ...session, user: toUserJson(user, deps.links, now) }
+    return { ...session, user: toUserJson<UserNumberJson>(user, deps.links, now) }
   })
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm'
+import { and, eq, gt, isNull, ne } from 'drizzle-orm'
 import type { Clock } from '../../core/clock.ts'
 import { badRequest } from '../../core/errors.ts'
 import { sha256 } from '../../core/hashing.ts'
@@ -35,11 +35,14 @@ export async function issueUserToken(
   return { row: row!, token: secret.value }
 }
 
-/** Revokes every live token of a user of the given kind (all kinds when omitted). */
+/**
+ * Revokes every live token of a user of the given kind (all kinds when omitted), except
+ * `keepTokenId` (the request's own session, when the user acts on themselves).
+ */
 export async function revokeUserTokens(
   db: Queryable,
   clock: Clock,
-  scope: { companyId: number; userId: number; kind?: 'session' | 'agent' },
+  scope: { companyId: number; userId: number; kind?: 'session' | 'agent'; keepTokenId?: number },
 ) {
   const now = clock.now()
   await db
@@ -50,12 +53,30 @@ export async function revokeUserTokens(
         eq(userTokens.companyId, scope.companyId),
         eq(userTokens.userId, scope.userId),
         scope.kind ? eq(userTokens.kind, scope.kind) : undefined,
+        scope.keepTokenId === undefined ? undefined : ne(userTokens.id, scope.keepTokenId),
         isNull(userTokens.revokedAt),
       ),
     )
 }
 
 type Purpose = 'invitation' | 'password_reset'
+
+/**
+ * Everything that lets someone act as the user, or become them: dashboard sessions, agent
+ * tokens, and the unused invitation and password-reset links. Called, in the changing
+ * transaction, when what those credentials were issued under changes: the password, the
+ * email, the role. `keepTokenId` spares the session of a user acting on themselves.
+ */
+export async function revokeAllCredentials(
+  db: Queryable,
+  clock: Clock,
+  scope: { companyId: number; userId: number; keepTokenId?: number },
+) {
+  await revokeUserTokens(db, clock, scope)
+  for (const purpose of ['invitation', 'password_reset'] as const) {
+    await retireOneTimeTokens(db, clock, { companyId: scope.companyId, userId: scope.userId, purpose })
+  }
+}
 
 /**
  * A single-use emailed link token. Issuing one retires the user's earlier unused tokens of

@@ -1,12 +1,14 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm'
 import { badRequest, notFound } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
+import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { teamMembers, teams, users } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
+import { matchesSearch } from '../users/user-search.ts'
 import { type TeamResource, type TeamUserResource, toTeamJson, toTeamUserJson } from './team-json.ts'
 
 type TeamRow = typeof teams.$inferSelect
@@ -47,10 +49,14 @@ async function teamResource(db: Queryable, ctx: ServiceContext, team: TeamRow) {
 
 export async function listTeams(
   ctx: ServiceContext,
-  q: PaginationQuery,
+  q: PaginationQuery & { search?: string },
 ): Promise<{ teams: TeamResource[]; total: number }> {
   const { offset, limit } = pageWindow(q)
-  const where = and(eq(teams.companyId, ctx.companyId), timeRange(teams.createdAt, q))
+  const where = and(
+    eq(teams.companyId, ctx.companyId),
+    timeRange(teams.createdAt, q),
+    matchesSearch(q.search, [teams.name]),
+  )
   const [totalRow] = await ctx.db.select({ n: count() }).from(teams).where(where)
   const rows = await ctx.db
     .select()
@@ -97,6 +103,40 @@ export async function createTeam(ctx: ServiceContext, name: string): Promise<Tea
     await recordEvent(tx, ctx.clock, ctx.companyId, 'team.created', resource)
     return resource
   })
+}
+
+/**
+ * Renames the team; the name stays unique in the company regardless of case (a change of case
+ * alone is allowed). Aircall has no team update event, so none is recorded.
+ */
+export async function renameTeam(ctx: ServiceContext, teamId: number, name: string): Promise<TeamResource> {
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const team = await findTeam(tx, ctx, teamId)
+      const [clash] = await tx
+        .select({ id: teams.id })
+        .from(teams)
+        .where(
+          and(
+            eq(teams.companyId, ctx.companyId),
+            ne(teams.id, teamId),
+            sql`lower(${teams.name}) = lower(${name})`,
+          ),
+        )
+        .limit(1)
+      if (clash) throw duplicateName()
+      const [renamed] = await tx
+        .update(teams)
+        .set({ name, updatedAt: ctx.clock.now() })
+        .where(and(eq(teams.id, team.id), eq(teams.companyId, ctx.companyId)))
+        .returning()
+      return teamResource(tx, ctx, renamed!)
+    })
+  } catch (err) {
+    // A concurrent create or rename to the same name lands on the unique index.
+    if (uniqueViolation(err) === 'teams_company_name_unique') throw duplicateName()
+    throw err
+  }
 }
 
 /** Deletes the team (memberships go with it); the event carries the team as it was. */

@@ -17,8 +17,12 @@ export type MailDeps = {
   mailer: Mailer
   env: Pick<Env, 'INVITATION_TTL_HOURS'>
   log: Logger
-  /** Absolute links of the links in the mail (PUBLIC_URL or the request's origin). */
-  links: Links
+  /**
+   * Where the mailed links point: PUBLIC_URL, else this hub on localhost. Never the request's
+   * Host header: whoever sends the request chooses it, and a genuine mail would carry a working
+   * token to their host. (Links in API answers come from the service context.)
+   */
+  mailLinks: Links
 }
 
 export const invitationLink = (links: Links, token: string) =>
@@ -56,7 +60,7 @@ export async function sendInvitationMail(ctx: ServiceContext, deps: MailDeps, us
     language: user.language,
     companyName: company?.name ?? 'your company',
     inviterName,
-    link: invitationLink(deps.links, token),
+    link: invitationLink(deps.mailLinks, token),
     ttlHours: deps.env.INVITATION_TTL_HOURS,
   })
   try {

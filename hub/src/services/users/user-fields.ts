@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi'
 import { OFFICE_HOURS, weekdays } from '@switchboard/shared'
 import type { NotificationPrefs, WorkingHours } from '../../db/schema/index.ts'
+import { ISO_COUNTRIES } from '../account/countries.ts'
 
 /**
- * Field rules of a user's profile (admin guide, "Configurer un utilisateur"), shared by the
+ * Field rules of a user's profile (the dashboard's user settings screen), shared by the
  * route schemas (so a bad value answers 400 naming its field) and the services.
  */
 
@@ -55,8 +56,8 @@ export function canonicalLanguage(tag: string): string | null {
   }
 }
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' })
-export const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== undefined
+/** A country of ISO 3166-1 alpha-2: not ZZ, EU, UK or another reserved or user-assigned code. */
+export const isCountryCode = (code: string) => ISO_COUNTRIES.has(code)
 
 const timeOfDay = /^([01]\d|2[0-3]):[0-5]\d$/
 const slotSchema = z
@@ -197,7 +198,7 @@ export const profileFields = {
   }),
   default_country_prefix: z
     .string()
-    .refine(isCountryCode, 'must be an ISO 3166 country code such as FR')
+    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as FR')
     .nullable()
     .optional()
     .openapi({ example: 'FR' }),
@@ -217,7 +218,20 @@ export const emailField = z
   .pipe(z.email('must be an email address'))
   .openapi({ example: 'jane@example.com' })
 
-export const createUserInput = z.object({ email: emailField, ...profileFields }).openapi('CreateUser')
+/** Minimum length only: length beats composition rules (NIST SP 800-63B); the cap bounds argon2 work. */
+export const newPassword = z.string().min(10, 'must be at least 10 characters').max(256)
+
+export const createUserInput = z
+  .object({
+    email: emailField,
+    ...profileFields,
+    team_ids: z
+      .array(z.number().int().min(1).max(MAX_ID))
+      .max(100)
+      .optional()
+      .openapi({ description: 'Teams of the company the invited user joins', example: [1, 2] }),
+  })
+  .openapi('CreateUser')
 export const updateUserInput = z
   .object({ email: emailField.optional(), ...profileFields })
   .openapi('UpdateUser')

@@ -3,11 +3,12 @@ import type { Clock } from '../../core/clock.ts'
 import { badRequest } from '../../core/errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { numbers, users } from '../../db/schema/index.ts'
+import { isNumberActive } from '../../telephony/number-active.ts'
 import { teamMembersOf } from '../numbers/number-hydrate.ts'
 import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
 
 /**
- * The two numbers of a user's call preferences (admin guide, "Préférences d'appels"):
+ * The two numbers of a user's call preferences (the profile's call preferences):
  *
  * - `caller_id_number_id`, "identité de l'appelant": the number displayed when a call is
  *   forwarded to the user's external phone ("Définir le numéro à afficher si le transfert
@@ -18,9 +19,11 @@ import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
  *   number, so it must be a number the user is assigned to (a distribution step, a team of a
  *   step, or outbound-only) at the time it is set. A user just created is assigned to none.
  *
- * Another company's number or a released one is refused like a missing id (400 naming the
- * field). Releasing a number clears both fields of every user that named it
- * (forgetNumberInProfiles, called in the deleting transaction).
+ * Both must be live: a number whose documents wait for review or were rejected can neither
+ * place nor show on a call (number-active.ts), so it is refused (400 naming the field, saying
+ * why). Another company's number or a released one is refused like a missing id. Releasing a
+ * number clears both fields of every user that named it (forgetNumberInProfiles, called in the
+ * deleting transaction).
  */
 export type NumberPrefsInput = {
   caller_id_number_id?: number | null
@@ -39,18 +42,32 @@ export async function checkNumberPrefs(
   const ids = [...new Set([callerId, defaultId].filter((id): id is number => id !== null))]
   if (ids.length === 0) return
   const rows = await db
-    .select({ id: numbers.id, type: numbers.type, settings: numbers.settings })
+    .select({
+      id: numbers.id,
+      type: numbers.type,
+      settings: numbers.settings,
+      verificationState: numbers.verificationState,
+    })
     .from(numbers)
     .where(and(eq(numbers.companyId, companyId), inArray(numbers.id, ids), isNull(numbers.releasedAt)))
     // Held until the user is written: a concurrent release waits, then clears the reference.
     .for('share')
   const byId = new Map(rows.map((r) => [r.id, r]))
-  if (callerId !== null && !byId.has(callerId)) {
-    throw badRequest('caller_id_number_id', `number ${callerId} does not exist`)
+  const live = (field: string, id: number) => {
+    const row = byId.get(id)
+    if (!row) throw badRequest(field, `number ${id} does not exist`)
+    if (!isNumberActive(row)) {
+      const why =
+        row.verificationState === 'rejected'
+          ? 'its verification documents were rejected'
+          : 'its verification documents are not approved yet'
+      throw badRequest(field, `number ${id} is not live: ${why}`)
+    }
+    return row
   }
+  if (callerId !== null) live('caller_id_number_id', callerId)
   if (defaultId === null) return
-  const row = byId.get(defaultId)
-  if (!row) throw badRequest('default_number_id', `number ${defaultId} does not exist`)
+  const row = live('default_number_id', defaultId)
   const members = await teamMembersOf(db, companyId, assignedTeamIds(row))
   if (userId === null || !assignedUserIds(row, members).includes(userId)) {
     throw badRequest(

@@ -1,13 +1,13 @@
 import { normalizePhone } from '@switchboard/shared'
-import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
+import { and, count, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm'
 import { badRequest, DomainError } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { uniqueViolation } from '../../core/postgres-errors.ts'
 import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
-import { companies, users } from '../../db/schema/index.ts'
+import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
-import { retireOneTimeTokens } from '../auth/user-tokens.ts'
+import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
@@ -23,6 +23,7 @@ import {
 import { toUserJson, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 import { checkNumberPrefs } from './user-number-prefs.ts'
+import { matchesSearch } from './user-search.ts'
 
 const emailTaken = () =>
   new DomainError('conflict', 'email: a user with this email address already exists', {
@@ -41,14 +42,40 @@ function normaliseForwarding(numbers: string[], defaultCountry: string | null): 
   return [...new Set(out)]
 }
 
-async function assertEmailFree(db: Queryable, email: string, exceptUserId?: number) {
-  // Emails are unique across companies: login takes only an email and a password.
+/**
+ * Emails are unique within a company only: another company's users are none of this one's
+ * business (it must neither learn that an address is used elsewhere nor block it there).
+ */
+async function assertEmailFree(db: Queryable, companyId: number, email: string, exceptUserId?: number) {
   const [taken] = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(sql`lower(${users.email}) = ${email}`, exceptUserId ? ne(users.id, exceptUserId) : undefined))
+    .where(
+      and(
+        eq(users.companyId, companyId),
+        sql`lower(${users.email}) = ${email}`,
+        exceptUserId ? ne(users.id, exceptUserId) : undefined,
+      ),
+    )
     .limit(1)
   if (taken) throw emailTaken()
+}
+
+/** The invitation's teams: each must be a team of the company (400 naming the entry otherwise). */
+async function addToTeams(db: Queryable, ctx: ServiceContext, userId: number, teamIds: number[]) {
+  const wanted = [...new Set(teamIds)]
+  if (wanted.length === 0) return
+  const found = await db
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.companyId, ctx.companyId), inArray(teams.id, wanted)))
+  const known = new Set(found.map((t) => t.id))
+  const missing = teamIds.findIndex((id) => !known.has(id))
+  if (missing >= 0) throw badRequest(`team_ids.${missing}`, `team ${teamIds[missing]} does not exist`)
+  const createdAt = ctx.clock.now()
+  await db
+    .insert(teamMembers)
+    .values(wanted.map((teamId) => ({ companyId: ctx.companyId, teamId, userId, createdAt })))
 }
 
 async function assertExtensionFree(
@@ -102,10 +129,14 @@ async function assertAnotherAdmin(db: Queryable, companyId: number, userId: numb
   }
 }
 
-/** A page of the company's users (created_at order, from/to filters) and their total. */
-async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery) {
+/** A page of the company's users (created_at order, from/to and search filters) and their total. */
+async function pageOfUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }) {
   const { offset, limit } = pageWindow(q)
-  const where = and(eq(users.companyId, ctx.companyId), timeRange(users.createdAt, q))
+  const where = and(
+    eq(users.companyId, ctx.companyId),
+    timeRange(users.createdAt, q),
+    matchesSearch(q.search, [users.firstName, users.lastName, users.email]),
+  )
   const rows = await ctx.db
     .select()
     .from(users)
@@ -135,7 +166,7 @@ async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow) {
   return json!
 }
 
-export async function listUsers(ctx: ServiceContext, q: PaginationQuery) {
+export async function listUsers(ctx: ServiceContext, q: PaginationQuery & { search?: string }) {
   const { rows, total } = await pageOfUsers(ctx, q)
   return { items: await usersJson(ctx.db, ctx, rows), total }
 }
@@ -168,7 +199,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
   for (let attempt = 1; ; attempt++) {
     try {
       const created = await ctx.db.transaction(async (tx) => {
-        await assertEmailFree(tx, input.email)
+        await assertEmailFree(tx, ctx.companyId, input.email)
         if (input.caller_id_number_id != null || input.default_number_id != null) {
           await lockRoutingGraph(tx, ctx.companyId)
         }
@@ -201,8 +232,9 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
           })
           .returning()
         const user = row!
+        await addToTeams(tx, ctx, user.id, input.team_ids ?? [])
         const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
-        const json = toUserJson(user, deps.links, now)
+        const json = toUserJson(user, ctx.links, now)
         await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)
         return { user, token, json }
       })
@@ -210,7 +242,7 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
       return created.json
     } catch (err) {
       const constraint = uniqueViolation(err)
-      if (constraint === 'users_email_unique') throw emailTaken()
+      if (constraint === 'users_company_email_unique') throw emailTaken()
       if (constraint === 'users_company_extension_unique') {
         if (input.extension === undefined && attempt < 3) continue
         throw extensionTaken()
@@ -220,10 +252,21 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
   }
 }
 
-export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: UpdateUserInput) {
+/**
+ * Updates the user. Credentials issued under what changes stop working: a new email revokes
+ * the user's sessions, agent tokens and mailed links (a pending invitation is sent again, to
+ * the new address); a demotion revokes their sessions and agent tokens. A user changing
+ * themselves keeps the session of the request.
+ */
+export async function updateUser(
+  ctx: ServiceContext,
+  idOrEmail: string,
+  input: UpdateUserInput,
+  deps: MailDeps,
+) {
   const now = ctx.clock.now()
   try {
-    const updated = await ctx.db.transaction(async (tx) => {
+    const { updated, invitation } = await ctx.db.transaction(async (tx) => {
       let key = idOrEmail
       if (input.caller_id_number_id != null || input.default_number_id != null) {
         // The routing lock, then numbers, then the user row: deleteNumber's order (no deadlock),
@@ -234,12 +277,17 @@ export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: 
         key = String(target.id)
       }
       const user = await findUser(tx, ctx, key, { forUpdate: true })
+      const self = ctx.actor.type === 'user' && ctx.actor.userId === user.id ? ctx.actor.tokenId : undefined
+      const scope = { companyId: ctx.companyId, userId: user.id, keepTokenId: self }
+      let invitation: string | null = null
       if (input.email !== undefined && input.email !== user.email.toLowerCase()) {
-        await assertEmailFree(tx, input.email, user.id)
+        await assertEmailFree(tx, ctx.companyId, input.email, user.id)
         // Links mailed to the old address (a typo, a former mailbox) must not set the
-        // password of the account now known by the new one; the admin can invite again.
-        for (const purpose of ['invitation', 'password_reset'] as const) {
-          await retireOneTimeTokens(tx, ctx.clock, { companyId: ctx.companyId, userId: user.id, purpose })
+        // password of the account now known by the new one, nor may whoever held the old
+        // mailbox stay signed in.
+        await revokeAllCredentials(tx, ctx.clock, scope)
+        if (!user.invitationAcceptedAt) {
+          invitation = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
         }
       }
       if (input.extension && input.extension !== user.extension) {
@@ -247,6 +295,8 @@ export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: 
       }
       if (input.is_admin === false && user.role === 'admin') {
         await assertAnotherAdmin(tx, ctx.companyId, user.id, 'is_admin')
+        // Whatever was opened with admin rights (an agent token in a shared browser) goes.
+        await revokeUserTokens(tx, ctx.clock, scope)
       }
       const defaultCountry =
         input.default_country_prefix !== undefined ? input.default_country_prefix : user.defaultCountryPrefix
@@ -283,12 +333,13 @@ export async function updateUser(ctx: ServiceContext, idOrEmail: string, input: 
         })
         .where(and(eq(users.companyId, ctx.companyId), eq(users.id, user.id)))
         .returning()
-      return row!
+      return { updated: row!, invitation }
     })
+    if (invitation) await sendInvitationMail(ctx, deps, updated, invitation)
     return await userJson(ctx.db, ctx, updated)
   } catch (err) {
     const constraint = uniqueViolation(err)
-    if (constraint === 'users_email_unique') throw emailTaken()
+    if (constraint === 'users_company_email_unique') throw emailTaken()
     if (constraint === 'users_company_extension_unique') throw extensionTaken()
     throw err
   }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { MAX_ID } from '../../../core/ids.ts'
 import { createLinks } from '../../../core/links.ts'
 import {
   type AuthDeps,
@@ -9,17 +10,19 @@ import {
   logout,
   resetPassword,
 } from '../../../services/auth/auth-service.ts'
-import { emailField } from '../../../services/users/user-fields.ts'
+import { clientKey } from '../../../services/auth/client-key.ts'
+import { emailField, newPassword } from '../../../services/users/user-fields.ts'
 import { type AppEnv, createRouter } from '../../context.ts'
 import { authenticate, requireUser } from '../../middleware/auth.ts'
+import { clientAddress } from '../../middleware/client-address.ts'
+import { withRetryAfter } from '../../middleware/retry-after.ts'
 import { bearerSecurity, errorResponse, json, jsonBody } from '../../openapi.ts'
 import { publicBase } from '../../pagination.ts'
+import { mailLinkBase } from '../users/mail-deps.ts'
 import { userSchema } from '../users/schemas.ts'
 
 const tags = ['Auth']
 
-/** Minimum length only: length beats composition rules (NIST SP 800-63B); the cap bounds argon2 work. */
-const newPassword = z.string().min(10, 'must be at least 10 characters').max(256)
 const linkToken = z.string().min(1).max(200).openapi({ description: 'The token from the emailed link' })
 
 const sessionSchema = z
@@ -30,9 +33,15 @@ const sessionSchema = z
   })
   .openapi('Session')
 
+const companyChoiceSchema = z
+  .object({
+    message: z.string(),
+    companies: z.array(z.object({ id: z.number().int(), name: z.string() })),
+  })
+  .openapi('CompanyChoice')
+
 function authDeps(c: Context<AppEnv>): AuthDeps {
   const { db, clock, env, mailer } = c.var.deps
-  const mailBase = env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
   return {
     db,
     clock,
@@ -40,8 +49,9 @@ function authDeps(c: Context<AppEnv>): AuthDeps {
     mailer,
     log: c.var.log,
     links: createLinks(publicBase(c)),
-    mailBase,
+    mailBase: mailLinkBase(env),
     owner: c.var.deps,
+    client: clientKey(clientAddress(c)),
   }
 }
 
@@ -56,18 +66,44 @@ export const authRoutes = createRouter()
       request: {
         body: jsonBody(
           z
-            .object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) })
+            .object({
+              email: z.string().trim().min(1).max(254),
+              password: z.string().min(1).max(256),
+              company_id: z.number().int().min(1).max(MAX_ID).optional().openapi({
+                description:
+                  'The company to sign in to, when this email is a user of several (see the 300 answer)',
+              }),
+            })
             .openapi('Login'),
         ),
       },
       responses: {
         200: json(sessionSchema, 'A dashboard session'),
+        300: json(
+          companyChoiceSchema,
+          'This email and password open several companies: sign in again with one of these company_id',
+        ),
         400: errorResponse('Invalid input'),
         401: errorResponse('Invalid email or password (the same answer for an unknown email)'),
-        429: errorResponse('Too many failed logins for this email'),
+        429: errorResponse(
+          'Too many failed sign-ins from this address (for this email, or in all), or for this email from addresses it never signed in from; Retry-After says when to try again',
+        ),
+        503: errorResponse('The hub is busy checking passwords; Retry-After says when to try again'),
       },
     }),
-    async (c) => c.json(await login(authDeps(c), c.req.valid('json')), 200),
+    async (c) => {
+      const result = await withRetryAfter(c, () => login(authDeps(c), c.req.valid('json')))
+      if (result.kind === 'choice') {
+        return c.json(
+          {
+            message: 'This email and password open several companies: send company_id to choose one',
+            companies: result.companies,
+          },
+          300,
+        )
+      }
+      return c.json(result.session, 200)
+    },
   )
   .openapi(
     createRoute({
@@ -109,16 +145,19 @@ export const authRoutes = createRouter()
       responses: {
         200: json(sessionSchema, 'Password set; a dashboard session'),
         400: errorResponse('Invalid input, or an unknown, used or expired invitation (`field` = token)'),
+        429: errorResponse('Too many password checks from this address at once'),
+        503: errorResponse('The hub is busy checking passwords'),
       },
     }),
-    async (c) => c.json(await acceptInvitation(authDeps(c), c.req.valid('json')), 200),
+    async (c) =>
+      c.json(await withRetryAfter(c, () => acceptInvitation(authDeps(c), c.req.valid('json'))), 200),
   )
   .openapi(
     createRoute({
       method: 'post',
       path: '/auth/password/forgot',
       tags,
-      summary: 'Email a password reset link (valid 1 hour)',
+      summary: 'Email a password reset link (valid 1 hour) for each account with this email',
       request: { body: jsonBody(z.object({ email: emailField }).openapi('ForgotPassword')) },
       responses: {
         202: json(z.object({ message: z.string() }), 'Accepted, whether or not the email is known'),
@@ -135,14 +174,16 @@ export const authRoutes = createRouter()
       method: 'post',
       path: '/auth/password/reset',
       tags,
-      summary: 'Set a new password from a reset link; signs out every session',
+      summary: 'Set a new password from a reset link; revokes every session and agent token of the user',
       request: {
         body: jsonBody(z.object({ token: linkToken, password: newPassword }).openapi('ResetPassword')),
       },
       responses: {
         200: json(sessionSchema, 'Password changed; a new dashboard session'),
         400: errorResponse('Invalid input, or an unknown, used or expired link (`field` = token)'),
+        429: errorResponse('Too many password checks from this address at once'),
+        503: errorResponse('The hub is busy checking passwords'),
       },
     }),
-    async (c) => c.json(await resetPassword(authDeps(c), c.req.valid('json')), 200),
+    async (c) => c.json(await withRetryAfter(c, () => resetPassword(authDeps(c), c.req.valid('json'))), 200),
   )

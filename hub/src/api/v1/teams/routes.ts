@@ -6,7 +6,9 @@ import {
   getTeam,
   listTeams,
   removeTeamMember,
+  renameTeam,
 } from '../../../services/teams/team-service.ts'
+import { searchParam } from '../../../services/users/user-search.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import {
@@ -43,6 +45,9 @@ export const teamSchema = z
   .openapi('Team')
 
 const teamEnvelope = z.object({ team: teamSchema }).openapi('TeamEnvelope')
+const teamName = z.object({
+  name: plainText().trim().min(1).max(64).openapi({ description: 'Unique per company, case-insensitively' }),
+})
 const memberParams = z.object({ team_id: idParam(), user_id: idParam() })
 const tags = ['Teams']
 const middleware = [requireAdmin]
@@ -55,7 +60,13 @@ export const teamsRoutes = createRouter()
       tags,
       security,
       middleware,
-      request: { query: paginationQuery },
+      request: {
+        query: paginationQuery.extend({
+          search: searchParam.openapi({
+            description: 'Words that must each appear in the team name, ignoring case and accents',
+          }),
+        }),
+      },
       responses: {
         200: json(pageOf('teams', teamSchema), 'Teams of the company'),
         ...errorResponses,
@@ -89,22 +100,28 @@ export const teamsRoutes = createRouter()
       tags,
       security,
       middleware,
-      request: {
-        body: jsonBody(
-          z.object({
-            name: plainText()
-              .trim()
-              .min(1)
-              .max(64)
-              .openapi({ description: 'Unique per company, case-insensitively' }),
-          }),
-        ),
-      },
+      request: { body: jsonBody(teamName) },
       responses: { 201: json(teamEnvelope, 'The created team'), ...errorResponses },
     }),
     async (c) => {
       const team = await createTeam(serviceContext(c), c.req.valid('json').name)
       return c.json({ team }, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/teams/{id}',
+      tags,
+      security,
+      middleware,
+      summary: 'Rename a team',
+      request: { params: idParams, body: jsonBody(teamName) },
+      responses: { 200: json(teamEnvelope, 'The renamed team, with its members'), ...errorResponses },
+    }),
+    async (c) => {
+      const team = await renameTeam(serviceContext(c), c.req.valid('param').id, c.req.valid('json').name)
+      return c.json({ team }, 200)
     },
   )
   .openapi(

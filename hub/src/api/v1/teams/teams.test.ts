@@ -146,6 +146,28 @@ describe('GET /v1/teams', () => {
     expect((await hub.call('GET', '/v1/teams?per_page=50', { auth: company.basic })).status).toBe(200)
   })
 
+  it('filters by search over the name, ignoring case and accents', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const sales = await createTeam(company, 'Ventes Île-de-France')
+    const support = await createTeam(company, 'Support N2')
+    await createTeam(other, 'Ventes Lyon')
+    const search = async (q: string) => {
+      const res = await hub.call('GET', `/v1/teams?search=${encodeURIComponent(q)}`, { auth: company.basic })
+      expect(res.status, q).toBe(200)
+      expect(res.body.meta.total).toBe(res.body.teams.length)
+      return res.body.teams.map((t: { id: number }) => t.id)
+    }
+    expect(await search('ventes')).toEqual([sales.id])
+    expect(await search('ile france')).toEqual([sales.id])
+    expect(await search('SUPPORT')).toEqual([support.id])
+    expect(await search('lyon')).toEqual([])
+    expect(await search('')).toEqual([sales.id, support.id])
+    const bad = await hub.call('GET', `/v1/teams?search=${'x'.repeat(101)}`, { auth: company.basic })
+    expect(bad.status).toBe(400)
+    expect(bad.body.field).toBe('search')
+  })
+
   securityCases(() => hub, { method: 'GET', path: () => '/v1/teams', adminOnly: true })
 })
 
@@ -244,6 +266,81 @@ describe('GET /v1/teams/:id', () => {
   securityCases(() => hub, {
     method: 'GET',
     path: async (c) => `/v1/teams/${(await createTeam(c)).id}`,
+    adminOnly: true,
+    ownedResource: true,
+  })
+})
+
+describe('PUT /v1/teams/:id', () => {
+  it('renames the team, keeping its members, and frees the old name', async () => {
+    const company = await hub.createCompany()
+    const team = await createTeam(company, 'Sales')
+    await hub.call('POST', `/v1/teams/${team.id}/users/${company.agentUserId}`, { auth: company.basic })
+    const res = await hub.call('PUT', `/v1/teams/${team.id}`, {
+      auth: company.adminBearer,
+      body: { name: '  Sales EMEA ' },
+    })
+    expect(res.status).toBe(200)
+    expect(res.body.team).toMatchObject({
+      id: team.id,
+      direct_link: `http://hub.test/v1/teams/${team.id}`,
+      name: 'Sales EMEA',
+      users: [{ id: company.agentUserId }],
+    })
+    const read = await hub.call('GET', `/v1/teams/${team.id}`, { auth: company.basic })
+    expect(read.body.team).toEqual(res.body.team)
+    await createTeam(company, 'Sales')
+    // Changing only the case of its own name is allowed.
+    const recased = await hub.call('PUT', `/v1/teams/${team.id}`, {
+      auth: company.basic,
+      body: { name: 'SALES emea' },
+    })
+    expect(recased.status).toBe(200)
+    expect(recased.body.team.name).toBe('SALES emea')
+  })
+
+  it('answers 400 naming name for a name another team of the company has, whatever its case', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    await createTeam(company, 'Support')
+    await createTeam(other, 'Billing')
+    const team = await createTeam(company, 'Sales')
+    const taken = await hub.call('PUT', `/v1/teams/${team.id}`, {
+      auth: company.basic,
+      body: { name: 'SUPPORT' },
+    })
+    expect(taken.status).toBe(400)
+    expect(taken.body).toMatchObject({ field: 'name', message: 'name: a team with this name already exists' })
+    // Another company's team names are no concern.
+    const free = await hub.call('PUT', `/v1/teams/${team.id}`, {
+      auth: company.basic,
+      body: { name: 'Billing' },
+    })
+    expect(free.status).toBe(200)
+    for (const body of [
+      {},
+      { name: '' },
+      { name: '   ' },
+      { name: 'x'.repeat(65) },
+      { name: 7 },
+      { name: 'a\u0000b' },
+    ]) {
+      const res = await hub.call('PUT', `/v1/teams/${team.id}`, { auth: company.basic, body })
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.field).toBe('name')
+    }
+    expect((await hub.call('GET', `/v1/teams/${team.id}`, { auth: company.basic })).body.team.name).toBe(
+      'Billing',
+    )
+    expect(
+      (await hub.call('PUT', '/v1/teams/999999', { auth: company.basic, body: { name: 'X' } })).status,
+    ).toBe(404)
+  })
+
+  securityCases(() => hub, {
+    method: 'PUT',
+    path: async (c) => `/v1/teams/${(await createTeam(c)).id}`,
+    body: { name: 'Renamed' },
     adminOnly: true,
     ownedResource: true,
   })

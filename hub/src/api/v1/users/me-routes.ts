@@ -1,9 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { createAgentToken, listAgentTokens, revokeAgentToken } from '../../../services/auth/agent-tokens.ts'
-import { SELF_PRESENCES } from '../../../services/users/user-fields.ts'
+import { changeOwnPassword } from '../../../services/auth/change-password.ts'
+import { clientKey } from '../../../services/auth/client-key.ts'
+import { newPassword, SELF_PRESENCES } from '../../../services/users/user-fields.ts'
 import { getMe, setOwnPresence } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireUser } from '../../middleware/auth.ts'
+import { clientAddress } from '../../middleware/client-address.ts'
+import { withRetryAfter } from '../../middleware/retry-after.ts'
 import { bearerSecurity, errorResponses, json, jsonBody, pageOf } from '../../openapi.ts'
 import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
@@ -58,6 +62,38 @@ export const meRoutes = createRouter()
     async (c) => {
       const availability = await setOwnPresence(serviceContext(c), c.req.valid('json').availability)
       return c.json({ availability }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/me/password',
+      tags,
+      security: bearerSecurity,
+      summary: 'Change your password (from a dashboard session)',
+      description:
+        'Checks the current password, then revokes every other session and agent token of yours, and your unused reset links. This session stays signed in.',
+      middleware: [requireUser] as const,
+      request: {
+        body: jsonBody(
+          z
+            .object({ current_password: z.string().min(1).max(256), new_password: newPassword })
+            .refine((b) => b.new_password !== b.current_password, {
+              message: 'must differ from the current password',
+              path: ['new_password'],
+            })
+            .openapi('ChangePassword'),
+        ),
+      },
+      responses: {
+        204: { description: 'Changed; other sessions and agent tokens no longer work' },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const guard = { owner: c.var.deps, client: clientKey(clientAddress(c)) }
+      await withRetryAfter(c, () => changeOwnPassword(serviceContext(c), guard, c.req.valid('json')))
+      return c.body(null, 204)
     },
   )
   .openapi(

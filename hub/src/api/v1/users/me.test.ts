@@ -91,6 +91,101 @@ describe('PUT /v1/me/availability', () => {
   })
 })
 
+describe('POST /v1/me/password', () => {
+  const PASSWORD = 'correct horse battery'
+  const works = async (auth: string) => (await hub.call('GET', '/v1/me', { auth })).status
+  const login = async (email: string, password: string) =>
+    hub.call('POST', '/v1/auth/login', { body: { email, password } })
+
+  /** The admin signed in twice, with an agent token minted from the first session. */
+  async function signedIn() {
+    const company = await hub.createCompany()
+    const admin = (await hub.userById(company.adminUserId))!
+    const first = `Bearer ${(await login(admin.email, PASSWORD)).body.token}`
+    const second = `Bearer ${(await login(admin.email, PASSWORD)).body.token}`
+    const minted = await hub.call('POST', '/v1/me/agent_tokens', { auth: first, body: { name: 'Chrome' } })
+    return { company, email: admin.email, first, second, agent: `Bearer ${minted.body.agent_token.token}` }
+  }
+
+  it('changes the password, keeps this session and revokes the other sessions and agent tokens', async () => {
+    const { email, first, second, agent } = await signedIn()
+    await hub.call('POST', '/v1/auth/password/forgot', { body: { email } })
+    const resetToken = /token=([\w-]+)/.exec(hub.mailer.lastTo(email)!.text)![1]
+    const res = await hub.call('POST', '/v1/me/password', {
+      auth: first,
+      body: { current_password: PASSWORD, new_password: 'my new long password' },
+    })
+    expect(res.status).toBe(204)
+    expect(await works(first)).toBe(200)
+    expect(await works(second)).toBe(403)
+    expect(await works(agent)).toBe(403)
+    expect((await login(email, PASSWORD)).status).toBe(401)
+    expect((await login(email, 'my new long password')).status).toBe(200)
+    // A reset link asked for before the change no longer sets the password.
+    const reset = await hub.call('POST', '/v1/auth/password/reset', {
+      body: { token: resetToken, password: 'someone elses password' },
+    })
+    expect(reset.status).toBe(400)
+  })
+
+  it('answers 400 naming current_password when it is wrong, and changes nothing', async () => {
+    const { email, first, second } = await signedIn()
+    const res = await hub.call('POST', '/v1/me/password', {
+      auth: first,
+      body: { current_password: 'not my password', new_password: 'my new long password' },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({
+      field: 'current_password',
+      message: 'current_password: is not your current password',
+    })
+    expect(await works(second)).toBe(200)
+    expect((await login(email, PASSWORD)).status).toBe(200)
+  })
+
+  it('answers 429 after 10 wrong current passwords from one address', async () => {
+    const { first } = await signedIn()
+    const attempt = (current_password: string) =>
+      hub.call('POST', '/v1/me/password', {
+        auth: first,
+        body: { current_password, new_password: 'my new long password' },
+        clientAddress: '192.0.2.44',
+      })
+    for (let i = 0; i < 10; i++) expect((await attempt(`guess ${i}`)).status).toBe(400)
+    const refused = await attempt(PASSWORD)
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('answers 400 naming the field for bad input', async () => {
+    const { first } = await signedIn()
+    for (const [body, field] of [
+      [{ new_password: 'my new long password' }, 'current_password'],
+      [{ current_password: PASSWORD }, 'new_password'],
+      [{ current_password: PASSWORD, new_password: 'short' }, 'new_password'],
+      [{ current_password: PASSWORD, new_password: 'x'.repeat(257) }, 'new_password'],
+      [{ current_password: PASSWORD, new_password: PASSWORD }, 'new_password'],
+    ] as const) {
+      const res = await hub.call('POST', '/v1/me/password', { auth: first, body })
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.field).toBe(field)
+    }
+  })
+
+  it('answers 403 to an agent token and to an API key', async () => {
+    const { company, agent } = await signedIn()
+    const body = { current_password: PASSWORD, new_password: 'my new long password' }
+    expect((await hub.call('POST', '/v1/me/password', { auth: agent, body })).status).toBe(403)
+    expect((await hub.call('POST', '/v1/me/password', { auth: company.basic, body })).status).toBe(403)
+  })
+
+  securityCases(() => hub, {
+    method: 'POST',
+    path: () => '/v1/me/password',
+    body: { current_password: 'whatever it is', new_password: 'my new long password' },
+  })
+})
+
 describe('agent tokens', () => {
   it('creates a token shown once, lists it without secret, and revokes it at once', async () => {
     const company = await hub.createCompany()

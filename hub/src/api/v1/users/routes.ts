@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { resendInvitation } from '../../../services/users/invitations.ts'
 import { createUserInput, updateUserInput } from '../../../services/users/user-fields.ts'
+import { searchParam } from '../../../services/users/user-search.ts'
 import {
   createUser,
   deleteUser,
@@ -35,7 +36,7 @@ export const usersRoutes = createRouter()
       security,
       summary: 'List users',
       middleware: [requireAdmin] as const,
-      request: { query: paginationQuery },
+      request: { query: paginationQuery.extend({ search: searchParam }) },
       responses: {
         200: json(pageOf('users', userSchema), 'A page of users'),
         ...errorResponses,
@@ -121,7 +122,12 @@ export const usersRoutes = createRouter()
       },
     }),
     async (c) => {
-      const user = await updateUser(serviceContext(c), c.req.valid('param').id, c.req.valid('json'))
+      const user = await updateUser(
+        serviceContext(c),
+        c.req.valid('param').id,
+        c.req.valid('json'),
+        mailDeps(c),
+      )
       return c.json({ user }, 200)
     },
   )

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
+import { createTestNumber } from '../../../../test/helpers/numbers-factory.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { outbox, users } from '../../../db/schema/index.ts'
 import { createNumber } from '../numbers/numbers-fixtures.ts'
@@ -190,6 +191,12 @@ describe('POST /v1/users', () => {
     [{ default_number_id: 1.5 }, 'default_number_id'],
     [{ default_country_prefix: 'XX' }, 'default_country_prefix'],
     [{ default_country_prefix: 'fr' }, 'default_country_prefix'],
+    // Codes Intl knows that are no ISO 3166-1 country: unknown region, EU, the UK's reserved code.
+    [{ default_country_prefix: 'ZZ' }, 'default_country_prefix'],
+    [{ default_country_prefix: 'EU' }, 'default_country_prefix'],
+    [{ default_country_prefix: 'UK' }, 'default_country_prefix'],
+    [{ team_ids: [0] }, 'team_ids.0'],
+    [{ team_ids: 'sales' }, 'team_ids'],
     [{ ringtone: 'Loud Bell!' }, 'ringtone'],
     [{ notification_prefs: { sms: true } }, 'notification_prefs'],
     [{ notification_prefs: { daily_summary: 'yes' } }, 'notification_prefs.daily_summary'],
@@ -222,6 +229,52 @@ describe('POST /v1/users', () => {
     })
     expect(res.status).toBe(409)
     expect(res.body).toMatchObject({ field: 'email', code: 'conflict' })
+  })
+
+  it('puts the invited user in the teams of team_ids', async () => {
+    const company = await hub.createCompany()
+    const team = async (name: string) =>
+      (await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name } })).body.team.id as number
+    const sales = await team('Sales')
+    const support = await team('Support')
+    const other = await team('Other')
+    const user = await createUser(company, { team_ids: [sales, support, sales] })
+    for (const [id, member] of [
+      [sales, true],
+      [support, true],
+      [other, false],
+    ] as const) {
+      const res = await hub.call('GET', `/v1/teams/${id}`, { auth: company.basic })
+      expect(
+        res.body.team.users.some((u: { id: number }) => u.id === user.id),
+        String(id),
+      ).toBe(member)
+    }
+  })
+
+  it('answers 400 naming the entry of team_ids that is no team of the company, and creates nobody', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const mine = (await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Mine' } })).body
+      .team
+    const theirs = (await hub.call('POST', '/v1/teams', { auth: other.basic, body: { name: 'Theirs' } })).body
+      .team
+    const address = email()
+    const res = await hub.call('POST', '/v1/users', {
+      auth: company.basic,
+      body: { email: address, team_ids: [mine.id, theirs.id] },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({
+      field: 'team_ids.1',
+      message: `team_ids.1: team ${theirs.id} does not exist`,
+    })
+    expect(JSON.stringify(res.body)).not.toContain('Theirs')
+    const [row] = await hub.db.select().from(users).where(eq(users.email, address))
+    expect(row).toBeUndefined()
+    expect(hub.mailer.lastTo(address)).toBeUndefined()
+    const team = await hub.call('GET', `/v1/teams/${mine.id}`, { auth: company.basic })
+    expect(team.body.team.users).toEqual([])
   })
 
   it('refuses an extension used in the same company, not in another one', async () => {
@@ -287,9 +340,43 @@ describe('GET /v1/users', () => {
     expect(windowed.body.meta.total).toBe(2)
   })
 
+  it('filters by search over names and email, ignoring case and accents', async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const jose = await createUser(company, { first_name: 'José', last_name: 'Example' })
+    const jane = await createUser(company, { first_name: 'Jane', last_name: 'Doe', email: email('jdoe') })
+    const helene = await createUser(company, { first_name: 'HÉLÈNE', last_name: 'Martin' })
+    const percent = await createUser(company, { first_name: '100%', last_name: 'Sales' })
+    await createUser(other, { first_name: 'José', last_name: 'Elsewhere' })
+    const search = async (q: string) => {
+      const res = await hub.call('GET', `/v1/users?search=${encodeURIComponent(q)}`, { auth: company.basic })
+      expect(res.status, q).toBe(200)
+      expect(res.body.meta.total, q).toBe(res.body.users.length)
+      return res.body.users.map((u: { id: number }) => u.id)
+    }
+    expect(await search('jose')).toEqual([jose.id])
+    expect(await search('JOSÉ ex')).toEqual([jose.id])
+    expect(await search('doe jane')).toEqual([jane.id])
+    expect(await search('jdoe-')).toEqual([jane.id])
+    expect(await search('helene')).toEqual([helene.id])
+    expect(await search('hélène mart')).toEqual([helene.id])
+    expect(await search('%')).toEqual([percent.id])
+    expect(await search('_')).toEqual([])
+    expect(await search('elsewhere')).toEqual([])
+    expect(await search('   ')).toHaveLength(6)
+    const paged = await hub.call('GET', '/v1/users?search=a&per_page=1', { auth: company.basic })
+    expect(paged.body.meta.next_page_link).toBe('http://hub.test/v1/users?search=a&per_page=1&page=2')
+  })
+
   it('answers 400 to bad paging', async () => {
     const company = await hub.createCompany()
-    for (const q of ['per_page=51', 'page=0', 'order=sideways', 'from=yesterday']) {
+    for (const q of [
+      'per_page=51',
+      'page=0',
+      'order=sideways',
+      'from=yesterday',
+      `search=${'x'.repeat(101)}`,
+    ]) {
       const res = await hub.call('GET', `/v1/users?${q}`, { auth: company.basic })
       expect(res.status, q).toBe(400)
       expect(res.body.field).toBe(q.split('=')[0])
@@ -699,6 +786,47 @@ describe('caller ID and default number', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200)
       expect(res.body.user.default_number_id).toBe(n.id)
     }
+  })
+
+  it('refuses a number that is not live: documents rejected or not approved yet', async () => {
+    const company = await hub.createCompany()
+    const before = await read(company, company.agentUserId)
+    for (const verificationState of ['rejected', 'pending_documents', 'in_review'] as const) {
+      const number = await createTestNumber(hub.db, {
+        companyId: company.id,
+        country: 'FR',
+        verificationState,
+      })
+      for (const field of ['caller_id_number_id', 'default_number_id']) {
+        const res = await hub.call('PUT', `/v1/users/${company.agentUserId}`, {
+          auth: company.basic,
+          body: { [field]: number.id },
+        })
+        expect(res.status, `${verificationState} ${field}`).toBe(400)
+        expect(res.body.field).toBe(field)
+        expect(res.body.message).toContain(`number ${number.id} is not live`)
+        expect(res.body.message).toContain(verificationState === 'rejected' ? 'rejected' : 'not approved yet')
+      }
+      const created = await hub.call('POST', '/v1/users', {
+        auth: company.basic,
+        body: { email: email(), caller_id_number_id: number.id },
+      })
+      expect(created.status).toBe(400)
+      expect(created.body.field).toBe('caller_id_number_id')
+    }
+    expect(await read(company, company.agentUserId)).toEqual(before)
+    // Once approved, the same kind of number is taken.
+    const approved = await createTestNumber(hub.db, {
+      companyId: company.id,
+      country: 'FR',
+      verificationState: 'active',
+    })
+    const ok = await hub.call('PUT', `/v1/users/${company.agentUserId}`, {
+      auth: company.basic,
+      body: { caller_id_number_id: approved.id },
+    })
+    expect(ok.status).toBe(200)
+    expect(ok.body.user.caller_id_number_id).toBe(approved.id)
   })
 
   it('answers 400 naming the field for a number of another company, a deleted one or one not assigned', async () => {

@@ -1,0 +1,141 @@
+import { availableParallelism } from 'node:os'
+import { DomainError } from '../../core/errors.ts'
+
+/**
+ * A refusal that tells the client when to come back (the route sets `Retry-After`). Services
+ * throw it; the HTTP edge maps the code as for any other error.
+ */
+export class RetryLaterError extends DomainError {
+  constructor(
+    code: 'rate_limited' | 'unavailable',
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message)
+  }
+}
+
+export type GateLimits = {
+  /** Tasks running at once. */
+  concurrency: number
+  /** Tasks one client may have admitted (running or waiting); past it, it is refused at once. */
+  perClient: number
+  /** Tasks waiting for a slot, all clients together; past it, everyone is refused at once. */
+  maxWaiting: number
+}
+
+export class GateFullError extends Error {
+  constructor(readonly scope: 'client' | 'total') {
+    super(scope === 'client' ? 'this client has its share of the gate' : 'the gate is full')
+  }
+}
+
+/**
+ * Bounded, fair admission to scarce work. At most `concurrency` tasks run; the others wait in
+ * one queue per client, served round-robin, so a client with many tasks waiting delays another
+ * client's single task by at most one task per busy client, never by its whole backlog. A
+ * client past its share, or anyone while the waiting room is full, is refused at once
+ * (GateFullError) instead of queueing work the hub cannot do in time.
+ */
+export function createFairGate(limits: GateLimits) {
+  let active = 0
+  let waitingCount = 0
+  const admitted = new Map<string, number>()
+  // Clients with waiters, in the order they are served next (Map keeps insertion order).
+  const waiting = new Map<string, (() => void)[]>()
+
+  const release = () => {
+    const next = waiting.entries().next()
+    if (next.done) {
+      active--
+      return
+    }
+    const [client, queue] = next.value
+    const resume = queue.shift()!
+    waitingCount--
+    // Served: to the back of the line if it has more waiting.
+    waiting.delete(client)
+    if (queue.length > 0) waiting.set(client, queue)
+    // The slot passes to the resumed task: `active` is unchanged.
+    resume()
+  }
+
+  return {
+    async run<T>(client: string, task: () => Promise<T>): Promise<T> {
+      const mine = admitted.get(client) ?? 0
+      if (mine >= limits.perClient) throw new GateFullError('client')
+      if (active >= limits.concurrency && waitingCount >= limits.maxWaiting) throw new GateFullError('total')
+      admitted.set(client, mine + 1)
+      try {
+        if (active < limits.concurrency) active++
+        else {
+          await new Promise<void>((resolve) => {
+            const queue = waiting.get(client)
+            if (queue) queue.push(resolve)
+            else waiting.set(client, [resolve])
+            waitingCount++
+          })
+        }
+        try {
+          return await task()
+        } finally {
+          release()
+        }
+      } finally {
+        const left = (admitted.get(client) ?? 1) - 1
+        if (left > 0) admitted.set(client, left)
+        else admitted.delete(client)
+      }
+    },
+    get active() {
+      return active
+    },
+    get waiting() {
+      return waitingCount
+    },
+  }
+}
+
+export type FairGate = ReturnType<typeof createFairGate>
+
+/**
+ * argon2id takes ~19 MiB and tens of milliseconds of a core per password. Verifications and
+ * hashes run through this gate: one core is left to the event loop (so /healthz and every
+ * other request keep answering), each client address gets a small fair share, and a short
+ * waiting room bounds how long an admitted request waits.
+ */
+export const PASSWORD_GATE_LIMITS: GateLimits = {
+  concurrency: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  perClient: 4,
+  maxWaiting: 32,
+}
+
+const perApp = new WeakMap<object, FairGate>()
+/** One gate per app instance (keyed by its deps object): the work it bounds is this process's. */
+export function passwordGateFor(owner: object): FairGate {
+  let gate = perApp.get(owner)
+  if (!gate) {
+    gate = createFairGate(PASSWORD_GATE_LIMITS)
+    perApp.set(owner, gate)
+  }
+  return gate
+}
+
+/**
+ * Runs password work (argon2 hashing or verification) for `client` through the app's gate;
+ * a full gate answers 429 (this client's share is taken) or 503 (the hub's), with Retry-After.
+ */
+export async function withPasswordWork<T>(owner: object, client: string, task: () => Promise<T>) {
+  try {
+    return await passwordGateFor(owner).run(client, task)
+  } catch (err) {
+    if (!(err instanceof GateFullError)) throw err
+    throw err.scope === 'client'
+      ? new RetryLaterError(
+          'rate_limited',
+          'Too many password checks from your address at once; retry in a moment',
+          1,
+        )
+      : new RetryLaterError('unavailable', 'The hub is busy checking passwords; retry in a moment', 1)
+  }
+}

@@ -25,14 +25,22 @@ const jsonBodyLimit = bodyLimit({
   },
 })
 
-/** Refuses bodies nesting past MAX_JSON_DEPTH; reads the (size-capped) body, which Hono keeps for the validators. */
+/**
+ * Refuses bodies nesting past MAX_JSON_DEPTH. It reads the (size-capped) body: Hono keeps the
+ * text for the validators, and the raw request gets a fresh copy for middleware that reads the
+ * stream itself (a route's own body limit), which would otherwise find it consumed.
+ */
 const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.raw.body && jsonNestsDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
-    throw new DomainError(
-      'bad_request',
-      `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
-      { field: '(body)' },
-    )
+  if (c.req.raw.body) {
+    const text = await c.req.text()
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new DomainError(
+        'bad_request',
+        `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+        { field: '(body)' },
+      )
+    }
+    c.req.raw = new Request(c.req.raw, { body: text })
   }
   await next()
 })

@@ -1,7 +1,9 @@
 import { createLogger, type Logger } from './core/logger.ts'
+import { EmbeddedPostgresError } from './db/embedded-postgres.ts'
+import type { HubDatabase } from './db/hub-database.ts'
 import { DataDirLockedError } from './db/lock.ts'
 import { type Env, EnvError, parseEnv } from './env.ts'
-import { PortInUseError, type RunningHub, startHub } from './server.ts'
+import type { RunningHub } from './server.ts'
 
 /** Grace period for a graceful stop; past it the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000
@@ -45,21 +47,10 @@ async function main(): Promise<void> {
   }
   const logger: Logger = createLogger(env.LOG_LEVEL)
 
-  let hub: RunningHub
-  try {
-    hub = await startHub(env, logger)
-  } catch (err) {
-    if (err instanceof DataDirLockedError || err instanceof PortInUseError) {
-      process.stderr.write(`switchboard: ${err.message}\n`)
-    } else {
-      logger.fatal({ err }, 'the hub could not start')
-      process.stderr.write(
-        `switchboard: could not start: ${err instanceof Error ? err.message : String(err)}\n`,
-      )
-    }
-    process.exit(1)
-  }
-
+  // Signals are handled from the first instant: a SIGTERM while the hub starts (the database
+  // server already running, /healthz already answering) still stops everything in order, once
+  // the start is complete, instead of killing the process and leaving the server behind.
+  let starting: Promise<RunningHub | null> = Promise.resolve(null)
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
     // Ctrl-C reaches this process from the terminal and again through `npm start`'s wrappers:
@@ -71,23 +62,61 @@ async function main(): Promise<void> {
       process.stderr.write('switchboard: shutdown took too long, exiting\n')
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS).unref()
-    hub.close().then(
-      () => {
-        say('Switchboard stopped.')
-        process.exit(0)
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
+    starting
+      .then((hub) => hub?.close())
+      .then(
+        () => {
+          say('Switchboard stopped.')
+          process.exit(0)
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   process.on('SIGHUP', stop)
 
+  let PortInUse: typeof import('./server.ts').PortInUseError | undefined
+  starting = (async () => {
+    // The database (lock, embedded server start, migrations) opens while the rest of the hub's
+    // modules load: both take about as long, and one does not need the other until startHub.
+    const database: Promise<HubDatabase> = import('./db/hub-database.ts').then((m) =>
+      m.openHubDatabase(env, logger),
+    )
+    // Awaited in startHub; until then a failure must not count as an unhandled rejection.
+    database.catch(() => {})
+    const server = await import('./server.ts').catch(async (err: unknown) => {
+      await database.then((opened) => opened.close()).catch(() => {})
+      throw err
+    })
+    PortInUse = server.PortInUseError
+    return server.startHub(env, logger, database)
+  })()
+  let hub: RunningHub
+  try {
+    hub = (await starting)!
+  } catch (err) {
+    if (
+      err instanceof DataDirLockedError ||
+      err instanceof EmbeddedPostgresError ||
+      (PortInUse !== undefined && err instanceof PortInUse)
+    ) {
+      process.stderr.write(`switchboard: ${err.message}\n`)
+    } else {
+      logger.fatal({ err }, 'the hub could not start')
+      process.stderr.write(
+        `switchboard: could not start: ${err instanceof Error ? err.message : String(err)}\n`,
+      )
+    }
+    process.exit(1)
+  }
+  if (stopping) return
+
   const where =
-    hub.database === 'pglite' ? `embedded database in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'
+    hub.database === 'embedded' ? `embedded PostgreSQL in ${env.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'
   say('')
   if (hub.url) {
     say(`Switchboard is running at ${hub.url}  (role: ${env.HUB_ROLE}, ${where})`)

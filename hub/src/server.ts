@@ -11,8 +11,8 @@ import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
 import { systemClock } from './core/clock.ts'
 import type { Logger } from './core/logger.ts'
 import { withAfterCommit } from './db/after-commit.ts'
-import { type DatabaseHandle, openDatabase } from './db/client.ts'
-import { acquireDataDirLock, type DataDirLock } from './db/lock.ts'
+import type { DatabaseHandle } from './db/client.ts'
+import { type HubDatabase, openHubDatabase } from './db/hub-database.ts'
 import type { Env } from './env.ts'
 import { createOutboxNotifier, OUTBOX_CHANNEL } from './events/outbox-notify.ts'
 import { forwardOutboxSignal } from './events/outbox-signal.ts'
@@ -28,15 +28,19 @@ export type RunningHub = {
   url: string | null
   /** The port this process listens on (the API, or a worker's /healthz and /readyz). */
   port: number
-  database: 'pglite' | 'postgres'
+  database: DatabaseHandle['kind']
   adminSocket: string | null
   companies: number
   /** Graceful stop, in reverse order of start. Idempotent. */
   close(): Promise<void>
 }
 
-/** Starts one hub process as its role says: database, queue, workers, HTTP server, admin socket. */
-export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
+/**
+ * Starts one hub process as its role says: database, queue, workers, HTTP server, admin socket.
+ * `opened`: the database already being opened (main.ts starts it before loading this module);
+ * the hub owns it from here, closing it on failure as on shutdown.
+ */
+export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDatabase>): Promise<RunningHub> {
   const cleanups: (() => Promise<void> | void)[] = []
   const close = async () => {
     while (cleanups.length > 0) {
@@ -50,25 +54,9 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
   }
 
   try {
-    let lock: DataDirLock | null = null
-    if (!env.DATABASE_URL) {
-      lock = acquireDataDirLock(env.DATA_DIR)
-      const held = lock
-      // Also on process.exit() paths that skip close(): a crash leaves a stale lock, never a live-looking one.
-      const onExit = () => held.release()
-      process.once('exit', onExit)
-      cleanups.push(() => {
-        process.off('exit', onExit)
-        held.release()
-      })
-    }
-
-    const handle: DatabaseHandle = await openDatabase(
-      env.DATABASE_URL
-        ? { kind: 'postgres', url: env.DATABASE_URL }
-        : { kind: 'pglite', dataDir: env.DATA_DIR },
-    )
-    cleanups.push(() => handle.close())
+    const database = await (opened ?? openHubDatabase(env, logger))
+    cleanups.push(() => database.close())
+    const handle = database.handle
     // Commits run their afterCommit hooks: an outbox event wakes the relay once it is committed.
     withAfterCommit(handle.db)
 
@@ -113,7 +101,7 @@ export async function startHub(env: Env, logger: Logger): Promise<RunningHub> {
     const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST
     let url: string | null = null
     let adminSocket: AdminSocket | null = null
-    if (lock) {
+    if (database.ownsDataDir) {
       adminSocket = await listenAdminSocket(
         env.DATA_DIR,
         createAdminApp({

@@ -16,7 +16,7 @@ import type { ReviewDeps } from '../services/number-verification/review.ts'
 
 /**
  * The operator commands behind `sb`. They run in two places: inside the running hub (through
- * the admin socket, because PGlite allows one process per data directory) and directly in the
+ * the admin socket, because one process at a time runs DATA_DIR's embedded database) and directly in the
  * CLI (no hub running, or a shared PostgreSQL). Both call these functions, so both behave alike.
  */
 

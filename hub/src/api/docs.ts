@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { Hono } from 'hono'
-import { absolutePath } from 'swagger-ui-dist'
+
+// The package's folder, found without loading its index: that would load the 1.5 MB
+// swagger-ui-bundle.js into the hub at every start only to learn where the files are.
+const assetsDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
 
 const assets: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -25,7 +29,7 @@ export function createDocsRoutes() {
       const file = c.req.param('file')
       const type = assets[file]
       if (!type) return c.json({ message: 'Not Found', code: 'not_found' }, 404)
-      const body = await readFile(join(absolutePath(), file))
+      const body = await readFile(join(assetsDir, file))
       return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' })
     })
 }

@@ -3,6 +3,7 @@ import { createTestHub, type TestHub } from '../../test/helpers/hub.ts'
 import { createAdminApp } from '../admin/admin-app.ts'
 import { MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import { createLogger } from '../core/logger.ts'
+import { createNumber } from './v1/numbers/numbers-fixtures.ts'
 
 // A request body is read whole (1 MB at most) and parsed before any credential is checked on
 // /v1/auth/*. A megabyte of brackets nests half a million levels deep: parsing and walking
@@ -75,6 +76,21 @@ describe('deeply nested JSON bodies', () => {
         body: deepCard,
       })
       expectTooDeep({ status: res.status, body: (await res.json()) as Record<string, unknown> })
+    }
+  })
+
+  it('leave routes that read the raw body themselves working (JSON sent to an upload route)', async () => {
+    const company = await hub.createCompany()
+    const number = await createNumber(hub, company)
+    // Each upload route's own answer to a body that is not multipart; too deep is refused first.
+    for (const [path, notMultipart] of [
+      [`/v1/numbers/${number.id}/verification`, 400],
+      [`/v1/numbers/${number.id}/audio`, 415],
+    ] as const) {
+      const plain = await hub.call('POST', path, { auth: company.basic, body: '{"kind":"company"}' })
+      expect({ path, status: plain.status }).toEqual({ path, status: notMultipart })
+      expect(plain.body).toMatchObject({ message: expect.any(String), request_id: expect.any(String) })
+      expectTooDeep(await hub.call('POST', path, { auth: company.basic, body: nest(MAX_JSON_DEPTH + 1) }))
     }
   })
 

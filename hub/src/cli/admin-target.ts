@@ -12,9 +12,9 @@ import type { JobQueue } from '../jobs/queue.ts'
 import { createMailer } from '../mail/create-mailer.ts'
 
 /**
- * Where `sb` runs its command. With PGlite only one process may open DATA_DIR: if a hub holds
- * it, the command goes to that hub's admin socket; otherwise sb opens the directory itself,
- * holding the lock meanwhile. With DATABASE_URL, sb connects to PostgreSQL like any hub does.
+ * Where `sb` runs its command. With the embedded database one process at a time runs DATA_DIR's
+ * PostgreSQL server: if a hub holds the directory, the command goes to that hub's admin socket;
+ * otherwise sb takes the lock and runs the server itself for the command's duration. With DATABASE_URL, sb connects to PostgreSQL like any hub does.
  */
 export type AdminTarget =
   | {
@@ -29,7 +29,7 @@ export type AdminTarget =
     }
   | {
       kind: 'direct'
-      database: 'pglite' | 'postgres'
+      database: DatabaseHandle['kind']
       deps(): Promise<AdminDeps>
       close(): Promise<void>
     }
@@ -61,13 +61,19 @@ export async function openAdminTarget(env: Env, logger: Logger): Promise<AdminTa
   let deps: Promise<AdminDeps> | null = null
   return {
     kind: 'direct',
-    database: env.DATABASE_URL ? 'postgres' : 'pglite',
+    database: env.DATABASE_URL ? 'postgres' : 'embedded',
     deps() {
       deps ??= (async () => {
         handle = await openDatabase(
           env.DATABASE_URL
             ? { kind: 'postgres', url: env.DATABASE_URL, max: 2 }
-            : { kind: 'pglite', dataDir: env.DATA_DIR },
+            : {
+                kind: 'embedded',
+                dataDir: env.DATA_DIR,
+                max: 2,
+                // Operator-facing lines on stderr: stdout carries the command's output (--json).
+                log: { info() {}, warn: (line) => process.stderr.write(`sb: ${line}\n`) },
+              },
         )
         const db = handle.db
         const clock = systemClock

@@ -175,7 +175,7 @@ const commands: Record<string, Command> = {
         }
         await target.deps() // opening the database applies the committed migrations
         out(
-          `Database migrated (${target.database === 'pglite' ? `embedded, in ${env.DATA_DIR}` : 'DATABASE_URL'}).`,
+          `Database migrated (${target.database === 'embedded' ? `embedded, in ${env.DATA_DIR}` : 'DATABASE_URL'}).`,
         )
       })
     },

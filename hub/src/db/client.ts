@@ -1,17 +1,18 @@
-import { mkdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { PGlite } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import { drizzle } from 'drizzle-orm/postgres-js'
+import { migrate } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresLog,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts'
+import { migrationsFolder } from './migrations-folder.ts'
+import { convertPgliteDataDir, hasPgliteData } from './pglite-conversion.ts'
 import * as schema from './schema/index.ts'
 
 export type Schema = typeof schema
-/** Common type of the PGlite and postgres-js drizzle instances: services take this. */
+/** The drizzle database services take (postgres-js in the product; the tests' in-memory engine too). */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 /** Anything a query can run on: the database or an open transaction. */
@@ -19,59 +20,71 @@ export type Queryable = Database | Tx
 
 export type DatabaseHandle = {
   db: Database
-  kind: 'pglite' | 'postgres'
+  /** `embedded`: the PostgreSQL server this process runs in DATA_DIR; `postgres`: DATABASE_URL. */
+  kind: 'embedded' | 'postgres'
   ping(): Promise<void>
   close(): Promise<void>
-  /**
-   * LISTEN on a channel (PostgreSQL only: the embedded database has one process, which signals
-   * itself); resolves with the function that stops listening.
-   */
+  /** LISTEN on a channel; resolves with the function that stops listening. */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>
 }
 
-export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle')
+export { migrationsFolder }
 
 export type DatabaseOptions =
-  | { kind: 'pglite'; dataDir?: string } // undefined dataDir = in memory (tests)
+  | { kind: 'embedded'; dataDir: string; max?: number; log?: EmbeddedPostgresLog }
   | { kind: 'postgres'; url: string; max?: number }
 
-/** Opens the database and applies the committed migrations. */
+/**
+ * Opens the database and applies the committed migrations. Embedded: starts PostgreSQL on
+ * DATA_DIR/postgres first (the caller holds DATA_DIR's lock), converting a DATA_DIR left by the
+ * PGlite versions; close() stops that server. Either way the hub talks to it through postgres-js.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.kind === 'pglite') {
-    let client: PGlite
-    if (options.dataDir) {
-      const dir = join(options.dataDir, 'pglite')
-      mkdirSync(dir, { recursive: true })
-      client = new PGlite(dir)
-    } else {
-      client = new PGlite()
-    }
-    await client.waitReady
-    const db = drizzlePglite({ client, schema })
-    await migratePglite(db, { migrationsFolder })
-    return {
-      db: db as unknown as Database, // both drivers extend PgDatabase; only the HKT differs
-      kind: 'pglite',
-      ping: async () => {
-        await client.query('select 1')
-      },
-      close: () => client.close(),
-    }
+  if (options.kind === 'postgres') {
+    const sql = postgres(options.url, { max: options.max ?? 20, onnotice: () => {} })
+    return await connected(sql, 'postgres', async () => {})
   }
-  const sql = postgres(options.url, { max: options.max ?? 20, onnotice: () => {} })
-  const db = drizzlePostgres({ client: sql, schema })
-  await migratePostgres(db, { migrationsFolder })
+  if (hasPgliteData(options.dataDir)) await convertPgliteDataDir(options.dataDir, { log: options.log })
+  const server: EmbeddedPostgres = await startEmbeddedPostgres(options.dataDir, { log: options.log })
+  try {
+    const sql = postgres({ ...server.connection, max: options.max ?? 10, onnotice: () => {} })
+    return await connected(sql, 'embedded', () => server.stop())
+  } catch (err) {
+    await server.stop()
+    throw err
+  }
+}
+
+/** A drizzle database on a postgres-js pool, migrated; close() ends the pool, then runs `after`. */
+async function connected(
+  sql: postgres.Sql,
+  kind: DatabaseHandle['kind'],
+  after: () => Promise<void>,
+): Promise<DatabaseHandle> {
+  const db = drizzle({ client: sql, schema })
+  try {
+    await migrate(db, { migrationsFolder })
+  } catch (err) {
+    await sql.end({ timeout: 5 })
+    throw err
+  }
   return {
-    db: db as unknown as Database,
-    kind: 'postgres',
+    db: db as unknown as Database, // PgDatabase of the postgres-js HKT; services need no more than PgDatabase
+    kind,
     ping: async () => {
       await sql`select 1`
     },
-    close: () => sql.end({ timeout: 5 }),
     // postgres-js keeps one connection for its listeners and LISTENs again after a reconnect.
     listen: async (channel, onNotify) => {
       const subscription = await sql.listen(channel, () => onNotify())
       return () => subscription.unlisten()
+    },
+    close: async () => {
+      try {
+        await sql.end({ timeout: 5 })
+      } finally {
+        await after()
+      }
     },
   }
 }

@@ -2,10 +2,11 @@ import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join, resolve } from 'node:path'
 
 /**
- * PGlite is Postgres compiled to WASM running inside one process: it does not lock its
- * directory, and two processes writing the same files corrupt it. So every process that opens
- * DATA_DIR with the embedded database (the hub, or `sb` when no hub runs) first takes this
- * lock: a file holding the owner's pid, created atomically.
+ * The embedded database is a PostgreSQL server that the process owning DATA_DIR starts and
+ * stops (db/embedded-postgres.ts). Two owners would stop each other's server, and a server
+ * found running must be known to be a dead owner's. So every process that opens DATA_DIR with
+ * the embedded database (the hub, or `sb` when no hub runs) first takes this lock: a file
+ * holding the owner's pid, created atomically.
  */
 export class DataDirLockedError extends Error {
   constructor(

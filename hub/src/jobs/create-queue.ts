@@ -1,9 +1,7 @@
-import { Redis } from 'ioredis'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import type { Env } from '../env.ts'
-import { BullmqQueue } from './bullmq-queue.ts'
 import { EmbeddedQueue } from './embedded-queue.ts'
 import type { JobQueue } from './queue.ts'
 
@@ -16,6 +14,8 @@ export async function createQueue(opts: {
 }): Promise<JobQueue> {
   const logger = opts.logger.child({ component: 'jobs' })
   if (opts.env.REDIS_URL) {
+    // Loaded only here: an embedded hub never needs BullMQ, whose import is a large part of a start.
+    const [{ Redis }, { BullmqQueue }] = await Promise.all([import('ioredis'), import('./bullmq-queue.ts')])
     // maxRetriesPerRequest: null is what BullMQ's blocking worker commands need.
     const connection = new Redis(opts.env.REDIS_URL, { maxRetriesPerRequest: null })
     connection.on('error', (err) => logger.error({ err }, 'jobs: redis connection error'))

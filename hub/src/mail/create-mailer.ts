@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import nodemailer from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import { type Clock, systemClock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Env } from '../env.ts'
@@ -15,12 +15,24 @@ export function createMailer(env: MailerEnv, logger: Logger, clock: Clock = syst
   return createFileMailer(join(env.DATA_DIR, 'outbox'), env.MAIL_FROM, logger, clock)
 }
 
+/**
+ * nodemailer, loaded by the first message rather than at start: most hub starts send no mail,
+ * and its import is a noticeable share of a start.
+ */
+function lazyTransport(create: (nodemailer: typeof import('nodemailer').default) => Transporter) {
+  let transport: Promise<Transporter> | undefined
+  return () => {
+    transport ??= import('nodemailer').then((m) => create(m.default))
+    return transport
+  }
+}
+
 /** nodemailer's SMTP transport; the URL carries host, port, credentials and smtps:// for TLS. */
 export function createSmtpMailer(url: string, from: string, clock: Clock = systemClock): Mailer {
-  const transport = nodemailer.createTransport(url, { from })
+  const transport = lazyTransport((nodemailer) => nodemailer.createTransport(url, { from }))
   return {
     async send(message) {
-      await transport.sendMail({ ...message, date: clock.now() })
+      await (await transport()).sendMail({ ...message, date: clock.now() })
     },
   }
 }
@@ -37,13 +49,15 @@ export function createFileMailer(
   logger: Logger,
   clock: Clock = systemClock,
 ): Mailer {
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' })
+  const composer = lazyTransport((nodemailer) =>
+    nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' }),
+  )
   const outbox = resolve(dir)
   let seq = 0
   return {
     async send(message: MailMessage) {
       const date = clock.now()
-      const info = await composer.sendMail({ ...message, from, date })
+      const info = await (await composer()).sendMail({ ...message, from, date })
       const stamp = date.toISOString().replace(/[-:]/g, '').replace('.', '')
       seq = (seq + 1) % 1_000_000
       const name = `${stamp}-${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}.eml`

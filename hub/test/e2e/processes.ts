@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stopLeftoverServer } from '../helpers/embedded-postgres.ts'
 
 /** Helpers that drive Switchboard the way a user does: as separate processes on loopback. */
 
@@ -37,6 +38,7 @@ export function userEnv(dataDir: string, extra: Record<string, string> = {}): No
 }
 
 const spawned = new Set<ChildProcess>()
+const dataDirs = new Set<string>()
 
 /**
  * Every process here leads its own process group, so cleanup can kill what it started
@@ -50,10 +52,15 @@ function spawnTracked(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     detached: true,
   })
   spawned.add(child)
+  if (env.DATA_DIR) dataDirs.add(env.DATA_DIR)
   return child
 }
 
-/** Kills every process group the test started (call it in afterEach) and waits for the leaders. */
+/**
+ * Kills every process group the test started (call it in afterEach) and waits for the leaders,
+ * then stops the embedded PostgreSQL servers they left: a server runs in its own session, out
+ * of its hub's process group, precisely so that a signal to the hub's group does not reach it.
+ */
 export async function killStartedProcesses(): Promise<void> {
   const waits: Promise<unknown>[] = []
   for (const child of spawned) {
@@ -70,6 +77,8 @@ export async function killStartedProcesses(): Promise<void> {
   }
   spawned.clear()
   await Promise.all(waits)
+  await Promise.all([...dataDirs].map((dir) => stopLeftoverServer(dir)))
+  dataDirs.clear()
 }
 
 export type HubProcess = {
@@ -136,7 +145,9 @@ export function startHub(
         try {
           const bound = boundPort()
           const res = bound === 0 ? null : await fetch(`http://127.0.0.1:${bound}/healthz`)
-          if (res?.ok) return
+          // Healthy, and done starting: /healthz answers from the moment the port is bound,
+          // a little before the hub prints that it runs (what a user waits for).
+          if (res?.ok && /Switchboard (worker )?is running/.test(text)) return
         } catch {
           // not listening yet
         }

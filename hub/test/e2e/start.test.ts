@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -15,8 +16,8 @@ function dataDir(): string {
   return dir
 }
 
-// A fresh embedded database takes seconds to initialise (initdb in WASM); the first test starts
-// from an empty directory like a new user, the others from a copy of a migrated one.
+// A fresh embedded database takes seconds to initialise (initdb); the first test starts from an
+// empty directory like a new user, the others from a copy of a migrated one.
 let template = ''
 beforeAll(async () => {
   template = mkdtempSync(join(tmpdir(), 'sb-e2e-template-'))
@@ -27,7 +28,9 @@ afterAll(() => rmSync(template, { recursive: true, force: true }))
 
 function migratedDataDir(): string {
   const dir = dataDir()
-  cpSync(template, dir, { recursive: true })
+  // cp -a: the cluster's files keep their owner (the `postgres` user when the tests run as root).
+  const copy = spawnSync('cp', ['-a', `${template}/.`, dir], { encoding: 'utf8' })
+  if (copy.status !== 0) throw new Error(`cp -a failed: ${copy.stderr}`)
   return dir
 }
 
@@ -201,7 +204,7 @@ describe('sb', { timeout: 120_000 }, () => {
     })
     // Nothing was created, and no lock left behind.
     expect(existsSync(join(dir, 'hub.lock'))).toBe(false)
-    expect(existsSync(join(dir, 'pglite'))).toBe(false)
+    expect(existsSync(join(dir, 'postgres'))).toBe(false)
   })
 
   test('--help lists the commands', async () => {
@@ -230,7 +233,7 @@ describe('sb', { timeout: 120_000 }, () => {
     expect(res.stderr).toBe('')
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('Database migrated')
-    expect(existsSync(join(dir, 'pglite'))).toBe(true)
+    expect(existsSync(join(dir, 'postgres', 'PG_VERSION'))).toBe(true)
     expect(existsSync(join(dir, 'hub.lock'))).toBe(false)
   })
 })

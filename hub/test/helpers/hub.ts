@@ -26,9 +26,11 @@ export async function createTestHub(
     queue?: JobQueue
     /** Run the background workers (outbox relay, webhook deliveries) and start the queue. */
     workers?: boolean
+    /** A database of the test's own instead of a fresh test database (closed with the hub). */
+    database?: DatabaseHandle
   } = {},
 ) {
-  const handle: DatabaseHandle = await openTestDatabase()
+  const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
   withAfterCommit(handle.db)
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()

@@ -14,6 +14,7 @@ import { createQueue } from '../../src/jobs/create-queue.ts'
 import { EmbeddedQueue } from '../../src/jobs/embedded-queue.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'
 import { openTestDatabase } from '../helpers/database.ts'
+import { stopLeftoverServer } from '../helpers/embedded-postgres.ts'
 import { eventually } from './eventually.ts'
 import { queueConformance } from './queue-conformance.ts'
 
@@ -230,6 +231,7 @@ describe('embedded driver across a crash (kill -9)', () => {
       expect(second.lines).toContain('state=completed stalls=1 attempts=1')
       expect(code).toBe(0)
     } finally {
+      await stopLeftoverServer(dataDir)
       rmSync(dataDir, { recursive: true, force: true })
     }
   })

@@ -1,4 +1,0 @@
-declare module 'swagger-ui-dist' {
-  /** Folder holding the Swagger UI static assets. */
-  export function absolutePath(): string
-}

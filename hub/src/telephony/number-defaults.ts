@@ -139,7 +139,7 @@ export function defaultSettings(input: {
     },
     voicemail_enabled: true,
     // Users and teams chosen at creation take the calls of a classic number; on an IVR they
-    // can only call out with it (admin guide: IVR numbers are assigned for outbound calls).
+    // can only call out with it (IVR numbers are assigned to users for outbound calls only).
     distribution: {
       steps: ivr
         ? []

@@ -891,7 +891,7 @@ function scenarioConfig(sc: Scenario): RoutingConfig {
 
 /**
  * The longest a call may last before it ends or reaches voicemail, from the reference model
- * (telephony.md §1, aircall-api.md §5): the welcome message, the IVR menu played at most twice
+ * of business-hours routing and Aircall's distribution: the welcome message, the IVR menu played at most twice
  * with its wait for a key, the distribution — at most the sum of its steps' ring times, never
  * more than the max queue time — then one closing message (closed, unavailable or callback
  * confirmation). A holiday or IVR destination is a one-step distribution.

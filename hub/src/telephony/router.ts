@@ -22,13 +22,13 @@ import {
  * No I/O and no clock of its own, so the engine, the routing preview and the tests all
  * drive the very same rules.
  *
- * The rules (Aircall's behaviour, see reference/aircall-api.md §5, telephony.md §1):
+ * The rules (Aircall's call distribution and business-hours behaviour):
  * 0. A number that is not live (documents pending, in review or rejected; released) refuses
  *    every call at once: `reject` / `number_inactive`, outcome `rejected`, nobody rung.
  * 1. A blacklisted caller is rejected before anything else (never reaches an agent).
  * 2. Business hours: an active exceptional period wins, then the weekly schedule. Closed →
  *    closed message → voicemail (or hang up), missed reason `out_of_opening_hours`.
- *    An exceptional period is time outside opening hours (telephony.md §1.2: Wazo returns
+ *    An exceptional period is time outside opening hours (as in Wazo, whose schedules return
  *    "closed, with that period's action"): with no destination, or voicemail / hang up as
  *    its destination, the call takes the closed path (closed message, then voicemail or hang
  *    up) with reason `out_of_opening_hours`. Sent to a user, team or number, the call walks

@@ -19,7 +19,7 @@ export type { TeamStrategy }
 
 /**
  * One step of a distribution. `ringTimeSec` is the step's total: the step never lasts longer,
- * whatever the strategy (reference/aircall-api.md §5.2: "the team step has a total ring time").
+ * whatever the strategy (Aircall: a team step has one total ring time, whatever its strategy).
  * - user step: that user rings for `ringTimeSec`;
  * - team, `simultaneous`: every routable member rings together for `ringTimeSec`;
  * - team, `random` / `longest_idle`: members ring one at a time, each for

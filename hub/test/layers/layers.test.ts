@@ -45,6 +45,21 @@ describe('layer rules', () => {
     }
   })
 
+  it('refuse db code that imports services or telephony, and telephony code that imports services', () => {
+    const db = lint(
+      'hub/src/db/schema/demo.ts',
+      "import type { HubDeps } from '../../services/deps.ts'\nexport type D = HubDeps\n",
+    )
+    expect(db.failed).toBe(true)
+    expect(db.output).toContain('db/ sits below telephony and services')
+    const telephony = lint(
+      'hub/src/telephony/demo.ts',
+      "import type { ServiceContext } from '../services/context.ts'\nexport type C = ServiceContext\n",
+    )
+    expect(telephony.failed).toBe(true)
+    expect(telephony.output).toContain('telephony/ is the inner ring')
+  })
+
   it('refuse core code that imports any other layer', () => {
     const res = lint(
       'hub/src/core/demo.ts',

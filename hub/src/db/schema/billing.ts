@@ -1,5 +1,5 @@
 import { integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
-import type { InvoiceLine, InvoiceParty } from '../../services/billing/invoice-types.ts'
+import type { InvoiceLine, InvoiceParty } from './billing-types.ts'
 import { timestamps } from './columns.ts'
 import { companyRef } from './companies.ts'
 

@@ -1,5 +1,5 @@
 import { integer, jsonb, pgTable, serial, text } from 'drizzle-orm/pg-core'
-import type { BillingAddress } from '../../services/billing/invoice-types.ts'
+import type { BillingAddress } from './billing-types.ts'
 import { timestamps } from './columns.ts'
 
 export const companies = pgTable('companies', {

@@ -1,5 +1,4 @@
 import { index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
-import type { VerificationDetails } from '../../services/number-verification/submission-input.ts'
 import { timestamps } from './columns.ts'
 import { companyRef } from './companies.ts'
 import { numbers } from './numbers.ts'
@@ -9,6 +8,24 @@ import { numbers } from './numbers.ts'
  * operator's decision. A number keeps every submission: a rejected one stays as history and
  * the company submits again.
  */
+/** A verification's postal address as stored (the form's `address.*` fields, checked and trimmed). */
+export type VerificationAddress = {
+  line1: string
+  line2?: string | undefined
+  city: string
+  postal_code: string
+  /** ISO 3166 alpha-2, upper case. */
+  country: string
+}
+
+/**
+ * What a verification request stores of its form: a company's or a person's details. The form's
+ * zod schemas (services/number-verification/submission-input.ts) are compiled to match.
+ */
+export type VerificationDetails =
+  | { name: string; registration_number: string; address: VerificationAddress }
+  | { first_name: string; last_name: string; birth_date?: string | undefined; address: VerificationAddress }
+
 export const numberVerificationSubmissions = pgTable(
   'number_verification_submissions',
   {

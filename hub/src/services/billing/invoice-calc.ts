@@ -1,4 +1,4 @@
-import type { BillingAddress, InvoiceLine } from './invoice-types.ts'
+import type { BillingAddress, InvoiceLine } from '../../db/schema/billing-types.ts'
 import { billableDays, type Period, prorate } from './periods.ts'
 import type { CompanyPlan } from './plans.ts'
 import { vatOf, vatTreatment } from './vat.ts'

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parsePdf } from '../../../test/helpers/billing-factory.ts'
+import type { InvoiceLine } from '../../db/schema/billing-types.ts'
 import type { invoices } from '../../db/schema/index.ts'
 import { parseEnv } from '../../env.ts'
 import { renderInvoicePdf } from './invoice-pdf.ts'
-import type { InvoiceLine } from './invoice-types.ts'
 import { pdfString, writePdf } from './pdf-writer.ts'
 import { sellerOf, sellerSnapshot, unconfiguredSeller } from './seller.ts'
 

@@ -10,11 +10,11 @@ import {
 } from '../../../test/helpers/billing-factory.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
 import { createLinks } from '../../core/links.ts'
+import type { BillingAddress } from '../../db/schema/billing-types.ts'
 import { companies } from '../../db/schema/index.ts'
 import { EnvError, parseEnv } from '../../env.ts'
 import { registerWorkers } from '../../workers.ts'
 import { estimateNextInvoice, generateInvoice } from './invoice-service.ts'
-import type { BillingAddress } from './invoice-types.ts'
 import { sellerOf } from './seller.ts'
 
 const GERMAN_SELLER_ENV = {

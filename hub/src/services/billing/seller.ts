@@ -1,5 +1,5 @@
+import type { InvoiceParty } from '../../db/schema/billing-types.ts'
 import { type Env, parseEnv } from '../../env.ts'
-import type { InvoiceParty } from './invoice-types.ts'
 
 /** The seller of this hub's invoices; its country drives VAT (vat.ts) and is always set. */
 export type Seller = InvoiceParty & { country: string }

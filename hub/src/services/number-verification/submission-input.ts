@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { badRequest, type DomainError } from '../../core/errors.ts'
+import type { VerificationAddress, VerificationDetails } from '../../db/schema/index.ts'
 
 /**
  * The verification form. It arrives as multipart/form-data with flat text fields, the
@@ -63,10 +64,14 @@ export const personalDetailsSchema = z.object({
   address: addressSchema,
 })
 
-export type VerificationAddress = z.infer<typeof addressSchema>
+export type { VerificationAddress, VerificationDetails }
 export type CompanyDetails = z.infer<typeof companyDetailsSchema>
 export type PersonalDetails = z.infer<typeof personalDetailsSchema>
-export type VerificationDetails = CompanyDetails | PersonalDetails
+
+/** The form's output is exactly what the verifications table stores (db/schema/verification.ts). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const storedMatch: Same<CompanyDetails | PersonalDetails, VerificationDetails> = true
+void storedMatch
 export type VerificationKind = 'company' | 'personal'
 export type DocumentType = 'identity' | 'address'
 

@@ -4,7 +4,7 @@ import type { NotificationPrefs, WorkingHours } from '../../db/schema/index.ts'
 import { ISO_COUNTRIES } from '../account/countries.ts'
 
 /**
- * Field rules of a user's profile (admin guide, "Configurer un utilisateur"), shared by the
+ * Field rules of a user's profile (the dashboard's user settings screen), shared by the
  * route schemas (so a bad value answers 400 naming its field) and the services.
  */
 

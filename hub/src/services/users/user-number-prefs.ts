@@ -8,7 +8,7 @@ import { teamMembersOf } from '../numbers/number-hydrate.ts'
 import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
 
 /**
- * The two numbers of a user's call preferences (admin guide, "Préférences d'appels"):
+ * The two numbers of a user's call preferences (the profile's call preferences):
  *
  * - `caller_id_number_id`, "identité de l'appelant": the number displayed when a call is
  *   forwarded to the user's external phone ("Définir le numéro à afficher si le transfert

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { and, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 
-/** The `search` query parameter of the lists with a search bar in the admin guide. */
+/** The `search` query parameter of the lists that have a search bar in the dashboard. */
 export const searchParam = z
   .string()
   .trim()

@@ -151,6 +151,26 @@ describe('POST /v1/users', () => {
     expect([a.extension, b.extension, c.extension, d.extension]).toEqual(['102', '101', null, '103'])
   })
 
+  it('gives every user of a burst of concurrent creations their own extension', async () => {
+    // 100 users created 10 at a time: each creation picks the lowest free extension, so
+    // concurrent ones would read the same one and all but one fail without serialisation.
+    const company = await hub.createCompany()
+    const extensions: string[] = []
+    for (let wave = 0; wave < 10; wave++) {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          hub.call('POST', '/v1/users', { auth: company.basic, body: { email: email('burst') } }),
+        ),
+      )
+      for (const res of results) {
+        expect(res.status, JSON.stringify(res.body)).toBe(201)
+        extensions.push(res.body.user.extension)
+      }
+    }
+    expect(new Set(extensions).size).toBe(100)
+    expect(extensions.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 101 + i))
+  })
+
   it.each([
     [{ email: undefined }, 'email'],
     [{ email: 'not-an-email' }, 'email'],

@@ -91,7 +91,11 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
                 logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling')
                 return async () => {}
               })
-              return () => void stop.then((unlisten) => unlisten())
+              // UNLISTEN can fail when the connection is already gone: nothing left to stop then.
+              return () =>
+                stop
+                  .then((unlisten) => unlisten())
+                  .catch((err: unknown) => logger.debug({ err }, 'outbox: UNLISTEN failed'))
             }
           : undefined,
       })

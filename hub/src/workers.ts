@@ -15,7 +15,10 @@ import { closeDeliveryConnections } from './webhooks/http-post.ts'
  */
 export function registerWorkers(
   deps: HubDeps,
-  options: { relayIntervalMs?: number; subscribeRemote?: (wake: () => void) => () => void } = {},
+  options: {
+    relayIntervalMs?: number
+    subscribeRemote?: (wake: () => void) => () => Promise<void> | void
+  } = {},
 ): { stop(): Promise<void> } {
   const logger = deps.logger.child({ component: 'workers' })
   processJobs(deps.queue, { ...deps, logger }, hubJobs)

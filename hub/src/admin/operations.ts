@@ -2,9 +2,8 @@ import { eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import { DomainError } from '../core/errors.ts'
-import { uniqueViolation } from '../core/postgres-errors.ts'
 import type { Database } from '../db/client.ts'
-import { companies, users } from '../db/schema/index.ts'
+import { companies } from '../db/schema/index.ts'
 import { hubQueues } from '../job-registry.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import type { FailedJob, JobQueue } from '../jobs/queue.ts'
@@ -79,28 +78,13 @@ export function reviewDeps(deps: AdminDeps): ReviewDeps {
 /** Creates a company, its first admin and an API key (the token is only ever shown here). */
 export async function runSetup(deps: AdminDeps, input: unknown): Promise<SetupResult> {
   const parsed = parseAdminInput(setupInputSchema, input)
-  const [taken] = await deps.db
-    .select({ id: users.id })
-    .from(users)
-    .where(sql`lower(${users.email}) = ${parsed.email.toLowerCase()}`)
-    .limit(1)
-  if (taken)
-    throw new DomainError('conflict', `a user with email ${parsed.email} already exists`, { field: 'email' })
-  try {
-    return await createCompanyWithAdmin(deps.db, deps.clock, {
-      ...parsed,
-      firstName: parsed.first_name,
-      lastName: parsed.last_name,
-    })
-  } catch (err) {
-    // Two setups racing on the same email: the unique index decides.
-    if (uniqueViolation(err) !== undefined) {
-      throw new DomainError('conflict', `a user with email ${parsed.email} already exists`, {
-        field: 'email',
-      })
-    }
-    throw err
-  }
+  // A user's email is unique within their company only: the same person may own or join
+  // several companies, and signs in to one of them by naming it when the address is in more.
+  return createCompanyWithAdmin(deps.db, deps.clock, {
+    ...parsed,
+    firstName: parsed.first_name,
+    lastName: parsed.last_name,
+  })
 }
 
 export const apiKeyInputSchema = z.object({

@@ -83,7 +83,7 @@ export function startRelay(
     intervalMs?: number
     consumers?: readonly OutboxConsumer[]
     batchSize?: number
-    subscribeRemote?: (wake: () => void) => () => void
+    subscribeRemote?: (wake: () => void) => () => Promise<void> | void
   } = {},
 ): { stop(): Promise<void>; wake(): void } {
   const intervalMs = options.intervalMs ?? 1_000
@@ -125,7 +125,8 @@ export function startRelay(
     wake,
     stop: async () => {
       stopped = true
-      for (const off of unsubscribe) off?.()
+      // The remote subscription (a LISTEN) ends before the database pool closes behind it.
+      await Promise.all(unsubscribe.map((off) => off?.()))
       wakeSleeper?.()
       await loop
     },

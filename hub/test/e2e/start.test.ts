@@ -101,8 +101,8 @@ describe('npm start', { timeout: 180_000 }, () => {
     expect(human.stdout).toContain('shown only this once')
     expect(human.stdout).toMatch(new RegExp(`curl -u sbk_\\S+:sbt_\\S+ ${h.url}/v1/company`))
 
-    // The same email again: refused, with a message, through the running hub.
-    const again = await runSb(dir, [
+    // The same email in a second company: accepted (emails are unique per company).
+    const second = await runSb(dir, [
       'setup',
       '--company',
       'Other',
@@ -110,9 +110,23 @@ describe('npm start', { timeout: 180_000 }, () => {
       'OWNER@acme.test',
       '--password',
       'a long password',
+      '--json',
     ])
-    expect(again.code).toBe(1)
-    expect(again.stderr).toContain('already exists')
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(JSON.parse(second.stdout).company_id).not.toBe(created.company_id)
+
+    // Bad input: refused with a message naming the field, exit code 2, through the running hub.
+    const bad = await runSb(dir, [
+      'setup',
+      '--company',
+      'Third',
+      '--email',
+      'nope',
+      '--password',
+      'a long password',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('email')
 
     // The review queue through the running hub's admin socket: empty, as JSON.
     const queue = await runSb(dir, ['numbers:pending', '--json'])

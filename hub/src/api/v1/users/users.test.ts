@@ -168,7 +168,9 @@ describe('POST /v1/users', () => {
       }
     }
     expect(new Set(extensions).size).toBe(100)
-    expect(extensions.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 101 + i))
+    expect(extensions.map(Number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 101 + i),
+    )
   })
 
   it.each([

@@ -5,11 +5,16 @@
  * - read:   GET /v1/users on a company of 200 users (first page)
  * - search: GET /v1/contacts/search?phone_number=… on a company of 10,000 contacts
  * - write:  POST /v1/contacts (one contact with one phone number; each one is an outbox event)
+ * Embedded, after the runs: `rss.embedded`, the memory of the hub and its PostgreSQL together,
+ * and `start.embedded`, ms from launching `npm start`'s process on that data to a healthy
+ * /healthz (median of 3).
  * Every figure is printed as `name: value unit (target …)`; the load generator shares the
  * hub's cores.
  */
 import { parseArgs } from 'node:util'
+import { startHub } from '../test/e2e/processes.ts'
 import { type LoadResult, load } from './support/load.ts'
+import { treeMemoryMb } from './support/process-memory.ts'
 import { describeMachine, type Mode, modes, phoneOf, say, sendAll, startTarget } from './support/targets.ts'
 
 const { values } = parseArgs({
@@ -29,6 +34,29 @@ const USERS = 200
 const CONTACTS = 10_000
 
 const results: { name: string; mode: Mode; result: LoadResult }[] = []
+let memory: { pssMb: number; processes: number } | undefined
+let startMs: number[] = []
+
+/** ms from spawning `npm start`'s process on existing data to /healthz answering 200. */
+async function timeStart(dataDir: string, env: Record<string, string>): Promise<number> {
+  const began = performance.now()
+  const hub = startHub(dataDir, 0, { env })
+  try {
+    for (;;) {
+      if (hub.port !== 0) {
+        const ok = await fetch(`http://127.0.0.1:${hub.port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+        if (ok) return performance.now() - began
+      }
+      if (performance.now() - began > 120_000) throw new Error(`no /healthz after 120 s:\n${hub.output()}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  } finally {
+    await hub.stop('SIGTERM')
+  }
+}
 
 for (const mode of selected) {
   say(`${mode}: starting the hub`)
@@ -36,8 +64,7 @@ for (const mode of selected) {
   try {
     say(`${mode}: seeding ${USERS} users and ${CONTACTS} contacts`)
     // The company starts with its admin: 199 more make 200.
-    // One at a time: concurrent user creations race for the next free extension (a known issue).
-    await sendAll(target, USERS - 1, 1, (i) => ({
+    await sendAll(target, USERS - 1, 10, (i) => ({
       method: 'POST',
       path: '/v1/users',
       body: { email: `agent${i}@bench.example`, first_name: 'Agent', last_name: `N${i}` },
@@ -79,6 +106,16 @@ for (const mode of selected) {
         `${mode}: ${name}: ${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors of ${result.total}`,
       )
     }
+    if (mode === 'embedded') {
+      const pid = target.hub.child.pid
+      if (pid) memory = treeMemoryMb(pid)
+      await target.hub.stop('SIGTERM')
+      // npm start builds its bundle when the sources changed: once, before the timed starts.
+      await timeStart(target.dataDir, target.env)
+      startMs = []
+      for (let i = 0; i < 3; i++) startMs.push(await timeStart(target.dataDir, target.env))
+      say(`${mode}: starts on existing data: ${startMs.map((ms) => ms.toFixed(0)).join(', ')} ms`)
+    }
   } finally {
     await target.stop()
   }
@@ -99,6 +136,17 @@ const errors = results.reduce((n, r) => n + r.result.errors, 0)
 if (worst) {
   console.log(
     `api.p99: ${worst.result.p99Ms} ms, ${errors} errors (target < 100 ms, 0 errors) [worst: ${worst.name}.${worst.mode}]`,
+  )
+}
+if (memory) {
+  console.log(
+    `rss.embedded: ${Math.round(memory.pssMb)} MB (target <= 300) [PSS of the hub and its PostgreSQL, ${memory.processes} processes, after the API runs]`,
+  )
+}
+if (startMs.length > 0) {
+  const sorted = [...startMs].sort((a, b) => a - b)
+  console.log(
+    `start.embedded: ${Math.round(sorted[1]!)} ms (target <= 2000) [npm start to /healthz on existing data, median of ${sorted.map(Math.round).join(', ')} ms]`,
   )
 }
 process.exit(0)

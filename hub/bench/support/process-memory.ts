@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs'
+
+/** The pids of `root` and every process below it (the embedded PostgreSQL and its backends). */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out: number[] = []
+  const walk = (pid: number) => {
+    out.push(pid)
+    for (const child of children.get(pid) ?? []) walk(child)
+  }
+  walk(root)
+  return out
+}
+
+/**
+ * Memory of a process tree in MB, as proportional set size (PSS): memory shared between the
+ * processes (PostgreSQL's shared buffers, shared libraries) is counted once in all, not once per
+ * process as summed RSS would.
+ */
+export function treeMemoryMb(root: number): { pssMb: number; processes: number } {
+  let kb = 0
+  const pids = processTree(root)
+  for (const pid of pids) {
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return { pssMb: kb / 1024, processes: pids.length }
+}

@@ -1,4 +1,5 @@
 export * from './errors.ts'
 export * from './number-settings.ts'
 export * from './phone.ts'
+export * from './realtime.ts'
 export * from './schedule.ts'

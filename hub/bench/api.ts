@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util'
 import { startHub } from '../test/e2e/processes.ts'
 import { type LoadResult, load } from './support/load.ts'
-import { treeMemoryMb } from './support/process-memory.ts'
+import { treeMemoryMb, treesCpuSeconds } from './support/process-stats.ts'
 import { describeMachine, type Mode, modes, phoneOf, say, sendAll, startTarget } from './support/targets.ts'
 
 const { values } = parseArgs({
@@ -33,7 +33,7 @@ for (const m of selected) if (!modes.includes(m)) throw new Error(`--mode: one o
 const USERS = 200
 const CONTACTS = 10_000
 
-const results: { name: string; mode: Mode; result: LoadResult }[] = []
+const results: { name: string; mode: Mode; result: LoadResult; cpuSec: number }[] = []
 let memory: { pssMb: number; processes: number } | undefined
 let startMs: number[] = []
 
@@ -100,10 +100,12 @@ for (const mode of selected) {
     for (const [name, next] of runs) {
       await load({ url: target.url, auth: target.auth, connections: 10, durationSec: 3, next }) // warm-up
       say(`${mode}: ${name}, ${connections} connections, ${durationSec} s`)
+      const cpuBefore = treesCpuSeconds(target.serverPids())
       const result = await load({ url: target.url, auth: target.auth, connections, durationSec, next })
-      results.push({ name, mode, result })
+      const cpuSec = treesCpuSeconds(target.serverPids()) - cpuBefore
+      results.push({ name, mode, result, cpuSec })
       say(
-        `${mode}: ${name}: ${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors of ${result.total}`,
+        `${mode}: ${name}: ${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors of ${result.total}; servers used ${cpuSec.toFixed(1)} CPU-s`,
       )
     }
     if (mode === 'embedded') {
@@ -125,7 +127,7 @@ const targets: Record<string, number> = { read: 1500, search: 1500, write: 750 }
 console.log(`# ${describeMachine()}; ${connections} connections, ${durationSec} s per run`)
 for (const r of results) {
   console.log(
-    `api.${r.name}.${r.mode}: ${Math.round(r.result.requestsPerSec)} req/s (target >= ${targets[r.name]}) [p50 ${r.result.p50Ms} ms, p99 ${r.result.p99Ms} ms, ${r.result.errors} errors]`,
+    `api.${r.name}.${r.mode}: ${Math.round(r.result.requestsPerSec)} req/s (target >= ${targets[r.name]}) [p50 ${r.result.p50Ms} ms, p99 ${r.result.p99Ms} ms, ${r.result.errors} errors; ${Math.round(r.result.total / r.cpuSec)} requests per CPU-second of the hub and its servers]`,
   )
 }
 const worst = results.reduce<(typeof results)[number] | undefined>(

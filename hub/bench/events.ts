@@ -13,6 +13,7 @@ import { Agent, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { treesCpuSeconds } from './support/process-stats.ts'
 import { describeMachine, type Mode, modes, phoneOf, say, sendAll, startTarget } from './support/targets.ts'
 
 const { values } = parseArgs({
@@ -105,6 +106,8 @@ type ModeResult = {
   answerP99: number
   /** POST /v1/contacts per second the hub actually took (the target rate, or less when it cannot). */
   achieved: number
+  /** CPU seconds the hub and its servers used while draining. */
+  drainCpuSec: number
 }
 const results: ModeResult[] = []
 
@@ -136,7 +139,10 @@ for (const mode of selected) {
     arrivals = []
     say(`${mode}: restarting as HUB_ROLE=all; draining the backlog`)
     await target.restart({ HUB_ROLE: 'all' })
+    // CPU from the restarted hub being healthy to the backlog drained (its start excluded).
+    const cpuBefore = treesCpuSeconds(target.serverPids())
     await waitFor(EVENTS, 600_000)
+    const drainCpuSec = treesCpuSeconds(target.serverPids()) - cpuBefore
     const unique = new Set(arrivals.map((a) => a.deliveryId)).size
     const first = arrivals[0]?.at ?? 0
     const last = arrivals.reduce((m, a) => Math.max(m, a.at), 0)
@@ -192,6 +198,7 @@ for (const mode of selected) {
     results.push({
       mode,
       perSec,
+      drainCpuSec,
       delivered: unique,
       duplicates,
       lagP50: percentile(lags, 50),
@@ -215,7 +222,7 @@ const targets: Record<Mode, number> = { embedded: 1000, 'postgres-redis': 2000 }
 console.log(`# ${describeMachine()}; one receiver in the benchmark process; ${EVENTS} events drained`)
 for (const r of results) {
   console.log(
-    `events.${r.mode}: ${Math.round(r.perSec)} deliveries/s (target >= ${targets[r.mode]}) [${r.delivered} of ${EVENTS} delivered, ${r.duplicates} twice]`,
+    `events.${r.mode}: ${Math.round(r.perSec)} deliveries/s (target >= ${targets[r.mode]}) [${r.delivered} of ${EVENTS} delivered, ${r.duplicates} twice; ${Math.round(r.delivered / r.drainCpuSec)} deliveries per CPU-second of the hub and its servers]`,
   )
 }
 const worst = results.reduce<ModeResult | undefined>((w, r) => (!w || r.lagP99 > w.lagP99 ? r : w), undefined)

@@ -29,6 +29,8 @@ export type Target = {
   hub: HubProcess
   url: string
   auth: string
+  /** The hub's pid and the database / Redis servers' (their children are found from them). */
+  serverPids(): number[]
   /** Stops the hub (SIGTERM) and starts it again with extra environment (e.g. another HUB_ROLE). */
   restart(extra?: Record<string, string>): Promise<void>
   stop(): Promise<void>
@@ -99,6 +101,10 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
       hub,
       url: hub.url,
       auth: basicAuth(keys.api_id, keys.api_token),
+      serverPids: () =>
+        [target.hub.child.pid ?? null, ...services.map((s) => s.pid())].filter(
+          (p): p is number => p !== null,
+        ),
       async restart(extra) {
         await hub.stop('SIGTERM')
         hub = await launch(extra)

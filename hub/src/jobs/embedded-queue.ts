@@ -55,7 +55,7 @@ const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000
 
 /**
  * The job driver used when REDIS_URL is unset: jobs are rows of the `jobs` table in the app's
- * own database (PGlite or Postgres), so a restart loses nothing.
+ * own database (the embedded PostgreSQL or DATABASE_URL's), so a restart loses nothing.
  *
  * Life of a row: waiting → active (claimed with a lease) → completed | waiting (retry, run_at
  * pushed by the backoff) | failed (dead letter). Claims use `FOR UPDATE SKIP LOCKED`, so

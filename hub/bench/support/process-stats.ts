@@ -41,3 +41,28 @@ export function treeMemoryMb(root: number): { pssMb: number; processes: number }
   }
   return { pssMb: kb / 1024, processes: pids.length }
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100
+
+/**
+ * CPU seconds used so far by the process trees under `roots` (user + system, with the children
+ * that already ended and were waited for). The difference over a run is what serving it cost,
+ * whatever else the machine did meanwhile.
+ */
+export function treesCpuSeconds(roots: readonly number[]): number {
+  let ticks = 0
+  for (const root of roots) {
+    for (const pid of processTree(root)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        // Fields after "(comm) ": state ppid … utime(14) stime(15) cutime(16) cstime(17), 1-based.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        for (const i of [11, 12, 13, 14]) ticks += Number(fields[i] ?? 0)
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  return ticks / USER_HZ
+}

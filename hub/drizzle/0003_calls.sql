@@ -52,6 +52,7 @@ CREATE TABLE "calls" (
 	"ringing" integer[] DEFAULT '{}'::integer[] NOT NULL,
 	"version" integer DEFAULT 0 NOT NULL,
 	"timer_at" timestamp with time zone,
+	"timer_version" integer,
 	"carrier_ref" text
 );
 --> statement-breakpoint

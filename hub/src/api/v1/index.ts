@@ -7,6 +7,7 @@ import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
 import { numberVerificationRoutes } from './number-verification/routes.ts'
 import { numbersRoutes } from './numbers/routes.ts'
+import { sandboxRoutes } from './sandbox/routes.ts'
 import { tagsRoutes } from './tags/routes.ts'
 import { teamsRoutes } from './teams/routes.ts'
 import { usersRoutes } from './users/routes.ts'
@@ -28,6 +29,7 @@ export const v1Routes = createRouter()
   .route('/', numbersRoutes)
   .route('/', numberVerificationRoutes)
   .route('/', accountRoutes)
+  .route('/', sandboxRoutes)
 
 /** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
 export const v1PublicRoutes = createRouter().route('/', authRoutes)

@@ -60,6 +60,8 @@ export const calls = pgTable(
     version: integer('version').notNull().default(0),
     /** When the armed timer fires (null: none): a restart re-arms it from here. */
     timerAt: timestamp('timer_at', { withTimezone: true }),
+    /** The version the armed timer was set at: a timer job carrying another one is stale. */
+    timerVersion: integer('timer_version'),
     carrierRef: text('carrier_ref'),
   },
   (t) => [

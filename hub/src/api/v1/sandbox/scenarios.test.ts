@@ -173,3 +173,257 @@ describe('distribution', () => {
     expect(received.at(-1)!.data.answered_at - received.at(-1)!.data.started_at).toBe(19)
   })
 })
+
+describe('IVR', () => {
+  it('plays the welcome, replays the menu after a wrong key, routes on a valid one; a decline leads to voicemail', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    hub.setOnline(company.id, agent.id)
+    const welcome = 'Welcome to Acme support.'
+    const number = await callableNumber(
+      hub,
+      company,
+      (s) => ({
+        messages: {
+          ...s.messages,
+          welcome: { type: 'tts', text: welcome, language: 'en-US', voice: 'female' },
+        },
+        ivr: {
+          options: [{ key: '1', destination: { type: 'user', user_id: agent.id, ring_time_sec: 20 } }],
+          fallback: { type: 'voicemail' },
+          timeout_sec: 5,
+        },
+      }),
+      { type: 'ivr' },
+    )
+    const call = await dial(company, number.e164)
+    expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'welcome' })
+    const menu = await advanceUntilApplied(hub, call.id, ttsSec(welcome) * 1000)
+    expect(menu.state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 1 })
+
+    await post(company, `/v1/sandbox/calls/${call.id}/digits`, { digits: '7' })
+    expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 2 })
+    await post(company, `/v1/sandbox/calls/${call.id}/digits`, { digits: '1' })
+    expect((await callRow(hub, call.id)).ringing).toEqual([agent.id])
+    expect(hub.agentChannel.framesOf(agent.id, call.id)).toMatchObject([
+      { type: 'call.ringing', call: { ivr_path: ['1'] } },
+    ])
+
+    await post(company, `/v1/sandbox/calls/${call.id}/agents/${agent.id}/decline`)
+    const declined = await callRow(hub, call.id)
+    expect(declined.state).toMatchObject({ phase: 'unavailable_message', declined: [agent.id] })
+    expect(hub.agentChannel.framesOf(agent.id, call.id).at(-1)).toEqual({
+      type: 'call.ring_stopped',
+      call_id: call.id,
+      reason: 'declined',
+    })
+    const unavailableText = (number.settings.messages.unavailable as { text: string }).text
+    await advanceUntilApplied(hub, call.id, ttsSec(unavailableText) * 1000)
+    await post(company, `/v1/sandbox/calls/${call.id}/voicemail`, { duration_sec: 8 })
+
+    const received = await webhookEventsOf(hub, company.id, call.id)
+    expect(received.map((e) => e.event)).toEqual([
+      'call.created',
+      'call.ivr_option_selected',
+      'call.ringing_on_agent',
+      'call.agent_declined',
+      'call.voicemail_left',
+      'call.hungup',
+      'call.ended',
+    ])
+    expect(received[3]!.data.user.id).toBe(agent.id)
+    expect(received.at(-1)!.data).toMatchObject({
+      status: 'done',
+      missed_call_reason: 'agents_did_not_answer',
+      ivr_options_selected: [{ key: '1' }],
+    })
+  })
+
+  it('takes the fallback after the menu played twice without a key', async () => {
+    const company = await hub.createCompany()
+    const number = await callableNumber(
+      hub,
+      company,
+      (s) => ({
+        ivr: { ...s.ivr, options: [{ key: '1', destination: { type: 'hangup' } }], timeout_sec: 5 },
+      }),
+      { type: 'ivr' },
+    )
+    const menuText = (number.settings.messages.ivr_menu as { text: string }).text
+    const call = await dial(company, number.e164)
+    expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 1 })
+    const replay = await advanceUntilApplied(hub, call.id, (ttsSec(menuText) + 5) * 1000)
+    expect(replay.state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 2 })
+    const fallback = await advanceUntilApplied(hub, call.id, (ttsSec(menuText) + 5) * 1000)
+    // Fallback voicemail: the unavailable message, then the recording.
+    expect(fallback.state).toMatchObject({ phase: 'unavailable_message', ivrKeys: ['fallback'] })
+    hub.clock.advance(3_000)
+    await post(company, `/v1/sandbox/calls/${call.id}/hangup`)
+    const received = await webhookEventsOf(hub, company.id, call.id)
+    expect(received.map((e) => e.event)).toEqual([
+      'call.created',
+      'call.ivr_option_selected',
+      'call.hungup',
+      'call.ended',
+    ])
+    expect(received.at(-1)!.data).toMatchObject({
+      ivr_options_selected: [{ key: 'fallback' }],
+      missed_call_reason: 'no_available_agent',
+    })
+  })
+})
+
+describe('rejections', () => {
+  it('rejects a blacklisted caller before anything plays; nobody rings', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    hub.setOnline(company.id, agent.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 20 }] },
+    }))
+    const blocked = await hub.call('POST', '/v1/blacklist', { auth: company.basic, body: { number: CALLER } })
+    expect(blocked.status).toBe(201)
+    const call = await dial(company, number.e164)
+    expect(call).toMatchObject({ status: 'done', answered_at: null, duration: 0 })
+    expect((await timelineOf(hub, call.id)).map((t) => t.data.instruction)).toEqual([
+      { action: 'reject', reason: 'blacklisted' },
+    ])
+    expect(await events(company, call.id)).toEqual(['call.created', 'call.hungup', 'call.ended'])
+    expect(hub.agentChannel.framesOf(agent.id, call.id)).toEqual([])
+  })
+
+  it('refuses calls to a number that is not live yet', async () => {
+    const company = await hub.createCompany()
+    const number = await callableNumber(hub, company, () => ({}), { verificationState: 'pending_documents' })
+    const call = await dial(company, number.e164)
+    expect(call.status).toBe('done')
+    expect((await timelineOf(hub, call.id)).map((t) => t.data.instruction)).toEqual([
+      { action: 'reject', reason: 'number_inactive' },
+    ])
+  })
+})
+
+describe('caller hangs up', () => {
+  it('while ringing: short_abandoned within 10 s, abandoned_in_classic after; the agent stops ringing', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    hub.setOnline(company.id, agent.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 60 }] },
+    }))
+    const short = await dial(company, number.e164)
+    hub.clock.advance(5_000)
+    await post(company, `/v1/sandbox/calls/${short.id}/hangup`)
+    expect(await callRow(hub, short.id)).toMatchObject({
+      status: 'done',
+      missedCallReason: 'short_abandoned',
+    })
+    expect(hub.agentChannel.framesOf(agent.id, short.id).at(-1)).toEqual({
+      type: 'call.ring_stopped',
+      call_id: short.id,
+      reason: 'caller_hung_up',
+    })
+
+    const long = await dial(company, number.e164)
+    expect((await callRow(hub, long.id)).ringing).toEqual([agent.id])
+    hub.clock.advance(30_000)
+    await post(company, `/v1/sandbox/calls/${long.id}/hangup`)
+    // A second hang-up (a carrier retrying its callback) is harmless.
+    await post(company, `/v1/sandbox/calls/${long.id}/hangup`)
+    const received = await webhookEventsOf(hub, company.id, long.id)
+    expect(received.map((e) => e.event)).toEqual([
+      'call.created',
+      'call.ringing_on_agent',
+      'call.hungup',
+      'call.ended',
+    ])
+    expect(received.at(-1)!.data).toMatchObject({ missed_call_reason: 'abandoned_in_classic', duration: 30 })
+    expect((await timelineOf(hub, long.id)).map((t) => t.type)).toEqual(['start', 'caller_hungup'])
+  })
+})
+
+describe('agents', () => {
+  it('with nobody online, the call goes straight to the unavailable message and voicemail (no_available_agent)', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 20 }] },
+    }))
+    const call = await dial(company, number.e164)
+    const row = await callRow(hub, call.id)
+    expect(row.state).toMatchObject({ phase: 'unavailable_message', missedReason: 'no_available_agent' })
+    expect(row.ringing).toEqual([])
+  })
+
+  it('a simulated device answers after N s and hangs up after M s', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    const device = await hub.call('PUT', `/v1/sandbox/agents/${agent.id}`, {
+      auth: company.basic,
+      body: { answer_after_sec: 3, talk_sec: 20 },
+    })
+    expect(device.status).toBe(200)
+    expect(device.body).toEqual({ agent: { user_id: agent.id, answer_after_sec: 3, talk_sec: 20 } })
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 20 }] },
+    }))
+    const call = await dial(company, number.e164)
+    expect((await callRow(hub, call.id)).ringing).toEqual([agent.id])
+    const answered = await advanceUntilApplied(hub, call.id, 3_000)
+    expect(answered).toMatchObject({ status: 'answered', userId: agent.id })
+    const done = await advanceUntilApplied(hub, call.id, 20_000)
+    expect(done.status).toBe('done')
+    const ended = (await webhookEventsOf(hub, company.id, call.id)).at(-1)!
+    expect(ended).toMatchObject({ event: 'call.ended', data: { duration: 23, user: { id: agent.id } } })
+    expect(ended.data.answered_at - ended.data.started_at).toBe(3)
+  })
+
+  it('longest idle rings the member idle the longest, one at a time, within the step ring time', async () => {
+    const company = await hub.createCompany()
+    const a = await addAgent(hub, company)
+    const b = await addAgent(hub, company)
+    const team = await addTeam(hub, company, 'Sales', [a.id, b.id])
+    for (const u of [a, b]) hub.setOnline(company.id, u.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: {
+        ...s.distribution,
+        steps: [{ type: 'team', team_id: team.id, ring_time_sec: 40, strategy: 'longest_idle' }],
+      },
+    }))
+    // a takes a call first: b is then the one idle the longest.
+    const earlier = await dial(company, number.e164)
+    expect((await callRow(hub, earlier.id)).ringing).toEqual([a.id])
+    await post(company, `/v1/sandbox/calls/${earlier.id}/agents/${a.id}/answer`)
+    hub.clock.advance(10_000)
+    await post(company, `/v1/sandbox/calls/${earlier.id}/hangup`)
+
+    const call = await dial(company, number.e164)
+    expect((await callRow(hub, call.id)).ringing).toEqual([b.id])
+    // Each member rings 25 s at most; the second gets what is left of the step's 40 s.
+    const next = await advanceUntilApplied(hub, call.id, 25_000)
+    expect(next.ringing).toEqual([a.id])
+    expect(next.timerAt!.getTime() - hub.clock.now().getTime()).toBe(15_000)
+    const over = await advanceUntilApplied(hub, call.id, 15_000)
+    expect(over.state).toMatchObject({ phase: 'unavailable_message', missedReason: 'agents_did_not_answer' })
+  })
+
+  it('an agent in wrap-up is waited for, not rung', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company, { wrapUpTime: 30 })
+    hub.setOnline(company.id, agent.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 20 }] },
+    }))
+    const first = await dial(company, number.e164)
+    await post(company, `/v1/sandbox/calls/${first.id}/agents/${agent.id}/answer`)
+    await post(company, `/v1/sandbox/calls/${first.id}/hangup`)
+    const second = await dial(company, number.e164)
+    const row = await callRow(hub, second.id)
+    expect(row.ringing).toEqual([])
+    expect((await timelineOf(hub, second.id))[0]!.data.instruction).toEqual({
+      action: 'wait',
+      timeoutSec: 20,
+      step: 0,
+    })
+  })
+})

@@ -27,6 +27,8 @@ export const eventNames = [
   'call.ended',
   'call.voicemail_left',
   'call.ivr_option_selected',
+  'call.tagged',
+  'call.commented',
 ] as const
 export type EventName = (typeof eventNames)[number]
 

@@ -3,6 +3,7 @@ import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls } from '../../db/schema/index.ts'
 import { applyCallEvent, type EngineDeps, eventBase } from './call-engine.ts'
+import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, loadCallRefs } from './call-object.ts'
 import type { AgentAction, CallActions } from './ports.ts'
 
@@ -43,6 +44,14 @@ export function createCallActions(deps: EngineDeps): CallActions {
             throw new DomainError('not_allowed', 'You are not on this call')
           }
           await applyCallEvent(deps, row.id, { type: 'agent_hungup', userId }, companyId)
+          return
+        }
+        case 'tag':
+        case 'comment': {
+          // The agent who took the call annotates it (mandatory tagging: before their next call).
+          if (row.userId !== userId) throw new DomainError('not_allowed', 'You did not take this call')
+          if (action.type === 'tag') await tagCall(deps, companyId, row.id, action.tag_ids, userId)
+          else await commentCall(deps, companyId, row.id, action.content, userId)
           return
         }
         default:

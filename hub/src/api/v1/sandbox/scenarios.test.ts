@@ -7,6 +7,7 @@ import {
   callRow,
   timelineOf,
   ttsSec,
+  until,
   webhookEventsOf,
 } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
@@ -33,6 +34,13 @@ async function post(company: TestCompany, path: string, body?: unknown) {
   const res = await hub.call('POST', path, { auth: company.basic, body })
   expect(res.status, JSON.stringify(res.body)).toBe(204)
 }
+
+/** Waits until the user's clients got a frame of that type for the call. */
+const framesUntil = (userId: number, callId: number, type: string) =>
+  until(
+    async () => hub.agentChannel.framesOf(userId, callId).some((m) => m.type === type),
+    `${type} to ${userId}`,
+  )
 
 const events = async (company: TestCompany, callId: number) =>
   (await webhookEventsOf(hub, company.id, callId)).map((e) => e.event)
@@ -122,6 +130,8 @@ describe('distribution', () => {
     const second = await advanceUntilApplied(hub, call.id, 15_000)
     expect(second.ringing).toEqual([a.id, b.id])
     expect(second.teamId).toBe(team.id)
+    // Agents hear of it once the commit's effects ran (the timer's job, in the background).
+    await framesUntil(first.id, call.id, 'call.ring_stopped')
     expect(hub.agentChannel.framesOf(first.id, call.id).map((m) => m.type)).toEqual([
       'call.ringing',
       'call.ring_stopped',
@@ -371,6 +381,8 @@ describe('agents', () => {
     expect((await callRow(hub, call.id)).ringing).toEqual([agent.id])
     const answered = await advanceUntilApplied(hub, call.id, 3_000)
     expect(answered).toMatchObject({ status: 'answered', userId: agent.id })
+    // The device's hang-up is queued by the carrier once the answer is committed.
+    await framesUntil(agent.id, call.id, 'call.answered')
     const done = await advanceUntilApplied(hub, call.id, 20_000)
     expect(done.status).toBe('done')
     const ended = (await webhookEventsOf(hub, company.id, call.id)).at(-1)!

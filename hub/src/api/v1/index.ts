@@ -3,6 +3,7 @@ import { accountRoutes } from './account/routes.ts'
 import { apiKeysRoutes } from './api-keys/routes.ts'
 import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
+import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
 import { numberVerificationRoutes } from './number-verification/routes.ts'
@@ -30,6 +31,7 @@ export const v1Routes = createRouter()
   .route('/', numberVerificationRoutes)
   .route('/', accountRoutes)
   .route('/', sandboxRoutes)
+  .route('/', callsRoutes)
 
 /** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
 export const v1PublicRoutes = createRouter().route('/', authRoutes)

@@ -3,7 +3,7 @@ import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-wor
 import type { HubDeps } from './services/deps.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
-import { callTimerJob } from './telephony/engine/call-engine.ts'
+import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
@@ -21,6 +21,7 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   monthlyBillingRunJob,
   invoiceJob,
   callTimerJob,
+  waitingCallsJob,
   sandboxDeviceJob,
 ]
 

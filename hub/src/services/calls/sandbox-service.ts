@@ -7,6 +7,7 @@ import {
   type EngineDeps,
   type EngineEvent,
   eventBase,
+  nudgeWaitingCalls,
   startInboundCall,
 } from '../../telephony/engine/call-engine.ts'
 import { loadCallRefs } from '../../telephony/engine/call-object.ts'
@@ -82,6 +83,7 @@ export type SandboxDevice = { user_id: number; answer_after_sec: number; talk_se
 
 /** A simulated device for the agent: counts as online, answers after N s, talks M s. */
 export async function setSandboxDevice(
+  deps: EngineDeps,
   ctx: ServiceContext,
   userId: number,
   input: { answer_after_sec: number; talk_sec: number },
@@ -92,6 +94,8 @@ export async function setSandboxDevice(
     .insert(sandboxDevices)
     .values({ companyId: ctx.companyId, userId, ...values })
     .onConflictDoUpdate({ target: sandboxDevices.userId, set: values })
+  // The device puts the agent online: calls waiting for someone may ring it now.
+  await nudgeWaitingCalls(deps, ctx.companyId)
   return { user_id: userId, ...input }
 }
 

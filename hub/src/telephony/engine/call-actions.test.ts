@@ -133,8 +133,8 @@ describe('mandatory tagging', () => {
         direct_link: `http://hub.test/v1/tags/${tag!.id}`,
       },
     ])
-    const next = await dial()
-    expect((await callRow(hub, next)).ringing).toEqual([agent.id])
+    // Tagged: the call that waited for the agent rings them now.
+    expect((await callRow(hub, waiting)).ringing).toEqual([agent.id])
   })
 
   it('takes at most 5 comments, from the agent who took the call; another company’s tag is not found', async () => {

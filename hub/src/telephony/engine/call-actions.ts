@@ -2,7 +2,7 @@ import type { AgentCall } from '@switchboard/shared'
 import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls } from '../../db/schema/index.ts'
-import { applyCallEvent, type EngineDeps, eventBase } from './call-engine.ts'
+import { applyCallEvent, type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
 import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, loadCallRefs } from './call-object.ts'
 import type { AgentAction, CallActions } from './ports.ts'
@@ -58,6 +58,8 @@ export function createCallActions(deps: EngineDeps): CallActions {
           throw new DomainError('not_allowed', `"${action.type}" is not available on calls yet`)
       }
     },
+
+    presenceChanged: (companyId) => nudgeWaitingCalls(deps, companyId),
 
     async currentCall(companyId, userId): Promise<AgentCall | null> {
       const [row] = await deps.db

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq, isNotNull, isNull } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../core/clock.ts'
 import { notFound } from '../../core/errors.ts'
@@ -50,7 +50,11 @@ export type EngineDeps = {
   presence: PresenceDirectory
 }
 
-export type EngineEvent = CarrierEvent | { type: 'timer'; version: number }
+export type EngineEvent =
+  | CarrierEvent
+  | { type: 'timer'; version: number }
+  /** Agents may have become routable (connected, tagged, wrap-up over): waiting calls look again. */
+  | { type: 'presence_changed' }
 
 /** How long a voicemail may last before the recording stops (Twilio <Record maxLength>). */
 export const VOICEMAIL_MAX_SEC = 120
@@ -77,6 +81,41 @@ export const callTimerJob = defineJob({
     await applyCallEvent(deps, data.callId, { type: 'timer', version: data.version })
   },
 })
+
+/**
+ * Waiting calls of a company look again for a routable agent (presence_changed). Queued when
+ * an agent's wrap-up ends; the realtime edge calls nudgeWaitingCalls when an agent connects or
+ * becomes available.
+ */
+export const waitingCallsJob = defineJob({
+  queue: 'calls',
+  name: 'waiting-calls',
+  schema: z.object({ companyId: z.number().int().positive() }),
+  tries: 3,
+  backoffMs: 500,
+  handle: async (deps: EngineDeps, data) => {
+    await nudgeWaitingCalls(deps, data.companyId)
+  },
+})
+
+/** Applies presence_changed to the company's calls waiting with nobody ringing. */
+export async function nudgeWaitingCalls(deps: EngineDeps, companyId: number): Promise<void> {
+  const waiting = await deps.db
+    .select({ id: calls.id })
+    .from(calls)
+    .where(
+      and(
+        eq(calls.companyId, companyId),
+        isNull(calls.endedAt),
+        eq(calls.status, 'initial'),
+        sql`cardinality(${calls.ringing}) = 0`,
+        sql`${calls.state}->>'phase' = 'distribution'`,
+      ),
+    )
+    .orderBy(calls.startedAt)
+  // Oldest first: the caller who waited longest gets the agent.
+  for (const call of waiting) await applyCallEvent(deps, call.id, { type: 'presence_changed' })
+}
 
 /** Absolute links in events recorded outside a request (as the numbers' worker does). */
 export function eventBase(env: EngineDeps['env']): string {
@@ -264,6 +303,8 @@ function routingEventsOf(event: EngineEvent | { type: 'start' }, state: CallStat
       return state.phase === 'voicemail' ? [{ type: 'hungup' }] : []
     case 'agent_hungup':
       return []
+    case 'presence_changed':
+      return [{ type: 'presence_changed' }]
   }
 }
 
@@ -331,6 +372,17 @@ async function applyInTx(
     effects.commands.push({ verb: 'hangup' })
     events.push({ name: 'call.hungup' }, { name: 'call.ended' })
     if (row.userId !== null) {
+      // The agent is routable again once their wrap-up is over: waiting calls look then.
+      const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
+      effects.jobs.push(
+        ...newJobs(waitingCallsJob, [
+          {
+            data: { companyId: row.companyId },
+            delayMs: wrapUpSec * 1000,
+            jobKey: `call:${row.id}:wrap-up-over`,
+          },
+        ]),
+      )
       const ended = { ...row, ...next }
       effects.messages.push({
         userIds: [row.userId],

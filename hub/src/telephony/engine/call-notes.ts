@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { callComments, callEvents, calls, callTags, tags } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
-import { type EngineDeps, eventBase } from './call-engine.ts'
+import { type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
 import { type CallRow, callWebhookData, loadCallRefs } from './call-object.ts'
 
 /** Aircall: at most 5 comments per call, never edited or deleted. */
@@ -21,7 +21,7 @@ export async function tagCall(
   tagIds: readonly number[],
   byUserId: number | null,
 ): Promise<void> {
-  await deps.db.transaction(async (tx) => {
+  const tagged = await deps.db.transaction(async (tx) => {
     const row = await lockCall(tx, companyId, callId)
     const known = await tx
       .select({ id: tags.id })
@@ -41,9 +41,12 @@ export async function tagCall(
       )
       .onConflictDoNothing()
       .returning({ tagId: callTags.tagId })
-    if (added.length === 0) return
+    if (added.length === 0) return false
     await bump(tx, deps, row, 'tagged', { tag_ids: added.map((a) => a.tagId), by: byUserId }, 'call.tagged')
+    return true
   })
+  // A mandatory tag given: the agent may take the calls waiting for them.
+  if (tagged) await nudgeWaitingCalls(deps, companyId)
 }
 
 export async function commentCall(

@@ -174,6 +174,7 @@ export const sandboxRoutes = createRouter()
     }),
     async (c) => {
       const agent = await setSandboxDevice(
+        c.var.deps,
         serviceContext(c),
         c.req.valid('param').user_id,
         c.req.valid('json'),

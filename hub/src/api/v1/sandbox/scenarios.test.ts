@@ -419,12 +419,12 @@ describe('agents', () => {
     expect(over.state).toMatchObject({ phase: 'unavailable_message', missedReason: 'agents_did_not_answer' })
   })
 
-  it('an agent in wrap-up is waited for, not rung', async () => {
+  it('an agent in wrap-up is waited for, not rung, and rung once the wrap-up is over', async () => {
     const company = await hub.createCompany()
     const agent = await addAgent(hub, company, { wrapUpTime: 30 })
     hub.setOnline(company.id, agent.id)
     const number = await callableNumber(hub, company, (s) => ({
-      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 20 }] },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 60 }] },
     }))
     const first = await dial(company, number.e164)
     await post(company, `/v1/sandbox/calls/${first.id}/agents/${agent.id}/answer`)
@@ -434,8 +434,30 @@ describe('agents', () => {
     expect(row.ringing).toEqual([])
     expect((await timelineOf(hub, second.id))[0]!.data.instruction).toEqual({
       action: 'wait',
-      timeoutSec: 20,
+      timeoutSec: 60,
       step: 0,
     })
+    const rung = await advanceUntilApplied(hub, second.id, 30_000)
+    expect(rung.ringing).toEqual([agent.id])
+    expect((await timelineOf(hub, second.id)).at(-1)!.type).toBe('presence_changed')
+  })
+
+  it('a caller waiting for an agent in a call rings them as soon as they hang up', async () => {
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    hub.setOnline(company.id, agent.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 60 }] },
+    }))
+    const first = await dial(company, number.e164)
+    await post(company, `/v1/sandbox/calls/${first.id}/agents/${agent.id}/answer`)
+    const second = await dial(company, number.e164)
+    expect((await callRow(hub, second.id)).ringing).toEqual([])
+    await post(company, `/v1/sandbox/calls/${first.id}/hangup`)
+    await until(
+      async () => (await callRow(hub, second.id)).ringing.includes(agent.id),
+      'the waiting call to ring',
+    )
+    await framesUntil(agent.id, second.id, 'call.ringing')
   })
 })

@@ -2,6 +2,8 @@ import { queuesOf, type RegisteredJob } from './jobs/job-definition.ts'
 import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-worker.ts'
 import type { HubDeps } from './services/deps.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
+import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
+import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
@@ -18,6 +20,9 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   numberHoursJob,
   monthlyBillingRunJob,
   invoiceJob,
+  callTimerJob,
+  waitingCallsJob,
+  sandboxDeviceJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

@@ -20,7 +20,9 @@ import { listenHttp, stopServer } from './http-server.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
+import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
+import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
 import { registerWorkers } from './workers.ts'
 
 export type RunningHub = {
@@ -75,6 +77,10 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       blobs: createDiskBlobStore(join(env.DATA_DIR, 'blobs')),
       // The only carrier so far; the Twilio gateway arrives with the telephony work.
       carrier: createSandboxCarrier(),
+      callControl: createSandboxCallControl({ db: handle.db, queue, logger }),
+      // The realtime edge replaces these two once wired (hub/src/realtime/).
+      agentChannel: silentAgentChannel,
+      presence: nobodyOnline,
       ping: { db: handle.ping },
     }
 

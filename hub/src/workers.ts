@@ -4,6 +4,7 @@ import { processJobs } from './jobs/job-definition.ts'
 import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import type { HubDeps } from './services/deps.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
+import { rearmCallTimers } from './telephony/engine/call-engine.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
@@ -26,6 +27,11 @@ export function registerWorkers(
   void startBillingSchedule(deps)
   void ensureNumberHoursJobs(deps).catch((err: unknown) => {
     logger.error({ err }, 'numbers: could not schedule the business-hours checks')
+  })
+  // Calls in progress when a process died keep going: their timers are armed again (job keys
+  // make it a no-op for those still queued).
+  void rearmCallTimers(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not re-arm the call timers')
   })
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).

@@ -19,6 +19,16 @@ export const eventNames = [
   'number.deleted',
   'number.opened',
   'number.closed',
+  'call.created',
+  'call.ringing_on_agent',
+  'call.agent_declined',
+  'call.answered',
+  'call.hungup',
+  'call.ended',
+  'call.voicemail_left',
+  'call.ivr_option_selected',
+  'call.tagged',
+  'call.commented',
 ] as const
 export type EventName = (typeof eventNames)[number]
 

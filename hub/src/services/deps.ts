@@ -5,7 +5,9 @@ import type { Database } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { Mailer } from '../mail/mailer.ts'
+import type { CallControl } from '../telephony/carrier/call-control.ts'
 import type { Carrier } from '../telephony/carrier/carrier.ts'
+import type { AgentChannel, PresenceDirectory } from '../telephony/engine/ports.ts'
 
 /** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
 export type HubDeps = {
@@ -18,4 +20,10 @@ export type HubDeps = {
   blobs: BlobStore
   /** Provisions and releases phone numbers: the sandbox carrier, or the Twilio gateway. */
   carrier: Carrier
+  /** Drives live calls: the sandbox's in-process call control, or the Twilio gateway. */
+  callControl: CallControl
+  /** Reaches agents' clients (the realtime channel); the engine calls it after each commit. */
+  agentChannel: AgentChannel
+  /** Who is online (connected clients), shared across hub processes. */
+  presence: PresenceDirectory
 }

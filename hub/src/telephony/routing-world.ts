@@ -26,7 +26,15 @@ export type CallWorld = {
 
 export type WorldUser = Pick<
   typeof users.$inferSelect,
-  'id' | 'firstName' | 'lastName' | 'email' | 'availabilityStatus' | 'workingHours' | 'timeZone' | 'presence'
+  | 'id'
+  | 'firstName'
+  | 'lastName'
+  | 'email'
+  | 'availabilityStatus'
+  | 'workingHours'
+  | 'timeZone'
+  | 'presence'
+  | 'wrapUpTime'
 >
 
 export async function loadCallWorld(
@@ -45,6 +53,7 @@ export async function loadCallWorld(
         workingHours: users.workingHours,
         timeZone: users.timeZone,
         presence: users.presence,
+        wrapUpTime: users.wrapUpTime,
       })
       .from(users)
       .where(eq(users.companyId, companyId)),

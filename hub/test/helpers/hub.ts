@@ -11,8 +11,11 @@ import { parseEnv } from '../../src/env.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
+import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from '../../src/telephony/carrier/sandbox-carrier.ts'
+import type { PresenceDirectory } from '../../src/telephony/engine/ports.ts'
 import { registerWorkers } from '../../src/workers.ts'
+import { RecordingAgentChannel } from './agent-channel.ts'
 import { openTestDatabase } from './database.ts'
 import { MemoryMailer } from './mail.ts'
 import { createTestQueue } from './queue.ts'
@@ -37,6 +40,10 @@ export async function createTestHub(
   const blobs = createMemoryBlobStore()
   const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
+  /** What agents' clients would receive; `online` says who has a client connected. */
+  const agentChannel = new RecordingAgentChannel()
+  const online = new Map<number, Set<number>>()
+  const presence: PresenceDirectory = { onlineUsers: async (companyId) => online.get(companyId) ?? new Set() }
   const deps: AppDeps = {
     env,
     db: handle.db,
@@ -46,6 +53,9 @@ export async function createTestHub(
     mailer,
     blobs,
     carrier: createSandboxCarrier(),
+    callControl: createSandboxCallControl({ db: handle.db, queue, logger: createLogger('silent') }),
+    agentChannel,
+    presence,
   }
   const app = createApp(deps)
   const workers = overrides.workers ? registerWorkers(deps, { relayIntervalMs: 20 }) : undefined
@@ -136,6 +146,14 @@ export async function createTestHub(
     mailer,
     blobs,
     queue,
+    agentChannel,
+    /** Marks a user as having a client connected (or not). */
+    setOnline(companyId: number, userId: number, isOnline = true) {
+      const set = online.get(companyId) ?? new Set<number>()
+      if (isOnline) set.add(userId)
+      else set.delete(userId)
+      online.set(companyId, set)
+    },
     call,
     createCompany,
     issueToken,

@@ -3,10 +3,12 @@ import { accountRoutes } from './account/routes.ts'
 import { apiKeysRoutes } from './api-keys/routes.ts'
 import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
+import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
 import { numberVerificationRoutes } from './number-verification/routes.ts'
 import { numbersRoutes } from './numbers/routes.ts'
+import { sandboxRoutes } from './sandbox/routes.ts'
 import { tagsRoutes } from './tags/routes.ts'
 import { teamsRoutes } from './teams/routes.ts'
 import { usersRoutes } from './users/routes.ts'
@@ -28,6 +30,8 @@ export const v1Routes = createRouter()
   .route('/', numbersRoutes)
   .route('/', numberVerificationRoutes)
   .route('/', accountRoutes)
+  .route('/', sandboxRoutes)
+  .route('/', callsRoutes)
 
 /** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
 export const v1PublicRoutes = createRouter().route('/', authRoutes)

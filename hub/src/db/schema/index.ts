@@ -1,4 +1,5 @@
 export * from './billing.ts'
+export * from './calls.ts'
 export * from './companies.ts'
 export * from './delivery.ts'
 export * from './directory.ts'

@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core'
+import { companyRef } from './companies.ts'
+import { users } from './identity.ts'
+
+/**
+ * One phone call, inbound or outbound, in Aircall's terms (the Call object) plus the router's
+ * memory of it. The call engine is the only writer: each event of the call is applied in one
+ * transaction that locks this row, bumps `version` and appends to `call_events`.
+ * Live agent state is derived from these rows (telephony/engine/live-state.ts), never stored.
+ */
+export const calls = pgTable(
+  'calls',
+  {
+    // Aircall call ids are integers (Int64); JavaScript numbers are exact up to 2^53.
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: companyRef(),
+    numberId: integer('number_id').notNull(),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
+    status: text('status', { enum: ['initial', 'answered', 'done'] }).notNull(),
+    /** The other party, E.164 or 'anonymous'. */
+    externalNumber: text('external_number').notNull(),
+    /** The other party as the carrier gave it. */
+    rawDigits: text('raw_digits').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** Who answered (inbound) or placed it (outbound). */
+    userId: integer('user_id'),
+    assignedTo: integer('assigned_to'),
+    transferredBy: integer('transferred_by'),
+    transferredTo: integer('transferred_to'),
+    /** The team whose step rang when the call was answered (or last rang). */
+    teamId: integer('team_id'),
+    missedCallReason: text('missed_call_reason'),
+    archived: boolean('archived').notNull().default(false),
+    recordingBlobId: text('recording_blob_id'),
+    recordingState: text('recording_state', { enum: ['off', 'on', 'paused'] })
+      .notNull()
+      .default('off'),
+    voicemailBlobId: text('voicemail_blob_id'),
+    voicemailDurationSec: integer('voicemail_duration_sec'),
+    /** The router's state: telephony/routing-types.ts CallState (db sits below telephony). */
+    state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+    /** Agents the call rings on now (the router state's `ringing`, as a column to query). */
+    ringing: integer('ringing').array().notNull().default(sql`'{}'::integer[]`),
+    /** Bumped by every applied event; timers carry the version they were armed at. */
+    version: integer('version').notNull().default(0),
+    /** When the armed timer fires (null: none): a restart re-arms it from here. */
+    timerAt: timestamp('timer_at', { withTimezone: true }),
+    /** The version the armed timer was set at: a timer job carrying another one is stale. */
+    timerVersion: integer('timer_version'),
+    carrierRef: text('carrier_ref'),
+  },
+  (t) => [
+    // The company's calls in progress (live agent state, the restart sweep).
+    index('calls_active_idx').on(t.companyId).where(sql`${t.endedAt} is null`),
+    index('calls_company_started_idx').on(t.companyId, t.startedAt.desc(), t.id.desc()),
+    // An agent's last calls (wrap-up, mandatory tag, longest idle).
+    index('calls_user_ended_idx').on(t.companyId, t.userId, t.endedAt.desc()),
+    index('calls_company_external_idx').on(t.companyId, t.externalNumber),
+  ],
+)
+
+/**
+ * The timeline of a call: one row per applied event, in order. The CRM sync reads it, so it is
+ * written in the transaction that applies the event: no call can miss its timeline.
+ */
+export const callEvents = pgTable(
+  'call_events',
+  {
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    companyId: companyRef(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.callId, t.seq] })],
+)
+
+export const callTags = pgTable(
+  'call_tags',
+  {
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    tagId: integer('tag_id').notNull(),
+    companyId: companyRef(),
+    taggedBy: integer('tagged_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.callId, t.tagId] })],
+)
+
+/** At most 5 per call (Aircall); never edited. */
+export const callComments = pgTable(
+  'call_comments',
+  {
+    id: serial('id').primaryKey(),
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    companyId: companyRef(),
+    content: text('content').notNull(),
+    postedBy: integer('posted_by'),
+    postedAt: timestamp('posted_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('call_comments_call_idx').on(t.callId, t.id)],
+)
+
+/**
+ * Simulated agent devices of the sandbox carrier: the agent counts as online, and answers a
+ * ringing call after `answerAfterSec`, then hangs up after `talkSec`.
+ */
+export const sandboxDevices = pgTable(
+  'sandbox_devices',
+  {
+    companyId: companyRef(),
+    userId: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    answerAfterSec: integer('answer_after_sec').notNull(),
+    talkSec: integer('talk_sec').notNull(),
+  },
+  (t) => [index('sandbox_devices_company_idx').on(t.companyId)],
+)

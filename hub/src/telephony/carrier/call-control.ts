@@ -1,0 +1,53 @@
+import type { Prompt } from '../routing-types.ts'
+
+/**
+ * The call-control half of a carrier, shaped on Twilio's model: the engine answers each carrier
+ * event with a list of verbs for the call (TwiML: Reject, Say/Play, Gather, Dial with Client
+ * nouns, Enqueue, Record, Hangup), and the carrier reports what happens back as events (status
+ * callbacks, Gather's action, Dial's action, recording callbacks). The engine applies those
+ * events through applyCallEvent; it calls `execute` only after its transaction committed.
+ */
+export type CallCommand =
+  /** Refuse before answering (TwiML <Reject>: not answered, not billed). */
+  | { verb: 'reject'; reason: 'blacklisted' | 'number_inactive' }
+  /** Play a prompt to the caller (<Say>/<Play>); the engine's timer stands for its end. */
+  | { verb: 'play'; prompt: Prompt | null }
+  /** Play the menu and collect one key (<Gather numDigits="1" timeout>). */
+  | { verb: 'gather'; prompt: Prompt | null; timeoutSec: number }
+  /** Ring agents' devices (<Dial timeout><Client>…), the caller hears ringback or music. */
+  | { verb: 'ring_agents'; userIds: number[]; timeoutSec: number }
+  /** Stop ringing these legs (another agent answered, the step moved on, the caller left). */
+  | { verb: 'cancel_legs'; userIds: number[] }
+  /** Hold the caller with music (<Enqueue waitUrl>). */
+  | { verb: 'hold' }
+  /** Connect the caller to the agent who answered. */
+  | { verb: 'bridge'; userId: number }
+  | { verb: 'record'; action: 'start' | 'pause' | 'resume' }
+  /** Record a voicemail (<Record maxLength playBeep>). */
+  | { verb: 'voicemail'; maxLengthSec: number }
+  /** Send the call to an outside number (<Dial><Number>). */
+  | { verb: 'dial_out'; e164: string }
+  | { verb: 'hangup' }
+
+/** What the engine knows of the call a command is for; `version`: the call's, once applied. */
+export type CarrierCall = { id: number; companyId: number; carrierRef: string | null; version: number }
+
+export interface CallControl {
+  readonly name: 'sandbox' | 'twilio'
+  /** Carries out the verbs, in order, for the call. Must not throw: log and move on (the
+   *  carrier's status callbacks, or the engine's timers, settle what did not happen). */
+  execute(call: CarrierCall, commands: readonly CallCommand[]): Promise<void>
+}
+
+/**
+ * Events a carrier reports for a call (Twilio: status callbacks, Gather/Dial actions,
+ * recording callbacks); the simulation API produces the same ones for the sandbox.
+ */
+export type CarrierEvent =
+  | { type: 'digits'; digits: string }
+  | { type: 'leg_answered'; userId: number }
+  | { type: 'leg_declined'; userId: number }
+  | { type: 'leg_no_answer'; userId: number }
+  | { type: 'caller_hungup' }
+  | { type: 'agent_hungup'; userId: number }
+  | { type: 'voicemail_left'; durationSec: number }

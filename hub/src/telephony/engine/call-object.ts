@@ -1,0 +1,136 @@
+import type { AgentCall } from '@switchboard/shared'
+import { and, eq } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.ts'
+import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
+
+export type CallRow = typeof calls.$inferSelect
+
+/** Names the call's objects need, loaded with the routing world. */
+export type CallRefs = {
+  base: string
+  number: { id: number; name: string; e164: string; country: string; timeZone: string; isIvr: boolean } | null
+  users: ReadonlyMap<number, { name: string; email: string }>
+  teams: ReadonlyMap<number, string>
+  tagRequired: boolean
+}
+
+const unix = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null)
+
+function userObject(refs: CallRefs, id: number | null) {
+  if (id === null) return null
+  const u = refs.users.get(id)
+  return {
+    id,
+    direct_link: `${refs.base}/v1/users/${id}`,
+    name: u?.name ?? '',
+    email: u?.email ?? '',
+  }
+}
+
+/**
+ * The call as Aircall's webhooks carry it (the Call object: `call_uuid` where the API says
+ * `sid`, `participants` where it says `conference_participants`). `user` overrides the call's
+ * user: call.ringing_on_agent and call.agent_declined name the agent concerned.
+ */
+export function callWebhookData(row: CallRow, refs: CallRefs, user: number | null = row.userId) {
+  const n = refs.number
+  const state = row.state as { ivrKeys?: string[] }
+  return {
+    id: row.id,
+    call_uuid: `sb-call-${row.id}`,
+    direct_link: `${refs.base}/v1/calls/${row.id}`,
+    direction: row.direction,
+    status: row.status,
+    missed_call_reason: row.missedCallReason,
+    started_at: unix(row.startedAt),
+    answered_at: unix(row.answeredAt),
+    ended_at: unix(row.endedAt),
+    // Aircall: ended_at - started_at, ring time included; while the call runs, so far.
+    duration: row.endedAt ? Math.round((row.endedAt.getTime() - row.startedAt.getTime()) / 1000) : 0,
+    raw_digits: row.rawDigits,
+    voicemail: null,
+    recording: null,
+    asset: null,
+    user: userObject(refs, user),
+    contact: null,
+    archived: row.archived,
+    assigned_to: userObject(refs, row.assignedTo),
+    transferred_by: userObject(refs, row.transferredBy),
+    transferred_to: userObject(refs, row.transferredTo),
+    number: n
+      ? {
+          id: n.id,
+          direct_link: `${refs.base}/v1/numbers/${n.id}`,
+          name: n.name,
+          digits: n.e164,
+          e164_digits: n.e164,
+          country: n.country,
+          time_zone: n.timeZone,
+          is_ivr: n.isIvr,
+        }
+      : null,
+    teams: row.teamId !== null ? [{ id: row.teamId, name: refs.teams.get(row.teamId) ?? '' }] : [],
+    tags: [],
+    comments: [],
+    participants: [],
+    ivr_options_selected: (state.ivrKeys ?? []).map((key) => ({ key })),
+    hangup_cause: null,
+  }
+}
+
+/** The call as an agent's client shows it (realtime protocol). */
+export function agentCall(row: CallRow, refs: CallRefs, status: AgentCall['status']): AgentCall {
+  const state = row.state as { ivrKeys?: string[] }
+  return {
+    call_id: row.id,
+    direction: row.direction,
+    status,
+    external_number: row.externalNumber,
+    number: { id: row.numberId, name: refs.number?.name ?? '', digits: refs.number?.e164 ?? '' },
+    team: row.teamId !== null ? { id: row.teamId, name: refs.teams.get(row.teamId) ?? '' } : null,
+    ivr_path: state.ivrKeys ?? [],
+    started_at: unix(row.startedAt)!,
+    answered_at: unix(row.answeredAt),
+    recording: row.recordingState,
+    tag_required: refs.tagRequired,
+  }
+}
+
+/** The names a call's objects need, for code outside an applied event (hello, API answers). */
+export async function loadCallRefs(db: Queryable, row: CallRow, base: string): Promise<CallRefs> {
+  const [numberRows, userRows, teamRows] = await Promise.all([
+    db
+      .select()
+      .from(numbers)
+      .where(and(eq(numbers.id, row.numberId), eq(numbers.companyId, row.companyId))),
+    db
+      .select({ id: users.id, firstName: users.firstName, lastName: users.lastName, email: users.email })
+      .from(users)
+      .where(eq(users.companyId, row.companyId)),
+    row.teamId === null
+      ? Promise.resolve([])
+      : db
+          .select({ id: teams.id, name: teams.name })
+          .from(teams)
+          .where(and(eq(teams.id, row.teamId), eq(teams.companyId, row.companyId))),
+  ])
+  const n = numberRows[0]
+  return {
+    base,
+    number: n
+      ? {
+          id: n.id,
+          name: n.name,
+          e164: n.e164,
+          country: n.country,
+          timeZone: n.timeZone,
+          isIvr: n.type === 'ivr',
+        }
+      : null,
+    users: new Map(
+      userRows.map((u) => [u.id, { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }]),
+    ),
+    teams: new Map(teamRows.map((t) => [t.id, t.name])),
+    tagRequired: n?.settings.mandatory_tagging ?? false,
+  }
+}

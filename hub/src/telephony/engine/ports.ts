@@ -1,0 +1,39 @@
+import type { AgentCall, ClientMessage, ServerMessage } from '@switchboard/shared'
+
+/**
+ * How the call engine reaches agents and learns who is online, without knowing WebSockets or
+ * Redis: the realtime edge (hub/src/realtime/) implements these and server.ts injects them.
+ */
+export interface AgentChannel {
+  /** Called AFTER the transaction committed: deliver to every connected client of these users,
+   *  whatever hub process they are connected to (in memory embedded, Redis pub/sub at scale). */
+  send(companyId: number, userIds: readonly number[], message: ServerMessage): void
+}
+
+export interface PresenceDirectory {
+  /** Users with at least one live client (WebSocket) or a simulated device, or external
+   *  forwarding on, now. Shared across processes at scale (Redis), in memory embedded.
+   *  (The engine adds the sandbox's simulated devices itself: an implementation may leave them out.) */
+  onlineUsers(companyId: number): Promise<ReadonlySet<number>>
+}
+
+/** An agent's action on a call, as the realtime channel (or REST) receives it. */
+export type AgentAction = Extract<ClientMessage, { call_id: number }>
+
+/** What the realtime edge calls: the engine's side of agents' actions. */
+export interface CallActions {
+  /** Applies the action; throws DomainError (not_found: not a call of the company; not_allowed:
+   *  the call is not the agent's to act on, or the action is not possible now). */
+  agentAction(companyId: number, userId: number, action: AgentAction): Promise<void>
+  /** The call the agent is ringing for or on (for `hello` after a (re)connect), or null. */
+  currentCall(companyId: number, userId: number): Promise<AgentCall | null>
+  /** An agent of the company may have become routable (connected, set available): calls
+   *  waiting with nobody ringing look again at once instead of at their next timer. */
+  presenceChanged(companyId: number): Promise<void>
+}
+
+/** Until a realtime channel is wired: agents' clients get nothing. */
+export const silentAgentChannel: AgentChannel = { send() {} }
+
+/** Until a presence directory is wired: only simulated devices are online. */
+export const nobodyOnline: PresenceDirectory = { onlineUsers: async () => new Set<number>() }

@@ -45,7 +45,8 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-const PUBLIC_V1 = new Set(['/v1/openapi.json'])
+// /v1/realtime authenticates by its first WebSocket frame (realtime/realtime.ts), not by header.
+const PUBLIC_V1 = new Set(['/v1/openapi.json', '/v1/realtime'])
 const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
 
 export function createApp(deps: AppDeps) {
@@ -99,6 +100,9 @@ export function createApp(deps: AppDeps) {
       await rateLimit(c, next)
     })
   })
+
+  const realtime = deps.realtime
+  if (realtime) app.get('/v1/realtime', (c) => realtime.handler(c))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
     type: 'http',

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import type { AgentCall } from '@switchboard/shared'
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -423,5 +425,72 @@ describe('revocation', () => {
         .where(eq(userTokens.userId, company.agentUserId))
       expect((await socket.closed).code).toBe(4403)
     }
+  })
+})
+
+describe('scripts/agent-client.mjs', () => {
+  it('signs in, prints the ringing call, and answers it when the agent presses a', async () => {
+    const answered: CallActionMessage[] = []
+    const call: AgentCall = {
+      call_id: 501,
+      direction: 'inbound',
+      status: 'ringing',
+      external_number: '+33612345678',
+      number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
+      team: { id: 2, name: 'Tier 1' },
+      ivr_path: ['2'],
+      started_at: 1_772_442_000,
+      answered_at: null,
+      recording: 'on',
+      tag_required: false,
+    }
+    const { base } = await hub.listenRealtime({
+      callActions: {
+        async agentAction(_companyId, _userId, action) {
+          answered.push(action)
+        },
+        async currentCall() {
+          return call
+        },
+      },
+    })
+    const company = await hub.createCompany()
+    const script = fileURLToPath(new URL('../../../scripts/agent-client.mjs', import.meta.url))
+    const child = spawn(process.execPath, [script, '--url', base], {
+      env: { ...process.env, SB_AGENT_TOKEN: tokenOf(company.agentBearer) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString('utf8')
+    })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    try {
+      await eventually(() => expect(output).toContain('call 501 inbound ringing: +33612345678 → Support'))
+      expect(output).toContain('hello Alan Agent')
+      expect(output).toContain('team Tier 1, IVR 2')
+      child.stdin.write('a\n')
+      await eventually(() => expect(answered).toEqual([{ type: 'answer', call_id: 501, ref: 'answer-1' }]))
+      child.stdin.write('q\n')
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill()
+    }
+  })
+
+  it('gives up with exit code 1 on a bad token', async () => {
+    const base = await hub.listen()
+    const script = fileURLToPath(new URL('../../../scripts/agent-client.mjs', import.meta.url))
+    const child = spawn(process.execPath, [script, '--url', base], {
+      env: { ...process.env, SB_AGENT_TOKEN: 'sba_wrong' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let errors = ''
+    child.stderr.on('data', (d: Buffer) => {
+      errors += d.toString('utf8')
+    })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect(code).toBe(1)
+    expect(errors).toContain('bad credentials')
   })
 })

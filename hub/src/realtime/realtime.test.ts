@@ -218,6 +218,30 @@ describe('frames after sign-in', () => {
     await first.socket.close()
     await second.socket.close()
   })
+  it('shows a change made through the API (an admin, PUT /v1/me/availability) on the agent’s clients', async () => {
+    const c = await hub.createCompany()
+    // The hub's own channel: the one its API (hub.call) tells.
+    const { socket } = await connectAgent(await hub.listen(), tokenOf(c.agentBearer))
+    const res = await hub.call('PUT', `/v1/users/${c.agentUserId}`, {
+      auth: c.adminBearer,
+      body: { availability_status: 'custom', working_hours: { monday: [] } },
+    })
+    expect(res.status).toBe(200)
+    // Monday 09:00 on the hub's clock, no hours on Mondays: Auto makes the agent unavailable now.
+    expect((await socket.next('presence')).presence).toMatchObject({ declared: 'auto', routable: false })
+    const dnd = await hub.call('PUT', '/v1/me/availability', {
+      auth: c.agentBearer,
+      body: { availability: 'do_not_disturb' },
+    })
+    expect(dnd.status).toBe(200)
+    expect((await socket.next('presence')).presence).toMatchObject({ declared: 'do_not_disturb' })
+    expect((await userEvents(c.id)).map((e) => e.event)).toEqual([
+      'user.connected',
+      'user.opened',
+      'user.closed',
+    ])
+    await socket.close()
+  })
 })
 
 describe('call actions go to the engine (CallActions)', () => {

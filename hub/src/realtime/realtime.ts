@@ -123,6 +123,11 @@ export type Realtime = {
   closeSockets(): Promise<void>
   /** closeSockets, then the bus and the directory's connections. */
   close(): Promise<void>
+  /**
+   * The user's presence changed outside the channel (the API: PUT /v1/users/:id, PUT
+   * /v1/me/availability): push it to their clients. Never throws; failures are logged.
+   */
+  presenceChanged(companyId: number, userId: number): Promise<void>
   /** Runs the periodic work now (tests). */
   tick(): Promise<void>
 }
@@ -510,6 +515,14 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     },
     handler,
     websocketServer,
+    async presenceChanged(companyId, userId) {
+      try {
+        const row = await getUserRow(db, companyId, userId)
+        if (row) await pushPresence(companyId, userId, row)
+      } catch (err) {
+        logger.warn({ err }, 'realtime: presence push failed')
+      }
+    },
     ready: () => bus.ready(),
     tick: async () => {
       heartbeat()

@@ -52,7 +52,7 @@ export function declaredStatusOf(u: Pick<UserRow, 'presence' | 'availabilityStat
   }
 }
 
-async function recordUserEvents(
+export async function recordUserEvents(
   tx: Queryable,
   deps: PresenceDeps,
   row: UserRow,
@@ -66,7 +66,7 @@ async function recordUserEvents(
 }
 
 /** The opened / closed event a change from `before` to `after` makes, if any. */
-function openingEvents(before: UserRow, after: UserRow, now: Date): EventName[] {
+export function openingEvents(before: UserRow, after: UserRow, now: Date): EventName[] {
   const was = isOpen(before, now)
   const is = isOpen(after, now)
   if (was === is) return []

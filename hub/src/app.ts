@@ -102,7 +102,22 @@ export function createApp(deps: AppDeps) {
   })
 
   const realtime = deps.realtime
-  if (realtime) app.get('/v1/realtime', (c) => realtime.handler(c))
+  if (realtime) {
+    app.get('/v1/realtime', (c) => realtime.handler(c))
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path: '/v1/realtime',
+      tags: ['Realtime'],
+      summary: "The agents' realtime channel (WebSocket)",
+      description:
+        'Upgrades to a WebSocket. No credentials in the request: the first frame is `{"type":"auth","v":1,"token":…}` with a session or agent token. Frames, close codes and heartbeats: README, "Realtime protocol"; schemas: `shared/src/realtime.ts`.',
+      responses: {
+        101: { description: 'Switching protocols: the WebSocket is open' },
+        400: { description: 'A query string (credentials never go in the URL)' },
+        426: { description: 'Not a WebSocket upgrade request' },
+      },
+    })
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
     type: 'http',

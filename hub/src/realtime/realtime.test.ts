@@ -106,6 +106,8 @@ describe('GET /v1/realtime: sign-in by the first frame', () => {
     const res = await fetch(`${base}/v1/realtime`)
     expect(res.status).toBe(426)
     expect(await res.json()).toMatchObject({ code: 'bad_request' })
+    const doc = await hub.call('GET', '/v1/openapi.json')
+    expect(doc.body.paths['/v1/realtime'].get.summary).toBe("The agents' realtime channel (WebSocket)")
   })
 })
 

@@ -278,7 +278,13 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
         )
         return
       }
-      await authenticate(client, first.data.token)
+      try {
+        await authenticate(client, first.data.token)
+      } catch (err) {
+        // The directory or the database failed: the client retries, as after any drop.
+        logger.error({ err }, 'realtime: sign-in failed')
+        closeClient(client, 1011, 'Internal error')
+      }
       return
     }
     const rawRef = typeof json === 'object' && json !== null ? Reflect.get(json, 'ref') : undefined

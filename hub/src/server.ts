@@ -139,7 +139,14 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       const channel = createRealtime({ env, db: handle.db, clock, logger, callActions: noCallActions })
       realtime = channel
       cleanups.push(() => channel.close())
-      await channel.ready()
+      // Subscribed before serving, so no frame published meanwhile is missed; an unreachable
+      // Redis does not hold the start (the channel catches up once it connects).
+      const subscribed = await Promise.race([
+        channel.ready().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+      ])
+      if (!subscribed)
+        logger.warn('realtime: Redis not reachable yet; serving, frames from other hubs follow')
       deps.realtime = channel
     }
     // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.

@@ -45,7 +45,8 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-const PUBLIC_V1 = new Set(['/v1/openapi.json'])
+// /v1/realtime authenticates by its first WebSocket frame (realtime/realtime.ts), not by header.
+const PUBLIC_V1 = new Set(['/v1/openapi.json', '/v1/realtime'])
 const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
 
 export function createApp(deps: AppDeps) {
@@ -99,6 +100,24 @@ export function createApp(deps: AppDeps) {
       await rateLimit(c, next)
     })
   })
+
+  const realtime = deps.realtime
+  if (realtime) {
+    app.get('/v1/realtime', (c) => realtime.handler(c))
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path: '/v1/realtime',
+      tags: ['Realtime'],
+      summary: "The agents' realtime channel (WebSocket)",
+      description:
+        'Upgrades to a WebSocket. No credentials in the request: the first frame is `{"type":"auth","v":1,"token":…}` with a session or agent token. Frames, close codes and heartbeats: README, "Realtime protocol"; schemas: `shared/src/realtime.ts`.',
+      responses: {
+        101: { description: 'Switching protocols: the WebSocket is open' },
+        400: { description: 'A query string (credentials never go in the URL)' },
+        426: { description: 'Not a WebSocket upgrade request' },
+      },
+    })
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
     type: 'http',

@@ -41,6 +41,11 @@ export const envSchema = z.object({
   /** Text-to-speech renderings (listening to a message): eSpeak NG when installed, else a builtin murmur. */
   TTS_ENGINE: z.enum(['auto', 'espeak-ng', 'builtin']).default('auto'),
   TTS_ESPEAK_COMMAND: z.string().min(1).default('espeak-ng'),
+  /**
+   * The realtime channel: how long an agent stays online after their last client disconnects
+   * (a page reload, a network blip) before user.disconnected and calls stop ringing them.
+   */
+  REALTIME_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http'
 import type { Duplex } from 'node:stream'
-import { getRequestListener, RequestError } from '@hono/node-server'
+import {
+  createAdaptorServer,
+  getRequestListener,
+  RequestError,
+  type WebSocketServerLike,
+} from '@hono/node-server'
 import type { Logger } from './core/logger.ts'
 
 export class PortInUseError extends Error {
@@ -67,7 +79,18 @@ function answerJson(res: ServerResponse, answer: ErrorAnswer): void {
  * - an HTTP/1.1 request without Host, and an `Expect` other than 100-continue, which Node
  *   would answer with empty bodies itself.
  */
-export function createHttpServer(fetch: FetchHandler, options: { host?: string; logger?: Logger } = {}) {
+export function createHttpServer(
+  fetch: FetchHandler,
+  options: {
+    host?: string
+    logger?: Logger
+    /**
+     * A `ws` WebSocketServer created with `{ noServer: true }`: WebSocket upgrades (the realtime
+     * channel) then reach the app's routes, which accept them with `upgradeWebSocket`.
+     */
+    websocket?: WebSocketServerLike
+  } = {},
+) {
   const logger = options.logger
   const listener = getRequestListener(fetch, {
     hostname: options.host,
@@ -84,17 +107,27 @@ export function createHttpServer(fetch: FetchHandler, options: { host?: string; 
     },
   })
 
-  const server = createServer(
-    // requireHostHeader is answered below, in JSON, instead of by Node with an empty 400.
-    { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false },
-    (req: IncomingMessage, res: ServerResponse) => {
-      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
-        answerJson(res, { status: 400, code: 'bad_request', message: 'HTTP/1.1 requests need a Host header' })
-        return
-      }
-      void listener(req, res)
-    },
-  )
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      answerJson(res, { status: 400, code: 'bad_request', message: 'HTTP/1.1 requests need a Host header' })
+      return
+    }
+    void listener(req, res)
+  }
+  // requireHostHeader is answered above, in JSON, instead of by Node with an empty 400.
+  const serverOptions: ServerOptions = { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }
+  const server: Server = options.websocket
+    ? // The adapter wires the upgrade handling (its own, not exported otherwise); requests go to
+      // `handle` above rather than to the adapter's listener, which has no error handler.
+      (createAdaptorServer({
+        fetch,
+        hostname: options.host,
+        websocket: { server: options.websocket },
+        createServer: ((opts: ServerOptions) => createServer(opts, handle)) as typeof createServer,
+        serverOptions,
+        // Safe: `createServer` above is node:http's, so the adapter returns an http.Server.
+      }) as Server)
+    : createServer(serverOptions, handle)
 
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     answerJson(res, {
@@ -132,7 +165,7 @@ export function createHttpServer(fetch: FetchHandler, options: { host?: string; 
 /** Serves `fetch` (a Hono app's) on host:port with createHttpServer; resolves once it listens. */
 export function listenHttp(
   fetch: FetchHandler,
-  options: { port: number; host: string; logger?: Logger },
+  options: { port: number; host: string; logger?: Logger; websocket?: WebSocketServerLike },
 ): Promise<Server> {
   return new Promise((done, fail) => {
     const server = createHttpServer(fetch, options)

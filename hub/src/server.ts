@@ -20,6 +20,8 @@ import { listenHttp, stopServer } from './http-server.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
+import { noCallActions } from './realtime/ports.ts'
+import { createRealtime, type Realtime } from './realtime/realtime.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
 import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
@@ -134,12 +136,33 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       cleanups.push(() => rateCounter.close())
       deps.rateCounter = rateCounter
     }
+    let realtime: Realtime | undefined
+    if (env.HUB_ROLE !== 'worker') {
+      // The agents' WebSocket channel. Its fan-out and presence directory are Redis when
+      // REDIS_URL is set (shared by every web process), else this process's memory.
+      // CallActions: none until the call engine is wired (no call exists: actions answer
+      // not_found, hello carries no call); the engine takes realtime.channel / .presence.
+      const channel = createRealtime({ env, db: handle.db, clock, logger, callActions: noCallActions })
+      realtime = channel
+      cleanups.push(() => channel.close())
+      // Subscribed before serving, so no frame published meanwhile is missed; an unreachable
+      // Redis does not hold the start (the channel catches up once it connects).
+      const subscribed = await Promise.race([
+        channel.ready().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+      ])
+      if (!subscribed)
+        logger.warn('realtime: Redis not reachable yet; serving, frames from other hubs follow')
+      deps.realtime = channel
+    }
     // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.
     const server = await listenHttp(
       env.HUB_ROLE === 'worker' ? createWorkerApp(deps).fetch : createApp(deps).fetch,
-      { port: env.PORT, host: env.HOST, logger },
+      { port: env.PORT, host: env.HOST, logger, websocket: realtime?.websocketServer },
     )
     cleanups.push(() => stopServer(server))
+    // Runs before stopServer (cleanups run in reverse): open sockets would hold the server open.
+    if (realtime) cleanups.push(() => realtime.closeSockets())
     const port = (server.address() as AddressInfo).port
     // Consume jobs only once the port is ours: a hub that cannot start runs no job.
     await queue.start()

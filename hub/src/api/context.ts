@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Actor } from '../core/actor.ts'
 import { DomainError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { Realtime } from '../realtime/realtime.ts'
 import type { HubDeps } from '../services/deps.ts'
 import type { RateCounter } from './middleware/rate-counter.ts'
 
@@ -11,6 +12,8 @@ export type AppDeps = HubDeps & {
   ping?: { db(): Promise<void> }
   /** The API rate limit's counter: Redis shared by every web instance, or (absent) this process's memory. */
   rateCounter?: RateCounter
+  /** The realtime channel (GET /v1/realtime); absent, the route answers 404. */
+  realtime?: Realtime
 }
 
 export type AppEnv = {

@@ -8,6 +8,12 @@ import { signalOutboxCommitted } from './outbox-signal.ts'
 export const eventNames = [
   'user.created',
   'user.deleted',
+  // The realtime channel (hub/src/realtime/): a first client connected / the last one gone for
+  // longer than the grace period; the user became routable (online and available) or not.
+  'user.connected',
+  'user.disconnected',
+  'user.opened',
+  'user.closed',
   'contact.created',
   'contact.updated',
   'contact.deleted',

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { eq } from 'drizzle-orm'
 import type { AppDeps } from '../../src/api/context.ts'
 import { createApp } from '../../src/app.ts'
@@ -8,7 +11,12 @@ import { withAfterCommit } from '../../src/db/after-commit.ts'
 import type { DatabaseHandle } from '../../src/db/client.ts'
 import { users, userTokens } from '../../src/db/schema/index.ts'
 import { parseEnv } from '../../src/env.ts'
+import { listenHttp, stopServer } from '../../src/http-server.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'
+import { createRedisBus } from '../../src/realtime/bus.ts'
+import { type CallActions, noCallActions } from '../../src/realtime/ports.ts'
+import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
+import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/realtime/realtime.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
 import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
@@ -31,6 +39,11 @@ export async function createTestHub(
     workers?: boolean
     /** A database of the test's own instead of a fresh test database (closed with the hub). */
     database?: DatabaseHandle
+    /**
+     * The realtime channel's engine side (default: no calls, as the hub until the engine is
+     * wired) and shorter timings. Its fan-out and directory are Redis when env has REDIS_URL.
+     */
+    realtime?: { callActions?: CallActions; timings?: Partial<RealtimeTimings>; redisPrefix?: string }
   } = {},
 ) {
   const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
@@ -57,6 +70,35 @@ export async function createTestHub(
     agentChannel,
     presence,
   }
+  type RealtimeOverrides = NonNullable<typeof overrides.realtime>
+  const stops: (() => Promise<void>)[] = []
+  // On Redis, test hubs share the scale run's server: keys and channel of their own (the same
+  // redisPrefix for hubs that play processes of one deployment).
+  async function makeRealtime(options: RealtimeOverrides = {}) {
+    const redisPrefix = options.redisPrefix ?? `sb-test-${randomUUID()}`
+    const channel = createRealtime({
+      env,
+      db: handle.db,
+      clock,
+      logger: deps.logger,
+      callActions: options.callActions ?? noCallActions,
+      timings: options.timings,
+      ...(env.REDIS_URL
+        ? {
+            bus: createRedisBus({ url: env.REDIS_URL, logger: deps.logger, channel: `${redisPrefix}:rt` }),
+            store: createRedisPresenceStore({
+              url: env.REDIS_URL,
+              logger: deps.logger,
+              prefix: `${redisPrefix}:p`,
+            }),
+          }
+        : {}),
+    })
+    await channel.ready()
+    return channel
+  }
+  const realtime = await makeRealtime(overrides.realtime)
+  deps.realtime = realtime
   const app = createApp(deps)
   const workers = overrides.workers ? registerWorkers(deps, { relayIntervalMs: 20 }) : undefined
   if (workers) await queue.start()
@@ -138,9 +180,44 @@ export async function createTestHub(
     return u
   }
 
+  /** Serves `fetch` on a loopback port, as the hub does (WebSocket upgrades included); its base URL. */
+  async function serve(fetch: (req: Request) => Response | Promise<Response>, channel: Realtime) {
+    const server: Server = await listenHttp(fetch, {
+      port: 0,
+      host: '127.0.0.1',
+      logger: deps.logger,
+      websocket: channel.websocketServer,
+    })
+    stops.push(async () => {
+      await channel.closeSockets()
+      await stopServer(server)
+      await channel.close()
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+  let listening: Promise<string> | undefined
+  /** The app on a loopback port with the hub's realtime channel; its base URL. */
+  function listen(): Promise<string> {
+    listening ??= serve(app.fetch, realtime)
+    return listening
+  }
+  /**
+   * Another realtime channel (other timings, another CallActions) on this hub's database, served
+   * with the app on a port of its own: one database for the tests of a file, however many
+   * channel setups they need. Closed with the hub.
+   */
+  async function listenRealtime(options: RealtimeOverrides) {
+    const channel = await makeRealtime(options)
+    const base = await serve(createApp({ ...deps, realtime: channel }).fetch, channel)
+    return { base, realtime: channel }
+  }
+
   return {
     app,
     deps,
+    realtime,
+    listen,
+    listenRealtime,
     db: handle.db,
     clock,
     mailer,
@@ -159,6 +236,8 @@ export async function createTestHub(
     issueToken,
     userById,
     close: async () => {
+      for (const stop of stops.reverse()) await stop()
+      await realtime.close()
       await workers?.stop()
       await queue.close()
       await handle.close()

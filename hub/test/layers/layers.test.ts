@@ -69,6 +69,31 @@ describe('layer rules', () => {
     expect(res.output).toContain('core/ is the bottom layer')
   })
 
+  it('refuse telephony, services and core code that imports the realtime edge', () => {
+    for (const path of [
+      'hub/src/telephony/engine/demo.ts',
+      'hub/src/services/demo/demo.ts',
+      'hub/src/core/demo.ts',
+    ]) {
+      const depth = path.split('/').length - 3
+      const res = lint(
+        path,
+        `import type { Realtime } from '${'../'.repeat(depth)}realtime/realtime.ts'\nexport type R = Realtime\n`,
+      )
+      expect(res.failed, path).toBe(true)
+      expect(res.output).toContain('realtime/ is an edge like api/')
+    }
+  })
+
+  it('accept a realtime edge built on services and telephony', () => {
+    const res = lint(
+      'hub/src/realtime/demo.ts',
+      "import type { ServiceContext } from '../services/context.ts'\nimport type { route } from '../telephony/router.ts'\nexport type D = [ServiceContext, typeof route]\n",
+    )
+    expect(res.output).not.toContain('noRestrictedImports')
+    expect(res.failed).toBe(false)
+  })
+
   it('accept a service built on core and db', () => {
     const res = lint(
       'hub/src/services/demo/ok-service.ts',

@@ -1,10 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { createMiddleware } from 'hono/factory'
 import { DomainError } from '../../core/errors.ts'
-import { safeEqual, sha256 } from '../../core/hashing.ts'
-import type { Database } from '../../db/client.ts'
-import { apiKeys, users, userTokens } from '../../db/schema/index.ts'
-import { credentialCache, type VerifiedCredential } from '../../services/auth/credential-cache.ts'
+import { apiKeys, userTokens } from '../../db/schema/index.ts'
+import { resolveCredential } from '../../services/auth/verify-credential.ts'
 import type { AppEnv } from '../context.ts'
 
 /** last_used_at is written at most once a minute per key or token: one UPDATE, not one per request. */
@@ -21,14 +19,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (!header) throw new DomainError('unauthorized')
   const { db, clock } = c.var.deps
   const now = clock.now()
-  let verified = credentialCache.get(header)
-  if (verified?.expiresAt && verified.expiresAt <= now) verified = undefined
-  if (!verified) {
-    const startedAt = credentialCache.startLookup()
-    verified = await verifyCredential(db, header, now)
-    if (!verified) throw new DomainError('forbidden')
-    credentialCache.set(header, verified, startedAt)
-  }
+  const verified = await resolveCredential(db, header, now)
+  if (!verified) throw new DomainError('forbidden')
   const actor = verified.actor
   if (isStale(verified.lastUsedAt, now)) {
     // Marked first, so the requests running alongside this one do not write it too.
@@ -42,56 +34,6 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   c.set('actor', actor)
   await next()
 })
-
-/** The actor an Authorization header stands for, from the database; undefined when it is not valid. */
-async function verifyCredential(
-  db: Database,
-  header: string,
-  now: Date,
-): Promise<VerifiedCredential | undefined> {
-  const [scheme, value = ''] = header.split(/\s+/, 2)
-  if (scheme?.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8')
-    const sep = decoded.indexOf(':')
-    const apiId = decoded.slice(0, sep)
-    // An api_id PostgreSQL cannot even compare (a NUL) is just a wrong one: 403, not a 400.
-    if (sep <= 0 || apiId.includes('\u0000')) return undefined
-    const token = decoded.slice(sep + 1)
-    const [key] = await db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.apiId, apiId), isNull(apiKeys.revokedAt)))
-      .limit(1)
-    if (!key || !safeEqual(key.tokenHash, sha256(token))) return undefined
-    return {
-      actor: { type: 'api_key', companyId: key.companyId, apiKeyId: key.id },
-      expiresAt: null,
-      lastUsedAt: key.lastUsedAt,
-    }
-  }
-  if (scheme?.toLowerCase() === 'bearer' && value) {
-    const [row] = await db
-      .select({ token: userTokens, role: users.role })
-      .from(userTokens)
-      .innerJoin(users, eq(users.id, userTokens.userId))
-      .where(and(eq(userTokens.tokenHash, sha256(value)), isNull(userTokens.revokedAt)))
-      .limit(1)
-    if (!row || (row.token.expiresAt && row.token.expiresAt <= now)) return undefined
-    return {
-      actor: {
-        type: 'user',
-        companyId: row.token.companyId,
-        userId: row.token.userId,
-        role: row.role,
-        tokenId: row.token.id,
-        tokenKind: row.token.kind,
-      },
-      expiresAt: row.token.expiresAt,
-      lastUsedAt: row.token.lastUsedAt,
-    }
-  }
-  return undefined
-}
 
 /** Admin endpoints: API keys and admin users only; agents get 403. */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {

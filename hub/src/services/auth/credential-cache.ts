@@ -42,7 +42,8 @@ export type VerifiedCredential = {
 
 type Entry = VerifiedCredential & { storedAt: number }
 
-function matches(scope: CredentialScope, actor: Actor): boolean {
+/** Whether a revocation of `scope` concerns this actor. */
+export function scopeMatches(scope: CredentialScope, actor: Actor): boolean {
   if (scope.companyId !== actor.companyId) return false
   if (scope.apiKeyId !== undefined && (actor.type !== 'api_key' || actor.apiKeyId !== scope.apiKeyId)) {
     return false
@@ -55,6 +56,7 @@ function matches(scope: CredentialScope, actor: Actor): boolean {
 export class CredentialCache {
   private readonly entries = new Map<string, Entry>()
   private recent: { scope: CredentialScope; at: number }[] = []
+  private readonly listeners = new Set<(scope: CredentialScope) => void>()
 
   constructor(
     private readonly ttlMs = CREDENTIAL_TTL_MS,
@@ -82,7 +84,7 @@ export class CredentialCache {
     if (now - lookupStartedAt >= this.ttlMs) return
     this.recent = this.recent.filter((r) => now - r.at < this.ttlMs)
     if (this.recent.length >= MAX_RECENT_INVALIDATIONS) return
-    if (this.recent.some((r) => matches(r.scope, value.actor))) return
+    if (this.recent.some((r) => scopeMatches(r.scope, value.actor))) return
     this.entries.delete(key)
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next()
@@ -96,10 +98,22 @@ export class CredentialCache {
     return this.now()
   }
 
+  /**
+   * Calls `listener` with every scope invalidated from now on (the realtime channel re-checks
+   * the matching open sockets). Returns the unsubscribe function.
+   */
+  onInvalidate(listener: (scope: CredentialScope) => void): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
   invalidate(scope: CredentialScope): void {
+    for (const listener of this.listeners) listener(scope)
     const now = this.now()
     this.recent.push({ scope, at: now })
-    for (const [key, entry] of this.entries) if (matches(scope, entry.actor)) this.entries.delete(key)
+    for (const [key, entry] of this.entries) if (scopeMatches(scope, entry.actor)) this.entries.delete(key)
   }
 
   get size(): number {

@@ -12,6 +12,7 @@ import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
+import { openingEvents, recordUserEvents } from './agent-presence.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
 import {
@@ -351,6 +352,8 @@ export async function updateUser(
         .returning()
       // Tokens carry the role: a promoted or demoted user's next request is verified anew.
       if (row!.role !== user.role) invalidateCredentials({ companyId: ctx.companyId, userId: user.id })
+      // A new setting can open or close a connected user (user.opened / user.closed).
+      await recordUserEvents(tx, ctx, row!, openingEvents(user, row!, now))
       return { updated: row!, invitation }
     })
     if (invitation) await sendInvitationMail(ctx, deps, updated, invitation)
@@ -410,11 +413,13 @@ export async function setOwnPresence(
         field: 'availability',
       })
     }
+    const now = ctx.clock.now()
     const [updated] = await tx
       .update(users)
-      .set({ presence, updatedAt: ctx.clock.now() })
+      .set({ presence, updatedAt: now })
       .where(and(eq(users.companyId, ctx.companyId), eq(users.id, userId)))
       .returning()
+    await recordUserEvents(tx, ctx, updated!, openingEvents(user, updated!, now))
     return updated!
   })
   return liveAvailability(row, ctx.clock.now())

@@ -60,7 +60,10 @@ export const meRoutes = createRouter()
       },
     }),
     async (c) => {
-      const availability = await setOwnPresence(serviceContext(c), c.req.valid('json').availability)
+      const ctx = serviceContext(c)
+      const availability = await setOwnPresence(ctx, c.req.valid('json').availability)
+      if (ctx.actor.type === 'user')
+        await c.var.deps.realtime?.presenceChanged(ctx.companyId, ctx.actor.userId)
       return c.json({ availability }, 200)
     },
   )

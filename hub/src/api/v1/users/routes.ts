@@ -128,6 +128,7 @@ export const usersRoutes = createRouter()
         c.req.valid('json'),
         mailDeps(c),
       )
+      await c.var.deps.realtime?.presenceChanged(c.var.actor.companyId, user.id)
       return c.json({ user }, 200)
     },
   )

@@ -46,7 +46,8 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
 })
 
 const PUBLIC_V1 = new Set(['/v1/openapi.json'])
-const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
+const isPublicV1 = (path: string) =>
+  PUBLIC_V1.has(path) || path.startsWith('/v1/auth/') || path.startsWith('/v1/call-assets/')
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()

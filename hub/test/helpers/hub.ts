@@ -35,7 +35,12 @@ export async function createTestHub(
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
   const blobs = createMemoryBlobStore()
-  const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
+  const env = parseEnv({
+    PUBLIC_URL: 'http://hub.test',
+    WEBHOOKS_ALLOW_PRIVATE: 'true',
+    URL_SIGNING_SECRET: 'test-url-signing-secret-0123456789abcdef',
+    ...overrides.env,
+  })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
   const deps: AppDeps = {
     env,

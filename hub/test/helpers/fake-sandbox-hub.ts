@@ -95,7 +95,10 @@ export async function startFakeSandboxHub(options: {
       return send(res, 429, { message: 'Too many requests', code: 'rate_limited' }, { 'retry-after': '1' })
     }
     const path = url.pathname
-    let m: RegExpExecArray | null
+    const numberPath = /^\/v1\/numbers\/(\d+)$/.exec(path)
+    const callAction = /^\/v1\/sandbox\/calls\/(\d+)\/(digits|hangup)$/.exec(path)
+    const agentPath = /^\/v1\/sandbox\/agents\/(\d+)$/.exec(path)
+    const callPath = /^\/v1\/calls\/(\d+)$/.exec(path)
     if (req.method === 'GET' && path === '/v1/numbers') {
       const perPage = Number(url.searchParams.get('per_page') ?? 20)
       const page = Number(url.searchParams.get('page') ?? 1)
@@ -112,8 +115,8 @@ export async function startFakeSandboxHub(options: {
         meta: { count: slice.length, total: options.numbers.length, next_page_link: next },
       })
     }
-    if (req.method === 'GET' && (m = /^\/v1\/numbers\/(\d+)$/.exec(path))) {
-      const n = options.numbers.find((x) => x.id === Number(m![1]))
+    if (req.method === 'GET' && numberPath) {
+      const n = options.numbers.find((x) => x.id === Number(numberPath[1]))
       if (!n) return send(res, 404, { message: 'Not Found', code: 'not_found' })
       return send(res, 200, { number: { id: n.id, users: n.userIds.map((id) => ({ id })) } })
     }
@@ -145,7 +148,8 @@ export async function startFakeSandboxHub(options: {
       maxInFlight = Math.max(maxInFlight, inFlight)
       return send(res, 201, { call: callJson(call) })
     }
-    if ((m = /^\/v1\/sandbox\/calls\/(\d+)\/(digits|hangup)$/.exec(path)) && req.method === 'POST') {
+    if (callAction && req.method === 'POST') {
+      const m = callAction
       const call = calls.get(Number(m[1]))
       if (!call) return send(res, 404, { message: 'Not Found', code: 'not_found' })
       const body = await readBody(req)
@@ -157,12 +161,14 @@ export async function startFakeSandboxHub(options: {
       }
       return send(res, 204)
     }
-    if (req.method === 'PUT' && (m = /^\/v1\/sandbox\/agents\/(\d+)$/.exec(path))) {
+    if (req.method === 'PUT' && agentPath) {
+      const m = agentPath
       const body = await readBody(req)
       devices.set(Number(m[1]), body)
       return send(res, 200, { user_id: Number(m[1]), ...body })
     }
-    if (req.method === 'GET' && (m = /^\/v1\/calls\/(\d+)$/.exec(path))) {
+    if (req.method === 'GET' && callPath) {
+      const m = callPath
       const call = calls.get(Number(m[1]))
       if (!call) return send(res, 404, { message: 'Not Found', code: 'not_found' })
       call.polls++

@@ -22,6 +22,7 @@ import type { FailedJob } from '../jobs/queue.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
+import { type DemoResult, demoInputSchema, formatDemo, runDemo } from './commands/demo.ts'
 import {
   approveNumber,
   formatDecision,
@@ -69,6 +70,10 @@ Commands:
         simulation API, follow each to its end and sum up: answered, voicemail, missed by reason.
         The company is the API key's (--api-key, or SB_API_KEY); the hub is --hub, else the one
         running on DATA_DIR, else PUBLIC_URL, else http://localhost:PORT.
+  demo [--company <name>] [--json]
+        Create a company ready to try: a classic number with a three-step distribution, an IVR
+        number with three options, two teams, tags and agents in each status. Prints the admin's
+        login, an API key, each agent's token and the ids (--json: one object). Shown once.
   help  Show this text.
 
 sb uses the same settings as the hub (DATA_DIR, DATABASE_URL, REDIS_URL …). With the embedded
@@ -303,6 +308,30 @@ const commands: Record<string, Command> = {
       for (const line of formatDecision(result)) out(line)
     },
   },
+  demo: {
+    options: { company: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0)
+        throw new UsageError(`demo takes no positional argument (got "${positionals[0]}")`)
+      const input = parseFlags(() => parseAdminInput(demoInputSchema, { company: values.company }))
+      const { demo, hubUrl } = await withTarget(env, async (target) =>
+        target.kind === 'socket'
+          ? { demo: (await target.call('POST', '/demo', input)) as DemoResult, hubUrl: target.hubUrl } // the hub answers runDemo's result
+          : { demo: await runDemo(await target.deps(), input), hubUrl: null },
+      )
+      // Lead: once the hub serves PUT /v1/sandbox/agents/:user_id (the call engine's simulation
+      // API), put the available agents on simulated devices here when a hub runs (hubUrl set):
+      //   await enableDemoSimulatedDevices(createHubApi({ base: hubUrl, apiId, apiToken }), demo)
+      // Until then no agent is on a simulated device and the output does not claim one.
+      if (values.json === true) {
+        out(JSON.stringify(demo))
+        return
+      }
+      const base = hubUrl ?? env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+      for (const line of formatDemo(demo, base)) out(line)
+    },
+  },
+
   simulate: {
     options: simulateFlags,
     async run({ env, values, positionals }) {

@@ -348,11 +348,10 @@ const commands: Record<string, Command> = {
         onProgress: tty ? (s) => process.stderr.write(`\r\x1b[2K${progressLine(s)}`) : undefined,
       })
       if (tty) process.stderr.write('\n')
-      if (options.json) {
-        out(JSON.stringify(summary))
-        return
-      }
-      for (const line of formatSummary(summary)) out(line)
+      if (options.json) out(JSON.stringify(summary))
+      else for (const line of formatSummary(summary)) out(line)
+      if (summary.failed === summary.calls)
+        throw new DomainError('unavailable', `no call could be placed: ${summary.errors[0] ?? 'see above'}`)
     },
   },
 }

@@ -301,6 +301,15 @@ describe('sb simulate (the command)', () => {
       missed: 1,
       missed_by_reason: { no_available_agent: 1 },
     })
+    const { hub: refusing } = await fake({ script: () => ({ refuse: 'from: is blacklisted' }) })
+    const none = await run(['simulate', '--to', '+14155550100', '--calls', '2', '--hub', refusing.url], {
+      SB_API_KEY: `${KEY.apiId}:${KEY.apiToken}`,
+    })
+    expect(none.code).toBe(1)
+    expect(none.stdout).toContain('failed      2')
+    expect(none.stderr).toContain(
+      'sb simulate: no call could be placed: POST /v1/sandbox/calls: from: is blacklisted',
+    )
     const noKey = await run(['simulate', '--to', '+14155550100', '--hub', hub.url], { SB_API_KEY: '' })
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toContain('--api-key <api_id>:<api_token> (or SB_API_KEY) is required')

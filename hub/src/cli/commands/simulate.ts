@@ -245,22 +245,18 @@ export async function runSimulation(
     let call = placed
     if (options.digits) await pressDigits(api, call.id, options.digits)
     const deadline = Date.now() + options.timeoutSec * 1000
-    let hungUp = false
-    while (call.status !== 'done') {
-      if (Date.now() >= deadline) {
-        if (hungUp) break
-        // The caller loses patience; the hub then ends the call (give it a few polls).
-        await callerHangsUp(api, call.id)
-        hungUp = true
-        const grace = Date.now() + Math.max(5 * pollMs, Math.min(5000, options.timeoutSec * 1000))
-        while (call.status !== 'done' && Date.now() < grace) {
-          await sleep(pollMs)
-          call = await getCall(api, call.id)
-        }
-        break
-      }
+    while (call.status !== 'done' && Date.now() < deadline) {
       await sleep(pollMs)
       call = await getCall(api, call.id)
+    }
+    if (call.status !== 'done') {
+      // The caller loses patience; the hub then ends the call (give it a few polls).
+      await callerHangsUp(api, call.id)
+      const grace = Date.now() + Math.max(5 * pollMs, Math.min(5000, options.timeoutSec * 1000))
+      while (call.status !== 'done' && Date.now() < grace) {
+        await sleep(pollMs)
+        call = await getCall(api, call.id)
+      }
     }
     return call
   }

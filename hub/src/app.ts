@@ -45,9 +45,11 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-// /v1/realtime authenticates by its first WebSocket frame (realtime/realtime.ts), not by header.
+// /v1/realtime authenticates by its first WebSocket frame (realtime/realtime.ts), not by header;
+// /v1/call-assets/ links carry their own expiring signature.
 const PUBLIC_V1 = new Set(['/v1/openapi.json', '/v1/realtime'])
-const isPublicV1 = (path: string) => PUBLIC_V1.has(path) || path.startsWith('/v1/auth/')
+const isPublicV1 = (path: string) =>
+  PUBLIC_V1.has(path) || path.startsWith('/v1/auth/') || path.startsWith('/v1/call-assets/')
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()

@@ -48,6 +48,8 @@ export const envSchema = z.object({
   REALTIME_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Signs download URLs of recordings and voicemails (blobs/url-signing-secret.ts says the default). */
+  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   SESSION_TTL_HOURS: z.coerce
     .number()

@@ -123,6 +123,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
           mailer: deps.mailer,
           publicUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url ?? `http://localhost:${env.PORT}`,
           logger,
+          carrier: deps.carrier,
           baseUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url,
         }),
       )

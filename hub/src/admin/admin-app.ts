@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { statusOf } from '../api/http-errors.ts'
+import { runDemo } from '../cli/commands/demo.ts'
 import {
   approveNumber,
   listPendingVerifications,
@@ -78,4 +79,5 @@ export function createAdminApp(
       c.json(await approveNumber(reviewDeps(deps), await body(c.req.raw))),
     )
     .post('/numbers/reject', async (c) => c.json(await rejectNumber(reviewDeps(deps), await body(c.req.raw))))
+    .post('/demo', async (c) => c.json(await runDemo(deps, await body(c.req.raw)), 201))
 }

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import { DomainError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/client.ts'
 import { companies } from '../db/schema/index.ts'
 import { hubQueues } from '../job-registry.ts'
@@ -12,6 +13,7 @@ import { toApiKeyJson } from '../services/api-keys/api-key-json.ts'
 import { insertApiKey } from '../services/api-keys/api-key-service.ts'
 import { createCompanyWithAdmin, type SetupResult } from '../services/company/create-company.ts'
 import type { ReviewDeps } from '../services/number-verification/review.ts'
+import type { Carrier } from '../telephony/carrier/carrier.ts'
 
 /**
  * The operator commands behind `sb`. They run in two places: inside the running hub (through
@@ -68,6 +70,10 @@ export type AdminDeps = {
    * function because a hub only knows its address once it listens, after the socket opened.
    */
   publicUrl(): string
+  /** Provisions the numbers of sb demo (the hub's carrier; the sandbox in sb's own process). */
+  carrier?: Carrier
+  /** Where commands log what the operator does not need to read (sb demo's numbers). */
+  logger?: Logger
 }
 
 /** What the number verification commands (cli/commands/numbers-verification.ts) need. */

@@ -10,6 +10,7 @@ import type { Env } from '../env.ts'
 import { createQueue } from '../jobs/create-queue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import { createMailer } from '../mail/create-mailer.ts'
+import { createSandboxCarrier } from '../telephony/carrier/sandbox-carrier.ts'
 
 /**
  * Where `sb` runs its command. With the embedded database one process at a time runs DATA_DIR's
@@ -88,6 +89,9 @@ export async function openAdminTarget(env: Env, logger: Logger): Promise<AdminTa
           // SMTP_URL, else .eml files in DATA_DIR/outbox, as the hub would send them.
           mailer: createMailer(env, logger),
           publicUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`,
+          // The only carrier so far, as in server.ts.
+          carrier: createSandboxCarrier(),
+          logger,
         }
       })()
       return deps

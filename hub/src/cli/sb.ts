@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { adminRequest, adminSocketPath } from '../admin/admin-socket.ts'
 import {
   apiKeyInputSchema,
   type CreatedApiKey,
@@ -14,12 +15,14 @@ import {
 } from '../admin/operations.ts'
 import { DomainError, type ErrorCode } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
+import { liveLockHolder } from '../db/lock.ts'
 import { type Env, EnvError, parseEnv } from '../env.ts'
 import { hubQueues } from '../job-registry.ts'
 import type { FailedJob } from '../jobs/queue.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
+import { type DemoResult, demoInputSchema, formatDemo, runDemo } from './commands/demo.ts'
 import {
   approveNumber,
   formatDecision,
@@ -29,6 +32,15 @@ import {
   rejectInputSchema,
   rejectNumber,
 } from './commands/numbers-verification.ts'
+import {
+  formatSummary,
+  parseSimulateArgs,
+  progressLine,
+  runSimulation,
+  simulateFlags,
+} from './commands/simulate.ts'
+import { createHubApi, parseApiKey } from './hub-api.ts'
+import { UsageError } from './usage-error.ts'
 
 /** `sb` — the operator CLI. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration. */
 
@@ -52,13 +64,21 @@ Commands:
         Approve the number's documents: it goes live and the company's admins are mailed.
   numbers:reject <number id> --reason "<text>"
         Refuse the number's documents; the company's admins see the reason and may resubmit.
+  simulate --to <phone number> [--calls <n>] [--from <e164>] [--digits <keys>] [--answer-after <s>] [--talk <s>]
+           [--concurrency <n>] [--timeout <s>] [--api-key <api_id:api_token>] [--hub <url>] [--json]
+        Place inbound calls to one of the company's numbers (any common format) through the sandbox's
+        simulation API, follow each to its end and sum up: answered, voicemail, missed by reason.
+        The company is the API key's (--api-key, or SB_API_KEY); the hub is --hub, else the one
+        running on DATA_DIR, else PUBLIC_URL, else http://localhost:PORT.
+  demo [--company <name>] [--json]
+        Create a company ready to try: a classic number with a three-step distribution, an IVR
+        number with three options, two teams, tags and agents in each status. Prints the admin's
+        login, an API key, each agent's token and the ids (--json: one object). Shown once.
   help  Show this text.
 
 sb uses the same settings as the hub (DATA_DIR, DATABASE_URL, REDIS_URL …). With the embedded
 database and a hub running on the same DATA_DIR, the command is sent to that hub through
 DATA_DIR/admin.sock; otherwise sb opens the database itself.`
-
-class UsageError extends Error {}
 
 /** The one place a domain error becomes an exit code: 2 for what the operator typed, 1 for the rest. */
 function exitCodeOf(code: ErrorCode): 1 | 2 {
@@ -288,6 +308,70 @@ const commands: Record<string, Command> = {
       for (const line of formatDecision(result)) out(line)
     },
   },
+  demo: {
+    options: { company: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0)
+        throw new UsageError(`demo takes no positional argument (got "${positionals[0]}")`)
+      const input = parseFlags(() => parseAdminInput(demoInputSchema, { company: values.company }))
+      const { demo, hubUrl } = await withTarget(env, async (target) =>
+        target.kind === 'socket'
+          ? { demo: (await target.call('POST', '/demo', input)) as DemoResult, hubUrl: target.hubUrl } // the hub answers runDemo's result
+          : { demo: await runDemo(await target.deps(), input), hubUrl: null },
+      )
+      // Lead: once the hub serves PUT /v1/sandbox/agents/:user_id (the call engine's simulation
+      // API), put the available agents on simulated devices here when a hub runs (hubUrl set):
+      //   await enableDemoSimulatedDevices(createHubApi({ base: hubUrl, apiId, apiToken }), demo)
+      // Until then no agent is on a simulated device and the output does not claim one.
+      if (values.json === true) {
+        out(JSON.stringify(demo))
+        return
+      }
+      const base = hubUrl ?? env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+      for (const line of formatDemo(demo, base)) out(line)
+    },
+  },
+
+  simulate: {
+    options: simulateFlags,
+    async run({ env, values, positionals }) {
+      const options = parseSimulateArgs(values, positionals)
+      const keyText = typeof values['api-key'] === 'string' ? values['api-key'] : process.env.SB_API_KEY
+      const key = keyText ? parseApiKey(keyText) : null
+      if (!key)
+        throw new UsageError(
+          '--api-key <api_id>:<api_token> (or SB_API_KEY) is required: the company whose number is called (sb setup and sb demo print one)',
+        )
+      const api = createHubApi({ base: await hubBaseUrl(env, values.hub), ...key })
+      const tty = process.stderr.isTTY === true
+      const summary = await runSimulation(api, options, {
+        onProgress: tty ? (s) => process.stderr.write(`\r\x1b[2K${progressLine(s)}`) : undefined,
+      })
+      if (tty) process.stderr.write('\n')
+      if (options.json) out(JSON.stringify(summary))
+      else for (const line of formatSummary(summary)) out(line)
+      if (summary.failed === summary.calls)
+        throw new DomainError('unavailable', `no call could be placed: ${summary.errors[0] ?? 'see above'}`)
+    },
+  },
+}
+
+/** Where the hub's HTTP API is: --hub, the hub running on DATA_DIR, PUBLIC_URL, or localhost:PORT. */
+async function hubBaseUrl(env: Env, flag: unknown): Promise<string> {
+  if (typeof flag === 'string' && flag.trim()) {
+    if (!/^https?:\/\/[^\s]+$/.test(flag.trim())) throw new UsageError('--hub must be an http(s) URL')
+    return flag.trim().replace(/\/+$/, '')
+  }
+  if (!env.DATABASE_URL && liveLockHolder(env.DATA_DIR) !== null) {
+    try {
+      const status = await adminRequest(adminSocketPath(env.DATA_DIR), 'GET', '/status', undefined, 5_000)
+      const url = (status.body as { url?: unknown } | null)?.url
+      if (typeof url === 'string' && url) return url.replace(/\/+$/, '')
+    } catch {
+      // no answer on the socket: fall back on the settings
+    }
+  }
+  return env.PUBLIC_URL?.replace(/\/+$/, '') ?? `http://localhost:${env.PORT}`
 }
 
 /** A number id given on the command line: a positive integer that fits the database's int. */

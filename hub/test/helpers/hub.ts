@@ -51,7 +51,12 @@ export async function createTestHub(
   const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
   const mailer = new MemoryMailer()
   const blobs = createMemoryBlobStore()
-  const env = parseEnv({ PUBLIC_URL: 'http://hub.test', WEBHOOKS_ALLOW_PRIVATE: 'true', ...overrides.env })
+  const env = parseEnv({
+    PUBLIC_URL: 'http://hub.test',
+    WEBHOOKS_ALLOW_PRIVATE: 'true',
+    URL_SIGNING_SECRET: 'test-url-signing-secret-0123456789abcdef',
+    ...overrides.env,
+  })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
   /** What agents' clients would receive; `online` says who has a client connected. */
   const agentChannel = new RecordingAgentChannel()

@@ -3,6 +3,7 @@ import { accountRoutes } from './account/routes.ts'
 import { apiKeysRoutes } from './api-keys/routes.ts'
 import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
+import { callAssetsRoutes } from './call-assets/routes.ts'
 import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
@@ -33,5 +34,8 @@ export const v1Routes = createRouter()
   .route('/', sandboxRoutes)
   .route('/', callsRoutes)
 
-/** /v1/auth/* routes: reachable without credentials (login, invitations, password reset). */
-export const v1PublicRoutes = createRouter().route('/', authRoutes)
+/**
+ * Routes reachable without credentials: /v1/auth/* (login, invitations, password reset) and the
+ * signed download links of /v1/call-assets/* (the signature is the credential).
+ */
+export const v1PublicRoutes = createRouter().route('/', authRoutes).route('/', callAssetsRoutes)

@@ -20,10 +20,10 @@ import { listenHttp, stopServer } from './http-server.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
-import { noCallActions } from './realtime/ports.ts'
 import { createRealtime, type Realtime } from './realtime/realtime.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
+import { createCallActions } from './telephony/engine/call-actions.ts'
 import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
 import { registerWorkers } from './workers.ts'
 
@@ -80,11 +80,34 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       // The only carrier so far; the Twilio gateway arrives with the telephony work.
       carrier: createSandboxCarrier(),
       callControl: createSandboxCallControl({ db: handle.db, queue, logger }),
-      // The realtime edge replaces these two once wired (hub/src/realtime/).
+      // Replaced just below by the realtime channel's (the two are wired to each other).
       agentChannel: silentAgentChannel,
       presence: nobodyOnline,
       ping: { db: handle.ping },
     }
+
+    // The agents' realtime channel and the call engine, wired to each other: the engine reaches
+    // agents' clients and reads who is online through the channel; the channel hands agents'
+    // actions to the engine. Every role has one: a worker serves no socket, but the timers it
+    // fires ring agents connected to the web processes (Redis fan-out when REDIS_URL is set,
+    // else this process's memory).
+    const realtime: Realtime = createRealtime({
+      env,
+      db: handle.db,
+      clock,
+      logger,
+      callActions: createCallActions(deps),
+    })
+    cleanups.push(() => realtime.close())
+    deps.agentChannel = realtime.channel
+    deps.presence = realtime.presence
+    // Subscribed before serving, so no frame published meanwhile is missed; an unreachable
+    // Redis does not hold the start (the channel catches up once it connects).
+    const subscribed = await Promise.race([
+      realtime.ready().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ])
+    if (!subscribed) logger.warn('realtime: Redis not reachable yet; serving, frames from other hubs follow')
 
     const pgListen = handle.listen
     if (env.HUB_ROLE === 'web' && pgListen) {
@@ -137,33 +160,20 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       cleanups.push(() => rateCounter.close())
       deps.rateCounter = rateCounter
     }
-    let realtime: Realtime | undefined
-    if (env.HUB_ROLE !== 'worker') {
-      // The agents' WebSocket channel. Its fan-out and presence directory are Redis when
-      // REDIS_URL is set (shared by every web process), else this process's memory.
-      // CallActions: none until the call engine is wired (no call exists: actions answer
-      // not_found, hello carries no call); the engine takes realtime.channel / .presence.
-      const channel = createRealtime({ env, db: handle.db, clock, logger, callActions: noCallActions })
-      realtime = channel
-      cleanups.push(() => channel.close())
-      // Subscribed before serving, so no frame published meanwhile is missed; an unreachable
-      // Redis does not hold the start (the channel catches up once it connects).
-      const subscribed = await Promise.race([
-        channel.ready().then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
-      ])
-      if (!subscribed)
-        logger.warn('realtime: Redis not reachable yet; serving, frames from other hubs follow')
-      deps.realtime = channel
-    }
+    if (env.HUB_ROLE !== 'worker') deps.realtime = realtime
     // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.
     const server = await listenHttp(
       env.HUB_ROLE === 'worker' ? createWorkerApp(deps).fetch : createApp(deps).fetch,
-      { port: env.PORT, host: env.HOST, logger, websocket: realtime?.websocketServer },
+      {
+        port: env.PORT,
+        host: env.HOST,
+        logger,
+        websocket: env.HUB_ROLE === 'worker' ? undefined : realtime.websocketServer,
+      },
     )
     cleanups.push(() => stopServer(server))
     // Runs before stopServer (cleanups run in reverse): open sockets would hold the server open.
-    if (realtime) cleanups.push(() => realtime.closeSockets())
+    cleanups.push(() => realtime.closeSockets())
     const port = (server.address() as AddressInfo).port
     // Consume jobs only once the port is ours: a hub that cannot start runs no job.
     await queue.start()

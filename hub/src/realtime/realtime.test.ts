@@ -140,14 +140,14 @@ describe('frames after sign-in', () => {
     await socket.close()
   })
 
-  it('answers call actions with not_found while no call engine is wired (no call exists)', async () => {
+  it('answers an action on a call that does not exist with not_found', async () => {
     const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
-    socket.send({ type: 'answer', ref: 'a1', call_id: 42 })
+    socket.send({ type: 'answer', ref: 'a1', call_id: 987_654_321 })
     expect(await socket.next('error')).toEqual({
       type: 'error',
       ref: 'a1',
       code: 'not_found',
-      message: 'Call 42 not found',
+      message: 'Call not found',
     })
     await socket.close()
   })

@@ -248,6 +248,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       closeClient(client, REALTIME_CLOSE.revoked, 'The user no longer exists')
       return
     }
+    // A newly online agent may take a call waiting with nobody to ring: the engine looks again.
+    if (changed) void nudgeEngine(actor.companyId)
     const call = await callActions.currentCall(actor.companyId, actor.userId)
     send(client, {
       type: 'hello',
@@ -256,6 +258,15 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       presence: await presenceOf(row, call),
       call,
     })
+  }
+
+  /** Tells the engine an agent of the company may have become routable; never throws. */
+  async function nudgeEngine(companyId: number): Promise<void> {
+    try {
+      await callActions.presenceChanged?.(companyId)
+    } catch (err) {
+      logger.warn({ err }, 'realtime: waiting calls were not nudged')
+    }
   }
 
   async function handleFrame(client: Client, data: unknown): Promise<void> {
@@ -327,6 +338,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
           )
           if (ref) send(client, { type: 'ack', ref })
           await pushPresence(companyId, userId, row)
+          void nudgeEngine(companyId)
           return
         }
         default: {
@@ -525,6 +537,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       try {
         const row = await getUserRow(db, companyId, userId)
         if (row) await pushPresence(companyId, userId, row)
+        await nudgeEngine(companyId)
       } catch (err) {
         logger.warn({ err }, 'realtime: presence push failed')
       }

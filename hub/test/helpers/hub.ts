@@ -14,13 +14,14 @@ import { parseEnv } from '../../src/env.ts'
 import { listenHttp, stopServer } from '../../src/http-server.ts'
 import type { JobQueue } from '../../src/jobs/queue.ts'
 import { createRedisBus } from '../../src/realtime/bus.ts'
-import { type CallActions, noCallActions } from '../../src/realtime/ports.ts'
+import type { CallActions } from '../../src/realtime/ports.ts'
 import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
 import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/realtime/realtime.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
 import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from '../../src/telephony/carrier/sandbox-carrier.ts'
+import { createCallActions } from '../../src/telephony/engine/call-actions.ts'
 import type { PresenceDirectory } from '../../src/telephony/engine/ports.ts'
 import { registerWorkers } from '../../src/workers.ts'
 import { RecordingAgentChannel } from './agent-channel.ts'
@@ -58,10 +59,21 @@ export async function createTestHub(
     ...overrides.env,
   })
   const queue = overrides.queue ?? (await createTestQueue(handle, clock))
-  /** What agents' clients would receive; `online` says who has a client connected. */
+  /**
+   * What agents' clients receive, recorded, then sent through the hub's realtime channel as the
+   * server wires it; online = users marked with setOnline() plus those with a client connected.
+   */
   const agentChannel = new RecordingAgentChannel()
   const online = new Map<number, Set<number>>()
-  const presence: PresenceDirectory = { onlineUsers: async (companyId) => online.get(companyId) ?? new Set() }
+  let realtimeOfEngine: Realtime | undefined
+  agentChannel.forwardTo = (companyId, userIds, message) =>
+    realtimeOfEngine?.channel.send(companyId, userIds, message)
+  const presence: PresenceDirectory = {
+    onlineUsers: async (companyId) => {
+      const connected = (await realtimeOfEngine?.presence.onlineUsers(companyId)) ?? new Set<number>()
+      return new Set([...(online.get(companyId) ?? []), ...connected])
+    },
+  }
   const deps: AppDeps = {
     env,
     db: handle.db,
@@ -86,7 +98,7 @@ export async function createTestHub(
       db: handle.db,
       clock,
       logger: deps.logger,
-      callActions: options.callActions ?? noCallActions,
+      callActions: options.callActions ?? engineActions,
       timings: options.timings,
       ...(env.REDIS_URL
         ? {
@@ -102,8 +114,11 @@ export async function createTestHub(
     await channel.ready()
     return channel
   }
+  // The engine's side of agents' actions, as the server wires it.
+  const engineActions = createCallActions(deps)
   const realtime = await makeRealtime(overrides.realtime)
   deps.realtime = realtime
+  realtimeOfEngine = realtime
   const app = createApp(deps)
   const workers = overrides.workers ? registerWorkers(deps, { relayIntervalMs: 20 }) : undefined
   if (workers) await queue.start()

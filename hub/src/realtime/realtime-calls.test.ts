@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addAgent, callableNumber, callRow, until, webhookEventsOf } from '../../test/helpers/calls.ts'
+import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
+import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
+
+/**
+ * The call engine and the realtime channel wired as the server wires them: an agent's client
+ * connected to GET /v1/realtime is online for the router, rings for a call placed through the
+ * simulation API, answers and hangs up over the socket, and a reconnecting client gets the call
+ * in `hello`. On the scale run the fan-out and the directory are Redis.
+ */
+const redisEnv: Record<string, string> = process.env.SB_TEST_REDIS_URL
+  ? { REDIS_URL: process.env.SB_TEST_REDIS_URL }
+  : {}
+
+let hub: TestHub
+let base: string
+beforeAll(async () => {
+  hub = await createTestHub({ workers: true, env: redisEnv })
+  base = await hub.listen()
+})
+afterAll(() => hub.close())
+
+const CALLER = '+33612345678'
+
+/** A number whose only step rings the company's agent (no welcome message). */
+async function numberRingingAgent(company: TestCompany, userId = company.agentUserId) {
+  return callableNumber(hub, company, (s) => ({
+    messages: { ...s.messages, welcome: null },
+    distribution: { ...s.distribution, steps: [{ type: 'user', user_id: userId, ring_time_sec: 20 }] },
+  }))
+}
+
+async function dial(company: TestCompany, to: string) {
+  const res = await hub.call('POST', '/v1/sandbox/calls', { auth: company.basic, body: { from: CALLER, to } })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return res.body.call as { id: number; status: string }
+}
+
+describe('an agent on the realtime channel takes a call', () => {
+  it('rings on the socket, answers and hangs up over it; webhooks see the whole call', async () => {
+    const company = await hub.createCompany()
+    const number = await numberRingingAgent(company)
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+
+    const call = await dial(company, number.e164)
+    const ringing = await socket.next('call.ringing')
+    expect(ringing.call).toMatchObject({
+      call_id: call.id,
+      direction: 'inbound',
+      status: 'ringing',
+      external_number: CALLER,
+      number: { id: number.id },
+    })
+
+    socket.send({ type: 'answer', ref: 'ans', call_id: call.id })
+    // The engine tells the agent's clients after its commit, then the action is acknowledged.
+    expect((await socket.next('call.answered')).call).toMatchObject({ call_id: call.id, status: 'answered' })
+    expect(await socket.next('ack')).toEqual({ type: 'ack', ref: 'ans' })
+    expect(await callRow(hub, call.id)).toMatchObject({ status: 'answered', userId: company.agentUserId })
+
+    // A client that reconnects mid-call gets the call in hello.
+    const again = await connectAgent(base, tokenOf(company.agentBearer))
+    expect(again.hello.call).toMatchObject({ call_id: call.id, status: 'answered' })
+    expect(again.hello.presence).toMatchObject({ live: 'in_call', routable: false })
+    await again.socket.close()
+
+    hub.clock.advance(30_000)
+    socket.send({ type: 'hangup', ref: 'bye', call_id: call.id })
+    expect((await socket.next('call.ended')).call).toMatchObject({ call_id: call.id, status: 'done' })
+    expect(await socket.next('ack')).toEqual({ type: 'ack', ref: 'bye' })
+    const done = await callRow(hub, call.id)
+    expect(done.status).toBe('done')
+    const events = (await webhookEventsOf(hub, company.id, call.id)).map((e) => e.event)
+    expect(events).toEqual([
+      'call.created',
+      'call.ringing_on_agent',
+      'call.answered',
+      'call.hungup',
+      'call.ended',
+    ])
+    await socket.close()
+  })
+
+  it('a call waiting with nobody online rings an agent as soon as their client connects', async () => {
+    const company = await hub.createCompany()
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      distribution: {
+        ...s.distribution,
+        respect_queue_time: true,
+        steps: [{ type: 'user', user_id: company.agentUserId, ring_time_sec: 60 }],
+      },
+    }))
+    const call = await dial(company, number.e164)
+    expect((await callRow(hub, call.id)).ringing).toEqual([])
+
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+    expect((await socket.next('call.ringing')).call.call_id).toBe(call.id)
+    await until(async () => (await callRow(hub, call.id)).ringing.includes(company.agentUserId), 'ringing')
+    await socket.close()
+  })
+
+  it("refuses an action on another company's call (not_found) and on a call not ringing on the agent (not_allowed)", async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const colleague = await addAgent(hub, company)
+    hub.setOnline(company.id, colleague.id)
+    const theirs = await dial(other, (await numberRingingAgent(other)).e164)
+    const notMine = await dial(company, (await numberRingingAgent(company, colleague.id)).e164)
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+
+    socket.send({ type: 'answer', ref: 'x', call_id: theirs.id })
+    expect(await socket.next('error')).toMatchObject({ ref: 'x', code: 'not_found' })
+    socket.send({ type: 'answer', ref: 'y', call_id: notMine.id })
+    expect(await socket.next('error')).toMatchObject({ ref: 'y', code: 'not_allowed' })
+    socket.send({ type: 'hangup', ref: 'z', call_id: notMine.id })
+    expect(await socket.next('error')).toMatchObject({ ref: 'z', code: 'not_allowed' })
+    expect(await callRow(hub, notMine.id)).toMatchObject({ status: 'initial', ringing: [colleague.id] })
+    expect((await callRow(hub, theirs.id)).status).toBe('initial')
+    await socket.close()
+  })
+})

@@ -319,10 +319,6 @@ const commands: Record<string, Command> = {
           ? { demo: (await target.call('POST', '/demo', input)) as DemoResult, hubUrl: target.hubUrl } // the hub answers runDemo's result
           : { demo: await runDemo(await target.deps(), input), hubUrl: null },
       )
-      // Lead: once the hub serves PUT /v1/sandbox/agents/:user_id (the call engine's simulation
-      // API), put the available agents on simulated devices here when a hub runs (hubUrl set):
-      //   await enableDemoSimulatedDevices(createHubApi({ base: hubUrl, apiId, apiToken }), demo)
-      // Until then no agent is on a simulated device and the output does not claim one.
       if (values.json === true) {
         out(JSON.stringify(demo))
         return

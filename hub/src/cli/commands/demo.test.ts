@@ -1,12 +1,12 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeSandboxHub } from '../../../test/helpers/fake-sandbox-hub.ts'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
 import { createAdminApp } from '../../admin/admin-app.ts'
 import type { AdminDeps } from '../../admin/operations.ts'
 import { createLogger } from '../../core/logger.ts'
+import { calls } from '../../db/schema/index.ts'
 import { createSandboxCarrier } from '../../telephony/carrier/sandbox-carrier.ts'
-import { createHubApi } from '../hub-api.ts'
-import { DEMO_DEVICE, type DemoResult, enableDemoSimulatedDevices, formatDemo, runDemo } from './demo.ts'
+import { DEMO_DEVICE, type DemoResult, formatDemo, runDemo } from './demo.ts'
 
 let hub: TestHub
 let deps: AdminDeps
@@ -131,27 +131,17 @@ describe('sb demo', () => {
     expect(hub.mailer.sent.filter((m) => m.to.endsWith('@demo.example'))).toEqual([])
   })
 
-  it('names the available agents for simulated devices and puts them there through the simulation API', async () => {
+  it('puts the available agents on simulated devices: a call to the classic number rings Alice with no client open', async () => {
     const available = demo.agents.filter((a) => a.status === 'available').map((a) => a.user_id)
     expect(demo.simulated_devices).toEqual({ user_ids: available, device: DEMO_DEVICE })
-    const fake = await startFakeSandboxHub({
-      apiId: demo.api_key.api_id,
-      apiToken: demo.api_key.api_token,
-      numbers: [],
-      script: () => ({ refuse: 'unused' }),
+    const auth = `Basic ${Buffer.from(`${demo.api_key.api_id}:${demo.api_key.api_token}`).toString('base64')}`
+    const placed = await hub.call('POST', '/v1/sandbox/calls', {
+      auth,
+      body: { from: '+33612345678', to: demo.numbers[0]!.e164 },
     })
-    try {
-      const api = createHubApi({
-        base: fake.url,
-        apiId: demo.api_key.api_id,
-        apiToken: demo.api_key.api_token,
-      })
-      await enableDemoSimulatedDevices(api, demo)
-      expect([...fake.devices.keys()]).toEqual(available)
-      expect([...fake.devices.values()]).toEqual(available.map(() => DEMO_DEVICE))
-    } finally {
-      await fake.close()
-    }
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201)
+    const [row] = await hub.db.select().from(calls).where(eq(calls.id, placed.body.call.id))
+    expect(row!.ringing).toEqual([demo.agents[0]!.user_id])
   })
 
   it('prints the secrets once, the numbers, the agents and what to try next', () => {

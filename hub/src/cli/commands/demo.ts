@@ -7,7 +7,7 @@ import type { Actor } from '../../core/actor.ts'
 import { DomainError } from '../../core/errors.ts'
 import { createLinks } from '../../core/links.ts'
 import { createLogger } from '../../core/logger.ts'
-import { apiKeys } from '../../db/schema/index.ts'
+import { apiKeys, sandboxDevices } from '../../db/schema/index.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { issueUserToken } from '../../services/auth/user-tokens.ts'
 import { createCompanyWithAdmin } from '../../services/company/create-company.ts'
@@ -18,8 +18,7 @@ import { patchNumberSettings } from '../../services/numbers/number-settings-serv
 import { createTag } from '../../services/tags/tag-service.ts'
 import { addTeamMember, createTeam } from '../../services/teams/team-service.ts'
 import { createUser, setOwnPresence, updateUser } from '../../services/users/user-service.ts'
-import type { HubApi } from '../hub-api.ts'
-import { putSimulatedDevices, type SimulatedDevice } from '../sandbox-api.ts'
+import type { SimulatedDevice } from '../sandbox-api.ts'
 
 /**
  * `sb demo [--company <name>] [--json]`: a company ready to try, made through the same services
@@ -233,6 +232,19 @@ export async function runDemo(deps: DemoDeps, input: unknown): Promise<DemoResul
   // Click-to-call goes out through the agent's default number: the classic one routes to them.
   for (const a of agents.filter((x) => x.simulated_device))
     await updateUser(ctx, String(a.user_id), { default_number_id: classic.id }, mail)
+  // The available agents answer on simulated devices of the sandbox carrier: they are online
+  // and take calls with no client open. A new company has no call waiting to be nudged.
+  const onDevices = agents.filter((x) => x.simulated_device)
+  if (onDevices.length > 0) {
+    await deps.db.insert(sandboxDevices).values(
+      onDevices.map((a) => ({
+        companyId,
+        userId: a.user_id,
+        answerAfterSec: DEMO_DEVICE.answer_after_sec,
+        talkSec: DEMO_DEVICE.talk_sec,
+      })),
+    )
+  }
 
   const display = (e164: string) => normalizePhone(e164)?.international ?? e164
   return {
@@ -266,15 +278,6 @@ export async function runDemo(deps: DemoDeps, input: unknown): Promise<DemoResul
       device: DEMO_DEVICE,
     },
   }
-}
-
-/**
- * Puts the demo's available agents on simulated devices through the hub's simulation API
- * (PUT /v1/sandbox/agents/:user_id), so inbound calls and click-to-call work with no browser.
- * It needs a running hub that serves that API: sb demo calls it once the call engine ships it.
- */
-export async function enableDemoSimulatedDevices(api: HubApi, demo: DemoResult): Promise<void> {
-  await putSimulatedDevices(api, demo.simulated_devices.user_ids, demo.simulated_devices.device)
 }
 
 /** The text sb demo prints (everything secret is shown this once). */

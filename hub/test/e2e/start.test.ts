@@ -237,7 +237,7 @@ describe('sb', { timeout: 120_000 }, () => {
       expect(res.stdout).toContain(command)
     // The queues jobs:failed and jobs:retry take: every queue of the job registry.
     expect(res.stdout).toContain(
-      'Queues: webhooks, webhook-deliveries, numbers, billing-monthly-run, billing-invoices.',
+      'Queues: webhooks, webhook-deliveries, numbers, billing-monthly-run, billing-invoices, calls.',
     )
   })
 

@@ -560,3 +560,37 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     },
   }
 }
+
+/**
+ * The engine's side of the channel in a process that serves no WebSocket (HUB_ROLE=worker,
+ * which fires the call timers): frames go out through the same Redis fan-out and the
+ * directory is the same Redis one, so agents connected to the web hubs ring all the same.
+ * Without REDIS_URL a worker process has no way to reach other processes' clients: run
+ * HUB_ROLE=all (one process) or set REDIS_URL.
+ */
+export function createRealtimePublisher(opts: {
+  env: Env
+  logger: Logger
+  bus?: RealtimeBus
+  store?: PresenceStore
+  now?: () => number
+}): { channel: AgentChannel; presence: PresenceDirectory; ready(): Promise<void>; close(): Promise<void> } {
+  const logger = opts.logger.child({ component: 'realtime' })
+  const url = opts.env.REDIS_URL
+  const bus = opts.bus ?? (url ? createRedisBus({ url, logger }) : createMemoryBus())
+  const store = opts.store ?? (url ? createRedisPresenceStore({ url, logger }) : createMemoryPresenceStore())
+  const now = opts.now ?? Date.now
+  return {
+    channel: {
+      send(companyId, userIds, message) {
+        if (userIds.length > 0) bus.publish({ companyId, userIds, message })
+      },
+    },
+    presence: { onlineUsers: (companyId) => store.onlineUsers(companyId, now()) },
+    ready: () => bus.ready(),
+    async close() {
+      await bus.close()
+      await store.close()
+    },
+  }
+}

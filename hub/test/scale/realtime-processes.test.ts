@@ -2,8 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { and, eq } from 'drizzle-orm'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/core/logger.ts'
 import { openDatabase } from '../../src/db/client.ts'
 import { outbox } from '../../src/db/schema/index.ts'
+import { parseEnv } from '../../src/env.ts'
+import { createRedisBus } from '../../src/realtime/bus.ts'
+import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
+import { createRealtimePublisher } from '../../src/realtime/realtime.ts'
 import { createTestHub, type TestHub } from '../helpers/hub.ts'
 import { connectAgent, tokenOf } from '../helpers/realtime-client.ts'
 import { eventually } from '../jobs/eventually.ts'
@@ -76,6 +81,35 @@ describe('realtime across two hub processes (PostgreSQL + Redis)', () => {
     })
     expect(await socket.next('dial')).toEqual({ type: 'dial', to: '+442079460000', number_id: 4 })
     await socket.close()
+  })
+
+  it('lets a process with no WebSocket (a worker firing call timers) ring an agent connected to a web hub', async () => {
+    const company = await a.createCompany()
+    const logger = createLogger('silent')
+    const worker = createRealtimePublisher({
+      env: parseEnv({ REDIS_URL: redisUrl }),
+      logger,
+      bus: createRedisBus({ url: redisUrl, logger, channel: `${redisPrefix}:rt` }),
+      store: createRedisPresenceStore({ url: redisUrl, logger, prefix: `${redisPrefix}:p` }),
+    })
+    try {
+      await worker.ready()
+      const { socket } = await connectAgent(baseB, tokenOf(company.agentBearer))
+      expect(await worker.presence.onlineUsers(company.id)).toEqual(new Set([company.agentUserId]))
+      worker.channel.send(company.id, [company.agentUserId], {
+        type: 'call.ring_stopped',
+        call_id: 12,
+        reason: 'timeout',
+      })
+      expect(await socket.next('call.ring_stopped')).toEqual({
+        type: 'call.ring_stopped',
+        call_id: 12,
+        reason: 'timeout',
+      })
+      await socket.close()
+    } finally {
+      await worker.close()
+    }
   })
 
   it("pushes presence to the user's clients on both processes, and records one disconnection", async () => {

@@ -20,7 +20,7 @@ import { listenHttp, stopServer } from './http-server.ts'
 import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
-import { createRealtime, type Realtime } from './realtime/realtime.ts'
+import { createRealtime, createRealtimePublisher, type Realtime } from './realtime/realtime.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
 import { createCallActions } from './telephony/engine/call-actions.ts'
@@ -88,16 +88,13 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
 
     // The agents' realtime channel and the call engine, wired to each other: the engine reaches
     // agents' clients and reads who is online through the channel; the channel hands agents'
-    // actions to the engine. Every role has one: a worker serves no socket, but the timers it
-    // fires ring agents connected to the web processes (Redis fan-out when REDIS_URL is set,
-    // else this process's memory).
-    const realtime: Realtime = createRealtime({
-      env,
-      db: handle.db,
-      clock,
-      logger,
-      callActions: createCallActions(deps),
-    })
+    // actions to the engine. A worker serves no socket: it only publishes (the timers it fires
+    // ring agents connected to the web processes, over Redis when REDIS_URL is set).
+    const sockets: Realtime | undefined =
+      env.HUB_ROLE === 'worker'
+        ? undefined
+        : createRealtime({ env, db: handle.db, clock, logger, callActions: createCallActions(deps) })
+    const realtime = sockets ?? createRealtimePublisher({ env, logger })
     cleanups.push(() => realtime.close())
     deps.agentChannel = realtime.channel
     deps.presence = realtime.presence
@@ -160,7 +157,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       cleanups.push(() => rateCounter.close())
       deps.rateCounter = rateCounter
     }
-    if (env.HUB_ROLE !== 'worker') deps.realtime = realtime
+    if (sockets) deps.realtime = sockets
     // A worker serves only the probes (/healthz, /readyz); `url` stays the API's address.
     const server = await listenHttp(
       env.HUB_ROLE === 'worker' ? createWorkerApp(deps).fetch : createApp(deps).fetch,
@@ -168,12 +165,12 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
         port: env.PORT,
         host: env.HOST,
         logger,
-        websocket: env.HUB_ROLE === 'worker' ? undefined : realtime.websocketServer,
+        websocket: sockets?.websocketServer,
       },
     )
     cleanups.push(() => stopServer(server))
     // Runs before stopServer (cleanups run in reverse): open sockets would hold the server open.
-    cleanups.push(() => realtime.closeSockets())
+    if (sockets) cleanups.push(() => sockets.closeSockets())
     const port = (server.address() as AddressInfo).port
     // Consume jobs only once the port is ours: a hub that cannot start runs no job.
     await queue.start()

@@ -1,5 +1,4 @@
 import type { AgentCall, ClientMessage, LiveStateName, ServerMessage } from '@switchboard/shared'
-import { DomainError } from '../core/errors.ts'
 
 /**
  * What the call engine needs from the realtime channel, and what the channel needs from the
@@ -29,19 +28,6 @@ export interface CallActions {
   currentCall(companyId: number, userId: number): Promise<AgentCall | null>
   /** An agent of the company may have become routable (connected, set available): waiting calls look again. */
   presenceChanged?(companyId: number): Promise<void>
-}
-
-/**
- * Until the engine is wired: no call exists, so every action is on an unknown call (not_found)
- * and no agent is on a call. Honest, not a stub that pretends.
- */
-export const noCallActions: CallActions = {
-  async agentAction(_companyId, _userId, action) {
-    throw new DomainError('not_found', `Call ${action.call_id} not found`)
-  },
-  async currentCall() {
-    return null
-  },
 }
 
 /** The live state a client shows, from the call the agent is on (wrap-up comes with the engine). */

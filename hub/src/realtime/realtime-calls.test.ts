@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addAgent, callableNumber, callRow, until, webhookEventsOf } from '../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
+import { users } from '../db/schema/index.ts'
 
 /**
  * The call engine and the realtime channel wired as the server wires them: an agent's client
@@ -79,6 +81,36 @@ describe('an agent on the realtime channel takes a call', () => {
       'call.hungup',
       'call.ended',
     ])
+    await socket.close()
+  })
+
+  it("reports the agent in_call, then after_call_work for their wrap-up time, in the users' availability", async () => {
+    const company = await hub.createCompany()
+    await hub.db.update(users).set({ wrapUpTime: 30 }).where(eq(users.id, company.agentUserId))
+    const number = await numberRingingAgent(company)
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+    const availability = async () =>
+      (await hub.call('GET', `/v1/users/${company.agentUserId}/availability`, { auth: company.basic })).body
+        .availability
+    const listed = async () =>
+      (await hub.call('GET', '/v1/users/availabilities', { auth: company.basic })).body.users.find(
+        (u: { id: number }) => u.id === company.agentUserId,
+      ).availability
+    expect(await availability()).toBe('available')
+
+    const call = await dial(company, number.e164)
+    await socket.next('call.ringing')
+    socket.send({ type: 'answer', call_id: call.id })
+    await socket.next('call.answered')
+    expect(await availability()).toBe('in_call')
+    expect(await listed()).toBe('in_call')
+
+    socket.send({ type: 'hangup', call_id: call.id })
+    await socket.next('call.ended')
+    expect(await availability()).toBe('after_call_work')
+    hub.clock.advance(31_000)
+    expect(await availability()).toBe('available')
+    expect(await listed()).toBe('available')
     await socket.close()
   })
 

@@ -7,6 +7,7 @@ import type { Queryable } from '../../db/client.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
+import { loadLiveStates } from '../../telephony/engine/live-state.ts'
 import { invalidateCredentials } from '../auth/credential-cache.ts'
 import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
@@ -386,14 +387,41 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string) {
   })
 }
 
+/**
+ * Live availability with the calls taken into account: a user in a call is `in_call`, and one in
+ * after-call work (their wrap-up time, or a mandatory tag still to give) is `after_call_work`,
+ * whatever their apps set; both are derived from the calls (telephony/engine/live-state.ts).
+ */
+async function availabilitiesOf(
+  ctx: ServiceContext,
+  rows: UserRow[],
+): Promise<Map<number, LiveAvailability>> {
+  const now = ctx.clock.now()
+  const live = await loadLiveStates(
+    ctx.db,
+    ctx.companyId,
+    now.getTime(),
+    new Map(rows.map((u) => [u.id, u.wrapUpTime])),
+  )
+  return new Map(
+    rows.map((u) => {
+      const state = live.get(u.id)?.live
+      if (state === 'in_call') return [u.id, 'in_call']
+      if (state === 'after_call_work' || state === 'pending_tag') return [u.id, 'after_call_work']
+      return [u.id, liveAvailability(u, now)]
+    }),
+  )
+}
+
 export async function listAvailabilities(ctx: ServiceContext, q: PaginationQuery) {
   const { rows, total } = await pageOfUsers(ctx, q)
-  const now = ctx.clock.now()
-  return { items: rows.map((u) => ({ id: u.id, availability: liveAvailability(u, now) })), total }
+  const availability = await availabilitiesOf(ctx, rows)
+  return { items: rows.map((u) => ({ id: u.id, availability: availability.get(u.id)! })), total }
 }
 
 export async function getAvailability(ctx: ServiceContext, idOrEmail: string): Promise<LiveAvailability> {
-  return liveAvailability(await findUser(ctx.db, ctx, idOrEmail), ctx.clock.now())
+  const user = await findUser(ctx.db, ctx, idOrEmail)
+  return (await availabilitiesOf(ctx, [user])).get(user.id)!
 }
 
 /**

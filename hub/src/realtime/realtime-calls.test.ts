@@ -114,6 +114,38 @@ describe('an agent on the realtime channel takes a call', () => {
     await socket.close()
   })
 
+  it("POST /v1/users/:id/dial pre-fills the connected agent's dialer; 405 when they cannot call", async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const dialFor = (userId: number, auth: string, to = '01 23 45 67 89') =>
+      hub.call('POST', `/v1/users/${userId}/dial`, { auth, body: { to } })
+    await hub.db.update(users).set({ defaultCountryPrefix: 'FR' }).where(eq(users.id, company.agentUserId))
+    // No app open: nothing to pre-fill.
+    expect((await dialFor(company.agentUserId, company.basic)).status).toBe(405)
+
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+    expect((await dialFor(company.agentUserId, company.basic)).status).toBe(204)
+    expect(await socket.next('dial')).toEqual({ type: 'dial', to: '+33123456789', number_id: null })
+    // An agent token, for itself.
+    expect((await dialFor(company.agentUserId, company.agentBearer, '+44 20 7946 0000')).status).toBe(204)
+    expect(await socket.next('dial')).toMatchObject({ to: '+442079460000' })
+    // Not for someone else, not another company's user, not a non-number.
+    expect((await dialFor(company.adminUserId, company.agentBearer)).status).toBe(403)
+    expect((await dialFor(company.agentUserId, other.basic)).status).toBe(404)
+    const bad = await dialFor(company.agentUserId, company.basic, 'tomorrow')
+    expect([bad.status, bad.body.field]).toEqual([400, 'to'])
+
+    // In a call: 405.
+    const call = await dial(company, (await numberRingingAgent(company)).e164)
+    await socket.next('call.ringing')
+    socket.send({ type: 'answer', call_id: call.id })
+    await socket.next('call.answered')
+    expect((await dialFor(company.agentUserId, company.basic)).status).toBe(405)
+    socket.send({ type: 'hangup', call_id: call.id })
+    await socket.next('call.ended')
+    await socket.close()
+  })
+
   it('a call waiting with nobody online rings an agent as soon as their client connects', async () => {
     const company = await hub.createCompany()
     const number = await callableNumber(hub, company, (s) => ({

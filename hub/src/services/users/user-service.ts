@@ -8,6 +8,7 @@ import { orderBy, timeRange } from '../../db/list-query.ts'
 import { companies, teamMembers, teams, users } from '../../db/schema/index.ts'
 import { recordEvent } from '../../events/outbox.ts'
 import { loadLiveStates } from '../../telephony/engine/live-state.ts'
+import type { AgentChannel } from '../../telephony/engine/ports.ts'
 import { invalidateCredentials } from '../auth/credential-cache.ts'
 import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
@@ -451,4 +452,33 @@ export async function setOwnPresence(
     return updated!
   })
   return liveAvailability(row, ctx.clock.now())
+}
+
+/**
+ * POST /v1/users/:id/dial: pre-fills the user's dialer with `to` on their connected clients
+ * (the realtime channel's `dial` frame), with their default number. As Aircall: 405 when the
+ * user is not available to call (no client open, do not disturb, in a call or in after-call
+ * work). Admins and API keys may ask it of any user of the company, an agent of themselves.
+ */
+export async function dialUser(
+  ctx: ServiceContext,
+  deps: { agentChannel: AgentChannel },
+  idOrEmail: string,
+  input: { to: string },
+): Promise<void> {
+  const user = await findUser(ctx.db, ctx, idOrEmail)
+  if (ctx.actor.type === 'user' && ctx.actor.role !== 'admin' && ctx.actor.userId !== user.id) {
+    throw new DomainError('forbidden', 'Agents can only dial for themselves')
+  }
+  const to = normalizePhone(input.to, user.defaultCountryPrefix ?? undefined)
+  if (!to) throw badRequest('to', 'must be a phone number, e.g. +33 1 23 45 67 89')
+  const availability = (await availabilitiesOf(ctx, [user])).get(user.id)
+  if (availability !== 'available') {
+    throw new DomainError('not_allowed', `The user is not available to call (${availability})`)
+  }
+  deps.agentChannel.send(ctx.companyId, [user.id], {
+    type: 'dial',
+    to: to.e164,
+    number_id: user.defaultNumberId ?? null,
+  })
 }

@@ -5,6 +5,7 @@ import { searchParam } from '../../../services/users/user-search.ts'
 import {
   createUser,
   deleteUser,
+  dialUser,
   getAvailability,
   getUser,
   listAvailabilities,
@@ -187,6 +188,37 @@ export const usersRoutes = createRouter()
     }),
     async (c) => {
       await resendInvitation(serviceContext(c), mailDeps(c), c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{id}/dial',
+      tags,
+      security,
+      summary: "Pre-fill the user's dialer with a number (their connected apps)",
+      request: {
+        params: userIdParam,
+        body: jsonBody(
+          z.object({
+            to: z
+              .string()
+              .max(40)
+              .openapi({ example: '+33 1 23 45 67 89', description: 'The number to dial' }),
+          }),
+        ),
+      },
+      responses: {
+        204: { description: "Sent to the user's connected apps" },
+        405: notAllowed(
+          'The user is not available (no app open, do not disturb, in a call, after-call work)',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await dialUser(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json'))
       return c.body(null, 204)
     },
   )

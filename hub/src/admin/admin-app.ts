@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import { statusOf } from '../api/http-errors.ts'
-import { runDemo } from '../cli/commands/demo.ts'
 import {
   approveNumber,
   listPendingVerifications,
@@ -9,6 +8,7 @@ import {
 import { DomainError } from '../core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../core/logger.ts'
+import { runDemo } from './demo.ts'
 import {
   type AdminDeps,
   countCompanies,

@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { adminRequest, adminSocketPath } from '../admin/admin-socket.ts'
+import { type DemoResult, demoInputSchema, runDemo } from '../admin/demo.ts'
 import {
   apiKeyInputSchema,
   type CreatedApiKey,
@@ -22,7 +23,7 @@ import type { FailedJob } from '../jobs/queue.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
-import { type DemoResult, demoInputSchema, formatDemo, runDemo } from './commands/demo.ts'
+import { formatDemo } from './commands/demo.ts'
 import {
   approveNumber,
   formatDecision,

@@ -2,11 +2,12 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
 import { createAdminApp } from '../../admin/admin-app.ts'
+import { DEMO_DEVICE, type DemoResult, runDemo } from '../../admin/demo.ts'
 import type { AdminDeps } from '../../admin/operations.ts'
 import { createLogger } from '../../core/logger.ts'
 import { calls } from '../../db/schema/index.ts'
 import { createSandboxCarrier } from '../../telephony/carrier/sandbox-carrier.ts'
-import { DEMO_DEVICE, type DemoResult, formatDemo, runDemo } from './demo.ts'
+import { formatDemo } from './demo.ts'
 
 let hub: TestHub
 let deps: AdminDeps

@@ -3,7 +3,7 @@ import { notFound } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
 import { callComments, calls, callTags, numbers, tags, teams, users } from '../../db/schema/index.ts'
-import type { CallRefs, CallRow } from '../../telephony/engine/call-object.ts'
+import { type CallRefs, type CallRow, numberRef, userRef } from '../../telephony/engine/call-object.ts'
 import type { ServiceContext } from '../context.ts'
 import { toCallJson } from './call-json.ts'
 
@@ -82,25 +82,14 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
       .where(and(eq(callComments.companyId, ctx.companyId), inArray(callComments.callId, ids)))
       .orderBy(asc(callComments.id)),
   ])
-  const usersById = new Map(
-    userRows.map((u) => [u.id, { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }]),
-  )
+  const usersById = new Map(userRows.map((u) => [u.id, userRef(u)]))
   const teamNames = new Map(teamRows.map((t) => [t.id, t.name]))
   const numbersById = new Map(numberRows.map((n) => [n.id, n]))
   return rows.map((row) => {
     const n = numbersById.get(row.numberId)
     const refs: CallRefs = {
       base: ctx.links.base,
-      number: n
-        ? {
-            id: n.id,
-            name: n.name,
-            e164: n.e164,
-            country: n.country,
-            timeZone: n.timeZone,
-            isIvr: n.type === 'ivr',
-          }
-        : null,
+      number: n ? numberRef(n) : null,
       users: usersById,
       teams: teamNames,
       tagRequired: n?.settings.mandatory_tagging ?? false,

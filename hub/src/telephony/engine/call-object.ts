@@ -96,6 +96,30 @@ export function agentCall(row: CallRow, refs: CallRefs, status: AgentCall['statu
   }
 }
 
+/** A call's number as CallRefs carries it. */
+export function numberRef(n: {
+  id: number
+  name: string
+  e164: string
+  country: string
+  timeZone: string
+  type: string
+}): NonNullable<CallRefs['number']> {
+  return {
+    id: n.id,
+    name: n.name,
+    e164: n.e164,
+    country: n.country,
+    timeZone: n.timeZone,
+    isIvr: n.type === 'ivr',
+  }
+}
+
+/** A user as CallRefs carries them. */
+export function userRef(u: { firstName: string; lastName: string; email: string }) {
+  return { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }
+}
+
 /** The names a call's objects need, for code outside an applied event (hello, API answers). */
 export async function loadCallRefs(db: Queryable, row: CallRow, base: string): Promise<CallRefs> {
   const [numberRows, userRows, teamRows] = await Promise.all([
@@ -117,19 +141,8 @@ export async function loadCallRefs(db: Queryable, row: CallRow, base: string): P
   const n = numberRows[0]
   return {
     base,
-    number: n
-      ? {
-          id: n.id,
-          name: n.name,
-          e164: n.e164,
-          country: n.country,
-          timeZone: n.timeZone,
-          isIvr: n.type === 'ivr',
-        }
-      : null,
-    users: new Map(
-      userRows.map((u) => [u.id, { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }]),
-    ),
+    number: n ? numberRef(n) : null,
+    users: new Map(userRows.map((u) => [u.id, userRef(u)])),
     teams: new Map(teamRows.map((t) => [t.id, t.name])),
     tagRequired: n?.settings.mandatory_tagging ?? false,
   }

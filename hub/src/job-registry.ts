@@ -4,6 +4,7 @@ import type { HubDeps } from './services/deps.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
 import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
+import { callFinalizeJob } from './telephony/engine/call-finalize.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
@@ -23,6 +24,7 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   callTimerJob,
   waitingCallsJob,
   sandboxDeviceJob,
+  callFinalizeJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

@@ -5,6 +5,7 @@ import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import type { HubDeps } from './services/deps.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { rearmCallTimers } from './telephony/engine/call-engine.ts'
+import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
@@ -32,6 +33,9 @@ export function registerWorkers(
   // make it a no-op for those still queued).
   void rearmCallTimers(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not re-arm the call timers')
+  })
+  void rearmFinalizations(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not queue the finalization of ended calls')
   })
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).

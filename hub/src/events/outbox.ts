@@ -33,6 +33,7 @@ export const eventNames = [
   'call.ended',
   'call.voicemail_left',
   'call.ivr_option_selected',
+  'call.comm_assets_generated',
   'call.tagged',
   'call.commented',
 ] as const

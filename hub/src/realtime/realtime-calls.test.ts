@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addAgent, callableNumber, callRow, until, webhookEventsOf } from '../../test/helpers/calls.ts'
+import { addAgent, callableNumber, callRow, finalEventsOf, until } from '../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
 import { users } from '../db/schema/index.ts'
@@ -73,12 +73,13 @@ describe('an agent on the realtime channel takes a call', () => {
     expect(await socket.next('ack')).toEqual({ type: 'ack', ref: 'bye' })
     const done = await callRow(hub, call.id)
     expect(done.status).toBe('done')
-    const events = (await webhookEventsOf(hub, company.id, call.id)).map((e) => e.event)
+    const events = (await finalEventsOf(hub, company.id, call.id)).map((e) => e.event)
     expect(events).toEqual([
       'call.created',
       'call.ringing_on_agent',
       'call.answered',
       'call.hungup',
+      'call.comm_assets_generated',
       'call.ended',
     ])
     await socket.close()

@@ -84,6 +84,18 @@ export async function webhookEventsOf(hub: TestHub, companyId: number, callId: n
   return rows as { event: string; data: any }[]
 }
 
+/**
+ * What a webhook receiver gets for a call that ended, once its last event (`call.ended`, sent
+ * when the recording and voicemail are stored) is out.
+ */
+export async function finalEventsOf(hub: TestHub, companyId: number, callId: number) {
+  await until(
+    async () => (await webhookEventsOf(hub, companyId, callId)).some((e) => e.event === 'call.ended'),
+    `call.ended of call ${callId}`,
+  )
+  return webhookEventsOf(hub, companyId, callId)
+}
+
 /** Polls (real time) until `check` holds; the queue's workers run jobs in the background. */
 export async function until<T>(
   check: () => Promise<T | false | null | undefined>,

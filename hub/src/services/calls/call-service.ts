@@ -93,6 +93,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
       users: usersById,
       teams: teamNames,
       tagRequired: n?.settings.mandatory_tagging ?? false,
+      assetUrl: ctx.callAssetUrl,
     }
     return {
       ...toCallJson(row, refs),

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { BlobStore, StoredBlob } from '../../blobs/blob-store.ts'
 import { type CallAudioKind, renderCallAudio } from './call-audio.ts'
 
@@ -40,17 +40,36 @@ export function callAssetKey(
   return `c/${company}/calls/${call}/${file}`
 }
 
-/** Renders the call's audio (see call-audio.ts) and stores it; returns its blob key. */
+/**
+ * A file id that is the same each time for one call's asset: storing it again (a job retried
+ * after a crash) overwrites the file instead of leaving an orphan beside it.
+ */
+export function stableAssetId(companyId: number, callId: number, kind: CallAssetKind): string {
+  const h = createHash('sha256').update(`${companyId}/${callId}/${kind}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * Renders the call's audio (see call-audio.ts) and stores it; returns its blob key. `fileId`
+ * names the file (a UUID; random when not given).
+ */
 export async function storeCallAsset(
   blobs: BlobStore,
-  input: { companyId: number; callId: number; kind: CallAssetKind; seconds: number; seed?: number },
+  input: {
+    companyId: number
+    callId: number
+    kind: CallAssetKind
+    seconds: number
+    seed?: number
+    fileId?: string
+  },
 ): Promise<string> {
   const bytes = await renderCallAudio({
     kind: input.kind,
     seconds: input.seconds,
     seed: input.seed ?? input.callId,
   })
-  const key = callAssetKey(input.companyId, input.callId, `${input.kind}-${randomUUID()}.mp3`)
+  const key = callAssetKey(input.companyId, input.callId, `${input.kind}-${input.fileId ?? randomUUID()}.mp3`)
   if (!key) throw new RangeError(`bad company or call id: ${input.companyId}/${input.callId}`)
   await blobs.put(key, bytes, 'audio/mpeg')
   return key
@@ -127,4 +146,22 @@ export function verifyAssetUrl(input: {
 /** The stored file of a verified URL, or null when it was deleted since. */
 export function readCallAsset(blobs: BlobStore, blobKey: string): Promise<StoredBlob | null> {
   return blobs.get(blobKey)
+}
+
+/** How long the `recording` and `voicemail` links of a Call object last: 1 h, as Aircall's. */
+export const CALL_OBJECT_ASSET_TTL_SEC = 3600
+
+export type AssetUrlSigner = (companyId: number, blobKey: string) => string
+
+/** Signs the links of Call objects (API answers, webhooks) at the moment they are built. */
+export function callAssetSigner(input: { secret: string; base: string; now: () => Date }): AssetUrlSigner {
+  return (companyId, blobKey) =>
+    signedAssetUrl({
+      secret: input.secret,
+      base: input.base,
+      companyId,
+      blobKey,
+      now: input.now(),
+      ttlSec: CALL_OBJECT_ASSET_TTL_SEC,
+    }).url
 }

@@ -1,6 +1,7 @@
 import type { ServerMessage } from '@switchboard/shared'
 import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
+import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
 import { notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -22,7 +23,8 @@ import type {
   RoutingWorld,
 } from '../routing-types.ts'
 import { type CallWorld, loadCallWorld, settingAvailability } from '../routing-world.ts'
-import { agentCall, type CallRefs, type CallRow, callWebhookData } from './call-object.ts'
+import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
+import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, PresenceDirectory } from './ports.ts'
 
@@ -44,7 +46,9 @@ export type EngineDeps = {
   queue: JobQueue
   clock: Clock
   logger: Logger
-  env: Pick<Env, 'PUBLIC_URL' | 'PORT'>
+  env: Pick<Env, 'PUBLIC_URL' | 'PORT' | 'URL_SIGNING_SECRET' | 'DATABASE_URL' | 'DATA_DIR'>
+  /** Where recordings and voicemails are stored (call-finalize.ts). */
+  blobs: BlobStore
   callControl: CallControl
   agentChannel: AgentChannel
   presence: PresenceDirectory
@@ -117,10 +121,7 @@ export async function nudgeWaitingCalls(deps: EngineDeps, companyId: number): Pr
   for (const call of waiting) await applyCallEvent(deps, call.id, { type: 'presence_changed' })
 }
 
-/** Absolute links in events recorded outside a request (as the numbers' worker does). */
-export function eventBase(env: EngineDeps['env']): string {
-  return env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
-}
+export { eventBase }
 
 /**
  * A call arrives at a number: creates it and applies its start in one transaction
@@ -333,8 +334,9 @@ async function applyInTx(
   ])
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
+  const base = eventBase(deps.env)
   const refs: CallRefs = {
-    base: eventBase(deps.env),
+    base,
     number:
       numberRow && numberSettings
         ? {
@@ -351,6 +353,7 @@ async function applyInTx(
     ),
     teams: world.teamNames,
     tagRequired: numberSettings?.settings.mandatory_tagging ?? false,
+    assetUrl: engineAssetSigner(deps, base),
   }
 
   const events: { name: EventName; user?: number | null }[] = []
@@ -370,7 +373,9 @@ async function applyInTx(
     next.status = 'done'
     next.endedAt = now
     effects.commands.push({ verb: 'hangup' })
-    events.push({ name: 'call.hungup' }, { name: 'call.ended' })
+    // call.ended follows once the recording is stored (call-finalize.ts).
+    events.push({ name: 'call.hungup' })
+    effects.jobs.push(...finalizeJobs(row.id))
     if (row.userId !== null) {
       // The agent is routable again once their wrap-up is over: waiting calls look then.
       const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
@@ -419,8 +424,8 @@ async function applyInTx(
     }
     if (event.type === 'caller_hungup') stopReason = 'caller_hung_up'
     if (event.type === 'voicemail_left' && before.phase === 'voicemail') {
+      // call.voicemail_left goes out with the file's link once it is stored (call-finalize.ts).
       next.voicemailDurationSec = Math.min(event.durationSec, VOICEMAIL_MAX_SEC)
-      events.push({ name: 'call.voicemail_left' })
     }
     if (state.ivrKeys.length > before.ivrKeys.length) events.push({ name: 'call.ivr_option_selected' })
 
@@ -504,7 +509,8 @@ async function applyInTx(
       next.status = 'done'
       next.endedAt = now
       next.missedCallReason = state.missedReason
-      events.push({ name: 'call.hungup' }, { name: 'call.ended' })
+      events.push({ name: 'call.hungup' })
+      effects.jobs.push(...finalizeJobs(row.id))
     }
     if (state.outcome === 'answered') next.missedCallReason = null
     next.state = state as unknown as Record<string, unknown>

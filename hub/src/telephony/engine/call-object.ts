@@ -2,6 +2,7 @@ import type { AgentCall } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
+import type { AssetUrlSigner } from '../audio/call-assets.ts'
 
 export type CallRow = typeof calls.$inferSelect
 
@@ -12,6 +13,8 @@ export type CallRefs = {
   users: ReadonlyMap<number, { name: string; email: string }>
   teams: ReadonlyMap<number, string>
   tagRequired: boolean
+  /** Signs the recording / voicemail links; without it, the Call object shows none. */
+  assetUrl?: AssetUrlSigner
 }
 
 const unix = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null)
@@ -48,8 +51,10 @@ export function callWebhookData(row: CallRow, refs: CallRefs, user: number | nul
     // Aircall: ended_at - started_at, ring time included; while the call runs, so far.
     duration: row.endedAt ? Math.round((row.endedAt.getTime() - row.startedAt.getTime()) / 1000) : 0,
     raw_digits: row.rawDigits,
-    voicemail: null,
-    recording: null,
+    voicemail:
+      row.voicemailBlobId && refs.assetUrl ? refs.assetUrl(row.companyId, row.voicemailBlobId) : null,
+    recording:
+      row.recordingBlobId && refs.assetUrl ? refs.assetUrl(row.companyId, row.recordingBlobId) : null,
     asset: null,
     user: userObject(refs, user),
     contact: null,
@@ -96,6 +101,11 @@ export function agentCall(row: CallRow, refs: CallRefs, status: AgentCall['statu
   }
 }
 
+/** Absolute links in events recorded outside a request (as the numbers' worker does). */
+export function eventBase(env: { PUBLIC_URL?: string; PORT: number }): string {
+  return env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`
+}
+
 /** A call's number as CallRefs carries it. */
 export function numberRef(n: {
   id: number
@@ -121,7 +131,12 @@ export function userRef(u: { firstName: string; lastName: string; email: string 
 }
 
 /** The names a call's objects need, for code outside an applied event (hello, API answers). */
-export async function loadCallRefs(db: Queryable, row: CallRow, base: string): Promise<CallRefs> {
+export async function loadCallRefs(
+  db: Queryable,
+  row: CallRow,
+  base: string,
+  assetUrl?: AssetUrlSigner,
+): Promise<CallRefs> {
   const [numberRows, userRows, teamRows] = await Promise.all([
     db
       .select()
@@ -145,5 +160,6 @@ export async function loadCallRefs(db: Queryable, row: CallRow, base: string): P
     users: new Map(userRows.map((u) => [u.id, userRef(u)])),
     teams: new Map(teamRows.map((t) => [t.id, t.name])),
     tagRequired: n?.settings.mandatory_tagging ?? false,
+    assetUrl,
   }
 }

@@ -5,12 +5,13 @@ import {
   advanceUntilApplied,
   callableNumber,
   callRow,
+  finalEventsOf,
   timelineOf,
   ttsSec,
   until,
-  webhookEventsOf,
 } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
+import { estimateMp3DurationMs, isMp3 } from '../../../services/numbers/mp3.ts'
 
 /**
  * Whole inbound calls through the simulation API on the fake clock: the call as the API
@@ -43,7 +44,7 @@ const framesUntil = (userId: number, callId: number, type: string) =>
   )
 
 const events = async (company: TestCompany, callId: number) =>
-  (await webhookEventsOf(hub, company.id, callId)).map((e) => e.event)
+  (await finalEventsOf(hub, company.id, callId)).map((e) => e.event)
 
 describe('closed number', () => {
   it('plays the closed message, then records a voicemail; missed out_of_opening_hours', async () => {
@@ -72,19 +73,36 @@ describe('closed number', () => {
       voicemailDurationSec: 15,
     })
     expect(row.answeredAt).toBeNull()
+    const received = await finalEventsOf(hub, company.id, call.id)
     expect((await timelineOf(hub, call.id)).map((t) => [t.type, t.data.phase])).toEqual([
       ['start', 'closed_message'],
       ['timer', 'voicemail'],
       ['voicemail_left', 'ended'],
+      ['finalized', undefined],
     ])
-    const received = await webhookEventsOf(hub, company.id, call.id)
+    // call.hungup at once; the voicemail's events once its file is stored, then call.ended.
     expect(received.map((e) => e.event)).toEqual([
       'call.created',
-      'call.voicemail_left',
       'call.hungup',
+      'call.voicemail_left',
+      'call.comm_assets_generated',
       'call.ended',
     ])
+    expect(received[1]!.data.voicemail).toBeNull()
     const ended = received.at(-1)!.data
+    // The voicemail: a 15 s MP3 behind a signed link that needs no credentials, valid 1 h.
+    for (const e of received.slice(2)) expect(e.data.voicemail).toBe(ended.voicemail)
+    expect(ended.recording).toBeNull()
+    const link = new URL(ended.voicemail)
+    expect(Number(link.searchParams.get('expires')) - Math.floor(hub.clock.now().getTime() / 1000)).toBe(3600)
+    const file = await hub.app.request(`${link.pathname}${link.search}`)
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-type')).toBe('audio/mpeg')
+    const bytes = new Uint8Array(await file.arrayBuffer())
+    expect(isMp3(bytes)).toBe(true)
+    expect(Math.abs(estimateMp3DurationMs(bytes)! - 15_000)).toBeLessThan(200)
+    const api = await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })
+    expect(new URL(api.body.call.voicemail).pathname).toBe(link.pathname)
     expect(ended).toMatchObject({
       id: call.id,
       direction: 'inbound',
@@ -165,9 +183,17 @@ describe('distribution', () => {
       'call.ringing_on_agent',
       'call.answered',
       'call.hungup',
+      'call.comm_assets_generated',
       'call.ended',
     ])
-    const received = await webhookEventsOf(hub, company.id, call.id)
+    const received = await finalEventsOf(hub, company.id, call.id)
+    // The number records inbound calls from the answer: a 60 s recording behind a signed link.
+    const recording = new URL(received.at(-1)!.data.recording)
+    const file = new Uint8Array(
+      await (await hub.app.request(`${recording.pathname}${recording.search}`)).arrayBuffer(),
+    )
+    expect(Math.abs(estimateMp3DurationMs(file)! - 60_000)).toBeLessThan(300)
+    expect(received.at(-1)!.data.voicemail).toBeNull()
     expect(received.filter((e) => e.event === 'call.ringing_on_agent').map((e) => e.data.user.id)).toEqual([
       first.id,
       a.id,
@@ -231,14 +257,15 @@ describe('IVR', () => {
     await advanceUntilApplied(hub, call.id, ttsSec(unavailableText) * 1000)
     await post(company, `/v1/sandbox/calls/${call.id}/voicemail`, { duration_sec: 8 })
 
-    const received = await webhookEventsOf(hub, company.id, call.id)
+    const received = await finalEventsOf(hub, company.id, call.id)
     expect(received.map((e) => e.event)).toEqual([
       'call.created',
       'call.ivr_option_selected',
       'call.ringing_on_agent',
       'call.agent_declined',
-      'call.voicemail_left',
       'call.hungup',
+      'call.voicemail_left',
+      'call.comm_assets_generated',
       'call.ended',
     ])
     expect(received[3]!.data.user.id).toBe(agent.id)
@@ -269,7 +296,7 @@ describe('IVR', () => {
     expect(fallback.state).toMatchObject({ phase: 'unavailable_message', ivrKeys: ['fallback'] })
     hub.clock.advance(3_000)
     await post(company, `/v1/sandbox/calls/${call.id}/hangup`)
-    const received = await webhookEventsOf(hub, company.id, call.id)
+    const received = await finalEventsOf(hub, company.id, call.id)
     expect(received.map((e) => e.event)).toEqual([
       'call.created',
       'call.ivr_option_selected',
@@ -340,7 +367,7 @@ describe('caller hangs up', () => {
     await post(company, `/v1/sandbox/calls/${long.id}/hangup`)
     // A second hang-up (a carrier retrying its callback) is harmless.
     await post(company, `/v1/sandbox/calls/${long.id}/hangup`)
-    const received = await webhookEventsOf(hub, company.id, long.id)
+    const received = await finalEventsOf(hub, company.id, long.id)
     expect(received.map((e) => e.event)).toEqual([
       'call.created',
       'call.ringing_on_agent',
@@ -348,7 +375,11 @@ describe('caller hangs up', () => {
       'call.ended',
     ])
     expect(received.at(-1)!.data).toMatchObject({ missed_call_reason: 'abandoned_in_classic', duration: 30 })
-    expect((await timelineOf(hub, long.id)).map((t) => t.type)).toEqual(['start', 'caller_hungup'])
+    expect((await timelineOf(hub, long.id)).map((t) => t.type)).toEqual([
+      'start',
+      'caller_hungup',
+      'finalized',
+    ])
   })
 })
 
@@ -385,7 +416,7 @@ describe('agents', () => {
     await framesUntil(agent.id, call.id, 'call.answered')
     const done = await advanceUntilApplied(hub, call.id, 20_000)
     expect(done.status).toBe('done')
-    const ended = (await webhookEventsOf(hub, company.id, call.id)).at(-1)!
+    const ended = (await finalEventsOf(hub, company.id, call.id)).at(-1)!
     expect(ended).toMatchObject({ event: 'call.ended', data: { duration: 23, user: { id: agent.id } } })
     expect(ended.data.answered_at - ended.data.started_at).toBe(3)
   })

@@ -1,0 +1,134 @@
+import { and, eq, gt, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
+import type { Queryable } from '../../db/client.ts'
+import { callEvents, calls } from '../../db/schema/index.ts'
+import { type EventName, recordEvent } from '../../events/outbox.ts'
+import { defineJob, newJobs } from '../../jobs/job-definition.ts'
+import type { NewJob } from '../../jobs/queue.ts'
+import { type AssetUrlSigner, callAssetSigner, stableAssetId, storeCallAsset } from '../audio/call-assets.ts'
+import { MAX_CALL_AUDIO_SEC } from '../audio/call-audio.ts'
+import type { EngineDeps } from './call-engine.ts'
+import { callWebhookData, eventBase, loadCallRefs } from './call-object.ts'
+
+/**
+ * The last step of every call, after its hang-up: its recording and voicemail become real
+ * files in the blob store, then the call's final events go out — `call.voicemail_left` (with
+ * its link), `call.comm_assets_generated` (when there is a file), and `call.ended`, which
+ * Aircall sends once the call's data is final. `call.hungup` went out at the hang-up itself.
+ *
+ * The audio is rendered outside any transaction, under a file name fixed per call and kind, so
+ * a retry after a crash overwrites instead of piling up files. The transaction that follows
+ * locks the call and writes the `finalized` timeline row: a call is finalized exactly once,
+ * and a call `done` without that row is finalized again at the next start (rearmFinalizations).
+ */
+
+/** The timeline row's type that marks a finalized call. */
+export const FINALIZED = 'finalized'
+
+export const callFinalizeJob = defineJob({
+  queue: 'calls',
+  name: 'call-finalize',
+  schema: z.object({ callId: z.number().int().positive() }),
+  tries: 8,
+  backoffMs: 1000,
+  concurrency: 4,
+  handle: async (deps: EngineDeps, data) => {
+    await finalizeCall(deps, data.callId)
+  },
+})
+
+/** The job that finalizes a call that just ended (armed in the hang-up's transaction). */
+export function finalizeJobs(callId: number): NewJob[] {
+  return newJobs(callFinalizeJob, [{ data: { callId }, jobKey: `call:${callId}:finalize` }])
+}
+
+/** Signs Call objects' recording / voicemail links for the engine's events. */
+export function engineAssetSigner(deps: Pick<EngineDeps, 'env' | 'clock'>, base: string): AssetUrlSigner {
+  return callAssetSigner({ secret: urlSigningSecret(deps.env), base, now: () => deps.clock.now() })
+}
+
+const isFinalized = (db: Queryable, callId: number) =>
+  db
+    .select({ seq: callEvents.seq })
+    .from(callEvents)
+    .where(and(eq(callEvents.callId, callId), eq(callEvents.type, FINALIZED)))
+    .limit(1)
+    .then((r) => r.length > 0)
+
+export async function finalizeCall(deps: EngineDeps, callId: number): Promise<void> {
+  const [row] = await deps.db.select().from(calls).where(eq(calls.id, callId))
+  if (row?.status !== 'done' || (await isFinalized(deps.db, callId))) return
+
+  // The recording covers the conversation: from the answer to the hang-up.
+  const talkSec =
+    row.answeredAt && row.endedAt ? Math.ceil((row.endedAt.getTime() - row.answeredAt.getTime()) / 1000) : 0
+  const wantsRecording = row.recordingState !== 'off' && talkSec > 0 && !row.recordingBlobId
+  const wantsVoicemail = (row.voicemailDurationSec ?? 0) > 0 && !row.voicemailBlobId
+  const store = (kind: 'recording' | 'voicemail', seconds: number) =>
+    storeCallAsset(deps.blobs, {
+      companyId: row.companyId,
+      callId: row.id,
+      kind,
+      seconds: Math.min(seconds, MAX_CALL_AUDIO_SEC),
+      fileId: stableAssetId(row.companyId, row.id, kind),
+    })
+  const [recordingKey, voicemailKey] = await Promise.all([
+    wantsRecording ? store('recording', talkSec) : null,
+    wantsVoicemail ? store('voicemail', row.voicemailDurationSec!) : null,
+  ])
+
+  await deps.db.transaction(async (tx) => {
+    const [locked] = await tx.select().from(calls).where(eq(calls.id, callId)).for('update')
+    if (!locked) return
+    if (await isFinalized(tx, callId)) return
+    const version = locked.version + 1
+    const [updated] = await tx
+      .update(calls)
+      .set({
+        version,
+        ...(recordingKey ? { recordingBlobId: recordingKey } : {}),
+        ...(voicemailKey ? { voicemailBlobId: voicemailKey } : {}),
+      })
+      .where(eq(calls.id, callId))
+      .returning()
+    const call = updated!
+    await tx.insert(callEvents).values({
+      callId,
+      seq: version,
+      companyId: call.companyId,
+      at: deps.clock.now(),
+      type: FINALIZED,
+      data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
+    })
+    const base = eventBase(deps.env)
+    const refs = await loadCallRefs(tx, call, base, engineAssetSigner(deps, base))
+    const events: EventName[] = []
+    if (call.voicemailBlobId) events.push('call.voicemail_left')
+    if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')
+    events.push('call.ended')
+    for (const name of events)
+      await recordEvent(tx, deps.clock, call.companyId, name, callWebhookData(call, refs))
+  })
+}
+
+/**
+ * Calls that ended without being finalized (a crash between the hang-up and the job, or a
+ * queue add lost at scale) are finalized again: run at a worker's start. Looks back a week.
+ */
+export async function rearmFinalizations(deps: Pick<EngineDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
+  const since = new Date(deps.clock.now().getTime() - 7 * 24 * 3600 * 1000)
+  const rows = await deps.db
+    .select({ id: calls.id })
+    .from(calls)
+    .where(
+      and(
+        eq(calls.status, 'done'),
+        gt(calls.endedAt, since),
+        sql`not exists (select 1 from ${callEvents} where ${callEvents.callId} = ${calls.id} and ${callEvents.type} = ${FINALIZED})`,
+      ),
+    )
+  if (rows.length === 0) return 0
+  await deps.queue.addBulk(rows.flatMap((r) => finalizeJobs(r.id)))
+  return rows.length
+}

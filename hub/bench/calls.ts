@@ -334,6 +334,8 @@ type ModeResult = {
   mode: Mode
   perSec: number
   completed: number
+  /** calls/s in the first and second half of the window. */
+  halves: number[]
   placed: number
   ringFromCreated: number[]
   ringFromSend: number[]
@@ -442,10 +444,17 @@ for (const mode of selected) {
     const completed = all.filter(
       ([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < windowEnd,
     ).length
+    // The company's call history grows during the run: does the rate hold from one half to the next?
+    const mid = windowStart + (SECONDS * 1000) / 2
+    const halves = [
+      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < mid).length,
+      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= mid && t.endedAt < windowEnd).length,
+    ].map((n) => Math.round(n / (SECONDS / 2)))
     const result: ModeResult = {
       mode,
       perSec: completed / SECONDS,
       completed,
+      halves,
       placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
       ringFromCreated,
       ringFromSend,
@@ -496,7 +505,7 @@ for (const r of results) {
     .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
     .join(' / ')
   console.log(
-    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node process ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node process ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
   )
 }
 for (const r of results) {

@@ -66,3 +66,14 @@ export function treesCpuSeconds(roots: readonly number[]): number {
   }
   return ticks / USER_HZ
 }
+
+/** CPU seconds used so far by one process alone (user + system), without its children. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / USER_HZ
+  } catch {
+    return 0
+  }
+}

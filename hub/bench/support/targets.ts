@@ -41,6 +41,11 @@ export type TargetOptions = {
   cpuProfDir?: string
   /** First HUB_ROLE (default all). */
   role?: 'all' | 'web' | 'worker'
+  /**
+   * Runs after `sb setup`, before the hub starts (so it may open DATA_DIR's embedded database
+   * itself): seeds what the benchmark needs. `env` is the hub's environment beyond userEnv's.
+   */
+  prepare?: (setup: { dataDir: string; env: Record<string, string>; apiId: string }) => Promise<void>
 }
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`)
@@ -87,6 +92,7 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     )
     if (setup.code !== 0) throw new Error(`sb setup failed: ${setup.stderr}`)
     const keys = JSON.parse(setup.stdout) as { api_id: string; api_token: string }
+    await options.prepare?.({ dataDir, env, apiId: keys.api_id })
 
     const launch = async (extra: Record<string, string> = {}) => {
       const hub = startHub(dataDir, 0, { direct: true, env: { ...env, ...extra }, nodeArgs })

@@ -1,0 +1,521 @@
+/**
+ * `npm run bench -- calls [--mode embedded|postgres-redis] [--agents 300] [--seconds 20]
+ *  [--warmup 3] [--concurrency 240 | --rate <calls/s>] [--talk-ms 0-1000] [--strategy random]
+ *  [--tagging] [--cpu-prof <dir>]`:
+ * whole inbound calls through the call engine, on both ways the hub runs (support/targets.ts).
+ * A company of --agents agents in one team, whose number's only distribution step rings the
+ * team (`random` strategy by default: calls spread over the idle agents); every agent is
+ * connected on its own WebSocket (/v1/realtime, agent token in the first frame). Simulated
+ * callers dial the number through the sandbox carrier's API (POST /v1/sandbox/calls), either
+ * --concurrency calls in flight (closed loop: a call is in flight from its POST to its
+ * `call.ended` frame) or --rate calls per second (open loop). Each agent's client answers
+ * `call.ringing` at once, hangs up after a talk drawn uniformly from --talk-ms, and tags the
+ * call when the number requires it (--tagging). A webhook on `call.ended` points at a receiver
+ * in this process.
+ * Measured over --seconds after --warmup:
+ * - calls/s: calls whose `call.ended` frame reached the agent's client within the window;
+ * - ring latency: from the moment the hub created the call (its `calls.started_at`, read from
+ *   the database after the run; the hub and this process share the machine's clock) to the
+ *   agent's client receiving `call.ringing`; the same from the POST's send is shown too;
+ * - errors: non-201 answers, `error` frames, calls not ended within 30 s;
+ * - webhooks: `call.ended` deliveries received for the calls that ended, and the call events the
+ *   outbox recorded;
+ * - calls per CPU-second of the hub and its database / Redis servers, from /proc.
+ */
+import { Agent, createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import type { ServerMessage } from '@switchboard/shared'
+import WebSocket from 'ws'
+import { type CallCenter, type CallRecords, readCallRecords, seedCallCenter } from './support/call-center.ts'
+import { type DbStats, describeDbCost, hubDatabase, readDbStats } from './support/db-stats.ts'
+import { processCpuSeconds, treesCpuSeconds } from './support/process-stats.ts'
+import { type Mode, modes, phoneOf, say, startTarget } from './support/targets.ts'
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    agents: { type: 'string', default: '300' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    concurrency: { type: 'string' },
+    rate: { type: 'string' },
+    'talk-ms': { type: 'string', default: '0-1000' },
+    strategy: { type: 'string', default: 'random' },
+    tagging: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+  },
+})
+const AGENTS = Number(values.agents)
+const SECONDS = Number(values.seconds)
+const WARMUP = Number(values.warmup)
+const RATE = values.rate === undefined ? null : Number(values.rate)
+const CONCURRENCY =
+  values.concurrency === undefined ? Math.max(1, Math.floor(AGENTS * 0.8)) : Number(values.concurrency)
+const [TALK_MIN, TALK_MAX] = (() => {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(values['talk-ms'])
+  if (!m) throw new Error('--talk-ms: <ms> or <min>-<max>')
+  return [Number(m[1]), Number(m[2] ?? m[1])] as const
+})()
+const STRATEGY = values.strategy as 'random' | 'longest_idle' | 'simultaneous'
+if (!['random', 'longest_idle', 'simultaneous'].includes(STRATEGY))
+  throw new Error('--strategy: random, longest_idle or simultaneous')
+for (const [name, n] of Object.entries({ AGENTS, SECONDS, WARMUP, CONCURRENCY })) {
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name.toLowerCase()}: a number`)
+}
+if (RATE !== null && !(RATE > 0)) throw new Error('--rate: calls per second, > 0')
+const selected: Mode[] = values.mode ? [values.mode as Mode] : [...modes]
+for (const m of selected) if (!modes.includes(m)) throw new Error(`--mode: one of ${modes.join(', ')}`)
+
+/** A call will not take longer than this end to end (a ring times out after 20 s). */
+const CALL_TIMEOUT_MS = 30_000
+
+// ——— what the run observes ———
+
+type Track = {
+  /** When this process sent the POST, and when its 201 came back (Date.now, ms). */
+  sentAt?: number
+  answeredHttpAt?: number
+  /** When the first `call.ringing` frame of the call reached an agent's client. */
+  ringAt?: number
+  endedAt?: number
+  ended?: () => void
+}
+
+type Run = {
+  tracks: Map<number, Track>
+  errors: Map<string, number>
+  /** `call.ringing` frames to an agent already on another call (two calls picked the same agent). */
+  ringsWhileOnCall: number
+  ringStopped: number
+  webhookEnded: Set<number>
+}
+let run: Run = newRun()
+function newRun(): Run {
+  return {
+    tracks: new Map(),
+    errors: new Map(),
+    ringsWhileOnCall: 0,
+    ringStopped: 0,
+    webhookEnded: new Set(),
+  }
+}
+const track = (callId: number) => {
+  let t = run.tracks.get(callId)
+  if (!t) {
+    t = {}
+    run.tracks.set(callId, t)
+  }
+  return t
+}
+const countError = (what: string) => run.errors.set(what, (run.errors.get(what) ?? 0) + 1)
+
+// ——— the webhook receiver ———
+
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = []
+  req.on('data', (c: Buffer) => chunks.push(c))
+  req.on('end', () => {
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        event: string
+        data: { id: number }
+      }
+      if (body.event === 'call.ended') run.webhookEnded.add(body.data.id)
+    } catch {
+      countError('webhook: unreadable body')
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')
+  })
+})
+receiver.keepAliveTimeout = 30_000
+await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done))
+const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
+
+// ——— the agents' clients ———
+
+type AgentClient = { userId: number; ws: WebSocket; onCall: Set<number> }
+
+function talkMs(): number {
+  return TALK_MIN + Math.random() * (TALK_MAX - TALK_MIN)
+}
+
+/** Connects one agent and resolves on `hello`; from then on it answers, hangs up and tags. */
+function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: number): Promise<AgentClient> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/realtime`)
+  const client: AgentClient = { userId: agent.userId, ws, onCall: new Set() }
+  const send = (frame: unknown) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame))
+  }
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => send({ type: 'auth', v: 1, token: agent.token }))
+    ws.once('error', reject)
+    ws.once('close', (code) => reject(new Error(`agent ${agent.userId}: closed ${code} before hello`)))
+    ws.on('message', (data) => {
+      const at = Date.now()
+      const frame = JSON.parse(data.toString()) as ServerMessage
+      switch (frame.type) {
+        case 'hello':
+          ws.removeAllListeners('close')
+          ws.on('close', (code) => {
+            // 1006: this process terminated it at the end of the run.
+            if (code !== 1000 && code !== 1005 && code !== 1006) countError(`socket closed ${code}`)
+          })
+          resolve(client)
+          return
+        case 'ping':
+          send({ type: 'pong', ref: frame.ref })
+          return
+        case 'call.ringing': {
+          const id = frame.call.call_id
+          const t = track(id)
+          t.ringAt ??= at
+          if (client.onCall.size > 0) run.ringsWhileOnCall++
+          send({ type: 'answer', call_id: id, ref: `answer:${id}` })
+          return
+        }
+        case 'call.answered': {
+          const id = frame.call.call_id
+          client.onCall.add(id)
+          setTimeout(() => send({ type: 'hangup', call_id: id, ref: `hangup:${id}` }), talkMs())
+          return
+        }
+        case 'call.ended': {
+          const id = frame.call.call_id
+          client.onCall.delete(id)
+          const t = track(id)
+          t.endedAt ??= at
+          t.ended?.()
+          return
+        }
+        case 'call.tag_required':
+          send({ type: 'tag', call_id: frame.call_id, tag_ids: [tagId], ref: `tag:${frame.call_id}` })
+          return
+        case 'call.ring_stopped':
+          run.ringStopped++
+          return
+        case 'error':
+          countError(`error frame: ${(frame.ref ?? '').split(':')[0] || '(no ref)'} ${frame.code}`)
+          return
+        default:
+          return
+      }
+    })
+  })
+}
+
+async function connectAll(url: string, center: CallCenter): Promise<AgentClient[]> {
+  const out: AgentClient[] = []
+  // 25 handshakes at a time: the hub signs each in (a query or two, presence, a nudge).
+  for (let i = 0; i < center.agents.length; i += 25) {
+    out.push(
+      ...(await Promise.all(center.agents.slice(i, i + 25).map((a) => connectAgent(url, a, center.tagId)))),
+    )
+  }
+  return out
+}
+
+// ——— the simulated callers ———
+
+function post(
+  url: string,
+  auth: string,
+  body: string,
+  agent: Agent,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        timeout: 60_000,
+        headers: {
+          authorization: auth,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+let callerSeq = 0
+/** Places one call; resolves with its id once the hub answered 201 (null on failure). */
+async function placeCall(url: string, auth: string, to: string, agent: Agent): Promise<number | null> {
+  const body = JSON.stringify({ from: phoneOf(callerSeq++ % 1_000_000), to })
+  const sentAt = Date.now()
+  try {
+    const res = await post(`${url}/v1/sandbox/calls`, auth, body, agent)
+    if (res.status !== 201) {
+      countError(`POST /v1/sandbox/calls ${res.status}`)
+      return null
+    }
+    const id = (JSON.parse(res.text) as { call: { id: number } }).call.id
+    const t = track(id)
+    t.sentAt = sentAt
+    t.answeredHttpAt = Date.now()
+    return id
+  } catch (err) {
+    countError(`POST /v1/sandbox/calls: ${err instanceof Error ? err.message : String(err)}`)
+    return null
+  }
+}
+
+function untilEnded(id: number): Promise<void> {
+  const t = track(id)
+  if (t.endedAt !== undefined) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      t.ended = undefined
+      countError('call not ended within 30 s')
+      resolve()
+    }, CALL_TIMEOUT_MS)
+    t.ended = () => {
+      clearTimeout(timer)
+      t.ended = undefined
+      resolve()
+    }
+  })
+}
+
+/** Places calls until `stopAt`: closed loop (CONCURRENCY in flight) or open loop (RATE per second). */
+async function placeCalls(url: string, auth: string, to: string, stopAt: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: RATE === null ? CONCURRENCY : 64 })
+  const inFlight: Promise<void>[] = []
+  try {
+    if (RATE === null) {
+      const worker = async () => {
+        while (Date.now() < stopAt) {
+          const id = await placeCall(url, auth, to, agent)
+          if (id === null) await sleep(50)
+          else await untilEnded(id)
+        }
+      }
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+    } else {
+      const started = Date.now()
+      for (let k = 0; ; k++) {
+        const due = started + (k * 1000) / RATE
+        if (due >= stopAt) break
+        const wait = due - Date.now()
+        if (wait > 0) await sleep(wait)
+        inFlight.push(
+          placeCall(url, auth, to, agent).then((id) => (id === null ? undefined : untilEnded(id))),
+        )
+      }
+      await Promise.all(inFlight)
+    }
+  } finally {
+    agent.destroy()
+  }
+}
+
+// ——— one mode ———
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+
+type ModeResult = {
+  mode: Mode
+  perSec: number
+  completed: number
+  /** calls/s in the first and second half of the window. */
+  halves: number[]
+  placed: number
+  ringFromCreated: number[]
+  ringFromSend: number[]
+  notRung: number
+  errors: Map<string, number>
+  ringsWhileOnCall: number
+  webhooksDelivered: number
+  endedTotal: number
+  outbox: CallRecords['events']
+  hubCpuSec: number
+  /** The hub's Node process alone (the rest of hubCpuSec is PostgreSQL and Redis). */
+  hubOnlyCpuSec: number
+  benchCpuSec: number
+  /** The database's work per call, over the whole run (webhooks and agents' sign-ins included). */
+  dbCost: string
+}
+const results: ModeResult[] = []
+
+for (const mode of selected) {
+  run = newRun()
+  say(`${mode}: seeding ${AGENTS} agents, then starting the hub`)
+  let center: CallCenter | undefined
+  const target = await startTarget(mode, {
+    cpuProfDir: values['cpu-prof'],
+    prepare: async ({ dataDir, env, apiId }) => {
+      const began = Date.now()
+      center = await seedCallCenter(dataDir, env, apiId, {
+        agents: AGENTS,
+        strategy: STRATEGY,
+        mandatoryTagging: values.tagging,
+      })
+      say(`${mode}: seeded in ${((Date.now() - began) / 1000).toFixed(1)} s`)
+    },
+  })
+  let sockets: AgentClient[] = []
+  try {
+    const c = center!
+    const hook = await fetch(`${target.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: target.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiverUrl, events: ['call.ended'] }),
+    })
+    if (hook.status !== 201) throw new Error(`POST /v1/webhooks: ${hook.status} ${await hook.text()}`)
+    say(`${mode}: connecting ${AGENTS} agents`)
+    sockets = await connectAll(target.url, c)
+    const database = hubDatabase(target.dataDir, target.env)
+    // The sign-ins' own work (presence, nudges) settles, and backends report their counters.
+    await sleep(1500)
+    const dbBefore: DbStats = await readDbStats(database)
+
+    const load = RATE === null ? `${CONCURRENCY} calls in flight` : `${RATE} calls/s offered`
+    say(`${mode}: ${load}, talk ${TALK_MIN}–${TALK_MAX} ms, ${WARMUP} s warm-up + ${SECONDS} s`)
+    const began = Date.now()
+    const windowStart = began + WARMUP * 1000
+    const windowEnd = windowStart + SECONDS * 1000
+    const hubPid = target.hub.child.pid ?? 0
+    let cpuAtStart = 0
+    let hubOnlyAtStart = 0
+    let benchAtStart = process.cpuUsage()
+    let hubCpuSec = 0
+    let hubOnlyCpuSec = 0
+    let benchCpuSec = 0
+    const snapshots = Promise.all([
+      sleep(windowStart - Date.now()).then(() => {
+        cpuAtStart = treesCpuSeconds(target.serverPids())
+        hubOnlyAtStart = processCpuSeconds(hubPid)
+        benchAtStart = process.cpuUsage()
+      }),
+      sleep(windowEnd - Date.now()).then(() => {
+        hubCpuSec = treesCpuSeconds(target.serverPids()) - cpuAtStart
+        hubOnlyCpuSec = processCpuSeconds(hubPid) - hubOnlyAtStart
+        const used = process.cpuUsage(benchAtStart)
+        benchCpuSec = (used.user + used.system) / 1e6
+      }),
+    ])
+    await placeCalls(target.url, target.auth, c.numberE164, windowEnd)
+    await snapshots
+
+    const all = [...run.tracks.entries()]
+    const endedIds = all.filter(([, t]) => t.endedAt !== undefined).map(([id]) => id)
+    say(`${mode}: ${endedIds.length} calls ended; waiting for their call.ended webhooks`)
+    const deadline = Date.now() + 30_000
+    while (endedIds.some((id) => !run.webhookEnded.has(id)) && Date.now() < deadline) await sleep(100)
+    const webhooksDelivered = endedIds.filter((id) => run.webhookEnded.has(id)).length
+    // Backends report their counters at most once a second.
+    await sleep(1500)
+    const dbCost = describeDbCost(dbBefore, await readDbStats(database), endedIds.length)
+
+    // The agents leave first: the hub's shutdown closes open sockets with 1001.
+    for (const s of sockets) s.ws.terminate()
+    sockets = []
+    await target.hub.stop('SIGTERM')
+    const records = await readCallRecords(target.dataDir, target.env, c.companyId, new Date(began - 1000))
+
+    // Steady state: the calls whose ring reached an agent within the window (whenever placed).
+    const inWindow = (at: number | undefined) => at !== undefined && at >= windowStart && at < windowEnd
+    const rung = all.filter(([, t]) => inWindow(t.ringAt))
+    const ringFromCreated = rung
+      .filter(([id]) => records.startedAt.has(id))
+      .map(([id, t]) => t.ringAt! - records.startedAt.get(id)!)
+      .sort((a, b) => a - b)
+    const ringFromSend = rung
+      .filter(([, t]) => t.sentAt !== undefined)
+      .map(([, t]) => t.ringAt! - t.sentAt!)
+      .sort((a, b) => a - b)
+    const completed = all.filter(
+      ([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < windowEnd,
+    ).length
+    // The company's call history grows during the run: does the rate hold from one half to the next?
+    const mid = windowStart + (SECONDS * 1000) / 2
+    const halves = [
+      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < mid).length,
+      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= mid && t.endedAt < windowEnd).length,
+    ].map((n) => Math.round(n / (SECONDS / 2)))
+    const result: ModeResult = {
+      mode,
+      perSec: completed / SECONDS,
+      completed,
+      halves,
+      placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
+      ringFromCreated,
+      ringFromSend,
+      notRung: all.filter(([, t]) => t.ringAt === undefined).length,
+      errors: run.errors,
+      ringsWhileOnCall: run.ringsWhileOnCall,
+      webhooksDelivered,
+      endedTotal: endedIds.length,
+      outbox: records.events,
+      hubCpuSec,
+      hubOnlyCpuSec,
+      benchCpuSec,
+      dbCost,
+    }
+    results.push(result)
+    say(
+      `${mode}: ${result.perSec.toFixed(0)} calls/s, ring p50 ${percentile(ringFromCreated, 50)} ms / p99 ${percentile(ringFromCreated, 99)} ms; hub and servers ${hubCpuSec.toFixed(1)} CPU-s, this process ${benchCpuSec.toFixed(1)} CPU-s`,
+    )
+  } finally {
+    for (const s of sockets) s.ws.terminate()
+    await target.stop()
+  }
+}
+
+receiver.closeAllConnections()
+receiver.close()
+
+const targets: Record<Mode, number> = { embedded: 300, 'postgres-redis': 1000 }
+const meanTalkSec = (TALK_MIN + TALK_MAX) / 2000
+const ceiling =
+  RATE === null
+    ? `${CONCURRENCY} in flight / ${meanTalkSec} s mean talk = ${Math.round(CONCURRENCY / Math.max(meanTalkSec, 0.001))} calls/s at most`
+    : `${RATE} calls/s offered; ${AGENTS} agents / ${meanTalkSec} s mean talk = ${Math.round(AGENTS / Math.max(meanTalkSec, 0.001))} calls/s at most`
+console.log(
+  `# load generator and ${AGENTS} agents' WebSockets in the benchmark process, on the same machine as the hub; ` +
+    `${RATE === null ? `${CONCURRENCY} calls in flight` : `${RATE} calls/s`}, talk ${TALK_MIN}–${TALK_MAX} ms, ` +
+    `team strategy ${STRATEGY}${values.tagging ? ', mandatory tagging' : ''}; ${SECONDS} s after ${WARMUP} s warm-up; ` +
+    `the load's own ceiling: ${ceiling}`,
+)
+const fmtErrors = (errors: Map<string, number>) => {
+  const total = [...errors.values()].reduce((a, b) => a + b, 0)
+  return total === 0
+    ? '0 errors'
+    : `${total} errors (${[...errors].map(([what, n]) => `${n}× ${what}`).join(', ')})`
+}
+for (const r of results) {
+  const outbox = ['call.created', 'call.ringing_on_agent', 'call.answered', 'call.hungup', 'call.ended']
+    .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
+    .join(' / ')
+  console.log(
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node process ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+  )
+}
+for (const r of results) {
+  console.log(
+    `calls.ring-p99.${r.mode}: ${percentile(r.ringFromCreated, 99)} ms (target < 50) [call created (calls.started_at) → call.ringing at the agent's client: p50 ${percentile(r.ringFromCreated, 50)} ms, max ${r.ringFromCreated.at(-1) ?? Number.NaN} ms, ${r.ringFromCreated.length} rings in the window; from the POST's send: p50 ${percentile(r.ringFromSend, 50)} / p99 ${percentile(r.ringFromSend, 99)} ms; ${r.notRung} placed calls never rang]`,
+  )
+}
+for (const r of results) {
+  console.log(
+    `# calls.${r.mode}, database work per call (whole run, webhook deliveries included): ${r.dbCost}`,
+  )
+}
+process.exit(0)

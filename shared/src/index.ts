@@ -1,5 +1,6 @@
 export * from './errors.ts'
 export * from './number-settings.ts'
 export * from './phone.ts'
+export * from './phone-detect.ts'
 export * from './realtime.ts'
 export * from './schedule.ts'

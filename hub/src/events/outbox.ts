@@ -34,7 +34,10 @@ export const eventNames = [
   'call.voicemail_left',
   'call.ivr_option_selected',
   'call.tagged',
+  'call.untagged',
   'call.commented',
+  'call.archived',
+  'call.assigned',
 ] as const
 export type EventName = (typeof eventNames)[number]
 

@@ -103,6 +103,8 @@ describe('POST /v1/calls/:id/insight_cards', () => {
       { contents: [] },
       { contents: [{ type: 'video', url: 'https://example.test' }] },
       { contents: [{ type: 'title', text: 'x', link: 'not a link' }] },
+      { contents: [{ type: 'title', text: 'x', link: 'javascript:alert(document.cookie)' }] },
+      { contents: [{ type: 'shortText', label: 'x', text: 'y', link: 'data:text/html,<script>1</script>' }] },
       { contents: [{ type: 'shortText', text: 'no label' }] },
       { contents: Array.from({ length: 21 }, () => card.contents[1]) },
     ]) {

@@ -105,6 +105,7 @@ describe('GET /v1/calls/search', () => {
     for (const [query, field] of [
       ['direction=sideways', 'direction'],
       ['user_id=abc', 'user_id'],
+      ['user_id=1e3', 'user_id'],
       ['tags[]=x', 'tags[]'],
       ['tags=1,-2', 'tags'],
       ['phone_number=abc', 'phone_number'],

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { parseCanonicalId } from '../../../core/ids.ts'
-import { plainText } from '../../openapi.ts'
+import { idParam, plainText } from '../../openapi.ts'
 import { paginationQuery } from '../../pagination.ts'
 import { contactSchema } from '../contacts/routes.ts'
 
@@ -29,13 +29,7 @@ const tagIdsParam = z
 
 export const searchQuery = paginationQuery.extend({
   direction: z.enum(['inbound', 'outbound']).optional(),
-  user_id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
-    .optional()
-    .openapi({ description: 'The agent who took or placed the call' }),
+  user_id: idParam().optional().openapi({ description: 'The agent who took or placed the call' }),
   phone_number: plainText()
     .trim()
     .min(1)

@@ -61,13 +61,16 @@ export const agentCallSchema = z.object({
 })
 export type AgentCall = z.infer<typeof agentCallSchema>
 
+/** Links an agent's app opens: web pages only (never `javascript:` or `data:` URLs). */
+const cardLink = z.url({ protocol: /^https?$/ }).max(2048)
+
 export const insightCardContentSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('title'), text: z.string().max(200), link: z.url().optional() }),
+  z.object({ type: z.literal('title'), text: z.string().max(200), link: cardLink.optional() }),
   z.object({
     type: z.literal('shortText'),
     label: z.string().max(100),
     text: z.string().max(500),
-    link: z.url().optional(),
+    link: cardLink.optional(),
   }),
 ])
 

@@ -35,7 +35,10 @@ export const eventNames = [
   'call.ivr_option_selected',
   'call.comm_assets_generated',
   'call.tagged',
+  'call.untagged',
   'call.commented',
+  'call.archived',
+  'call.assigned',
 ] as const
 export type EventName = (typeof eventNames)[number]
 

@@ -41,6 +41,11 @@ beforeAll(async () => {
   }
   const number = await createTestNumber(hub.db, { companyId: b.id, name: `${MARK} number` })
   bIds.push(String(number.id), String(b.adminUserId), String(b.agentUserId))
+  const call = await asB('POST', '/v1/sandbox/calls', { from: '+33612345678', to: number.e164 })
+  expect(call.status, JSON.stringify(call.body)).toBe(201)
+  const callId = call.body.call.id as number
+  expect((await asB('POST', `/v1/calls/${callId}/comments`, { content: MARK })).status).toBe(201)
+  bIds.push(String(callId))
   const hook = await asB('POST', '/v1/webhooks', {
     url: `http://127.0.0.1:9/${MARK}`,
     events: ['user.created'],
@@ -160,6 +165,9 @@ describe('hostile requests on every operation', () => {
       expect(res.status, path).toBe(200)
       expect(JSON.stringify(res.body), path).toContain(MARK)
     }
+    const calls = await hub.call('GET', '/v1/calls', { auth: b.basic })
+    expect(calls.body.calls).toHaveLength(1)
+    expect(calls.body.calls[0]).toMatchObject({ archived: false, comments: [{ content: MARK }] })
     const users = await hub.call('GET', '/v1/users', { auth: b.basic })
     expect(users.body.users.map((u: { id: number }) => u.id).sort()).toEqual(
       [b.adminUserId, b.agentUserId].sort(),

@@ -1,19 +1,74 @@
-import { and, asc, count, eq, inArray } from 'drizzle-orm'
-import { notFound } from '../../core/errors.ts'
+import { normalizePhone } from '@switchboard/shared'
+import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { badRequest, notFound } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
-import { callComments, calls, callTags, numbers, tags, teams, users } from '../../db/schema/index.ts'
+import {
+  callComments,
+  callEvents,
+  calls,
+  callTags,
+  numbers,
+  tags,
+  teams,
+  users,
+} from '../../db/schema/index.ts'
 import { type CallRefs, type CallRow, numberRef, userRef } from '../../telephony/engine/call-object.ts'
+import { contactsByPhone } from '../contacts/contact-service.ts'
 import type { ServiceContext } from '../context.ts'
 import { toCallJson } from './call-json.ts'
+
+/** Aircall's `fetch_*` flags: what a call carries beyond its own columns. */
+export type CallFetchOptions = {
+  /** The company's contact whose phone is the call's other party (else `contact: null`). */
+  fetch_contact?: boolean
+  /** `timeline`: the call's events in order (see timelineEntry). */
+  fetch_call_timeline?: boolean
+}
+
+export type CallSearchQuery = PaginationQuery &
+  CallFetchOptions & {
+    direction?: 'inbound' | 'outbound' | undefined
+    user_id?: number | undefined
+    phone_number?: string | undefined
+    /** Tag ids: a call must carry every one (Aircall's `tags[]`, AND). */
+    tags?: readonly number[] | undefined
+  }
 
 /**
  * The Calls API: the company's calls in Aircall's Call format, with their tags and comments.
  * Names (number, users, teams, tags) are loaded once per page, not per call.
  */
-export async function listCalls(ctx: ServiceContext, q: PaginationQuery) {
+export function listCalls(ctx: ServiceContext, q: PaginationQuery & CallFetchOptions) {
+  return page(ctx, q)
+}
+
+/**
+ * Aircall's GET /calls/search: the list's from/to/order/paging plus direction, the agent
+ * (`user_id`: who took or placed the call), the other party's number (any format, matched in
+ * E.164 on the calls' (company, external number) index) and tags (every one given).
+ */
+export function searchCalls(ctx: ServiceContext, q: CallSearchQuery) {
+  const filters: (SQL | undefined)[] = []
+  if (q.direction) filters.push(eq(calls.direction, q.direction))
+  if (q.user_id !== undefined) filters.push(eq(calls.userId, q.user_id))
+  if (q.phone_number !== undefined) {
+    const digits = q.phone_number.replace(/[^\d+]/g, '').replace(/^00/, '+')
+    if (!/\d/.test(digits)) throw badRequest('phone_number', 'must contain digits')
+    const e164 = normalizePhone(q.phone_number)?.e164
+    filters.push(inArray(calls.externalNumber, [...new Set([digits, ...(e164 ? [e164] : [])])]))
+  }
+  for (const tagId of new Set(q.tags ?? [])) {
+    filters.push(
+      sql`exists (select 1 from ${callTags} where ${callTags.callId} = ${calls.id} and ${callTags.tagId} = ${tagId})`,
+    )
+  }
+  return page(ctx, q, and(...filters))
+}
+
+async function page(ctx: ServiceContext, q: PaginationQuery & CallFetchOptions, filter?: SQL) {
   const { offset, limit } = pageWindow(q)
-  const where = and(eq(calls.companyId, ctx.companyId), timeRange(calls.startedAt, q))
+  const where = and(eq(calls.companyId, ctx.companyId), timeRange(calls.startedAt, q), filter)
   const [totalRow] = await ctx.db.select({ n: count() }).from(calls).where(where)
   const rows = await ctx.db
     .select()
@@ -22,20 +77,46 @@ export async function listCalls(ctx: ServiceContext, q: PaginationQuery) {
     .orderBy(...orderBy(calls.startedAt, q, calls.id))
     .offset(offset)
     .limit(limit)
-  return { calls: await callsJson(ctx, rows), total: totalRow?.n ?? 0 }
+  return { calls: await callsJson(ctx, rows, q), total: totalRow?.n ?? 0 }
 }
 
-export async function getCall(ctx: ServiceContext, id: number) {
+export async function getCall(ctx: ServiceContext, id: number, options: CallFetchOptions = {}) {
   const [row] = await ctx.db
     .select()
     .from(calls)
     .where(and(eq(calls.id, id), eq(calls.companyId, ctx.companyId)))
   if (!row) throw notFound('Call not found')
-  const [json] = await callsJson(ctx, [row])
+  const [json] = await callsJson(ctx, [row], options)
   return json!
 }
 
-async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
+const unix = (d: Date) => Math.floor(d.getTime() / 1000)
+
+/**
+ * One row of a call's timeline as the API shows it (`fetch_call_timeline=true`): `seq` (its
+ * order), `type`, `created_at` (UNIX seconds), `user_id` (the agent concerned or who made the
+ * change, else null), plus `digits` (keys pressed), `tag_ids` (tagged / untagged) or
+ * `assigned_to` (assigned) where they apply. Types: start, digits, timer (a ring, prompt or
+ * wait timed out), presence_changed (an agent became available to a waiting call),
+ * leg_answered, leg_declined, leg_no_answer, caller_hungup, agent_hungup, voicemail_left,
+ * tagged, untagged, commented, archived, unarchived, assigned, recording_paused,
+ * recording_resumed, recording_deleted, voicemail_deleted.
+ */
+function timelineEntry(e: typeof callEvents.$inferSelect) {
+  const d = e.data
+  const userId = typeof d.userId === 'number' ? d.userId : typeof d.by === 'number' ? d.by : null
+  return {
+    seq: e.seq,
+    type: e.type,
+    created_at: unix(e.at),
+    user_id: userId,
+    ...(typeof d.digits === 'string' ? { digits: d.digits } : {}),
+    ...(Array.isArray(d.tag_ids) ? { tag_ids: d.tag_ids as number[] } : {}),
+    ...(typeof d.assigned_to === 'number' ? { assigned_to: d.assigned_to } : {}),
+  }
+}
+
+async function callsJson(ctx: ServiceContext, rows: CallRow[], options: CallFetchOptions) {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
   const numberIds = [...new Set(rows.map((r) => r.numberId))]
@@ -47,7 +128,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
       ),
     ),
   ]
-  const [numberRows, userRows, teamRows, tagRows, commentRows] = await Promise.all([
+  const [numberRows, userRows, teamRows, tagRows, commentRows, contacts, timelines] = await Promise.all([
     ctx.db
       .select()
       .from(numbers)
@@ -81,6 +162,19 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
       .from(callComments)
       .where(and(eq(callComments.companyId, ctx.companyId), inArray(callComments.callId, ids)))
       .orderBy(asc(callComments.id)),
+    options.fetch_contact
+      ? contactsByPhone(
+          ctx,
+          rows.map((r) => r.externalNumber),
+        )
+      : null,
+    options.fetch_call_timeline
+      ? ctx.db
+          .select()
+          .from(callEvents)
+          .where(and(eq(callEvents.companyId, ctx.companyId), inArray(callEvents.callId, ids)))
+          .orderBy(asc(callEvents.callId), asc(callEvents.seq))
+      : null,
   ])
   const usersById = new Map(userRows.map((u) => [u.id, userRef(u)]))
   const teamNames = new Map(teamRows.map((t) => [t.id, t.name]))
@@ -97,6 +191,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
     }
     return {
       ...toCallJson(row, refs),
+      contact: contacts?.get(row.externalNumber) ?? null,
       tags: tagRows
         .filter((t) => t.callId === row.id)
         .map(({ callId: _c, ...t }) => ({ ...t, direct_link: ctx.links.tag(t.id) })),
@@ -108,6 +203,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[]) {
           posted_at: Math.floor(c.postedAt.getTime() / 1000),
           posted_by: c.postedBy === null ? null : { id: c.postedBy, direct_link: ctx.links.user(c.postedBy) },
         })),
+      ...(timelines ? { timeline: timelines.filter((e) => e.callId === row.id).map(timelineEntry) } : {}),
     }
   })
 }

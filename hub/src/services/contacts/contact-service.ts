@@ -416,3 +416,39 @@ export function deleteContactEmail(ctx: ServiceContext, contactId: number, email
     return true
   })
 }
+
+/**
+ * The shared contact of each phone number (E.164 or digits, as calls store the other party),
+ * for the Calls API's `fetch_contact`: the oldest contact having a phone that matches. Served by
+ * the (company_id, e164) and (company_id, digits) indexes, one query for a whole page of calls.
+ */
+export async function contactsByPhone(
+  ctx: ServiceContext,
+  phones: readonly string[],
+): Promise<Map<string, ContactResource>> {
+  const wanted = [...new Set(phones.filter((p) => /\d/.test(p)))]
+  const found = new Map<string, ContactResource>()
+  if (wanted.length === 0) return found
+  const matches = await ctx.db
+    .select({ e164: contactPhoneNumbers.e164, digits: contactPhoneNumbers.digits, contact: contacts })
+    .from(contactPhoneNumbers)
+    .innerJoin(contacts, eq(contacts.id, contactPhoneNumbers.contactId))
+    .where(
+      and(
+        eq(contactPhoneNumbers.companyId, ctx.companyId),
+        visible(ctx),
+        or(inArray(contactPhoneNumbers.e164, wanted), inArray(contactPhoneNumbers.digits, wanted)),
+      ),
+    )
+    .orderBy(asc(contacts.id))
+  const owner = new Map<string, ContactRow>()
+  for (const m of matches) {
+    for (const phone of [m.e164, m.digits]) {
+      if (phone !== null && wanted.includes(phone) && !owner.has(phone)) owner.set(phone, m.contact)
+    }
+  }
+  const rows = [...new Map([...owner.values()].map((c) => [c.id, c])).values()]
+  const resources = new Map((await withDetails(ctx.db, ctx, rows)).map((r) => [r.id, r]))
+  for (const [phone, contact] of owner) found.set(phone, resources.get(contact.id)!)
+  return found
+}

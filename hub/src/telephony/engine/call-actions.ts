@@ -2,10 +2,17 @@ import type { AgentCall } from '@switchboard/shared'
 import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls } from '../../db/schema/index.ts'
+import { isAgentsCall, ownCallsOnly } from './call-change.ts'
 import { applyCallEvent, type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
 import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, loadCallRefs } from './call-object.ts'
+import { setRecordingPaused } from './call-updates.ts'
 import type { AgentAction, CallActions } from './ports.ts'
+
+/** Checked on the locked call: the agent is (still) the one on it. */
+const onCall = (userId: number) => (row: { userId: number | null }) => {
+  if (row.userId !== userId) throw new DomainError('not_allowed', 'You are not on this call')
+}
 
 /**
  * Agents' actions on calls, for the realtime channel (and REST for agent tokens). An agent may
@@ -48,10 +55,25 @@ export function createCallActions(deps: EngineDeps): CallActions {
         }
         case 'tag':
         case 'comment': {
-          // The agent who took the call annotates it (mandatory tagging: before their next call).
-          if (row.userId !== userId) throw new DomainError('not_allowed', 'You did not take this call')
-          if (action.type === 'tag') await tagCall(deps, companyId, row.id, action.tag_ids, userId)
-          else await commentCall(deps, companyId, row.id, action.content, userId)
+          // The agent who took the call (or was assigned it) annotates it (mandatory tagging:
+          // before their next call).
+          if (!isAgentsCall(row, userId)) throw new DomainError('not_allowed', 'You did not take this call')
+          const guard = ownCallsOnly(userId)
+          if (action.type === 'tag') await tagCall(deps, companyId, row.id, action.tag_ids, userId, guard)
+          else await commentCall(deps, companyId, row.id, action.content, userId, guard)
+          return
+        }
+        case 'pause_recording':
+        case 'resume_recording': {
+          if (row.userId !== userId) throw new DomainError('not_allowed', 'You are not on this call')
+          await setRecordingPaused(
+            deps,
+            companyId,
+            row.id,
+            action.type === 'pause_recording',
+            userId,
+            onCall(userId),
+          )
           return
         }
         default:

@@ -1,18 +1,18 @@
-import { and, asc, count, eq, inArray } from 'drizzle-orm'
-import { DomainError, notFound } from '../../core/errors.ts'
-import { callComments, callEvents, calls, callTags, tags } from '../../db/schema/index.ts'
-import { recordEvent } from '../../events/outbox.ts'
-import { type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
-import { type CallRow, callWebhookData, loadCallRefs } from './call-object.ts'
+import { and, count, eq, inArray } from 'drizzle-orm'
+import { DomainError } from '../../core/errors.ts'
+import { callComments, callTags, tags } from '../../db/schema/index.ts'
+import { type CallGuard, commitCallChange, lockCall } from './call-change.ts'
+import { type EngineDeps, nudgeWaitingCalls } from './call-engine.ts'
 
 /** Aircall: at most 5 comments per call, never edited or deleted. */
 export const MAX_COMMENTS_PER_CALL = 5
 
 /**
- * Tags and comments on a call: written in one transaction that locks the call, bumps its
- * version, appends the timeline and records call.tagged / call.commented with the call's
- * tags and comments as they now stand. A tag the call already has is not added twice (and a
- * repeat records nothing). `byUserId`: the agent (null for an API key).
+ * Tags and comments on a call (see call-change.ts: one transaction locking the call, version
+ * bump, timeline row, and call.tagged / call.untagged / call.commented carrying the call's tags
+ * and comments as they now stand). A tag the call already has is not added twice, and a tag
+ * it does not have is not removed: a repeat records nothing. `byUserId`: the agent (null for
+ * an API key). `guard`: checked on the locked call (an agent token's own calls only).
  */
 export async function tagCall(
   deps: EngineDeps,
@@ -20,9 +20,10 @@ export async function tagCall(
   callId: number,
   tagIds: readonly number[],
   byUserId: number | null,
+  guard?: CallGuard,
 ): Promise<void> {
   const tagged = await deps.db.transaction(async (tx) => {
-    const row = await lockCall(tx, companyId, callId)
+    const row = await lockCall(tx, companyId, callId, guard)
     const known = await tx
       .select({ id: tags.id })
       .from(tags)
@@ -42,11 +43,44 @@ export async function tagCall(
       .onConflictDoNothing()
       .returning({ tagId: callTags.tagId })
     if (added.length === 0) return false
-    await bump(tx, deps, row, 'tagged', { tag_ids: added.map((a) => a.tagId), by: byUserId }, 'call.tagged')
+    await commitCallChange(tx, deps, row, {
+      type: 'tagged',
+      data: { tag_ids: added.map((a) => a.tagId), by: byUserId },
+      event: 'call.tagged',
+    })
     return true
   })
   // A mandatory tag given: the agent may take the calls waiting for them.
   if (tagged) await nudgeWaitingCalls(deps, companyId)
+}
+
+/** Removes one tag of the company from the call (call.untagged); a tag of another company is not found. */
+export async function untagCall(
+  deps: EngineDeps,
+  companyId: number,
+  callId: number,
+  tagId: number,
+  byUserId: number | null,
+  guard?: CallGuard,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const row = await lockCall(tx, companyId, callId, guard)
+    const [known] = await tx
+      .select({ id: tags.id })
+      .from(tags)
+      .where(and(eq(tags.companyId, companyId), eq(tags.id, tagId)))
+    if (!known) throw new DomainError('not_found', 'Tag not found')
+    const removed = await tx
+      .delete(callTags)
+      .where(and(eq(callTags.callId, callId), eq(callTags.tagId, tagId)))
+      .returning({ tagId: callTags.tagId })
+    if (removed.length === 0) return
+    await commitCallChange(tx, deps, row, {
+      type: 'untagged',
+      data: { tag_ids: [tagId], by: byUserId },
+      event: 'call.untagged',
+    })
+  })
 }
 
 export async function commentCall(
@@ -55,9 +89,10 @@ export async function commentCall(
   callId: number,
   content: string,
   byUserId: number | null,
+  guard?: CallGuard,
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const row = await lockCall(tx, companyId, callId)
+    const row = await lockCall(tx, companyId, callId, guard)
     const [existing] = await tx
       .select({ n: count() })
       .from(callComments)
@@ -68,55 +103,10 @@ export async function commentCall(
     await tx
       .insert(callComments)
       .values({ callId, companyId, content, postedBy: byUserId, postedAt: deps.clock.now() })
-    await bump(tx, deps, row, 'commented', { by: byUserId }, 'call.commented')
-  })
-}
-
-type Tx = Parameters<Parameters<EngineDeps['db']['transaction']>[0]>[0]
-
-async function lockCall(tx: Tx, companyId: number, callId: number): Promise<CallRow> {
-  const [row] = await tx
-    .select()
-    .from(calls)
-    .where(and(eq(calls.id, callId), eq(calls.companyId, companyId)))
-    .for('update')
-  if (!row) throw notFound('Call not found')
-  return row
-}
-
-async function bump(
-  tx: Tx,
-  deps: EngineDeps,
-  row: CallRow,
-  type: string,
-  data: Record<string, unknown>,
-  event: 'call.tagged' | 'call.commented',
-) {
-  const version = row.version + 1
-  const [updated] = await tx.update(calls).set({ version }).where(eq(calls.id, row.id)).returning()
-  await tx
-    .insert(callEvents)
-    .values({ callId: row.id, seq: version, companyId: row.companyId, at: deps.clock.now(), type, data })
-  const base = eventBase(deps.env)
-  const [tagRows, commentRows, refs] = await Promise.all([
-    tx
-      .select({ id: tags.id, name: tags.name, color: tags.color, description: tags.description })
-      .from(callTags)
-      .innerJoin(tags, eq(tags.id, callTags.tagId))
-      .where(eq(callTags.callId, row.id))
-      .orderBy(asc(callTags.createdAt), asc(tags.id)),
-    tx.select().from(callComments).where(eq(callComments.callId, row.id)).orderBy(asc(callComments.id)),
-    loadCallRefs(tx, row, base),
-  ])
-  await recordEvent(tx, deps.clock, row.companyId, event, {
-    ...callWebhookData(updated!, refs),
-    tags: tagRows.map((t) => ({ ...t, direct_link: `${base}/v1/tags/${t.id}` })),
-    comments: commentRows.map((c) => ({
-      id: c.id,
-      content: c.content,
-      posted_at: Math.floor(c.postedAt.getTime() / 1000),
-      posted_by:
-        c.postedBy === null ? null : { id: c.postedBy, direct_link: `${base}/v1/users/${c.postedBy}` },
-    })),
+    await commitCallChange(tx, deps, row, {
+      type: 'commented',
+      data: { by: byUserId },
+      event: 'call.commented',
+    })
   })
 }

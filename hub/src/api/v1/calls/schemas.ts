@@ -1,4 +1,56 @@
 import { z } from '@hono/zod-openapi'
+import { parseCanonicalId } from '../../../core/ids.ts'
+import { idParam, plainText } from '../../openapi.ts'
+import { paginationQuery } from '../../pagination.ts'
+import { contactSchema } from '../contacts/routes.ts'
+
+/** The longest comment a call takes (Aircall does not say; the realtime channel's limit). */
+export const MAX_COMMENT_LENGTH = 5000
+const MAX_SEARCH_TAGS = 20
+
+/** Tag ids, as `tags[]=1&tags[]=2` (Aircall), `tags=1&tags=2` or `tags=1,2`. */
+const tagIdsParam = z
+  .union([z.string(), z.array(z.string()).max(MAX_SEARCH_TAGS)])
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined
+    const ids = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map(parseCanonicalId)
+    if (ids.length > MAX_SEARCH_TAGS || ids.some((id) => id === null)) {
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_SEARCH_TAGS} tag ids` })
+      return z.NEVER
+    }
+    return ids as number[]
+  })
+  .openapi({
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'Tag ids: the call must have every one',
+  })
+
+export const searchQuery = paginationQuery.extend({
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  user_id: idParam().optional().openapi({ description: 'The agent who took or placed the call' }),
+  phone_number: plainText()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: "The other party's number, any format; matched in E.164" }),
+  'tags[]': tagIdsParam,
+  tags: tagIdsParam,
+})
+
+const timelineEntrySchema = z
+  .object({
+    seq: z.number().int(),
+    type: z.string().openapi({ example: 'leg_answered' }),
+    created_at: z.number().int().openapi({ description: 'UNIX seconds' }),
+    user_id: z.number().int().nullable(),
+    digits: z.string().optional(),
+    tag_ids: z.array(z.number().int()).optional(),
+    assigned_to: z.number().int().optional(),
+  })
+  .openapi('CallTimelineEntry')
 
 const miniUser = z.object({
   id: z.number().int(),
@@ -24,7 +76,7 @@ export const callSchema = z
     voicemail: z.string().nullable(),
     recording: z.string().nullable(),
     user: miniUser.nullable(),
-    contact: z.unknown().nullable(),
+    contact: contactSchema.nullable().openapi({ description: 'null unless fetch_contact=true' }),
     archived: z.boolean(),
     assigned_to: miniUser.nullable(),
     transferred_by: miniUser.nullable(),
@@ -34,5 +86,9 @@ export const callSchema = z
     tags: z.array(z.unknown()),
     comments: z.array(z.unknown()),
     ivr_options_selected: z.array(z.object({ key: z.string() })),
+    timeline: z
+      .array(timelineEntrySchema)
+      .optional()
+      .openapi({ description: 'With fetch_call_timeline=true' }),
   })
   .openapi('Call')

@@ -57,7 +57,7 @@ export async function placeSandboxCall(
     from,
     rawDigits: input.from.trim(),
   })
-  return toCallJson(row, await loadCallRefs(ctx.db, row, eventBase(deps.env)))
+  return toCallJson(row, await loadCallRefs(ctx.db, row, eventBase(deps.env), ctx.callAssetUrl))
 }
 
 /** A carrier event on one of the company's calls (404 for another company's). */

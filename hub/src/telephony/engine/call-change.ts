@@ -4,6 +4,7 @@ import type { Tx } from '../../db/client.ts'
 import { callComments, callEvents, calls, callTags, tags } from '../../db/schema/index.ts'
 import { type EventName, recordEvent } from '../../events/outbox.ts'
 import { type EngineDeps, eventBase } from './call-engine.ts'
+import { engineAssetSigner } from './call-finalize.ts'
 import { type CallRow, callWebhookData, loadCallRefs } from './call-object.ts'
 
 /**
@@ -81,7 +82,7 @@ export async function commitCallChange(
 }
 
 /** The call as webhooks carry it, with its tags and comments as they now stand. */
-async function eventData(tx: Tx, deps: Pick<EngineDeps, 'env'>, row: CallRow) {
+async function eventData(tx: Tx, deps: Pick<EngineDeps, 'env' | 'clock'>, row: CallRow) {
   const base = eventBase(deps.env)
   const [tagRows, commentRows, refs] = await Promise.all([
     tx
@@ -91,7 +92,7 @@ async function eventData(tx: Tx, deps: Pick<EngineDeps, 'env'>, row: CallRow) {
       .where(eq(callTags.callId, row.id))
       .orderBy(asc(callTags.createdAt), asc(tags.id)),
     tx.select().from(callComments).where(eq(callComments.callId, row.id)).orderBy(asc(callComments.id)),
-    loadCallRefs(tx, row, base),
+    loadCallRefs(tx, row, base, engineAssetSigner(deps, base)),
   ])
   return {
     ...callWebhookData(row, refs),

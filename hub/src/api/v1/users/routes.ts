@@ -234,13 +234,9 @@ export const usersRoutes = createRouter()
         params: userIdParam,
         body: jsonBody(
           z.object({
-            number_id: z
-              .number()
-              .int()
-              .positive()
-              .openapi({
-                description: 'The line to call from (shown as caller ID); the user must be assigned to it',
-              }),
+            number_id: z.number().int().positive().openapi({
+              description: 'The line to call from (shown as caller ID); the user must be assigned to it',
+            }),
             to: z
               .string()
               .max(40)

@@ -334,6 +334,28 @@ describe('transfers', () => {
     await socket.close()
   })
 
+  it('the agent may hang up once the transfer rings; if nobody answers then, the call ends', async () => {
+    const company = await hub.createCompany()
+    const a = company.agentUserId
+    const b = await addAgent(hub, company)
+    hub.setOnline(company.id, b.id)
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+    const id = await answeredInbound(company, a)
+    await post(company, `/v1/calls/${id}/transfers`, { user_id: b.id })
+    socket.send({ type: 'hangup', call_id: id })
+    expect((await socket.next('call.ended')).call).toMatchObject({ call_id: id, status: 'done' })
+    // The caller still waits for the colleague.
+    expect(await callRow(hub, id)).toMatchObject({ status: 'answered', userId: null, ringing: [b.id] })
+    const ended = await advanceUntilApplied(hub, id, TRANSFER_USER_RING_SEC * 1000)
+    expect(ended).toMatchObject({ status: 'done', userId: null, transferredBy: null })
+    expect((await events(company, id)).slice(-3)).toEqual([
+      'call.unsuccessful_transfer',
+      'call.hungup',
+      'call.ended',
+    ])
+    await socket.close()
+  })
+
   it('a transfer of an outbound call to a team rings its available members; one answers', async () => {
     const company = await hub.createCompany()
     const a = company.agentUserId

@@ -45,7 +45,10 @@ export type Presence = z.infer<typeof presenceSchema>
 export const agentCallSchema = z.object({
   call_id: callId,
   direction: z.enum(['inbound', 'outbound']),
-  /** initial → ringing on this agent, answered → connected, done → ended. */
+  /**
+   * initial → ringing on this agent (outbound: until the person called answers), answered →
+   * connected, done → ended.
+   */
   status: z.enum(['ringing', 'answered', 'done']),
   /** The other party: the caller (inbound) or the person called (outbound), E.164 or "anonymous". */
   external_number: z.string(),
@@ -93,6 +96,23 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     reason: z.enum(['answered_elsewhere', 'caller_hung_up', 'timeout', 'declined']),
   }),
   z.object({ type: z.literal('call.ended'), call: agentCallSchema }),
+  /** The call this agent transferred was taken: it is no longer theirs. */
+  z.object({
+    type: z.literal('call.transferred'),
+    call_id: callId,
+    /** Who took it: the user (for a team, the member who answered), or the outside number. */
+    to: z.object({
+      user_id: z.number().int().nullable(),
+      team_id: z.number().int().nullable(),
+      number: z.string().nullable(),
+    }),
+  }),
+  /** Nobody took the call this agent transferred: it is back with them. */
+  z.object({
+    type: z.literal('call.transfer_failed'),
+    call_id: callId,
+    reason: z.enum(['no_answer', 'nobody_available', 'busy', 'failed']),
+  }),
   z.object({ type: z.literal('call.tag_required'), call_id: callId }),
   z.object({
     type: z.literal('call.insight_card'),
@@ -142,6 +162,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     user_id: z.number().int().positive().optional(),
     team_id: z.number().int().positive().optional(),
     number: z.string().max(32).optional(),
+    /** Team transfers only (default simultaneous). */
+    dispatching_strategy: z.enum(['simultaneous', 'random', 'longest_idle']).optional(),
   }),
   z.object({
     type: z.literal('tag'),

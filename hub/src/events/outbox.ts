@@ -29,6 +29,10 @@ export const eventNames = [
   'call.ringing_on_agent',
   'call.agent_declined',
   'call.answered',
+  // A connected call handed to another user or team / to an outside number, or not taken.
+  'call.transferred',
+  'call.external_transferred',
+  'call.unsuccessful_transfer',
   'call.hungup',
   'call.ended',
   'call.voicemail_left',

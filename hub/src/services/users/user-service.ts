@@ -393,7 +393,7 @@ export async function deleteUser(ctx: ServiceContext, idOrEmail: string) {
  * after-call work (their wrap-up time, or a mandatory tag still to give) is `after_call_work`,
  * whatever their apps set; both are derived from the calls (telephony/engine/live-state.ts).
  */
-async function availabilitiesOf(
+export async function availabilitiesOf(
   ctx: ServiceContext,
   rows: UserRow[],
 ): Promise<Map<number, LiveAvailability>> {

@@ -25,8 +25,13 @@ export type CallCommand =
   | { verb: 'record'; action: 'start' | 'pause' | 'resume' }
   /** Record a voicemail (<Record maxLength playBeep>). */
   | { verb: 'voicemail'; maxLengthSec: number }
-  /** Send the call to an outside number (<Dial><Number>). */
-  | { verb: 'dial_out'; e164: string }
+  /**
+   * Dial an outside number (<Dial callerId timeout action><Number>): an IVR's transfer, the
+   * customer leg of an outbound call, a transfer to an outside number. `callerId`: the
+   * company number shown (default: the caller's); `timeoutSec`: how long it rings before the
+   * carrier reports `dial_result` no_answer (the engine's timer stands for it too).
+   */
+  | { verb: 'dial_out'; e164: string; callerId?: string; timeoutSec?: number }
   | { verb: 'hangup' }
 
 /** What the engine knows of the call a command is for; `version`: the call's, once applied. */
@@ -48,6 +53,9 @@ export type CarrierEvent =
   | { type: 'leg_answered'; userId: number }
   | { type: 'leg_declined'; userId: number }
   | { type: 'leg_no_answer'; userId: number }
+  /** The call's outside party hung up: the caller (inbound), the person called (outbound). */
   | { type: 'caller_hungup' }
+  /** What a dial_out leg became (Twilio's DialCallStatus on the <Dial> action). */
+  | { type: 'dial_result'; status: 'answered' | 'busy' | 'no_answer' | 'failed' }
   | { type: 'agent_hungup'; userId: number }
   | { type: 'voicemail_left'; durationSec: number }

@@ -6,6 +6,7 @@ import { isAgentsCall, ownCallsOnly } from './call-change.ts'
 import { applyCallEvent, type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
 import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, loadCallRefs } from './call-object.ts'
+import { transferCall } from './call-transfer.ts'
 import { setRecordingPaused } from './call-updates.ts'
 import type { AgentAction, CallActions } from './ports.ts'
 
@@ -16,7 +17,8 @@ const onCall = (userId: number) => (row: { userId: number | null }) => {
 
 /**
  * Agents' actions on calls, for the realtime channel (and REST for agent tokens). An agent may
- * answer or decline only a call ringing on them, and hang up only the call they are on;
+ * answer or decline only a call ringing on them, hang up only the call they are on (or the
+ * outbound call they placed, before it is answered), transfer only the call they are on;
  * another company's call is not found.
  */
 export function createCallActions(deps: EngineDeps): CallActions {
@@ -47,10 +49,19 @@ export function createCallActions(deps: EngineDeps): CallActions {
           return
         }
         case 'hangup': {
-          if (row.status !== 'answered' || row.userId !== userId) {
+          const placing = row.direction === 'outbound' && row.status === 'initial'
+          if ((row.status !== 'answered' && !placing) || row.userId !== userId) {
             throw new DomainError('not_allowed', 'You are not on this call')
           }
           await applyCallEvent(deps, row.id, { type: 'agent_hungup', userId }, companyId)
+          return
+        }
+        case 'transfer': {
+          if (row.status !== 'answered' || row.userId !== userId) {
+            throw new DomainError('not_allowed', 'You are not on this call')
+          }
+          const { type: _type, ref: _ref, call_id: _callId, ...request } = action
+          await transferCall(deps, companyId, row.id, request, userId)
           return
         }
         case 'tag':
@@ -76,8 +87,6 @@ export function createCallActions(deps: EngineDeps): CallActions {
           )
           return
         }
-        default:
-          throw new DomainError('not_allowed', `"${action.type}" is not available on calls yet`)
       }
     },
 
@@ -93,7 +102,10 @@ export function createCallActions(deps: EngineDeps): CallActions {
             isNull(calls.endedAt),
             or(
               arrayContains(calls.ringing, [userId]),
-              and(eq(calls.userId, userId), eq(calls.status, 'answered')),
+              and(
+                eq(calls.userId, userId),
+                or(eq(calls.status, 'answered'), eq(calls.direction, 'outbound')),
+              ),
             ),
           ),
         )
@@ -101,7 +113,9 @@ export function createCallActions(deps: EngineDeps): CallActions {
         .limit(1)
       if (!row) return null
       const refs = await loadCallRefs(deps.db, row, eventBase(deps.env))
-      return agentCall(row, refs, row.status === 'answered' ? 'answered' : 'ringing')
+      // A connected call whose transfer rings on this agent rings for them.
+      const status = row.ringing.includes(userId) || row.status !== 'answered' ? 'ringing' : 'answered'
+      return agentCall(row, refs, status)
     },
   }
 }

@@ -3,15 +3,16 @@ import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
-import { notFound } from '../../core/errors.ts'
+import { DomainError, notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
-import { callEvents, calls, numbers, sandboxDevices } from '../../db/schema/index.ts'
+import { callEvents, calls, numbers, sandboxDevices, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { type EventName, recordEvent } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue, NewJob } from '../../jobs/queue.ts'
 import type { CallCommand, CallControl, CarrierEvent } from '../carrier/call-control.ts'
+import { initialOutboundState, isOutboundState, type OutboundEvent, stepOutbound } from '../outbound.ts'
 import { initialCallState, route } from '../router.ts'
 import type {
   AgentPresence,
@@ -23,6 +24,15 @@ import type {
   RoutingWorld,
 } from '../routing-types.ts'
 import { type CallWorld, loadCallWorld, settingAvailability } from '../routing-world.ts'
+import {
+  continueTransfer,
+  startTransfer,
+  type TransferEvent,
+  type TransferState,
+  type TransferStep,
+  type TransferTarget,
+  transferRinging,
+} from '../transfer.ts'
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
 import { loadLiveStates } from './live-state.ts'
@@ -59,6 +69,11 @@ export type EngineEvent =
   | { type: 'timer'; version: number }
   /** Agents may have become routable (connected, tagged, wrap-up over): waiting calls look again. */
   | { type: 'presence_changed' }
+  /**
+   * Blind transfer of the connected call (call-transfer.ts checks the target first).
+   * `byUserId`: the agent asking, who must be the one on the call; null for the API.
+   */
+  | { type: 'transfer'; target: TransferTarget; byUserId: number | null }
 
 /** How long a voicemail may last before the recording stops (Twilio <Record maxLength>). */
 export const VOICEMAIL_MAX_SEC = 120
@@ -147,6 +162,55 @@ export async function startInboundCall(
         state: initialCallState(now.getTime(), Math.floor(Math.random() * 2 ** 32)),
         version: 0,
         carrierRef: input.carrierRef ?? null,
+      })
+      .returning()
+    const result = await applyInTx(tx, deps, created!, { type: 'start' }, effects)
+    return result ?? created!
+  })
+  await runEffects(deps, row, effects)
+  return row
+}
+
+/**
+ * An agent calls out (click-to-call, telephony/outbound.ts): creates the outbound call and
+ * rings the agent's device in one transaction (call.created). The caller has checked the
+ * agent may use the number and is available; here, under a lock on the agent's row so two
+ * requests cannot both pass, the agent must not be ringing or in a call already (not_allowed).
+ */
+export async function startOutboundCall(
+  deps: EngineDeps,
+  input: { companyId: number; userId: number; numberId: number; to: string; rawDigits: string },
+): Promise<CallRow> {
+  const effects: Effects = { commands: [], messages: [], jobs: [] }
+  const now = deps.clock.now()
+  const row = await deps.db.transaction(async (tx) => {
+    const [agent] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.id, input.userId), eq(users.companyId, input.companyId)))
+      .for('update')
+    if (!agent) throw notFound('User not found')
+    const live = await loadLiveStates(tx, input.companyId, now.getTime(), new Map())
+    const state = live.get(input.userId)?.live
+    if (state === 'ringing' || state === 'in_call') {
+      throw new DomainError('not_allowed', `The user is not available to call (${state})`)
+    }
+    const [created] = await tx
+      .insert(calls)
+      .values({
+        companyId: input.companyId,
+        numberId: input.numberId,
+        direction: 'outbound',
+        status: 'initial',
+        externalNumber: input.to,
+        rawDigits: input.rawDigits,
+        startedAt: now,
+        userId: input.userId,
+        state: initialOutboundState(input.userId, input.to, now.getTime()) as unknown as Record<
+          string,
+          unknown
+        >,
+        version: 0,
       })
       .returning()
     const result = await applyInTx(tx, deps, created!, { type: 'start' }, effects)
@@ -306,6 +370,9 @@ function routingEventsOf(event: EngineEvent | { type: 'start' }, state: CallStat
       return []
     case 'presence_changed':
       return [{ type: 'presence_changed' }]
+    case 'dial_result':
+    case 'transfer':
+      return []
   }
 }
 
@@ -320,6 +387,7 @@ async function applyInTx(
   event: EngineEvent | { type: 'start' },
   effects: Effects,
 ): Promise<CallRow | null> {
+  if (event.type === 'transfer') assertTransferable(row, event)
   if (row.status === 'done') return null
   if (event.type === 'timer' && (row.timerVersion !== event.version || row.timerAt === null)) return null
   const now = deps.clock.now()
@@ -356,17 +424,28 @@ async function applyInTx(
     assetUrl: engineAssetSigner(deps, base),
   }
 
-  const events: { name: EventName; user?: number | null }[] = []
+  const events: { name: EventName; user?: number | null; extra?: Record<string, unknown> }[] = []
   const before = row.state as unknown as CallState
   let state = before
   let instruction: Instruction = { action: 'none' }
   const next: Partial<CallRow> = {}
   let timerSec: number | null = null
   let stopReason: 'answered_elsewhere' | 'caller_hung_up' | 'timeout' | 'declined' = 'timeout'
+  /** The timeline's account of a transfer or outbound step (inbound: the router's instruction). */
+  let detail: Record<string, unknown> | null = null
+  const turn: Turn = { tx, deps, row, world, refs, now, event, effects, events, next }
 
   if (event.type === 'start') events.push({ name: 'call.created' })
 
-  if (row.status === 'answered') {
+  const pendingTransfer = row.status === 'answered' ? transferOf(row) : null
+  if (row.status === 'answered' && isTransferTurn(row, pendingTransfer, event)) {
+    const applied = await transferTurn(turn, pendingTransfer)
+    if (!applied) return null
+    detail = applied.detail
+    timerSec = applied.timerSec
+  } else if (row.status === 'answered') {
+    // The call ends while a transfer rings: those legs stop.
+    if (pendingTransfer && event.type === 'caller_hungup') stopTransferLegs(turn, pendingTransfer)
     // Connected: only a hang-up, by either side, changes anything now.
     const agentLeft = event.type === 'agent_hungup' && event.userId === row.userId
     if (!agentLeft && event.type !== 'caller_hungup') return null
@@ -400,6 +479,11 @@ async function applyInTx(
         })
       }
     }
+  } else if (row.direction === 'outbound') {
+    const applied = outboundTurn(turn, numberSettings?.settings.recording.outbound.auto_start ?? false)
+    if (!applied) return null
+    detail = applied.detail
+    timerSec = applied.timerSec
   } else {
     if (!config) {
       // The number was released while the call waited: nothing left to route it with.
@@ -554,16 +638,13 @@ async function applyInTx(
     companyId: call.companyId,
     at: now,
     type: event.type,
-    data: timelineData(event, instruction, call, before),
+    data: timelineData(event, detail ?? instruction, call, before),
   })
   for (const e of events) {
-    await recordEvent(
-      tx,
-      deps.clock,
-      call.companyId,
-      e.name,
-      callWebhookData(call, refs, e.user === undefined ? call.userId : e.user),
-    )
+    await recordEvent(tx, deps.clock, call.companyId, e.name, {
+      ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user),
+      ...e.extra,
+    })
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.
@@ -574,7 +655,7 @@ async function applyInTx(
 
 function timelineData(
   event: EngineEvent | { type: 'start' },
-  instruction: Instruction,
+  instruction: Instruction | Record<string, unknown>,
   call: CallRow,
   before: CallState,
 ): Record<string, unknown> {
@@ -590,4 +671,383 @@ function timelineData(
     ...(state.outcome ? { outcome: state.outcome } : {}),
     ...(call.missedCallReason ? { missed_call_reason: call.missedCallReason } : {}),
   }
+}
+
+/** What a branch of applyInTx works with: it adds to `effects`, `events` and `next`. */
+type Turn = {
+  tx: Tx
+  deps: EngineDeps
+  row: CallRow
+  world: CallWorld
+  refs: CallRefs
+  now: Date
+  event: EngineEvent | { type: 'start' }
+  effects: Effects
+  events: { name: EventName; user?: number | null; extra?: Record<string, unknown> }[]
+  next: Partial<CallRow>
+}
+type TurnResult = { detail: Record<string, unknown>; timerSec: number | null } | null
+
+/** The transfer ringing on a connected call, if any (kept in the call's state). */
+function transferOf(row: CallRow): TransferState | null {
+  return ((row.state as { transfer?: TransferState | null }).transfer ?? null) as TransferState | null
+}
+
+function withTransfer(row: CallRow, transfer: TransferState | null): Record<string, unknown> {
+  return { ...row.state, transfer }
+}
+
+/**
+ * A transfer is asked of a connected call that has an agent on it and no transfer ringing yet;
+ * an agent may only transfer the call they are on. (Checked with the call locked.)
+ */
+function assertTransferable(row: CallRow, event: { byUserId: number | null; target: TransferTarget }): void {
+  if (row.status !== 'answered' || row.userId === null) {
+    throw new DomainError('not_allowed', 'Only a call an agent is on can be transferred')
+  }
+  if (event.byUserId !== null && event.byUserId !== row.userId) {
+    throw new DomainError('not_allowed', 'You are not on this call')
+  }
+  if (transferOf(row)) throw new DomainError('not_allowed', 'A transfer of this call is already ringing')
+  if (event.target.type === 'user' && event.target.userId === row.userId) {
+    throw new DomainError('bad_request', 'user_id: is the agent already on the call', { field: 'user_id' })
+  }
+}
+
+/** Events of a connected call that belong to its transfer (the rest: hang-ups, as before). */
+function isTransferTurn(
+  row: CallRow,
+  transfer: TransferState | null,
+  event: EngineEvent | { type: 'start' },
+): boolean {
+  if (event.type === 'transfer') return true
+  if (!transfer) return false
+  switch (event.type) {
+    case 'leg_answered':
+    case 'leg_declined':
+    case 'leg_no_answer':
+    case 'timer':
+    case 'dial_result':
+      return true
+    case 'agent_hungup':
+      // The transferring agent hangs up while it rings: they leave, the transfer goes on.
+      return transfer.fromUserId !== null && event.userId === row.userId
+    default:
+      return false
+  }
+}
+
+function transferEventOf(event: EngineEvent | { type: 'start' }): TransferEvent | null {
+  switch (event.type) {
+    case 'leg_answered':
+      return { type: 'answered', userId: event.userId }
+    case 'leg_declined':
+      return { type: 'declined', userId: event.userId }
+    case 'leg_no_answer':
+      return { type: 'no_answer', userId: event.userId }
+    case 'timer':
+      return { type: 'timeout' }
+    case 'dial_result':
+      return event
+    default:
+      return null
+  }
+}
+
+type RingStopReason = 'answered_elsewhere' | 'caller_hung_up' | 'timeout' | 'declined'
+
+/** Stops these transfer legs and tells their agents why. */
+function stopLegs(turn: Turn, legs: number[], reasonOf: (userId: number) => RingStopReason): void {
+  if (legs.length === 0) return
+  turn.effects.commands.push({ verb: 'cancel_legs', userIds: legs })
+  for (const id of legs) {
+    turn.effects.messages.push({
+      userIds: [id],
+      message: { type: 'call.ring_stopped', call_id: turn.row.id, reason: reasonOf(id) },
+    })
+  }
+}
+
+/** The call ends while its transfer rings: those legs stop. */
+function stopTransferLegs(turn: Turn, transfer: TransferState): void {
+  stopLegs(turn, transferRinging(transfer), () => 'caller_hung_up')
+  turn.next.ringing = []
+}
+
+/** Agents freed by a transfer may take the calls waiting for someone. */
+function nudgeAfterTransfer(turn: Turn, version: number): void {
+  turn.effects.jobs.push(
+    ...newJobs(waitingCallsJob, [
+      {
+        data: { companyId: turn.row.companyId },
+        delayMs: 0,
+        jobKey: `call:${turn.row.id}:transfer:v${version}`,
+      },
+    ]),
+  )
+}
+
+/**
+ * One step of a transfer of a connected call (telephony/transfer.ts): asked, a leg rings,
+ * answers, declines or rings out, the outside number answers or not, the transferring agent
+ * leaves. Returns null when the event changes nothing.
+ */
+async function transferTurn(turn: Turn, pending: TransferState | null): Promise<TurnResult> {
+  const { row, event, effects, events, next, refs, now } = turn
+  const nowMs = now.getTime()
+  const version = row.version + 1
+  const agentMessage = (userIds: number[], message: ServerMessage) => {
+    if (userIds.length > 0) effects.messages.push({ userIds, message })
+  }
+
+  if (event.type === 'agent_hungup' && pending) {
+    // Blind transfer: the agent may hang up once it rings; if nobody answers, the call ends.
+    const left: TransferState = { ...pending, fromUserId: null }
+    next.userId = null
+    next.state = withTransfer(row, left)
+    agentMessage([event.userId], {
+      type: 'call.ended',
+      call: agentCall({ ...row, ...next } as CallRow, refs, 'done'),
+    })
+    nudgeAfterTransfer(turn, version)
+    return { detail: { transfer: 'agent_left', by: event.userId }, timerSec: null }
+  }
+
+  let transfer: TransferState
+  let step: TransferStep
+  const world = await routingWorld(turn.tx, turn.deps, row, turn.world, now)
+  if (event.type === 'transfer') {
+    const seed = (row.state as { seed?: number }).seed ?? nowMs
+    ;({ state: transfer, step } = startTransfer(
+      { target: event.target, fromUserId: row.userId!, numberId: row.numberId, seed: seed ^ version },
+      world,
+      nowMs,
+    ))
+    // The caller waits with the number's music while the target rings (admin guide: the hold
+    // music is also the transfer music).
+    effects.commands.push({ verb: 'hold' })
+  } else {
+    const e = transferEventOf(event)
+    if (!pending || !e) return null
+    ;({ state: transfer, step } = continueTransfer(pending, row.numberId, world, e, nowMs))
+  }
+  const before = transferRinging(pending)
+  const ringingNow = transferRinging(transfer)
+  const detail = {
+    transfer: transfer.target,
+    step: step.kind,
+    ...('reason' in step ? { reason: step.reason } : {}),
+  }
+  const declinedBy = event.type === 'leg_declined' ? event.userId : null
+  if (declinedBy !== null && before.includes(declinedBy)) {
+    events.push({ name: 'call.agent_declined', user: declinedBy })
+  }
+
+  const resolved = step.kind === 'connected' || step.kind === 'failed'
+  if (!resolved) {
+    if (step.kind === 'none' && JSON.stringify(transfer) === JSON.stringify(pending)) return null
+    // Legs that stopped ringing (declined, rang out) while the transfer goes on.
+    stopLegs(
+      turn,
+      before.filter((id) => !ringingNow.includes(id)),
+      (id) => (id === declinedBy ? 'declined' : 'timeout'),
+    )
+    const rungNow = ringingNow.filter((id) => !before.includes(id))
+    next.state = withTransfer(row, transfer)
+    next.ringing = ringingNow
+    if (step.kind === 'ring' && rungNow.length > 0) {
+      effects.commands.push({ verb: 'ring_agents', userIds: rungNow, timeoutSec: step.timeoutSec })
+      for (const id of rungNow) events.push({ name: 'call.ringing_on_agent', user: id })
+      agentMessage(rungNow, {
+        type: 'call.ringing',
+        call: agentCall({ ...row, ...next } as CallRow, refs, 'ringing'),
+      })
+    }
+    if (step.kind === 'dial') {
+      effects.commands.push({
+        verb: 'dial_out',
+        e164: step.e164,
+        callerId: refs.number?.e164,
+        timeoutSec: step.timeoutSec,
+      })
+    }
+    const timerSec =
+      step.kind === 'ring' || step.kind === 'wait' || step.kind === 'dial' ? step.timeoutSec : null
+    return { detail, timerSec }
+  }
+
+  // The transfer is over, one way or the other: no transfer timer any more.
+  next.state = withTransfer(row, null)
+  next.ringing = []
+  next.timerAt = null
+  next.timerVersion = null
+  const from = transfer.fromUserId
+  if (step.kind === 'connected') {
+    if (step.userId !== null) {
+      const to = step.userId
+      stopLegs(
+        turn,
+        before.filter((id) => id !== to),
+        () => 'answered_elsewhere',
+      )
+      effects.commands.push({ verb: 'bridge', userId: to })
+      next.userId = to
+      next.transferredBy = transfer.byUserId
+      next.transferredTo = to
+      events.push({ name: 'call.transferred' })
+      agentMessage([to], {
+        type: 'call.answered',
+        call: agentCall({ ...row, ...next } as CallRow, refs, 'answered'),
+      })
+    } else {
+      const e164 = transfer.target.type === 'number' ? transfer.target.e164 : ''
+      // The carrier bridged the caller with the outside number: no agent of the company is on it.
+      next.userId = null
+      next.transferredBy = transfer.byUserId
+      next.transferredTo = null
+      events.push({
+        name: 'call.external_transferred',
+        extra: { external_transferred_to: e164, external_caller_number: row.externalNumber },
+      })
+    }
+    if (from !== null) {
+      agentMessage([from], {
+        type: 'call.transferred',
+        call_id: row.id,
+        to:
+          transfer.target.type === 'user'
+            ? { user_id: step.userId, team_id: null, number: null }
+            : transfer.target.type === 'team'
+              ? { user_id: step.userId, team_id: transfer.target.teamId, number: null }
+              : { user_id: null, team_id: null, number: transfer.target.e164 },
+      })
+      nudgeAfterTransfer(turn, version)
+    }
+    return { detail: { ...detail, answered_by: step.userId }, timerSec: null }
+  }
+
+  // Unsuccessful: the legs stop, the call comes back to the agent who transferred it.
+  const reason = step.kind === 'failed' ? step.reason : 'failed'
+  stopLegs(turn, before, (id) => (id === declinedBy ? 'declined' : 'timeout'))
+  events.push({ name: 'call.unsuccessful_transfer' })
+  if (from !== null) {
+    effects.commands.push({ verb: 'bridge', userId: from })
+    agentMessage([from], { type: 'call.transfer_failed', call_id: row.id, reason })
+    return { detail: { ...detail, back_to: from }, timerSec: null }
+  }
+  // Nobody to come back to: the call ends.
+  next.status = 'done'
+  next.endedAt = now
+  effects.commands.push({ verb: 'hangup' })
+  events.push({ name: 'call.hungup' })
+  effects.jobs.push(...finalizeJobs(row.id))
+  return { detail: { ...detail, back_to: null }, timerSec: null }
+}
+
+function outboundEventOf(event: EngineEvent | { type: 'start' }): OutboundEvent | null {
+  switch (event.type) {
+    case 'start':
+      return event
+    case 'leg_answered':
+      return { type: 'agent_answered', userId: event.userId }
+    case 'leg_declined':
+      return { type: 'agent_declined', userId: event.userId }
+    case 'leg_no_answer':
+      return { type: 'agent_no_answer', userId: event.userId }
+    case 'agent_hungup':
+      return event
+    case 'dial_result':
+      return event
+    case 'caller_hungup':
+      return { type: 'callee_hungup' }
+    case 'timer':
+      return { type: 'timeout' }
+    default:
+      return null
+  }
+}
+
+/**
+ * One step of an outbound call before it is answered (telephony/outbound.ts): the agent's
+ * device rings, the customer leg is dialled with the number as caller ID, the person called
+ * answers (call.answered) or not (done). Returns null when the event changes nothing.
+ */
+function outboundTurn(turn: Turn, autoRecord: boolean): TurnResult {
+  const { row, event, effects, events, next, refs, now } = turn
+  const before = row.state
+  if (!isOutboundState(before)) return null
+  const e = outboundEventOf(event)
+  if (!e) return null
+  const { state, instruction } = stepOutbound(before, e)
+  if (instruction.action === 'none') return null
+  next.state = state as unknown as Record<string, unknown>
+  next.ringing = state.ringing
+  const agent = state.agentId
+  const messagesRow = () => ({ ...row, ...next }) as CallRow
+  let timerSec: number | null = null
+  switch (instruction.action) {
+    case 'ring_agent':
+      effects.commands.push({ verb: 'ring_agents', userIds: [agent], timeoutSec: instruction.timeoutSec })
+      effects.messages.push({
+        userIds: [agent],
+        message: { type: 'call.ringing', call: agentCall(messagesRow(), refs, 'ringing') },
+      })
+      timerSec = instruction.timeoutSec
+      break
+    case 'dial':
+      effects.commands.push({
+        verb: 'dial_out',
+        e164: instruction.e164,
+        callerId: refs.number?.e164,
+        timeoutSec: instruction.timeoutSec,
+      })
+      timerSec = instruction.timeoutSec
+      break
+    case 'connect':
+      next.status = 'answered'
+      next.answeredAt = now
+      effects.commands.push({ verb: 'bridge', userId: agent })
+      if (autoRecord) {
+        next.recordingState = 'on'
+        effects.commands.push({ verb: 'record', action: 'start' })
+      }
+      events.push({ name: 'call.answered' })
+      effects.messages.push({
+        userIds: [agent],
+        message: { type: 'call.answered', call: agentCall(messagesRow(), refs, 'answered') },
+      })
+      break
+    case 'hangup': {
+      if (instruction.stopRinging) {
+        effects.commands.push({ verb: 'cancel_legs', userIds: [agent] })
+        const declined = e.type === 'agent_declined' || e.type === 'agent_hungup'
+        effects.messages.push({
+          userIds: [agent],
+          message: { type: 'call.ring_stopped', call_id: row.id, reason: declined ? 'declined' : 'timeout' },
+        })
+      }
+      next.status = 'done'
+      next.endedAt = now
+      effects.commands.push({ verb: 'hangup' })
+      events.push({ name: 'call.hungup' })
+      effects.jobs.push(...finalizeJobs(row.id))
+      effects.messages.push({
+        userIds: [agent],
+        message: { type: 'call.ended', call: agentCall(messagesRow(), refs, 'done') },
+      })
+      // The agent's wrap-up starts now; waiting calls look again when it is over.
+      const wrapUpSec = turn.world.users.find((u) => u.id === agent)?.wrapUpTime ?? 0
+      effects.jobs.push(
+        ...newJobs(waitingCallsJob, [
+          {
+            data: { companyId: row.companyId },
+            delayMs: wrapUpSec * 1000,
+            jobKey: `call:${row.id}:wrap-up-over`,
+          },
+        ]),
+      )
+      break
+    }
+  }
+  return { detail: { outbound: instruction, outcome: state.outcome }, timerSec }
 }

@@ -10,7 +10,9 @@ export type LiveAgent = { live: LiveState; idleSince: number }
  * an agent "ringing": an agent rings iff a call in progress lists them in `ringing`; is in a
  * call iff an answered call of theirs has not ended; is in after-call work iff their last call
  * ended less than their wrap-up time ago; has a tag pending iff their last answered call, on a
- * number with mandatory tagging, has no tag. Agents absent from the map are idle since ever.
+ * number with mandatory tagging, has no tag. An agent calling out is in a call from the moment
+ * their device answered (the person called may still be ringing). Agents absent from the map
+ * are idle since ever.
  * `exceptCallId`: the call being routed does not make its own agents busy.
  */
 export async function loadLiveStates(
@@ -22,7 +24,12 @@ export async function loadLiveStates(
 ): Promise<Map<number, LiveAgent>> {
   const [active, last] = await Promise.all([
     db
-      .select({ status: calls.status, userId: calls.userId, ringing: calls.ringing })
+      .select({
+        status: calls.status,
+        direction: calls.direction,
+        userId: calls.userId,
+        ringing: calls.ringing,
+      })
       .from(calls)
       .where(
         and(
@@ -62,7 +69,9 @@ export async function loadLiveStates(
       const prior = states.get(id)
       if (prior?.live !== 'in_call') states.set(id, { live: 'ringing', idleSince: prior?.idleSince ?? 0 })
     }
-    if (call.status === 'answered' && call.userId !== null) {
+    const calling =
+      call.direction === 'outbound' && call.userId !== null && !call.ringing.includes(call.userId)
+    if ((call.status === 'answered' || calling) && call.userId !== null) {
       states.set(call.userId, { live: 'in_call', idleSince: states.get(call.userId)?.idleSince ?? 0 })
     }
   }

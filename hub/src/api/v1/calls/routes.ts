@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { insightCardContentSchema } from '@switchboard/shared'
+import { insightCardContentSchema, TEAM_STRATEGIES } from '@switchboard/shared'
 import {
   addCallComment,
   addCallTags,
@@ -11,6 +11,7 @@ import {
   showInsightCard,
 } from '../../../services/calls/call-action-service.ts'
 import { getCall, listCalls, searchCalls } from '../../../services/calls/call-service.ts'
+import { transferCallFromApi } from '../../../services/calls/transfer-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import {
@@ -292,6 +293,46 @@ export const callsRoutes = createRouter()
     }),
     async (c) => {
       await deleteCallRecording(c.var.deps, serviceContext(c), c.req.valid('param').id, 'voicemail')
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/calls/{id}/transfers',
+      tags,
+      security,
+      summary: 'Blind-transfer a connected call to a user, a team or an outside number',
+      description:
+        'Exactly one of user_id, team_id, number. The target rings while the caller waits on hold; ' +
+        'if nobody answers, call.unsuccessful_transfer and the call comes back to its agent. ' +
+        'Agent tokens: only the call they are on.',
+      request: {
+        params: idParams,
+        body: jsonBody(
+          z.object({
+            user_id: z.number().int().positive().optional(),
+            team_id: z.number().int().positive().optional(),
+            number: z
+              .string()
+              .max(40)
+              .optional()
+              .openapi({ description: "E.164 (or national, read in the number's country)" }),
+            dispatching_strategy: z
+              .enum(TEAM_STRATEGIES)
+              .optional()
+              .openapi({ description: 'Team transfers only; default simultaneous' }),
+          }),
+        ),
+      },
+      responses: {
+        204: { description: 'The transfer rings' },
+        405: errorResponse('The call is not connected, not yours, or a transfer of it already rings'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await transferCallFromApi(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json'))
       return c.body(null, 204)
     },
   )

@@ -84,13 +84,38 @@ export const sandboxRoutes = createRouter()
       tags,
       security,
       middleware,
-      summary: 'The caller hangs up',
+      summary: 'The caller (inbound) or the person called (outbound, or an outside transfer target) hangs up',
       request: { params: callParams },
       responses: { ...noContent, ...errorResponses },
     }),
     async (c) => {
       await sandboxCallEvent(c.var.deps, serviceContext(c), c.req.valid('param').id, {
         type: 'caller_hungup',
+      })
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/sandbox/calls/{id}/callee',
+      tags,
+      security,
+      middleware,
+      summary:
+        'The outside number the call dials (an outbound call, a transfer to an outside number) answers, is busy, does not answer or fails',
+      description:
+        'Without it, a dialled number that rings out is not answered: the call moves on when its ring time is over.',
+      request: {
+        params: callParams,
+        body: jsonBody(z.object({ result: z.enum(['answered', 'busy', 'no_answer', 'failed']) })),
+      },
+      responses: { ...noContent, ...errorResponses },
+    }),
+    async (c) => {
+      await sandboxCallEvent(c.var.deps, serviceContext(c), c.req.valid('param').id, {
+        type: 'dial_result',
+        status: c.req.valid('json').result,
       })
       return c.body(null, 204)
     },

@@ -162,6 +162,7 @@ it('documents the simulation API in the OpenAPI document', async () => {
     '/v1/sandbox/calls',
     '/v1/sandbox/calls/{id}/digits',
     '/v1/sandbox/calls/{id}/hangup',
+    '/v1/sandbox/calls/{id}/callee',
     '/v1/sandbox/calls/{id}/agents/{user_id}/answer',
     '/v1/sandbox/calls/{id}/agents/{user_id}/decline',
     '/v1/sandbox/calls/{id}/voicemail',

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { startUserCall } from '../../../services/calls/outbound-service.ts'
 import { resendInvitation } from '../../../services/users/invitations.ts'
 import { createUserInput, updateUserInput } from '../../../services/users/user-fields.ts'
 import { searchParam } from '../../../services/users/user-search.ts'
@@ -219,6 +220,42 @@ export const usersRoutes = createRouter()
     }),
     async (c) => {
       await dialUser(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json'))
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{id}/calls',
+      tags,
+      security,
+      summary: "Start an outbound call: the user's device rings, then the number is dialled",
+      request: {
+        params: userIdParam,
+        body: jsonBody(
+          z.object({
+            number_id: z.number().int().positive().openapi({
+              description: 'The line to call from (shown as caller ID); the user must be assigned to it',
+            }),
+            to: z
+              .string()
+              .max(40)
+              .openapi({ example: '+33 1 23 45 67 89', description: 'The number to call' }),
+          }),
+        ),
+      },
+      responses: {
+        204: {
+          description: "The user's device rings; the call follows in webhooks and on the realtime channel",
+        },
+        405: notAllowed(
+          'The user is not available (no app open, do not disturb, in a call, after-call work, a call ringing)',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await startUserCall(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json'))
       return c.body(null, 204)
     },
   )

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm'
+import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { calls, callTags, numbers } from '../../db/schema/index.ts'
 import type { LiveState } from '../routing-types.ts'
@@ -38,25 +38,15 @@ export async function loadLiveStates(
           exceptCallId === undefined ? undefined : ne(calls.id, exceptCallId),
         ),
       ),
-    // The last call each agent took (one row per agent: DISTINCT ON over calls_user_ended_idx).
-    db
-      .selectDistinctOn([calls.userId], {
-        userId: calls.userId,
-        endedAt: calls.endedAt,
-        answered: isNotNull(calls.answeredAt),
-        mandatoryTagging: sql<boolean>`coalesce((${numbers.settings}->>'mandatory_tagging')::boolean, false)`,
-        tagged: sql<boolean>`exists (select 1 from ${callTags} where ${callTags.callId} = ${calls.id})`,
-      })
-      .from(calls)
-      .leftJoin(numbers, eq(numbers.id, calls.numberId))
-      .where(and(eq(calls.companyId, companyId), isNotNull(calls.userId), isNotNull(calls.endedAt)))
-      .orderBy(calls.userId, desc(calls.endedAt)),
+    // The last call each agent took: one index probe per agent (calls_user_ended_idx), so the
+    // cost follows the team's size, not the company's call history.
+    lastCallOfEach(db, companyId, [...wrapUpSec.keys()]),
   ])
   const states = new Map<number, LiveAgent>()
-  for (const row of last) {
-    if (row.userId === null || !row.endedAt) continue
-    const wrapEnds = row.endedAt.getTime() + (wrapUpSec.get(row.userId) ?? 0) * 1000
-    if (row.answered && row.mandatoryTagging && !row.tagged) {
+  for (const raw of last) {
+    const row = { ...raw, userId: Number(raw.user_id), endedMs: Number(raw.ended_ms) }
+    const wrapEnds = row.endedMs + (wrapUpSec.get(row.userId) ?? 0) * 1000
+    if (row.answered && row.mandatory_tagging && !row.tagged) {
       states.set(row.userId, { live: 'pending_tag', idleSince: wrapEnds })
     } else if (wrapEnds > now) {
       states.set(row.userId, { live: 'after_call_work', idleSince: wrapEnds })
@@ -76,4 +66,33 @@ export async function loadLiveStates(
     }
   }
   return states
+}
+
+type LastCall = {
+  user_id: number
+  ended_ms: number
+  answered: boolean
+  mandatory_tagging: boolean
+  tagged: boolean
+}
+
+/** Each of these agents' last ended call (agents who never took one are absent). */
+async function lastCallOfEach(db: Queryable, companyId: number, userIds: number[]): Promise<LastCall[]> {
+  if (userIds.length === 0) return []
+  const ids = `{${userIds.map((id) => Math.trunc(id)).join(',')}}`
+  const rows = (await db.execute(sql`
+    select u.id as user_id, l.ended_ms, l.answered, l.mandatory_tagging, l.tagged
+    from unnest(${ids}::int[]) as u(id)
+    cross join lateral (
+      select (extract(epoch from c.ended_at) * 1000)::float8 as ended_ms,
+             c.answered_at is not null as answered,
+             coalesce((n.settings->>'mandatory_tagging')::boolean, false) as mandatory_tagging,
+             exists (select 1 from ${callTags} t where t.call_id = c.id) as tagged
+      from ${calls} c
+      left join ${numbers} n on n.id = c.number_id
+      where c.company_id = ${companyId} and c.user_id = u.id and c.ended_at is not null
+      order by c.ended_at desc
+      limit 1
+    ) l`)) as unknown as Iterable<LastCall>
+  return [...rows]
 }

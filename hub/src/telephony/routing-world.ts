@@ -1,5 +1,5 @@
 import { withinWorkingHours } from '@switchboard/shared'
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Queryable } from '../db/client.ts'
 import { blacklistedNumbers, numberAudio, numbers, teamMembers, teams, users } from '../db/schema/index.ts'
 import { toRoutingConfig } from './number-config.ts'
@@ -15,7 +15,10 @@ import type { RoutingConfig } from './routing-types.ts'
  */
 export type CallWorld = {
   configs: ReadonlyMap<number, RoutingConfig>
-  numbers: ReadonlyMap<number, { name: string; e164: string }>
+  numbers: ReadonlyMap<
+    number,
+    Pick<typeof numbers.$inferSelect, 'name' | 'e164' | 'country' | 'timeZone' | 'settings'>
+  >
   users: readonly WorldUser[]
   /** Team id → member user ids, in the order they joined (sequential strategies ring in it). */
   teams: ReadonlyMap<number, readonly number[]>
@@ -37,26 +40,27 @@ export type WorldUser = Pick<
   | 'wrapUpTime'
 >
 
+const worldUserColumns = {
+  id: users.id,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  email: users.email,
+  availabilityStatus: users.availabilityStatus,
+  workingHours: users.workingHours,
+  timeZone: users.timeZone,
+  presence: users.presence,
+  wrapUpTime: users.wrapUpTime,
+}
+
 export async function loadCallWorld(
   db: Queryable,
   companyId: number,
   callerE164: string,
+  /** Only this number (the call engine routes one number's call at a time). */
+  onlyNumberId?: number,
 ): Promise<CallWorld> {
   const [userRows, teamRows, memberRows, numberRows, audioRows, blacklisted] = await Promise.all([
-    db
-      .select({
-        id: users.id,
-        firstName: users.firstName,
-        lastName: users.lastName,
-        email: users.email,
-        availabilityStatus: users.availabilityStatus,
-        workingHours: users.workingHours,
-        timeZone: users.timeZone,
-        presence: users.presence,
-        wrapUpTime: users.wrapUpTime,
-      })
-      .from(users)
-      .where(eq(users.companyId, companyId)),
+    db.select(worldUserColumns).from(users).where(eq(users.companyId, companyId)),
     db.select({ id: teams.id, name: teams.name }).from(teams).where(eq(teams.companyId, companyId)),
     db
       .select({ teamId: teamMembers.teamId, userId: teamMembers.userId })
@@ -66,7 +70,13 @@ export async function loadCallWorld(
     db
       .select()
       .from(numbers)
-      .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt))),
+      .where(
+        and(
+          eq(numbers.companyId, companyId),
+          isNull(numbers.releasedAt),
+          onlyNumberId === undefined ? undefined : eq(numbers.id, onlyNumberId),
+        ),
+      ),
     db
       .select({ id: numberAudio.id, name: numberAudio.name, durationMs: numberAudio.durationMs })
       .from(numberAudio)
@@ -81,12 +91,52 @@ export async function loadCallWorld(
   for (const m of memberRows) members.get(m.teamId)?.push(m.userId)
   return {
     configs: new Map(numberRows.map((n) => [n.id, toRoutingConfig(n, n.settings)])),
-    numbers: new Map(numberRows.map((n) => [n.id, { name: n.name, e164: n.e164 }])),
+    numbers: new Map(numberRows.map((n) => [n.id, n])),
     users: userRows,
     teams: members,
     teamNames: new Map(teamRows.map((t) => [t.id, t.name])),
     audio: new Map(audioRows.map((a) => [a.id, { name: a.name, durationMs: a.durationMs }])),
     callerBlacklisted: blacklisted.length > 0,
+  }
+}
+
+/**
+ * The little a connected call's hang-up needs: its number, the named users and team, no
+ * routing data (no members, audio or blacklist). Every query is scoped by the company.
+ */
+export async function loadConnectedWorld(
+  db: Queryable,
+  companyId: number,
+  numberId: number,
+  userIds: readonly number[],
+  teamId: number | null,
+): Promise<CallWorld> {
+  const [userRows, teamRows, numberRows] = await Promise.all([
+    userIds.length === 0
+      ? []
+      : db
+          .select(worldUserColumns)
+          .from(users)
+          .where(and(eq(users.companyId, companyId), inArray(users.id, [...userIds]))),
+    teamId === null
+      ? []
+      : db
+          .select({ id: teams.id, name: teams.name })
+          .from(teams)
+          .where(and(eq(teams.companyId, companyId), eq(teams.id, teamId))),
+    db
+      .select()
+      .from(numbers)
+      .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt), eq(numbers.id, numberId))),
+  ])
+  return {
+    configs: new Map(numberRows.map((n) => [n.id, toRoutingConfig(n, n.settings)])),
+    numbers: new Map(numberRows.map((n) => [n.id, n])),
+    users: userRows,
+    teams: new Map(),
+    teamNames: new Map(teamRows.map((t) => [t.id, t.name])),
+    audio: new Map(),
+    callerBlacklisted: false,
   }
 }
 

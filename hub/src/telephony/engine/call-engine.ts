@@ -6,7 +6,7 @@ import type { Clock } from '../../core/clock.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
-import { callEvents, calls, numbers, sandboxDevices, users } from '../../db/schema/index.ts'
+import { callEvents, calls, sandboxDevices, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { type EventName, recordEvent } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -23,7 +23,7 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
-import { type CallWorld, loadCallWorld, settingAvailability } from '../routing-world.ts'
+import { type CallWorld, loadCallWorld, loadConnectedWorld, settingAvailability } from '../routing-world.ts'
 import {
   continueTransfer,
   startTransfer,
@@ -272,19 +272,7 @@ export async function rearmCallTimers(deps: Pick<EngineDeps, 'db' | 'queue' | 'c
 }
 
 async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Promise<void> {
-  if (effects.jobs.length > 0 && deps.queue.kind !== 'embedded') {
-    // Outside the database: added once the change is committed. A crash in between loses the
-    // add; rearmCallTimers at the next start recovers it from timer_at.
-    await deps.queue.addBulk(effects.jobs).catch((err: unknown) => {
-      deps.logger.error({ err, callId: row.id }, 'calls: could not queue the call timer')
-    })
-  }
-  if (effects.commands.length > 0) {
-    await deps.callControl.execute(
-      { id: row.id, companyId: row.companyId, carrierRef: row.carrierRef, version: row.version },
-      effects.commands,
-    )
-  }
+  // Agents first: a ring reaches their clients without waiting on the queue or the carrier.
   for (const m of effects.messages) {
     if (m.userIds.length === 0) continue
     try {
@@ -293,6 +281,21 @@ async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Pro
       deps.logger.warn({ err, callId: row.id }, 'calls: agent channel refused a message')
     }
   }
+  await Promise.all([
+    effects.jobs.length > 0 && deps.queue.kind !== 'embedded'
+      ? // Outside the database: added once the change is committed. A crash in between loses
+        // the add; rearmCallTimers at the next start recovers it from timer_at.
+        deps.queue.addBulk(effects.jobs).catch((err: unknown) => {
+          deps.logger.error({ err, callId: row.id }, 'calls: could not queue the call timer')
+        })
+      : undefined,
+    effects.commands.length > 0
+      ? deps.callControl.execute(
+          { id: row.id, companyId: row.companyId, carrierRef: row.carrierRef, version: row.version },
+          effects.commands,
+        )
+      : undefined,
+  ])
 }
 
 function promptSec(p: Prompt | null, world: CallWorld): number {
@@ -392,35 +395,44 @@ async function applyInTx(
   if (event.type === 'timer' && (row.timerVersion !== event.version || row.timerAt === null)) return null
   const now = deps.clock.now()
   const nowMs = now.getTime()
-  const [world, numberSettings] = await Promise.all([
-    loadCallWorld(tx, row.companyId, row.externalNumber),
-    tx
-      .select({ settings: numbers.settings, country: numbers.country, timeZone: numbers.timeZone })
-      .from(numbers)
-      .where(and(eq(numbers.id, row.numberId), eq(numbers.companyId, row.companyId)))
-      .then((r) => r[0]),
-  ])
+  const pendingTransfer = row.status === 'answered' ? transferOf(row) : null
+  const transferTurnNow = row.status === 'answered' && isTransferTurn(row, pendingTransfer, event)
+  if (row.status === 'answered' && !transferTurnNow) {
+    // Connected: only a hang-up, by either side, changes anything now.
+    const agentLeft = event.type === 'agent_hungup' && event.userId === row.userId
+    if (!agentLeft && event.type !== 'caller_hungup') return null
+  }
+  // A connected call's hang-up routes nothing: it loads only the names its events carry.
+  const world =
+    row.status === 'answered' && !transferTurnNow && pendingTransfer === null
+      ? await loadConnectedWorld(
+          tx,
+          row.companyId,
+          row.numberId,
+          [row.userId, row.assignedTo, row.transferredBy, row.transferredTo].filter((u) => u !== null),
+          row.teamId,
+        )
+      : await loadCallWorld(tx, row.companyId, row.externalNumber, row.numberId)
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
   const base = eventBase(deps.env)
   const refs: CallRefs = {
     base,
-    number:
-      numberRow && numberSettings
-        ? {
-            id: row.numberId,
-            name: numberRow.name,
-            e164: numberRow.e164,
-            country: numberSettings.country,
-            timeZone: numberSettings.timeZone,
-            isIvr: config?.isIvr ?? false,
-          }
-        : null,
+    number: numberRow
+      ? {
+          id: row.numberId,
+          name: numberRow.name,
+          e164: numberRow.e164,
+          country: numberRow.country,
+          timeZone: numberRow.timeZone,
+          isIvr: config?.isIvr ?? false,
+        }
+      : null,
     users: new Map(
       world.users.map((u) => [u.id, { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }]),
     ),
     teams: world.teamNames,
-    tagRequired: numberSettings?.settings.mandatory_tagging ?? false,
+    tagRequired: numberRow?.settings.mandatory_tagging ?? false,
     assetUrl: engineAssetSigner(deps, base),
   }
 
@@ -437,8 +449,7 @@ async function applyInTx(
 
   if (event.type === 'start') events.push({ name: 'call.created' })
 
-  const pendingTransfer = row.status === 'answered' ? transferOf(row) : null
-  if (row.status === 'answered' && isTransferTurn(row, pendingTransfer, event)) {
+  if (transferTurnNow) {
     const applied = await transferTurn(turn, pendingTransfer)
     if (!applied) return null
     detail = applied.detail
@@ -446,9 +457,6 @@ async function applyInTx(
   } else if (row.status === 'answered') {
     // The call ends while a transfer rings: those legs stop.
     if (pendingTransfer && event.type === 'caller_hungup') stopTransferLegs(turn, pendingTransfer)
-    // Connected: only a hang-up, by either side, changes anything now.
-    const agentLeft = event.type === 'agent_hungup' && event.userId === row.userId
-    if (!agentLeft && event.type !== 'caller_hungup') return null
     next.status = 'done'
     next.endedAt = now
     effects.commands.push({ verb: 'hangup' })
@@ -480,7 +488,7 @@ async function applyInTx(
       }
     }
   } else if (row.direction === 'outbound') {
-    const applied = outboundTurn(turn, numberSettings?.settings.recording.outbound.auto_start ?? false)
+    const applied = outboundTurn(turn, numberRow?.settings.recording.outbound.auto_start ?? false)
     if (!applied) return null
     detail = applied.detail
     timerSec = applied.timerSec
@@ -549,7 +557,7 @@ async function applyInTx(
         next.answeredAt = now
         next.userId = instruction.userId
         effects.commands.push({ verb: 'bridge', userId: instruction.userId })
-        if (numberSettings?.settings.recording.inbound.auto_start) {
+        if (numberRow?.settings.recording.inbound.auto_start) {
           next.recordingState = 'on'
           effects.commands.push({ verb: 'record', action: 'start' })
         }

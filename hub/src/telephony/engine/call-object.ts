@@ -1,5 +1,5 @@
 import type { AgentCall } from '@switchboard/shared'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
 import type { AssetUrlSigner } from '../audio/call-assets.ts'
@@ -137,15 +137,19 @@ export async function loadCallRefs(
   base: string,
   assetUrl?: AssetUrlSigner,
 ): Promise<CallRefs> {
+  // Only the users the call names: a company's whole staff is not loaded for one call.
+  const userIds = [row.userId, row.assignedTo, row.transferredBy, row.transferredTo].filter((u) => u !== null)
   const [numberRows, userRows, teamRows] = await Promise.all([
     db
       .select()
       .from(numbers)
       .where(and(eq(numbers.id, row.numberId), eq(numbers.companyId, row.companyId))),
-    db
-      .select({ id: users.id, firstName: users.firstName, lastName: users.lastName, email: users.email })
-      .from(users)
-      .where(eq(users.companyId, row.companyId)),
+    userIds.length === 0
+      ? Promise.resolve([])
+      : db
+          .select({ id: users.id, firstName: users.firstName, lastName: users.lastName, email: users.email })
+          .from(users)
+          .where(and(eq(users.companyId, row.companyId), inArray(users.id, userIds))),
     row.teamId === null
       ? Promise.resolve([])
       : db

@@ -93,6 +93,7 @@ async function lastCallOfEach(db: Queryable, companyId: number, userIds: number[
       where c.company_id = ${companyId} and c.user_id = u.id and c.ended_at is not null
       order by c.ended_at desc
       limit 1
-    ) l`)) as unknown as Iterable<LastCall>
-  return [...rows]
+    ) l`)) as unknown as LastCall[] | { rows: LastCall[] }
+  // postgres-js answers the rows; the other drivers a result with `rows`.
+  return Array.isArray(rows) ? rows : rows.rows
 }

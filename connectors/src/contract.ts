@@ -163,6 +163,6 @@ export interface ConnectorDefinition {
   connect(ctx: ConnectorContext): Connector
 }
 
-export type ConnectorSlug = 'hubspot' | 'salesforce'
+export type ConnectorSlug = 'hubspot' | 'salesforce' | 'zendesk'
 
 export type { CallActivity, CallKind }

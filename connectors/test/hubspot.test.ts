@@ -347,6 +347,31 @@ describe('HubSpot errors and SDK quirks', () => {
     expect(fake.requests.filter((r) => r.path === '/crm/v3/objects/contacts/search')).toHaveLength(1)
   })
 
+  it("the SDK accepts only HubSpot's 201 for a create: a 200 is an error, not a silent success", async () => {
+    const c = connect()
+    await c.prepare()
+    fake.fault({
+      match: (r) => r.method === 'POST' && r.path === '/crm/v3/objects/calls',
+      response: {
+        status: 200,
+        body: {
+          id: '1',
+          properties: {},
+          createdAt: '2026-01-01T00:00:00Z',
+          updatedAt: '2026-01-01T00:00:00Z',
+          archived: false,
+        },
+      },
+    })
+    expect(await c.logCall(baseCall).catch((e: unknown) => e)).toMatchObject({
+      code: 'invalid',
+      status: 200,
+      retryable: false,
+    })
+    const ok = await c.logCall(baseCall)
+    expect(ok.created).toBe(true)
+  })
+
   it('rejections of what we sent are not retryable; a trailing slash on the base URL is harmless', async () => {
     const t = fake.issueTokens()
     const c = new HubspotConnector({

@@ -1,3 +1,4 @@
+export * from './call-activity.ts'
 export * from './errors.ts'
 export * from './number-settings.ts'
 export * from './phone.ts'

@@ -32,3 +32,13 @@ export function phoneLookupKey(raw: string, defaultCountry?: string): string | n
   const digits = raw.replace(/[^\d+]/g, '')
   return digits.length >= 3 ? digits : null
 }
+
+/**
+ * The national significant number of an E.164 number: "+14155551212" → "4155551212",
+ * "+33176111111" → "176111111" (no country code, no trunk prefix). CRMs that index phone
+ * numbers without their country code (HubSpot's searchable phone properties) match on this.
+ */
+export function nationalSignificantNumber(e164: string): string | null {
+  const parsed = parsePhoneNumberFromString(e164)
+  return parsed ? String(parsed.nationalNumber) : null
+}

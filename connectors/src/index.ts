@@ -1,0 +1,6 @@
+export * from './contract.ts'
+export * from './errors.ts'
+export { HUBSPOT_OUTCOMES } from './hubspot/mapper.ts'
+export { resolveTagMapping } from './mapping.ts'
+export { connectorFor, connectorRegistry } from './registry.ts'
+export { SALESFORCE_API_VERSION } from './salesforce/client.ts'

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto'
+import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
+
+/**
+ * A stateful Salesforce org on loopback: OAuth web-server flow (with refresh-token rotation),
+ * REST under /services/data/v<version>/ (SOSL search, SOQL on Task.CallObject and User.Email,
+ * sObject create/update/read/describe, sObject Collections), Salesforce's error arrays
+ * `[{message, errorCode}]` and the `Sforce-Limit-Info` header.
+ */
+
+type SObject = Record<string, unknown> & { Id: string; LastModifiedDate: string; CreatedDate: string }
+
+const PREFIX: Record<string, string> = {
+  Contact: '003',
+  Lead: '00Q',
+  Account: '001',
+  Task: '00T',
+  User: '005',
+}
+
+const FIELDS: Record<string, string[]> = {
+  Contact: [
+    'FirstName',
+    'LastName',
+    'Name',
+    'Phone',
+    'MobilePhone',
+    'HomePhone',
+    'OtherPhone',
+    'AssistantPhone',
+    'Email',
+    'AccountId',
+  ],
+  Lead: [
+    'FirstName',
+    'LastName',
+    'Name',
+    'Phone',
+    'MobilePhone',
+    'Email',
+    'Company',
+    'IsConverted',
+    'LeadSource',
+  ],
+  Account: ['Name', 'Phone'],
+  Task: [
+    'Subject',
+    'Type',
+    'TaskSubtype',
+    'CallType',
+    'CallDurationInSeconds',
+    'CallDisposition',
+    'CallObject',
+    'Description',
+    'WhoId',
+    'WhatId',
+    'ActivityDate',
+    'Status',
+    'Priority',
+    'OwnerId',
+  ],
+  User: ['Email', 'IsActive', 'Name'],
+}
+const PHONE_FIELDS = ['Phone', 'MobilePhone', 'HomePhone', 'OtherPhone', 'AssistantPhone']
+const REQUIRED: Record<string, string[]> = {
+  Contact: ['LastName'],
+  Lead: ['LastName', 'Company'],
+  Account: ['Name'],
+  Task: ['Status'],
+}
+
+const sfErr = (status: number, errorCode: string, message: string, fields?: string[]): FakeResponse => ({
+  status,
+  body: [{ message, errorCode, ...(fields ? { fields } : {}) }],
+})
+
+export type SalesforceFake = FakeServer & {
+  records: Map<string, SObject & { type: string }>
+  add(type: string, fields: Record<string, unknown>, lastModified?: string): string
+  grantCode(code: string): void
+  issueTokens(): { accessToken: string; refreshToken: string; instanceUrl: string }
+  expireSessions(): void
+  revokeRefreshTokens(): void
+  /** Refresh-token rotation (an External Client App setting): each refresh revokes the token used. */
+  rotateRefreshTokens: boolean
+  /** An org without Salesforce CRM Call Center: Task has no call fields. */
+  callCenter: boolean
+  tasks(): (SObject & { type: string })[]
+}
+
+export async function startSalesforceFake(opts: { version?: string } = {}): Promise<SalesforceFake> {
+  const version = opts.version ?? '67.0'
+  const records = new Map<string, SObject & { type: string }>()
+  const codes = new Set<string>()
+  const sessions = new Set<string>()
+  const refreshTokens = new Set<string>()
+  let seq = 1
+  let url = ''
+  const ORG = '00D000000000001AAA'
+  const state = { rotateRefreshTokens: false, callCenter: true }
+
+  const newId = (type: string) => `${PREFIX[type] ?? '0XX'}${String(seq++).padStart(12, '0')}AAA`
+  const issueTokens = () => {
+    const accessToken = `${ORG}!${randomUUID()}`
+    const refreshToken = `5Aep${randomUUID().replaceAll('-', '')}`
+    sessions.add(accessToken)
+    refreshTokens.add(refreshToken)
+    return { accessToken, refreshToken, instanceUrl: url }
+  }
+  const tokenBody = (accessToken: string, refreshToken?: string) => ({
+    access_token: accessToken,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    signature: 'sig',
+    scope: 'refresh_token api',
+    instance_url: url,
+    id: `${url}/id/${ORG}/005000000000001AAA`,
+    token_type: 'Bearer',
+    issued_at: String(Date.now()),
+  })
+
+  const add = (type: string, fields: Record<string, unknown>, lastModified?: string) => {
+    const Id = newId(type)
+    const now = lastModified ?? new Date().toISOString()
+    const r = { ...fields, Id, type, CreatedDate: now, LastModifiedDate: now } as SObject & { type: string }
+    if (type === 'Contact' || type === 'Lead')
+      r.Name = [fields.FirstName, fields.LastName].filter(Boolean).join(' ')
+    if (type === 'Lead' && r.IsConverted === undefined) r.IsConverted = false
+    records.set(Id, r)
+    return Id
+  }
+
+  const taskFields = () =>
+    state.callCenter ? FIELDS.Task! : FIELDS.Task!.filter((f) => !f.startsWith('Call') && f !== 'TaskSubtype')
+
+  /** Checks a create/update body as Salesforce would; returns an error response or null. */
+  const validate = (type: string, body: Record<string, unknown>, creating: boolean): FakeResponse | null => {
+    const known = type === 'Task' ? taskFields() : (FIELDS[type] ?? [])
+    for (const k of Object.keys(body)) {
+      if (k === 'attributes') continue
+      if (!known.includes(k) || (k === 'Name' && type !== 'Account'))
+        return sfErr(400, 'INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`)
+    }
+    if (!creating && type === 'Task' && 'TaskSubtype' in body)
+      return sfErr(
+        400,
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        'Unable to create/update fields: TaskSubtype. Please check the security settings of this field and verify that it is read/write for your profile or permission set.',
+        ['TaskSubtype'],
+      )
+    if (creating)
+      for (const f of REQUIRED[type] ?? [])
+        if (body[f] === undefined || body[f] === '')
+          return sfErr(400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${f}]`, [f])
+    if (type === 'Task') {
+      if (body.CallType !== undefined && !['Inbound', 'Outbound', 'Internal'].includes(String(body.CallType)))
+        return sfErr(
+          400,
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `bad value for restricted picklist field: ${body.CallType}`,
+          ['CallType'],
+        )
+      const who = body.WhoId ? records.get(String(body.WhoId)) : null
+      if (body.WhoId && (!who || !['Contact', 'Lead'].includes(who.type)))
+        return sfErr(400, 'INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['WhoId'])
+      if (who?.type === 'Lead' && body.WhatId)
+        return sfErr(
+          400,
+          'FIELD_INTEGRITY_EXCEPTION',
+          "Related To ID: You can't associate a lead with a related record",
+          ['WhatId'],
+        )
+    }
+    return null
+  }
+
+  const create = (type: string, body: Record<string, unknown>) => {
+    const invalid = validate(type, body, true)
+    if (invalid) return { invalid }
+    const { attributes: _a, ...fields } = body
+    return { id: add(type, fields) }
+  }
+
+  const handle = (req: FakeRequest): FakeResponse => {
+    const { method, path } = req
+    if (method === 'POST' && path === '/services/oauth2/token') {
+      const f = new URLSearchParams(req.rawBody)
+      if (f.get('client_id') !== 'sf-client' || f.get('client_secret') !== 'sf-secret')
+        return {
+          status: 400,
+          body: { error: 'invalid_client_id', error_description: 'client identifier invalid' },
+        }
+      if (f.get('grant_type') === 'authorization_code') {
+        if (!codes.delete(f.get('code') ?? '') || !f.get('redirect_uri'))
+          return {
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'invalid authorization code' },
+          }
+        const t = issueTokens()
+        return { status: 200, body: tokenBody(t.accessToken, t.refreshToken) }
+      }
+      if (f.get('grant_type') === 'refresh_token') {
+        const used = f.get('refresh_token') ?? ''
+        if (!refreshTokens.has(used))
+          return {
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'expired access/authentication token' },
+          }
+        const t = issueTokens()
+        refreshTokens.delete(t.refreshToken)
+        if (!state.rotateRefreshTokens) return { status: 200, body: tokenBody(t.accessToken) }
+        refreshTokens.delete(used)
+        const rotated = `5Aep${randomUUID().replaceAll('-', '')}`
+        refreshTokens.add(rotated)
+        return { status: 200, body: tokenBody(t.accessToken, rotated) }
+      }
+      return {
+        status: 400,
+        body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' },
+      }
+    }
+
+    const m = path.match(/^\/services\/data\/v(\d+\.\d)(\/.*)$/)
+    if (!m)
+      return {
+        status: 404,
+        body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }],
+      }
+    if (m[1] !== version)
+      return sfErr(404, 'NOT_FOUND', `API version ${m[1]} is not the one this fake serves`)
+    const rest = m[2]!
+    const auth = req.headers.authorization ?? ''
+    if (!sessions.has(auth.replace(/^Bearer /, '')))
+      return sfErr(401, 'INVALID_SESSION_ID', 'Session expired or invalid')
+
+    if (method === 'GET' && rest === '/search') {
+      const q = req.query.get('q') ?? ''
+      const find = q.match(/^FIND \{((?:\\.|[^}\\])*)\} IN PHONE FIELDS RETURNING (.*)$/s)
+      if (!find) return sfErr(400, 'MALFORMED_SEARCH', `unexpected token in: ${q.slice(0, 60)}`)
+      // An unescaped reserved character is an operator: '+1 415' would not parse as a number.
+      if (/(?<!\\)[+\-&|!()^~*?:"']/.test(find[1]!))
+        return sfErr(400, 'MALFORMED_SEARCH', `line 1:6 mismatched character '${find[1]}'`)
+      const term = find[1]!.replace(/\\(.)/g, '$1')
+      const wanted = [...find[2]!.matchAll(/(\w+)\(([^)]*)\)/g)].map((x) => ({
+        type: x[1]!,
+        fields: x[2]!.split(',').map((s) => s.trim()),
+      }))
+      const searchRecords = []
+      for (const w of wanted)
+        for (const r of records.values()) {
+          if (r.type !== w.type) continue
+          const hit = PHONE_FIELDS.some((f) =>
+            String(r[f] ?? '')
+              .replace(/\D/g, '')
+              .includes(term),
+          )
+          if (!hit) continue
+          const out: Record<string, unknown> = {
+            attributes: { type: r.type, url: `/services/data/v${version}/sobjects/${r.type}/${r.Id}` },
+          }
+          for (const f of w.fields) out[f] = r[f] ?? null
+          searchRecords.push(out)
+        }
+      return { status: 200, body: { searchRecords } }
+    }
+
+    if (method === 'GET' && rest === '/query') {
+      const q = req.query.get('q') ?? ''
+      const byRef = q.match(
+        /^SELECT Id FROM Task WHERE CallObject = '((?:\\.|[^'\\])*)' ORDER BY CreatedDate ASC LIMIT 1$/,
+      )
+      const byEmail = q.match(
+        /^SELECT Id FROM User WHERE Email = '((?:\\.|[^'\\])*)' AND IsActive = true LIMIT 1$/,
+      )
+      let hits: SObject[] = []
+      if (byRef) {
+        const ref = byRef[1]!.replace(/\\(.)/g, '$1')
+        hits = [...records.values()].filter((r) => r.type === 'Task' && r.CallObject === ref).slice(0, 1)
+      } else if (byEmail) {
+        const email = byEmail[1]!.replace(/\\(.)/g, '$1').toLowerCase()
+        hits = [...records.values()]
+          .filter((r) => r.type === 'User' && String(r.Email).toLowerCase() === email && r.IsActive)
+          .slice(0, 1)
+      } else return sfErr(400, 'MALFORMED_QUERY', `fake does not understand: ${q}`)
+      return {
+        status: 200,
+        body: {
+          totalSize: hits.length,
+          done: true,
+          records: hits.map((r) => ({
+            attributes: { type: r.type, url: `/services/data/v${version}/sobjects/${r.type}/${r.Id}` },
+            Id: r.Id,
+          })),
+        },
+      }
+    }
+
+    if (method === 'POST' && rest === '/composite/sobjects') {
+      const body = parseJson(req) as { allOrNone?: boolean; records: Record<string, unknown>[] }
+      if (body.records.length > 200)
+        return sfErr(
+          400,
+          'EXCEEDED_ID_LIMIT',
+          'record limit reached. cannot submit more than 200 records into this call',
+        )
+      const results = body.records.map((r) => {
+        const type = (r.attributes as { type: string }).type
+        const out = create(type, r)
+        if (out.invalid) {
+          const e = (out.invalid.body as { errorCode: string; message: string; fields?: string[] }[])[0]!
+          return {
+            success: false,
+            errors: [{ statusCode: e.errorCode, message: e.message, fields: e.fields ?? [] }],
+          }
+        }
+        return { id: out.id, success: true, errors: [] }
+      })
+      return { status: 200, body: results }
+    }
+
+    if (rest === '/sobjects/Task/describe' && method === 'GET')
+      return {
+        status: 200,
+        body: {
+          name: 'Task',
+          fields: ['Id', ...taskFields()].map((name) => ({
+            name,
+            createable: name !== 'Id',
+            updateable: name !== 'Id' && name !== 'TaskSubtype',
+          })),
+        },
+      }
+
+    const so = rest.match(/^\/sobjects\/(\w+)(?:\/([\w]+))?$/)
+    if (so) {
+      const [, type, id] = so
+      if (!FIELDS[type!]) return sfErr(404, 'NOT_FOUND', `The requested resource does not exist`)
+      if (!id && method === 'POST') {
+        const out = create(type!, parseJson(req) as Record<string, unknown>)
+        if (out.invalid) return out.invalid
+        return { status: 201, body: { id: out.id, success: true, errors: [] } }
+      }
+      const r = id ? records.get(id) : undefined
+      if (!r || r.type !== type)
+        return sfErr(
+          404,
+          'NOT_FOUND',
+          `Provided external ID field does not exist or is not accessible: ${id}`,
+        )
+      if (method === 'GET') {
+        const fields = req.query.get('fields')?.split(',')
+        const out: Record<string, unknown> = {
+          attributes: { type, url: `/services/data/v${version}/sobjects/${type}/${r.Id}` },
+          Id: r.Id,
+        }
+        for (const [k, v] of Object.entries(r))
+          if (k !== 'type' && (!fields || fields.includes(k))) out[k] = v
+        return { status: 200, body: out }
+      }
+      if (method === 'PATCH') {
+        const body = parseJson(req) as Record<string, unknown>
+        const invalid = validate(type!, { ...body }, false)
+        if (invalid) return invalid
+        Object.assign(r, body, { LastModifiedDate: new Date().toISOString() })
+        return { status: 204 }
+      }
+    }
+    return sfErr(404, 'NOT_FOUND', 'The requested resource does not exist')
+  }
+
+  const server = await startFakeServer(async (req) => {
+    const res = handle(req)
+    return { ...res, headers: { 'sforce-limit-info': 'api-usage=18/15000', ...res.headers } }
+  })
+  url = server.url
+  const fake = Object.assign(server, {
+    records,
+    add,
+    grantCode: (code: string) => void codes.add(code),
+    issueTokens,
+    expireSessions: () => sessions.clear(),
+    revokeRefreshTokens: () => refreshTokens.clear(),
+    tasks: () => [...records.values()].filter((r) => r.type === 'Task'),
+  })
+  // Accessors, not copies: tests flip these on the live fake.
+  return Object.defineProperties(fake, {
+    rotateRefreshTokens: {
+      get: () => state.rotateRefreshTokens,
+      set: (v: boolean) => {
+        state.rotateRefreshTokens = v
+      },
+    },
+    callCenter: {
+      get: () => state.callCenter,
+      set: (v: boolean) => {
+        state.callCenter = v
+      },
+    },
+  }) as SalesforceFake
+}

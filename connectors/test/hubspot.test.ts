@@ -5,7 +5,7 @@ import type { ConnectorSettingsInput, TokenSet } from '../src/contract.ts'
 import { ConnectorError } from '../src/errors.ts'
 import { HubspotConnector, hubspotDefinition } from '../src/hubspot/connector.ts'
 import { HUBSPOT_OUTCOMES } from '../src/hubspot/mapper.ts'
-import { type HubspotFake, startHubspotFake } from './fakes/hubspot-fake.ts'
+import { type HubspotFake, startHubspotFake } from '../testing/hubspot-fake.ts'
 
 const app = {
   clientId: 'hs-client',

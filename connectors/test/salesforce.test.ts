@@ -2,7 +2,7 @@ import type { CallActivityInput } from '@switchboard/shared'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConnectorSettingsInput, TokenSet } from '../src/contract.ts'
 import { SalesforceConnector, salesforceDefinition } from '../src/salesforce/connector.ts'
-import { type SalesforceFake, startSalesforceFake } from './fakes/salesforce-fake.ts'
+import { type SalesforceFake, startSalesforceFake } from '../testing/salesforce-fake.ts'
 
 const app = {
   clientId: 'sf-client',

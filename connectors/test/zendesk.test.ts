@@ -2,7 +2,7 @@ import type { CallActivityInput } from '@switchboard/shared'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConnectorSettingsInput, TokenSet } from '../src/contract.ts'
 import { ZendeskConnector, zendeskDefinition } from '../src/zendesk/connector.ts'
-import { startZendeskFake, type ZendeskFake } from './fakes/zendesk-fake.ts'
+import { startZendeskFake, type ZendeskFake } from '../testing/zendesk-fake.ts'
 
 const app = {
   clientId: 'zd-client',

@@ -403,13 +403,26 @@ async function applyInTx(
     if (!agentLeft && event.type !== 'caller_hungup') return null
   }
   // A connected call's hang-up routes nothing: it loads only the names its events carry.
+  // An agent ringing for an inbound call answers it: the router only checks they ring, so no
+  // presence or live state is loaded either.
+  const ringingAnswers =
+    row.status === 'initial' &&
+    row.direction === 'inbound' &&
+    event.type === 'leg_answered' &&
+    row.ringing.includes(event.userId)
   const world =
-    row.status === 'answered' && !transferTurnNow && pendingTransfer === null
+    (row.status === 'answered' && !transferTurnNow && pendingTransfer === null) || ringingAnswers
       ? await loadConnectedWorld(
           tx,
           row.companyId,
           row.numberId,
-          [row.userId, row.assignedTo, row.transferredBy, row.transferredTo].filter((u) => u !== null),
+          [
+            row.userId,
+            row.assignedTo,
+            row.transferredBy,
+            row.transferredTo,
+            ...(ringingAnswers ? row.ringing : []),
+          ].filter((u) => u !== null),
           row.teamId,
         )
       : await loadCallWorld(tx, row.companyId, row.externalNumber, row.numberId)
@@ -498,7 +511,9 @@ async function applyInTx(
       state = { ...before, phase: 'ended', outcome: before.outcome ?? 'abandoned', ringing: [] }
       instruction = { action: 'hangup' }
     } else {
-      const routingWorldNow = await routingWorld(tx, deps, row, world, now)
+      const routingWorldNow: RoutingWorld = ringingAnswers
+        ? { teams: world.teams, presence: new Map(), callerBlacklisted: false }
+        : await routingWorld(tx, deps, row, world, now)
       for (const e of routingEventsOf(event, state)) {
         const decision = route(config, routingWorldNow, state, e, nowMs)
         state = decision.state

@@ -64,7 +64,7 @@ export async function storeCallAsset(
     fileId?: string
   },
 ): Promise<string> {
-  const bytes = await renderCallAudio({
+  const bytes = await renderCached({
     kind: input.kind,
     seconds: input.seconds,
     seed: input.seed ?? input.callId,
@@ -73,6 +73,39 @@ export async function storeCallAsset(
   if (!key) throw new RangeError(`bad company or call id: ${input.companyId}/${input.callId}`)
   await blobs.put(key, bytes, 'audio/mpeg')
   return key
+}
+
+/**
+ * Rendered files by kind, length and seed: the sandbox's calls of one length sound alike, so a
+ * busy hub encodes each length once instead of once per call (MP3 encoding is the costliest
+ * step of a call's end). Bounded by size; the oldest entries go first.
+ */
+const RENDER_CACHE_BYTES = 16 * 1024 * 1024
+const rendered = new Map<string, Promise<Buffer>>()
+/** Sizes of the finished renderings, oldest first: only those are evicted. */
+const renderedSizes = new Map<string, number>()
+let renderedBytes = 0
+
+function renderCached(request: { kind: CallAssetKind; seconds: number; seed: number }): Promise<Buffer> {
+  const key = `${request.kind}:${request.seconds}:${request.seed}`
+  const hit = rendered.get(key)
+  if (hit) return hit
+  const bytes = renderCallAudio(request)
+  rendered.set(key, bytes)
+  bytes.then(
+    (b) => {
+      renderedSizes.set(key, b.length)
+      renderedBytes += b.length
+      for (const [k, size] of renderedSizes) {
+        if (renderedBytes <= RENDER_CACHE_BYTES) break
+        rendered.delete(k)
+        renderedSizes.delete(k)
+        renderedBytes -= size
+      }
+    },
+    () => rendered.delete(key),
+  )
+  return bytes
 }
 
 /** The signing key of one company, derived from the hub's secret. */

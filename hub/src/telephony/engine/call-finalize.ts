@@ -23,6 +23,8 @@ import { callWebhookData, eventBase, loadCallRefs } from './call-object.ts'
  * and a call `done` without that row is finalized again at the next start (rearmFinalizations).
  */
 
+const SANDBOX_AUDIO_SEED = 1
+
 /** The timeline row's type that marks a finalized call. */
 export const FINALIZED = 'finalized'
 
@@ -71,6 +73,8 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
       callId: row.id,
       kind,
       seconds: Math.min(seconds, MAX_CALL_AUDIO_SEC),
+      // One rendering per length (the sandbox's audio is synthetic): see storeCallAsset.
+      seed: SANDBOX_AUDIO_SEED,
       fileId: stableAssetId(row.companyId, row.id, kind),
     })
   const [recordingKey, voicemailKey] = await Promise.all([

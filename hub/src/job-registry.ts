@@ -5,6 +5,7 @@ import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
 import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
 import { callFinalizeJob } from './telephony/engine/call-finalize.ts'
+import { wrapUpEndJob } from './telephony/engine/wrap-up.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
@@ -25,6 +26,7 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   waitingCallsJob,
   sandboxDeviceJob,
   callFinalizeJob,
+  wrapUpEndJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

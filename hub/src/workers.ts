@@ -6,6 +6,7 @@ import type { HubDeps } from './services/deps.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { rearmCallTimers } from './telephony/engine/call-engine.ts'
 import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
+import { rearmWrapUps } from './telephony/engine/wrap-up.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
@@ -36,6 +37,9 @@ export function registerWorkers(
   })
   void rearmFinalizations(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the finalization of ended calls')
+  })
+  void rearmWrapUps(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not queue the end of wrap-ups')
   })
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).

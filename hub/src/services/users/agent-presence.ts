@@ -54,7 +54,7 @@ export function declaredStatusOf(u: Pick<UserRow, 'presence' | 'availabilityStat
 
 export async function recordUserEvents(
   tx: Queryable,
-  deps: PresenceDeps,
+  deps: Pick<PresenceDeps, 'clock' | 'links'>,
   row: UserRow,
   events: readonly EventName[],
 ): Promise<void> {

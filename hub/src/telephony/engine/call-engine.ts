@@ -36,7 +36,8 @@ import {
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
 import { loadLiveStates } from './live-state.ts'
-import type { AgentChannel, PresenceDirectory } from './ports.ts'
+import type { AgentChannel, PresenceDirectory, UserEventRecorder } from './ports.ts'
+import { startWrapUp } from './wrap-up.ts'
 
 /**
  * The call engine: applies each event of a call (carrier event, agent action, timer) in ONE
@@ -62,6 +63,8 @@ export type EngineDeps = {
   callControl: CallControl
   agentChannel: AgentChannel
   presence: PresenceDirectory
+  /** Records the user.* events the engine decides (wrap-up.ts), with the User object as data. */
+  userEvents: UserEventRecorder
 }
 
 export type EngineEvent =
@@ -645,6 +648,11 @@ async function applyInTx(
       ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user),
       ...e.extra,
     })
+  }
+  if (next.status === 'done' && row.userId !== null) {
+    // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
+    const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
+    effects.jobs.push(...(await startWrapUp(tx, deps, call, row.userId, wrapUpSec)))
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.

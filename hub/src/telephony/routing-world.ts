@@ -34,6 +34,7 @@ export type WorldUser = Pick<
   | 'workingHours'
   | 'timeZone'
   | 'presence'
+  | 'doNotDisturb'
   | 'wrapUpTime'
 >
 
@@ -53,6 +54,7 @@ export async function loadCallWorld(
         workingHours: users.workingHours,
         timeZone: users.timeZone,
         presence: users.presence,
+        doNotDisturb: users.doNotDisturb,
         wrapUpTime: users.wrapUpTime,
       })
       .from(users)

@@ -334,7 +334,7 @@ async function routingWorld(
     const isOnline = online.has(u.id) || simulated.has(u.id)
     const declared: AgentPresence['declared'] = !isOnline
       ? 'offline'
-      : u.presence === 'do_not_disturb' || setting === 'unavailable'
+      : u.doNotDisturb || setting === 'unavailable'
         ? 'unavailable'
         : u.availabilityStatus === 'custom'
           ? 'auto'

@@ -1,5 +1,6 @@
 import { queuesOf, type RegisteredJob } from './jobs/job-definition.ts'
 import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-worker.ts'
+import { callMailJob } from './services/calls/call-mails.ts'
 import type { HubDeps } from './services/deps.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
@@ -27,6 +28,7 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   sandboxDeviceJob,
   callFinalizeJob,
   wrapUpEndJob,
+  callMailJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

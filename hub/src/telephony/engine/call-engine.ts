@@ -35,6 +35,7 @@ import {
 } from '../transfer.ts'
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
+import { requestCallback } from './callback-request.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startWrapUp } from './wrap-up.ts'
@@ -634,7 +635,7 @@ async function applyInTx(
   next.version = version
 
   const [updated] = await tx.update(calls).set(next).where(eq(calls.id, row.id)).returning()
-  const call = updated!
+  let call = updated!
   await tx.insert(callEvents).values({
     callId: call.id,
     seq: version,
@@ -653,6 +654,10 @@ async function applyInTx(
     // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
     const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
     effects.jobs.push(...(await startWrapUp(tx, deps, call, row.userId, wrapUpSec)))
+  }
+  if (state.outcome === 'callback' && before.outcome !== 'callback') {
+    // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
+    call = await requestCallback(tx, deps, call)
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.

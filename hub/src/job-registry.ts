@@ -1,10 +1,12 @@
 import { queuesOf, type RegisteredJob } from './jobs/job-definition.ts'
 import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-worker.ts'
+import { callMailJob } from './services/calls/call-mails.ts'
 import type { HubDeps } from './services/deps.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
 import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
 import { callFinalizeJob } from './telephony/engine/call-finalize.ts'
+import { wrapUpEndJob } from './telephony/engine/wrap-up.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
 
@@ -25,6 +27,8 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   waitingCallsJob,
   sandboxDeviceJob,
   callFinalizeJob,
+  wrapUpEndJob,
+  callMailJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

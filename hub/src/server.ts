@@ -9,6 +9,7 @@ import { createRedisRateCounter } from './api/middleware/rate-counter.ts'
 import { createApp } from './app.ts'
 import { createDiskBlobStore } from './blobs/disk-blob-store.ts'
 import { systemClock } from './core/clock.ts'
+import { createLinks } from './core/links.ts'
 import type { Logger } from './core/logger.ts'
 import { withAfterCommit } from './db/after-commit.ts'
 import type { DatabaseHandle } from './db/client.ts'
@@ -21,9 +22,11 @@ import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
 import { createRealtime, createRealtimePublisher, type Realtime } from './realtime/realtime.ts'
+import { createUserEventRecorder } from './services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
 import { createCallActions } from './telephony/engine/call-actions.ts'
+import { eventBase } from './telephony/engine/call-object.ts'
 import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
 import { registerWorkers } from './workers.ts'
 
@@ -83,6 +86,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       // Replaced just below by the realtime channel's (the two are wired to each other).
       agentChannel: silentAgentChannel,
       presence: nobodyOnline,
+      userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
       ping: { db: handle.ping },
     }
 

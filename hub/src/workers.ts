@@ -1,17 +1,20 @@
-import { startRelay } from './events/relay.ts'
+import { startRelay, webhooksConsumer } from './events/relay.ts'
 import { hubJobs } from './job-registry.ts'
 import { processJobs } from './jobs/job-definition.ts'
 import { startBillingSchedule } from './services/billing/invoice-worker.ts'
+import { callMailsConsumer } from './services/calls/call-mails.ts'
 import type { HubDeps } from './services/deps.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { rearmCallTimers } from './telephony/engine/call-engine.ts'
 import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
+import { rearmWrapUps } from './telephony/engine/wrap-up.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
  * A worker process's duties: the handler of every job of the registry on deps.queue, the
  * start-up sweeps of the domains that keep durable chains (billing's monthly run, numbers'
- * business-hours checks), and the outbox relay, which fans events out to webhook deliveries.
+ * business-hours checks), and the outbox relay, which fans events out to webhook deliveries
+ * and call mails.
  * Call before deps.queue.start(). The returned stop() halts the relay and closes the delivery
  * connections (the queue is closed separately).
  */
@@ -37,11 +40,19 @@ export function registerWorkers(
   void rearmFinalizations(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the finalization of ended calls')
   })
+  void rearmWrapUps(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not queue the end of wrap-ups')
+  })
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).
   const relay = startRelay(
     { db: deps.db, queue: deps.queue, clock: deps.clock, logger },
-    { intervalMs: options.relayIntervalMs, subscribeRemote: options.subscribeRemote },
+    {
+      intervalMs: options.relayIntervalMs,
+      subscribeRemote: options.subscribeRemote,
+      // Webhook deliveries, and the mails the users' notification preferences ask for.
+      consumers: [webhooksConsumer, callMailsConsumer],
+    },
   )
   return {
     stop: async () => {

@@ -14,6 +14,9 @@ export const eventNames = [
   'user.disconnected',
   'user.opened',
   'user.closed',
+  // The call engine: an agent's wrap-up time (after-call work) starts as their call ends / is over.
+  'user.wut_start',
+  'user.wut_end',
   'contact.created',
   'contact.updated',
   'contact.deleted',

@@ -85,3 +85,103 @@ export function passwordResetMail(input: {
     { label: 'Choose a new password', url: input.link },
   )
 }
+
+/** "2 min 05 s" / "45 s": a call or voicemail length for a reader. */
+function durationText(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+}
+
+/** A moment in the reader's language and time zone ("2 Mar 2026, 10:00" / "2 mars 2026, 10:00"). */
+function whenText(at: Date, language: string | null | undefined, timeZone: string): string {
+  const locale = langOf(language) === 'fr' ? 'fr-FR' : 'en-GB'
+  try {
+    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(at)
+  } catch {
+    return new Intl.DateTimeFormat(locale, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }).format(at)
+  }
+}
+
+/** The details of a call both call mails give: who called, which number, when. */
+type CallMailCall = {
+  /** The caller's (or called person's) number as dialled. */
+  caller: string
+  numberName: string
+  numberE164: string
+  at: Date
+  link: string
+}
+
+/** A new voicemail on a number the user is assigned to ("Messages vocaux par email"). */
+export function voicemailMail(input: {
+  to: string
+  language?: string | null
+  timeZone: string
+  call: CallMailCall
+  durationSec: number
+}): MailMessage {
+  const { call } = input
+  const when = whenText(call.at, input.language, input.timeZone)
+  const length = durationText(input.durationSec)
+  if (langOf(input.language) === 'fr') {
+    return render(
+      input.to,
+      `Nouveau message vocal de ${call.caller} sur ${call.numberName}`,
+      [
+        `${call.caller} a laissé un message vocal de ${length} sur ${call.numberName} (${call.numberE164}) le ${when}.`,
+        "Écoutez-le et traitez l'appel dans Switchboard.",
+      ],
+      { label: "Voir l'appel", url: call.link },
+    )
+  }
+  return render(
+    input.to,
+    `New voicemail from ${call.caller} on ${call.numberName}`,
+    [
+      `${call.caller} left a ${length} voicemail on ${call.numberName} (${call.numberE164}) on ${when}.`,
+      'Listen to it and follow the call up in Switchboard.',
+    ],
+    { label: 'View the call', url: call.link },
+  )
+}
+
+/** A call a teammate assigned to the user ("Email lors de chaque appel qui vous est assigné"). */
+export function assignedCallMail(input: {
+  to: string
+  language?: string | null
+  timeZone: string
+  call: CallMailCall & { direction: 'inbound' | 'outbound' }
+  /** Who assigned it; null for an API client. */
+  byName: string | null
+}): MailMessage {
+  const { call } = input
+  const when = whenText(call.at, input.language, input.timeZone)
+  const by = input.byName?.trim()
+  if (langOf(input.language) === 'fr') {
+    const what =
+      call.direction === 'inbound'
+        ? `l'appel de ${call.caller} sur ${call.numberName} (${call.numberE164}) du ${when}`
+        : `l'appel à ${call.caller} depuis ${call.numberName} (${call.numberE164}) du ${when}`
+    return render(
+      input.to,
+      `Un appel vous a été assigné : ${call.caller}`,
+      [`${by || 'Un administrateur'} vous a assigné ${what}.`],
+      { label: "Voir l'appel", url: call.link },
+    )
+  }
+  const what =
+    call.direction === 'inbound'
+      ? `the call from ${call.caller} on ${call.numberName} (${call.numberE164}) of ${when}`
+      : `the call to ${call.caller} from ${call.numberName} (${call.numberE164}) of ${when}`
+  return render(
+    input.to,
+    `A call was assigned to you: ${call.caller}`,
+    [`${by || 'An administrator'} assigned you ${what}.`],
+    { label: 'View the call', url: call.link },
+  )
+}

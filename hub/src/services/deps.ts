@@ -7,7 +7,7 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Mailer } from '../mail/mailer.ts'
 import type { CallControl } from '../telephony/carrier/call-control.ts'
 import type { Carrier } from '../telephony/carrier/carrier.ts'
-import type { AgentChannel, PresenceDirectory } from '../telephony/engine/ports.ts'
+import type { AgentChannel, PresenceDirectory, UserEventRecorder } from '../telephony/engine/ports.ts'
 
 /** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
 export type HubDeps = {
@@ -26,4 +26,6 @@ export type HubDeps = {
   agentChannel: AgentChannel
   /** Who is online (connected clients), shared across hub processes. */
   presence: PresenceDirectory
+  /** Records the user.* events the call engine decides (services/users/user-event-recorder.ts). */
+  userEvents: UserEventRecorder
 }

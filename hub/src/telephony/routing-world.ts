@@ -37,6 +37,7 @@ export type WorldUser = Pick<
   | 'workingHours'
   | 'timeZone'
   | 'presence'
+  | 'doNotDisturb'
   | 'wrapUpTime'
 >
 
@@ -49,6 +50,7 @@ const worldUserColumns = {
   workingHours: users.workingHours,
   timeZone: users.timeZone,
   presence: users.presence,
+  doNotDisturb: users.doNotDisturb,
   wrapUpTime: users.wrapUpTime,
 }
 

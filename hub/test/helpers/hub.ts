@@ -6,6 +6,7 @@ import type { AppDeps } from '../../src/api/context.ts'
 import { createApp } from '../../src/app.ts'
 import { createMemoryBlobStore } from '../../src/blobs/disk-blob-store.ts'
 import { FakeClock } from '../../src/core/clock.ts'
+import { createLinks } from '../../src/core/links.ts'
 import { createLogger } from '../../src/core/logger.ts'
 import { withAfterCommit } from '../../src/db/after-commit.ts'
 import type { DatabaseHandle } from '../../src/db/client.ts'
@@ -19,9 +20,11 @@ import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
 import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/realtime/realtime.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
+import { createUserEventRecorder } from '../../src/services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from '../../src/telephony/carrier/sandbox-carrier.ts'
 import { createCallActions } from '../../src/telephony/engine/call-actions.ts'
+import { eventBase } from '../../src/telephony/engine/call-object.ts'
 import type { PresenceDirectory } from '../../src/telephony/engine/ports.ts'
 import { registerWorkers } from '../../src/workers.ts'
 import { RecordingAgentChannel } from './agent-channel.ts'
@@ -86,6 +89,7 @@ export async function createTestHub(
     callControl: createSandboxCallControl({ db: handle.db, queue, logger: createLogger('silent') }),
     agentChannel,
     presence,
+    userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
   }
   type RealtimeOverrides = NonNullable<typeof overrides.realtime>
   const stops: (() => Promise<void>)[] = []

@@ -4,6 +4,7 @@ import { apiKeysRoutes } from './api-keys/routes.ts'
 import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
 import { callAssetsRoutes } from './call-assets/routes.ts'
+import { callbackTasksRoutes } from './callback-tasks/routes.ts'
 import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
@@ -33,6 +34,7 @@ export const v1Routes = createRouter()
   .route('/', accountRoutes)
   .route('/', sandboxRoutes)
   .route('/', callsRoutes)
+  .route('/', callbackTasksRoutes)
 
 /**
  * Routes reachable without credentials: /v1/auth/* (login, invitations, password reset) and the

@@ -11,6 +11,7 @@ import {
   serial,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core'
 import { companyRef } from './companies.ts'
 import { users } from './identity.ts'
@@ -138,4 +139,31 @@ export const sandboxDevices = pgTable(
     talkSec: integer('talk_sec').notNull(),
   },
   (t) => [index('sandbox_devices_company_idx').on(t.companyId)],
+)
+
+/**
+ * A caller who pressed `*` while waiting asked to be called back (the admin guide's "Demande de
+ * rappel"): the call ended, tagged Callback Request, and this task waits in the To-do of the
+ * number's agents until one of them marks it done. One per call.
+ */
+export const callbackTasks = pgTable(
+  'callback_tasks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: companyRef(),
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    numberId: integer('number_id').notNull(),
+    /** Whom to call back: the caller, E.164 (or 'anonymous'), and as the carrier gave it. */
+    externalNumber: text('external_number').notNull(),
+    rawDigits: text('raw_digits').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+    doneBy: integer('done_by'),
+  },
+  (t) => [
+    uniqueIndex('callback_tasks_call_unique').on(t.callId),
+    index('callback_tasks_company_idx').on(t.companyId, t.createdAt.desc(), t.id.desc()),
+  ],
 )

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { companyScoped, timestamps } from './columns.ts'
 import { companyRef } from './companies.ts'
 
@@ -40,6 +50,13 @@ export const users = pgTable(
     })
       .notNull()
       .default('offline'),
+    /**
+     * Do not disturb, as the agent declared it: kept while they are offline (presence says
+     * `offline` then) and across restarts, so they come back in DND and the router never rings
+     * them meanwhile (a simulated device included). `presence` is `do_not_disturb` exactly
+     * when this is set and they are online.
+     */
+    doNotDisturb: boolean('do_not_disturb').notNull().default(false),
     forwardingNumbers: jsonb('forwarding_numbers').$type<string[]>().notNull().default([]),
     callerIdNumberId: integer('caller_id_number_id'),
     defaultNumberId: integer('default_number_id'),

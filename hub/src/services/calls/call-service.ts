@@ -100,7 +100,8 @@ const unix = (d: Date) => Math.floor(d.getTime() / 1000)
  * wait timed out), presence_changed (an agent became available to a waiting call),
  * leg_answered, leg_declined, leg_no_answer, caller_hungup, agent_hungup, voicemail_left,
  * tagged, untagged, commented, archived, unarchived, assigned, recording_paused,
- * recording_resumed, recording_deleted, voicemail_deleted.
+ * recording_resumed, recording_deleted, voicemail_deleted, wrap_up_ended (the agent's wrap-up time
+ * after this call is over).
  */
 function timelineEntry(e: typeof callEvents.$inferSelect) {
   const d = e.data

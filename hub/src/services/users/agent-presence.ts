@@ -19,8 +19,9 @@ import { findUser } from './user-lookup.ts'
  *   engine's in_call / after_call_work are left alone here.
  * - The declared status maps onto the admin setting: available → `available`, auto →
  *   `custom` (working hours), unavailable → `unavailable` with the reason in `substatus`;
- *   do_not_disturb is `presence = do_not_disturb` on top of the admin setting. A DND agent
- *   who goes offline comes back available: a column of its own would keep it (not there yet).
+ *   do_not_disturb is the `do_not_disturb` column on top of the admin setting, kept while the
+ *   agent is offline and across restarts: they come back in DND (`presence = do_not_disturb`
+ *   while online), and the router never rings them meanwhile.
  *
  * Events (in the changing transaction, with the Aircall User object as data):
  * user.connected / user.disconnected when the user comes online / goes offline, and
@@ -34,14 +35,14 @@ const isOnlineRow = (u: Pick<UserRow, 'presence'>) => u.presence !== 'offline'
 
 /** Open to calls apart from calls: online, not do-not-disturb, available now by the admin setting. */
 export function isOpen(u: UserRow, now: Date): boolean {
-  return isOnlineRow(u) && u.presence !== 'do_not_disturb' && isAvailableNow(u, now)
+  return isOnlineRow(u) && !u.doNotDisturb && isAvailableNow(u, now)
 }
 
-export function declaredStatusOf(u: Pick<UserRow, 'presence' | 'availabilityStatus' | 'substatus'>): {
+export function declaredStatusOf(u: Pick<UserRow, 'doNotDisturb' | 'availabilityStatus' | 'substatus'>): {
   declared: DeclaredStatusName
   reason: string | null
 } {
-  if (u.presence === 'do_not_disturb') return { declared: 'do_not_disturb', reason: null }
+  if (u.doNotDisturb) return { declared: 'do_not_disturb', reason: null }
   switch (u.availabilityStatus) {
     case 'available':
       return { declared: 'available', reason: null }
@@ -54,7 +55,7 @@ export function declaredStatusOf(u: Pick<UserRow, 'presence' | 'availabilityStat
 
 export async function recordUserEvents(
   tx: Queryable,
-  deps: PresenceDeps,
+  deps: Pick<PresenceDeps, 'clock' | 'links'>,
   row: UserRow,
   events: readonly EventName[],
 ): Promise<void> {
@@ -102,13 +103,16 @@ async function changePresence(
   })
 }
 
-/** The user's first client connected (the channel saw them offline): online, user.connected. */
+/**
+ * The user's first client connected (the channel saw them offline): online, user.connected;
+ * in DND if they left in DND.
+ */
 export async function markConnected(deps: PresenceDeps, companyId: number, userId: number) {
   return changePresence(
     deps,
     companyId,
     userId,
-    (u) => (isOnlineRow(u) ? null : { presence: 'available' }),
+    (u) => (isOnlineRow(u) ? null : { presence: u.doNotDisturb ? 'do_not_disturb' : 'available' }),
     (before, after) => (!isOnlineRow(before) && isOnlineRow(after) ? ['user.connected'] : []),
   )
 }
@@ -147,7 +151,8 @@ export async function setDeclaredStatus(
         field: 'reason',
       })
     }
-    // DND lifts when another status is declared; offline stays offline (no client says otherwise).
+    // DND lifts when another status is declared; offline stays offline (no client says
+    // otherwise), DND then holds for when they connect.
     const livePresence =
       status === 'do_not_disturb'
         ? user.presence === 'offline'
@@ -158,9 +163,10 @@ export async function setDeclaredStatus(
           : user.presence
     const set: Partial<UserRow> =
       status === 'do_not_disturb'
-        ? { presence: livePresence }
+        ? { presence: livePresence, doNotDisturb: true }
         : {
             presence: livePresence,
+            doNotDisturb: false,
             availabilityStatus: status === 'auto' ? 'custom' : status,
             substatus: status === 'unavailable' ? (reason ?? null) : null,
           }

@@ -445,7 +445,12 @@ export async function setOwnPresence(
     const now = ctx.clock.now()
     const [updated] = await tx
       .update(users)
-      .set({ presence, updatedAt: now })
+      // DND is kept apart from the live presence: it holds while offline (agent-presence.ts).
+      .set({
+        presence,
+        ...(presence === 'offline' ? {} : { doNotDisturb: presence === 'do_not_disturb' }),
+        updatedAt: now,
+      })
       .where(and(eq(users.companyId, ctx.companyId), eq(users.id, userId)))
       .returning()
     await recordUserEvents(tx, ctx, updated!, openingEvents(user, updated!, now))

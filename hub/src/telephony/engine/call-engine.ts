@@ -35,8 +35,10 @@ import {
 } from '../transfer.ts'
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
+import { requestCallback } from './callback-request.ts'
 import { loadLiveStates } from './live-state.ts'
-import type { AgentChannel, PresenceDirectory } from './ports.ts'
+import type { AgentChannel, PresenceDirectory, UserEventRecorder } from './ports.ts'
+import { startWrapUp } from './wrap-up.ts'
 
 /**
  * The call engine: applies each event of a call (carrier event, agent action, timer) in ONE
@@ -62,6 +64,8 @@ export type EngineDeps = {
   callControl: CallControl
   agentChannel: AgentChannel
   presence: PresenceDirectory
+  /** Records the user.* events the engine decides (wrap-up.ts), with the User object as data. */
+  userEvents: UserEventRecorder
 }
 
 export type EngineEvent =
@@ -334,7 +338,7 @@ async function routingWorld(
     const isOnline = online.has(u.id) || simulated.has(u.id)
     const declared: AgentPresence['declared'] = !isOnline
       ? 'offline'
-      : u.presence === 'do_not_disturb' || setting === 'unavailable'
+      : u.doNotDisturb || setting === 'unavailable'
         ? 'unavailable'
         : u.availabilityStatus === 'custom'
           ? 'auto'
@@ -654,7 +658,7 @@ async function applyInTx(
   next.version = version
 
   const [updated] = await tx.update(calls).set(next).where(eq(calls.id, row.id)).returning()
-  const call = updated!
+  let call = updated!
   await tx.insert(callEvents).values({
     callId: call.id,
     seq: version,
@@ -668,6 +672,15 @@ async function applyInTx(
       ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user),
       ...e.extra,
     })
+  }
+  if (next.status === 'done' && row.userId !== null) {
+    // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
+    const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
+    effects.jobs.push(...(await startWrapUp(tx, deps, call, row.userId, wrapUpSec)))
+  }
+  if (state.outcome === 'callback' && before.outcome !== 'callback') {
+    // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
+    call = await requestCallback(tx, deps, call)
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.

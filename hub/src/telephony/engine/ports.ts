@@ -1,4 +1,5 @@
 import type { AgentCall, ClientMessage, ServerMessage } from '@switchboard/shared'
+import type { Queryable } from '../../db/client.ts'
 
 /**
  * How the call engine reaches agents and learns who is online, without knowing WebSockets or
@@ -15,6 +16,18 @@ export interface PresenceDirectory {
    *  forwarding on, now. Shared across processes at scale (Redis), in memory embedded.
    *  (The engine adds the sandbox's simulated devices itself: an implementation may leave them out.) */
   onlineUsers(companyId: number): Promise<ReadonlySet<number>>
+}
+
+/** The user.* events the engine decides (wrap-up starts when a call ends, ends after the user's wrap-up time). */
+export type EngineUserEvent = 'user.wut_start' | 'user.wut_end'
+
+/**
+ * Records user.* events with the Aircall User object as data, as every user.* event carries
+ * it. The services shape that object (the user's numbers included), a layer above the engine:
+ * server.ts injects their recorder. Called inside the deciding transaction.
+ */
+export interface UserEventRecorder {
+  record(tx: Queryable, companyId: number, userId: number, events: readonly EngineUserEvent[]): Promise<void>
 }
 
 /** An agent's action on a call, as the realtime channel (or REST) receives it. */

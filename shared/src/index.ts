@@ -1,4 +1,5 @@
 export * from './errors.ts'
+export * from './extension-messages.ts'
 export * from './number-settings.ts'
 export * from './phone.ts'
 export * from './phone-detect.ts'

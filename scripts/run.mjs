@@ -348,6 +348,13 @@ function reapServices(pidfile) {
 async function test(args) {
   ensureDependencies()
   ensureTestPackages()
+  // The extension's browser test loads its production build (hub/test/browser/extension.test.ts).
+  const { ensureExtensionBuild } = await import('./build-extension.mjs')
+  try {
+    ensureExtensionBuild({ log })
+  } catch (err) {
+    log(err instanceof Error ? err.message : String(err))
+  }
   // Elsewhere only for the tests of this script, which must not overwrite the running reports.
   const out = process.env.SB_TEST_RESULTS_DIR ?? join(root, 'test-results')
   mkdirSync(out, { recursive: true })

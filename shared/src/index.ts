@@ -1,5 +1,6 @@
 export * from './call-activity.ts'
 export * from './errors.ts'
+export * from './extension-messages.ts'
 export * from './number-settings.ts'
 export * from './phone.ts'
 export * from './phone-detect.ts'

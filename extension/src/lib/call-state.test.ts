@@ -1,0 +1,84 @@
+import { type AgentCall, initialExtensionState, type Presence } from '@switchboard/shared'
+import { describe, expect, it } from 'vitest'
+import { applyServerMessage } from './call-state.ts'
+import { backoffDelay } from './realtime-connection.ts'
+
+const presence: Presence = {
+  user_id: 7,
+  online: true,
+  declared: 'available',
+  reason: null,
+  live: 'idle',
+  routable: true,
+}
+const call = (patch: Partial<AgentCall> = {}): AgentCall => ({
+  call_id: 41,
+  direction: 'inbound',
+  status: 'ringing',
+  external_number: '+33612345678',
+  number: { id: 1, name: 'Support', digits: '+33100000001' },
+  team: null,
+  ivr_path: [],
+  started_at: 1,
+  answered_at: null,
+  recording: 'off',
+  tag_required: false,
+  ...patch,
+})
+const hello = (c: AgentCall | null, live: Presence['live'] = 'idle') =>
+  ({
+    type: 'hello',
+    v: 1,
+    user: { id: 7, name: 'Ada', company_id: 1 },
+    presence: { ...presence, live },
+    call: c,
+  }) as const
+
+describe('what the side panel shows after each realtime frame', () => {
+  it('rings, answers, ends, and asks for a tag when the number requires one', () => {
+    let s = applyServerMessage(initialExtensionState, hello(null))
+    s = applyServerMessage(s, { type: 'call.ringing', call: call() })
+    expect(s.call?.status).toBe('ringing')
+    s = applyServerMessage(s, { type: 'call.answered', call: call({ status: 'answered' }) })
+    expect(s.call?.status).toBe('answered')
+    s = applyServerMessage(s, { type: 'call.ended', call: call({ status: 'done', tag_required: true }) })
+    expect(s.call).toBeNull()
+    expect(s.last_call?.call_id).toBe(41)
+    expect(s.tag_required_call_id).toBe(41)
+  })
+
+  it('after a reconnect, takes the current call from hello (one answered meanwhile elsewhere is gone)', () => {
+    let s = applyServerMessage(initialExtensionState, { type: 'call.ringing', call: call() })
+    s = applyServerMessage(s, hello(null))
+    expect(s.call).toBeNull()
+    s = applyServerMessage(s, hello(call({ call_id: 42, status: 'answered' }), 'in_call'))
+    expect(s.call?.call_id).toBe(42)
+  })
+
+  it('stops ringing when another agent answers, and ignores the stop of another call', () => {
+    let s = applyServerMessage(initialExtensionState, { type: 'call.ringing', call: call() })
+    s = applyServerMessage(s, { type: 'call.ring_stopped', call_id: 99, reason: 'answered_elsewhere' })
+    expect(s.call?.call_id).toBe(41)
+    s = applyServerMessage(s, { type: 'call.ring_stopped', call_id: 41, reason: 'answered_elsewhere' })
+    expect(s.call).toBeNull()
+  })
+
+  it('replaces a click-to-call in progress with the outbound call the hub rings', () => {
+    const dialing = {
+      ...initialExtensionState,
+      dial: { to: '+33612345678', state: 'placed' as const, message: null, at: 1 },
+    }
+    const s = applyServerMessage(dialing, { type: 'call.ringing', call: call({ direction: 'outbound' }) })
+    expect(s.dial).toBeNull()
+    expect(s.call?.direction).toBe('outbound')
+  })
+})
+
+describe('reconnect backoff', () => {
+  it('doubles from about 1 s up to 30 s', () => {
+    expect(backoffDelay(0, () => 1)).toBe(1000)
+    expect(backoffDelay(3, () => 1)).toBe(8000)
+    expect(backoffDelay(10, () => 1)).toBe(30_000)
+    expect(backoffDelay(10, () => 0)).toBe(15_000)
+  })
+})

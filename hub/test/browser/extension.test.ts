@@ -1,0 +1,215 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureExtensionBuild } from '../../../scripts/build-extension.mjs'
+import { apiTag } from '../helpers/call-scenes.ts'
+import { callableNumber, until } from '../helpers/calls.ts'
+import { createTestHub, type TestCompany, type TestHub } from '../helpers/hub.ts'
+import { launchChromium } from './chromium.ts'
+
+/**
+ * The Chrome extension's production build in Debian's Chromium against a real hub on loopback:
+ * an agent signs in from the options page, clicks a number on a (local replica of a) HubSpot
+ * contact page, and takes a simulated inbound call in the side panel. Screenshots of each step
+ * go to test-results/extension/.
+ */
+const here = dirname(fileURLToPath(import.meta.url))
+const ARTEFACTS = resolve(here, '../../../test-results/extension')
+const PASSWORD = 'correct horse battery'
+
+let hub: TestHub
+let hubUrl: string
+let pages: Server
+let pagesUrl: string
+let browser: Awaited<ReturnType<typeof launchChromium>>
+let extensionId: string
+
+/** A wait for the browser and the hub to catch up (a loaded 2-core CI box), not a business timeout. */
+const settles = { timeout: 20_000, interval: 100 }
+
+beforeAll(async () => {
+  // Builds only when a source is newer than the build (npm test has usually built it already).
+  const build = ensureExtensionBuild()
+  await mkdir(ARTEFACTS, { recursive: true })
+  hub = await createTestHub({ workers: true })
+  hubUrl = await hub.listen()
+  const fixtures = join(here, 'fixtures')
+  const names = new Set(readdirSync(fixtures))
+  pages = createServer((req, res) => {
+    const name = (req.url ?? '/').slice(1)
+    if (!names.has(name)) {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not found</h1>')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(readFileSync(join(fixtures, name)))
+  })
+  await new Promise<void>((done) => pages.listen(0, '127.0.0.1', done))
+  pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`
+  browser = await launchChromium([`--disable-extensions-except=${build}`, `--load-extension=${build}`])
+  const sw = await serviceWorkerOf(browser.context)
+  extensionId = new URL(sw.url()).host
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  if (pages) await new Promise((done) => pages.close(done))
+  await hub?.close()
+})
+
+async function serviceWorkerOf(context: BrowserContext) {
+  const isOurs = (url: string) => url.endsWith('/static/background/index.js')
+  const existing = context.serviceWorkers().find((w) => isOurs(w.url()))
+  if (existing) return existing
+  for (;;) {
+    const worker = await context.waitForEvent('serviceworker')
+    if (isOurs(worker.url())) return worker
+  }
+}
+
+const extensionPage = async (path: string) => {
+  const page = await browser.context.newPage()
+  await page.goto(`chrome-extension://${extensionId}/${path}`)
+  return page
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true })
+
+async function signInFromOptions(page: Page, fields: { url: string; email: string; password: string }) {
+  await page.getByLabel('Hub URL').fill(fields.url)
+  await page.getByLabel('Email').fill(fields.email)
+  await page.getByLabel('Password').fill(fields.password)
+  const status = page.locator('#status')
+  const before = (await status.count()) ? await status.textContent() : null
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  // Each sign-in of these tests answers something other than the one before it.
+  await expect
+    .poll(async () => ((await status.count()) ? await status.textContent() : null), settles)
+    .not.toBe(before)
+  return (await status.textContent()) ?? ''
+}
+
+async function adminOf(company: TestCompany) {
+  const admin = await hub.userById(company.adminUserId)
+  return { id: admin!.id, email: admin!.email }
+}
+
+describe('the Chrome extension (production build in Chromium)', () => {
+  it('says why a sign-in failed: nothing at that address, not a hub, wrong password', async () => {
+    const company = await hub.createCompany()
+    const admin = await adminOf(company)
+    const page = await extensionPage('options.html')
+
+    // A port nothing listens on (the hub's own port, one below the fixtures server, is taken).
+    const closed = createServer()
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+    await new Promise((done) => closed.close(done))
+    expect(await signInFromOptions(page, { url: deadUrl, email: admin.email, password: PASSWORD })).toContain(
+      'No hub answers',
+    )
+    expect(
+      await signInFromOptions(page, { url: pagesUrl, email: admin.email, password: PASSWORD }),
+    ).toContain('not a Switchboard hub')
+    expect(
+      await signInFromOptions(page, { url: hubUrl, email: admin.email, password: 'wrong password' }),
+    ).toBe('Wrong email or password')
+    await shot(page, '0-sign-in-wrong-password')
+    await page.close()
+  })
+
+  it('signs in, calls a number clicked on a HubSpot page, then takes, tags and hangs up an inbound call', async () => {
+    const company = await hub.createCompany()
+    const admin = await adminOf(company)
+    // One line: the agent may call out from it, and its calls ring them.
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      outbound_only: { user_ids: [admin.id], team_ids: [] },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: admin.id, ring_time_sec: 20 }] },
+    }))
+    const tag = await apiTag(hub, company, 'Qualified lead')
+
+    // 1. Sign in from the options page.
+    const options = await extensionPage('options.html')
+    expect(await signInFromOptions(options, { url: hubUrl, email: admin.email, password: PASSWORD })).toBe(
+      'Signed in as Ada Admin',
+    )
+    await shot(options, '1-signed-in')
+
+    // 2. The side panel connects to the hub's realtime channel.
+    const panel = await extensionPage('sidepanel.html')
+    await expect
+      .poll(() => panel.locator('#connection').getAttribute('data-connection'), settles)
+      .toBe('online')
+    await shot(panel, '2-side-panel-online')
+
+    // 3. On the contact page the two numbers are found (the phone and the mobile link's text;
+    //    not the invoice, ticket, record id or date, nor the one typed in the note editor), and
+    //    the Call button of the first dials through the hub.
+    const crm = await browser.context.newPage()
+    await crm.goto(`${pagesUrl}/hubspot-contact.html`)
+    const overlay = crm.locator('switchboard-c2d')
+    await expect.poll(() => overlay.getAttribute('data-numbers'), settles).toBe('2')
+    // The page's own DOM is untouched: the number is still the span's only content.
+    expect(await crm.locator('[data-selenium-test="phone"]').innerHTML()).toBe('+33 6 12 34 56 78')
+    await crm.locator('[data-selenium-test="phone"]').hover()
+    const callButton = overlay.locator('button')
+    await expect.poll(() => callButton.isVisible(), settles).toBe(true)
+    expect(await callButton.getAttribute('data-number')).toBe('+33612345678')
+    await shot(crm, '3-hubspot-number-detected')
+    await callButton.click()
+
+    const outbound = await until(async () => {
+      const res = await hub.call('GET', '/v1/calls', { auth: company.basic })
+      return res.body.calls.find(
+        (c: { direction: string; user: { id: number } | null }) =>
+          c.direction === 'outbound' && c.user?.id === admin.id,
+      ) as { id: number; raw_digits: string; number: { id: number } } | undefined
+    }, 'the outbound call')
+    expect(outbound.number.id).toBe(number.id)
+    await expect.poll(() => panel.locator('#call-card').getAttribute('data-status'), settles).toBe('ringing')
+    expect(await panel.locator('#call-external-number').textContent()).toBe('+33612345678')
+    await shot(panel, '4-side-panel-outbound-ringing')
+    await panel.getByRole('button', { name: 'Decline' }).click()
+    await expect.poll(() => panel.locator('#call-card').count(), settles).toBe(0)
+
+    // 4. A simulated inbound call rings in the side panel; the agent answers, tags, hangs up.
+    const placed = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: '+33 6 98 76 54 32', to: number.e164 },
+    })
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201)
+    const callId = placed.body.call.id as number
+    await expect
+      .poll(() => panel.locator('#call-card').getAttribute('data-call-id'), settles)
+      .toBe(String(callId))
+    expect(await panel.locator('#call-external-number').textContent()).toBe('+33698765432')
+    expect(await panel.locator('#live-state').textContent()).toBe('Ringing')
+    expect(await panel.locator('#call-card').textContent()).toContain(number.name)
+    await shot(panel, '5-inbound-ringing')
+
+    await panel.getByRole('button', { name: 'Answer' }).click()
+    await expect.poll(() => panel.locator('#call-card').getAttribute('data-status'), settles).toBe('answered')
+    expect(await panel.locator('#live-state').textContent()).toBe('In call')
+    await panel.getByLabel('Qualified lead').check()
+    await panel.getByRole('button', { name: 'Save tags' }).click()
+    await expect.poll(() => panel.locator('#tags').textContent(), settles).toContain('Tags saved')
+    await shot(panel, '6-answered-and-tagged')
+
+    await panel.getByRole('button', { name: 'Hang up' }).click()
+    await expect.poll(() => panel.locator('#call-card').count(), settles).toBe(0)
+    await shot(panel, '7-hung-up')
+
+    const call = await until(async () => {
+      const res = await hub.call('GET', `/v1/calls/${callId}`, { auth: company.basic })
+      return res.body.call?.status === 'done' ? res.body.call : undefined
+    }, 'the call, done')
+    expect(call).toMatchObject({ direction: 'inbound', user: { id: admin.id }, missed_call_reason: null })
+    expect(call.tags.map((t: { id: number }) => t.id)).toEqual([tag.id])
+  })
+})

@@ -22,7 +22,7 @@
  *   outbox recorded;
  * - calls per CPU-second of the hub and its database / Redis servers, from /proc.
  */
-import { Agent, createServer, request } from 'node:http'
+import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -30,6 +30,7 @@ import type { ServerMessage } from '@switchboard/shared'
 import WebSocket from 'ws'
 import { type CallCenter, type CallRecords, readCallRecords, seedCallCenter } from './support/call-center.ts'
 import { type DbStats, describeDbCost, hubDatabase, readDbStats } from './support/db-stats.ts'
+import { postJson } from './support/http.ts'
 import { processCpuSeconds, treesCpuSeconds } from './support/process-stats.ts'
 import { type Mode, modes, phoneOf, say, startTarget } from './support/targets.ts'
 
@@ -218,47 +219,13 @@ async function connectAll(url: string, center: CallCenter): Promise<AgentClient[
 
 // ——— the simulated callers ———
 
-function post(
-  url: string,
-  auth: string,
-  body: string,
-  agent: Agent,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        timeout: 60_000,
-        headers: {
-          authorization: auth,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
 let callerSeq = 0
 /** Places one call; resolves with its id once the hub answered 201 (null on failure). */
 async function placeCall(url: string, auth: string, to: string, agent: Agent): Promise<number | null> {
   const body = JSON.stringify({ from: phoneOf(callerSeq++ % 1_000_000), to })
   const sentAt = Date.now()
   try {
-    const res = await post(`${url}/v1/sandbox/calls`, auth, body, agent)
+    const res = await postJson(`${url}/v1/sandbox/calls`, auth, body, agent)
     if (res.status !== 201) {
       countError(`POST /v1/sandbox/calls ${res.status}`)
       return null

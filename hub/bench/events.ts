@@ -9,10 +9,11 @@
  *   event's lag is its arrival at the receiver minus the moment its request was sent (so the
  *   API's own latency is included: an upper bound of commit → receiver).
  */
-import { Agent, createServer, request } from 'node:http'
+import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { postJson } from './support/http.ts'
 import { treesCpuSeconds } from './support/process-stats.ts'
 import { describeMachine, type Mode, modes, phoneOf, say, sendAll, startTarget } from './support/targets.ts'
 
@@ -53,41 +54,6 @@ const receiver = createServer((req, res) => {
 receiver.keepAliveTimeout = 30_000
 await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done))
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
-
-/** POST with node:http on a bounded keep-alive pool; resolves with the status and the answer. */
-function postContact(
-  url: string,
-  auth: string,
-  body: string,
-  agent: Agent,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        timeout: 60_000,
-        headers: {
-          authorization: auth,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0
@@ -171,7 +137,7 @@ for (const mode of selected) {
         phone_numbers: [{ label: 'Work', value: phoneOf(EVENTS + k) }],
       })
       sends.push(
-        postContact(`${target.url}/v1/contacts`, target.auth, body, agent).then(
+        postJson(`${target.url}/v1/contacts`, target.auth, body, agent).then(
           ({ status, text }) => {
             if (status !== 201) failedSends++
             else answeredAt.set((JSON.parse(text) as { contact: { id: number } }).contact.id, Date.now())

@@ -28,6 +28,7 @@ import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
 import { createCallActions } from './telephony/engine/call-actions.ts'
 import { eventBase } from './telephony/engine/call-object.ts'
 import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
+import { createWorldCache } from './telephony/routing-world.ts'
 import { registerWorkers } from './workers.ts'
 
 export type RunningHub = {
@@ -86,6 +87,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       // Replaced just below by the realtime channel's (the two are wired to each other).
       agentChannel: silentAgentChannel,
       presence: nobodyOnline,
+      worldCache: createWorldCache(),
       userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
       ping: { db: handle.ping },
     }

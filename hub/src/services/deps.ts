@@ -8,6 +8,7 @@ import type { Mailer } from '../mail/mailer.ts'
 import type { CallControl } from '../telephony/carrier/call-control.ts'
 import type { Carrier } from '../telephony/carrier/carrier.ts'
 import type { AgentChannel, PresenceDirectory, UserEventRecorder } from '../telephony/engine/ports.ts'
+import type { WorldCache } from '../telephony/routing-world.ts'
 
 /** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
 export type HubDeps = {
@@ -28,4 +29,6 @@ export type HubDeps = {
   presence: PresenceDirectory
   /** Records the user.* events the call engine decides (services/users/user-event-recorder.ts). */
   userEvents: UserEventRecorder
+  /** Companies' routing worlds kept between call events, checked against their routing version. */
+  worldCache?: WorldCache
 }

@@ -1,7 +1,15 @@
 import { withinWorkingHours } from '@switchboard/shared'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Queryable } from '../db/client.ts'
-import { blacklistedNumbers, numberAudio, numbers, teamMembers, teams, users } from '../db/schema/index.ts'
+import {
+  blacklistedNumbers,
+  numberAudio,
+  numbers,
+  routingVersions,
+  teamMembers,
+  teams,
+  users,
+} from '../db/schema/index.ts'
 import { toRoutingConfig } from './number-config.ts'
 import type { RoutingConfig } from './routing-types.ts'
 
@@ -83,11 +91,7 @@ export async function loadCallWorld(
       .select({ id: numberAudio.id, name: numberAudio.name, durationMs: numberAudio.durationMs })
       .from(numberAudio)
       .where(eq(numberAudio.companyId, companyId)),
-    db
-      .select({ id: blacklistedNumbers.id })
-      .from(blacklistedNumbers)
-      .where(and(eq(blacklistedNumbers.companyId, companyId), eq(blacklistedNumbers.e164, callerE164)))
-      .limit(1),
+    isBlacklisted(db, companyId, callerE164),
   ])
   const members = new Map<number, number[]>(teamRows.map((t) => [t.id, []]))
   for (const m of memberRows) members.get(m.teamId)?.push(m.userId)
@@ -98,9 +102,67 @@ export async function loadCallWorld(
     teams: members,
     teamNames: new Map(teamRows.map((t) => [t.id, t.name])),
     audio: new Map(audioRows.map((a) => [a.id, { name: a.name, durationMs: a.durationMs }])),
-    callerBlacklisted: blacklisted.length > 0,
+    callerBlacklisted: blacklisted,
   }
 }
+
+/**
+ * Each company's routing world, kept in memory by a process with the routing version it was
+ * loaded at (routing_versions, bumped by the database at the commit of any write to the tables
+ * it is made of). Without the caller's blacklisting, which is per call. At most `maxCompanies`,
+ * the least recently used going first.
+ */
+export type WorldCache = {
+  readonly entries: Map<number, { version: number; world: CallWorld }>
+  readonly maxCompanies: number
+}
+
+export function createWorldCache(maxCompanies = 500): WorldCache {
+  return { entries: new Map(), maxCompanies }
+}
+
+/**
+ * loadCallWorld through the cache: one small read (the company's routing version, and the
+ * blacklist when asked) instead of the company's users, teams, members, numbers and audio,
+ * unless something of them changed since. The version is read first, so a world is never
+ * labelled newer than what it holds (a change committed in between only costs a reload).
+ */
+export async function cachedCallWorld(
+  db: Queryable,
+  cache: WorldCache,
+  companyId: number,
+  callerE164: string,
+  options: { blacklist: boolean },
+): Promise<CallWorld> {
+  const [versionRow] = await db
+    .select({ version: routingVersions.version })
+    .from(routingVersions)
+    .where(eq(routingVersions.companyId, companyId))
+  const version = versionRow?.version ?? 0
+  const blacklisted = options.blacklist ? isBlacklisted(db, companyId, callerE164) : Promise.resolve(false)
+  let entry = cache.entries.get(companyId)
+  if (entry?.version === version) {
+    // Most recently used last: the first entry is the one to evict.
+    cache.entries.delete(companyId)
+    cache.entries.set(companyId, entry)
+  } else {
+    entry = { version, world: await loadCallWorld(db, companyId, callerE164) }
+    cache.entries.delete(companyId)
+    cache.entries.set(companyId, entry)
+    while (cache.entries.size > cache.maxCompanies) {
+      cache.entries.delete(cache.entries.keys().next().value!)
+    }
+  }
+  return { ...entry.world, callerBlacklisted: await blacklisted }
+}
+
+const isBlacklisted = (db: Queryable, companyId: number, callerE164: string) =>
+  db
+    .select({ id: blacklistedNumbers.id })
+    .from(blacklistedNumbers)
+    .where(and(eq(blacklistedNumbers.companyId, companyId), eq(blacklistedNumbers.e164, callerE164)))
+    .limit(1)
+    .then((r) => r.length > 0)
 
 /**
  * The little a connected call's hang-up needs: its number, the named users and team, no

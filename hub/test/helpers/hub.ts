@@ -26,6 +26,7 @@ import { createSandboxCarrier } from '../../src/telephony/carrier/sandbox-carrie
 import { createCallActions } from '../../src/telephony/engine/call-actions.ts'
 import { eventBase } from '../../src/telephony/engine/call-object.ts'
 import type { PresenceDirectory } from '../../src/telephony/engine/ports.ts'
+import { createWorldCache } from '../../src/telephony/routing-world.ts'
 import { registerWorkers } from '../../src/workers.ts'
 import { RecordingAgentChannel } from './agent-channel.ts'
 import { openTestDatabase } from './database.ts'
@@ -89,6 +90,7 @@ export async function createTestHub(
     callControl: createSandboxCallControl({ db: handle.db, queue, logger: createLogger('silent') }),
     agentChannel,
     presence,
+    worldCache: createWorldCache(),
     userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
   }
   type RealtimeOverrides = NonNullable<typeof overrides.realtime>

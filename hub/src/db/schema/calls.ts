@@ -167,3 +167,15 @@ export const callbackTasks = pgTable(
     index('callback_tasks_company_idx').on(t.companyId, t.createdAt.desc(), t.id.desc()),
   ],
 )
+
+/**
+ * A counter per company, bumped at commit by database triggers (migration 0006) whenever a
+ * transaction wrote what calls are routed against: users, teams, team_members, numbers,
+ * number_audio. The call engine keeps each company's routing world in memory and reloads it
+ * when this moved, so every process sees a change at its next call event. (No foreign key: a
+ * company's deletion cascades through those tables and bumps it on the way out.)
+ */
+export const routingVersions = pgTable('routing_versions', {
+  companyId: integer('company_id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+})

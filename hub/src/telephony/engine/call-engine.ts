@@ -23,7 +23,14 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
-import { type CallWorld, loadCallWorld, loadConnectedWorld, settingAvailability } from '../routing-world.ts'
+import {
+  type CallWorld,
+  cachedCallWorld,
+  loadCallWorld,
+  loadConnectedWorld,
+  settingAvailability,
+  type WorldCache,
+} from '../routing-world.ts'
 import {
   continueTransfer,
   startTransfer,
@@ -61,6 +68,8 @@ export type EngineDeps = {
   env: Pick<Env, 'PUBLIC_URL' | 'PORT' | 'URL_SIGNING_SECRET' | 'DATABASE_URL' | 'DATA_DIR'>
   /** Where recordings and voicemails are stored (call-finalize.ts). */
   blobs: BlobStore
+  /** Companies' routing worlds kept between events (routing-world.ts); absent: loaded each time. */
+  worldCache?: WorldCache
   callControl: CallControl
   agentChannel: AgentChannel
   presence: PresenceDirectory
@@ -414,8 +423,12 @@ async function applyInTx(
     row.direction === 'inbound' &&
     event.type === 'leg_answered' &&
     row.ringing.includes(event.userId)
-  const world =
-    (row.status === 'answered' && !transferTurnNow && pendingTransfer === null) || ringingAnswers
+  const light = (row.status === 'answered' && !transferTurnNow && pendingTransfer === null) || ringingAnswers
+  const world = deps.worldCache
+    ? await cachedCallWorld(tx, deps.worldCache, row.companyId, row.externalNumber, {
+        blacklist: event.type === 'start',
+      })
+    : light
       ? await loadConnectedWorld(
           tx,
           row.companyId,

@@ -47,6 +47,8 @@ export type WorldUser = Pick<
   | 'presence'
   | 'doNotDisturb'
   | 'wrapUpTime'
+  | 'forwardingNumbers'
+  | 'callerIdNumberId'
 >
 
 const worldUserColumns = {
@@ -60,6 +62,8 @@ const worldUserColumns = {
   presence: users.presence,
   doNotDisturb: users.doNotDisturb,
   wrapUpTime: users.wrapUpTime,
+  forwardingNumbers: users.forwardingNumbers,
+  callerIdNumberId: users.callerIdNumberId,
 }
 
 export async function loadCallWorld(

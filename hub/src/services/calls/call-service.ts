@@ -96,7 +96,9 @@ const unix = (d: Date) => Math.floor(d.getTime() / 1000)
  * One row of a call's timeline as the API shows it (`fetch_call_timeline=true`): `seq` (its
  * order), `type`, `created_at` (UNIX seconds), `user_id` (the agent concerned or who made the
  * change, else null), plus `digits` (keys pressed), `tag_ids` (tagged / untagged) or
- * `assigned_to` (assigned) where they apply. Types: start, digits, timer (a ring, prompt or
+ * `assigned_to` (assigned) where they apply, and `forwarded` where agents' external phones
+ * started ringing (external forwarding: `[{user_id, to, caller_id}]`, the number dialled and
+ * the caller ID it shows). Types: start, digits, timer (a ring, prompt or
  * wait timed out), presence_changed (an agent became available to a waiting call),
  * leg_answered, leg_declined, leg_no_answer, caller_hungup, agent_hungup, voicemail_left,
  * tagged, untagged, commented, archived, unarchived, assigned, recording_paused,
@@ -114,6 +116,9 @@ function timelineEntry(e: typeof callEvents.$inferSelect) {
     ...(typeof d.digits === 'string' ? { digits: d.digits } : {}),
     ...(Array.isArray(d.tag_ids) ? { tag_ids: d.tag_ids as number[] } : {}),
     ...(typeof d.assigned_to === 'number' ? { assigned_to: d.assigned_to } : {}),
+    ...(Array.isArray(d.forwarded)
+      ? { forwarded: d.forwarded as { user_id: number; to: string; caller_id: string }[] }
+      : {}),
   }
 }
 

@@ -14,8 +14,12 @@ export type CallCommand =
   | { verb: 'play'; prompt: Prompt | null }
   /** Play the menu and collect one key (<Gather numDigits="1" timeout>). */
   | { verb: 'gather'; prompt: Prompt | null; timeoutSec: number }
-  /** Ring agents' devices (<Dial timeout><Client>…), the caller hears ringback or music. */
-  | { verb: 'ring_agents'; userIds: number[]; timeoutSec: number }
+  /**
+   * Ring agents' devices (<Dial timeout><Client>…), the caller hears ringback or music.
+   * `forwards`: agents of `userIds` with external forwarding on, whose external phone rings
+   * too, showing `callerId` (see ForwardLeg).
+   */
+  | { verb: 'ring_agents'; userIds: number[]; timeoutSec: number; forwards?: ForwardLeg[] }
   /** Stop ringing these legs (another agent answered, the step moved on, the caller left). */
   | { verb: 'cancel_legs'; userIds: number[] }
   /** Hold the caller with music (<Enqueue waitUrl>). */
@@ -33,6 +37,16 @@ export type CallCommand =
    */
   | { verb: 'dial_out'; e164: string; callerId?: string; timeoutSec?: number }
   | { verb: 'hangup' }
+
+/**
+ * An agent's external phone, rung as one of their devices (external forwarding): the outside
+ * number `e164` is dialled showing `callerId` (the number the agent chose, else the caller's).
+ * The carrier reports that leg as the agent's own (leg_answered / leg_declined / leg_no_answer
+ * with their userId), so the call connects as with any agent. On Twilio, <Dial callerId> is
+ * one per <Dial>, not per noun: a forwarded leg whose caller ID differs from the call's is
+ * placed as its own outbound leg (REST, `From` = callerId) and bridged when it answers.
+ */
+export type ForwardLeg = { userId: number; e164: string; callerId: string }
 
 /** What the engine knows of the call a command is for; `version`: the call's, once applied. */
 export type CarrierCall = { id: number; companyId: number; carrierRef: string | null; version: number }

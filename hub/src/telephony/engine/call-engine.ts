@@ -43,6 +43,7 @@ import {
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
 import { requestCallback } from './callback-request.ts'
+import { addForwardLegs, forwardedTimeline, forwardsCalls } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startWrapUp } from './wrap-up.ts'
@@ -344,7 +345,8 @@ async function routingWorld(
   const presence = new Map<number, AgentPresence>()
   for (const u of world.users) {
     const setting = settingAvailability(u, now)
-    const isOnline = online.has(u.id) || simulated.has(u.id)
+    // External forwarding is a device too: their phone rings (forwarding.ts).
+    const isOnline = online.has(u.id) || simulated.has(u.id) || forwardsCalls(u)
     const declared: AgentPresence['declared'] = !isOnline
       ? 'offline'
       : u.doNotDisturb || setting === 'unavailable'
@@ -669,6 +671,7 @@ async function applyInTx(
     )
   }
   next.version = version
+  await addForwardLegs(tx, row, world.users, effects.commands)
 
   const [updated] = await tx.update(calls).set(next).where(eq(calls.id, row.id)).returning()
   let call = updated!
@@ -678,7 +681,10 @@ async function applyInTx(
     companyId: call.companyId,
     at: now,
     type: event.type,
-    data: timelineData(event, detail ?? instruction, call, before),
+    data: {
+      ...timelineData(event, detail ?? instruction, call, before),
+      ...forwardedTimeline(effects.commands),
+    },
   })
   for (const e of events) {
     await recordEvent(tx, deps.clock, call.companyId, e.name, {

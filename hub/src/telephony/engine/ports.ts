@@ -14,7 +14,8 @@ export interface AgentChannel {
 export interface PresenceDirectory {
   /** Users with at least one live client (WebSocket) or a simulated device, or external
    *  forwarding on, now. Shared across processes at scale (Redis), in memory embedded.
-   *  (The engine adds the sandbox's simulated devices itself: an implementation may leave them out.) */
+   *  (The engine adds the sandbox's simulated devices and the users with external forwarding
+   *  on itself, from the database: an implementation may leave them out.) */
   onlineUsers(companyId: number): Promise<ReadonlySet<number>>
 }
 

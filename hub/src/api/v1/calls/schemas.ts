@@ -49,6 +49,13 @@ const timelineEntrySchema = z
     digits: z.string().optional(),
     tag_ids: z.array(z.number().int()).optional(),
     assigned_to: z.number().int().optional(),
+    forwarded: z
+      .array(z.object({ user_id: z.number().int(), to: z.string(), caller_id: z.string() }))
+      .optional()
+      .openapi({
+        description:
+          "Agents' external phones that started ringing (external forwarding): the number dialled and the caller ID shown",
+      }),
   })
   .openapi('CallTimelineEntry')
 

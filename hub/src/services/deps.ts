@@ -30,5 +30,5 @@ export type HubDeps = {
   /** Records the user.* events the call engine decides (services/users/user-event-recorder.ts). */
   userEvents: UserEventRecorder
   /** Companies' routing worlds kept between call events, checked against their routing version. */
-  worldCache?: WorldCache
+  worldCache: WorldCache
 }

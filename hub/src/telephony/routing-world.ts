@@ -1,5 +1,5 @@
 import { withinWorkingHours } from '@switchboard/shared'
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import type { Queryable } from '../db/client.ts'
 import {
   blacklistedNumbers,
@@ -70,8 +70,6 @@ export async function loadCallWorld(
   db: Queryable,
   companyId: number,
   callerE164: string,
-  /** Only this number (the call engine routes one number's call at a time). */
-  onlyNumberId?: number,
 ): Promise<CallWorld> {
   const [userRows, teamRows, memberRows, numberRows, audioRows, blacklisted] = await Promise.all([
     db.select(worldUserColumns).from(users).where(eq(users.companyId, companyId)),
@@ -84,13 +82,7 @@ export async function loadCallWorld(
     db
       .select()
       .from(numbers)
-      .where(
-        and(
-          eq(numbers.companyId, companyId),
-          isNull(numbers.releasedAt),
-          onlyNumberId === undefined ? undefined : eq(numbers.id, onlyNumberId),
-        ),
-      ),
+      .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt))),
     db
       .select({ id: numberAudio.id, name: numberAudio.name, durationMs: numberAudio.durationMs })
       .from(numberAudio)
@@ -167,46 +159,6 @@ const isBlacklisted = (db: Queryable, companyId: number, callerE164: string) =>
     .where(and(eq(blacklistedNumbers.companyId, companyId), eq(blacklistedNumbers.e164, callerE164)))
     .limit(1)
     .then((r) => r.length > 0)
-
-/**
- * The little a connected call's hang-up needs: its number, the named users and team, no
- * routing data (no members, audio or blacklist). Every query is scoped by the company.
- */
-export async function loadConnectedWorld(
-  db: Queryable,
-  companyId: number,
-  numberId: number,
-  userIds: readonly number[],
-  teamId: number | null,
-): Promise<CallWorld> {
-  const [userRows, teamRows, numberRows] = await Promise.all([
-    userIds.length === 0
-      ? []
-      : db
-          .select(worldUserColumns)
-          .from(users)
-          .where(and(eq(users.companyId, companyId), inArray(users.id, [...userIds]))),
-    teamId === null
-      ? []
-      : db
-          .select({ id: teams.id, name: teams.name })
-          .from(teams)
-          .where(and(eq(teams.companyId, companyId), eq(teams.id, teamId))),
-    db
-      .select()
-      .from(numbers)
-      .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt), eq(numbers.id, numberId))),
-  ])
-  return {
-    configs: new Map(numberRows.map((n) => [n.id, toRoutingConfig(n, n.settings)])),
-    numbers: new Map(numberRows.map((n) => [n.id, n])),
-    users: userRows,
-    teams: new Map(),
-    teamNames: new Map(teamRows.map((t) => [t.id, t.name])),
-    audio: new Map(),
-    callerBlacklisted: false,
-  }
-}
 
 /**
  * What a user's availability setting means at `at`, live state aside: available, Auto inside

@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Redis } from 'ioredis'
-import postgres from 'postgres'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type HubProcess, killStartedProcesses, runSb, startHub } from '../e2e/processes.ts'
+import { describe, expect, it } from 'vitest'
+import { basicAuth, runSb } from '../e2e/processes.ts'
 import { connectAgent } from '../helpers/realtime-client.ts'
+import { json, processDeployment } from './process-deployment.ts'
 
 // A call across a deployment of separate processes: two HUB_ROLE=web hubs and one
 // HUB_ROLE=worker hub on one PostgreSQL and one Redis. The agent's client is connected to the
@@ -14,72 +9,7 @@ import { connectAgent } from '../helpers/realtime-client.ts'
 // durable timer that only the worker fires. Scale run only (the services of
 // test/setup/scale-services.ts).
 
-const adminUrl = process.env.SB_TEST_DATABASE_URL
-const sharedRedisUrl = process.env.SB_TEST_REDIS_URL
-if (!adminUrl || !sharedRedisUrl) {
-  throw new Error(
-    'This file belongs to the scale run (vitest.scale.config.ts): SB_TEST_DATABASE_URL and SB_TEST_REDIS_URL are unset',
-  )
-}
-
-const databaseName = `sb_calls_${randomBytes(6).toString('hex')}`
-const databaseUrl = (() => {
-  const url = new URL(adminUrl)
-  url.pathname = `/${databaseName}`
-  return url.toString()
-})()
-// A logical database of its own on the shared Redis (BullMQ's default key prefix, the channel's).
-const redisUrl = (() => {
-  const url = new URL(sharedRedisUrl)
-  url.pathname = '/8'
-  return url.toString()
-})()
-
-const dirs: string[] = []
-const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }
-
-beforeAll(async () => {
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${databaseName}`)
-  await admin.end()
-  const redis = new Redis(redisUrl)
-  await redis.flushdb()
-  redis.disconnect()
-})
-
-afterAll(async () => {
-  await killStartedProcesses()
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`drop database if exists ${databaseName} with (force)`)
-  await admin.end()
-})
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-calls-'))
-  dirs.push(dir)
-  return dir
-}
-
-async function hubOfRole(role: 'web' | 'worker'): Promise<HubProcess> {
-  const hub = startHub(dataDir(), 0, { direct: true, env: { ...env, HUB_ROLE: role } })
-  await hub.waitHealthy()
-  return hub
-}
-
-async function json(hub: HubProcess, method: string, path: string, auth?: string, body?: unknown) {
-  const res = await fetch(`${hub.url}${path}`, {
-    method,
-    headers: {
-      ...(auth ? { authorization: auth } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as any }
-}
+const { env, dataDir, hubOfRole } = processDeployment({ prefix: 'sb_calls', redisDb: 8 })
 
 describe('a call across web, web and worker processes (PostgreSQL + Redis)', { timeout: 180_000 }, () => {
   it('rings the agent connected to one web hub for a call placed through the other; the worker moves the call on', async () => {

@@ -1,29 +1,16 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
-import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifySignature } from '../../src/webhooks/signature.ts'
-import { basicAuth, type HubProcess, killStartedProcesses, runSb, startHub } from '../e2e/processes.ts'
+import { basicAuth, runSb } from '../e2e/processes.ts'
 import { eventually } from '../jobs/eventually.ts'
+import { json, processDeployment } from './process-deployment.ts'
 
 // The README's "Running at scale" recipe, as separate processes: `sb migrate` and `sb setup`
 // straight on PostgreSQL, a HUB_ROLE=web hub serving the API, a HUB_ROLE=worker hub running
 // the jobs on BullMQ/Redis. Scale run only: it needs the PostgreSQL and Redis that
 // test/setup/scale-services.ts starts.
-
-const adminUrl = process.env.SB_TEST_DATABASE_URL
-const sharedRedisUrl = process.env.SB_TEST_REDIS_URL
-if (!adminUrl || !sharedRedisUrl) {
-  throw new Error(
-    'This file belongs to the scale run (vitest.scale.config.ts): SB_TEST_DATABASE_URL and SB_TEST_REDIS_URL are unset',
-  )
-}
 
 type Delivery = {
   headers: IncomingHttpHeaders
@@ -31,20 +18,12 @@ type Delivery = {
   body: { event: string; data: { name?: string } }
 }
 
-const databaseName = `sb_deploy_${randomBytes(6).toString('hex')}`
-const databaseUrl = (() => {
-  const url = new URL(adminUrl)
-  url.pathname = `/${databaseName}`
-  return url.toString()
-})()
-// A logical database of its own on the shared Redis: the hubs use BullMQ's default key prefix.
-const redisUrl = (() => {
-  const url = new URL(sharedRedisUrl)
-  url.pathname = '/9'
-  return url.toString()
-})()
+const { env, dataDir, hubOfRole } = processDeployment({
+  prefix: 'sb_deploy',
+  redisDb: 9,
+  env: { WEBHOOKS_ALLOW_PRIVATE: 'true' },
+})
 
-const dirs: string[] = []
 const received: Delivery[] = []
 const receiver = createServer((req, res) => {
   const chunks: Buffer[] = []
@@ -57,52 +36,13 @@ const receiver = createServer((req, res) => {
 })
 
 beforeAll(async () => {
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${databaseName}`)
-  await admin.end()
-  const redis = new Redis(redisUrl)
-  await redis.flushdb()
-  redis.disconnect()
   await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done))
 })
 
 afterAll(async () => {
-  await killStartedProcesses()
   receiver.closeAllConnections()
   await new Promise<void>((done) => receiver.close(() => done()))
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`drop database if exists ${databaseName} with (force)`)
-  await admin.end()
 })
-
-const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, WEBHOOKS_ALLOW_PRIVATE: 'true' }
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-scale-'))
-  dirs.push(dir)
-  return dir
-}
-
-/** A hub process of the given role; `direct` so that its pid is the hub's own (kill -9). */
-async function hubOfRole(role: 'web' | 'worker'): Promise<HubProcess> {
-  const hub = startHub(dataDir(), 0, { direct: true, env: { ...env, HUB_ROLE: role } })
-  await hub.waitHealthy()
-  return hub
-}
-
-async function json(hub: HubProcess, method: string, path: string, auth?: string, body?: unknown) {
-  const res = await fetch(`${hub.url}${path}`, {
-    method,
-    headers: {
-      ...(auth ? { authorization: auth } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
-  return { status: res.status, body: (await res.json()) as any }
-}
 
 const teamsCreated = () =>
   received.filter((d) => d.body.event === 'team.created').map((d) => d.body.data.name)

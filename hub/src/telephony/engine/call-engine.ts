@@ -23,14 +23,7 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
-import {
-  type CallWorld,
-  cachedCallWorld,
-  loadCallWorld,
-  loadConnectedWorld,
-  settingAvailability,
-  type WorldCache,
-} from '../routing-world.ts'
+import { type CallWorld, cachedCallWorld, settingAvailability, type WorldCache } from '../routing-world.ts'
 import {
   continueTransfer,
   startTransfer,
@@ -69,8 +62,8 @@ export type EngineDeps = {
   env: Pick<Env, 'PUBLIC_URL' | 'PORT' | 'URL_SIGNING_SECRET' | 'DATABASE_URL' | 'DATA_DIR'>
   /** Where recordings and voicemails are stored (call-finalize.ts). */
   blobs: BlobStore
-  /** Companies' routing worlds kept between events (routing-world.ts); absent: loaded each time. */
-  worldCache?: WorldCache
+  /** Companies' routing worlds kept between events (routing-world.ts). */
+  worldCache: WorldCache
   callControl: CallControl
   agentChannel: AgentChannel
   presence: PresenceDirectory
@@ -417,34 +410,16 @@ async function applyInTx(
     const agentLeft = event.type === 'agent_hungup' && event.userId === row.userId
     if (!agentLeft && event.type !== 'caller_hungup') return null
   }
-  // A connected call's hang-up routes nothing: it loads only the names its events carry.
   // An agent ringing for an inbound call answers it: the router only checks they ring, so no
-  // presence or live state is loaded either.
+  // presence or live state is loaded.
   const ringingAnswers =
     row.status === 'initial' &&
     row.direction === 'inbound' &&
     event.type === 'leg_answered' &&
     row.ringing.includes(event.userId)
-  const light = (row.status === 'answered' && !transferTurnNow && pendingTransfer === null) || ringingAnswers
-  const world = deps.worldCache
-    ? await cachedCallWorld(tx, deps.worldCache, row.companyId, row.externalNumber, {
-        blacklist: event.type === 'start',
-      })
-    : light
-      ? await loadConnectedWorld(
-          tx,
-          row.companyId,
-          row.numberId,
-          [
-            row.userId,
-            row.assignedTo,
-            row.transferredBy,
-            row.transferredTo,
-            ...(ringingAnswers ? row.ringing : []),
-          ].filter((u) => u !== null),
-          row.teamId,
-        )
-      : await loadCallWorld(tx, row.companyId, row.externalNumber, row.numberId)
+  const world = await cachedCallWorld(tx, deps.worldCache, row.companyId, row.externalNumber, {
+    blacklist: event.type === 'start',
+  })
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
   const base = eventBase(deps.env)

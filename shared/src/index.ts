@@ -1,4 +1,5 @@
 export * from './call-activity.ts'
+export * from './caller-card.ts'
 export * from './errors.ts'
 export * from './extension-messages.ts'
 export * from './number-settings.ts'

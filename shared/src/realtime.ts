@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { callerCardSchema } from './caller-card.ts'
 
 /**
  * The realtime channel between the hub and an agent's clients (the extension, the dashboard,
@@ -119,6 +120,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     call_id: callId,
     contents: z.array(insightCardContentSchema),
   }),
+  /** Who is calling (CRM records, recent calls, weather): sent while the call rings, once looked up. */
+  z.object({ type: z.literal('call.caller_card'), call_id: callId, card: callerCardSchema }),
   /** `POST /v1/users/:id/dial`: pre-fill the dialer. */
   z.object({ type: z.literal('dial'), to: z.string(), number_id: z.number().int().nullable() }),
   z.object({ type: z.literal('presence'), presence: presenceSchema }),

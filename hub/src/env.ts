@@ -50,6 +50,37 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Signs download URLs of recordings and voicemails (blobs/url-signing-secret.ts says the default). */
   URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * Keys that seal CRM tokens at rest (AES-256-GCM), "id:base64key" comma-separated, the first
+   * one sealing new tokens (services/integrations/token-vault.ts; unset: one generated into
+   * DATA_DIR). Every hub process must have the same keys.
+   */
+  CRM_TOKEN_KEYS: z.string().min(1).optional(),
+  /** OAuth apps registered with each CRM vendor (README "CRM integrations"). */
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  SALESFORCE_CLIENT_ID: z.string().min(1).optional(),
+  SALESFORCE_CLIENT_SECRET: z.string().min(1).optional(),
+  /** login.salesforce.com, or test.salesforce.com for sandbox orgs. */
+  SALESFORCE_LOGIN_URL: z.string().url().default('https://login.salesforce.com'),
+  ZENDESK_CLIENT_ID: z.string().min(1).optional(),
+  ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
+  DYNAMICS_CLIENT_ID: z.string().min(1).optional(),
+  DYNAMICS_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The Entra ID tenant users sign in through: "organizations" (any work account) or a tenant id. */
+  DYNAMICS_TENANT: z.string().min(1).default('organizations'),
+  /**
+   * Vendor hosts, for a staging CRM or a test double: `<CRM>_API_URL` (API base) and
+   * `<CRM>_AUTH_URL` (OAuth host). Unset: the vendor's own.
+   */
+  HUBSPOT_API_URL: z.string().url().optional(),
+  HUBSPOT_AUTH_URL: z.string().url().optional(),
+  SALESFORCE_API_URL: z.string().url().optional(),
+  ZENDESK_API_URL: z.string().url().optional(),
+  DYNAMICS_API_URL: z.string().url().optional(),
+  DYNAMICS_AUTH_URL: z.string().url().optional(),
+  /** The built-in sandbox CRMs (loopback fakes in this process), for trying integrations out. */
+  SANDBOX_CRMS: bool.default(true),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   SESSION_TTL_HOURS: z.coerce
     .number()

@@ -89,6 +89,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     call: agentCallSchema.nullable(),
   }),
   z.object({ type: z.literal('call.ringing'), call: agentCallSchema }),
+  /** The call is connected; sent again when it changes while connected (recording paused / resumed). */
   z.object({ type: z.literal('call.answered'), call: agentCallSchema }),
   /** Another agent took it, or the caller gave up, or the step moved on: stop ringing. */
   z.object({

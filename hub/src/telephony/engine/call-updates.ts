@@ -4,8 +4,8 @@ import type { BlobStore } from '../../blobs/blob-store.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls, numbers, users } from '../../db/schema/index.ts'
 import { type CallGuard, commitCallChange, lockCall } from './call-change.ts'
-import type { EngineDeps } from './call-engine.ts'
-import type { CallRow } from './call-object.ts'
+import { type EngineDeps, eventBase } from './call-engine.ts'
+import { agentCall, type CallRow, loadCallRefs } from './call-object.ts'
 
 /**
  * What an admin, an API client or the agent does to a call besides routing it: archive,
@@ -104,6 +104,15 @@ export async function setRecordingPaused(
   if (!changed) return
   // After the commit, as the engine drives the carrier: the row says what the recording should be.
   await deps.callControl.execute(callRef(changed), [{ verb: 'record', action: paused ? 'pause' : 'resume' }])
+  // The agent on the call sees the new recording state, whoever changed it (they, or an admin
+  // through the API): `call.answered` again carries the call as it is now.
+  if (changed.userId !== null) {
+    const refs = await loadCallRefs(deps.db, changed, eventBase(deps.env))
+    deps.agentChannel.send(companyId, [changed.userId], {
+      type: 'call.answered',
+      call: agentCall(changed, refs, 'answered'),
+    })
+  }
 }
 
 /**

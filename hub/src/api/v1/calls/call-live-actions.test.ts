@@ -149,6 +149,12 @@ describe('POST /v1/calls/:id/pause_recording and /resume_recording', () => {
       { verb: 'record', action: 'pause' },
       { verb: 'record', action: 'resume' },
     ])
+    // The agent's app was told each time, though the admin did it through the API.
+    expect(
+      hub.agentChannel
+        .framesOf(call.agent.id)
+        .flatMap((m) => (m.type === 'call.answered' && m.call.call_id === call.id ? [m.call.recording] : [])),
+    ).toEqual(['on', 'paused', 'on'])
     const res = await hub.call('GET', `/v1/calls/${call.id}?fetch_call_timeline=true`, {
       auth: company.basic,
     })

@@ -20,6 +20,8 @@ export const connectorErrorCodes = [
 ] as const
 export type ConnectorErrorCode = (typeof connectorErrorCodes)[number]
 
+const MAX_MESSAGE = 500
+
 const retryableCodes: ReadonlySet<ConnectorErrorCode> = new Set(['rate_limited', 'unavailable'])
 
 export class ConnectorError extends Error {
@@ -46,7 +48,9 @@ export class ConnectorError extends Error {
       cause?: unknown
     } = {},
   ) {
-    super(message, { cause: opts.cause })
+    // A CRM (or a proxy before it) may answer with megabytes of HTML that SDKs put in the
+    // message; the message goes to logs and to the admin's sync status, so it is kept short.
+    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message, { cause: opts.cause })
     this.code = code
     this.retryable = retryableCodes.has(code)
     this.retryAfterMs = opts.retryAfterMs ?? null
@@ -59,6 +63,11 @@ export class ConnectorError extends Error {
   get retry(): boolean {
     return this.retryable
   }
+}
+
+/** A 2xx answer that is not JSON, or not of the shape the CRM documents: a retryable glitch. */
+export function malformedAnswer(vendor: string, cause?: unknown): ConnectorError {
+  return new ConnectorError('unavailable', `${vendor} sent a malformed answer`, { cause })
 }
 
 export function isConnectorError(e: unknown): e is ConnectorError {

@@ -32,7 +32,9 @@ let fake: HubspotFake
 let saved: TokenSet[]
 let now: number
 
-function connect(opts: { settings?: ConnectorSettingsInput; tokens?: Partial<TokenSet> } = {}) {
+function connect(
+  opts: { settings?: ConnectorSettingsInput; tokens?: Partial<TokenSet>; timeoutMs?: number } = {},
+) {
   const t = fake.issueTokens()
   return new HubspotConnector({
     app,
@@ -48,7 +50,7 @@ function connect(opts: { settings?: ConnectorSettingsInput; tokens?: Partial<Tok
     settings: opts.settings,
     now: () => now,
     baseUrl: fake.url,
-    timeoutMs: 5_000,
+    timeoutMs: opts.timeoutMs ?? 5_000,
   })
 }
 
@@ -400,5 +402,37 @@ describe('HubSpot errors and SDK quirks', () => {
     await c.prepare()
     await c.prepare()
     expect(await c.healthCheck()).toEqual({ ok: true, accountId: null })
+  })
+})
+
+describe('HubSpot hostile answers', () => {
+  const isSearch = (r: { path: string }) => r.path === '/crm/v3/objects/contacts/search'
+  const isCreate = (r: { method: string; path: string }) =>
+    r.method === 'POST' && r.path === '/crm/v3/objects/calls'
+
+  it('malformed JSON on a 200 is a retryable failure, not a crash or an empty match', async () => {
+    fake.fault({ match: isSearch, response: { status: 200, body: '{"total": 1, "results": [{"id": "9' } })
+    const e = await connect()
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(ConnectorError)
+    expect(e).toMatchObject({ code: 'unavailable', retryable: true })
+  })
+
+  it('a huge error body comes back as a short retryable error', async () => {
+    const c = connect()
+    await c.prepare()
+    fake.fault({ match: isCreate, response: { status: 502, body: `<html>${'x'.repeat(8_000_000)}</html>` } })
+    const e = await c.logCall(baseCall).catch((x: unknown) => x)
+    expect(e).toMatchObject({ code: 'unavailable', retryable: true, status: 502 })
+    expect((e as Error).message.length).toBeLessThan(1_000)
+  })
+
+  it('an answer slower than the timeout is a retryable failure', async () => {
+    fake.fault({ match: isSearch, delayMs: 10_000 })
+    const e = await connect({ timeoutMs: 300 })
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ code: 'unavailable', retryable: true })
   })
 })

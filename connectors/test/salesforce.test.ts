@@ -28,7 +28,7 @@ const baseCall: CallActivityInput = {
 let fake: SalesforceFake
 let saved: TokenSet[]
 
-function connect(settings?: ConnectorSettingsInput) {
+function connect(settings?: ConnectorSettingsInput, timeoutMs = 5_000) {
   const t = fake.issueTokens()
   return new SalesforceConnector({
     app,
@@ -42,7 +42,7 @@ function connect(settings?: ConnectorSettingsInput) {
     onTokens: (x) => void saved.push(x),
     settings,
     authBaseUrl: fake.url,
-    timeoutMs: 5_000,
+    timeoutMs,
   })
 }
 
@@ -308,5 +308,34 @@ describe('Salesforce errors', () => {
     })
     fake.callCenter = true
     expect(await connect().healthCheck()).toEqual({ ok: true, accountId: '00D000000000001AAA' })
+  })
+})
+
+describe('Salesforce hostile answers', () => {
+  const isSearch = (r: { path: string }) => r.path.endsWith('/search')
+
+  it('malformed JSON on a 200 is a retryable failure, not a crash or an empty match', async () => {
+    fake.fault({ match: isSearch, response: { status: 200, body: '{"searchRecords": [{"attributes": ' } })
+    const e = await connect()
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true })
+  })
+
+  it('a huge error body comes back as a short retryable error', async () => {
+    fake.fault({ match: isSearch, response: { status: 503, body: `<html>${'x'.repeat(8_000_000)}</html>` } })
+    const e = await connect()
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true })
+    expect((e as Error).message.length).toBeLessThan(1_000)
+  })
+
+  it('an answer slower than the timeout is a retryable failure', async () => {
+    fake.fault({ match: isSearch, delayMs: 10_000 })
+    const e = await connect(undefined, 300)
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true })
   })
 })

@@ -29,7 +29,7 @@ let fake: ZendeskFake
 let saved: TokenSet[]
 let now: number
 
-function connect(opts: { settings?: ConnectorSettingsInput; baseUrl?: string } = {}) {
+function connect(opts: { settings?: ConnectorSettingsInput; baseUrl?: string; timeoutMs?: number } = {}) {
   const t = fake.issueTokens()
   return new ZendeskConnector({
     app,
@@ -45,7 +45,7 @@ function connect(opts: { settings?: ConnectorSettingsInput; baseUrl?: string } =
     now: () => now,
     baseUrl: opts.baseUrl ?? fake.url,
     authBaseUrl: fake.url,
-    timeoutMs: 5_000,
+    timeoutMs: opts.timeoutMs ?? 5_000,
   })
 }
 
@@ -231,5 +231,35 @@ describe('Zendesk errors and client quirks', () => {
       vendorCode: 'RecordInvalid',
       retryable: false,
     })
+  })
+})
+
+describe('Zendesk hostile answers', () => {
+  const isSearch = (r: { path: string }) => r.path === '/api/v2/search.json'
+  const isCreate = (r: { path: string }) => r.path === '/api/v2/channels/voice/tickets.json'
+
+  it('malformed JSON on a 200 is a retryable failure, not a crash or an empty match', async () => {
+    fake.fault({ match: isSearch, response: { status: 200, body: '{"results": [{"id": 5' } })
+    const e = await connect()
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true })
+  })
+
+  it('a huge error body comes back as a short retryable error', async () => {
+    fake.fault({ match: isCreate, response: { status: 502, body: `<html>${'x'.repeat(8_000_000)}</html>` } })
+    const e = await connect()
+      .logCall(baseCall)
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true, status: 502 })
+    expect((e as Error).message.length).toBeLessThan(1_000)
+  })
+
+  it('an answer slower than the timeout is a retryable failure', async () => {
+    fake.fault({ match: isSearch, delayMs: 10_000 })
+    const e = await connect({ timeoutMs: 300 })
+      .lookupByPhone('+14155551212')
+      .catch((x: unknown) => x)
+    expect(e).toMatchObject({ name: 'ConnectorError', code: 'unavailable', retryable: true })
   })
 })

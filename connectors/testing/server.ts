@@ -19,13 +19,15 @@ export type FakeResponse = {
 /**
  * A fault the test arms: the next `times` requests that match get `response` instead of the
  * handler's; or, with `dropAfterHandling`, the handler runs (the write is committed) and the
- * connection is then cut before any answer — a timeout or crash after the vendor saved.
+ * connection is then cut before any answer — a timeout or crash after the vendor saved. With
+ * `delayMs`, the answer (the handler's or `response`) is held back that long: a slow vendor.
  */
 export type Fault = {
   match: (req: FakeRequest) => boolean
   times?: number
   response?: FakeResponse
   dropAfterHandling?: boolean
+  delayMs?: number
 }
 
 export type FakeServer = {
@@ -41,6 +43,15 @@ export async function startFakeServer(
 ): Promise<FakeServer> {
   const requests: FakeRequest[] = []
   const faults: (Fault & { left: number })[] = []
+  const timers = new Set<NodeJS.Timeout>()
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t)
+        resolve()
+      }, ms)
+      timers.add(t)
+    })
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -62,10 +73,13 @@ export async function startFakeServer(
       } catch (e) {
         out = { status: 500, body: { message: `fake crashed: ${String(e)}` } }
       }
+      if (fault?.delayMs) await pause(fault.delayMs)
       if (fault?.dropAfterHandling) {
         req.socket.destroy()
         return
       }
+      // The client gave up (its timeout) while the answer was held back.
+      if (res.destroyed || req.socket.destroyed) return
       const isText = typeof out.body === 'string'
       const payload = out.body === undefined ? '' : isText ? (out.body as string) : JSON.stringify(out.body)
       res.writeHead(out.status, {
@@ -85,6 +99,8 @@ export async function startFakeServer(
     fault: (f) => faults.push({ ...f, left: f.times ?? 1 }),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t)
+        timers.clear()
         server.closeAllConnections()
         server.close(() => resolve())
       }),

@@ -20,7 +20,13 @@ import {
   type OAuthApp,
   type TokenSet,
 } from '../contract.ts'
-import { ConnectorError, codeForStatus, isConnectorError, parseRetryAfter } from '../errors.ts'
+import {
+  ConnectorError,
+  codeForStatus,
+  isConnectorError,
+  malformedAnswer,
+  parseRetryAfter,
+} from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
 import { contactProperties, errorBodySchema, tokenResponseSchema } from './api-types.ts'
 import { createHubspotApis, HUBSPOT_API_BASE, type HubspotApis } from './client.ts'
@@ -278,6 +284,8 @@ export class HubspotConnector implements Connector {
         sorts: [],
       }),
     )
+    // The SDK resolves an unparsable body without results rather than failing.
+    if (!Array.isArray(res?.results)) throw malformedAnswer('HubSpot')
     const ranked = res.results
       .map((r) => {
         const p = r.properties

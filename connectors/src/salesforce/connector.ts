@@ -21,7 +21,13 @@ import {
   type OAuthApp,
   type TokenSet,
 } from '../contract.ts'
-import { ConnectorError, type ConnectorErrorCode, codeForStatus, isConnectorError } from '../errors.ts'
+import {
+  ConnectorError,
+  type ConnectorErrorCode,
+  codeForStatus,
+  isConnectorError,
+  malformedAnswer,
+} from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
 import {
   describeSchema,
@@ -212,7 +218,11 @@ export class SalesforceConnector implements Connector {
       'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, AccountId, LastModifiedDate), ' +
       'Lead(Id, Name, Phone, MobilePhone, Email, IsConverted, LastModifiedDate), ' +
       'Account(Id, Name, Phone, LastModifiedDate)'
-    const res = searchResponseSchema.parse(await this.request('GET', `/search?q=${encodeURIComponent(sosl)}`))
+    const parsed = searchResponseSchema.safeParse(
+      await this.request('GET', `/search?q=${encodeURIComponent(sosl)}`),
+    )
+    if (!parsed.success) throw malformedAnswer('Salesforce', parsed.error)
+    const res = parsed.data
     const phones = (r: SearchRecord) => [r.Phone, r.MobilePhone, r.HomePhone, r.OtherPhone, r.AssistantPhone]
     return res.searchRecords
       .filter((r) => recordTypes[r.attributes.type] && !r.IsConverted)

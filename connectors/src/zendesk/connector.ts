@@ -22,7 +22,13 @@ import {
   type OAuthApp,
   type TokenSet,
 } from '../contract.ts'
-import { ConnectorError, codeForStatus, isConnectorError, parseRetryAfter } from '../errors.ts'
+import {
+  ConnectorError,
+  codeForStatus,
+  isConnectorError,
+  malformedAnswer,
+  parseRetryAfter,
+} from '../errors.ts'
 import { activityTitle, fromTo, notesText, phoneMatches } from '../mapping.ts'
 import { ticketSchema, tokenResponseSchema, unwrap, userSchema } from './api-types.ts'
 import { createZendeskClient, type ZendeskClient } from './client.ts'
@@ -223,7 +229,13 @@ export class ZendeskConnector implements Connector {
       'results',
       await this.request('GET', ['search', { query: `role:end-user phone:*${national}` }]),
     )
-    const users = (Array.isArray(raw) ? raw : []).map((u) => userSchema.parse(u))
+    // node-zendesk hands an unparsable body over as is: no array is no answer, not no match.
+    if (!Array.isArray(raw)) throw malformedAnswer('Zendesk')
+    const users = raw.map((u) => {
+      const user = userSchema.safeParse(u)
+      if (!user.success) throw malformedAnswer('Zendesk', user.error)
+      return user.data
+    })
     return users
       .filter((u) => phoneMatches(u.phone, e164, national))
       .sort((a, b) => Date.parse(b.updated_at ?? '0') - Date.parse(a.updated_at ?? '0'))
@@ -266,7 +278,13 @@ export class ZendeskConnector implements Connector {
     const key = email.toLowerCase()
     if (this.agents.has(key)) return this.agents.get(key)!
     const raw = unwrap('users', await this.request('GET', ['users', 'search', { query: `email:${email}` }]))
-    const users = (Array.isArray(raw) ? raw : []).map((u) => userSchema.parse(u))
+    // node-zendesk hands an unparsable body over as is: no array is no answer, not no match.
+    if (!Array.isArray(raw)) throw malformedAnswer('Zendesk')
+    const users = raw.map((u) => {
+      const user = userSchema.safeParse(u)
+      if (!user.success) throw malformedAnswer('Zendesk', user.error)
+      return user.data
+    })
     const id = users.find((u) => u.role === 'agent' || u.role === 'admin')?.id ?? null
     this.agents.set(key, id)
     return id

@@ -26,6 +26,8 @@ export type Fault = {
   times?: number
   response?: FakeResponse
   dropAfterHandling?: boolean
+  /** Answer only after this many ms (a vendor slower than the client's timeout). */
+  delayMs?: number
 }
 
 export type FakeServer = {
@@ -61,6 +63,10 @@ export async function startFakeServer(
         out = fault?.response ?? (await handle(fr))
       } catch (e) {
         out = { status: 500, body: { message: `fake crashed: ${String(e)}` } }
+      }
+      if (fault?.delayMs) {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+        if (res.destroyed) return
       }
       if (fault?.dropAfterHandling) {
         req.socket.destroy()

@@ -7,13 +7,17 @@ export const oauthAppSchema = z.object({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   redirectUri: z.url(),
+  /** Microsoft Entra tenant (Dynamics only): a tenant id or domain, `organizations` when absent. */
+  tenant: z.string().min(1).optional(),
 })
 export type OAuthApp = z.infer<typeof oauthAppSchema>
 
 /**
  * What the hub stores per connection (encrypted at rest by the hub). `expiresAt` is Unix ms or
  * null when the vendor gives no lifetime (Salesforce). `accountId` is the CRM account the grant
- * belongs to (HubSpot portal id, Salesforce org id); `instanceUrl` is Salesforce's API host.
+ * belongs to (HubSpot portal id, Salesforce org id, Dataverse organization id); `instanceUrl` is
+ * the connection's own API host (Salesforce instance, Dynamics org URL such as
+ * https://contoso.crm4.dynamics.com).
  */
 export const tokenSetSchema = z.object({
   accessToken: z.string().min(1),
@@ -151,18 +155,37 @@ export type ConnectorContext = {
   timeoutMs?: number
 }
 
+export type AuthorizationUrlOptions = {
+  state: string
+  authBaseUrl?: string
+  /**
+   * The account's own host, for vendors whose grant is per instance (Dynamics: the org URL the
+   * admin typed, which the OAuth scope names). Ignored by the others.
+   */
+  instanceUrl?: string
+  /** PKCE (RFC 7636, S256): the challenge of a verifier the hub keeps with `state`. See createPkcePair. */
+  codeChallenge?: string
+}
+
+export type ExchangeCodeOptions = {
+  baseUrl?: string
+  authBaseUrl?: string
+  now?: () => number
+  timeoutMs?: number
+  /** The instance URL given to authorizationUrl (Dynamics needs it again for the token's scope). */
+  instanceUrl?: string
+  /** PKCE: the verifier whose challenge went into the authorization URL. */
+  codeVerifier?: string
+}
+
 /** Vendor-level functions that need no connection yet: the OAuth dance. */
 export interface ConnectorDefinition {
   readonly slug: ConnectorSlug
-  authorizationUrl(app: OAuthApp, opts: { state: string; authBaseUrl?: string }): string
-  exchangeCode(
-    app: OAuthApp,
-    code: string,
-    opts?: { baseUrl?: string; authBaseUrl?: string; now?: () => number; timeoutMs?: number },
-  ): Promise<TokenSet>
+  authorizationUrl(app: OAuthApp, opts: AuthorizationUrlOptions): string
+  exchangeCode(app: OAuthApp, code: string, opts?: ExchangeCodeOptions): Promise<TokenSet>
   connect(ctx: ConnectorContext): Connector
 }
 
-export type ConnectorSlug = 'hubspot' | 'salesforce' | 'zendesk'
+export type ConnectorSlug = 'hubspot' | 'salesforce' | 'zendesk' | 'dynamics'
 
 export type { CallActivity, CallKind }

@@ -1,6 +1,7 @@
 import type { CallActivityInput } from '@switchboard/shared'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConnectorSettingsInput, TokenSet } from '../src/contract.ts'
+import { createPkcePair } from '../src/pkce.ts'
 import { SalesforceConnector, salesforceDefinition } from '../src/salesforce/connector.ts'
 import { type SalesforceFake, startSalesforceFake } from '../testing/salesforce-fake.ts'
 
@@ -73,6 +74,24 @@ describe('Salesforce OAuth', () => {
       .exchangeCode(app, 'c-1', { authBaseUrl: fake.url })
       .catch((e: unknown) => e)
     expect(bad).toMatchObject({ code: 'reauth', vendorCode: 'invalid_grant', retryable: false })
+  })
+
+  it('sends a PKCE challenge and proves the verifier when exchanging the code', async () => {
+    const { codeVerifier, codeChallenge } = createPkcePair()
+    const url = new URL(salesforceDefinition.authorizationUrl(app, { state: 'st-p', codeChallenge }))
+    expect(url.searchParams.get('code_challenge')).toBe(codeChallenge)
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+    fake.grantCode('c-p', codeChallenge)
+    const wrong = await salesforceDefinition
+      .exchangeCode(app, 'c-p', { authBaseUrl: fake.url, codeVerifier: createPkcePair().codeVerifier })
+      .catch((e: unknown) => e)
+    expect(wrong).toMatchObject({ code: 'reauth', vendorCode: 'invalid_grant' })
+    fake.grantCode('c-p2', codeChallenge)
+    const tokens = await salesforceDefinition.exchangeCode(app, 'c-p2', {
+      authBaseUrl: fake.url,
+      codeVerifier,
+    })
+    expect(tokens.accessToken).toMatch(/^00D/)
   })
 
   it('keeps the rotated refresh token, so the second expiry refreshes too', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -77,7 +77,8 @@ const sfErr = (status: number, errorCode: string, message: string, fields?: stri
 export type SalesforceFake = FakeServer & {
   records: Map<string, SObject & { type: string }>
   add(type: string, fields: Record<string, unknown>, lastModified?: string): string
-  grantCode(code: string): void
+  /** A code the fake will accept once; with a PKCE challenge, only with its verifier. */
+  grantCode(code: string, codeChallenge?: string): void
   issueTokens(): { accessToken: string; refreshToken: string; instanceUrl: string }
   expireSessions(): void
   revokeRefreshTokens(): void
@@ -91,7 +92,7 @@ export type SalesforceFake = FakeServer & {
 export async function startSalesforceFake(opts: { version?: string } = {}): Promise<SalesforceFake> {
   const version = opts.version ?? '67.0'
   const records = new Map<string, SObject & { type: string }>()
-  const codes = new Set<string>()
+  const codes = new Map<string, string | null>()
   const sessions = new Set<string>()
   const refreshTokens = new Set<string>()
   let seq = 1
@@ -190,7 +191,13 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
           body: { error: 'invalid_client_id', error_description: 'client identifier invalid' },
         }
       if (f.get('grant_type') === 'authorization_code') {
-        if (!codes.delete(f.get('code') ?? '') || !f.get('redirect_uri'))
+        const code = f.get('code') ?? ''
+        const challenge = codes.get(code)
+        const verifier = f.get('code_verifier')
+        const pkceOk =
+          !challenge ||
+          (!!verifier && createHash('sha256').update(verifier).digest('base64url') === challenge)
+        if (!codes.delete(code) || !f.get('redirect_uri') || !pkceOk)
           return {
             status: 400,
             body: { error: 'invalid_grant', error_description: 'invalid authorization code' },
@@ -375,7 +382,7 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
   const fake = Object.assign(server, {
     records,
     add,
-    grantCode: (code: string) => void codes.add(code),
+    grantCode: (code: string, codeChallenge?: string) => void codes.set(code, codeChallenge ?? null),
     issueTokens,
     expireSessions: () => sessions.clear(),
     revokeRefreshTokens: () => refreshTokens.clear(),

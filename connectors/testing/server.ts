@@ -27,6 +27,7 @@ export type Fault = {
   times?: number
   response?: FakeResponse
   dropAfterHandling?: boolean
+  /** Answer only after this many ms (a vendor slower than the client's timeout). */
   delayMs?: number
 }
 

@@ -7,6 +7,7 @@ import {
 import type { Connection as JsforceConnection } from 'jsforce'
 import {
   type ActivityRef,
+  type AuthorizationUrlOptions,
   type BatchItemResult,
   type Connector,
   type ConnectorContext,
@@ -406,15 +407,21 @@ export class SalesforceConnector implements Connector {
 
 export const salesforceDefinition: ConnectorDefinition = {
   slug: 'salesforce',
-  authorizationUrl(app: OAuthApp, opts: { state: string; authBaseUrl?: string }) {
+  authorizationUrl(app: OAuthApp, opts: AuthorizationUrlOptions) {
+    // PKCE is optional for a web-server flow app unless its "Require PKCE" setting is on.
+    // https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_web_server_flow.htm
     return createOAuth2(app, opts.authBaseUrl ?? SALESFORCE_LOGIN_URL).getAuthorizationUrl({
       scope: 'api refresh_token',
       state: opts.state,
+      ...(opts.codeChallenge ? { code_challenge: opts.codeChallenge, code_challenge_method: 'S256' } : {}),
     })
   },
   async exchangeCode(app, code, opts = {}) {
     try {
-      const raw = await createOAuth2(app, opts.authBaseUrl ?? SALESFORCE_LOGIN_URL).requestToken(code)
+      const raw = await createOAuth2(app, opts.authBaseUrl ?? SALESFORCE_LOGIN_URL).requestToken(
+        code,
+        opts.codeVerifier ? { code_verifier: opts.codeVerifier } : {},
+      )
       return tokenSet(raw, null)
     } catch (e) {
       throw oauthError(e)

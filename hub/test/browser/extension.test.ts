@@ -210,7 +210,7 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await crm.goto(`${pagesUrl}/zendesk-ticket.html`)
     await expect.poll(() => crm.locator('[data-test-id="late-comment"]').count(), settles).toBe(1)
     await expect.poll(() => overlay.getAttribute('data-numbers'), settles).toBe('2')
-    await crm.locator('[data-test-id="requester-phone"]').hover()
+    await crm.locator('[data-test-id="requester-phone"]').hover({ position: { x: 10, y: 8 } })
     await expect.poll(() => callButton.getAttribute('data-number'), settles).toBe('+34612345678')
     await shot(crm, '6-zendesk-ticket')
 
@@ -288,7 +288,7 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await blocked.fill('127.0.0.1')
     await blocked.press('Enter')
     await expect.poll(() => overlay.count(), settles).toBe(0)
-  })
+  }, 180_000)
 })
 
 /** What the hub's caller lookup gives for the caller of step 5 (shared/src/caller-card.ts). */

@@ -62,19 +62,27 @@ const duration = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seco
 /** The caller's identity block at the top of the call: name, company, number. */
 export function CallerHeading({ call, card }: { call: AgentCall; card: CallerCard | null }) {
   const name = card?.name ?? null
+  // An outbound call to someone unknown is titled by its number, shown once.
+  const title = name ?? (call.direction === 'inbound' ? t('unknownCaller') : null)
   return (
     <div className="caller">
       <div className="avatar" aria-hidden="true">
         {(name ?? '#').trim().charAt(0).toUpperCase()}
       </div>
       <div className="caller-text">
-        <h2 id="caller-name">
-          {name ?? (call.direction === 'inbound' ? t('unknownCaller') : call.external_number)}
-        </h2>
-        {card?.company ? <p id="caller-company">{card.company}</p> : null}
-        <p id="call-external-number" className="mono">
-          {call.external_number}
-        </p>
+        {title ? (
+          <>
+            <h2 id="caller-name">{title}</h2>
+            {card?.company ? <p id="caller-company">{card.company}</p> : null}
+            <p id="call-external-number" className="mono">
+              {call.external_number}
+            </p>
+          </>
+        ) : (
+          <h2 id="call-external-number" className="mono">
+            {call.external_number}
+          </h2>
+        )}
       </div>
     </div>
   )

@@ -35,6 +35,11 @@ const MIN_DIGITS = 7
 /** Texts longer than this are not phone fields; the detector gets at most this much of one. */
 const MAX_TEXT = 20_000
 const BATCH = 400
+/**
+ * An idle period may last 50 ms; a slice stops after 8 ms anyway, so input that arrives while we
+ * scan waits at most that long (a frame is 16 ms).
+ */
+const SLICE_MS = 8
 const CACHE = 2000
 
 export type ScannerOptions = {
@@ -156,7 +161,7 @@ export function createPageScanner(root: Document, options: ScannerOptions) {
   }
 
   /** Scans one queued node and what is under it, up to the deadline; returns false when out of time. */
-  function scanNode(node: Node, deadline: IdleDeadline): boolean {
+  function scanNode(node: Node, timeLeft: () => number): boolean {
     if (!node.isConnected) return true
     if (node.nodeType === Node.TEXT_NODE) {
       scanText(node as Text)
@@ -185,8 +190,8 @@ export function createPageScanner(root: Document, options: ScannerOptions) {
         queue.add(shadow)
       }
       n = walker.nextNode()
-      // Checking the clock every 200 nodes keeps its cost negligible.
-      if (++visited % 200 === 0 && n && (deadline.timeRemaining() <= 1 || batch.length >= BATCH)) {
+      // Checking the clock every 100 nodes keeps its cost negligible.
+      if (++visited % 100 === 0 && n && (timeLeft() <= 1 || batch.length >= BATCH)) {
         // Not done: what is left of this subtree goes back in the queue.
         requeueFrom(n, node)
         return false
@@ -199,10 +204,11 @@ export function createPageScanner(root: Document, options: ScannerOptions) {
     scheduled = false
     if (stopped) return
     const start = performance.now()
+    const timeLeft = () => Math.min(deadline.timeRemaining(), start + SLICE_MS - performance.now())
     const before = count
     for (const node of queue) {
       queue.delete(node)
-      if (!scanNode(node, deadline) || deadline.timeRemaining() <= 1 || batch.length >= BATCH) break
+      if (!scanNode(node, timeLeft) || timeLeft() <= 1 || batch.length >= BATCH) break
     }
     flush()
     performance.measure('switchboard:scan', { start, end: performance.now() })

@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react'
+import { SiteLists } from './components/site-lists.tsx'
 import { t } from './lib/i18n.ts'
 import { send } from './lib/messages.ts'
 import { useExtensionState } from './lib/use-extension-state.ts'
-
-const field = { display: 'flex', flexDirection: 'column', gap: 4, marginBottom: 12 } as const
+import './sidepanel.css'
 
 function OptionsPage() {
   const state = useExtensionState()
@@ -38,20 +38,20 @@ function OptionsPage() {
   }
 
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 420, margin: '24px auto', fontSize: 14 }}>
-      <h1 style={{ fontSize: 20 }}>{t('appName')}</h1>
+    <main className="app options">
+      <h1 className="brand">{t('appName')}</h1>
       {state.user ? (
-        <section aria-labelledby="signed-in">
+        <section className="panel" aria-labelledby="signed-in">
           <p id="signed-in" role="status">
-            {t('signedInAs', { name: state.user.name })} ({state.user.email})
+            {t('signedInAs', { name: state.user.name })} <span className="muted">({state.user.email})</span>
           </p>
-          <button type="button" onClick={signOut} disabled={busy}>
+          <button type="button" className="ghost" onClick={signOut} disabled={busy}>
             {t('signOut')}
           </button>
         </section>
       ) : (
-        <form onSubmit={submit} aria-busy={busy}>
-          <label style={field}>
+        <form onSubmit={submit} aria-busy={busy} className="panel">
+          <label className="field">
             {t('hubUrl')}
             <input
               type="url"
@@ -61,7 +61,7 @@ function OptionsPage() {
               onChange={(e) => setHubUrl(e.target.value)}
             />
           </label>
-          <label style={field}>
+          <label className="field">
             {t('email')}
             <input
               type="email"
@@ -70,7 +70,7 @@ function OptionsPage() {
               onChange={(e) => setEmail(e.target.value)}
             />
           </label>
-          <label style={field}>
+          <label className="field">
             {t('password')}
             <input
               type="password"
@@ -80,19 +80,23 @@ function OptionsPage() {
             />
           </label>
           <details>
-            <summary>{t('orToken')}</summary>
-            <label style={field}>
+            <summary className="small">{t('orToken')}</summary>
+            <label className="field">
               {t('agentToken')}
               <input type="password" value={token} onChange={(e) => setToken(e.target.value)} />
             </label>
           </details>
-          <button type="submit" disabled={busy}>
+          <button type="submit" className="primary" disabled={busy}>
             {busy ? t('signingIn') : t('signIn')}
           </button>
         </form>
       )}
       {message ? (
-        <p id="status" role={message.kind === 'error' ? 'alert' : 'status'} className={message.kind}>
+        <p
+          id="status"
+          role={message.kind === 'error' ? 'alert' : 'status'}
+          className={message.kind === 'error' ? 'error' : 'hint'}
+        >
           {message.text}
         </p>
       ) : state.error && !state.user ? (
@@ -100,6 +104,7 @@ function OptionsPage() {
           {state.error.message}
         </p>
       ) : null}
+      <SiteLists />
     </main>
   )
 }

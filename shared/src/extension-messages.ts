@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { callerCardSchema } from './caller-card.ts'
 import { agentCallSchema, declaredStatusSchema, presenceSchema } from './realtime.ts'
 
 /**
@@ -94,12 +95,31 @@ export const dialBodySchema = z.object({
 export type DialBody = z.infer<typeof dialBodySchema>
 
 /** The side panel's buttons, sent to the hub over the realtime channel. */
+const callIdField = z.number().int().positive()
 export const callActionBodySchema = z.discriminatedUnion('action', [
-  z.object({ action: z.enum(['answer', 'decline', 'hangup']), call_id: z.number().int().positive() }),
+  z.object({
+    action: z.enum(['answer', 'decline', 'hangup', 'pause_recording', 'resume_recording']),
+    call_id: callIdField,
+  }),
   z.object({
     action: z.literal('tag'),
-    call_id: z.number().int().positive(),
+    call_id: callIdField,
     tag_ids: z.array(z.number().int().positive()).min(1).max(50),
+  }),
+  z.object({
+    action: z.literal('comment'),
+    call_id: callIdField,
+    content: z.string().trim().min(1).max(5000),
+  }),
+  /** Exactly one target: a colleague, a team, or an outside number. */
+  z.object({
+    action: z.literal('transfer'),
+    call_id: callIdField,
+    to: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('user'), user_id: z.number().int().positive() }),
+      z.object({ kind: z.literal('team'), team_id: z.number().int().positive() }),
+      z.object({ kind: z.literal('number'), number: z.string().trim().min(3).max(32) }),
+    ]),
   }),
   z.object({
     action: z.literal('set_status'),
@@ -108,6 +128,77 @@ export const callActionBodySchema = z.discriminatedUnion('action', [
   }),
 ])
 export type CallActionBody = z.infer<typeof callActionBodySchema>
+
+/**
+ * Phone detection for the content script: it sends the texts of a page that hold enough digits
+ * and gets each one's matches back (same order). The detector (libphonenumber and its metadata)
+ * lives in the background only, so pages load a small script and the CPU work happens off their
+ * main thread.
+ */
+export const detectBodySchema = z.object({
+  /** ISO 3166 alpha-2 country for national formats. */
+  country: z.string().regex(/^[A-Za-z]{2}$/),
+  texts: z.array(z.string().max(20_000)).min(1).max(500),
+})
+export type DetectBody = z.infer<typeof detectBodySchema>
+export const phoneMatchSchema = z.object({ start: z.number().int(), end: z.number().int(), e164: z.string() })
+export const detectResultSchema = z.union([
+  z.object({ ok: z.literal(true), matches: z.array(z.array(phoneMatchSchema)) }),
+  failureSchema,
+])
+export type DetectResult = z.infer<typeof detectResultSchema>
+
+/** The lines the agent may call from (the click-to-call picker when they have several). */
+export const linesResultSchema = z.union([
+  z.object({ ok: z.literal(true), numbers: z.array(agentNumberSchema) }),
+  failureSchema,
+])
+export type LinesResult = z.infer<typeof linesResultSchema>
+
+/** Transfer targets: colleagues and teams (an empty list when the hub does not let this agent list them). */
+export const directoryResultSchema = z.union([
+  z.object({
+    ok: z.literal(true),
+    users: z.array(z.object({ id: z.number().int(), name: z.string() })),
+    teams: z.array(z.object({ id: z.number().int(), name: z.string() })),
+  }),
+  failureSchema,
+])
+export type DirectoryResult = z.infer<typeof directoryResultSchema>
+
+export const callbackTaskSummarySchema = z.object({
+  id: z.number().int(),
+  phone_number: z.string(),
+  /** The line the caller called: the callback goes out from it. */
+  number_id: z.number().int().nullable(),
+  number_name: z.string().nullable(),
+  created_at: z.number().int(),
+})
+export type CallbackTaskSummary = z.infer<typeof callbackTaskSummarySchema>
+export const callbackTasksResultSchema = z.union([
+  z.object({ ok: z.literal(true), tasks: z.array(callbackTaskSummarySchema) }),
+  failureSchema,
+])
+export type CallbackTasksResult = z.infer<typeof callbackTasksResultSchema>
+export const callbackDoneBodySchema = z.object({ id: z.number().int().positive() })
+
+/**
+ * Where click-to-call runs: the CRMs' own hosts unless blocked, any other site the agent allowed.
+ * Hosts are lowercase names (`crm.example.com`); a leading `*.` covers subdomains too.
+ */
+const hostPatternSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/)
+  .max(253)
+export const siteSettingsSchema = z.object({
+  allowed: z.array(hostPatternSchema).max(200),
+  blocked: z.array(hostPatternSchema).max(200),
+})
+export type SiteSettings = z.infer<typeof siteSettingsSchema>
+export const SITE_SETTINGS_KEY = 'switchboard.sites'
+export const defaultSiteSettings: SiteSettings = { allowed: [], blocked: [] }
 
 export const tagsResultSchema = z.union([
   z.object({ ok: z.literal(true), tags: z.array(z.object({ id: z.number().int(), name: z.string() })) }),
@@ -131,6 +222,20 @@ export const extensionStateSchema = z.object({
   /** The last call ended and must be tagged before the next one. */
   tag_required_call_id: z.number().int().nullable(),
   /** The last click-to-call from a page, until the hub's call.ringing takes over. */
+  /** Who is calling: the hub's caller card for the ringing or current call. */
+  caller_card: z.object({ call_id: z.number().int(), card: callerCardSchema }).nullable().default(null),
+  /** The last calls this browser saw end, newest first (at most 20). */
+  recent_calls: z.array(agentCallSchema).max(20).default([]),
+  /** A transfer that nobody took (the call is back with the agent). */
+  transfer_failed: z
+    .object({
+      call_id: z.number().int(),
+      reason: z.enum(['no_answer', 'nobody_available', 'busy', 'failed']),
+    })
+    .nullable()
+    .default(null),
+  /** The hub asked to pre-fill the dialer (`POST /v1/users/:id/dial`). */
+  prefill: z.object({ to: z.string(), number_id: z.number().int().nullable() }).nullable().default(null),
   dial: z
     .object({
       to: z.string(),
@@ -152,5 +257,9 @@ export const initialExtensionState: ExtensionState = {
   call: null,
   last_call: null,
   tag_required_call_id: null,
+  caller_card: null,
+  recent_calls: [],
+  transfer_failed: null,
+  prefill: null,
   dial: null,
 }

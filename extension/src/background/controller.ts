@@ -1,12 +1,16 @@
 import {
   type CallActionBody,
+  type CallbackTasksResult,
   type DialBody,
+  type DirectoryResult,
   EXTENSION_STATE_KEY,
   type ExtensionState,
   extensionStateSchema,
   type Failure,
   initialExtensionState,
+  type LinesResult,
   type OkResult,
+  type ServerMessage,
   type SignedInUser,
   type SignInResult,
   signInBodySchema,
@@ -14,7 +18,19 @@ import {
 } from '@switchboard/shared'
 import browser from 'webextension-polyfill'
 import { applyServerMessage } from '../lib/call-state.ts'
-import { listTags, revokeToken, signInWithPassword, signInWithToken, startCall } from '../lib/hub-client.ts'
+import { frameOf } from '../lib/frames.ts'
+import {
+  completeCallbackTask,
+  fetchCallerCard,
+  listCallbackTasks,
+  listDirectory,
+  listTags,
+  revokeToken,
+  signInWithPassword,
+  signInWithToken,
+  startCall,
+} from '../lib/hub-client.ts'
+import { t } from '../lib/i18n.ts'
 import { createRealtimeConnection, type RealtimeConnection } from '../lib/realtime-connection.ts'
 
 /**
@@ -62,7 +78,10 @@ function connect(creds: Credentials) {
     hubUrl: creds.hub_url,
     token: creds.token,
     handlers: {
-      onMessage: (message) => void updateState((s) => applyServerMessage(s, message)),
+      onMessage: (message) => {
+        void updateState((s) => applyServerMessage(s, message))
+        void sideEffects(message, creds)
+      },
       onStatus: (status) => void updateState((s) => ({ ...s, connection: status })),
       onRejected: (reason) => {
         void (async () => {
@@ -182,14 +201,15 @@ export async function dial(body: DialBody): Promise<OkResult> {
 
 export async function callAction(body: CallActionBody): Promise<OkResult> {
   if (!connection) return notSignedIn
-  const frame =
-    body.action === 'tag'
-      ? { type: 'tag' as const, call_id: body.call_id, tag_ids: body.tag_ids }
-      : body.action === 'set_status'
-        ? { type: 'set_status' as const, status: body.status, reason: body.reason }
-        : { type: body.action, call_id: body.call_id }
-  const result = await connection.send(frame)
+  const result = await connection.send(frameOf(body))
   if (!result.ok) return { ok: false, code: 'refused', message: result.message }
+  if (body.action === 'pause_recording' || body.action === 'resume_recording') {
+    // The hub acked: the recording is in the state asked for (the engine sends no frame for it).
+    const recording = body.action === 'pause_recording' ? 'paused' : 'on'
+    await updateState((s) =>
+      s.call?.call_id === body.call_id ? { ...s, call: { ...s.call, recording } } : s,
+    )
+  }
   if (body.action === 'tag')
     await updateState((s) => ({
       ...s,
@@ -202,4 +222,100 @@ export async function tags(): Promise<TagsResult> {
   const creds = credentials ?? (await readCredentials())
   if (!creds) return notSignedIn
   return listTags(creds.hub_url, creds.token)
+}
+
+export async function lines(): Promise<LinesResult> {
+  const creds = credentials ?? (await readCredentials())
+  if (!creds) return notSignedIn
+  return { ok: true, numbers: creds.user.numbers }
+}
+
+export async function directory(): Promise<DirectoryResult> {
+  const creds = credentials ?? (await readCredentials())
+  if (!creds) return notSignedIn
+  return listDirectory(creds.hub_url, creds.token)
+}
+
+export async function callbackTasks(): Promise<CallbackTasksResult> {
+  const creds = credentials ?? (await readCredentials())
+  if (!creds) return notSignedIn
+  return listCallbackTasks(creds.hub_url, creds.token)
+}
+
+export async function callbackDone(body: { id: number }): Promise<OkResult> {
+  const creds = credentials ?? (await readCredentials())
+  if (!creds) return notSignedIn
+  const result = await completeCallbackTask(creds.hub_url, creds.token, body.id)
+  return result.ok ? { ok: true } : result
+}
+
+const notificationId = (callId: number) => `switchboard.call.${callId}`
+
+/** Whether the agent sees the side panel (in the browser's side panel, or opened as a tab). */
+async function panelOpen(): Promise<boolean> {
+  const contexts = await chrome.runtime.getContexts({})
+  return contexts.some((c) => c.documentUrl?.includes('/sidepanel.html'))
+}
+
+/**
+ * What a frame makes the worker do besides updating the state: look up the caller card of a
+ * new inbound call (the hub also pushes it as `call.caller_card`; whichever comes first shows),
+ * and show a system notification of an incoming call when the side panel is closed.
+ */
+async function sideEffects(message: ServerMessage, creds: Credentials) {
+  if (message.type === 'call.ringing' && message.call.direction === 'inbound') {
+    const call = message.call
+    if (!(await panelOpen()) && chrome.notifications) {
+      const icon = chrome.runtime.getManifest().icons?.['128'] ?? ''
+      chrome.notifications.create(notificationId(call.call_id), {
+        type: 'basic',
+        iconUrl: chrome.runtime.getURL(icon),
+        title: t('incomingCall'),
+        message: `${call.external_number} → ${call.number.name}`,
+        buttons: [{ title: t('answer') }, { title: t('decline') }],
+        requireInteraction: true,
+        priority: 2,
+      })
+    }
+    if (call.external_number !== 'anonymous') {
+      const card = await fetchCallerCard(creds.hub_url, creds.token, call.external_number)
+      if (card) {
+        await updateState((s) =>
+          s.caller_card?.call_id === call.call_id
+            ? s
+            : applyServerMessage(s, { type: 'call.caller_card', call_id: call.call_id, card }),
+        )
+      }
+    }
+  } else if (
+    message.type === 'call.answered' ||
+    message.type === 'call.ended' ||
+    message.type === 'call.ring_stopped'
+  ) {
+    const id = 'call' in message ? message.call.call_id : message.call_id
+    chrome.notifications?.clear(notificationId(id))
+  }
+}
+
+function callIdOfNotification(id: string): number | null {
+  const match = /^switchboard\.call\.(\d+)$/.exec(id)
+  return match ? Number(match[1]) : null
+}
+
+/** Answer / Decline on the notification; a click on its body opens the side panel. */
+export function listenToNotifications() {
+  if (!chrome.notifications) return
+  chrome.notifications.onButtonClicked.addListener((id, button) => {
+    const callId = callIdOfNotification(id)
+    if (callId === null) return
+    chrome.notifications.clear(id)
+    void callAction({ action: button === 0 ? 'answer' : 'decline', call_id: callId })
+  })
+  chrome.notifications.onClicked.addListener((id) => {
+    if (callIdOfNotification(id) === null) return
+    chrome.notifications.clear(id)
+    void chrome.windows.getLastFocused().then((w) => {
+      if (w.id !== undefined) void chrome.sidePanel?.open({ windowId: w.id })
+    })
+  })
 }

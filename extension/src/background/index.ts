@@ -1,4 +1,4 @@
-import { boot, ensureConnected } from './controller.ts'
+import { boot, ensureConnected, listenToNotifications } from './controller.ts'
 
 // A stopped worker loses its socket; this alarm wakes it every minute to reconnect (the hub
 // may also have been down when the browser started). While the socket is open, its 20 s
@@ -12,4 +12,5 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 // The toolbar button opens the side panel.
 void chrome.sidePanel?.setPanelBehavior({ openPanelOnActionClick: true })
 
+listenToNotifications()
 void boot()

@@ -1,4 +1,4 @@
-import { type AgentCall, initialExtensionState, type Presence } from '@switchboard/shared'
+import { type AgentCall, type CallerCard, initialExtensionState, type Presence } from '@switchboard/shared'
 import { describe, expect, it } from 'vitest'
 import { applyServerMessage } from './call-state.ts'
 import { backoffDelay } from './realtime-connection.ts'
@@ -71,6 +71,60 @@ describe('what the side panel shows after each realtime frame', () => {
     const s = applyServerMessage(dialing, { type: 'call.ringing', call: call({ direction: 'outbound' }) })
     expect(s.dial).toBeNull()
     expect(s.call?.direction).toBe('outbound')
+  })
+})
+
+const card: CallerCard = {
+  phone_number: '+33612345678',
+  name: 'Jeanne Martin',
+  company: 'Boulangerie Martin',
+  records: [],
+  recent_calls: [],
+  location: null,
+  weather: null,
+  sources: [],
+}
+
+describe('the caller card, transfers and the call history', () => {
+  it('shows the caller card of the ringing call, keeps it once answered, and drops it when the call is gone', () => {
+    let s = applyServerMessage(initialExtensionState, { type: 'call.ringing', call: call() })
+    // A card for another (older) call is not this caller's.
+    s = applyServerMessage(s, { type: 'call.caller_card', call_id: 40, card })
+    expect(s.caller_card).toBeNull()
+    s = applyServerMessage(s, { type: 'call.caller_card', call_id: 41, card })
+    expect(s.caller_card?.card.name).toBe('Jeanne Martin')
+    s = applyServerMessage(s, { type: 'call.answered', call: call({ status: 'answered' }) })
+    expect(s.caller_card?.call_id).toBe(41)
+    s = applyServerMessage(s, { type: 'call.ringing', call: call({ call_id: 50 }) })
+    expect(s.caller_card).toBeNull()
+  })
+
+  it('says when nobody took a transfer, and forgets a transferred call', () => {
+    let s = applyServerMessage(initialExtensionState, {
+      type: 'call.answered',
+      call: call({ status: 'answered' }),
+    })
+    s = applyServerMessage(s, { type: 'call.transfer_failed', call_id: 41, reason: 'no_answer' })
+    expect(s.transfer_failed).toEqual({ call_id: 41, reason: 'no_answer' })
+    expect(s.call?.call_id).toBe(41)
+    s = applyServerMessage(s, {
+      type: 'call.transferred',
+      call_id: 41,
+      to: { user_id: 8, team_id: null, number: null },
+    })
+    expect(s.call).toBeNull()
+    expect(s.transfer_failed).toBeNull()
+    expect(s.recent_calls.map((c) => c.call_id)).toEqual([41])
+  })
+
+  it('keeps the last 20 calls, newest first, each once; and pre-fills the dialer when the hub asks', () => {
+    let s = initialExtensionState
+    for (let id = 1; id <= 22; id++)
+      s = applyServerMessage(s, { type: 'call.ended', call: call({ call_id: id, status: 'done' }) })
+    s = applyServerMessage(s, { type: 'call.ended', call: call({ call_id: 22, status: 'done' }) })
+    expect(s.recent_calls.map((c) => c.call_id)).toEqual(Array.from({ length: 20 }, (_, i) => 22 - i))
+    s = applyServerMessage(s, { type: 'dial', to: '+33142685300', number_id: 3 })
+    expect(s.prefill).toEqual({ to: '+33142685300', number_id: 3 })
   })
 })
 

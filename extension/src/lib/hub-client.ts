@@ -1,4 +1,5 @@
-import type { ExtensionErrorCode, Failure, SignedInUser } from '@switchboard/shared'
+import type { CallbackTaskSummary, ExtensionErrorCode, Failure, SignedInUser } from '@switchboard/shared'
+import { type CallerCard, callerCardSchema } from '@switchboard/shared/caller-card'
 
 /**
  * The extension's HTTP calls to the hub. They run in the background service worker, whose
@@ -176,4 +177,91 @@ export async function listTags(
   if (res.status !== 200) return failureOf(res, hubUrl)
   const tags = (res.body as { tags: { id: number; name: string }[] }).tags
   return { ok: true, tags: tags.map((t) => ({ id: t.id, name: t.name })) }
+}
+
+/**
+ * The caller card of a number (`GET /v1/caller_info`), or null when the hub has none for it or
+ * does not serve caller cards (an older hub): the side panel then shows the ringing call alone.
+ */
+export async function fetchCallerCard(
+  hubUrl: string,
+  token: string,
+  phoneNumber: string,
+): Promise<CallerCard | null> {
+  const res = await request(hubUrl, `/v1/caller_info?phone_number=${encodeURIComponent(phoneNumber)}`, {
+    token,
+  })
+  if (isFailure(res) || res.status !== 200) return null
+  const parsed = callerCardSchema.safeParse(res.body)
+  return parsed.success ? parsed.data : null
+}
+
+type Named = { id: number; name: string }
+
+async function listNamed(
+  hubUrl: string,
+  token: string,
+  path: string,
+  key: string,
+): Promise<Result<{ items: Named[] }>> {
+  const res = await request(hubUrl, path, { token })
+  if (isFailure(res)) return res
+  // An agent who is not an admin may not list the directory: no targets, not an error.
+  if (res.status === 403) return { ok: true, items: [] }
+  if (res.status !== 200) return failureOf(res, hubUrl)
+  const items = (res.body as Record<string, Named[]>)[key] ?? []
+  return { ok: true, items: items.map((i) => ({ id: i.id, name: i.name })) }
+}
+
+/** Colleagues and teams a call can be transferred to. */
+export async function listDirectory(
+  hubUrl: string,
+  token: string,
+): Promise<Result<{ users: Named[]; teams: Named[] }>> {
+  const [users, teams] = await Promise.all([
+    listNamed(hubUrl, token, '/v1/users?per_page=50', 'users'),
+    listNamed(hubUrl, token, '/v1/teams?per_page=50', 'teams'),
+  ])
+  if (!users.ok) return users
+  if (!teams.ok) return teams
+  return { ok: true, users: users.items, teams: teams.items }
+}
+
+type CallbackTaskBody = {
+  id: number
+  phone_number: string
+  created_at: number
+  number: { id: number; name: string } | null
+}
+
+/** Open callback tasks on the agent's numbers (callers who pressed * to be called back). */
+export async function listCallbackTasks(
+  hubUrl: string,
+  token: string,
+): Promise<Result<{ tasks: CallbackTaskSummary[] }>> {
+  const res = await request(hubUrl, '/v1/callback_tasks?status=open&per_page=20', { token })
+  if (isFailure(res)) return res
+  if (res.status !== 200) return failureOf(res, hubUrl)
+  const tasks = (res.body as { callback_tasks: CallbackTaskBody[] }).callback_tasks
+  return {
+    ok: true,
+    tasks: tasks.map((t) => ({
+      id: t.id,
+      phone_number: t.phone_number,
+      number_id: t.number?.id ?? null,
+      number_name: t.number?.name ?? null,
+      created_at: t.created_at,
+    })),
+  }
+}
+
+export async function completeCallbackTask(
+  hubUrl: string,
+  token: string,
+  id: number,
+): Promise<Result<object>> {
+  const res = await request(hubUrl, `/v1/callback_tasks/${id}/done`, { method: 'POST', token })
+  if (isFailure(res)) return res
+  if (res.status !== 200) return failureOf(res, hubUrl)
+  return { ok: true }
 }

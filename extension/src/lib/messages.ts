@@ -1,20 +1,32 @@
 import { sendToBackground } from '@plasmohq/messaging'
 import type {
   CallActionBody,
+  CallbackTasksResult,
+  DetectBody,
+  DetectResult,
   DialBody,
+  DirectoryResult,
+  LinesResult,
   OkResult,
   SignInBody,
   SignInResult,
   TagsResult,
 } from '@switchboard/shared'
 
+type Empty = Record<string, never>
+
 /** The background's message handlers (background/messages/<name>.ts), their bodies and answers. */
 type Messages = {
   'sign-in': { body: SignInBody; result: SignInResult }
-  'sign-out': { body: Record<string, never>; result: OkResult }
+  'sign-out': { body: Empty; result: OkResult }
   dial: { body: DialBody; result: OkResult }
+  detect: { body: DetectBody; result: DetectResult }
+  lines: { body: Empty; result: LinesResult }
   'call-action': { body: CallActionBody; result: OkResult }
-  tags: { body: Record<string, never>; result: TagsResult }
+  tags: { body: Empty; result: TagsResult }
+  directory: { body: Empty; result: DirectoryResult }
+  'callback-tasks': { body: Empty; result: CallbackTasksResult }
+  'callback-done': { body: { id: number }; result: OkResult }
 }
 
 export function send<N extends keyof Messages>(

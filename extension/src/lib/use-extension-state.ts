@@ -3,7 +3,7 @@ import {
   type ExtensionState,
   extensionStateSchema,
   initialExtensionState,
-} from '@switchboard/shared'
+} from '@switchboard/shared/extension-messages'
 import { useEffect, useState } from 'react'
 import browser from 'webextension-polyfill'
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { CallerCard } from '@switchboard/shared'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureExtensionBuild } from '../../../scripts/build-extension.mjs'
@@ -123,23 +124,35 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await page.close()
   })
 
-  it('signs in, calls a number clicked on a HubSpot page, then takes, tags and hangs up an inbound call', async () => {
+  it('signs in, calls a number clicked on a HubSpot page from the line picked, then takes an inbound call with its caller card, records, comments, hangs up and tags it', async () => {
     const company = await hub.createCompany()
     const admin = await adminOf(company)
-    // One line: the agent may call out from it, and its calls ring them.
+    // Two lines: the agent may call out from both (so click-to-call asks which), and the first
+    // rings them, records its calls (pausable) and requires a tag.
     const number = await callableNumber(hub, company, (s) => ({
       messages: { ...s.messages, welcome: null },
       outbound_only: { user_ids: [admin.id], team_ids: [] },
       distribution: { ...s.distribution, steps: [{ type: 'user', user_id: admin.id, ring_time_sec: 20 }] },
+      recording: { ...s.recording, inbound: { auto_start: true, allow_pause_resume: true } },
+      mandatory_tagging: true,
+    }))
+    const second = await callableNumber(hub, company, () => ({
+      outbound_only: { user_ids: [admin.id], team_ids: [] },
     }))
     const tag = await apiTag(hub, company, 'Qualified lead')
 
-    // 1. Sign in from the options page.
+    // 1. Sign in from the options page, and allow the (loopback) replica pages for click-to-call.
     const options = await extensionPage('options.html')
     expect(await signInFromOptions(options, { url: hubUrl, email: admin.email, password: PASSWORD })).toBe(
       'Signed in as Ada Admin',
     )
-    await shot(options, '1-signed-in')
+    const allowed = options.getByRole('textbox', { name: 'Allowed sites' })
+    await allowed.fill('127.0.0.1')
+    await allowed.press('Enter')
+    await expect
+      .poll(() => options.getByRole('list', { name: 'Allowed sites' }).textContent(), settles)
+      .toContain('127.0.0.1')
+    await shot(options, '1-signed-in-site-allowed')
 
     // 2. The side panel connects to the hub's realtime channel.
     const panel = await extensionPage('sidepanel.html')
@@ -149,8 +162,8 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await shot(panel, '2-side-panel-online')
 
     // 3. On the contact page the two numbers are found (the phone and the mobile link's text;
-    //    not the invoice, ticket, record id or date, nor the one typed in the note editor), and
-    //    the Call button of the first dials through the hub.
+    //    not the invoice, ticket, record id or date, nor the one typed in the note editor); the
+    //    Call button of the first asks which line to call from, and the hub calls from it.
     const crm = await browser.context.newPage()
     await crm.goto(`${pagesUrl}/hubspot-contact.html`)
     const overlay = crm.locator('switchboard-c2d')
@@ -158,11 +171,16 @@ describe('the Chrome extension (production build in Chromium)', () => {
     // The page's own DOM is untouched: the number is still the span's only content.
     expect(await crm.locator('[data-selenium-test="phone"]').innerHTML()).toBe('+33 6 12 34 56 78')
     await crm.locator('[data-selenium-test="phone"]').hover()
-    const callButton = overlay.locator('button')
+    const callButton = overlay.locator('button.chip')
     await expect.poll(() => callButton.isVisible(), settles).toBe(true)
     expect(await callButton.getAttribute('data-number')).toBe('+33612345678')
     await shot(crm, '3-hubspot-number-detected')
     await callButton.click()
+    const picker = overlay.getByRole('menu')
+    await expect.poll(() => picker.isVisible(), settles).toBe(true)
+    expect(await picker.getByRole('menuitem').count()).toBe(2)
+    await shot(crm, '3b-hubspot-line-picker')
+    await picker.getByRole('menuitem', { name: second.name }).click()
 
     const outbound = await until(async () => {
       const res = await hub.call('GET', '/v1/calls', { auth: company.basic })
@@ -171,14 +189,37 @@ describe('the Chrome extension (production build in Chromium)', () => {
           c.direction === 'outbound' && c.user?.id === admin.id,
       ) as { id: number; raw_digits: string; number: { id: number } } | undefined
     }, 'the outbound call')
-    expect(outbound.number.id).toBe(number.id)
+    expect(outbound.number.id).toBe(second.id)
     await expect.poll(() => panel.locator('#call-card').getAttribute('data-status'), settles).toBe('ringing')
     expect(await panel.locator('#call-external-number').textContent()).toBe('+33612345678')
     await shot(panel, '4-side-panel-outbound-ringing')
     await panel.getByRole('button', { name: 'Decline' }).click()
     await expect.poll(() => panel.locator('#call-card').count(), settles).toBe(0)
 
-    // 4. A simulated inbound call rings in the side panel; the agent answers, tags, hangs up.
+    // 4. The other CRMs' pages: Salesforce Lightning (numbers inside nested shadow roots, and
+    //    one in a same-origin frame), Zendesk (a comment that loads after the page), Dynamics
+    //    365 (a grid, with a tel: link); ids, cases, orders, invoices and dates are left alone.
+    await crm.goto(`${pagesUrl}/salesforce-contact.html`)
+    await expect.poll(() => overlay.getAttribute('data-numbers'), settles).toBe('2')
+    const frameOverlay = crm.frameLocator('iframe').locator('switchboard-c2d')
+    await expect.poll(() => frameOverlay.getAttribute('data-numbers'), settles).toBe('1')
+    await crm.locator('lightning-formatted-phone').first().locator('a').hover()
+    await expect.poll(() => callButton.getAttribute('data-number'), settles).toBe('+33472001122')
+    await shot(crm, '5-salesforce-shadow-dom-and-frame')
+
+    await crm.goto(`${pagesUrl}/zendesk-ticket.html`)
+    await expect.poll(() => crm.locator('[data-test-id="late-comment"]').count(), settles).toBe(1)
+    await expect.poll(() => overlay.getAttribute('data-numbers'), settles).toBe('2')
+    await crm.locator('[data-test-id="requester-phone"]').hover({ position: { x: 10, y: 8 } })
+    await expect.poll(() => callButton.getAttribute('data-number'), settles).toBe('+34612345678')
+    await shot(crm, '6-zendesk-ticket')
+
+    await crm.goto(`${pagesUrl}/dynamics-contacts.html`)
+    await expect.poll(() => overlay.getAttribute('data-numbers'), settles).toBe('3')
+    await shot(crm, '7-dynamics-contacts')
+
+    // 5. A simulated inbound call rings in the side panel; the hub's caller card (pushed on the
+    //    realtime channel as the hub does for ringing agents) shows who it is.
     const placed = await hub.call('POST', '/v1/sandbox/calls', {
       auth: company.basic,
       body: { from: '+33 6 98 76 54 32', to: number.e164 },
@@ -191,19 +232,46 @@ describe('the Chrome extension (production build in Chromium)', () => {
     expect(await panel.locator('#call-external-number').textContent()).toBe('+33698765432')
     expect(await panel.locator('#live-state').textContent()).toBe('Ringing')
     expect(await panel.locator('#call-card').textContent()).toContain(number.name)
-    await shot(panel, '5-inbound-ringing')
+    hub.realtime.channel.send(company.id, [admin.id], {
+      type: 'call.caller_card',
+      call_id: callId,
+      card: callerCard,
+    })
+    await expect.poll(() => panel.locator('#caller-name').textContent(), settles).toBe('Jeanne Martin')
+    const card = panel.locator('#caller-card')
+    expect(await panel.locator('#caller-company').textContent()).toBe('Boulangerie Martin')
+    expect(await card.textContent()).toContain('Weather in Paris (caller’s area)')
+    expect(await card.textContent()).toContain('14 °C · Light rain')
+    expect(await card.getByRole('button', { name: 'Open in HubSpot' }).count()).toBe(1)
+    await shot(panel, '8-inbound-ringing-caller-card')
 
+    // 6. Answer, pause the recording, comment, hang up: the number requires a tag before the next
+    //    call, so the panel asks for it and the dialer waits; the tag is saved.
     await panel.getByRole('button', { name: 'Answer' }).click()
     await expect.poll(() => panel.locator('#call-card').getAttribute('data-status'), settles).toBe('answered')
     expect(await panel.locator('#live-state').textContent()).toBe('In call')
-    await panel.getByLabel('Qualified lead').check()
-    await panel.getByRole('button', { name: 'Save tags' }).click()
-    await expect.poll(() => panel.locator('#tags').textContent(), settles).toContain('Tags saved')
-    await shot(panel, '6-answered-and-tagged')
+    await panel.getByRole('button', { name: 'Pause recording' }).click()
+    await expect.poll(() => panel.locator('#call-card .rec').textContent(), settles).toBe('Recording paused')
+    await panel.getByRole('textbox', { name: 'Comment' }).fill('Wants a callback about the invoice')
+    await panel.getByRole('button', { name: 'Save comment' }).click()
+    await expect.poll(() => panel.locator('#call-card').textContent(), settles).toContain('Comment saved')
+    await shot(panel, '9-answered-recording-paused')
 
     await panel.getByRole('button', { name: 'Hang up' }).click()
     await expect.poll(() => panel.locator('#call-card').count(), settles).toBe(0)
-    await shot(panel, '7-hung-up')
+    await expect.poll(() => panel.locator('#tags [role="alert"]').count(), settles).toBe(1)
+    expect(await panel.locator('#live-state').textContent()).toBe('Tag required')
+    await panel.locator('#dial-to').fill('+33 1 42 68 53 00')
+    expect(await panel.getByRole('button', { name: 'Call', exact: true }).isDisabled()).toBe(true)
+    await shot(panel, '10-hung-up-tag-required')
+    await panel.getByLabel('Qualified lead').check()
+    await panel.getByRole('button', { name: 'Save tags' }).click()
+    await expect.poll(() => panel.locator('#tags').textContent(), settles).toContain('Tags saved')
+    await expect
+      .poll(() => panel.getByRole('button', { name: 'Call', exact: true }).isDisabled(), settles)
+      .toBe(false)
+    expect(await panel.locator('#recent-calls').textContent()).toContain('+33698765432')
+    await shot(panel, '11-tagged')
 
     const call = await until(async () => {
       const res = await hub.call('GET', `/v1/calls/${callId}`, { auth: company.basic })
@@ -211,5 +279,67 @@ describe('the Chrome extension (production build in Chromium)', () => {
     }, 'the call, done')
     expect(call).toMatchObject({ direction: 'inbound', user: { id: admin.id }, missed_call_reason: null })
     expect(call.tags.map((t: { id: number }) => t.id)).toEqual([tag.id])
-  })
+    expect(call.comments.map((c: { content: string }) => c.content)).toEqual([
+      'Wants a callback about the invoice',
+    ])
+
+    // 7. Blocking the site in the options takes click-to-call off its pages at once.
+    const blocked = options.getByRole('textbox', { name: 'Blocked sites' })
+    await blocked.fill('127.0.0.1')
+    await blocked.press('Enter')
+    await expect.poll(() => overlay.count(), settles).toBe(0)
+  }, 180_000)
 })
+
+/** What the hub's caller lookup gives for the caller of step 5 (shared/src/caller-card.ts). */
+const callerCard: CallerCard = {
+  phone_number: '+33698765432',
+  name: 'Jeanne Martin',
+  company: 'Boulangerie Martin',
+  records: [
+    {
+      integration_id: 1,
+      integration_name: 'HubSpot EMEA',
+      crm: 'hubspot',
+      id: '501',
+      type: 'contact',
+      name: 'Jeanne Martin',
+      email: 'jeanne.martin@example.com',
+      company: 'Boulangerie Martin',
+      owner: 'Ada Admin',
+      url: 'https://app-eu1.hubspot.com/contacts/1/record/0-1/501',
+    },
+  ],
+  recent_calls: [
+    {
+      id: 9,
+      direction: 'inbound',
+      outcome: 'missed',
+      started_at: Math.floor(Date.now() / 1000) - 3600 * 26,
+      duration: 0,
+      user_name: null,
+    },
+    {
+      id: 8,
+      direction: 'outbound',
+      outcome: 'answered',
+      started_at: Math.floor(Date.now() / 1000) - 3600 * 24 * 6,
+      duration: 312,
+      user_name: 'Ada Admin',
+    },
+  ],
+  location: {
+    country: 'FR',
+    place: 'Paris',
+    time_zone: 'Europe/Paris',
+    local_time: '15:04',
+    utc_offset_minutes: 60,
+  },
+  weather: {
+    temperature_c: 14.2,
+    conditions: 'Light rain',
+    code: 61,
+    observed_at: Math.floor(Date.now() / 1000),
+  },
+  sources: [{ integration_id: 1, crm: 'hubspot', ok: true, error: null }],
+}

@@ -198,33 +198,17 @@ export async function fetchCallerCard(
 
 type Named = { id: number; name: string }
 
-async function listNamed(
-  hubUrl: string,
-  token: string,
-  path: string,
-  key: string,
-): Promise<Result<{ items: Named[] }>> {
-  const res = await request(hubUrl, path, { token })
-  if (isFailure(res)) return res
-  // An agent who is not an admin may not list the directory: no targets, not an error.
-  if (res.status === 403) return { ok: true, items: [] }
-  if (res.status !== 200) return failureOf(res, hubUrl)
-  const items = (res.body as Record<string, Named[]>)[key] ?? []
-  return { ok: true, items: items.map((i) => ({ id: i.id, name: i.name })) }
-}
-
-/** Colleagues and teams a call can be transferred to. */
+/** Colleagues and teams a call can be transferred to (`GET /v1/me/directory`, open to agents). */
 export async function listDirectory(
   hubUrl: string,
   token: string,
 ): Promise<Result<{ users: Named[]; teams: Named[] }>> {
-  const [users, teams] = await Promise.all([
-    listNamed(hubUrl, token, '/v1/users?per_page=50', 'users'),
-    listNamed(hubUrl, token, '/v1/teams?per_page=50', 'teams'),
-  ])
-  if (!users.ok) return users
-  if (!teams.ok) return teams
-  return { ok: true, users: users.items, teams: teams.items }
+  const res = await request(hubUrl, '/v1/me/directory', { token })
+  if (isFailure(res)) return res
+  if (res.status !== 200) return failureOf(res, hubUrl)
+  const body = res.body as { users?: Named[]; teams?: Named[] }
+  const named = (items: Named[] | undefined) => (items ?? []).map((i) => ({ id: i.id, name: i.name }))
+  return { ok: true, users: named(body.users), teams: named(body.teams) }
 }
 
 type CallbackTaskBody = {

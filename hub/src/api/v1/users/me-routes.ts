@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createAgentToken, listAgentTokens, revokeAgentToken } from '../../../services/auth/agent-tokens.ts'
 import { changeOwnPassword } from '../../../services/auth/change-password.ts'
 import { clientKey } from '../../../services/auth/client-key.ts'
+import { colleagueDirectory } from '../../../services/users/directory.ts'
 import { newPassword, SELF_PRESENCES } from '../../../services/users/user-fields.ts'
 import { getMe, setOwnPresence } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
@@ -41,6 +42,31 @@ export const meRoutes = createRouter()
       responses: { 200: json(z.object({ user: userSchema }), 'Your user'), ...errorResponses },
     }),
     async (c) => c.json({ user: await getMe(serviceContext(c)) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/me/directory',
+      tags,
+      security: bearerSecurity,
+      summary: 'Colleagues and teams you can transfer a call to',
+      description:
+        "Your company's users (name and live availability) and teams, by name, at most 1,000 of each. Open to agents: only ids, names and availability.",
+      middleware: [requireUser] as const,
+      responses: {
+        200: json(
+          z.object({
+            users: z.array(
+              z.object({ id: z.number().int(), name: z.string(), availability: liveAvailabilitySchema }),
+            ),
+            teams: z.array(z.object({ id: z.number().int(), name: z.string() })),
+          }),
+          'The directory',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await colleagueDirectory(serviceContext(c)), 200),
   )
   .openapi(
     createRoute({

@@ -29,6 +29,34 @@ describe('GET /v1/me', () => {
   securityCases(() => hub, { method: 'GET', path: () => '/v1/me' })
 })
 
+describe('GET /v1/me/directory', () => {
+  it("gives an agent their colleagues' names and availability and the teams, no more; never another company's", async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const team = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Support' } })
+    expect(team.status).toBe(201)
+    await hub.call('POST', '/v1/teams', { auth: other.basic, body: { name: 'Other company team' } })
+    await hub.call('PUT', '/v1/me/availability', {
+      auth: company.agentBearer,
+      body: { availability: 'available' },
+    })
+
+    const res = await hub.call('GET', '/v1/me/directory', { auth: company.agentBearer })
+    expect(res.status).toBe(200)
+    const ids = res.body.users.map((u: { id: number }) => u.id).sort()
+    expect(ids).toEqual([company.adminUserId, company.agentUserId].sort())
+    expect(res.body.users.find((u: { id: number }) => u.id === company.agentUserId)).toEqual({
+      id: company.agentUserId,
+      name: 'Alan Agent',
+      availability: 'available',
+    })
+    expect(res.body.teams).toEqual([{ id: team.body.team.id, name: 'Support' }])
+    expect(JSON.stringify(res.body)).not.toContain('@')
+  })
+
+  securityCases(() => hub, { method: 'GET', path: () => '/v1/me/directory' })
+})
+
 describe('PUT /v1/me/availability', () => {
   it('sets the live availability others see', async () => {
     const company = await hub.createCompany()

@@ -74,16 +74,14 @@ export async function connectTestIntegration(
     .set({ tokens: sealTokens(env, row!.id, tokens) })
     .where(eq(integrations.id, row!.id))
   if (input.numberIds.length > 0)
-    await db
-      .insert(integrationNumbers)
-      .values(
-        input.numberIds.map((numberId) => ({
-          integrationId: row!.id,
-          numberId,
-          companyId: input.companyId,
-          createdAt: now,
-        })),
-      )
+    await db.insert(integrationNumbers).values(
+      input.numberIds.map((numberId) => ({
+        integrationId: row!.id,
+        numberId,
+        companyId: input.companyId,
+        createdAt: now,
+      })),
+    )
   return row!
 }
 

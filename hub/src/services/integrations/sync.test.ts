@@ -11,7 +11,7 @@ import {
   ledgerOf,
   testCrmTokenKeys,
 } from '../../../test/helpers/integrations.ts'
-import { integrations, jobs, tags } from '../../db/schema/index.ts'
+import { integrations, tags } from '../../db/schema/index.ts'
 
 /**
  * The CRM sync as the CRM sees it: a call on a linked number becomes exactly one activity,
@@ -101,12 +101,6 @@ async function answeredCall(
 /** Waits until the CRM reflects the call as it stands now. */
 async function synced(callId: number, integrationId: number) {
   return until(async () => {
-    if (process.env.SYNC_DEBUG)
-      console.log(
-        await ledgerOf(hub.db, callId, integrationId),
-        (await callRow(hub, callId)).version,
-        (await hub.db.select().from(jobs)).map((j) => [j.queue, j.name, j.state, j.jobKey, j.lastError]),
-      )
     const [ledger, call] = await Promise.all([ledgerOf(hub.db, callId, integrationId), callRow(hub, callId)])
     return ledger?.state === 'synced' && ledger.syncedVersion >= call.version ? ledger : null
   }, `call ${callId} synced to integration ${integrationId}`)
@@ -200,5 +194,165 @@ describe('Salesforce', () => {
     const after = salesforce.tasks().filter((t) => t.CallObject === `sb-call-${id}`)
     expect(after).toHaveLength(1)
     expect(String(after[0]!.Description)).toContain('Called back, sorted')
+  })
+})
+
+/** Polls until `check` holds, moving the hub's clock on so backoffs and Retry-After waits pass. */
+async function untilWithClock<T>(
+  check: () => Promise<T | false | null | undefined>,
+  what: string,
+  stepMs = 20_000,
+) {
+  return until(async () => {
+    const v = await check()
+    if (!v) hub.clock.advance(stepMs)
+    return v
+  }, what)
+}
+
+const allSynced = (ids: number[], integrationId: number) => async () => {
+  for (const id of ids) {
+    const [ledger, call] = await Promise.all([ledgerOf(hub.db, id, integrationId), callRow(hub, id)])
+    if (ledger?.state !== 'synced' || ledger.syncedVersion < call.version) return false
+  }
+  return true
+}
+
+const callWrites = (r: { method: string; path: string }) =>
+  (r.method === 'POST' || r.method === 'PATCH') && r.path.startsWith('/crm/v3/objects/calls')
+
+describe('when the CRM fails', () => {
+  it('503s, then 429s for a while: once it recovers, each call is there exactly once', async () => {
+    const s = await setup('hubspot')
+    const before = hubspot.requests.length
+    hubspot.fault({
+      match: callWrites,
+      times: 3,
+      response: {
+        status: 503,
+        body: {
+          status: 'error',
+          message: 'Service Unavailable',
+          category: 'SERVICE_UNAVAILABLE',
+          correlationId: 'c-503',
+        },
+      },
+    })
+    hubspot.fault({
+      match: callWrites,
+      times: 2,
+      response: {
+        status: 429,
+        headers: { 'x-hubspot-ratelimit-interval-milliseconds': '10000' },
+        body: {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: 'c-429',
+          policyName: 'TEN_SECONDLY_ROLLING',
+        },
+      },
+    })
+    const ids: number[] = []
+    for (let i = 0; i < 3; i++) ids.push(await answeredCall(s, { from: newCaller(), talkMs: 2_000 }))
+    await untilWithClock(allSynced(ids, s.integration.id), 'every call synced after the outage')
+    for (const id of ids) expect(hubspotCallsOf(id)).toHaveLength(1)
+    const answered = hubspot.requests.slice(before).filter(callWrites)
+    // The outage was seen (3 × 503, 2 × 429) before the writes went through.
+    expect(answered.length).toBeGreaterThanOrEqual(6)
+    const [ledger] = await Promise.all(ids.map((id) => ledgerOf(hub.db, id, s.integration.id)))
+    expect(ledger!.attempts).toBeGreaterThan(1)
+    const [health] = await hub.db.select().from(integrations).where(eq(integrations.id, s.integration.id))
+    expect(health!.unhealthySince).toBeNull()
+    expect(health!.lastError).not.toBeNull()
+  })
+
+  it('a create whose answer was lost after HubSpot saved it is not made twice', async () => {
+    const s = await setup('hubspot')
+    hubspot.fault({
+      match: (r) => r.method === 'POST' && r.path.startsWith('/crm/v3/objects/calls'),
+      dropAfterHandling: true,
+    })
+    const id = await answeredCall(s, { from: newCaller(), talkMs: 2_000 })
+    await untilWithClock(allSynced([id], s.integration.id), 'the call synced after the lost answer', 5_000)
+    expect(hubspotCallsOf(id)).toHaveLength(1)
+    const ledger = await ledgerOf(hub.db, id, s.integration.id)
+    expect(ledger!.activityId).toBe(hubspotCallsOf(id)[0]!.id)
+  })
+
+  it('a 403 fails the calls, marks the integration unhealthy and mails the admins once; the next success heals it', async () => {
+    const s = await setup('hubspot')
+    const forbidden = {
+      status: 403,
+      body: {
+        status: 'error',
+        message: "This app hasn't been granted all required scopes",
+        category: 'MISSING_SCOPES',
+        correlationId: 'c-403',
+      },
+    }
+    hubspot.fault({ match: callWrites, times: 2, response: forbidden })
+    const first = await answeredCall(s, { from: newCaller(), talkMs: 2_000 })
+    await until(
+      async () => (await ledgerOf(hub.db, first, s.integration.id))?.state === 'failed',
+      'the first call failed',
+    )
+    const second = await answeredCall(s, { from: newCaller(), talkMs: 2_000 })
+    await until(
+      async () => (await ledgerOf(hub.db, second, s.integration.id))?.state === 'failed',
+      'the second call failed',
+    )
+    const failed = await ledgerOf(hub.db, second, s.integration.id)
+    expect(failed!.lastError).toContain('scopes')
+    expect(hubspotCallsOf(first)).toHaveLength(0)
+    const mails = () => hub.mailer.sent.filter((m) => m.subject.includes(s.integration.name))
+    await until(async () => mails().length > 0, 'the admin mail')
+    const admin = await hub.userById(s.company.adminUserId)
+    const [unhealthy] = await hub.db.select().from(integrations).where(eq(integrations.id, s.integration.id))
+    expect(unhealthy!.unhealthySince).not.toBeNull()
+    expect(unhealthy!.status).toBe('connected')
+    expect(mails()).toHaveLength(1)
+    expect(mails()[0]!.to).toBe(admin!.email)
+    expect(mails()[0]!.text).toContain('scopes')
+
+    // The admin fixed the scopes and replays the first call: logged, the spell is over.
+    const replay = await hub.call('POST', `/v1/calls/${first}/sync/replay`, {
+      auth: s.company.basic,
+      body: {},
+    })
+    expect(replay.status, JSON.stringify(replay.body)).toBe(202)
+    await synced(first, s.integration.id)
+    expect(hubspotCallsOf(first)).toHaveLength(1)
+    const [healed] = await hub.db.select().from(integrations).where(eq(integrations.id, s.integration.id))
+    expect(healed!.unhealthySince).toBeNull()
+    expect((await ledgerOf(hub.db, second, s.integration.id))!.state).toBe('failed')
+    expect(mails()).toHaveLength(1)
+  })
+})
+
+describe('tenants', () => {
+  it("another company's call or integration is not found: no sync shown, no replay", async () => {
+    const a = await setup('hubspot')
+    const id = await answeredCall(a, { from: newCaller(), talkMs: 2_000 })
+    await synced(id, a.integration.id)
+    const b = await hub.createCompany()
+    const bSetup = await setup('hubspot', {}, b)
+    const bCall = await answeredCall(bSetup, { from: newCaller(), talkMs: 2_000 })
+
+    expect((await hub.call('GET', `/v1/calls/${id}`, { auth: b.basic })).status).toBe(404)
+    const replay = await hub.call('POST', `/v1/calls/${id}/sync/replay`, { auth: b.basic, body: {} })
+    expect(replay.status).toBe(404)
+    const foreignIntegration = await hub.call('POST', `/v1/calls/${bCall}/sync/replay`, {
+      auth: b.basic,
+      body: { integration_id: a.integration.id },
+    })
+    expect(foreignIntegration.status).toBe(404)
+    const agent = await hub.call('POST', `/v1/calls/${id}/sync/replay`, {
+      auth: a.company.agentBearer,
+      body: {},
+    })
+    expect(agent.status).toBe(403)
+    expect((await ledgerOf(hub.db, id, a.integration.id))!.state).toBe('synced')
+    expect(hubspotCallsOf(id)).toHaveLength(1)
   })
 })

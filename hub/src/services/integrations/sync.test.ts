@@ -11,6 +11,7 @@ import {
   ledgerOf,
   testCrmTokenKeys,
 } from '../../../test/helpers/integrations.ts'
+import { failedSyncs, replaySync } from '../../cli/commands/sync.ts'
 import { integrations, tags } from '../../db/schema/index.ts'
 
 /**
@@ -67,14 +68,18 @@ async function setup(
     distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 30 }] },
   }))
   const fake = kind === 'hubspot' ? hubspot : salesforce
+  const tokens = fake.issueTokens()
   const integration = await connectTestIntegration(hub.db, hub.deps.env, {
     companyId: c.id,
     kind,
-    tokens: fake.issueTokens(),
+    tokens,
     numberIds: [number.id],
     settings,
   })
-  return { company: c, agent, number, integration }
+  /** This integration's requests (faults armed with it leave other tests' traffic alone). */
+  const ours = (r: { headers: Record<string, unknown> }) =>
+    r.headers.authorization === `Bearer ${tokens.accessToken}`
+  return { company: c, agent, number, integration, ours }
 }
 
 /** An answered call of `talkMs`, tagged and commented while it runs; its id once hung up. */
@@ -226,7 +231,7 @@ describe('when the CRM fails', () => {
     const s = await setup('hubspot')
     const before = hubspot.requests.length
     hubspot.fault({
-      match: callWrites,
+      match: (r) => s.ours(r) && callWrites(r),
       times: 3,
       response: {
         status: 503,
@@ -239,7 +244,7 @@ describe('when the CRM fails', () => {
       },
     })
     hubspot.fault({
-      match: callWrites,
+      match: (r) => s.ours(r) && callWrites(r),
       times: 2,
       response: {
         status: 429,
@@ -270,7 +275,7 @@ describe('when the CRM fails', () => {
   it('a create whose answer was lost after HubSpot saved it is not made twice', async () => {
     const s = await setup('hubspot')
     hubspot.fault({
-      match: (r) => r.method === 'POST' && r.path.startsWith('/crm/v3/objects/calls'),
+      match: (r) => s.ours(r) && r.method === 'POST' && r.path.startsWith('/crm/v3/objects/calls'),
       dropAfterHandling: true,
     })
     const id = await answeredCall(s, { from: newCaller(), talkMs: 2_000 })
@@ -291,7 +296,7 @@ describe('when the CRM fails', () => {
         correlationId: 'c-403',
       },
     }
-    hubspot.fault({ match: callWrites, times: 2, response: forbidden })
+    hubspot.fault({ match: (r) => s.ours(r) && callWrites(r), times: 2, response: forbidden })
     const first = await answeredCall(s, { from: newCaller(), talkMs: 2_000 })
     await until(
       async () => (await ledgerOf(hub.db, first, s.integration.id))?.state === 'failed',
@@ -327,6 +332,18 @@ describe('when the CRM fails', () => {
     expect(healed!.unhealthySince).toBeNull()
     expect((await ledgerOf(hub.db, second, s.integration.id))!.state).toBe('failed')
     expect(mails()).toHaveLength(1)
+
+    // The operator's view: `sb sync:failed` lists the second call, `sb sync:replay` sends it.
+    const listed = await failedSyncs({ db: hub.db }, {})
+    expect(listed.filter((f) => f.integration_id === s.integration.id).map((f) => f.call_id)).toEqual([
+      second,
+    ])
+    await replaySync(
+      { db: hub.db, clock: hub.clock, queue: async () => hub.queue },
+      { call_id: String(second) },
+    )
+    await synced(second, s.integration.id)
+    expect(hubspotCallsOf(second)).toHaveLength(1)
   })
 })
 

@@ -81,6 +81,17 @@ export const envSchema = z.object({
   DYNAMICS_AUTH_URL: z.string().url().optional(),
   /** The built-in sandbox CRMs (loopback fakes in this process), for trying integrations out. */
   SANDBOX_CRMS: bool.default(true),
+  /**
+   * The CRM sync's request budget per connected account, overriding the vendors' published
+   * defaults (a higher plan, an API add-on): "kind=requests/window" comma-separated, window in
+   * s, m or h, e.g. "zendesk=700/1m,hubspot=190/10s".
+   */
+  CRM_RATE_LIMITS: z
+    .string()
+    .regex(
+      /^(\s*(hubspot|salesforce|zendesk|dynamics)=\d+\/\d+(s|m|h)\s*)(,\s*(hubspot|salesforce|zendesk|dynamics)=\d+\/\d+(s|m|h)\s*)*$/,
+    )
+    .optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   SESSION_TTL_HOURS: z.coerce
     .number()

@@ -2,6 +2,8 @@ import { queuesOf, type RegisteredJob } from './jobs/job-definition.ts'
 import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-worker.ts'
 import { callMailJob } from './services/calls/call-mails.ts'
 import type { HubDeps } from './services/deps.ts'
+import { crmUnhealthyMailJob } from './services/integrations/sync-health.ts'
+import { crmSyncJob } from './services/integrations/sync-job.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
 import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
@@ -29,6 +31,8 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   callFinalizeJob,
   wrapUpEndJob,
   callMailJob,
+  crmSyncJob,
+  crmUnhealthyMailJob,
 ]
 
 /** The queues of hubJobs, in order: where dead letters can be. */

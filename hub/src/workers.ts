@@ -4,6 +4,8 @@ import { processJobs } from './jobs/job-definition.ts'
 import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import { callMailsConsumer } from './services/calls/call-mails.ts'
 import type { HubDeps } from './services/deps.ts'
+import { rearmCrmSyncs } from './services/integrations/sync-job.ts'
+import { crmSyncConsumer } from './services/integrations/sync-trigger.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { rearmCallTimers } from './telephony/engine/call-engine.ts'
 import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
@@ -13,8 +15,8 @@ import { closeDeliveryConnections } from './webhooks/http-post.ts'
 /**
  * A worker process's duties: the handler of every job of the registry on deps.queue, the
  * start-up sweeps of the domains that keep durable chains (billing's monthly run, numbers'
- * business-hours checks), and the outbox relay, which fans events out to webhook deliveries
- * and call mails.
+ * business-hours checks), and the outbox relay, which fans events out to webhook deliveries,
+ * call mails and CRM syncs.
  * Call before deps.queue.start(). The returned stop() halts the relay and closes the delivery
  * connections (the queue is closed separately).
  */
@@ -43,6 +45,9 @@ export function registerWorkers(
   void rearmWrapUps(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the end of wrap-ups')
   })
+  void rearmCrmSyncs(deps).catch((err: unknown) => {
+    logger.error({ err }, 'integrations: could not queue the CRM syncs waiting')
+  })
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).
   const relay = startRelay(
@@ -50,8 +55,9 @@ export function registerWorkers(
     {
       intervalMs: options.relayIntervalMs,
       subscribeRemote: options.subscribeRemote,
-      // Webhook deliveries, and the mails the users' notification preferences ask for.
-      consumers: [webhooksConsumer, callMailsConsumer],
+      // Webhook deliveries, the mails the users' notification preferences ask for, and the
+      // CRM sync of calls on numbers linked to an integration.
+      consumers: [webhooksConsumer, callMailsConsumer, crmSyncConsumer],
     },
   )
   return {

@@ -5,6 +5,7 @@ import {
   listPendingVerifications,
   rejectNumber,
 } from '../cli/commands/numbers-verification.ts'
+import { failedSyncs, replaySync } from '../cli/commands/sync.ts'
 import { DomainError } from '../core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../core/logger.ts'
@@ -80,4 +81,8 @@ export function createAdminApp(
     )
     .post('/numbers/reject', async (c) => c.json(await rejectNumber(reviewDeps(deps), await body(c.req.raw))))
     .post('/demo', async (c) => c.json(await runDemo(deps, await body(c.req.raw)), 201))
+    .get('/sync/failed', async (c) =>
+      c.json({ failed: await failedSyncs(deps, { limit: c.req.query('limit') }) }),
+    )
+    .post('/sync/replay', async (c) => c.json({ sync: await replaySync(deps, await body(c.req.raw)) }))
 }

@@ -40,6 +40,7 @@ import {
   runSimulation,
   simulateFlags,
 } from './commands/simulate.ts'
+import { failedSyncs, failedSyncsInputSchema, replayInputSchema, replaySync } from './commands/sync.ts'
 import { createHubApi, parseApiKey } from './hub-api.ts'
 import { UsageError } from './usage-error.ts'
 
@@ -65,6 +66,10 @@ Commands:
         Approve the number's documents: it goes live and the company's admins are mailed.
   numbers:reject <number id> --reason "<text>"
         Refuse the number's documents; the company's admins see the reason and may resubmit.
+  sync:failed [--limit <n>] [--json]
+        List the calls whose CRM sync failed for good (a 403, a validation error), newest first.
+  sync:replay <call id> [--integration <integration id>]
+        Sync a call to its CRM integrations again (the activity is updated, never duplicated).
   simulate --to <phone number> [--calls <n>] [--from <e164>] [--digits <keys>] [--answer-after <s>] [--talk <s>]
            [--concurrency <n>] [--timeout <s>] [--api-key <api_id:api_token>] [--hub <url>] [--json]
         Place inbound calls to one of the company's numbers (any common format) through the sandbox's
@@ -247,6 +252,56 @@ const commands: Record<string, Command> = {
         else await target.call('POST', '/jobs/retry', { queue, id })
       })
       out(`Job ${id} of queue "${queue}" is queued again.`)
+    },
+  },
+
+  'sync:failed': {
+    options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0)
+        throw new UsageError(`sync:failed takes no positional argument (got "${positionals[0]}")`)
+      const limit = typeof values.limit === 'string' ? values.limit : undefined
+      parseFlags(() => parseAdminInput(failedSyncsInputSchema, { limit }))
+      const failed = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return failedSyncs(await target.deps(), { limit })
+        const body = await target.call('GET', `/sync/failed?${new URLSearchParams(limit ? { limit } : {})}`)
+        return (body as { failed: Awaited<ReturnType<typeof failedSyncs>> }).failed
+      })
+      if (values.json === true) {
+        out(JSON.stringify(failed))
+        return
+      }
+      for (const f of failed)
+        out(
+          `call ${f.call_id}  ${f.kind} "${f.integration_name}" (${f.integration_id})  tries=${f.attempts}  ${f.updated_at}  ${(f.last_error ?? '').split('\n')[0]}`,
+        )
+      out(`${failed.length} failed sync(s). Replay one with: npm run sb -- sync:replay <call id>`)
+    },
+  },
+
+  'sync:replay': {
+    options: { integration: { type: 'string' } },
+    async run({ env, values, positionals }) {
+      const [callId, extra] = positionals
+      if (!callId || extra) throw new UsageError('sync:replay takes one argument: the call id')
+      const input = {
+        call_id: callId,
+        ...(typeof values.integration === 'string' ? { integration_id: values.integration } : {}),
+      }
+      parseFlags(() => parseAdminInput(replayInputSchema, input), ['call_id'])
+      const sync = await withTarget(env, async (target) => {
+        if (target.kind === 'direct') return replaySync(await target.deps(), input)
+        return (
+          (await target.call('POST', '/sync/replay', input)) as {
+            sync: Awaited<ReturnType<typeof replaySync>>
+          }
+        ).sync
+      })
+      for (const s of sync)
+        out(
+          `call ${callId}  ${s.kind} "${s.integration_name}" (${s.integration_id})  ${s.state}  ${s.external_id ?? '-'}`,
+        )
+      out(`Call ${callId} is queued for sync again.`)
     },
   },
 

@@ -185,3 +185,43 @@ export function assignedCallMail(input: {
     { label: 'View the call', url: call.link },
   )
 }
+
+/**
+ * A CRM integration stopped logging calls because the CRM refuses what it is sent (a missing
+ * permission, a validation rule) or the connection's grant: sent to the company's admins once
+ * per spell (the next successful sync ends the spell).
+ */
+export function crmUnhealthyMail(input: {
+  to: string
+  language?: string | null
+  integrationName: string
+  crmName: string
+  error: string
+  reconnect: boolean
+  link: string
+}): MailMessage {
+  if (langOf(input.language) === 'fr') {
+    return render(
+      input.to,
+      `L'intégration ${input.integrationName} (${input.crmName}) ne synchronise plus les appels`,
+      [
+        `${input.crmName} refuse les appels que Switchboard lui envoie : ${input.error}`,
+        input.reconnect
+          ? 'Reconnectez le compte dans les intégrations de Switchboard, puis relancez les appels en échec.'
+          : 'Corrigez les droits ou les règles du CRM, puis relancez les appels en échec.',
+      ],
+      { label: "Voir l'intégration", url: input.link },
+    )
+  }
+  return render(
+    input.to,
+    `The ${input.integrationName} integration (${input.crmName}) stopped logging calls`,
+    [
+      `${input.crmName} refuses the calls Switchboard sends it: ${input.error}`,
+      input.reconnect
+        ? "Reconnect the account in Switchboard's integrations, then replay the failed calls."
+        : "Fix the CRM's permissions or rules, then replay the failed calls.",
+    ],
+    { label: 'View the integration', url: input.link },
+  )
+}

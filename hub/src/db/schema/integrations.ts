@@ -129,6 +129,15 @@ export const callSyncs = pgTable(
     recordType: text('record_type'),
     writeStarted: boolean('write_started').notNull().default(false),
     syncedVersion: integer('synced_version').notNull().default(0),
+    /**
+     * The call's `version` the latest trigger asked for: the row needs work while it is above
+     * `syncedVersion` (a trigger during a run raises it, so the run leaves the row pending).
+     */
+    wantedVersion: integer('wanted_version').notNull().default(0),
+    /** A sync run holds the row until then (a run that died lets go when it passes). */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+    /** Not before then: the backoff after a retryable error, or the CRM's Retry-After. */
+    retryAt: timestamp('retry_at', { withTimezone: true }),
     mediaSynced: boolean('media_synced').notNull().default(false),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),

@@ -16,6 +16,7 @@ import {
 import { type CallRefs, type CallRow, numberRef, userRef } from '../../telephony/engine/call-object.ts'
 import { contactsByPhone } from '../contacts/contact-service.ts'
 import type { ServiceContext } from '../context.ts'
+import { callSyncJson } from '../integrations/sync-ledger.ts'
 import { toCallJson } from './call-json.ts'
 
 /** Aircall's `fetch_*` flags: what a call carries beyond its own columns. */
@@ -87,7 +88,8 @@ export async function getCall(ctx: ServiceContext, id: number, options: CallFetc
     .where(and(eq(calls.id, id), eq(calls.companyId, ctx.companyId)))
   if (!row) throw notFound('Call not found')
   const [json] = await callsJson(ctx, [row], options)
-  return json!
+  // Where each linked CRM's activity stands (the sync ledger).
+  return { ...json!, sync: await callSyncJson(ctx.db, ctx.companyId, row.id) }
 }
 
 const unix = (d: Date) => Math.floor(d.getTime() / 1000)

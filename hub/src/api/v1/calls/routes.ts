@@ -12,6 +12,7 @@ import {
 } from '../../../services/calls/call-action-service.ts'
 import { getCall, listCalls, searchCalls } from '../../../services/calls/call-service.ts'
 import { transferCallFromApi } from '../../../services/calls/transfer-service.ts'
+import { replayCallSync } from '../../../services/integrations/sync-ledger.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
 import {
@@ -27,7 +28,7 @@ import {
 } from '../../openapi.ts'
 import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
-import { callSchema, MAX_COMMENT_LENGTH, searchQuery } from './schemas.ts'
+import { callSchema, callSyncSchema, MAX_COMMENT_LENGTH, searchQuery } from './schemas.ts'
 
 const tags = ['Calls']
 const flag = (description: string) =>
@@ -99,6 +100,47 @@ export const callsRoutes = createRouter()
     async (c) => {
       const call = await getCall(serviceContext(c), c.req.valid('param').id, c.req.valid('query'))
       return c.json({ call }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/calls/{id}/sync/replay',
+      tags,
+      security,
+      summary:
+        "Sync a call to its CRM integrations again (all, or one): the activity is brought to the call's state",
+      middleware: [requireAdmin],
+      request: {
+        params: idParams,
+        body: {
+          ...jsonBody(
+            z.object({
+              integration_id: z
+                .number()
+                .int()
+                .positive()
+                .optional()
+                .openapi({ description: 'Only this integration' }),
+            }),
+          ),
+          required: false,
+        },
+      },
+      responses: {
+        202: json(z.object({ sync: z.array(callSyncSchema) }), 'Queued; the ledger as it stands'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json') as { integration_id?: number } | undefined
+      const sync = await replayCallSync(
+        serviceContext(c),
+        c.var.deps.queue,
+        c.req.valid('param').id,
+        body?.integration_id,
+      )
+      return c.json({ sync }, 202)
     },
   )
   .openapi(

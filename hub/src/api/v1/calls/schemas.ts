@@ -59,6 +59,20 @@ const timelineEntrySchema = z
   })
   .openapi('CallTimelineEntry')
 
+/** One linked CRM integration's sync of the call. */
+export const callSyncSchema = z
+  .object({
+    integration_id: z.number().int(),
+    integration_name: z.string(),
+    kind: z.string().openapi({ example: 'hubspot' }),
+    state: z.enum(['pending', 'synced', 'failed', 'skipped']),
+    external_id: z.string().nullable().openapi({ description: "The CRM's id of the activity" }),
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+    synced_at: z.string().nullable().openapi({ description: 'ISO 8601' }),
+  })
+  .openapi('CallSync')
+
 const miniUser = z.object({
   id: z.number().int(),
   direct_link: z.string(),
@@ -97,5 +111,9 @@ export const callSchema = z
       .array(timelineEntrySchema)
       .optional()
       .openapi({ description: 'With fetch_call_timeline=true' }),
+    sync: z
+      .array(callSyncSchema)
+      .optional()
+      .openapi({ description: 'GET /calls/{id} only: the call in each linked CRM (the sync ledger)' }),
   })
   .openapi('Call')

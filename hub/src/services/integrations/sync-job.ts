@@ -1,0 +1,666 @@
+import {
+  type BatchItemResult,
+  type Connector,
+  ConnectorError,
+  type CrmRecord,
+  isConnectorError,
+  type LogRecord,
+} from '@switchboard/connectors'
+import { and, asc, eq, gt, inArray, isNotNull, lte, min, or, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import type { Clock } from '../../core/clock.ts'
+import { createFairSlots } from '../../core/fair-slots.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { Database } from '../../db/client.ts'
+import { callSyncs, integrations } from '../../db/schema/index.ts'
+import type { Env } from '../../env.ts'
+import { defineJob, type JobInfo, newJobs } from '../../jobs/job-definition.ts'
+import type { JobQueue, NewJob } from '../../jobs/queue.ts'
+import { type IntegrationRow, isCrm, openConnector } from './connections.ts'
+import { createWindowLimiter, type RateLimit, rateLimits, type WindowLimiter } from './crm-rate-limits.ts'
+import { loadSyncCalls, type SyncCall } from './sync-activity.ts'
+import { recordSyncBreakage, recordSyncHiccup, recordSyncSuccess } from './sync-health.ts'
+import { connectorSettingsOf, syncSettings } from './sync-settings.ts'
+
+/**
+ * The CRM sync: brings each linked integration's CRM up to date with the calls of its numbers.
+ *
+ * The ledger (`call_syncs`, one row per call and integration) is the unit of work. The relay
+ * raises a row's `wantedVersion` to the call's version on each call event; a row needs work
+ * while `wantedVersion > syncedVersion` and it is pending. The work of one integration is done
+ * by `crm-sync/sync-integration` jobs: each takes a round of rows (claimed with a lease, so two
+ * runs never write the same call at once), writes them to the CRM, and takes the next round
+ * until none is due. A run is bounded in time and queues its own continuation, so a company's
+ * backlog waits behind the other companies' jobs instead of holding a worker.
+ *
+ * Exactly once per (call, integration): before a create is sent, the row's `writeStarted` is
+ * committed on its own; the activity id, the synced version and the state are written in one
+ * statement after the CRM answered. A crash or a timeout in between leaves `writeStarted`
+ * without an activity id, and the next try asks the connector to look the activity up by the
+ * call's ref first (`mayExist`): HubSpot's unique call-ref property, Salesforce's CallObject,
+ * Zendesk's external_id. Batches (first logs of ended calls) stamp the whole batch the same way.
+ */
+
+export const SYNC_QUEUE = 'crm-sync'
+/** A claimed row is held this long (business clock): a run that died lets go after it. */
+const CLAIM_MS = 60_000
+/** A run stops taking rounds after this long (real time) and queues its continuation. */
+const RUN_BUDGET_MS = 15_000
+/** Retryable failures per row before it is marked failed. */
+const MAX_ATTEMPTS = 12
+const MAX_BACKOFF_MS = 15 * 60_000
+/** Activities per batch request, per CRM (HubSpot batch create: 100; Salesforce collections: 200). */
+const BATCH_SIZE: Record<string, number> = { hubspot: 100, salesforce: 200 }
+/** Caller lookups are kept this long (real time) per integration. */
+const LOOKUP_TTL_MS = 10 * 60_000
+
+export const syncJobData = z.object({ integrationId: z.number().int().positive() })
+
+export type SyncDeps = { env: Env; db: Database; clock: Clock; queue: JobQueue; logger?: Logger }
+
+export const crmSyncJob = defineJob({
+  queue: SYNC_QUEUE,
+  name: 'sync-integration',
+  schema: syncJobData,
+  tries: 5,
+  backoffMs: 5_000,
+  concurrency: 8,
+  handle: (deps: SyncDeps, data, job) => runIntegrationSync(deps, data.integrationId, job),
+})
+
+/** A sync run for an integration; `key` names why it was queued (jobs with one key run once). */
+export function syncJobs(
+  items: readonly { integrationId: number; key: string; delayMs?: number }[],
+): NewJob[] {
+  return newJobs(
+    crmSyncJob,
+    items.map((i) => ({
+      data: { integrationId: i.integrationId },
+      jobKey: `crm-sync:${i.integrationId}:${i.key}`,
+      delayMs: i.delayMs,
+    })),
+  )
+}
+
+/** Queues a run now (replays, a reconnected integration). */
+export async function queueIntegrationSync(queue: JobQueue, integrationId: number, key: string) {
+  await queue.addBulk(syncJobs([{ integrationId, key }]))
+}
+
+/**
+ * At a worker's start: a run for every integration with rows waiting, in case the jobs that
+ * would have taken them were lost (BullMQ without persistence, a crash between commit and add).
+ */
+export async function rearmCrmSyncs(deps: Pick<SyncDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
+  const rows = await deps.db
+    .selectDistinct({ integrationId: callSyncs.integrationId })
+    .from(callSyncs)
+    .where(and(eq(callSyncs.state, 'pending'), gt(callSyncs.wantedVersion, callSyncs.syncedVersion)))
+  const at = deps.clock.now().getTime()
+  await deps.queue.addBulk(syncJobs(rows.map((r) => ({ integrationId: r.integrationId, key: `boot:${at}` }))))
+  return rows.length
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-process state: live connectors, rate limiters, caller lookups, pauses after a 429.
+
+type Live = { connector: Connector; row: IntegrationRow; settingsJson: string; prepared: boolean }
+const live = new Map<number, Live>()
+const limiters = new Map<number, { limiter: WindowLimiter; limit: RateLimit }>()
+const lookups = new Map<number, Map<string, { record: CrmRecord | null; at: number }>>()
+/** Business-clock ms until which an integration's CRM asked us to wait (429). */
+const pausedUntil = new Map<number, number>()
+/** No company takes every sync slot of a process, however many integrations it has. */
+const slots = createFairSlots({ total: 8, perKey: 2 })
+
+/** Forgets what this process keeps about integrations (tests, a reconnected integration). */
+export function resetSyncState(integrationId?: number): void {
+  for (const m of [live, limiters, lookups, pausedUntil])
+    if (integrationId === undefined) m.clear()
+    else m.delete(integrationId)
+}
+
+function limiterOf(env: Env, row: IntegrationRow): { limiter: WindowLimiter; limit: RateLimit } {
+  let entry = limiters.get(row.id)
+  if (!entry) {
+    const limit = rateLimits(env.CRM_RATE_LIMITS)[row.kind] ?? { requests: 100, windowMs: 10_000 }
+    entry = { limiter: createWindowLimiter(limit), limit }
+    limiters.set(row.id, entry)
+  }
+  return entry
+}
+
+async function connectorOf(deps: SyncDeps, row: IntegrationRow): Promise<Live> {
+  const settingsJson = JSON.stringify(row.settings)
+  const cached = live.get(row.id)
+  // The cached connector bumps its row copy's tokensVersion when it refreshes and saves tokens;
+  // a higher one in the database means another process did, and this copy is stale.
+  if (cached && cached.row.tokensVersion === row.tokensVersion && cached.settingsJson === settingsJson)
+    return cached
+  const copy: IntegrationRow = {
+    ...row,
+    settings: connectorSettingsOf(row.settings) as Record<string, unknown>,
+  }
+  const connector = await openConnector(deps, copy)
+  const entry: Live = { connector, row: copy, settingsJson, prepared: cached?.prepared ?? false }
+  live.set(row.id, entry)
+  lookups.delete(row.id)
+  return entry
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Ledger = typeof callSyncs.$inferSelect
+
+/** Runs rounds for one integration until nothing is due, the run's budget is spent or the CRM says wait. */
+export async function runIntegrationSync(
+  deps: SyncDeps,
+  integrationId: number,
+  job?: JobInfo,
+): Promise<void> {
+  const started = Date.now()
+  for (let round = 0; ; round++) {
+    const [row] = await deps.db.select().from(integrations).where(eq(integrations.id, integrationId))
+    if (!row || !isCrm(row.kind)) return
+    if (!row.active) {
+      await skipWaiting(deps, row, 'inactive')
+      return
+    }
+    // Not connected (or the grant was refused): the rows wait for the reconnection.
+    if (row.status !== 'connected') return
+    const now = deps.clock.now()
+    const paused = pausedUntil.get(row.id) ?? 0
+    if (paused > now.getTime()) break
+    const { limit } = limiterOf(deps.env, row)
+    const perSecond = (limit.requests / limit.windowMs) * 1000
+    const batch = BATCH_SIZE[row.kind] ?? 1
+    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10)))
+    const claimed = await claimRows(deps, row.id, roundSize)
+    if (claimed.length === 0) break
+    const stop = await slots.run(row.companyId, () => syncRound(deps, row, claimed))
+    if (stop) break
+    if (Date.now() - started > RUN_BUDGET_MS) {
+      await deps.queue.addBulk(
+        syncJobs([{ integrationId, key: `more:${job?.id ?? 'direct'}:${job?.attempt ?? 0}:${round}` }]),
+      )
+      return
+    }
+  }
+  await scheduleNextDue(deps, integrationId)
+}
+
+/** Claims up to `limit` due rows of the integration (FOR UPDATE SKIP LOCKED: runs split the work). */
+async function claimRows(deps: SyncDeps, integrationId: number, limit: number): Promise<Ledger[]> {
+  const now = deps.clock.now()
+  const due = deps.db
+    .select({ callId: callSyncs.callId })
+    .from(callSyncs)
+    .where(
+      and(
+        eq(callSyncs.integrationId, integrationId),
+        eq(callSyncs.state, 'pending'),
+        gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
+        or(sql`${callSyncs.claimedUntil} is null`, lte(callSyncs.claimedUntil, now)),
+        or(sql`${callSyncs.retryAt} is null`, lte(callSyncs.retryAt, now)),
+      ),
+    )
+    .orderBy(asc(callSyncs.callId))
+    .limit(limit)
+    .for('update', { skipLocked: true })
+  return deps.db
+    .update(callSyncs)
+    .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), lastAttemptAt: now })
+    .where(and(eq(callSyncs.integrationId, integrationId), inArray(callSyncs.callId, due)))
+    .returning()
+}
+
+/** A delayed run at the next moment a waiting row becomes due (backoff, Retry-After, a lease). */
+async function scheduleNextDue(deps: SyncDeps, integrationId: number): Promise<void> {
+  const now = deps.clock.now()
+  const [next] = await deps.db
+    .select({ at: min(sql<Date>`greatest(${callSyncs.retryAt}, ${callSyncs.claimedUntil})`) })
+    .from(callSyncs)
+    .where(
+      and(
+        eq(callSyncs.integrationId, integrationId),
+        eq(callSyncs.state, 'pending'),
+        gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
+        or(
+          and(isNotNull(callSyncs.retryAt), gt(callSyncs.retryAt, now)),
+          and(isNotNull(callSyncs.claimedUntil), gt(callSyncs.claimedUntil, now)),
+        ),
+      ),
+    )
+  const paused = pausedUntil.get(integrationId) ?? 0
+  const candidates = [next?.at ? new Date(next.at).getTime() : null, paused > now.getTime() ? paused : null]
+  const at = Math.min(...candidates.filter((x): x is number => x !== null))
+  if (!Number.isFinite(at)) return
+  await deps.queue.addBulk(
+    syncJobs([{ integrationId, key: `at:${at}`, delayMs: Math.max(0, at - now.getTime()) }]),
+  )
+}
+
+/** Rows waiting for an integration that was turned off: skipped (no back-fill when it is on again). */
+async function skipWaiting(deps: SyncDeps, row: IntegrationRow, reason: string) {
+  const now = deps.clock.now()
+  await deps.db
+    .update(callSyncs)
+    .set({ state: 'skipped', skipReason: reason, claimedUntil: null, updatedAt: now })
+    .where(
+      and(
+        eq(callSyncs.integrationId, row.id),
+        eq(callSyncs.state, 'pending'),
+        sql`${callSyncs.activityId} is null`,
+      ),
+    )
+}
+
+type Outcome =
+  | { kind: 'synced'; version: number; activityId: string; record: LogRecord | null; media: boolean }
+  | { kind: 'skipped'; version: number; reason: string }
+  | { kind: 'wait'; version: number }
+  | { kind: 'error'; error: ConnectorError }
+
+/**
+ * One round: the claimed rows' calls are loaded, each row is decided by the settings, first
+ * logs of ended calls go out in batches where the CRM has them, the rest one by one.
+ * Returns true when the run should stop (the CRM said wait, or refused the grant).
+ */
+async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[]): Promise<boolean> {
+  const settings = syncSettings(row.settings)
+  const callsById = await loadSyncCalls(
+    deps.db,
+    deps,
+    row.companyId,
+    claimed.map((r) => r.callId),
+  )
+  const decided: { ledger: Ledger; outcome: Outcome }[] = []
+  const work: { ledger: Ledger; call: SyncCall }[] = []
+  for (const ledger of claimed) {
+    const call = callsById.get(ledger.callId)
+    const version = Math.max(ledger.wantedVersion, call?.version ?? 0)
+    if (!call) decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'call_deleted' } })
+    else if (!call.activity)
+      decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'anonymous' } })
+    else if (settings.businessHoursOnly && !call.inBusinessHours && !ledger.activityId)
+      decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'outside_business_hours' } })
+    else {
+      const mode = settings.callTypes[call.kind]
+      if (call.ended && mode === 'off' && !ledger.activityId)
+        decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'call_type_off' } })
+      else if (!call.ended && mode !== 'in_progress')
+        // Logged once it ends: fewer writes, and the activity is complete from the start.
+        decided.push({ ledger, outcome: { kind: 'wait', version } })
+      else work.push({ ledger, call })
+    }
+  }
+  await writeOutcomes(deps, row, decided)
+
+  let entry: Live
+  try {
+    entry = await connectorOf(deps, row)
+    if (!entry.prepared) {
+      await limiterOf(deps.env, row).limiter.acquire(1)
+      await entry.connector.prepare()
+      entry.prepared = true
+    }
+  } catch (e) {
+    return failRound(deps, row, work, toConnectorError(e))
+  }
+
+  const batchSize = BATCH_SIZE[row.kind] ?? 1
+  const batchable = work.filter(
+    (w) => batchSize > 1 && w.call.ended && !w.ledger.activityId && !w.ledger.writeStarted,
+  )
+  const single = work.filter((w) => !batchable.includes(w))
+  let successes = 0
+  for (let i = 0; i < batchable.length; i += batchSize) {
+    const chunk = batchable.slice(i, i + batchSize)
+    const result = await logBatch(deps, row, entry, chunk, settings.unknownNumber)
+    successes += result.successes
+    if (result.stop) {
+      await release(
+        deps,
+        row,
+        [...batchable.slice(i + batchSize), ...single].map((w) => w.ledger),
+      )
+      if (successes > 0) await recordSyncSuccess(deps.db, deps.clock, row.id)
+      return true
+    }
+  }
+  for (const [i, w] of single.entries()) {
+    const outcome = await logOne(deps, row, entry, w.ledger, w.call, settings.unknownNumber)
+    await writeOutcomes(deps, row, [{ ledger: w.ledger, outcome }])
+    if (outcome.kind === 'synced') successes++
+    if (outcome.kind === 'error' && (outcome.error.retryable || outcome.error.reauth)) {
+      await release(
+        deps,
+        row,
+        single.slice(i + 1).map((x) => x.ledger),
+      )
+      if (successes > 0) await recordSyncSuccess(deps.db, deps.clock, row.id)
+      await noteError(deps, row, outcome.error)
+      return true
+    }
+    if (outcome.kind === 'error') await noteError(deps, row, outcome.error)
+  }
+  if (successes > 0) await recordSyncSuccess(deps.db, deps.clock, row.id)
+  return false
+}
+
+function toConnectorError(e: unknown): ConnectorError {
+  if (isConnectorError(e)) return e
+  const message = e instanceof Error ? e.message : String(e)
+  return new ConnectorError('unavailable', message, { cause: e })
+}
+
+async function failRound(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  work: { ledger: Ledger }[],
+  error: ConnectorError,
+): Promise<boolean> {
+  await writeOutcomes(
+    deps,
+    row,
+    work.map((w) => ({ ledger: w.ledger, outcome: { kind: 'error' as const, error } })),
+  )
+  await noteError(deps, row, error)
+  return true
+}
+
+/** Health and pauses after an error: 429 pauses the integration; permanent ones make it unhealthy. */
+async function noteError(deps: SyncDeps, row: IntegrationRow, error: ConnectorError) {
+  if (error.code === 'rate_limited') {
+    const wait = error.retryAfterMs ?? 10_000
+    pausedUntil.set(row.id, deps.clock.now().getTime() + wait)
+  }
+  if (error.reauth) {
+    live.delete(row.id)
+    await recordSyncBreakage(deps, row.id, error.message, { reauth: true })
+  } else if (error.retryable) await recordSyncHiccup(deps.db, deps.clock, row.id, error.message)
+  else await recordSyncBreakage(deps, row.id, error.message, { reauth: false })
+}
+
+/** The caller's record in the CRM (cached per integration), created by the unknown-number policy. */
+async function recordFor(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  entry: Live,
+  ledger: Ledger,
+  e164: string,
+  policy: string,
+): Promise<LogRecord | null> {
+  if (ledger.recordId && ledger.recordType)
+    return { id: ledger.recordId, type: ledger.recordType as LogRecord['type'] }
+  let cache = lookups.get(row.id)
+  if (!cache) {
+    cache = new Map()
+    lookups.set(row.id, cache)
+  }
+  const hit = cache.get(e164)
+  if (hit && Date.now() - hit.at < LOOKUP_TTL_MS && (hit.record || policy === 'nothing')) return hit.record
+  const limiter = limiterOf(deps.env, row).limiter
+  // HubSpot's search has a budget of its own (5/s), not counted in the 10-second one.
+  if (row.kind !== 'hubspot') await limiter.acquire(1)
+  let record: CrmRecord | null = (await entry.connector.lookupByPhone(e164))[0] ?? null
+  if (!record && policy !== 'nothing') {
+    await limiter.acquire(1)
+    record = await entry.connector.createContact({ e164 })
+    if (record)
+      // Kept at once: a retry after a crash logs on this record instead of creating another.
+      await deps.db
+        .update(callSyncs)
+        .set({ recordId: record.id, recordType: record.type })
+        .where(and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id)))
+  }
+  cache.set(e164, { record, at: Date.now() })
+  if (cache.size > 10_000) cache.delete(cache.keys().next().value!)
+  return record
+}
+
+const asLogRecord = (r: CrmRecord | LogRecord | null): LogRecord | null =>
+  r ? { id: r.id, type: r.type, accountId: r.accountId ?? null, name: r.name ?? null } : null
+
+/** One call: create or update its activity, then the media if it came after the activity. */
+async function logOne(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  entry: Live,
+  ledger: Ledger,
+  call: SyncCall,
+  policy: string,
+): Promise<Outcome> {
+  const activity = call.activity!
+  const limiter = limiterOf(deps.env, row).limiter
+  const version = Math.max(ledger.wantedVersion, call.version)
+  try {
+    const record = asLogRecord(await recordFor(deps, row, entry, ledger, activity.external_number, policy))
+    if (!ledger.activityId && !ledger.writeStarted) {
+      // Committed before the CRM sees the create: after a crash, the next try looks first.
+      await deps.db
+        .update(callSyncs)
+        .set({ writeStarted: true })
+        .where(and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id)))
+    }
+    const mayExist = ledger.writeStarted && !ledger.activityId
+    await limiter.acquire(mayExist ? 2 : 1)
+    const logged = await entry.connector.logCall(activity, {
+      record,
+      activityId: ledger.activityId,
+      mayExist,
+    })
+    let media = ledger.mediaSynced || (!ledger.activityId && call.hasMedia)
+    if (call.hasMedia && !media) {
+      await limiter.acquire(1)
+      try {
+        await entry.connector.attachMedia(logged.id, {
+          recordingUrl: activity.recording_url ?? null,
+          voicemailUrl: activity.voicemail_url ?? null,
+        })
+        media = true
+      } catch (e) {
+        // A link the CRM cannot take (HubSpot plays https only) does not undo the log.
+        if (!(isConnectorError(e) && e.code === 'invalid')) throw e
+      }
+    }
+    return { kind: 'synced', version, activityId: logged.id, record, media }
+  } catch (e) {
+    return { kind: 'error', error: toConnectorError(e) }
+  }
+}
+
+/**
+ * First logs of ended calls in one request (HubSpot batch create, Salesforce collections).
+ * The whole batch is stamped `writeStarted` first; an item the CRM did not create, or a batch
+ * whose answer was lost, goes the single way next time, with its ref looked up first.
+ */
+async function logBatch(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  entry: Live,
+  chunk: { ledger: Ledger; call: SyncCall }[],
+  policy: string,
+): Promise<{ successes: number; stop: boolean }> {
+  const limiter = limiterOf(deps.env, row).limiter
+  const items: { ledger: Ledger; call: SyncCall; record: LogRecord | null }[] = []
+  try {
+    for (const w of chunk)
+      items.push({
+        ...w,
+        record: asLogRecord(
+          await recordFor(deps, row, entry, w.ledger, w.call.activity!.external_number, policy),
+        ),
+      })
+  } catch (e) {
+    const error = toConnectorError(e)
+    await writeOutcomes(
+      deps,
+      row,
+      chunk.map((w) => ({ ledger: w.ledger, outcome: { kind: 'error' as const, error } })),
+    )
+    await noteError(deps, row, error)
+    return { successes: 0, stop: error.retryable || error.reauth }
+  }
+  await deps.db
+    .update(callSyncs)
+    .set({ writeStarted: true })
+    .where(
+      and(
+        eq(callSyncs.integrationId, row.id),
+        inArray(
+          callSyncs.callId,
+          items.map((i) => i.ledger.callId),
+        ),
+      ),
+    )
+  for (const i of items) i.ledger.writeStarted = true
+  const batchSize = BATCH_SIZE[row.kind] ?? 1
+  let results: BatchItemResult[]
+  try {
+    await limiter.acquire(Math.ceil(items.length / batchSize))
+    results = await entry.connector.logCalls(items.map((i) => ({ call: i.call.activity!, record: i.record })))
+  } catch (e) {
+    const error = toConnectorError(e)
+    await writeOutcomes(
+      deps,
+      row,
+      items.map((i) => ({ ledger: i.ledger, outcome: { kind: 'error' as const, error } })),
+    )
+    await noteError(deps, row, error)
+    return { successes: 0, stop: error.retryable || error.reauth }
+  }
+  const byRef = new Map(results.map((r) => [r.callRef, r]))
+  const outcomes: { ledger: Ledger; outcome: Outcome }[] = []
+  let successes = 0
+  let permanent: ConnectorError | null = null
+  for (const i of items) {
+    const r = byRef.get(i.call.activity!.call_ref)
+    const version = Math.max(i.ledger.wantedVersion, i.call.version)
+    if (r?.ok) {
+      successes++
+      outcomes.push({
+        ledger: i.ledger,
+        outcome: {
+          kind: 'synced',
+          version,
+          activityId: r.activityId,
+          record: i.record,
+          media: i.call.hasMedia,
+        },
+      })
+    } else {
+      const error =
+        r && !r.ok ? r.error : new ConnectorError('unavailable', 'The CRM did not answer for this call')
+      // A conflict: an earlier try created it; the single way finds it by ref.
+      const retry = error.code === 'conflict' ? new ConnectorError('unavailable', error.message) : error
+      if (!retry.retryable) permanent = retry
+      outcomes.push({ ledger: i.ledger, outcome: { kind: 'error', error: retry } })
+    }
+  }
+  await writeOutcomes(deps, row, outcomes, { immediateRetry: true })
+  if (permanent) await noteError(deps, row, permanent)
+  return { successes, stop: false }
+}
+
+const backoffMs = (attempts: number) => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1))
+
+/**
+ * Writes outcomes and lets go of the rows, one statement per row (a batch's rows in one
+ * transaction). A row whose call changed while it was claimed (`wantedVersion` raised by the
+ * relay) stays pending for the next round.
+ */
+async function writeOutcomes(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  list: { ledger: Ledger; outcome: Outcome }[],
+  opts: { immediateRetry?: boolean } = {},
+) {
+  if (list.length === 0) return
+  const now = deps.clock.now()
+  const write = async (tx: Pick<Database, 'update'>) => {
+    for (const { ledger, outcome } of list) {
+      const where = and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id))
+      const stillWanted = (version: number, otherwise: 'synced' | 'skipped' | 'pending') =>
+        sql`case when ${callSyncs.wantedVersion} > ${version} then 'pending' else ${otherwise} end`
+      switch (outcome.kind) {
+        case 'synced':
+          await tx
+            .update(callSyncs)
+            .set({
+              activityId: outcome.activityId,
+              recordId: outcome.record?.id ?? null,
+              recordType: outcome.record?.type ?? null,
+              syncedVersion: outcome.version,
+              mediaSynced: outcome.media,
+              state: stillWanted(outcome.version, 'synced'),
+              attempts: sql`${callSyncs.attempts} + 1`,
+              lastError: null,
+              retryAt: null,
+              claimedUntil: null,
+              syncedAt: now,
+              updatedAt: now,
+            })
+            .where(where)
+          break
+        case 'skipped':
+          await tx
+            .update(callSyncs)
+            .set({
+              state: 'skipped',
+              skipReason: outcome.reason,
+              syncedVersion: outcome.version,
+              claimedUntil: null,
+              updatedAt: now,
+            })
+            .where(where)
+          break
+        case 'wait':
+          await tx
+            .update(callSyncs)
+            .set({ syncedVersion: outcome.version, claimedUntil: null, updatedAt: now })
+            .where(where)
+          break
+        case 'error': {
+          const { error } = outcome
+          const attempts = ledger.attempts + 1
+          const giveUp =
+            !error.retryable && !error.reauth ? true : error.retryable && attempts >= MAX_ATTEMPTS
+          const wait =
+            opts.immediateRetry && error.retryable ? 0 : (error.retryAfterMs ?? backoffMs(attempts))
+          await tx
+            .update(callSyncs)
+            .set({
+              state: giveUp ? 'failed' : 'pending',
+              attempts,
+              lastError: `${error.code}: ${error.message}`.slice(0, 1000),
+              retryAt: giveUp || error.reauth ? null : new Date(now.getTime() + wait),
+              claimedUntil: null,
+              updatedAt: now,
+            })
+            .where(where)
+          break
+        }
+      }
+    }
+  }
+  if (list.length === 1) await write(deps.db)
+  else await deps.db.transaction(write)
+}
+
+/** Lets go of rows a round did not get to (their state is unchanged). */
+async function release(deps: SyncDeps, row: IntegrationRow, rows: Ledger[]) {
+  if (rows.length === 0) return
+  await deps.db
+    .update(callSyncs)
+    .set({ claimedUntil: null })
+    .where(
+      and(
+        eq(callSyncs.integrationId, row.id),
+        inArray(
+          callSyncs.callId,
+          rows.map((r) => r.callId),
+        ),
+      ),
+    )
+}

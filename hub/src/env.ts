@@ -79,6 +79,11 @@ export const envSchema = z.object({
   ZENDESK_API_URL: z.string().url().optional(),
   DYNAMICS_API_URL: z.string().url().optional(),
   DYNAMICS_AUTH_URL: z.string().url().optional(),
+  /**
+   * How long a caller lookup waits for the CRMs and the weather (ms): a CRM slower than this is
+   * left out of that card ("timed out"), so ringing agents get the card within this delay.
+   */
+  CALLER_INFO_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
   /** The built-in sandbox CRMs (loopback fakes in this process), for trying integrations out. */
   SANDBOX_CRMS: bool.default(true),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(72),

@@ -33,7 +33,7 @@ export const callerInfoRoutes = createRouter().openapi(
       "Looks the number up in every active, connected CRM of the company (in parallel, under a short deadline: a CRM that does not answer in time is in `sources` with `ok: false`), and adds the company's last calls with the number and, with the weather app, the caller's place, local time and weather. Cached for a minute. Agents may call it.",
     request: { query },
     responses: {
-      200: json(callerCardSchema.openapi('CallerCard'), 'The caller card'),
+      200: json(callerCardSchema, 'The caller card'),
       ...errorResponses,
     },
   }),

@@ -239,8 +239,8 @@ describe('the cache', () => {
     expect(concurrent).toEqual(first)
     expect(await hubspotSearches(caller)).toBe(1)
 
-    // Renamed (the API bumps updated_at): a new lookup shows the new name at once.
-    hub.clock.advance(1000)
+    // Renamed by another hub process (the API bumps updated_at): seen within 2 s.
+    hub.clock.advance(2_500)
     await hub.db
       .update(integrations)
       .set({ name: 'HubSpot renamed', updatedAt: hub.clock.now() })
@@ -248,8 +248,9 @@ describe('the cache', () => {
     expect((await card(input)).records[0]?.integration_name).toBe('HubSpot renamed')
     expect(await hubspotSearches(caller)).toBe(2)
 
-    // Unlinked from the number: not asked any more.
+    // Unlinked from the number by this process, which forgets the company's entries: not asked any more.
     await hub.db.delete(integrationNumbers).where(eq(integrationNumbers.integrationId, hubspot.id))
+    hub.deps.callerInfo.forgetCompany(company.id)
     expect((await card(input)).sources).toEqual([])
 
     await hub.db.insert(integrationNumbers).values({
@@ -258,6 +259,7 @@ describe('the cache', () => {
       companyId: company.id,
       createdAt: hub.clock.now(),
     })
+    hub.deps.callerInfo.forgetCompany(company.id)
     await card(input)
     const searches = await hubspotSearches(caller)
     hub.clock.advance(61_000)
@@ -415,6 +417,7 @@ describe('recent calls and the rest of the card', () => {
     expect(without.weather).toBeNull()
 
     await addIntegration(hub, company, 'weather')
+    deps.callerInfo.forgetCompany(company.id)
     const withApp = await callerCard(deps, { companyId: company.id, phoneNumber: caller })
     expect(withApp.weather).toMatchObject({ conditions: 'Fog', temperature_c: 14.5 })
     expect(asked).toEqual([false, true])

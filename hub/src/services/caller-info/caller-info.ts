@@ -44,8 +44,10 @@ import { CardCache } from './card-cache.ts'
  *
  * Cards are cached per company (card-cache.ts) for a minute, 10 s when a source failed. The key
  * holds the integrations asked with their `updated_at` and status, so a change to them (linked,
- * unlinked, disabled, reconnected, settings) is a new key at once, on every hub process; calls and
- * contacts of the last minute may be missing from a cached card.
+ * unlinked, disabled, reconnected, settings) is a new key; which integrations to ask is itself
+ * remembered for 2 s per (company, number), so every hub process sees a change within 2 s (the
+ * one that made it at once, through forgetCompany). Calls and contacts of the last minute may be
+ * missing from a cached card.
  */
 
 export type WeatherResult = {
@@ -71,6 +73,12 @@ export type CallerInfoOptions = {
   ttlMs: number
   /** How long a card with a failed source is kept (ms). */
   partialTtlMs: number
+  /**
+   * How long the set of integrations to ask for a (company, number) is remembered (ms): a warm
+   * lookup then reads no database at all. Another hub process sees an integration change
+   * within this delay; the process that made it at once (`forgetCompany`).
+   */
+  integrationsTtlMs: number
   maxPerCompany: number
   maxCompanies: number
   weather: WeatherLookup
@@ -80,6 +88,9 @@ export type CallerInfoOptions = {
 export type CallerInfo = {
   readonly options: CallerInfoOptions
   readonly cache: CardCache<CallerCard>
+  readonly integrationSets: CardCache<IntegrationRow[]>
+  /** The company's integrations changed (the Integrations API): its next lookups start afresh. */
+  forgetCompany(companyId: number): void
 }
 
 export function createCallerInfo(
@@ -92,16 +103,29 @@ export function createCallerInfo(
     partialTtlMs: 10_000,
     maxPerCompany: 500,
     maxCompanies: 2_000,
+    integrationsTtlMs: 2_000,
     weather: noWeather,
     ...options,
   }
+  const now = () => deps.clock.now().getTime()
+  const cache = new CardCache<CallerCard>({
+    maxPerCompany: full.maxPerCompany,
+    maxCompanies: full.maxCompanies,
+    now,
+  })
+  const integrationSets = new CardCache<IntegrationRow[]>({
+    maxPerCompany: 1_000,
+    maxCompanies: full.maxCompanies,
+    now,
+  })
   return {
     options: full,
-    cache: new CardCache<CallerCard>({
-      maxPerCompany: full.maxPerCompany,
-      maxCompanies: full.maxCompanies,
-      now: () => deps.clock.now().getTime(),
-    }),
+    cache,
+    integrationSets,
+    forgetCompany(companyId) {
+      cache.forgetCompany(companyId)
+      integrationSets.forgetCompany(companyId)
+    },
   }
 }
 
@@ -144,17 +168,23 @@ function emptyCard(phoneNumber: string): CallerCard {
 export async function callerCard(deps: CallerInfoDeps, input: CallerCardInput): Promise<CallerCard> {
   if (input.phoneNumber === 'anonymous') return emptyCard('anonymous')
   const e164 = await e164Of(deps.db, input)
-  const apps = await integrationsToAsk(deps.db, input.companyId, input.numberId ?? null)
+  const { cache, integrationSets, options } = deps.callerInfo
+  const numberId = input.numberId ?? null
+  const apps = await integrationSets.get(input.companyId, String(numberId ?? '*'), async () => ({
+    value: await integrationsToAsk(deps.db, input.companyId, numberId),
+    ttlMs: options.integrationsTtlMs,
+  }))
   const key = [
     input.numberId ?? '*',
     e164,
     ...apps.map((a) => `${a.id}:${a.status}:${a.updatedAt.getTime()}`),
   ].join('|')
-  return deps.callerInfo.cache.get(input.companyId, key, async () => {
-    const card = await lookUp(deps, input.companyId, e164, apps)
+  return cache.get(input.companyId, key, async () => {
+    // The rows as they are now (fresh tokens), not as remembered for the key.
+    const fresh = await integrationsToAsk(deps.db, input.companyId, numberId)
+    const card = await lookUp(deps, input.companyId, e164, fresh)
     const complete = card.sources.every((s) => s.ok)
-    const { ttlMs, partialTtlMs } = deps.callerInfo.options
-    return { value: card, ttlMs: complete ? ttlMs : partialTtlMs }
+    return { value: card, ttlMs: complete ? options.ttlMs : options.partialTtlMs }
   })
 }
 

@@ -74,6 +74,3 @@ export const silentAgentChannel: AgentChannel = { send() {} }
 
 /** Until a presence directory is wired: only simulated devices are online. */
 export const nobodyOnline: PresenceDirectory = { onlineUsers: async () => new Set<number>() }
-
-/** Until caller cards are wired: agents get no card. */
-export const noCallerCards: CallerCardPort = { callStarting() {}, ringing() {}, callEnded() {} }

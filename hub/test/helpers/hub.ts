@@ -51,6 +51,8 @@ export async function createTestHub(
      * wired) and shorter timings. Its fan-out and directory are Redis when env has REDIS_URL.
      */
     realtime?: { callActions?: CallActions; timings?: Partial<RealtimeTimings>; redisPrefix?: string }
+    /** Ringing agents get the caller card (`call.caller_card`), as on a real hub. */
+    callerCards?: boolean
   } = {},
 ) {
   const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
@@ -96,7 +98,8 @@ export async function createTestHub(
     userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
     callerInfo: createCallerInfo({ env, clock }),
   }
-  deps.callerCards = createRingingCards(deps)
+  // As the server wires it, when asked: other tests count the exact frames agents receive.
+  if (overrides.callerCards) deps.callerCards = createRingingCards(deps)
   type RealtimeOverrides = NonNullable<typeof overrides.realtime>
   const stops: (() => Promise<void>)[] = []
   // On Redis, test hubs share the scale run's server: keys and channel of their own (the same

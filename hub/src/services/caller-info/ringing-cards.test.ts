@@ -16,6 +16,7 @@ let base: string
 beforeAll(async () => {
   hub = await createTestHub({
     workers: true,
+    callerCards: true,
     env: { CRM_TOKEN_KEYS: testTokenKeys(), CALLER_INFO_DEADLINE_MS: '5000' },
   })
   base = await hub.listen()

@@ -57,8 +57,13 @@ export function createRingingCards(
         forgetOld(now)
       }
       const to = [...userIds]
+      const mine = entry
       void entry.card.then((card) => {
-        if (!card) return
+        // A lookup that failed is not kept for the call: the next ring tries again.
+        if (!card) {
+          if (kept.get(call.callId) === mine) kept.delete(call.callId)
+          return
+        }
         try {
           deps.agentChannel.send(call.companyId, to, { type: 'call.caller_card', call_id: call.callId, card })
         } catch (err) {

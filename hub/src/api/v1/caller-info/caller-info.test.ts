@@ -66,6 +66,14 @@ describe('GET /v1/caller_info', () => {
     expect(inUs.body.phone_number).toBe('+14155550100')
   })
 
+  it('is documented in the OpenAPI description, with the card and its query', async () => {
+    const doc = await hub.call('GET', '/v1/openapi.json')
+    const op = doc.body.paths['/v1/caller_info'].get
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(['phone_number', 'country'])
+    const schema = op.responses['200'].content['application/json'].schema
+    expect(Object.keys(schema.properties ?? {})).toContain('sources')
+  })
+
   it('answers 400 naming phone_number for what is not a phone number', async () => {
     const company = await hub.createCompany()
     for (const bad of ['hello', '+3361', '12', '']) {

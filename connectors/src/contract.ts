@@ -79,6 +79,10 @@ export type CrmRecord = {
   url: string | null
   /** For a contact, the account/company it belongs to (Salesforce `AccountId`). */
   accountId: string | null
+  /** The company / account's name, when the search gave it at no extra cost (caller card). */
+  company?: string | null
+  /** The record owner's name (or email when the CRM gives no name), when known. */
+  owner?: string | null
 }
 
 /** An activity (HubSpot call, Salesforce Task) the connector wrote for a call. */

@@ -169,6 +169,37 @@ describe('HubSpot caller lookup', () => {
   })
 })
 
+describe('HubSpot caller card details', () => {
+  it("gives the contact's company and its owner's name (one owner read per owner), none when the owner is unknown", async () => {
+    fake.addOwner({ id: '77', email: 'olga@acme.test', firstName: 'Olga', lastName: 'Owner' })
+    const a = fake.addContact({
+      firstname: 'Ann',
+      lastname: 'A',
+      phone: '+14155551212',
+      company: 'Acme',
+      hubspot_owner_id: '77',
+    })
+    const b = fake.addContact({
+      firstname: 'Bob',
+      lastname: 'B',
+      mobilephone: '+14155551212',
+      hubspot_owner_id: '77',
+    })
+    const c = fake.addContact({
+      firstname: 'Cy',
+      lastname: 'C',
+      mobilephone: '+14155551212',
+      hubspot_owner_id: '999',
+    })
+    const found = await connect().lookupByPhone('+14155551212')
+    const byId = new Map(found.map((r) => [r.id, r]))
+    expect(byId.get(a)).toMatchObject({ company: 'Acme', owner: 'Olga Owner' })
+    expect(byId.get(b)).toMatchObject({ company: null, owner: 'Olga Owner' })
+    expect(byId.get(c)).toMatchObject({ owner: null })
+    expect(fake.requests.filter((r) => r.path === '/crm/v3/owners/77')).toHaveLength(1)
+  })
+})
+
 describe('HubSpot call logging', () => {
   it('writes the calls object with HubSpot units and associates it to the contact', async () => {
     const contact = fake.addContact({ firstname: 'Grace', lastname: 'Hopper', phone: '+14155551212' })

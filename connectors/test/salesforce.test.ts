@@ -147,6 +147,19 @@ describe('Salesforce caller lookup', () => {
       url: `${fake.url}/lightning/r/Contact/${oldContact}/view`,
     })
 
+    // The card's details: the contact's account name and owner, the lead's company.
+    const owner = fake.add('User', { Name: 'Olga Owner', Email: 'olga@acme.test', IsActive: true })
+    const owned = fake.add('Contact', {
+      LastName: 'Owned',
+      Phone: '4155551212',
+      AccountId: acct,
+      OwnerId: owner,
+    })
+    const again = await connect().lookupByPhone('+14155551212')
+    expect(again.find((r) => r.id === owned)).toMatchObject({ company: 'Acme', owner: 'Olga Owner' })
+    expect(again.find((r) => r.id === lead)).toMatchObject({ company: 'X', owner: null })
+    expect(again.find((r) => r.id === acct)).toMatchObject({ company: null })
+
     // '+' and '-' are SOSL operators: the query carries digits only, on the pinned API version.
     const search = apiRequests().at(-1)!
     expect(search.path).toBe('/services/data/v67.0/search')

@@ -59,7 +59,7 @@ export type HubspotFake = FakeServer & {
   contacts: Map<string, HsObject>
   calls: Map<string, HsObject>
   addContact(p: Record<string, string>, updatedAt?: string): string
-  addOwner(o: { id: string; email: string }): void
+  addOwner(o: { id: string; email: string; firstName?: string; lastName?: string }): void
   /** Grants a code that exchanges for tokens (the user approved the app). */
   grantCode(code: string): void
   /** Issues tokens directly (an installed app). */
@@ -73,7 +73,7 @@ export type HubspotFake = FakeServer & {
 export async function startHubspotFake(): Promise<HubspotFake> {
   const contacts = new Map<string, HsObject>()
   const calls = new Map<string, HsObject>()
-  const owners: { id: string; email: string }[] = []
+  const owners: { id: string; email: string; firstName?: string; lastName?: string }[] = []
   const codes = new Set<string>()
   const accessTokens = new Set<string>()
   const refreshTokens = new Set<string>()
@@ -374,6 +374,27 @@ export async function startHubspotFake(): Promise<HubspotFake> {
       }
     }
 
+    // https://developers.hubspot.com/docs/api-reference/crm-owners-v3/guide
+    const ownerById = method === 'GET' ? path.match(/^\/crm\/v3\/owners\/(\d+)$/) : null
+    if (ownerById) {
+      const o = owners.find((x) => x.id === ownerById[1])
+      if (!o) return err(404, 'OBJECT_NOT_FOUND', `Owner ${ownerById[1]} not found`)
+      const now = new Date().toISOString()
+      return {
+        status: 200,
+        body: {
+          id: o.id,
+          email: o.email,
+          firstName: o.firstName ?? '',
+          lastName: o.lastName ?? '',
+          userId: Number(o.id),
+          createdAt: now,
+          updatedAt: now,
+          archived: false,
+        },
+      }
+    }
+
     if (method === 'GET' && path === '/crm/v3/owners/') {
       const email = req.query.get('email')
       const list = owners.filter((o) => !email || o.email.toLowerCase() === email.toLowerCase())
@@ -383,8 +404,8 @@ export async function startHubspotFake(): Promise<HubspotFake> {
           results: list.map((o) => ({
             id: o.id,
             email: o.email,
-            firstName: '',
-            lastName: '',
+            firstName: o.firstName ?? '',
+            lastName: o.lastName ?? '',
             userId: Number(o.id),
             createdAt: new Date().toISOString(),
             updatedAt: new Date().toISOString(),
@@ -410,7 +431,8 @@ export async function startHubspotFake(): Promise<HubspotFake> {
     calls,
     callPropertyDefs,
     addContact,
-    addOwner: (o: { id: string; email: string }) => void owners.push(o),
+    addOwner: (o: { id: string; email: string; firstName?: string; lastName?: string }) =>
+      void owners.push(o),
     grantCode: (code: string) => void codes.add(code),
     issueTokens,
     expireAccessTokens: () => accessTokens.clear(),

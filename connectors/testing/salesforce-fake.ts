@@ -30,6 +30,7 @@ const FIELDS: Record<string, string[]> = {
     'AssistantPhone',
     'Email',
     'AccountId',
+    'OwnerId',
   ],
   Lead: [
     'FirstName',
@@ -41,8 +42,9 @@ const FIELDS: Record<string, string[]> = {
     'Company',
     'IsConverted',
     'LeadSource',
+    'OwnerId',
   ],
-  Account: ['Name', 'Phone'],
+  Account: ['Name', 'Phone', 'OwnerId'],
   Task: [
     'Subject',
     'Type',
@@ -264,7 +266,14 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
           const out: Record<string, unknown> = {
             attributes: { type: r.type, url: `/services/data/v${version}/sobjects/${r.type}/${r.Id}` },
           }
-          for (const f of w.fields) out[f] = r[f] ?? null
+          for (const f of w.fields) {
+            // A relationship field (`Owner.Name`) is the related record, nested, or null.
+            const [rel, sub] = f.split('.')
+            if (sub) {
+              const related = records.get(String(r[`${rel}Id`] ?? ''))
+              out[rel!] = related ? { attributes: { type: related.type }, [sub]: related[sub] ?? null } : null
+            } else out[f] = r[f] ?? null
+          }
           searchRecords.push(out)
         }
       return { status: 200, body: { searchRecords } }

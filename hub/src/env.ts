@@ -79,6 +79,21 @@ export const envSchema = z.object({
   ZENDESK_API_URL: z.string().url().optional(),
   DYNAMICS_API_URL: z.string().url().optional(),
   DYNAMICS_AUTH_URL: z.string().url().optional(),
+  /**
+   * The weather on caller cards (companies with the Weather app): Open-Meteo, whose free API is
+   * for non-commercial use only; with OPEN_METEO_API_KEY its commercial hosts. "off": place and
+   * local time only.
+   */
+  WEATHER_PROVIDER: z.enum(['open-meteo', 'off']).default('open-meteo'),
+  OPEN_METEO_API_KEY: z.string().min(1).optional(),
+  /** Open-Meteo's forecast and geocoding hosts, for a mirror or a test double. */
+  OPEN_METEO_URL: z.string().url().optional(),
+  OPEN_METEO_GEOCODING_URL: z.string().url().optional(),
+  /**
+   * How long a caller lookup waits for the CRMs and the weather (ms): a CRM slower than this is
+   * left out of that card ("timed out"), so ringing agents get the card within this delay.
+   */
+  CALLER_INFO_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
   /** The built-in sandbox CRMs (loopback fakes in this process), for trying integrations out. */
   SANDBOX_CRMS: bool.default(true),
   /**

@@ -22,6 +22,9 @@ import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
 import { createRealtime, createRealtimePublisher, type Realtime } from './realtime/realtime.ts'
+import { createCallerInfo } from './services/caller-info/caller-info.ts'
+import { createRingingCards } from './services/caller-info/ringing-cards.ts'
+import { createWeatherLookup } from './services/caller-info/weather.ts'
 import { createUserEventRecorder } from './services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
@@ -89,8 +92,11 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
       presence: nobodyOnline,
       worldCache: createWorldCache(),
       userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
+      callerInfo: createCallerInfo({ env, clock }, { weather: createWeatherLookup(env, clock) }),
       ping: { db: handle.ping },
     }
+    // Reads deps.agentChannel when it sends, so it reaches the realtime channel wired below.
+    deps.callerCards = createRingingCards(deps)
 
     // The agents' realtime channel and the call engine, wired to each other: the engine reaches
     // agents' clients and reads who is online through the channel; the channel hands agents'

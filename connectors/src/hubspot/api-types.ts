@@ -32,5 +32,6 @@ export const contactProperties = [
   'phone',
   'mobilephone',
   'company',
+  'hubspot_owner_id',
   'lastmodifieddate',
 ] as const

@@ -295,7 +295,35 @@ export class HubspotConnector implements Connector {
       })
       .filter((x) => x.rank < 2)
       .sort((x, y) => x.rank - y.rank || y.r.updatedAt.getTime() - x.r.updatedAt.getTime())
-    return ranked.map(({ r, p }) => this.contactRecord(r.id, p))
+    const ownerNames = await this.ownerNames(ranked.map(({ p }) => p.hubspot_owner_id))
+    return ranked.map(({ r, p }) => ({
+      ...this.contactRecord(r.id, p),
+      company: p.company || null,
+      owner: (p.hubspot_owner_id && ownerNames.get(p.hubspot_owner_id)) || null,
+    }))
+  }
+
+  /**
+   * Owners' names by id (GET /crm/v3/owners/{ownerId}), in parallel: usually one. Needs the
+   * optional owners scope; without it, or on any failure, the records show no owner rather than
+   * failing the lookup.
+   * https://developers.hubspot.com/docs/api-reference/crm-owners-v3/guide
+   */
+  private async ownerNames(ids: (string | null | undefined)[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>()
+    const wanted = [...new Set(ids.filter((id): id is string => !!id && /^\d+$/.test(id)))]
+    await Promise.all(
+      wanted.map(async (id) => {
+        try {
+          const o = await this.call((a) => a.owners.getById(Number(id), 'id', false))
+          const name = [o.firstName, o.lastName].filter(Boolean).join(' ') || o.email
+          if (name) names.set(id, name)
+        } catch {
+          // The owner is a nicety of the caller card: no owner, the record still shows.
+        }
+      }),
+    )
+    return names
   }
 
   private contactRecord(id: string, p: Record<string, string | null>): CrmRecord {

@@ -38,6 +38,11 @@ const searchRecordSchema = z
     AssistantPhone: z.string().nullish(),
     Email: z.string().nullish(),
     AccountId: z.string().nullish(),
+    /** Lead: the company typed on the lead. */
+    Company: z.string().nullish(),
+    /** Relationship fields (`Account.Name`, `Owner.Name`) come back as nested records. */
+    Account: z.object({ Name: z.string().nullish() }).passthrough().nullish(),
+    Owner: z.object({ Name: z.string().nullish() }).passthrough().nullish(),
     IsConverted: z.boolean().nullish(),
     LastModifiedDate: z.string().nullish(),
   })

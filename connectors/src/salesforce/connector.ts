@@ -216,9 +216,9 @@ export class SalesforceConnector implements Connector {
     if (!national) return []
     const sosl =
       `FIND {${escapeSosl(national)}} IN PHONE FIELDS RETURNING ` +
-      'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, AccountId, LastModifiedDate), ' +
-      'Lead(Id, Name, Phone, MobilePhone, Email, IsConverted, LastModifiedDate), ' +
-      'Account(Id, Name, Phone, LastModifiedDate)'
+      'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, AccountId, Account.Name, Owner.Name, LastModifiedDate), ' +
+      'Lead(Id, Name, Phone, MobilePhone, Email, Company, IsConverted, Owner.Name, LastModifiedDate), ' +
+      'Account(Id, Name, Phone, Owner.Name, LastModifiedDate)'
     const parsed = searchResponseSchema.safeParse(
       await this.request('GET', `/search?q=${encodeURIComponent(sosl)}`),
     )
@@ -247,6 +247,8 @@ export class SalesforceConnector implements Connector {
       phone: r.Phone ?? r.MobilePhone ?? null,
       url: `${this.tokens.instanceUrl}/lightning/r/${r.attributes.type}/${r.Id}/view`,
       accountId: r.AccountId ?? null,
+      company: (type === 'lead' ? r.Company : r.Account?.Name) ?? null,
+      owner: r.Owner?.Name ?? null,
     }
   }
 

@@ -7,8 +7,14 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Mailer } from '../mail/mailer.ts'
 import type { CallControl } from '../telephony/carrier/call-control.ts'
 import type { Carrier } from '../telephony/carrier/carrier.ts'
-import type { AgentChannel, PresenceDirectory, UserEventRecorder } from '../telephony/engine/ports.ts'
+import type {
+  AgentChannel,
+  CallerCardPort,
+  PresenceDirectory,
+  UserEventRecorder,
+} from '../telephony/engine/ports.ts'
 import type { WorldCache } from '../telephony/routing-world.ts'
+import type { CallerInfo } from './caller-info/caller-info.ts'
 
 /** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
 export type HubDeps = {
@@ -31,4 +37,8 @@ export type HubDeps = {
   userEvents: UserEventRecorder
   /** Companies' routing worlds kept between call events, checked against their routing version. */
   worldCache: WorldCache
+  /** Caller lookups' options and cache (services/caller-info). */
+  callerInfo: CallerInfo
+  /** Sends ringing agents the caller card (services/caller-info/ringing-cards.ts); absent: none. */
+  callerCards?: CallerCardPort
 }

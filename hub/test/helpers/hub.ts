@@ -19,6 +19,8 @@ import type { CallActions } from '../../src/realtime/ports.ts'
 import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
 import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/realtime/realtime.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
+import { createCallerInfo } from '../../src/services/caller-info/caller-info.ts'
+import { createRingingCards } from '../../src/services/caller-info/ringing-cards.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
 import { createUserEventRecorder } from '../../src/services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
@@ -49,6 +51,8 @@ export async function createTestHub(
      * wired) and shorter timings. Its fan-out and directory are Redis when env has REDIS_URL.
      */
     realtime?: { callActions?: CallActions; timings?: Partial<RealtimeTimings>; redisPrefix?: string }
+    /** Ringing agents get the caller card (`call.caller_card`), as on a real hub. */
+    callerCards?: boolean
   } = {},
 ) {
   const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
@@ -92,7 +96,10 @@ export async function createTestHub(
     presence,
     worldCache: createWorldCache(),
     userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
+    callerInfo: createCallerInfo({ env, clock }),
   }
+  // As the server wires it, when asked: other tests count the exact frames agents receive.
+  if (overrides.callerCards) deps.callerCards = createRingingCards(deps)
   type RealtimeOverrides = NonNullable<typeof overrides.realtime>
   const stops: (() => Promise<void>)[] = []
   // On Redis, test hubs share the scale run's server: keys and channel of their own (the same

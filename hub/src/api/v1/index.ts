@@ -5,6 +5,7 @@ import { authRoutes } from './auth/routes.ts'
 import { blacklistRoutes } from './blacklist/routes.ts'
 import { callAssetsRoutes } from './call-assets/routes.ts'
 import { callbackTasksRoutes } from './callback-tasks/routes.ts'
+import { callerInfoRoutes } from './caller-info/routes.ts'
 import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
@@ -35,6 +36,7 @@ export const v1Routes = createRouter()
   .route('/', sandboxRoutes)
   .route('/', callsRoutes)
   .route('/', callbackTasksRoutes)
+  .route('/', callerInfoRoutes)
 
 /**
  * Routes reachable without credentials: /v1/auth/* (login, invitations, password reset) and the

@@ -71,7 +71,8 @@ export const calls = pgTable(
     index('calls_company_started_idx').on(t.companyId, t.startedAt.desc(), t.id.desc()),
     // An agent's last calls (wrap-up, mandatory tag, longest idle).
     index('calls_user_ended_idx').on(t.companyId, t.userId, t.endedAt.desc()),
-    index('calls_company_external_idx').on(t.companyId, t.externalNumber),
+    // A number's calls, newest first (the caller card's recent calls; search by number).
+    index('calls_company_external_started_idx').on(t.companyId, t.externalNumber, t.startedAt.desc()),
   ],
 )
 

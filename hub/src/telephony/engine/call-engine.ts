@@ -38,7 +38,7 @@ import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } fr
 import { requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
-import type { AgentChannel, PresenceDirectory, UserEventRecorder } from './ports.ts'
+import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startWrapUp } from './wrap-up.ts'
 
 /**
@@ -69,6 +69,8 @@ export type EngineDeps = {
   presence: PresenceDirectory
   /** Records the user.* events the engine decides (wrap-up.ts), with the User object as data. */
   userEvents: UserEventRecorder
+  /** Told when calls start, ring agents and end, to send ringing agents the caller card. */
+  callerCards?: CallerCardPort
 }
 
 export type EngineEvent =
@@ -155,6 +157,14 @@ export async function startInboundCall(
 ): Promise<CallRow> {
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const now = deps.clock.now()
+  tellCallerCards(deps, (port) =>
+    port.callStarting({
+      companyId: input.companyId,
+      numberId: input.numberId,
+      direction: 'inbound',
+      externalNumber: input.from,
+    }),
+  )
   const row = await deps.db.transaction(async (tx) => {
     const [created] = await tx
       .insert(calls)
@@ -190,6 +200,14 @@ export async function startOutboundCall(
 ): Promise<CallRow> {
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const now = deps.clock.now()
+  tellCallerCards(deps, (port) =>
+    port.callStarting({
+      companyId: input.companyId,
+      numberId: input.numberId,
+      direction: 'outbound',
+      externalNumber: input.to,
+    }),
+  )
   const row = await deps.db.transaction(async (tx) => {
     const [agent] = await tx
       .select({ id: users.id })
@@ -288,6 +306,18 @@ async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Pro
       deps.logger.warn({ err, callId: row.id }, 'calls: agent channel refused a message')
     }
   }
+  // Right after the ringing frames: an agent's client shows the call, then who is calling.
+  const ringingCall = {
+    callId: row.id,
+    companyId: row.companyId,
+    numberId: row.numberId,
+    direction: row.direction,
+    externalNumber: row.externalNumber,
+  }
+  for (const m of effects.messages)
+    if (m.message.type === 'call.ringing' && m.userIds.length > 0)
+      tellCallerCards(deps, (port) => port.ringing(ringingCall, m.userIds))
+  if (row.endedAt) tellCallerCards(deps, (port) => port.callEnded(row.companyId, row.id))
   await Promise.all([
     effects.jobs.length > 0 && deps.queue.kind !== 'embedded'
       ? // Outside the database: added once the change is committed. A crash in between loses
@@ -303,6 +333,16 @@ async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Pro
         )
       : undefined,
   ])
+}
+
+/** The caller cards are a courtesy: whatever goes wrong there never fails the call's event. */
+function tellCallerCards(deps: EngineDeps, tell: (port: CallerCardPort) => void): void {
+  if (!deps.callerCards) return
+  try {
+    tell(deps.callerCards)
+  } catch (err) {
+    deps.logger.warn({ err }, 'calls: the caller card port threw')
+  }
 }
 
 function promptSec(p: Prompt | null, world: CallWorld): number {

@@ -31,6 +31,29 @@ export interface UserEventRecorder {
   record(tx: Queryable, companyId: number, userId: number, events: readonly EngineUserEvent[]): Promise<void>
 }
 
+/** What the caller card needs to know of a call (the engine's row, or before it exists). */
+export type RingingCall = {
+  companyId: number
+  numberId: number
+  direction: 'inbound' | 'outbound'
+  /** The other party, E.164 or "anonymous". */
+  externalNumber: string
+}
+
+/**
+ * Who is calling, for the agents a call rings on: the services look the caller up in the
+ * number's CRMs (services/caller-info) and send `call.caller_card` over the agent channel. The
+ * engine only tells: a call is about to be created (the lookup starts while the creating
+ * transaction runs, so the card is usually there by the first ring), it now rings these agents,
+ * it ended. Called after the commit, never awaited, and must not throw: a card is not part of
+ * the call's state, and one lost in a crash is only a card the agent does not see.
+ */
+export interface CallerCardPort {
+  callStarting(call: RingingCall): void
+  ringing(call: RingingCall & { callId: number }, userIds: readonly number[]): void
+  callEnded(companyId: number, callId: number): void
+}
+
 /** An agent's action on a call, as the realtime channel (or REST) receives it. */
 export type AgentAction = Extract<ClientMessage, { call_id: number }>
 

@@ -133,6 +133,12 @@ export interface Connector {
     media: { recordingUrl?: string | null; voicemailUrl?: string | null },
   ): Promise<void>
   healthCheck(): Promise<HealthStatus>
+  /**
+   * Revokes the grant at the vendor (the integration is being deleted): afterwards the refresh
+   * token is refused, and the access token too where the vendor revokes both at once. A grant
+   * the vendor no longer knows counts as revoked.
+   */
+  revoke(): Promise<void>
 }
 
 export type ConnectorContext = {
@@ -158,7 +164,17 @@ export interface ConnectorDefinition {
   exchangeCode(
     app: OAuthApp,
     code: string,
-    opts?: { baseUrl?: string; authBaseUrl?: string; now?: () => number; timeoutMs?: number },
+    opts?: {
+      baseUrl?: string
+      authBaseUrl?: string
+      now?: () => number
+      timeoutMs?: number
+      /**
+       * The PKCE verifier whose S256 challenge went into the authorization URL (RFC 7636), for
+       * the CRMs that take one; the others ignore it.
+       */
+      codeVerifier?: string
+    },
   ): Promise<TokenSet>
   connect(ctx: ConnectorContext): Connector
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { CallActivityInput } from '@switchboard/shared'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConnectorSettingsInput, TokenSet } from '../src/contract.ts'
@@ -73,6 +74,36 @@ describe('Salesforce OAuth', () => {
       .exchangeCode(app, 'c-1', { authBaseUrl: fake.url })
       .catch((e: unknown) => e)
     expect(bad).toMatchObject({ code: 'reauth', vendorCode: 'invalid_grant', retryable: false })
+  })
+
+  it('checks the PKCE verifier at the exchange when the code was granted for a challenge', async () => {
+    const verifier = 'v'.repeat(43)
+    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    fake.grantCode('c-pkce', { codeChallenge: challenge })
+    const wrong = await salesforceDefinition
+      .exchangeCode(app, 'c-pkce', { authBaseUrl: fake.url, codeVerifier: 'w'.repeat(43) })
+      .catch((e: unknown) => e)
+    expect(wrong).toMatchObject({ code: 'reauth', vendorCode: 'invalid_grant' })
+    fake.grantCode('c-pkce-2', { codeChallenge: challenge })
+    const tokens = await salesforceDefinition.exchangeCode(app, 'c-pkce-2', {
+      authBaseUrl: fake.url,
+      codeVerifier: verifier,
+    })
+    expect(tokens.refreshToken).toMatch(/^5Aep/)
+    const sent = new URLSearchParams(fake.requests.at(-1)!.rawBody)
+    expect(sent.get('code_verifier')).toBe(verifier)
+  })
+
+  it('revoke ends the refresh token and its sessions; revoking again is harmless', async () => {
+    const c = connect()
+    await c.lookupByPhone('+14155551212')
+    await c.revoke()
+    expect(fake.requests.at(-1)!.path).toBe('/services/oauth2/revoke')
+    expect(fake.revoked).toHaveLength(1)
+    const after = await c.lookupByPhone('+14155551212').catch((e: unknown) => e)
+    expect(after).toMatchObject({ code: 'reauth' })
+    await c.revoke()
+    expect(fake.revoked).toHaveLength(1)
   })
 
   it('keeps the rotated refresh token, so the second expiry refreshes too', async () => {

@@ -11,7 +11,7 @@ import type { Clock } from '../../core/clock.ts'
 import type { Database } from '../../db/client.ts'
 import { type IntegrationKind, integrations } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
+import { SANDBOX_APP, sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
 import { keyRing, open, seal } from './token-vault.ts'
 
 export type IntegrationRow = typeof integrations.$inferSelect
@@ -46,8 +46,6 @@ export function oauthRedirectUri(env: Pick<Env, 'PUBLIC_URL' | 'PORT'>): string 
   return `${base}/v1/integrations/oauth/callback`
 }
 
-const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
-
 /** The OAuth app registered with the vendor, from the environment; null when not configured. */
 export function oauthApp(env: Env, kind: ConnectorSlug, sandbox: boolean): OAuthApp | null {
   const redirectUri = oauthRedirectUri(env)
@@ -71,12 +69,12 @@ export type CrmEndpoints = { baseUrl?: string; authBaseUrl?: string }
  */
 export async function crmEndpoints(
   env: Env,
-  row: Pick<IntegrationRow, 'kind' | 'sandbox' | 'instanceUrl'>,
+  row: Pick<IntegrationRow, 'id' | 'kind' | 'sandbox' | 'instanceUrl'>,
 ): Promise<CrmEndpoints> {
   const kind = row.kind as ConnectorSlug
   if (row.sandbox) {
     if (!env.SANDBOX_CRMS || !sandboxAvailable(kind)) throw new Error(`the ${kind} sandbox is not available`)
-    const fake = await sandboxCrm(kind)
+    const fake = await sandboxCrm(kind, row.id)
     return { baseUrl: fake.url, authBaseUrl: fake.url }
   }
   switch (row.kind) {

@@ -152,7 +152,15 @@ export function toSettingsJson(s: IntegrationSettings): SettingsJson {
  */
 export const settingsUpdateSchema = z
   .object({
-    call_types: z.partialRecord(callKindEnum, callTypeJson.partial()).optional(),
+    call_types: z
+      .object(
+        Object.fromEntries(callKinds.map((k) => [k, callTypeJson.partial().optional()])) as Record<
+          CallKind,
+          z.ZodOptional<ReturnType<typeof callTypeJson.partial>>
+        >,
+      )
+      .strict()
+      .optional(),
     unknown_number: z.enum(unknownNumberPolicies).optional(),
     business_hours_only: z.boolean().optional(),
     tag_outcomes: tagMap.optional(),

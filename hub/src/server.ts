@@ -22,6 +22,7 @@ import { createQueue } from './jobs/create-queue.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import { createMailer } from './mail/create-mailer.ts'
 import { createRealtime, createRealtimePublisher, type Realtime } from './realtime/realtime.ts'
+import { stopSandboxCrms } from './services/integrations/sandbox-crms.ts'
 import { createUserEventRecorder } from './services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
@@ -71,6 +72,8 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
     const clock = systemClock
     const queue: JobQueue = await createQueue({ env, db: handle.db, clock, logger })
     cleanups.push(() => queue.close())
+    // The sandbox CRMs this process started on demand (loopback servers): stopped after the workers.
+    cleanups.push(() => stopSandboxCrms())
 
     const deps: AppDeps = {
       env,
@@ -151,6 +154,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
           logger,
           carrier: deps.carrier,
           baseUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url,
+          vault: env,
         }),
       )
       const socket = adminSocket

@@ -8,6 +8,8 @@ import {
 import { DomainError } from '../core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../core/logger.ts'
+import { rekeyTokens } from '../services/integrations/rekey.ts'
+import type { VaultSettings } from '../services/integrations/token-vault.ts'
 import { runDemo } from './demo.ts'
 import {
   type AdminDeps,
@@ -29,6 +31,8 @@ export function createAdminApp(
     logger: Logger
     /** Where this hub's API is reached (PUBLIC_URL, else its listening address), for sb's hints. */
     baseUrl?: () => string | null
+    /** The hub's CRM token key ring settings (CRM_TOKEN_KEYS, DATA_DIR), for `sb integrations:rekey`. */
+    vault?: VaultSettings
   },
 ) {
   const app = new Hono()
@@ -80,4 +84,9 @@ export function createAdminApp(
     )
     .post('/numbers/reject', async (c) => c.json(await rejectNumber(reviewDeps(deps), await body(c.req.raw))))
     .post('/demo', async (c) => c.json(await runDemo(deps, await body(c.req.raw)), 201))
+    .post('/integrations/rekey', async (c) => {
+      if (!deps.vault)
+        throw new DomainError('unavailable', 'this hub was started without its key ring settings')
+      return c.json(await rekeyTokens(deps.db, deps.vault))
+    })
 }

@@ -141,6 +141,12 @@ export interface Connector {
     media: { recordingUrl?: string | null; voicemailUrl?: string | null },
   ): Promise<void>
   healthCheck(): Promise<HealthStatus>
+  /**
+   * Revokes the grant at the vendor (the integration is being deleted): afterwards the refresh
+   * token is refused, and the access token too where the vendor revokes both at once. A grant
+   * the vendor no longer knows counts as revoked.
+   */
+  revoke(): Promise<void>
 }
 
 export type ConnectorContext = {

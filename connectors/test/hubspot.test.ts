@@ -118,6 +118,23 @@ describe('HubSpot OAuth', () => {
   })
 })
 
+describe('HubSpot revoke', () => {
+  it('revokes the refresh token on the v3 endpoint: the next refresh is refused; a second revoke is harmless', async () => {
+    const c = connect()
+    await c.revoke()
+    const req = fake.requests.at(-1)!
+    expect(req.path).toBe('/oauth/v3/token/revoke')
+    expect(req.query.toString()).toBe('')
+    expect(fake.revoked).toHaveLength(1)
+    expect(await c.refresh().catch((e: unknown) => e)).toMatchObject({
+      code: 'reauth',
+      vendorCode: 'BAD_REFRESH_TOKEN',
+    })
+    await c.revoke()
+    expect(fake.revoked).toHaveLength(1)
+  })
+})
+
 describe('HubSpot caller lookup', () => {
   it('finds numbers stored without the country code and ranks phone over mobile, newest first', async () => {
     const older = fake.addContact(

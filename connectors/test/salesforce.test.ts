@@ -81,17 +81,30 @@ describe('Salesforce OAuth', () => {
     const url = new URL(salesforceDefinition.authorizationUrl(app, { state: 'st-p', codeChallenge }))
     expect(url.searchParams.get('code_challenge')).toBe(codeChallenge)
     expect(url.searchParams.get('code_challenge_method')).toBe('S256')
-    fake.grantCode('c-p', codeChallenge)
+    fake.grantCode('c-p', { codeChallenge })
     const wrong = await salesforceDefinition
       .exchangeCode(app, 'c-p', { authBaseUrl: fake.url, codeVerifier: createPkcePair().codeVerifier })
       .catch((e: unknown) => e)
     expect(wrong).toMatchObject({ code: 'reauth', vendorCode: 'invalid_grant' })
-    fake.grantCode('c-p2', codeChallenge)
+    fake.grantCode('c-p2', { codeChallenge })
     const tokens = await salesforceDefinition.exchangeCode(app, 'c-p2', {
       authBaseUrl: fake.url,
       codeVerifier,
     })
     expect(tokens.accessToken).toMatch(/^00D/)
+    expect(new URLSearchParams(fake.requests.at(-1)!.rawBody).get('code_verifier')).toBe(codeVerifier)
+  })
+
+  it('revoke ends the refresh token and its sessions; revoking again is harmless', async () => {
+    const c = connect()
+    await c.lookupByPhone('+14155551212')
+    await c.revoke()
+    expect(fake.requests.at(-1)!.path).toBe('/services/oauth2/revoke')
+    expect(fake.revoked).toHaveLength(1)
+    const after = await c.lookupByPhone('+14155551212').catch((e: unknown) => e)
+    expect(after).toMatchObject({ code: 'reauth' })
+    await c.revoke()
+    expect(fake.revoked).toHaveLength(1)
   })
 
   it('keeps the rotated refresh token, so the second expiry refreshes too', async () => {

@@ -86,6 +86,23 @@ describe('Zendesk OAuth', () => {
   })
 })
 
+describe('Zendesk revoke', () => {
+  it('deletes the current token, refreshing an expired one first; the pair no longer works', async () => {
+    const c = connect()
+    fake.expireAccessTokens()
+    await c.revoke()
+    expect(saved).toHaveLength(1)
+    expect(fake.revoked).toEqual([saved[0]!.accessToken])
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'DELETE',
+      path: '/api/v2/oauth/tokens/current.json',
+    })
+    expect(await c.healthCheck()).toMatchObject({ ok: false, reauth: true })
+    await c.revoke()
+    expect(fake.revoked).toHaveLength(1)
+  })
+})
+
 describe('Zendesk caller lookup', () => {
   it('searches digits without the + and with a leading * so other stored formats match', async () => {
     const older = fake.addUser({ name: 'Old', phone: '(415) 555-1212', updated_at: '2025-01-01T00:00:00Z' })

@@ -67,10 +67,17 @@ export type HubspotFake = FakeServer & {
   /** Every access token stops working (HubSpot answers 401 EXPIRED_AUTHENTICATION). */
   expireAccessTokens(): void
   revokeRefreshTokens(): void
+  /** Refresh tokens revoked through POST /oauth/v3/token/revoke, in order. */
+  revoked: string[]
   callPropertyDefs: Map<string, { hasUniqueValue: boolean }>
 }
 
-export async function startHubspotFake(): Promise<HubspotFake> {
+/** `client`: the OAuth client the token endpoints accept (default hs-client / hs-secret). */
+export async function startHubspotFake(
+  opts: { client?: { clientId: string; clientSecret: string } } = {},
+): Promise<HubspotFake> {
+  const client = opts.client ?? { clientId: 'hs-client', clientSecret: 'hs-secret' }
+  const revoked: string[] = []
   const contacts = new Map<string, HsObject>()
   const calls = new Map<string, HsObject>()
   const owners: { id: string; email: string; firstName?: string; lastName?: string }[] = []
@@ -170,9 +177,20 @@ export async function startHubspotFake(): Promise<HubspotFake> {
   const handle = (req: FakeRequest): FakeResponse => {
     const { method, path } = req
     // https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide
+    // https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
+    // Deletes the refresh token only: access tokens already issued live until they expire.
+    if (method === 'POST' && path === '/oauth/v3/token/revoke') {
+      const f = new URLSearchParams(req.rawBody)
+      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
+        return err(400, 'VALIDATION_ERROR', 'missing or unknown client id')
+      const token = f.get('token') ?? ''
+      if (!refreshTokens.delete(token)) return err(400, 'VALIDATION_ERROR', 'unknown token')
+      revoked.push(token)
+      return { status: 204 }
+    }
     if (method === 'POST' && path === '/oauth/v3/token') {
       const f = new URLSearchParams(req.rawBody)
-      if (f.get('client_id') !== 'hs-client' || f.get('client_secret') !== 'hs-secret')
+      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
         return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } }
       const grant = f.get('grant_type')
       if (grant === 'authorization_code') {
@@ -437,5 +455,6 @@ export async function startHubspotFake(): Promise<HubspotFake> {
     issueTokens,
     expireAccessTokens: () => accessTokens.clear(),
     revokeRefreshTokens: () => refreshTokens.clear(),
+    revoked,
   })
 }

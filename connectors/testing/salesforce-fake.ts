@@ -79,8 +79,11 @@ const sfErr = (status: number, errorCode: string, message: string, fields?: stri
 export type SalesforceFake = FakeServer & {
   records: Map<string, SObject & { type: string }>
   add(type: string, fields: Record<string, unknown>, lastModified?: string): string
-  /** A code the fake will accept once; with a PKCE challenge, only with its verifier. */
-  grantCode(code: string, codeChallenge?: string): void
+  /**
+   * Grants a code (the user approved the app). With `codeChallenge` (PKCE, S256), the exchange
+   * must send the `code_verifier` whose SHA-256 is that challenge.
+   */
+  grantCode(code: string, opts?: { codeChallenge?: string }): void
   issueTokens(): { accessToken: string; refreshToken: string; instanceUrl: string }
   expireSessions(): void
   revokeRefreshTokens(): void
@@ -89,12 +92,22 @@ export type SalesforceFake = FakeServer & {
   /** An org without Salesforce CRM Call Center: Task has no call fields. */
   callCenter: boolean
   tasks(): (SObject & { type: string })[]
+  /** Tokens revoked through POST /services/oauth2/revoke, in order. */
+  revoked: string[]
 }
 
-export async function startSalesforceFake(opts: { version?: string } = {}): Promise<SalesforceFake> {
+/** `client`: the OAuth client the token endpoint accepts (default sf-client / sf-secret). */
+export async function startSalesforceFake(
+  opts: { version?: string; client?: { clientId: string; clientSecret: string } } = {},
+): Promise<SalesforceFake> {
   const version = opts.version ?? '67.0'
+  const client = opts.client ?? { clientId: 'sf-client', clientSecret: 'sf-secret' }
   const records = new Map<string, SObject & { type: string }>()
-  const codes = new Map<string, string | null>()
+  /** Code → its PKCE challenge ('' without PKCE). */
+  const codes = new Map<string, string>()
+  const revoked: string[] = []
+  /** Refresh token → the sessions issued from it (a revoke of the refresh token ends them). */
+  const sessionsOf = new Map<string, Set<string>>()
   const sessions = new Set<string>()
   const refreshTokens = new Set<string>()
   let seq = 1
@@ -108,6 +121,7 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
     const refreshToken = `5Aep${randomUUID().replaceAll('-', '')}`
     sessions.add(accessToken)
     refreshTokens.add(refreshToken)
+    sessionsOf.set(refreshToken, new Set([accessToken]))
     return { accessToken, refreshToken, instanceUrl: url }
   }
   const tokenBody = (accessToken: string, refreshToken?: string) => ({
@@ -187,7 +201,7 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
     const { method, path } = req
     if (method === 'POST' && path === '/services/oauth2/token') {
       const f = new URLSearchParams(req.rawBody)
-      if (f.get('client_id') !== 'sf-client' || f.get('client_secret') !== 'sf-secret')
+      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
         return {
           status: 400,
           body: { error: 'invalid_client_id', error_description: 'client identifier invalid' },
@@ -195,15 +209,20 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
       if (f.get('grant_type') === 'authorization_code') {
         const code = f.get('code') ?? ''
         const challenge = codes.get(code)
-        const verifier = f.get('code_verifier')
-        const pkceOk =
-          !challenge ||
-          (!!verifier && createHash('sha256').update(verifier).digest('base64url') === challenge)
-        if (!codes.delete(code) || !f.get('redirect_uri') || !pkceOk)
+        if (!codes.delete(code) || !f.get('redirect_uri'))
           return {
             status: 400,
             body: { error: 'invalid_grant', error_description: 'invalid authorization code' },
           }
+        // PKCE: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_pkce.htm
+        if (challenge) {
+          const verifier = f.get('code_verifier') ?? ''
+          if (createHash('sha256').update(verifier).digest('base64url') !== challenge)
+            return {
+              status: 400,
+              body: { error: 'invalid_grant', error_description: 'invalid code verifier' },
+            }
+        }
         const t = issueTokens()
         return { status: 200, body: tokenBody(t.accessToken, t.refreshToken) }
       }
@@ -216,16 +235,37 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
           }
         const t = issueTokens()
         refreshTokens.delete(t.refreshToken)
-        if (!state.rotateRefreshTokens) return { status: 200, body: tokenBody(t.accessToken) }
+        sessionsOf.delete(t.refreshToken)
+        const family = sessionsOf.get(used) ?? new Set<string>()
+        family.add(t.accessToken)
+        if (!state.rotateRefreshTokens) {
+          sessionsOf.set(used, family)
+          return { status: 200, body: tokenBody(t.accessToken) }
+        }
         refreshTokens.delete(used)
+        sessionsOf.delete(used)
         const rotated = `5Aep${randomUUID().replaceAll('-', '')}`
         refreshTokens.add(rotated)
+        sessionsOf.set(rotated, family)
         return { status: 200, body: tokenBody(t.accessToken, rotated) }
       }
       return {
         status: 400,
         body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' },
       }
+    }
+
+    // Revoking a refresh token ends every session issued from it; an access token, just itself.
+    if (method === 'POST' && path === '/services/oauth2/revoke') {
+      const token = new URLSearchParams(req.rawBody).get('token') ?? ''
+      if (refreshTokens.delete(token)) {
+        for (const s of sessionsOf.get(token) ?? []) sessions.delete(s)
+        sessionsOf.delete(token)
+      } else if (!sessions.delete(token)) {
+        return { status: 400, body: { error: 'invalid_token', error_description: 'invalid token' } }
+      }
+      revoked.push(token)
+      return { status: 200 }
     }
 
     const m = path.match(/^\/services\/data\/v(\d+\.\d)(\/.*)$/)
@@ -391,11 +431,13 @@ export async function startSalesforceFake(opts: { version?: string } = {}): Prom
   const fake = Object.assign(server, {
     records,
     add,
-    grantCode: (code: string, codeChallenge?: string) => void codes.set(code, codeChallenge ?? null),
+    grantCode: (code: string, o: { codeChallenge?: string } = {}) =>
+      void codes.set(code, o.codeChallenge ?? ''),
     issueTokens,
     expireSessions: () => sessions.clear(),
     revokeRefreshTokens: () => refreshTokens.clear(),
     tasks: () => [...records.values()].filter((r) => r.type === 'Task'),
+    revoked,
   })
   // Accessors, not copies: tests flip these on the live fake.
   return Object.defineProperties(fake, {

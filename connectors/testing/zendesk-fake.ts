@@ -37,6 +37,8 @@ export type ZendeskFake = FakeServer & {
   grantCode(code: string): void
   issueTokens(): { accessToken: string; refreshToken: string }
   expireAccessTokens(): void
+  /** Access tokens deleted through DELETE /api/v2/oauth/tokens/current.json (the revoke), in order. */
+  revoked: string[]
   /** The account has no Talk Partner Edition plan. */
   talkPartnerEdition: boolean
 }
@@ -46,7 +48,14 @@ const invalid = (description: string, details: Record<string, unknown> = {}): Fa
   body: { error: 'RecordInvalid', description, details },
 })
 
-export async function startZendeskFake(): Promise<ZendeskFake> {
+export type FakeOAuthClient = { clientId: string; clientSecret: string }
+
+/** `client`: the OAuth client the token endpoint accepts (default zd-client / zd-secret). */
+export async function startZendeskFake(opts: { client?: FakeOAuthClient } = {}): Promise<ZendeskFake> {
+  const client = opts.client ?? { clientId: 'zd-client', clientSecret: 'zd-secret' }
+  const revoked: string[] = []
+  /** Access token → the refresh token issued with it (a revoke deletes the pair). */
+  const pairOf = new Map<string, string>()
   const users = new Map<number, User>()
   const tickets = new Map<number, Ticket>()
   const codes = new Set<string>()
@@ -69,6 +78,7 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
     const refreshToken = randomUUID().replaceAll('-', '')
     access.set(accessToken, agentId)
     refresh.set(refreshToken, agentId)
+    pairOf.set(accessToken, refreshToken)
     return { accessToken, refreshToken }
   }
   const tokenBody = (t: { accessToken: string; refreshToken: string }) => ({
@@ -99,7 +109,7 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
       const b = (req.headers['content-type'] ?? '').includes('json')
         ? (parseJson(req) as Record<string, string>)
         : Object.fromEntries(new URLSearchParams(req.rawBody))
-      if (b.client_id !== 'zd-client' || b.client_secret !== 'zd-secret')
+      if (b.client_id !== client.clientId || b.client_secret !== client.clientSecret)
         return {
           status: 401,
           body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
@@ -150,6 +160,15 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
         },
       }
     const route = path.slice('/api/v2'.length, -'.json'.length)
+
+    // https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/#revoke-token
+    if (method === 'DELETE' && route === '/oauth/tokens/current') {
+      access.delete(token)
+      refresh.delete(pairOf.get(token) ?? '')
+      pairOf.delete(token)
+      revoked.push(token)
+      return { status: 204 }
+    }
 
     if (method === 'GET' && route === '/search') {
       const q = req.query.get('query') ?? ''
@@ -277,6 +296,7 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
     grantCode: (code: string) => void codes.add(code),
     issueTokens,
     expireAccessTokens: () => access.clear(),
+    revoked,
   })
   return Object.defineProperty(fake, 'talkPartnerEdition', {
     get: () => state.talkPartnerEdition,

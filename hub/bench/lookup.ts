@@ -20,7 +20,7 @@ import { parseEnv } from '../src/env.ts'
 import { callerCard, createCallerInfo } from '../src/services/caller-info/caller-info.ts'
 import { createCompanyWithAdmin } from '../src/services/company/create-company.ts'
 import { sealTokens } from '../src/services/integrations/connections.ts'
-import { sandboxCrm, stopSandboxCrms } from '../src/services/integrations/sandbox-crms.ts'
+import { sandboxCrm, shareSandboxCrm, stopSandboxCrms } from '../src/services/integrations/sandbox-crms.ts'
 import { openMemoryDatabase } from '../test/helpers/database.ts'
 import { createTestNumber } from '../test/helpers/numbers-factory.ts'
 
@@ -47,9 +47,9 @@ const setup = await createCompanyWithAdmin(db, clock, {
 const companyId = setup.company_id
 const number = await createTestNumber(db, { companyId })
 
-// sandboxCrm(kind) starts that kind's fake: the casts name the member of its union it returns.
-const hs = (await sandboxCrm('hubspot')) as HubspotFake
-const sf = (await sandboxCrm('salesforce')) as SalesforceFake
+// The sandbox CRMs, started under integration id 0 and shared with the integrations made below.
+const hs = (await sandboxCrm('hubspot', 0)) as HubspotFake
+const sf = (await sandboxCrm('salesforce', 0)) as SalesforceFake
 const callers: string[] = []
 for (let i = 0; i < CALLERS; i++) {
   const e164 = `+1415${String(2000000 + i).padStart(7, '0')}`
@@ -75,6 +75,7 @@ for (const [kind, tokens, accountId] of [
       updatedAt: now,
     })
     .returning()
+  shareSandboxCrm(kind, 0, row!.id)
   const sealed = sealTokens(env, row!.id, {
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken,

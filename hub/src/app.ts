@@ -46,8 +46,14 @@ const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
 })
 
 // /v1/realtime authenticates by its first WebSocket frame (realtime/realtime.ts), not by header;
-// /v1/call-assets/ links carry their own expiring signature.
-const PUBLIC_V1 = new Set(['/v1/openapi.json', '/v1/realtime'])
+// /v1/call-assets/ links carry their own expiring signature; the integrations' OAuth callback
+// and sandbox consent page take a one-time state instead.
+const PUBLIC_V1 = new Set([
+  '/v1/openapi.json',
+  '/v1/realtime',
+  '/v1/integrations/oauth/callback',
+  '/v1/integrations/sandbox/authorize',
+])
 const isPublicV1 = (path: string) =>
   PUBLIC_V1.has(path) || path.startsWith('/v1/auth/') || path.startsWith('/v1/call-assets/')
 

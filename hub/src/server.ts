@@ -25,6 +25,7 @@ import { createRealtime, createRealtimePublisher, type Realtime } from './realti
 import { createCallerInfo } from './services/caller-info/caller-info.ts'
 import { createRingingCards } from './services/caller-info/ringing-cards.ts'
 import { createWeatherLookup } from './services/caller-info/weather.ts'
+import { stopSandboxCrms } from './services/integrations/sandbox-crms.ts'
 import { createUserEventRecorder } from './services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
 import { createSandboxCarrier } from './telephony/carrier/sandbox-carrier.ts'
@@ -74,6 +75,8 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
     const clock = systemClock
     const queue: JobQueue = await createQueue({ env, db: handle.db, clock, logger })
     cleanups.push(() => queue.close())
+    // The sandbox CRMs this process started on demand (loopback servers): stopped after the workers.
+    cleanups.push(() => stopSandboxCrms())
 
     const deps: AppDeps = {
       env,
@@ -157,6 +160,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
           logger,
           carrier: deps.carrier,
           baseUrl: () => env.PUBLIC_URL?.replace(/\/$/, '') ?? url,
+          vault: env,
         }),
       )
       const socket = adminSocket

@@ -526,6 +526,15 @@ export class DynamicsConnector implements Connector {
   }
 
   /**
+   * Microsoft Entra ID gives an app no endpoint to revoke one grant's refresh token (no RFC 7009
+   * revocation; Graph's revokeSignInSessions would sign the user out everywhere): deleting the
+   * integration forgets the tokens, the refresh token then lapses unused, and an admin who wants
+   * the grant gone at once removes the app's consent in Entra ID (Enterprise applications).
+   * Nothing is sent.
+   */
+  async revoke(): Promise<void> {}
+
+  /**
    * GET /api/data/v9.2/WhoAmI(): the token works on this org. No abort signal here: the client
    * copies a function request's options and the copy is no AbortSignal (Node then refuses it);
    * the timeout race and the client's own socket timeout still bound the call.

@@ -496,6 +496,40 @@ export class HubspotConnector implements Connector {
     await this.updateCall(activityId, properties)
   }
 
+  /**
+   * POST /oauth/v3/token/revoke with the refresh token. HubSpot deletes the refresh token only:
+   * an access token already issued keeps working until it expires (30 min at most), and the app
+   * stays installed in the portal (another connection of this company may use the same install).
+   * https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
+   */
+  async revoke(): Promise<void> {
+    const token = this.tokens.refreshToken
+    if (!token) return
+    let res: Response
+    try {
+      res = await fetch(`${this.base}/oauth/v3/token/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({
+          client_id: this.ctx.app.clientId,
+          client_secret: this.ctx.app.clientSecret,
+          token,
+          token_type_hint: 'refresh_token',
+        }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
+    } catch (e) {
+      throw hubspotError(e, this.now())
+    }
+    await res.body?.cancel()
+    // 400/404: HubSpot no longer knows the token (already revoked, app uninstalled).
+    if (res.ok || res.status === 400 || res.status === 404) return
+    throw new ConnectorError(codeForStatus(res.status), `HubSpot revoke answered ${res.status}`, {
+      status: res.status,
+      retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.now()),
+    })
+  }
+
   /** The token works and the call-ref property exists (GET /crm/v3/properties/calls/{name}). */
   async healthCheck(): Promise<HealthStatus> {
     try {

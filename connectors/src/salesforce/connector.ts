@@ -391,6 +391,32 @@ export class SalesforceConnector implements Connector {
     await this.request('PATCH', `/sobjects/Task/${activityId}`, { Description })
   }
 
+  /**
+   * POST {login}/services/oauth2/revoke with the refresh token: Salesforce then revokes it and
+   * every access token issued from it. A 400 means the org no longer knows the token.
+   * https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
+   */
+  async revoke(): Promise<void> {
+    const token = this.tokens.refreshToken ?? this.tokens.accessToken
+    try {
+      await this.oauth2.revokeToken(token)
+    } catch (e) {
+      const name = (e as { name?: unknown })?.name
+      const http = typeof name === 'string' ? name.match(/^ERROR_HTTP_(\d{3})$/) : null
+      const status = http ? Number(http[1]) : null
+      // An OAuth error name (invalid_token, unsupported_token_type) or a 4xx: nothing to revoke.
+      if (typeof name === 'string' && (status === null ? /^[a-z_]+$/.test(name) : status < 500)) return
+      throw new ConnectorError(
+        'unavailable',
+        `Salesforce revoke failed: ${String((e as Error)?.message ?? e)}`,
+        {
+          status,
+          cause: e,
+        },
+      )
+    }
+  }
+
   /** The session works and Task has the call-center fields (they exist only with CRM Call Center). */
   async healthCheck(): Promise<HealthStatus> {
     try {
@@ -420,6 +446,7 @@ export const salesforceDefinition: ConnectorDefinition = {
   },
   async exchangeCode(app, code, opts = {}) {
     try {
+      // PKCE: the verifier of the challenge the authorization URL carried (RFC 7636).
       const raw = await createOAuth2(app, opts.authBaseUrl ?? SALESFORCE_LOGIN_URL).requestToken(
         code,
         opts.codeVerifier ? { code_verifier: opts.codeVerifier } : {},

@@ -383,6 +383,44 @@ export class ZendeskConnector implements Connector {
     await this.request('PUT', ['tickets', activityId], { ticket: { comment: { body, public: false } } })
   }
 
+  /**
+   * DELETE /api/v2/oauth/tokens/current.json: Zendesk deletes the access token and the refresh
+   * token issued with it. An expired access token is refreshed first (the refresh rotates the
+   * pair, so the new one is what gets deleted); a refused refresh means nothing is left to revoke.
+   * https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/#revoke-token
+   */
+  async revoke(): Promise<void> {
+    const once = async () => {
+      let res: Response
+      try {
+        res = await fetch(`${this.api}/api/v2/oauth/tokens/current.json`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${this.tokens.accessToken}`, accept: 'application/json' },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        })
+      } catch (e) {
+        throw new ConnectorError('unavailable', `Zendesk unreachable: ${String(e)}`, { cause: e })
+      }
+      await res.body?.cancel()
+      return res
+    }
+    let res = await once()
+    if (res.status === 401 && this.tokens.refreshToken) {
+      try {
+        await this.refresh()
+      } catch (e) {
+        if (isConnectorError(e) && e.reauth) return
+        throw e
+      }
+      res = await once()
+    }
+    if (res.ok || res.status === 401 || res.status === 404) return
+    throw new ConnectorError(codeForStatus(res.status), `Zendesk revoke answered ${res.status}`, {
+      status: res.status,
+      retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.now()),
+    })
+  }
+
   /** GET /users/me.json: an anonymous "me" (id null) means the token is not accepted. */
   async healthCheck(): Promise<HealthStatus> {
     try {

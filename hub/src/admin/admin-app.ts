@@ -9,6 +9,8 @@ import { failedSyncs, replaySync } from '../cli/commands/sync.ts'
 import { DomainError } from '../core/errors.ts'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../core/json-depth.ts'
 import type { Logger } from '../core/logger.ts'
+import { rekeyTokens } from '../services/integrations/rekey.ts'
+import type { VaultSettings } from '../services/integrations/token-vault.ts'
 import { runDemo } from './demo.ts'
 import {
   type AdminDeps,
@@ -30,6 +32,8 @@ export function createAdminApp(
     logger: Logger
     /** Where this hub's API is reached (PUBLIC_URL, else its listening address), for sb's hints. */
     baseUrl?: () => string | null
+    /** The hub's CRM token key ring settings (CRM_TOKEN_KEYS, DATA_DIR), for `sb integrations:rekey`. */
+    vault?: VaultSettings
   },
 ) {
   const app = new Hono()
@@ -85,4 +89,9 @@ export function createAdminApp(
       c.json({ failed: await failedSyncs(deps, { limit: c.req.query('limit') }) }),
     )
     .post('/sync/replay', async (c) => c.json({ sync: await replaySync(deps, await body(c.req.raw)) }))
+    .post('/integrations/rekey', async (c) => {
+      if (!deps.vault)
+        throw new DomainError('unavailable', 'this hub was started without its key ring settings')
+      return c.json(await rekeyTokens(deps.db, deps.vault))
+    })
 }

@@ -21,9 +21,20 @@ import { type Env, EnvError, parseEnv } from '../env.ts'
 import { hubQueues } from '../job-registry.ts'
 import type { FailedJob } from '../jobs/queue.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
+import { type RekeyResult, rekeyTokens } from '../services/integrations/rekey.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
 import { type AdminTarget, openAdminTarget } from './admin-target.ts'
 import { formatDemo } from './commands/demo.ts'
+import {
+  connectIntegration,
+  createIntegrationCommand,
+  formatActivities,
+  formatIntegrations,
+  formatRekey,
+  linkNumbersCommand,
+  listIntegrationLines,
+  sandboxActivitiesCommand,
+} from './commands/integrations.ts'
 import {
   approveNumber,
   formatDecision,
@@ -80,6 +91,22 @@ Commands:
         Create a company ready to try: a classic number with a three-step distribution, an IVR
         number with three options, two teams, tags and agents in each status. Prints the admin's
         login, an API key, each agent's token and the ids (--json: one object). Shown once.
+  integrations [--json]
+        List the company's integrations (CRMs, weather) with their status, numbers and sync health.
+  integrations:create <kind> <name> [--sandbox] [--subdomain <zendesk subdomain>] [--instance-url <url>] [--json]
+        Add an integration: hubspot, salesforce, zendesk, dynamics or weather. --sandbox connects the
+        hub's built-in sandbox CRM instead of the vendor (no account needed).
+  integrations:connect <id> [--approve]
+        Print the URL that connects the integration (open it in a browser, valid 10 minutes).
+        --approve (sandbox integrations) answers the sandbox consent page itself.
+  integrations:link <id> <number id…>
+        Link numbers: their calls are logged in the CRM and their callers looked up in it.
+  integrations:rekey
+        Re-seal every stored CRM token with the current key (the first of CRM_TOKEN_KEYS), after a
+        key rotation; then the older keys can be removed.
+  crm:activities <integration id> [--json]
+        What a sandbox integration's CRM received: its call activities (tasks, tickets) and records.
+        The integrations commands (not rekey) act as the company of --api-key (or SB_API_KEY) on --hub.
   help  Show this text.
 
 sb uses the same settings as the hub (DATA_DIR, DATABASE_URL, REDIS_URL …). With the embedded
@@ -111,6 +138,9 @@ type Command = {
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`)
+
+/** The flags of the commands that act on the hub's API as a company (its API key). */
+const apiFlags = { 'api-key': { type: 'string' }, hub: { type: 'string' } } as const
 
 /** The commands. Add one here (and a route in admin/admin-app.ts when it must reach a running hub). */
 const commands: Record<string, Command> = {
@@ -384,6 +414,113 @@ const commands: Record<string, Command> = {
     },
   },
 
+  integrations: {
+    options: { ...apiFlags, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      if (positionals.length > 0) throw new UsageError('integrations takes no positional argument')
+      const items = await listIntegrationLines(await companyApi(env, values))
+      if (values.json === true) out(JSON.stringify(items))
+      else for (const line of formatIntegrations(items)) out(line)
+    },
+  },
+
+  'integrations:create': {
+    options: {
+      ...apiFlags,
+      sandbox: { type: 'boolean', default: false },
+      subdomain: { type: 'string' },
+      'instance-url': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    async run({ env, values, positionals }) {
+      const [kind, name, extra] = positionals
+      if (!kind || !name || extra)
+        throw new UsageError('integrations:create takes two arguments: the kind and a name (quote it)')
+      const created = await createIntegrationCommand(await companyApi(env, values), {
+        kind,
+        name,
+        sandbox: values.sandbox === true,
+        ...(typeof values.subdomain === 'string' ? { subdomain: values.subdomain } : {}),
+        ...(typeof values['instance-url'] === 'string' ? { instance_url: values['instance-url'] } : {}),
+      })
+      if (values.json === true) {
+        out(JSON.stringify(created))
+        return
+      }
+      out(`Created integration ${created.id} (${created.kind}, "${created.name}"): ${created.status}.`)
+      if (created.status === 'pending')
+        out(
+          `Connect it: npm run sb -- integrations:connect ${created.id}${created.sandbox ? ' --approve' : ''}`,
+        )
+    },
+  },
+
+  'integrations:connect': {
+    options: { ...apiFlags, approve: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      const [id, extra] = positionals
+      if (!id || extra) throw new UsageError('integrations:connect takes one argument: the integration id')
+      const result = await connectIntegration(
+        await companyApi(env, values),
+        idArgument(id, 'integration id'),
+        values.approve === true,
+      )
+      if (!result.approved) {
+        out('Open this URL in the browser of an admin of the CRM account (valid 10 minutes, once):')
+        out(`  ${result.authorizeUrl}`)
+        return
+      }
+      out(`${result.approved.title}: ${result.approved.text}`)
+      if (!result.approved.ok) throw new DomainError('unavailable', 'the connection failed')
+    },
+  },
+
+  'integrations:link': {
+    options: apiFlags,
+    async run({ env, values, positionals }) {
+      const [id, ...numberIds] = positionals
+      if (!id || numberIds.length === 0)
+        throw new UsageError('integrations:link takes the integration id and one or more number ids')
+      const linked = await linkNumbersCommand(
+        await companyApi(env, values),
+        idArgument(id, 'integration id'),
+        numberIds.map((n) => idArgument(n, 'number id')),
+      )
+      out(
+        `Integration ${linked.id} ("${linked.name}") logs the calls of number(s) ${linked.number_ids.join(', ')}.`,
+      )
+    },
+  },
+
+  'integrations:rekey': {
+    options: {},
+    async run({ env, positionals }) {
+      if (positionals.length > 0) throw new UsageError('integrations:rekey takes no argument')
+      const result = await withTarget(
+        env,
+        async (target) =>
+          target.kind === 'direct'
+            ? rekeyTokens((await target.deps()).db, env)
+            : ((await target.call('POST', '/integrations/rekey')) as RekeyResult), // the hub answers rekeyTokens' result
+      )
+      for (const line of formatRekey(result)) out(line)
+    },
+  },
+
+  'crm:activities': {
+    options: { ...apiFlags, json: { type: 'boolean', default: false } },
+    async run({ env, values, positionals }) {
+      const [id, extra] = positionals
+      if (!id || extra) throw new UsageError('crm:activities takes one argument: the integration id')
+      const got = await sandboxActivitiesCommand(
+        await companyApi(env, values),
+        idArgument(id, 'integration id'),
+      )
+      if (values.json === true) out(JSON.stringify(got))
+      else for (const line of formatActivities(got)) out(line)
+    },
+  },
+
   simulate: {
     options: simulateFlags,
     async run({ env, values, positionals }) {
@@ -406,6 +543,23 @@ const commands: Record<string, Command> = {
         throw new DomainError('unavailable', `no call could be placed: ${summary.errors[0] ?? 'see above'}`)
     },
   },
+}
+
+async function companyApi(env: Env, values: Record<string, unknown>) {
+  const keyText = typeof values['api-key'] === 'string' ? values['api-key'] : process.env.SB_API_KEY
+  const key = keyText ? parseApiKey(keyText) : null
+  if (!key)
+    throw new UsageError(
+      '--api-key <api_id>:<api_token> (or SB_API_KEY) is required: an API key of the company (sb setup and sb demo print one)',
+    )
+  return createHubApi({ base: await hubBaseUrl(env, values.hub), ...key })
+}
+
+/** An id given on the command line: a positive integer that fits the database's int. */
+function idArgument(text: string, what: string): number {
+  const id = /^\d{1,10}$/.test(text) ? Number(text) : 0
+  if (id < 1 || id > 2_147_483_647) throw new UsageError(`<${what}> must be an id like 42 (got "${text}")`)
+  return id
 }
 
 /** Where the hub's HTTP API is: --hub, the hub running on DATA_DIR, PUBLIC_URL, or localhost:PORT. */

@@ -5,16 +5,20 @@ import type { SalesforceFake } from '@switchboard/connectors/testing/salesforce-
 import { eq } from 'drizzle-orm'
 import { calls, type IntegrationKind, integrationNumbers, integrations } from '../../src/db/schema/index.ts'
 import { sealTokens } from '../../src/services/integrations/connections.ts'
-import { sandboxCrm } from '../../src/services/integrations/sandbox-crms.ts'
+import { sandboxCrm, shareSandboxCrm } from '../../src/services/integrations/sandbox-crms.ts'
 import type { TestCompany, TestHub } from './hub.ts'
 
 /** A key ring for the tests' sealed CRM tokens (nothing written to DATA_DIR). */
 export const testTokenKeys = () => `k1:${randomBytes(32).toString('base64')}`
 
-// sandboxCrm(kind) starts that kind's fake (startHubspotFake, startSalesforceFake): the casts
-// name the member of its union return type that the kind selects.
-export const sandboxHubspot = async () => (await sandboxCrm('hubspot')) as HubspotFake
-export const sandboxSalesforce = async () => (await sandboxCrm('salesforce')) as SalesforceFake
+/**
+ * The sandbox CRMs of a test file: one per kind, under integration id 0 (no row has it); every
+ * sandbox integration addIntegration makes is served by it (shareSandboxCrm), so a test can fill
+ * it before the integration exists.
+ */
+const SHARED = 0
+export const sandboxHubspot = async () => (await sandboxCrm('hubspot', SHARED)) as HubspotFake
+export const sandboxSalesforce = async () => (await sandboxCrm('salesforce', SHARED)) as SalesforceFake
 
 let seq = 0
 
@@ -51,6 +55,10 @@ export async function addIntegration(
       updatedAt: now,
     })
     .returning()
+  if (row!.sandbox && (kind === 'hubspot' || kind === 'salesforce' || kind === 'zendesk')) {
+    await sandboxCrm(kind, SHARED)
+    shareSandboxCrm(kind, SHARED, row!.id)
+  }
   if (opts.tokens) {
     const set: TokenSet = {
       accessToken: opts.tokens.accessToken,

@@ -9,6 +9,8 @@ import { callerInfoRoutes } from './caller-info/routes.ts'
 import { callsRoutes } from './calls/routes.ts'
 import { companyRoutes } from './company/routes.ts'
 import { contactsRoutes } from './contacts/routes.ts'
+import { createOauthRoutes } from './integrations/oauth-routes.ts'
+import { integrationsRoutes } from './integrations/routes.ts'
 import { numberVerificationRoutes } from './number-verification/routes.ts'
 import { numbersRoutes } from './numbers/routes.ts'
 import { sandboxRoutes } from './sandbox/routes.ts'
@@ -37,9 +39,14 @@ export const v1Routes = createRouter()
   .route('/', callsRoutes)
   .route('/', callbackTasksRoutes)
   .route('/', callerInfoRoutes)
+  .route('/', integrationsRoutes)
 
 /**
- * Routes reachable without credentials: /v1/auth/* (login, invitations, password reset) and the
- * signed download links of /v1/call-assets/* (the signature is the credential).
+ * Routes reachable without credentials: /v1/auth/* (login, invitations, password reset), the
+ * signed download links of /v1/call-assets/* (the signature is the credential), and the OAuth
+ * callback and sandbox consent page of integrations (the one-time state is the credential).
  */
-export const v1PublicRoutes = createRouter().route('/', authRoutes).route('/', callAssetsRoutes)
+export const v1PublicRoutes = createRouter()
+  .route('/', authRoutes)
+  .route('/', callAssetsRoutes)
+  .route('/', createOauthRoutes())

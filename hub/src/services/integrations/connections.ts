@@ -1,5 +1,6 @@
 import {
   type Connector,
+  type ConnectorSettingsInput,
   type ConnectorSlug,
   connectorFor,
   type OAuthApp,
@@ -9,9 +10,10 @@ import {
 import { and, eq } from 'drizzle-orm'
 import type { Clock } from '../../core/clock.ts'
 import type { Database } from '../../db/client.ts'
-import { type IntegrationKind, integrations } from '../../db/schema/index.ts'
+import { type IntegrationKind, integrations, tags } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
+import { SANDBOX_APP, sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
+import { connectorSettingsOf, integrationSettings, tagMapByName } from './settings.ts'
 import { keyRing, open, seal } from './token-vault.ts'
 
 export type IntegrationRow = typeof integrations.$inferSelect
@@ -46,8 +48,6 @@ export function oauthRedirectUri(env: Pick<Env, 'PUBLIC_URL' | 'PORT'>): string 
   return `${base}/v1/integrations/oauth/callback`
 }
 
-const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
-
 /** The OAuth app registered with the vendor, from the environment; null when not configured. */
 export function oauthApp(env: Env, kind: ConnectorSlug, sandbox: boolean): OAuthApp | null {
   const redirectUri = oauthRedirectUri(env)
@@ -71,12 +71,12 @@ export type CrmEndpoints = { baseUrl?: string; authBaseUrl?: string }
  */
 export async function crmEndpoints(
   env: Env,
-  row: Pick<IntegrationRow, 'kind' | 'sandbox' | 'instanceUrl'>,
+  row: Pick<IntegrationRow, 'id' | 'kind' | 'sandbox' | 'instanceUrl'>,
 ): Promise<CrmEndpoints> {
   const kind = row.kind as ConnectorSlug
   if (row.sandbox) {
     if (!env.SANDBOX_CRMS || !sandboxAvailable(kind)) throw new Error(`the ${kind} sandbox is not available`)
-    const fake = await sandboxCrm(kind)
+    const fake = await sandboxCrm(kind, row.id)
     return { baseUrl: fake.url, authBaseUrl: fake.url }
   }
   switch (row.kind) {
@@ -108,6 +108,25 @@ export function openTokens(env: Env, row: Pick<IntegrationRow, 'id' | 'tokens'>)
   return tokenSetSchema.parse(JSON.parse(open(keyRing(env), row.tokens, aad(row.id))))
 }
 
+/**
+ * The connector's part of the integration's settings, tag mappings keyed by tag name (the admin
+ * may key them by tag id; calls carry names).
+ */
+async function connectorSettingsFor(db: Database, row: IntegrationRow): Promise<ConnectorSettingsInput> {
+  const settings = connectorSettingsOf(integrationSettings(row))
+  const maps = [settings.tagOutcomes ?? {}, settings.tagCallTypes ?? {}]
+  if (!maps.some((m) => Object.keys(m).some((k) => /^\d+$/.test(k)))) return settings
+  const companyTags = await db
+    .select({ id: tags.id, name: tags.name })
+    .from(tags)
+    .where(eq(tags.companyId, row.companyId))
+  return {
+    ...settings,
+    tagOutcomes: tagMapByName(settings.tagOutcomes ?? {}, companyTags),
+    tagCallTypes: tagMapByName(settings.tagCallTypes ?? {}, companyTags),
+  }
+}
+
 export type ConnectionDeps = { env: Env; db: Database; clock: Clock }
 
 export class NotConnectedError extends Error {}
@@ -133,7 +152,7 @@ export async function openConnector(
     app,
     tokens,
     ...endpoints,
-    settings: row.settings as never,
+    settings: await connectorSettingsFor(deps.db, row),
     now: () => deps.clock.now().getTime(),
     timeoutMs: opts.timeoutMs,
     onTokens: async (next) => {

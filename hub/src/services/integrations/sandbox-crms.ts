@@ -7,41 +7,74 @@ import { startZendeskFake } from '@switchboard/connectors/testing/zendesk-fake'
  * The built-in sandbox CRMs: the connectors' contract-faithful fakes, served on loopback by
  * this hub process, so a new user can connect "a HubSpot", link a number, place a simulated
  * call and read the activity the CRM received, without a vendor account. They keep their data
- * in memory (gone at restart) and live in the process that started them: a sandbox integration
- * works on a single-process hub (HUB_ROLE=all), which is how `npm start` runs.
+ * in memory (gone at restart; a deleted integration's sandbox stays up, unreachable, until
+ * then) and live in the process that started them: a sandbox integration works on a
+ * single-process hub (HUB_ROLE=all), which is how `npm start` runs.
  */
-type SandboxFake = Awaited<
-  ReturnType<typeof startHubspotFake | typeof startSalesforceFake | typeof startZendeskFake>
->
+/** Each kind's fake, so callers read its own maps (HubSpot calls, Salesforce tasks, Zendesk tickets). */
+export type SandboxFakes = {
+  hubspot: Awaited<ReturnType<typeof startHubspotFake>>
+  salesforce: Awaited<ReturnType<typeof startSalesforceFake>>
+  zendesk: Awaited<ReturnType<typeof startZendeskFake>>
+}
+export type SandboxFake = SandboxFakes[keyof SandboxFakes]
+
+/** The OAuth client of the sandbox CRMs: their token endpoints accept it (and only it). */
+export const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
 
 const starters: Partial<Record<ConnectorSlug, () => Promise<SandboxFake>>> = {
-  hubspot: startHubspotFake,
-  salesforce: startSalesforceFake,
-  zendesk: startZendeskFake,
+  hubspot: () => startHubspotFake({ client: SANDBOX_APP }),
+  salesforce: () => startSalesforceFake({ client: SANDBOX_APP }),
+  zendesk: () => startZendeskFake({ client: SANDBOX_APP }),
 }
 
-const running = new Map<ConnectorSlug, Promise<SandboxFake>>()
+/**
+ * One sandbox CRM per sandbox integration: each is "its own account", so what one company's
+ * sandbox holds (contacts, logged calls) is never seen by another's lookups or listings.
+ */
+const running = new Map<string, Promise<SandboxFake>>()
+const keyOf = (kind: ConnectorSlug, integrationId: number) => `${kind}:${integrationId}`
 
 export function sandboxAvailable(kind: ConnectorSlug): boolean {
   return kind in starters
 }
 
-/** The sandbox CRM of this kind, started on first use. */
-export function sandboxCrm(kind: ConnectorSlug): Promise<SandboxFake> {
+/** The sandbox CRM of this integration, started on first use. */
+export function sandboxCrm<K extends keyof SandboxFakes>(
+  kind: K,
+  integrationId: number,
+): Promise<SandboxFakes[K]>
+export function sandboxCrm(kind: ConnectorSlug, integrationId: number): Promise<SandboxFake>
+export function sandboxCrm(kind: ConnectorSlug, integrationId: number): Promise<SandboxFake> {
   const start = starters[kind]
   if (!start) throw new Error(`no sandbox for ${kind}`)
-  let fake = running.get(kind)
+  const key = keyOf(kind, integrationId)
+  let fake = running.get(key)
   if (!fake) {
     fake = start()
-    running.set(kind, fake)
-    fake.catch(() => running.delete(kind))
+    running.set(key, fake)
+    fake.catch(() => running.delete(key))
   }
   return fake
 }
 
+/**
+ * Serves an integration from the sandbox CRM of another one (the same account connected twice);
+ * tests use it to fill one sandbox before the integrations that read it exist.
+ */
+export function shareSandboxCrm(
+  kind: ConnectorSlug,
+  fromIntegrationId: number,
+  toIntegrationId: number,
+): void {
+  const fake = running.get(keyOf(kind, fromIntegrationId))
+  if (!fake) throw new Error(`no ${kind} sandbox runs for integration ${fromIntegrationId}`)
+  running.set(keyOf(kind, toIntegrationId), fake)
+}
+
 /** Stops the sandbox CRMs this process started (hub shutdown, tests). */
 export async function stopSandboxCrms(): Promise<void> {
-  const all = [...running.values()]
+  const all = [...new Set(running.values())]
   running.clear()
   await Promise.all(all.map(async (f) => (await f).close()))
 }

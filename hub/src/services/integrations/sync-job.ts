@@ -18,9 +18,9 @@ import { defineJob, type JobInfo, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue, NewJob } from '../../jobs/queue.ts'
 import { type IntegrationRow, isCrm, openConnector } from './connections.ts'
 import { createWindowLimiter, type RateLimit, rateLimits, type WindowLimiter } from './crm-rate-limits.ts'
+import { integrationSettings } from './settings.ts'
 import { loadSyncCalls, type SyncCall } from './sync-activity.ts'
 import { recordSyncBreakage, recordSyncHiccup, recordSyncSuccess } from './sync-health.ts'
-import { connectorSettingsOf, syncSettings } from './sync-settings.ts'
 
 /**
  * The CRM sync: brings each linked integration's CRM up to date with the calls of its numbers.
@@ -137,10 +137,7 @@ async function connectorOf(deps: SyncDeps, row: IntegrationRow): Promise<Live> {
   // a higher one in the database means another process did, and this copy is stale.
   if (cached && cached.row.tokensVersion === row.tokensVersion && cached.settingsJson === settingsJson)
     return cached
-  const copy: IntegrationRow = {
-    ...row,
-    settings: connectorSettingsOf(row.settings) as Record<string, unknown>,
-  }
+  const copy: IntegrationRow = { ...row }
   const connector = await openConnector(deps, copy)
   const entry: Live = { connector, row: copy, settingsJson, prepared: cached?.prepared ?? false }
   live.set(row.id, entry)
@@ -267,7 +264,7 @@ type Outcome =
  * Returns true when the run should stop (the CRM said wait, or refused the grant).
  */
 async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[]): Promise<boolean> {
-  const settings = syncSettings(row.settings)
+  const settings = integrationSettings(row)
   const callsById = await loadSyncCalls(
     deps.db,
     deps,
@@ -285,7 +282,7 @@ async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[])
     else if (settings.businessHoursOnly && !call.inBusinessHours && !ledger.activityId)
       decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'outside_business_hours' } })
     else {
-      const mode = settings.callTypes[call.kind]
+      const mode = settings.log[call.kind]
       if (call.ended && mode === 'off' && !ledger.activityId)
         decided.push({ ledger, outcome: { kind: 'skipped', version, reason: 'call_type_off' } })
       else if (!call.ended && mode !== 'in_progress')

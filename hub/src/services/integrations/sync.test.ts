@@ -124,7 +124,7 @@ const hubspotCallsOf = (callId: number) =>
 
 describe('HubSpot', () => {
   it('logs an ended call once: recording link, outcome from its tag, comments in the body; a later tag updates it', async () => {
-    const s = await setup('hubspot', { tag_outcomes: { 'Wrong number': HUBSPOT_OUTCOMES.wrongNumber } })
+    const s = await setup('hubspot', { tagOutcomes: { 'Wrong number': HUBSPOT_OUTCOMES.wrongNumber } })
     const contactId = hubspot.addContact({ firstname: 'Grace', lastname: 'Hopper', phone: CALLER })
     const wrong = await addTag(s.company, 'Wrong number')
     const id = await answeredCall(s, { tagIds: [wrong.id], comment: 'Asked about invoice 123' })

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { DomainError } from '../../../core/errors.ts'
+import { integrationKinds } from '../../../db/schema/index.ts'
+import { integrationsOfNumber } from '../../../services/integrations/integration-service.ts'
 import { getNumber, listNumbers, listNumbersByCountry } from '../../../services/numbers/number-queries.ts'
 import { numbersRoutingTo } from '../../../services/numbers/number-references.ts'
 import { updateNumber } from '../../../services/numbers/number-update.ts'
@@ -13,6 +15,7 @@ import {
   listNumbersQuery,
   numberEnvelope,
   numberList,
+  numberSchema,
   numbersByCountry,
   referencesQuery,
   referencesSchema,
@@ -20,6 +23,17 @@ import {
 } from './schemas.ts'
 
 const admin = [requireAdmin]
+
+/** One number, with the integrations it is linked to (the admin guide's "Intégrations liées"). */
+const numberWithIntegrations = z
+  .object({
+    number: numberSchema.extend({
+      integrations: z.array(
+        z.object({ id: z.number().int(), name: z.string(), kind: z.enum(integrationKinds) }),
+      ),
+    }),
+  })
+  .openapi('NumberWithIntegrations')
 
 const MESSAGES_DESCRIPTION = [
   "Aircall's Music & Messages go through this call: `messages` maps Aircall keys to public MP3 URLs.",
@@ -95,11 +109,12 @@ export const numberRoutes = createRouter()
       tags,
       security,
       request: { params: idParams },
-      responses: { 200: json(numberEnvelope, 'The number'), ...errorResponses },
+      responses: { 200: json(numberWithIntegrations, 'The number'), ...errorResponses },
     }),
     async (c) => {
-      const number = await getNumber(serviceContext(c), c.req.valid('param').id)
-      return c.json({ number }, 200)
+      const ctx = serviceContext(c)
+      const number = await getNumber(ctx, c.req.valid('param').id)
+      return c.json({ number: { ...number, integrations: await integrationsOfNumber(ctx, number.id) } }, 200)
     },
   )
   .openapi(

@@ -380,7 +380,7 @@ describe('GET /v1/numbers/:id', () => {
     const notMine = await createNumber(hub, company)
     const res = await hub.call('GET', `/v1/numbers/${mine.id}`, { auth: company.agentBearer })
     expect(res.status).toBe(200)
-    expect(res.body.number).toEqual(mine)
+    expect(res.body.number).toEqual({ ...mine, integrations: [] })
     expect((await hub.call('GET', `/v1/numbers/${notMine.id}`, { auth: company.agentBearer })).status).toBe(
       404,
     )

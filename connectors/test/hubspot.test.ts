@@ -247,6 +247,16 @@ describe('HubSpot call logging', () => {
     expect(stored.associations).toEqual([{ toId: contact, typeId: 194 }])
   })
 
+  it('keeps a recording link HubSpot cannot play (not https) in the notes instead', async () => {
+    const c = connect()
+    await c.prepare()
+    const plain = { ...baseCall, call_ref: 'sb-call-813', recording_url: 'http://localhost:3000/r/813.mp3' }
+    const logged = await c.logCall(plain)
+    const props = fake.calls.get(logged.id)!.properties
+    expect(props.hs_call_recording_url ?? null).toBeNull()
+    expect(props.hs_call_body).toBe('Asked about invoice 123\n\nRecording: http://localhost:3000/r/813.mp3')
+  })
+
   it('maps tags to an outcome GUID and a call type; conflicting tags fall back to the default', async () => {
     const settings = {
       tagOutcomes: {

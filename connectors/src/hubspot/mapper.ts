@@ -41,6 +41,15 @@ function mediaUrl(call: CallActivity): string | null {
   return url?.startsWith('https://') ? url : null
 }
 
+/** The notes, with the recording or voicemail link when HubSpot cannot play it (not https). */
+function callBody(call: CallActivity): string {
+  const notes = notesText(call)
+  const url = call.recording_url ?? call.voicemail_url
+  if (!url || url.startsWith('https://')) return notes
+  const link = `${call.recording_url ? 'Recording' : 'Voicemail'}: ${url}`
+  return notes ? `${notes}\n\n${link}` : link
+}
+
 /** The calls-object properties for one call. Every value is a string: the SDK types them so. */
 export function callProperties(
   call: CallActivity,
@@ -56,7 +65,7 @@ export function callProperties(
     [CALL_REF_PROPERTY]: call.call_ref,
     hs_timestamp: new Date(call.started_at * 1000).toISOString(),
     hs_call_title: activityTitle(kind, call, ctx.recordName),
-    hs_call_body: notesText(call),
+    hs_call_body: callBody(call),
     hs_call_direction: call.direction === 'inbound' ? 'INBOUND' : 'OUTBOUND',
     hs_call_disposition: outcome ?? '',
     // Milliseconds, talk time only.

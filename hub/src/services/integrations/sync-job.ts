@@ -6,7 +6,7 @@ import {
   isConnectorError,
   type LogRecord,
 } from '@switchboard/connectors'
-import { and, asc, eq, gt, inArray, isNotNull, lte, min, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../core/clock.ts'
 import { createFairSlots } from '../../core/fair-slots.ts'
@@ -90,8 +90,30 @@ export async function queueIntegrationSync(queue: JobQueue, integrationId: numbe
 /**
  * At a worker's start: a run for every integration with rows waiting, in case the jobs that
  * would have taken them were lost (BullMQ without persistence, a crash between commit and add).
+ *
+ * With `soleWorker` (the embedded database: this process holds DATA_DIR's lock, so no other
+ * process syncs), the claims taken before `startedAt` belong to a previous life of this hub that
+ * was killed mid-round: they are let go at once rather than after their lease, so a hub
+ * restarted after a crash resumes its backlog immediately. Claims taken since `startedAt` are
+ * this process's own runs and are left alone. At scale another worker may hold a claim, so the
+ * lease is the only safe way out there.
  */
-export async function rearmCrmSyncs(deps: Pick<SyncDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
+export async function rearmCrmSyncs(
+  deps: Pick<SyncDeps, 'db' | 'queue' | 'clock'>,
+  opts: { soleWorker?: boolean; startedAt?: Date } = {},
+): Promise<number> {
+  if (opts.soleWorker) {
+    const before = opts.startedAt ?? deps.clock.now()
+    await deps.db
+      .update(callSyncs)
+      .set({ claimedUntil: null })
+      .where(
+        and(
+          isNotNull(callSyncs.claimedUntil),
+          or(sql`${callSyncs.lastAttemptAt} is null`, lt(callSyncs.lastAttemptAt, before)),
+        ),
+      )
+  }
   const rows = await deps.db
     .selectDistinct({ integrationId: callSyncs.integrationId })
     .from(callSyncs)

@@ -17,23 +17,18 @@ import { json, processDeployment } from './process-deployment.ts'
 // out: at scale another worker may still be writing them, so nothing shortens it. Scale run only.
 
 const CALLS = 2_000
-let hubspot: HubspotFake | undefined
-
-const hubspotUrl = startHubspotFake().then((fake) => {
-  hubspot = fake
-  // The batch create answers 150 ms after saving: the kill often lands between the two.
-  fake.fault({
-    match: (r) => r.method === 'POST' && r.path === '/crm/v3/objects/calls/batch/create',
-    times: Number.POSITIVE_INFINITY,
-    delayMs: 150,
-  })
-  return fake.url
+// Started with the file: the hubs' environment names its URL.
+const hubspot: HubspotFake = await startHubspotFake()
+// The batch create answers 150 ms after saving: the kill often lands between the two.
+hubspot.fault({
+  match: (r) => r.method === 'POST' && r.path === '/crm/v3/objects/calls/batch/create',
+  times: Number.POSITIVE_INFINITY,
+  delayMs: 150,
 })
-afterAll(async () => {
-  await hubspot?.close()
-})
+afterAll(() => hubspot.close())
 
-const crmEnv: Record<string, string> = {
+const crmEnv = {
+  HUBSPOT_API_URL: hubspot.url,
   CRM_TOKEN_KEYS: testCrmTokenKeys(),
   ...fakeCrmApps,
   // This test is about the crash; the pacing to HubSpot's limit has its benchmark.
@@ -51,8 +46,6 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 
 describe('CRM sync across web and worker processes (PostgreSQL + Redis)', { timeout: 240_000 }, () => {
   it('kill -9 of the worker while 2,000 calls sync: after a new worker, HubSpot holds exactly 2,000 activities', async () => {
-    const url = await hubspotUrl
-    env.HUBSPOT_API_URL = url
     // The web hub migrates the database as it starts; the backlog is written before the worker starts.
     const web = await hubOfRole('web')
     const client = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} })
@@ -60,14 +53,14 @@ describe('CRM sync across web and worker processes (PostgreSQL + Redis)', { time
     try {
       const seeded = await seedSyncBacklog(db, parseEnv({ ...env, DATA_DIR: dataDir() }), {
         kind: 'hubspot',
-        tokens: hubspot!.issueTokens(),
+        tokens: hubspot.issueTokens(),
         count: CALLS,
       })
       const worker = await hubOfRole('worker')
 
-      await until('a third of the calls in HubSpot', () => hubspot!.calls.size >= CALLS / 3, 90_000, 10)
+      await until('a third of the calls in HubSpot', () => hubspot.calls.size >= CALLS / 3, 90_000, 10)
       expect((await worker.stop('SIGKILL')).signal).toBe('SIGKILL')
-      expect(hubspot!.calls.size).toBeLessThan(CALLS)
+      expect(hubspot.calls.size).toBeLessThan(CALLS)
 
       await hubOfRole('worker')
       await until(
@@ -79,13 +72,13 @@ describe('CRM sync across web and worker processes (PostgreSQL + Redis)', { time
       expect(await ledgerCounts(db, seeded.integrationId)).toEqual({
         synced: { n: CALLS, activities: CALLS },
       })
-      const activities = [...hubspot!.calls.values()]
+      const activities = [...hubspot.calls.values()]
       expect(activities).toHaveLength(CALLS)
       expect(new Set(activities.map((a) => a.properties.switchboard_call_ref))).toEqual(
         new Set(seeded.callIds.map((id) => `sb-call-${id}`)),
       )
       expect(new Set(await ledgerActivityIds(db, seeded.integrationId))).toEqual(
-        new Set(hubspot!.calls.keys()),
+        new Set(hubspot.calls.keys()),
       )
 
       // The web process shows a call's sync as its ledger has it.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { createRateWindow, type RateLimitOption, type RateStats } from './rate-window.ts'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -39,14 +40,33 @@ export type ZendeskFake = FakeServer & {
   expireAccessTokens(): void
   /** The account has no Talk Partner Edition plan. */
   talkPartnerEdition: boolean
+  /** API requests counted against the rate limit, and those refused with 429 (zeros without one). */
+  rateStats: RateStats
 }
+
+export type ZendeskFakeOptions = {
+  /**
+   * The account's requests per minute, enforced: past it, 429 with `Retry-After` (seconds).
+   * Suite Team has 200 a minute, Growth and Professional 400, Enterprise 700, Enterprise Plus
+   * and the High Volume add-on 2500. https://developer.zendesk.com/api-reference/introduction/rate-limits
+   */
+  rateLimit?: RateLimitOption
+  clientId?: string
+  clientSecret?: string
+}
+
+/** Zendesk's lowest plan's limit (Suite Team). */
+export const ZENDESK_TEAM_LIMIT = { requests: 200, windowMs: 60_000 } as const
 
 const invalid = (description: string, details: Record<string, unknown> = {}): FakeResponse => ({
   status: 422,
   body: { error: 'RecordInvalid', description, details },
 })
 
-export async function startZendeskFake(): Promise<ZendeskFake> {
+export async function startZendeskFake(opts: ZendeskFakeOptions = {}): Promise<ZendeskFake> {
+  const clientId = opts.clientId ?? 'zd-client'
+  const clientSecret = opts.clientSecret ?? 'zd-secret'
+  const window = opts.rateLimit ? createRateWindow(opts.rateLimit) : null
   const users = new Map<number, User>()
   const tickets = new Map<number, Ticket>()
   const codes = new Set<string>()
@@ -99,7 +119,7 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
       const b = (req.headers['content-type'] ?? '').includes('json')
         ? (parseJson(req) as Record<string, string>)
         : Object.fromEntries(new URLSearchParams(req.rawBody))
-      if (b.client_id !== 'zd-client' || b.client_secret !== 'zd-secret')
+      if (b.client_id !== clientId || b.client_secret !== clientSecret)
         return {
           status: 401,
           body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
@@ -269,8 +289,27 @@ export async function startZendeskFake(): Promise<ZendeskFake> {
     return { status: 404, body: { error: 'InvalidEndpoint', description: 'Not found' } }
   }
 
-  const server = await startFakeServer(handle)
+  const rateHeaders = (): Record<string, string> =>
+    window
+      ? {
+          'x-rate-limit': String(window.limit.requests),
+          'x-rate-limit-remaining': String(Math.max(0, window.limit.requests - window.used())),
+        }
+      : {}
+  const server = await startFakeServer((req) => {
+    if (!window || !req.path.startsWith('/api/v2/')) return handle(req)
+    const wait = window.take()
+    if (wait !== null)
+      return {
+        status: 429,
+        headers: { ...rateHeaders(), 'retry-after': String(Math.ceil(wait / 1000)) },
+        body: { error: 'TooManyRequests', description: 'You have exceeded the rate limit.' },
+      }
+    const out = handle(req)
+    return { ...out, headers: { ...rateHeaders(), ...out.headers } }
+  })
   const fake = Object.assign(server, {
+    rateStats: window?.stats ?? { requests: 0, limited: 0 },
     users,
     tickets,
     addUser,

@@ -11,7 +11,7 @@ import type { Clock } from '../../core/clock.ts'
 import type { Database } from '../../db/client.ts'
 import { type IntegrationKind, integrations } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
+import { SANDBOX_APP, sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
 import { keyRing, open, seal } from './token-vault.ts'
 
 export type IntegrationRow = typeof integrations.$inferSelect
@@ -45,8 +45,6 @@ export function oauthRedirectUri(env: Pick<Env, 'PUBLIC_URL' | 'PORT'>): string 
   const base = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
   return `${base}/v1/integrations/oauth/callback`
 }
-
-const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
 
 /** The OAuth app registered with the vendor, from the environment; null when not configured. */
 export function oauthApp(env: Env, kind: ConnectorSlug, sandbox: boolean): OAuthApp | null {

@@ -14,10 +14,13 @@ type SandboxFake = Awaited<
   ReturnType<typeof startHubspotFake | typeof startSalesforceFake | typeof startZendeskFake>
 >
 
+/** The OAuth app the hub uses with its sandbox CRMs; they are started to accept exactly it. */
+export const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
+
 const starters: Partial<Record<ConnectorSlug, () => Promise<SandboxFake>>> = {
-  hubspot: startHubspotFake,
-  salesforce: startSalesforceFake,
-  zendesk: startZendeskFake,
+  hubspot: () => startHubspotFake(SANDBOX_APP),
+  salesforce: () => startSalesforceFake(SANDBOX_APP),
+  zendesk: () => startZendeskFake(SANDBOX_APP),
 }
 
 const running = new Map<ConnectorSlug, Promise<SandboxFake>>()

@@ -50,7 +50,7 @@ const RUN_BUDGET_MS = 15_000
 const MAX_ATTEMPTS = 12
 const MAX_BACKOFF_MS = 15 * 60_000
 /** Activities per batch request, per CRM (HubSpot batch create: 100; Salesforce collections: 200). */
-const BATCH_SIZE: Record<string, number> = { hubspot: 100, salesforce: 200 }
+export const BATCH_SIZE: Record<string, number> = { hubspot: 100, salesforce: 200 }
 /** Caller lookups are kept this long (real time) per integration. */
 const LOOKUP_TTL_MS = 10 * 60_000
 
@@ -129,6 +129,9 @@ export async function rearmCrmSyncs(
 type Live = { connector: Connector; row: IntegrationRow; settingsJson: string; prepared: boolean }
 const live = new Map<number, Live>()
 const limiters = new Map<number, { limiter: WindowLimiter; limit: RateLimit }>()
+/** HubSpot's search endpoints have a budget of their own: 5 requests a second per account. */
+const searchLimiters = new Map<number, WindowLimiter>()
+const HUBSPOT_SEARCH_LIMIT: RateLimit = { requests: 5, windowMs: 1_000 }
 const lookups = new Map<number, Map<string, { record: CrmRecord | null; at: number }>>()
 /** Business-clock ms until which an integration's CRM asked us to wait (429). */
 const pausedUntil = new Map<number, number>()
@@ -137,7 +140,7 @@ const slots = createFairSlots({ total: 8, perKey: 2 })
 
 /** Forgets what this process keeps about integrations (tests, a reconnected integration). */
 export function resetSyncState(integrationId?: number): void {
-  for (const m of [live, limiters, lookups, pausedUntil])
+  for (const m of [live, limiters, searchLimiters, lookups, pausedUntil])
     if (integrationId === undefined) m.clear()
     else m.delete(integrationId)
 }
@@ -424,7 +427,14 @@ async function recordFor(
   if (hit && Date.now() - hit.at < LOOKUP_TTL_MS && (hit.record || policy === 'nothing')) return hit.record
   const limiter = limiterOf(deps.env, row).limiter
   // HubSpot's search has a budget of its own (5/s), not counted in the 10-second one.
-  if (row.kind !== 'hubspot') await limiter.acquire(1)
+  if (row.kind === 'hubspot') {
+    let search = searchLimiters.get(row.id)
+    if (!search) {
+      search = createWindowLimiter(HUBSPOT_SEARCH_LIMIT)
+      searchLimiters.set(row.id, search)
+    }
+    await search.acquire(1)
+  } else await limiter.acquire(1)
   let record: CrmRecord | null = (await entry.connector.lookupByPhone(e164))[0] ?? null
   if (!record && policy !== 'nothing') {
     await limiter.acquire(1)

@@ -199,7 +199,9 @@ export async function runIntegrationSync(
     const { limit } = limiterOf(deps.env, row)
     const perSecond = (limit.requests / limit.windowMs) * 1000
     const batch = BATCH_SIZE[row.kind] ?? 1
-    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10)))
+    // At most what 10 s of the budget can carry: requests × the calls one request takes (a
+    // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
+    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
     const claimed = await claimRows(deps, row.id, roundSize)
     if (claimed.length === 0) break
     const stop = await slots.run(row.companyId, () => syncRound(deps, row, claimed))
@@ -214,29 +216,46 @@ export async function runIntegrationSync(
   await scheduleNextDue(deps, integrationId)
 }
 
-/** Claims up to `limit` due rows of the integration (FOR UPDATE SKIP LOCKED: runs split the work). */
+/**
+ * Claims up to `limit` due rows of the integration (FOR UPDATE SKIP LOCKED: runs split the work).
+ * Two statements in one transaction, not `update … where call_id in (select … limit n for update
+ * skip locked)`: PostgreSQL may run such a subquery again for each row it updates, and each run
+ * skips the rows this very statement just changed and returns the next n, so the whole backlog
+ * was claimed at once (10,000 rows under one 60 s lease).
+ */
 async function claimRows(deps: SyncDeps, integrationId: number, limit: number): Promise<Ledger[]> {
   const now = deps.clock.now()
-  const due = deps.db
-    .select({ callId: callSyncs.callId })
-    .from(callSyncs)
-    .where(
-      and(
-        eq(callSyncs.integrationId, integrationId),
-        eq(callSyncs.state, 'pending'),
-        gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
-        or(sql`${callSyncs.claimedUntil} is null`, lte(callSyncs.claimedUntil, now)),
-        or(sql`${callSyncs.retryAt} is null`, lte(callSyncs.retryAt, now)),
-      ),
-    )
-    .orderBy(asc(callSyncs.callId))
-    .limit(limit)
-    .for('update', { skipLocked: true })
-  return deps.db
-    .update(callSyncs)
-    .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), lastAttemptAt: now })
-    .where(and(eq(callSyncs.integrationId, integrationId), inArray(callSyncs.callId, due)))
-    .returning()
+  return deps.db.transaction(async (tx) => {
+    const due = await tx
+      .select({ callId: callSyncs.callId })
+      .from(callSyncs)
+      .where(
+        and(
+          eq(callSyncs.integrationId, integrationId),
+          eq(callSyncs.state, 'pending'),
+          gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
+          or(sql`${callSyncs.claimedUntil} is null`, lte(callSyncs.claimedUntil, now)),
+          or(sql`${callSyncs.retryAt} is null`, lte(callSyncs.retryAt, now)),
+        ),
+      )
+      .orderBy(asc(callSyncs.callId))
+      .limit(limit)
+      .for('update', { skipLocked: true })
+    if (due.length === 0) return []
+    return tx
+      .update(callSyncs)
+      .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), lastAttemptAt: now })
+      .where(
+        and(
+          eq(callSyncs.integrationId, integrationId),
+          inArray(
+            callSyncs.callId,
+            due.map((d) => d.callId),
+          ),
+        ),
+      )
+      .returning()
+  })
 }
 
 /** A delayed run at the next moment a waiting row becomes due (backoff, Retry-After, a lease). */

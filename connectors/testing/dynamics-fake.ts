@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import type { RateStats } from './rate-window.ts'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -267,6 +268,8 @@ export type DynamicsFake = FakeServer & {
   autoApprove: boolean
   /** Service-protection limit per user over the sliding window. */
   limits: { requests: number; windowMs: number }
+  /** Web API requests counted against the limit, and those refused with 429. */
+  rateStats: RateStats
 }
 
 export type DynamicsFakeOptions = {
@@ -285,6 +288,7 @@ export async function startDynamicsFake(opts: DynamicsFakeOptions = {}): Promise
   const clientSecret = opts.clientSecret ?? 'dyn-secret'
   const now = opts.now ?? Date.now
   const limits = { requests: opts.requestLimit ?? 6000, windowMs: opts.windowMs ?? 300_000 }
+  const rateStats: RateStats = { requests: 0, limited: 0 }
   const state = { autoApprove: true }
   const organizationId = randomUUID()
   const userId = randomUUID()
@@ -560,7 +564,9 @@ export async function startDynamicsFake(opts: DynamicsFakeOptions = {}): Promise
     // Service protection: requests per user over a sliding window.
     const t = now()
     while (hits.length > 0 && hits[0]! <= t - limits.windowMs) hits.shift()
+    rateStats.requests++
     if (hits.length >= limits.requests) {
+      rateStats.limited++
       const wait = Math.max(1, Math.ceil((hits[0]! + limits.windowMs - t) / 1000))
       return err(
         429,
@@ -698,6 +704,7 @@ export async function startDynamicsFake(opts: DynamicsFakeOptions = {}): Promise
     expireAccessTokens: () => accessTokens.clear(),
     revokeRefreshTokens: () => refreshTokens.clear(),
     limits,
+    rateStats,
   })
   return Object.defineProperty(fake, 'autoApprove', {
     get: () => state.autoApprove,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { nationalSignificantNumber, normalizePhone } from '@switchboard/shared'
+import { createRateWindow, type RateLimitOption, type RateStats } from './rate-window.ts'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -70,13 +71,35 @@ export type HubspotFake = FakeServer & {
   /** Refresh tokens revoked through POST /oauth/v3/token/revoke, in order. */
   revoked: string[]
   callPropertyDefs: Map<string, { hasUniqueValue: boolean }>
+  /** Requests counted against the rate limit and those refused with 429 (zeros without one). */
+  rateStats: RateStats
+  /** Search requests counted against the search limit, and refused. */
+  searchRateStats: RateStats
 }
 
-/** `client`: the OAuth client the token endpoints accept (default hs-client / hs-secret). */
-export async function startHubspotFake(
-  opts: { client?: { clientId: string; clientSecret: string } } = {},
-): Promise<HubspotFake> {
-  const client = opts.client ?? { clientId: 'hs-client', clientSecret: 'hs-secret' }
+export type HubspotFakeOptions = {
+  /**
+   * HubSpot's burst limit per installing account, enforced: a request past it gets HubSpot's 429
+   * (`policyName: TEN_SECONDLY_ROLLING`). A public OAuth app has 110 requests per rolling 10 s;
+   * search is not counted in it. Off by default.
+   * https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+   */
+  rateLimit?: RateLimitOption
+  /** The search endpoints' own limit (HubSpot: 5 requests/s per account), 429 "secondly". */
+  searchRateLimit?: RateLimitOption
+  /** The OAuth app the token endpoint accepts (default hs-client / hs-secret). */
+  clientId?: string
+  clientSecret?: string
+}
+
+/** HubSpot's 10-second limit for OAuth apps (per installing account). */
+export const HUBSPOT_OAUTH_APP_LIMIT = { requests: 110, windowMs: 10_000 } as const
+
+export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<HubspotFake> {
+  const clientId = opts.clientId ?? 'hs-client'
+  const clientSecret = opts.clientSecret ?? 'hs-secret'
+  const burst = opts.rateLimit ? createRateWindow(opts.rateLimit) : null
+  const secondly = opts.searchRateLimit ? createRateWindow(opts.searchRateLimit) : null
   const revoked: string[] = []
   const contacts = new Map<string, HsObject>()
   const calls = new Map<string, HsObject>()
@@ -181,7 +204,7 @@ export async function startHubspotFake(
     // Deletes the refresh token only: access tokens already issued live until they expire.
     if (method === 'POST' && path === '/oauth/v3/token/revoke') {
       const f = new URLSearchParams(req.rawBody)
-      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
+      if (f.get('client_id') !== clientId || f.get('client_secret') !== clientSecret)
         return err(400, 'VALIDATION_ERROR', 'missing or unknown client id')
       const token = f.get('token') ?? ''
       if (!refreshTokens.delete(token)) return err(400, 'VALIDATION_ERROR', 'unknown token')
@@ -190,7 +213,7 @@ export async function startHubspotFake(
     }
     if (method === 'POST' && path === '/oauth/v3/token') {
       const f = new URLSearchParams(req.rawBody)
-      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
+      if (f.get('client_id') !== clientId || f.get('client_secret') !== clientSecret)
         return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } }
       const grant = f.get('grant_type')
       if (grant === 'authorization_code') {
@@ -240,6 +263,8 @@ export async function startHubspotFake(
         'EXPIRED_AUTHENTICATION',
         'The OAuth token used to make this call expired 0 second(s) ago.',
       )
+    const limited = rateLimited(req)
+    if (limited) return limited
 
     if (method === 'POST' && path === '/crm/v3/objects/contacts/search') {
       const body = parseJson(req) as {
@@ -436,6 +461,48 @@ export async function startHubspotFake(
     return err(404, 'NOT_FOUND', `No route ${method} ${path}`)
   }
 
+  /**
+   * HubSpot's 429s: the burst limit's (TEN_SECONDLY_ROLLING, with the X-HubSpot-RateLimit-*
+   * headers, no Retry-After) and search's "secondly" one (no rate-limit headers at all).
+   */
+  function rateLimited(req: FakeRequest): FakeResponse | null {
+    const search = req.method === 'POST' && req.path.endsWith('/search')
+    if (search) {
+      const wait = secondly?.take() ?? null
+      if (wait === null) return null
+      return {
+        status: 429,
+        body: {
+          status: 'error',
+          message: 'You have reached your secondly limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+        },
+      }
+    }
+    const wait = burst?.take() ?? null
+    if (wait === null) return null
+    return {
+      status: 429,
+      headers: burstHeaders(),
+      body: {
+        status: 'error',
+        message: 'You have reached your ten_secondly_rolling limit.',
+        errorType: 'RATE_LIMIT',
+        correlationId: randomUUID(),
+        policyName: 'TEN_SECONDLY_ROLLING',
+      },
+    }
+  }
+  const burstHeaders = (): Record<string, string> =>
+    burst
+      ? {
+          'x-hubspot-ratelimit-interval-milliseconds': String(burst.limit.windowMs),
+          'x-hubspot-ratelimit-max': String(burst.limit.requests),
+          'x-hubspot-ratelimit-remaining': String(Math.max(0, burst.limit.requests - burst.used())),
+        }
+      : {}
+
   function addContact(p: Record<string, string>, updatedAt?: string) {
     const now = updatedAt ?? new Date().toISOString()
     const id = String(nextId++)
@@ -443,8 +510,16 @@ export async function startHubspotFake(
     return id
   }
 
-  const server = await startFakeServer(handle)
+  const server = await startFakeServer((req) => {
+    const out = handle(req)
+    // Counted responses carry the burst limit's headers (search's carry none).
+    if (!burst || req.path.startsWith('/oauth/') || req.path.endsWith('/search') || out.status === 429)
+      return out
+    return { ...out, headers: { ...burstHeaders(), ...out.headers } }
+  })
   return Object.assign(server, {
+    rateStats: burst?.stats ?? { requests: 0, limited: 0 },
+    searchRateStats: secondly?.stats ?? { requests: 0, limited: 0 },
     contacts,
     calls,
     callPropertyDefs,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { createRateWindow, type RateLimitOption, type RateStats } from './rate-window.ts'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -94,14 +95,31 @@ export type SalesforceFake = FakeServer & {
   tasks(): (SObject & { type: string })[]
   /** Tokens revoked through POST /services/oauth2/revoke, in order. */
   revoked: string[]
+  /** REST requests counted against the org's allocation, and those refused (zeros without one). */
+  rateStats: RateStats
 }
 
-/** `client`: the OAuth client the token endpoint accepts (default sf-client / sf-secret). */
-export async function startSalesforceFake(
-  opts: { version?: string; client?: { clientId: string; clientSecret: string } } = {},
-): Promise<SalesforceFake> {
+export type SalesforceFakeOptions = {
+  version?: string
+  /**
+   * The org's API request allocation, enforced: a rolling 24 h window of 100,000 + per-licence
+   * adders on a real org. Past it, REST answers 403 `REQUEST_LIMIT_EXCEEDED` (Salesforce sends
+   * no 429 and no Retry-After on the REST core); `Sforce-Limit-Info` counts the usage.
+   * https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
+   */
+  dailyLimit?: RateLimitOption
+  clientId?: string
+  clientSecret?: string
+}
+
+/** A Salesforce org's base daily allocation (without per-licence adders). */
+export const SALESFORCE_BASE_ALLOCATION = { requests: 100_000, windowMs: 24 * 3600_000 } as const
+
+export async function startSalesforceFake(opts: SalesforceFakeOptions = {}): Promise<SalesforceFake> {
   const version = opts.version ?? '67.0'
-  const client = opts.client ?? { clientId: 'sf-client', clientSecret: 'sf-secret' }
+  const clientId = opts.clientId ?? 'sf-client'
+  const clientSecret = opts.clientSecret ?? 'sf-secret'
+  const allocation = opts.dailyLimit ? createRateWindow(opts.dailyLimit) : null
   const records = new Map<string, SObject & { type: string }>()
   /** Code → its PKCE challenge ('' without PKCE). */
   const codes = new Map<string, string>()
@@ -201,7 +219,7 @@ export async function startSalesforceFake(
     const { method, path } = req
     if (method === 'POST' && path === '/services/oauth2/token') {
       const f = new URLSearchParams(req.rawBody)
-      if (f.get('client_id') !== client.clientId || f.get('client_secret') !== client.clientSecret)
+      if (f.get('client_id') !== clientId || f.get('client_secret') !== clientSecret)
         return {
           status: 400,
           body: { error: 'invalid_client_id', error_description: 'client identifier invalid' },
@@ -280,6 +298,8 @@ export async function startSalesforceFake(
     const auth = req.headers.authorization ?? ''
     if (!sessions.has(auth.replace(/^Bearer /, '')))
       return sfErr(401, 'INVALID_SESSION_ID', 'Session expired or invalid')
+    if (allocation && allocation.take() !== null)
+      return sfErr(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.')
 
     if (method === 'GET' && rest === '/search') {
       const q = req.query.get('q') ?? ''
@@ -425,7 +445,10 @@ export async function startSalesforceFake(
 
   const server = await startFakeServer(async (req) => {
     const res = handle(req)
-    return { ...res, headers: { 'sforce-limit-info': 'api-usage=18/15000', ...res.headers } }
+    const usage = allocation
+      ? `api-usage=${allocation.used()}/${allocation.limit.requests}`
+      : 'api-usage=18/15000'
+    return { ...res, headers: { 'sforce-limit-info': usage, ...res.headers } }
   })
   url = server.url
   const fake = Object.assign(server, {
@@ -438,6 +461,7 @@ export async function startSalesforceFake(
     revokeRefreshTokens: () => refreshTokens.clear(),
     tasks: () => [...records.values()].filter((r) => r.type === 'Task'),
     revoked,
+    rateStats: allocation?.stats ?? { requests: 0, limited: 0 },
   })
   // Accessors, not copies: tests flip these on the live fake.
   return Object.defineProperties(fake, {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { createRateWindow, type RateLimitOption, type RateStats } from './rate-window.ts'
 import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startFakeServer } from './server.ts'
 
 /**
@@ -41,7 +42,23 @@ export type ZendeskFake = FakeServer & {
   revoked: string[]
   /** The account has no Talk Partner Edition plan. */
   talkPartnerEdition: boolean
+  /** API requests counted against the rate limit, and those refused with 429 (zeros without one). */
+  rateStats: RateStats
 }
+
+export type ZendeskFakeOptions = {
+  /**
+   * The account's requests per minute, enforced: past it, 429 with `Retry-After` (seconds).
+   * Suite Team has 200 a minute, Growth and Professional 400, Enterprise 700, Enterprise Plus
+   * and the High Volume add-on 2500. https://developer.zendesk.com/api-reference/introduction/rate-limits
+   */
+  rateLimit?: RateLimitOption
+  clientId?: string
+  clientSecret?: string
+}
+
+/** Zendesk's lowest plan's limit (Suite Team). */
+export const ZENDESK_TEAM_LIMIT = { requests: 200, windowMs: 60_000 } as const
 
 const invalid = (description: string, details: Record<string, unknown> = {}): FakeResponse => ({
   status: 422,
@@ -50,9 +67,10 @@ const invalid = (description: string, details: Record<string, unknown> = {}): Fa
 
 export type FakeOAuthClient = { clientId: string; clientSecret: string }
 
-/** `client`: the OAuth client the token endpoint accepts (default zd-client / zd-secret). */
-export async function startZendeskFake(opts: { client?: FakeOAuthClient } = {}): Promise<ZendeskFake> {
-  const client = opts.client ?? { clientId: 'zd-client', clientSecret: 'zd-secret' }
+export async function startZendeskFake(opts: ZendeskFakeOptions = {}): Promise<ZendeskFake> {
+  const clientId = opts.clientId ?? 'zd-client'
+  const clientSecret = opts.clientSecret ?? 'zd-secret'
+  const window = opts.rateLimit ? createRateWindow(opts.rateLimit) : null
   const revoked: string[] = []
   /** Access token → the refresh token issued with it (a revoke deletes the pair). */
   const pairOf = new Map<string, string>()
@@ -109,7 +127,7 @@ export async function startZendeskFake(opts: { client?: FakeOAuthClient } = {}):
       const b = (req.headers['content-type'] ?? '').includes('json')
         ? (parseJson(req) as Record<string, string>)
         : Object.fromEntries(new URLSearchParams(req.rawBody))
-      if (b.client_id !== client.clientId || b.client_secret !== client.clientSecret)
+      if (b.client_id !== clientId || b.client_secret !== clientSecret)
         return {
           status: 401,
           body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
@@ -288,8 +306,27 @@ export async function startZendeskFake(opts: { client?: FakeOAuthClient } = {}):
     return { status: 404, body: { error: 'InvalidEndpoint', description: 'Not found' } }
   }
 
-  const server = await startFakeServer(handle)
+  const rateHeaders = (): Record<string, string> =>
+    window
+      ? {
+          'x-rate-limit': String(window.limit.requests),
+          'x-rate-limit-remaining': String(Math.max(0, window.limit.requests - window.used())),
+        }
+      : {}
+  const server = await startFakeServer((req) => {
+    if (!window || !req.path.startsWith('/api/v2/')) return handle(req)
+    const wait = window.take()
+    if (wait !== null)
+      return {
+        status: 429,
+        headers: { ...rateHeaders(), 'retry-after': String(Math.ceil(wait / 1000)) },
+        body: { error: 'TooManyRequests', description: 'You have exceeded the rate limit.' },
+      }
+    const out = handle(req)
+    return { ...out, headers: { ...rateHeaders(), ...out.headers } }
+  })
   const fake = Object.assign(server, {
+    rateStats: window?.stats ?? { requests: 0, limited: 0 },
     users,
     tickets,
     addUser,

@@ -128,6 +128,7 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
     }
     if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'worker') {
       const workers = registerWorkers(deps, {
+        soleWorker: database.ownsDataDir,
         subscribeRemote: pgListen
           ? (wake) => {
               const stop = pgListen(OUTBOX_CHANNEL, wake).catch((err: unknown) => {

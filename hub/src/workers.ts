@@ -25,9 +25,12 @@ export function registerWorkers(
   options: {
     relayIntervalMs?: number
     subscribeRemote?: (wake: () => void) => () => Promise<void> | void
+    /** No other process runs jobs on this database (embedded: this one holds DATA_DIR's lock). */
+    soleWorker?: boolean
   } = {},
 ): { stop(): Promise<void> } {
   const logger = deps.logger.child({ component: 'workers' })
+  const startedAt = deps.clock.now()
   processJobs(deps.queue, { ...deps, logger }, hubJobs)
   // Neither rejects: each logs its own failure, and the next boot tries again.
   void startBillingSchedule(deps)
@@ -45,7 +48,7 @@ export function registerWorkers(
   void rearmWrapUps(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the end of wrap-ups')
   })
-  void rearmCrmSyncs(deps).catch((err: unknown) => {
+  void rearmCrmSyncs(deps, { soleWorker: options.soleWorker, startedAt }).catch((err: unknown) => {
     logger.error({ err }, 'integrations: could not queue the CRM syncs waiting')
   })
   // Woken by the commit of each outbox event: in this process directly, from other processes

@@ -23,9 +23,9 @@ export type SandboxFake = SandboxFakes[keyof SandboxFakes]
 export const SANDBOX_APP = { clientId: 'switchboard-sandbox', clientSecret: 'switchboard-sandbox-secret' }
 
 const starters: Partial<Record<ConnectorSlug, () => Promise<SandboxFake>>> = {
-  hubspot: () => startHubspotFake({ client: SANDBOX_APP }),
-  salesforce: () => startSalesforceFake({ client: SANDBOX_APP }),
-  zendesk: () => startZendeskFake({ client: SANDBOX_APP }),
+  hubspot: () => startHubspotFake(SANDBOX_APP),
+  salesforce: () => startSalesforceFake(SANDBOX_APP),
+  zendesk: () => startZendeskFake(SANDBOX_APP),
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   isConnectorError,
   type LogRecord,
 } from '@switchboard/connectors'
-import { and, asc, eq, gt, inArray, isNotNull, lte, min, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../core/clock.ts'
 import { createFairSlots } from '../../core/fair-slots.ts'
@@ -50,7 +50,7 @@ const RUN_BUDGET_MS = 15_000
 const MAX_ATTEMPTS = 12
 const MAX_BACKOFF_MS = 15 * 60_000
 /** Activities per batch request, per CRM (HubSpot batch create: 100; Salesforce collections: 200). */
-const BATCH_SIZE: Record<string, number> = { hubspot: 100, salesforce: 200 }
+export const BATCH_SIZE: Record<string, number> = { hubspot: 100, salesforce: 200 }
 /** Caller lookups are kept this long (real time) per integration. */
 const LOOKUP_TTL_MS = 10 * 60_000
 
@@ -90,8 +90,30 @@ export async function queueIntegrationSync(queue: JobQueue, integrationId: numbe
 /**
  * At a worker's start: a run for every integration with rows waiting, in case the jobs that
  * would have taken them were lost (BullMQ without persistence, a crash between commit and add).
+ *
+ * With `soleWorker` (the embedded database: this process holds DATA_DIR's lock, so no other
+ * process syncs), the claims taken before `startedAt` belong to a previous life of this hub that
+ * was killed mid-round: they are let go at once rather than after their lease, so a hub
+ * restarted after a crash resumes its backlog immediately. Claims taken since `startedAt` are
+ * this process's own runs and are left alone. At scale another worker may hold a claim, so the
+ * lease is the only safe way out there.
  */
-export async function rearmCrmSyncs(deps: Pick<SyncDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
+export async function rearmCrmSyncs(
+  deps: Pick<SyncDeps, 'db' | 'queue' | 'clock'>,
+  opts: { soleWorker?: boolean; startedAt?: Date } = {},
+): Promise<number> {
+  if (opts.soleWorker) {
+    const before = opts.startedAt ?? deps.clock.now()
+    await deps.db
+      .update(callSyncs)
+      .set({ claimedUntil: null })
+      .where(
+        and(
+          isNotNull(callSyncs.claimedUntil),
+          or(sql`${callSyncs.lastAttemptAt} is null`, lt(callSyncs.lastAttemptAt, before)),
+        ),
+      )
+  }
   const rows = await deps.db
     .selectDistinct({ integrationId: callSyncs.integrationId })
     .from(callSyncs)
@@ -107,6 +129,9 @@ export async function rearmCrmSyncs(deps: Pick<SyncDeps, 'db' | 'queue' | 'clock
 type Live = { connector: Connector; row: IntegrationRow; settingsJson: string; prepared: boolean }
 const live = new Map<number, Live>()
 const limiters = new Map<number, { limiter: WindowLimiter; limit: RateLimit }>()
+/** HubSpot's search endpoints have a budget of their own: 5 requests a second per account. */
+const searchLimiters = new Map<number, WindowLimiter>()
+const HUBSPOT_SEARCH_LIMIT: RateLimit = { requests: 5, windowMs: 1_000 }
 const lookups = new Map<number, Map<string, { record: CrmRecord | null; at: number }>>()
 /** Business-clock ms until which an integration's CRM asked us to wait (429). */
 const pausedUntil = new Map<number, number>()
@@ -115,7 +140,7 @@ const slots = createFairSlots({ total: 8, perKey: 2 })
 
 /** Forgets what this process keeps about integrations (tests, a reconnected integration). */
 export function resetSyncState(integrationId?: number): void {
-  for (const m of [live, limiters, lookups, pausedUntil])
+  for (const m of [live, limiters, searchLimiters, lookups, pausedUntil])
     if (integrationId === undefined) m.clear()
     else m.delete(integrationId)
 }
@@ -171,7 +196,9 @@ export async function runIntegrationSync(
     const { limit } = limiterOf(deps.env, row)
     const perSecond = (limit.requests / limit.windowMs) * 1000
     const batch = BATCH_SIZE[row.kind] ?? 1
-    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10)))
+    // At most what 10 s of the budget can carry: requests × the calls one request takes (a
+    // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
+    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
     const claimed = await claimRows(deps, row.id, roundSize)
     if (claimed.length === 0) break
     const stop = await slots.run(row.companyId, () => syncRound(deps, row, claimed))
@@ -186,29 +213,46 @@ export async function runIntegrationSync(
   await scheduleNextDue(deps, integrationId)
 }
 
-/** Claims up to `limit` due rows of the integration (FOR UPDATE SKIP LOCKED: runs split the work). */
+/**
+ * Claims up to `limit` due rows of the integration (FOR UPDATE SKIP LOCKED: runs split the work).
+ * Two statements in one transaction, not `update … where call_id in (select … limit n for update
+ * skip locked)`: PostgreSQL may run such a subquery again for each row it updates, and each run
+ * skips the rows this very statement just changed and returns the next n, so the whole backlog
+ * was claimed at once (10,000 rows under one 60 s lease).
+ */
 async function claimRows(deps: SyncDeps, integrationId: number, limit: number): Promise<Ledger[]> {
   const now = deps.clock.now()
-  const due = deps.db
-    .select({ callId: callSyncs.callId })
-    .from(callSyncs)
-    .where(
-      and(
-        eq(callSyncs.integrationId, integrationId),
-        eq(callSyncs.state, 'pending'),
-        gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
-        or(sql`${callSyncs.claimedUntil} is null`, lte(callSyncs.claimedUntil, now)),
-        or(sql`${callSyncs.retryAt} is null`, lte(callSyncs.retryAt, now)),
-      ),
-    )
-    .orderBy(asc(callSyncs.callId))
-    .limit(limit)
-    .for('update', { skipLocked: true })
-  return deps.db
-    .update(callSyncs)
-    .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), lastAttemptAt: now })
-    .where(and(eq(callSyncs.integrationId, integrationId), inArray(callSyncs.callId, due)))
-    .returning()
+  return deps.db.transaction(async (tx) => {
+    const due = await tx
+      .select({ callId: callSyncs.callId })
+      .from(callSyncs)
+      .where(
+        and(
+          eq(callSyncs.integrationId, integrationId),
+          eq(callSyncs.state, 'pending'),
+          gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
+          or(sql`${callSyncs.claimedUntil} is null`, lte(callSyncs.claimedUntil, now)),
+          or(sql`${callSyncs.retryAt} is null`, lte(callSyncs.retryAt, now)),
+        ),
+      )
+      .orderBy(asc(callSyncs.callId))
+      .limit(limit)
+      .for('update', { skipLocked: true })
+    if (due.length === 0) return []
+    return tx
+      .update(callSyncs)
+      .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), lastAttemptAt: now })
+      .where(
+        and(
+          eq(callSyncs.integrationId, integrationId),
+          inArray(
+            callSyncs.callId,
+            due.map((d) => d.callId),
+          ),
+        ),
+      )
+      .returning()
+  })
 }
 
 /** A delayed run at the next moment a waiting row becomes due (backoff, Retry-After, a lease). */
@@ -399,7 +443,14 @@ async function recordFor(
   if (hit && Date.now() - hit.at < LOOKUP_TTL_MS && (hit.record || policy === 'nothing')) return hit.record
   const limiter = limiterOf(deps.env, row).limiter
   // HubSpot's search has a budget of its own (5/s), not counted in the 10-second one.
-  if (row.kind !== 'hubspot') await limiter.acquire(1)
+  if (row.kind === 'hubspot') {
+    let search = searchLimiters.get(row.id)
+    if (!search) {
+      search = createWindowLimiter(HUBSPOT_SEARCH_LIMIT)
+      searchLimiters.set(row.id, search)
+    }
+    await search.acquire(1)
+  } else await limiter.acquire(1)
   let record: CrmRecord | null = (await entry.connector.lookupByPhone(e164))[0] ?? null
   if (!record && policy !== 'nothing') {
     await limiter.acquire(1)

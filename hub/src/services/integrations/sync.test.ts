@@ -11,8 +11,10 @@ import {
   ledgerOf,
   testCrmTokenKeys,
 } from '../../../test/helpers/integrations.ts'
+import { ledgerCounts, seedSyncBacklog } from '../../../test/helpers/sync-load.ts'
 import { failedSyncs, replaySync } from '../../cli/commands/sync.ts'
 import { integrations, tags } from '../../db/schema/index.ts'
+import { openTokens } from './connections.ts'
 
 /**
  * The CRM sync as the CRM sees it: a call on a linked number becomes exactly one activity,
@@ -43,6 +45,12 @@ afterAll(async () => {
   await hubspot.close()
   await salesforce.close()
 })
+
+/** The tokens an integration holds (to tell its requests at the fake from other tests'). */
+async function tokensOf(integrationId: number) {
+  const [row] = await hub.db.select().from(integrations).where(eq(integrations.id, integrationId))
+  return openTokens(hub.deps.env, row!)!
+}
 
 const CALLER = '+14155551212'
 let callerSeq = 0
@@ -199,6 +207,30 @@ describe('Salesforce', () => {
     const after = salesforce.tasks().filter((t) => t.CallObject === `sb-call-${id}`)
     expect(after).toHaveLength(1)
     expect(String(after[0]!.Description)).toContain('Called back, sorted')
+  })
+
+  it("a backlog goes out in full collections, however small the org's allocation makes the per-second budget", async () => {
+    // 100,000 requests a day is about one a second: the calls of ten seconds' budget must still
+    // fill the 200-record collections, not one Task per request's worth of budget.
+    const backlog = await seedSyncBacklog(hub.db, hub.deps.env, {
+      kind: 'salesforce',
+      tokens: salesforce.issueTokens(),
+      count: 150,
+      callers: 3,
+    })
+    const { accessToken } = await tokensOf(backlog.integrationId)
+    await until(
+      async () => (await ledgerCounts(hub.db, backlog.integrationId)).synced?.n === 150,
+      '150 calls synced to Salesforce',
+    )
+    const collections = salesforce.requests.filter(
+      (r) => r.path.endsWith('/composite/sobjects') && r.headers.authorization === `Bearer ${accessToken}`,
+    )
+    expect(collections.map((r) => (JSON.parse(r.rawBody) as { records: unknown[] }).records.length)).toEqual([
+      150,
+    ])
+    const refs = new Set(salesforce.tasks().map((t) => t.CallObject))
+    for (const id of backlog.callIds) expect(refs.has(`sb-call-${id}`)).toBe(true)
   })
 })
 

@@ -4,11 +4,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { CallerCard } from '@switchboard/shared'
+import { type OpenMeteoFake, startOpenMeteoFake } from '@switchboard/connectors/testing/open-meteo-fake'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureExtensionBuild } from '../../../scripts/build-extension.mjs'
+import { systemClock } from '../../src/core/clock.ts'
+import { createWeatherLookup } from '../../src/services/caller-info/weather.ts'
+import { stopSandboxCrms } from '../../src/services/integrations/sandbox-crms.ts'
 import { apiTag } from '../helpers/call-scenes.ts'
+import { addIntegration, sandboxHubspot, testTokenKeys } from '../helpers/caller-info.ts'
 import { callableNumber, until } from '../helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../helpers/hub.ts'
 import { launchChromium } from './chromium.ts'
@@ -24,6 +28,9 @@ const ARTEFACTS = resolve(here, '../../../test-results/extension')
 const PASSWORD = 'correct horse battery'
 
 let hub: TestHub
+let meteo: OpenMeteoFake
+/** A Paris landline: the card shows the place, its local time and weather. */
+const CALLER = '+33142685300'
 let hubUrl: string
 let pages: Server
 let pagesUrl: string
@@ -37,7 +44,20 @@ beforeAll(async () => {
   // Builds only when a source is newer than the build (npm test has usually built it already).
   const build = ensureExtensionBuild()
   await mkdir(ARTEFACTS, { recursive: true })
-  hub = await createTestHub({ workers: true })
+  // The caller card as a real hub makes it: a sandbox HubSpot linked to the number, the weather
+  // app on an Open-Meteo on loopback; the deadline is generous for a loaded CI machine.
+  meteo = await startOpenMeteoFake()
+  meteo.clock.now = Date.now()
+  meteo.setWeather(48.85341, 2.3488, { temperature: 14.2, code: 61 })
+  hub = await createTestHub({
+    workers: true,
+    callerCards: true,
+    env: { CRM_TOKEN_KEYS: testTokenKeys(), CALLER_INFO_DEADLINE_MS: '15000' },
+    weather: createWeatherLookup(
+      { WEATHER_PROVIDER: 'open-meteo', OPEN_METEO_URL: meteo.url, OPEN_METEO_GEOCODING_URL: meteo.url },
+      systemClock,
+    ),
+  })
   hubUrl = await hub.listen()
   const fixtures = join(here, 'fixtures')
   const names = new Set(readdirSync(fixtures))
@@ -60,6 +80,8 @@ afterAll(async () => {
   await browser?.close()
   if (pages) await new Promise((done) => pages.close(done))
   await hub?.close()
+  await stopSandboxCrms()
+  await meteo?.close()
 })
 
 async function serviceWorkerOf(context: BrowserContext) {
@@ -140,6 +162,23 @@ describe('the Chrome extension (production build in Chromium)', () => {
       outbound_only: { user_ids: [admin.id], team_ids: [] },
     }))
     const tag = await apiTag(hub, company, 'Qualified lead')
+    // The company's HubSpot (the built-in sandbox) knows the caller; it has the weather app too.
+    const hubspot = await sandboxHubspot()
+    hubspot.addOwner({ id: '501', email: 'ada@crm.test', firstName: 'Ada', lastName: 'Admin' })
+    hubspot.addContact({
+      firstname: 'Jeanne',
+      lastname: 'Martin',
+      phone: CALLER,
+      company: 'Boulangerie Martin',
+      hubspot_owner_id: '501',
+    })
+    await addIntegration(hub, company, 'hubspot', {
+      tokens: hubspot.issueTokens(),
+      accountId: '4242',
+      numberIds: [number.id],
+      name: 'HubSpot EMEA',
+    })
+    await addIntegration(hub, company, 'weather')
 
     // 1. Sign in from the options page, and allow the (loopback) replica pages for click-to-call.
     const options = await extensionPage('options.html')
@@ -222,26 +261,21 @@ describe('the Chrome extension (production build in Chromium)', () => {
     //    realtime channel as the hub does for ringing agents) shows who it is.
     const placed = await hub.call('POST', '/v1/sandbox/calls', {
       auth: company.basic,
-      body: { from: '+33 6 98 76 54 32', to: number.e164 },
+      body: { from: '+33 1 42 68 53 00', to: number.e164 },
     })
     expect(placed.status, JSON.stringify(placed.body)).toBe(201)
     const callId = placed.body.call.id as number
     await expect
       .poll(() => panel.locator('#call-card').getAttribute('data-call-id'), settles)
       .toBe(String(callId))
-    expect(await panel.locator('#call-external-number').textContent()).toBe('+33698765432')
+    expect(await panel.locator('#call-external-number').textContent()).toBe(CALLER)
     expect(await panel.locator('#live-state').textContent()).toBe('Ringing')
     expect(await panel.locator('#call-card').textContent()).toContain(number.name)
-    hub.realtime.channel.send(company.id, [admin.id], {
-      type: 'call.caller_card',
-      call_id: callId,
-      card: callerCard,
-    })
     await expect.poll(() => panel.locator('#caller-name').textContent(), settles).toBe('Jeanne Martin')
     const card = panel.locator('#caller-card')
     expect(await panel.locator('#caller-company').textContent()).toBe('Boulangerie Martin')
     expect(await card.textContent()).toContain('Weather in Paris (caller’s area)')
-    expect(await card.textContent()).toContain('14 °C · Light rain')
+    expect(await card.textContent()).toMatch(/14 °C · \w/)
     expect(await card.getByRole('button', { name: 'Open in HubSpot' }).count()).toBe(1)
     await shot(panel, '8-inbound-ringing-caller-card')
 
@@ -270,7 +304,7 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await expect
       .poll(() => panel.getByRole('button', { name: 'Call', exact: true }).isDisabled(), settles)
       .toBe(false)
-    expect(await panel.locator('#recent-calls').textContent()).toContain('+33698765432')
+    expect(await panel.locator('#recent-calls').textContent()).toContain(CALLER)
     await shot(panel, '11-tagged')
 
     const call = await until(async () => {
@@ -290,56 +324,3 @@ describe('the Chrome extension (production build in Chromium)', () => {
     await expect.poll(() => overlay.count(), settles).toBe(0)
   }, 180_000)
 })
-
-/** What the hub's caller lookup gives for the caller of step 5 (shared/src/caller-card.ts). */
-const callerCard: CallerCard = {
-  phone_number: '+33698765432',
-  name: 'Jeanne Martin',
-  company: 'Boulangerie Martin',
-  records: [
-    {
-      integration_id: 1,
-      integration_name: 'HubSpot EMEA',
-      crm: 'hubspot',
-      id: '501',
-      type: 'contact',
-      name: 'Jeanne Martin',
-      email: 'jeanne.martin@example.com',
-      company: 'Boulangerie Martin',
-      owner: 'Ada Admin',
-      url: 'https://app-eu1.hubspot.com/contacts/1/record/0-1/501',
-    },
-  ],
-  recent_calls: [
-    {
-      id: 9,
-      direction: 'inbound',
-      outcome: 'missed',
-      started_at: Math.floor(Date.now() / 1000) - 3600 * 26,
-      duration: 0,
-      user_name: null,
-    },
-    {
-      id: 8,
-      direction: 'outbound',
-      outcome: 'answered',
-      started_at: Math.floor(Date.now() / 1000) - 3600 * 24 * 6,
-      duration: 312,
-      user_name: 'Ada Admin',
-    },
-  ],
-  location: {
-    country: 'FR',
-    place: 'Paris',
-    time_zone: 'Europe/Paris',
-    local_time: '15:04',
-    utc_offset_minutes: 60,
-  },
-  weather: {
-    temperature_c: 14.2,
-    conditions: 'Light rain',
-    code: 61,
-    observed_at: Math.floor(Date.now() / 1000),
-  },
-  sources: [{ integration_id: 1, crm: 'hubspot', ok: true, error: null }],
-}

@@ -19,7 +19,7 @@ import type { CallActions } from '../../src/realtime/ports.ts'
 import { createRedisPresenceStore } from '../../src/realtime/presence-store.ts'
 import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/realtime/realtime.ts'
 import { newSecret } from '../../src/services/auth/secrets.ts'
-import { createCallerInfo } from '../../src/services/caller-info/caller-info.ts'
+import { createCallerInfo, type WeatherLookup } from '../../src/services/caller-info/caller-info.ts'
 import { createRingingCards } from '../../src/services/caller-info/ringing-cards.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
 import { createUserEventRecorder } from '../../src/services/users/user-event-recorder.ts'
@@ -53,6 +53,8 @@ export async function createTestHub(
     realtime?: { callActions?: CallActions; timings?: Partial<RealtimeTimings>; redisPrefix?: string }
     /** Ringing agents get the caller card (`call.caller_card`), as on a real hub. */
     callerCards?: boolean
+    /** The caller card's place and weather (default: none). */
+    weather?: WeatherLookup
   } = {},
 ) {
   const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
@@ -96,7 +98,7 @@ export async function createTestHub(
     presence,
     worldCache: createWorldCache(),
     userEvents: createUserEventRecorder({ clock, links: createLinks(eventBase(env)) }),
-    callerInfo: createCallerInfo({ env, clock }),
+    callerInfo: createCallerInfo({ env, clock }, overrides.weather ? { weather: overrides.weather } : {}),
   }
   // As the server wires it, when asked: other tests count the exact frames agents receive.
   if (overrides.callerCards) deps.callerCards = createRingingCards(deps)

@@ -21,6 +21,7 @@ import {
 } from '../contract.ts'
 import { ConnectorError, codeForStatus, isConnectorError, parseRetryAfter } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
+import { singleFlight } from '../single-flight.ts'
 import {
   collectionOf,
   type PersonRow,
@@ -197,7 +198,8 @@ export class DynamicsConnector implements Connector {
   private readonly settings: ConnectorSettings
   private readonly now: () => number
   private readonly timeoutMs: number
-  private refreshing: Promise<TokenSet> | null = null
+  /** Forces a token refresh; concurrent callers share one. */
+  readonly refresh = singleFlight(() => this.doRefresh())
   private readonly users = new Map<string, string | null>()
 
   constructor(private readonly ctx: ConnectorContext) {
@@ -209,15 +211,6 @@ export class DynamicsConnector implements Connector {
     const serverUrl = (ctx.baseUrl ?? this.orgUrl).replace(/\/+$/, '')
     // Called before every request: the current token (the connector refreshes it itself).
     this.api = createDataverseApi(serverUrl, async () => this.tokens.accessToken, this.timeoutMs)
-  }
-
-  refresh(): Promise<TokenSet> {
-    if (!this.refreshing) {
-      this.refreshing = this.doRefresh().finally(() => {
-        this.refreshing = null
-      })
-    }
-    return this.refreshing
   }
 
   /**

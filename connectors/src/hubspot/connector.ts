@@ -28,6 +28,7 @@ import {
   parseRetryAfter,
 } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
+import { singleFlight } from '../single-flight.ts'
 import { contactProperties, errorBodySchema, tokenResponseSchema } from './api-types.ts'
 import { createHubspotApis, HUBSPOT_API_BASE, type HubspotApis } from './client.ts'
 import { CALL_REF_PROPERTY, callProperties, contactAssociations, contactName } from './mapper.ts'
@@ -169,7 +170,8 @@ export class HubspotConnector implements Connector {
   readonly slug = 'hubspot' as const
   private tokens: TokenSet
   private apis: HubspotApis
-  private refreshing: Promise<TokenSet> | null = null
+  /** Forces a token refresh; concurrent callers share one. */
+  readonly refresh = singleFlight(() => this.doRefresh())
   private readonly settings: ConnectorSettings
   private readonly now: () => number
   private readonly base: string
@@ -183,15 +185,6 @@ export class HubspotConnector implements Connector {
     this.base = (ctx.baseUrl ?? HUBSPOT_API_BASE).replace(/\/+$/, '')
     this.timeoutMs = ctx.timeoutMs ?? 20_000
     this.apis = createHubspotApis(this.tokens.accessToken, this.base)
-  }
-
-  refresh(): Promise<TokenSet> {
-    if (!this.refreshing) {
-      this.refreshing = this.doRefresh().finally(() => {
-        this.refreshing = null
-      })
-    }
-    return this.refreshing
   }
 
   private async doRefresh(): Promise<TokenSet> {

@@ -30,6 +30,7 @@ import {
   malformedAnswer,
 } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
+import { singleFlight } from '../single-flight.ts'
 import {
   describeSchema,
   queryResponseSchema,
@@ -121,7 +122,8 @@ export class SalesforceConnector implements Connector {
   private readonly oauth2: ReturnType<typeof createOAuth2>
   private readonly settings: ConnectorSettings
   private readonly timeoutMs: number
-  private refreshing: Promise<TokenSet> | null = null
+  /** Forces a token refresh; concurrent callers share one. */
+  readonly refresh = singleFlight(() => this.doRefresh())
   private lastRefreshError: ConnectorError | null = null
   private readonly owners = new Map<string, string | null>()
 
@@ -147,15 +149,6 @@ export class SalesforceConnector implements Connector {
         )
       },
     })
-  }
-
-  refresh(): Promise<TokenSet> {
-    if (!this.refreshing) {
-      this.refreshing = this.doRefresh().finally(() => {
-        this.refreshing = null
-      })
-    }
-    return this.refreshing
   }
 
   private async doRefresh(): Promise<TokenSet> {

@@ -30,6 +30,7 @@ import {
   parseRetryAfter,
 } from '../errors.ts'
 import { activityTitle, fromTo, notesText, phoneMatches } from '../mapping.ts'
+import { singleFlight } from '../single-flight.ts'
 import { ticketSchema, tokenResponseSchema, unwrap, userSchema } from './api-types.ts'
 import { createZendeskClient, type ZendeskClient } from './client.ts'
 
@@ -129,7 +130,8 @@ export class ZendeskConnector implements Connector {
   readonly slug = 'zendesk' as const
   private tokens: TokenSet
   private client: ZendeskClient
-  private refreshing: Promise<TokenSet> | null = null
+  /** Forces a token refresh; concurrent callers share one. */
+  readonly refresh = singleFlight(() => this.doRefresh())
   private readonly settings: ConnectorSettings
   private readonly now: () => number
   private readonly api: string
@@ -145,15 +147,6 @@ export class ZendeskConnector implements Connector {
     this.api = (ctx.baseUrl ?? ctx.tokens.instanceUrl).replace(/\/+$/, '')
     this.timeoutMs = ctx.timeoutMs ?? 20_000
     this.client = createZendeskClient(this.api, this.tokens.accessToken)
-  }
-
-  refresh(): Promise<TokenSet> {
-    if (!this.refreshing) {
-      this.refreshing = this.doRefresh().finally(() => {
-        this.refreshing = null
-      })
-    }
-    return this.refreshing
   }
 
   private async doRefresh(): Promise<TokenSet> {

@@ -125,6 +125,12 @@ export interface Connector {
   prepare(): Promise<void>
   /** Records whose phone fields match the E.164 number, best first. */
   lookupByPhone(e164: string): Promise<CrmRecord[]>
+  /**
+   * Several numbers' records in as few requests as the CRM allows (HubSpot: IN filters,
+   * Salesforce: one SOSL with OR), each number's list ranked as lookupByPhone ranks it. Absent
+   * where the CRM has no such search (the caller then looks the numbers up one by one).
+   */
+  lookupMany?(e164s: readonly string[]): Promise<Map<string, CrmRecord[]>>
   /** Creates a record for an unknown number by the connection's policy; null when the policy is "nothing". */
   createContact(input: { e164: string; name?: string | null }): Promise<CrmRecord | null>
   /** The activity already written for this call ref, if any. */
@@ -163,7 +169,21 @@ export type ConnectorContext = {
   authBaseUrl?: string
   /** Per-request timeout in ms (default 20 s). */
   timeoutMs?: number
+  /**
+   * Wraps each request to the vendor's API (every try; its OAuth endpoints apart): the caller
+   * paces the connected account at the vendor's limit here, request by request, instead of
+   * guessing what an operation costs. `budget` is the limit the request counts against.
+   */
+  paceRequest?: <T>(budget: RequestBudget, send: () => Promise<T>) => Promise<T>
 }
+
+/** Sends one request through the context's pacing, if any. */
+export function paced<T>(ctx: ConnectorContext, budget: RequestBudget, send: () => Promise<T>): Promise<T> {
+  return ctx.paceRequest ? ctx.paceRequest(budget, send) : send()
+}
+
+/** Which of the vendor's limits a request counts against: HubSpot's search has one of its own. */
+export type RequestBudget = 'api' | 'search'
 
 export type AuthorizationUrlOptions = {
   state: string

@@ -1,9 +1,12 @@
 import type { CallActivityInput } from '@switchboard/shared'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { RequestBudget } from '../src/contract.ts'
+import { DynamicsConnector } from '../src/dynamics/connector.ts'
 import { isConnectorError } from '../src/errors.ts'
 import { HubspotConnector } from '../src/hubspot/connector.ts'
 import { SalesforceConnector } from '../src/salesforce/connector.ts'
 import { ZendeskConnector } from '../src/zendesk/connector.ts'
+import { startDynamicsFake } from '../testing/dynamics-fake.ts'
 import { startHubspotFake } from '../testing/hubspot-fake.ts'
 import { startSalesforceFake } from '../testing/salesforce-fake.ts'
 import type { FakeServer } from '../testing/server.ts'
@@ -135,5 +138,70 @@ describe('Salesforce fake with an allocation', () => {
       headers: { authorization: `Bearer ${t.accessToken}` },
     })
     expect(usage.headers.get('sforce-limit-info')).toBe('api-usage=2/2')
+  })
+})
+
+describe('paceRequest: the caller sees every request the vendor counts', () => {
+  /** A pacer that records the budget of each request it lets through. */
+  const pacer = () => {
+    const seen: RequestBudget[] = []
+    return {
+      seen,
+      paceRequest: <T>(budget: RequestBudget, send: () => Promise<T>) => {
+        seen.push(budget)
+        return send()
+      },
+    }
+  }
+
+  it('HubSpot: searches go through the search budget, everything else through the burst one', async () => {
+    const fake = await startHubspotFake({
+      rateLimit: { requests: 100, windowMs: 10_000, now },
+      searchRateLimit: { requests: 100, windowMs: 1_000, now },
+    })
+    fakes.push(fake)
+    fake.callPropertyDefs.set('switchboard_call_ref', { hasUniqueValue: true })
+    const t = fake.issueTokens()
+    const p = pacer()
+    const connector = new HubspotConnector({
+      app: { clientId: 'hs-client', clientSecret: 'hs-secret', redirectUri: 'https://sb.test/cb' },
+      tokens: { ...t, expiresAt: null, accountId: '4242', instanceUrl: null },
+      onTokens: () => {},
+      now,
+      baseUrl: fake.url,
+      paceRequest: p.paceRequest,
+    })
+    await connector.lookupByPhone('+14155551212')
+    await connector.lookupMany(['+14155551212', '+14155551213'])
+    await connector.logCall(call(1), { record: null })
+    await connector.logCalls([{ call: call(2) }, { call: call(3) }])
+    await connector.logCall(call(1), { record: null, mayExist: true })
+    expect(p.seen.filter((b) => b === 'search')).toHaveLength(fake.searchRateStats.requests)
+    expect(p.seen.filter((b) => b === 'api')).toHaveLength(fake.rateStats.requests)
+    expect(fake.searchRateStats.requests).toBe(2)
+  })
+
+  it('Dynamics 365: a logged call is two requests (created, then completed), both paced', async () => {
+    const fake = await startDynamicsFake({ requestLimit: 100, windowMs: 300_000, now })
+    fakes.push(fake)
+    const t = fake.issueTokens()
+    const p = pacer()
+    const connector = new DynamicsConnector({
+      app: { clientId: 'dyn-client', clientSecret: 'dyn-secret', redirectUri: 'https://sb.test/cb' },
+      tokens: {
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken,
+        expiresAt: clock + 3_600_000,
+        accountId: fake.organizationId,
+        instanceUrl: fake.orgUrl,
+      },
+      onTokens: () => {},
+      now,
+      authBaseUrl: fake.url,
+      paceRequest: p.paceRequest,
+    })
+    await connector.logCall(call(1), { record: null })
+    expect(fake.rateStats.requests).toBe(2)
+    expect(p.seen).toEqual(['api', 'api'])
   })
 })

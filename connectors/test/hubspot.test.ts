@@ -169,6 +169,31 @@ describe('HubSpot caller lookup', () => {
     })
   })
 
+  it('looks many numbers up with IN filters, ten a search, each ranked on its own', async () => {
+    const ann = fake.addContact({ firstname: 'Ann', lastname: 'A', phone: '(415) 555-0101' })
+    const mo = fake.addContact({ firstname: 'Mo', lastname: 'B', mobilephone: '+1 415 555 0102' })
+    const paris = fake.addContact({ firstname: 'Marie', lastname: 'C', phone: '+33 1 76 11 11 11' })
+    const numbers = [
+      ...Array.from({ length: 11 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`),
+      '+33176111111',
+    ]
+    const before = fake.requests.length
+
+    const found = await connect().lookupMany!(numbers)
+    expect(found.get('+14155550101')!.map((r) => r.id)).toEqual([ann])
+    expect(found.get('+14155550102')!.map((r) => r.id)).toEqual([mo])
+    expect(found.get('+33176111111')!.map((r) => r.id)).toEqual([paris])
+    expect(found.get('+14155550103')).toEqual([])
+    const searches = fake.requests.slice(before).filter((r) => r.path.endsWith('/search'))
+    expect(searches).toHaveLength(2)
+    const body = JSON.parse(searches[0]!.rawBody)
+    expect(body.filterGroups[0].filters[0]).toMatchObject({
+      propertyName: 'hs_searchable_calculated_phone_number',
+      operator: 'IN',
+    })
+    expect(body.filterGroups[0].filters[0].values).toHaveLength(10)
+  })
+
   it('matches a non-NANP number stored in international format and creates a contact by policy', async () => {
     const paris = fake.addContact({ firstname: 'Marie', lastname: 'Curie', phone: '+33 1 76 11 11 11' })
     expect((await connect().lookupByPhone('+33176111111')).map((r) => r.id)).toEqual([paris])

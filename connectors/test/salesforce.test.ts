@@ -179,6 +179,26 @@ describe('Salesforce caller lookup', () => {
     expect(search.query.get('q')).toMatch(/^FIND \{4155551212\} IN PHONE FIELDS RETURNING Contact\(/)
   })
 
+  it('looks many numbers up in one SOSL (terms joined by OR), each ranked on its own', async () => {
+    const ann = fake.add('Contact', { LastName: 'Ann', Phone: '(415) 555-0101' })
+    const lead = fake.add('Lead', { LastName: 'Lee', Company: 'X', MobilePhone: '415-555-0102' })
+    fake.add('Contact', { LastName: 'Near', Phone: '(415) 555-0109' })
+    const numbers = Array.from({ length: 25 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`)
+    const before = apiRequests().length
+
+    const found = await connect().lookupMany!(numbers)
+    expect(found.get('+14155550101')!.map((r) => r.id)).toEqual([ann])
+    expect(found.get('+14155550102')!.map((r) => [r.type, r.id])).toEqual([['lead', lead]])
+    expect(found.get('+14155550103')).toEqual([])
+    expect(found.get('+14155550124')).toEqual([])
+    // 25 numbers: two searches of at most 20, digits only.
+    const searches = apiRequests().slice(before)
+    expect(searches).toHaveLength(2)
+    expect(searches[0]!.query.get('q')).toMatch(
+      /^FIND \{4155550100 OR 4155550101 OR .* OR 4155550119\} IN PHONE FIELDS/,
+    )
+  })
+
   it('creates a Contact, a Lead or an Account for an unknown number, as the policy says', async () => {
     expect(await connect().createContact({ e164: '+14155550199' })).toBeNull()
     const contact = await connect({ unknownNumber: 'contact' }).createContact({

@@ -103,6 +103,25 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
   const revoked: string[] = []
   const contacts = new Map<string, HsObject>()
   const calls = new Map<string, HsObject>()
+  /**
+   * Unique properties' values → call id (HubSpot keeps such an index: a unique-property read is
+   * a key lookup). An entry whose call is gone or changed is stale and ignored.
+   */
+  const uniqueIndex = new Map<string, Map<string, string>>()
+  const byUnique = (name: string, value: string): HsObject | undefined => {
+    const id = uniqueIndex.get(name)?.get(value)
+    const o = id === undefined ? undefined : calls.get(id)
+    return o && o.properties[name] === value ? o : undefined
+  }
+  const indexUnique = (o: HsObject) => {
+    for (const [name, def] of callPropertyDefs) {
+      const v = o.properties[name]
+      if (!def.hasUniqueValue || v === undefined || v === null) continue
+      const values = uniqueIndex.get(name) ?? new Map<string, string>()
+      uniqueIndex.set(name, values)
+      values.set(v, o.id)
+    }
+  }
   const owners: { id: string; email: string; firstName?: string; lastName?: string }[] = []
   const codes = new Set<string>()
   const accessTokens = new Set<string>()
@@ -166,8 +185,8 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
     for (const [name, def] of callPropertyDefs) {
       const v = props[name]
       if (!def.hasUniqueValue || v === undefined) continue
-      const clash = [...calls.values()].find((c) => c.properties[name] === v && c.id !== selfId)
-      if (clash)
+      const clash = byUnique(name, String(v))
+      if (clash && clash.id !== selfId)
         return err(
           409,
           'CONFLICT',
@@ -194,6 +213,7 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
       associations: assoc.map((a) => ({ toId: a.to.id, typeId: a.types[0]!.associationTypeId })),
     }
     calls.set(o.id, o)
+    indexUnique(o)
     return { created: o }
   }
 
@@ -268,7 +288,9 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
 
     if (method === 'POST' && path === '/crm/v3/objects/contacts/search') {
       const body = parseJson(req) as {
-        filterGroups?: { filters: { propertyName: string; operator: string; value?: string }[] }[]
+        filterGroups?: {
+          filters: { propertyName: string; operator: string; value?: string; values?: string[] }[]
+        }[]
         properties?: string[]
         limit?: number
         after?: string
@@ -287,8 +309,11 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
           groups.length === 0 ||
           groups.some((g) =>
             g.filters.every((f) => {
-              if (f.operator !== 'EQ') throw new Error(`fake supports EQ only, got ${f.operator}`)
-              return (propValue(c, f.propertyName) ?? '').toLowerCase() === (f.value ?? '').toLowerCase()
+              const v = (propValue(c, f.propertyName) ?? '').toLowerCase()
+              if (f.operator === 'EQ') return v === (f.value ?? '').toLowerCase()
+              // IN: any of `values` (HubSpot wants string values lowercase).
+              if (f.operator === 'IN') return (f.values ?? []).some((x) => v === x.toLowerCase())
+              throw new Error(`fake supports EQ and IN only, got ${f.operator}`)
             }),
           ),
       )
@@ -333,11 +358,13 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
       const results: unknown[] = []
       const errors: unknown[] = []
       for (const input of body.inputs) {
-        const invalid = validateCall(input.properties ?? {}, true) ?? createCall(input).error
-        if (invalid) {
-          const b = invalid.body as { category: string; message: string }
+        const invalid = validateCall(input.properties ?? {}, true)
+        const made = invalid ? null : createCall(input)
+        const failed = invalid ?? made?.error
+        if (failed) {
+          const b = failed.body as { category: string; message: string }
           errors.push({
-            status: String(invalid.status),
+            status: String(failed.status),
             category: b.category,
             message: b.message,
             context: input.objectWriteTraceId ? { objectWriteTraceId: [input.objectWriteTraceId] } : {},
@@ -346,7 +373,7 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
           })
           continue
         }
-        const created = [...calls.values()].at(-1)!
+        const created = made!.created!
         results.push({ ...objectJson(created), objectWriteTraceId: input.objectWriteTraceId })
       }
       const done = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() }
@@ -361,9 +388,7 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
       const idProperty = req.query.get('idProperty')
       if (idProperty && !callPropertyDefs.get(idProperty)?.hasUniqueValue)
         return err(400, 'VALIDATION_ERROR', `${idProperty} is not a unique identifier property`)
-      const found = idProperty
-        ? [...calls.values()].find((c) => c.properties[idProperty] === key)
-        : calls.get(key)
+      const found = idProperty ? byUnique(idProperty, key) : calls.get(key)
       if (!found) return err(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.')
       if (method === 'GET')
         return { status: 200, body: objectJson(found, req.query.get('properties')?.split(',')) }
@@ -372,6 +397,7 @@ export async function startHubspotFake(opts: HubspotFakeOptions = {}): Promise<H
         const invalid = validateCall(body.properties ?? {}, false, found.id)
         if (invalid) return invalid
         Object.assign(found.properties, body.properties)
+        indexUnique(found)
         found.updatedAt = new Date().toISOString()
         return { status: 200, body: objectJson(found) }
       }

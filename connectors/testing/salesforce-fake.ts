@@ -308,7 +308,8 @@ export async function startSalesforceFake(opts: SalesforceFakeOptions = {}): Pro
       // An unescaped reserved character is an operator: '+1 415' would not parse as a number.
       if (/(?<!\\)[+\-&|!()^~*?:"']/.test(find[1]!))
         return sfErr(400, 'MALFORMED_SEARCH', `line 1:6 mismatched character '${find[1]}'`)
-      const term = find[1]!.replace(/\\(.)/g, '$1')
+      // Terms joined by OR match any of them (SOSL's boolean operator).
+      const terms = find[1]!.split(/ OR /).map((t) => t.trim().replace(/\\(.)/g, '$1'))
       const wanted = [...find[2]!.matchAll(/(\w+)\(([^)]*)\)/g)].map((x) => ({
         type: x[1]!,
         fields: x[2]!.split(',').map((s) => s.trim()),
@@ -317,11 +318,10 @@ export async function startSalesforceFake(opts: SalesforceFakeOptions = {}): Pro
       for (const w of wanted)
         for (const r of records.values()) {
           if (r.type !== w.type) continue
-          const hit = PHONE_FIELDS.some((f) =>
-            String(r[f] ?? '')
-              .replace(/\D/g, '')
-              .includes(term),
-          )
+          const hit = PHONE_FIELDS.some((f) => {
+            const digits = String(r[f] ?? '').replace(/\D/g, '')
+            return terms.some((term) => digits.includes(term))
+          })
           if (!hit) continue
           const out: Record<string, unknown> = {
             attributes: { type: r.type, url: `/services/data/v${version}/sobjects/${r.type}/${r.Id}` },

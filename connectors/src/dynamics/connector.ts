@@ -17,6 +17,7 @@ import {
   type LogCallResult,
   type LogRecord,
   type OAuthApp,
+  paced,
   type TokenSet,
 } from '../contract.ts'
 import { ConnectorError, codeForStatus, isConnectorError, parseRetryAfter } from '../errors.ts'
@@ -244,14 +245,14 @@ export class DynamicsConnector implements Connector {
     if (expiresAt !== null && refreshToken && this.now() >= expiresAt - REFRESH_MARGIN_MS)
       await this.refresh()
     try {
-      return await withTimeout(this.timeoutMs, (signal) => fn(this.api, signal))
+      return await paced(this.ctx, 'api', () => withTimeout(this.timeoutMs, (signal) => fn(this.api, signal)))
     } catch (e) {
       const err = dynamicsError(e, this.now())
       if (err.status !== 401 || !this.tokens.refreshToken) throw err
     }
     await this.refresh()
     try {
-      return await withTimeout(this.timeoutMs, (signal) => fn(this.api, signal))
+      return await paced(this.ctx, 'api', () => withTimeout(this.timeoutMs, (signal) => fn(this.api, signal)))
     } catch (e) {
       throw dynamicsError(e, this.now())
     }

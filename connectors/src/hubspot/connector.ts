@@ -18,6 +18,8 @@ import {
   type LogCallResult,
   type LogRecord,
   type OAuthApp,
+  paced,
+  type RequestBudget,
   type TokenSet,
 } from '../contract.ts'
 import {
@@ -96,6 +98,29 @@ export function hubspotError(e: unknown, now: number): ConnectorError {
 function msToNextUtcMidnight(now: number): number {
   const d = new Date(now)
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - now
+}
+
+/** Numbers per `lookupMany` search: 4 groups × 10 values stay well inside the 3000-character body. */
+const LOOKUP_CHUNK = 10
+/** Pages of 200 followed per chunk (numbers shared by hundreds of contacts stop there). */
+const MAX_LOOKUP_PAGES = 5
+
+type SearchHit = { id: string; properties: Record<string, string | null>; updatedAt: Date }
+
+/**
+ * Contacts whose phone or mobile holds the number, the main phone first, then the most
+ * recently modified (the search index also matches on other fields and partial forms).
+ */
+function rankContacts(results: SearchHit[], e164: string, national: string) {
+  return results
+    .map((r) => {
+      const p = r.properties
+      const onPhone = phoneMatches(p.phone, e164, national)
+      const onMobile = phoneMatches(p.mobilephone, e164, national)
+      return { r, p, rank: onPhone ? 0 : onMobile ? 1 : 2 }
+    })
+    .filter((x) => x.rank < 2)
+    .sort((x, y) => x.rank - y.rank || y.r.updatedAt.getTime() - x.r.updatedAt.getTime())
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -209,19 +234,19 @@ export class HubspotConnector implements Connector {
   }
 
   /** Runs one SDK call with a fresh token; a 401 gets one refresh and one more try. */
-  private async call<T>(fn: (apis: HubspotApis) => Promise<T>): Promise<T> {
+  private async call<T>(fn: (apis: HubspotApis) => Promise<T>, budget: RequestBudget = 'api'): Promise<T> {
     const { expiresAt, refreshToken } = this.tokens
     if (expiresAt !== null && refreshToken && this.now() >= expiresAt - REFRESH_MARGIN_MS)
       await this.refresh()
     try {
-      return await withTimeout(fn(this.apis), this.timeoutMs)
+      return await paced(this.ctx, budget, () => withTimeout(fn(this.apis), this.timeoutMs))
     } catch (e) {
       const err = hubspotError(e, this.now())
       if (err.status !== 401 || !this.tokens.refreshToken) throw err
     }
     await this.refresh()
     try {
-      return await withTimeout(fn(this.apis), this.timeoutMs)
+      return await paced(this.ctx, budget, () => withTimeout(fn(this.apis), this.timeoutMs))
     } catch (e) {
       throw hubspotError(e, this.now())
     }
@@ -263,32 +288,83 @@ export class HubspotConnector implements Connector {
     const eq = (propertyName: string, value: string) => ({
       filters: [{ propertyName, operator: 'EQ' as never, value }],
     })
-    const res = await this.call((a) =>
-      a.contactsSearch.doSearch({
-        filterGroups: [
-          eq('hs_searchable_calculated_phone_number', national),
-          eq('hs_searchable_calculated_mobile_number', national),
-          eq('phone', e164),
-          eq('mobilephone', e164),
-        ],
-        properties: [...contactProperties],
-        limit: 20,
-        after: '0',
-        sorts: [],
-      }),
+    const res = await this.call(
+      (a) =>
+        a.contactsSearch.doSearch({
+          filterGroups: [
+            eq('hs_searchable_calculated_phone_number', national),
+            eq('hs_searchable_calculated_mobile_number', national),
+            eq('phone', e164),
+            eq('mobilephone', e164),
+          ],
+          properties: [...contactProperties],
+          limit: 20,
+          after: '0',
+          sorts: [],
+        }),
+      'search',
     )
     // The SDK resolves an unparsable body without results rather than failing.
     if (!Array.isArray(res?.results)) throw malformedAnswer('HubSpot')
-    const ranked = res.results
-      .map((r) => {
-        const p = r.properties
-        const onPhone = phoneMatches(p.phone, e164, national)
-        const onMobile = phoneMatches(p.mobilephone, e164, national)
-        return { r, p, rank: onPhone ? 0 : onMobile ? 1 : 2 }
+    const ranked = rankContacts(res.results, e164, national)
+    return this.withOwners(ranked)
+  }
+
+  /**
+   * The same search for up to LOOKUP_CHUNK numbers a request: each filter group takes the
+   * chunk's numbers with `IN` (HubSpot search: 5 groups, 25 filters, a 3000-character body), so
+   * a backlog from many callers spends one request of search's 5/s per chunk, not per caller.
+   * Matches come back mixed and are sorted out by digits per number; a page of 200 that is full
+   * is followed to the next.
+   */
+  async lookupMany(e164s: readonly string[]): Promise<Map<string, CrmRecord[]>> {
+    const wanted = [...new Set(e164s)]
+      .map((e164) => ({ e164, national: nationalSignificantNumber(e164) }))
+      .filter((w): w is { e164: string; national: string } => !!w.national)
+    const out = new Map<string, CrmRecord[]>(e164s.map((e) => [e, []]))
+    for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
+      const chunk = wanted.slice(i, i + LOOKUP_CHUNK)
+      const isIn = (propertyName: string, values: string[]) => ({
+        filters: [{ propertyName, operator: 'IN' as never, values }],
       })
-      .filter((x) => x.rank < 2)
-      .sort((x, y) => x.rank - y.rank || y.r.updatedAt.getTime() - x.r.updatedAt.getTime())
-    const ownerNames = await this.ownerNames(ranked.map(({ p }) => p.hubspot_owner_id))
+      const nationals = chunk.map((w) => w.national)
+      const numbers = chunk.map((w) => w.e164)
+      const found: SearchHit[] = []
+      for (let after = '0', pages = 0; pages < MAX_LOOKUP_PAGES; pages++) {
+        const res = await this.call(
+          (a) =>
+            a.contactsSearch.doSearch({
+              filterGroups: [
+                isIn('hs_searchable_calculated_phone_number', nationals),
+                isIn('hs_searchable_calculated_mobile_number', nationals),
+                isIn('phone', numbers),
+                isIn('mobilephone', numbers),
+              ],
+              properties: [...contactProperties],
+              limit: 200,
+              after,
+              sorts: [],
+            }),
+          'search',
+        )
+        if (!Array.isArray(res?.results)) throw malformedAnswer('HubSpot')
+        found.push(...res.results)
+        const next = res.paging?.next?.after
+        if (!next || res.results.length < 200) break
+        after = next
+      }
+      const ranked = chunk.map((w) => ({ w, ranked: rankContacts(found, w.e164, w.national) }))
+      const owners = await this.ownerNames(ranked.flatMap((r) => r.ranked.map(({ p }) => p.hubspot_owner_id)))
+      for (const { w, ranked: list } of ranked) out.set(w.e164, this.recordsOf(list, owners))
+    }
+    return out
+  }
+
+  private async withOwners(ranked: ReturnType<typeof rankContacts>): Promise<CrmRecord[]> {
+    return this.recordsOf(ranked, await this.ownerNames(ranked.map(({ p }) => p.hubspot_owner_id)))
+  }
+
+  private recordsOf(ranked: ReturnType<typeof rankContacts>, ownerNames: Map<string, string>): CrmRecord[] {
     return ranked.map(({ r, p }) => ({
       ...this.contactRecord(r.id, p),
       company: p.company || null,

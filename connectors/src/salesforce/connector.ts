@@ -20,6 +20,7 @@ import {
   type LogCallResult,
   type LogRecord,
   type OAuthApp,
+  paced,
   type TokenSet,
 } from '../contract.ts'
 import {
@@ -48,6 +49,8 @@ const COLLECTION_LIMIT = 200
 /** The Task fields a call log needs; they exist only in orgs with Salesforce CRM Call Center. */
 const CALL_FIELDS = ['TaskSubtype', 'CallType', 'CallDurationInSeconds', 'CallDisposition', 'CallObject']
 const RANK: Record<string, number> = { contact: 0, lead: 1, account: 2 }
+/** Numbers per SOSL search in lookupMany (a short FIND clause, well under SOSL's 2,000 records). */
+const LOOKUP_CHUNK = 20
 
 const errorCodes: Record<string, ConnectorErrorCode> = {
   INVALID_SESSION_ID: 'reauth',
@@ -178,15 +181,17 @@ export class SalesforceConnector implements Connector {
   private async request<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
     this.lastRefreshError = null
     try {
-      return (await this.conn.request<T>(
-        {
-          method: method as 'GET',
-          url,
-          ...(body === undefined
-            ? {}
-            : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        },
-        { retry: { maxRetries: 0 }, timeout: this.timeoutMs } as never,
+      return (await paced(this.ctx, 'api', () =>
+        this.conn.request<T>(
+          {
+            method: method as 'GET',
+            url,
+            ...(body === undefined
+              ? {}
+              : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+          },
+          { retry: { maxRetries: 0 }, timeout: this.timeoutMs } as never,
+        ),
       )) as T
     } catch (e) {
       // jsforce rewraps a failed refresh as "Unable to refresh session due to: …".
@@ -205,21 +210,41 @@ export class SalesforceConnector implements Connector {
    * https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sample_search_call.htm
    */
   async lookupByPhone(e164: string): Promise<CrmRecord[]> {
-    const national = nationalSignificantNumber(e164)
-    if (!national) return []
-    const sosl =
-      `FIND {${escapeSosl(national)}} IN PHONE FIELDS RETURNING ` +
-      'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, AccountId, Account.Name, Owner.Name, LastModifiedDate), ' +
-      'Lead(Id, Name, Phone, MobilePhone, Email, Company, IsConverted, Owner.Name, LastModifiedDate), ' +
-      'Account(Id, Name, Phone, Owner.Name, LastModifiedDate)'
-    const parsed = searchResponseSchema.safeParse(
-      await this.request('GET', `/search?q=${encodeURIComponent(sosl)}`),
-    )
-    if (!parsed.success) throw malformedAnswer('Salesforce', parsed.error)
-    const res = parsed.data
+    return (await this.lookupMany([e164])).get(e164) ?? []
+  }
+
+  /**
+   * One SOSL for up to LOOKUP_CHUNK numbers (`FIND {n1 OR n2 …}`): a backlog from many callers
+   * costs one request of the org's allocation per chunk, not per caller. SOSL answers at most
+   * 2,000 records, far above what 20 numbers match; they are sorted out per number by digits.
+   */
+  async lookupMany(e164s: readonly string[]): Promise<Map<string, CrmRecord[]>> {
+    const wanted = [...new Set(e164s)]
+      .map((e164) => ({ e164, national: nationalSignificantNumber(e164) }))
+      .filter((w): w is { e164: string; national: string } => !!w.national)
+    const out = new Map<string, CrmRecord[]>(e164s.map((e) => [e, []]))
+    for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
+      const chunk = wanted.slice(i, i + LOOKUP_CHUNK)
+      const terms = [...new Set(chunk.map((w) => escapeSosl(w.national)))].join(' OR ')
+      const sosl =
+        `FIND {${terms}} IN PHONE FIELDS RETURNING ` +
+        'Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, AccountId, Account.Name, Owner.Name, LastModifiedDate), ' +
+        'Lead(Id, Name, Phone, MobilePhone, Email, Company, IsConverted, Owner.Name, LastModifiedDate), ' +
+        'Account(Id, Name, Phone, Owner.Name, LastModifiedDate)'
+      const parsed = searchResponseSchema.safeParse(
+        await this.request('GET', `/search?q=${encodeURIComponent(sosl)}`),
+      )
+      if (!parsed.success) throw malformedAnswer('Salesforce', parsed.error)
+      const found = parsed.data.searchRecords.filter((r) => recordTypes[r.attributes.type] && !r.IsConverted)
+      for (const w of chunk) out.set(w.e164, this.ranked(found, w.e164, w.national))
+    }
+    return out
+  }
+
+  /** The records holding the number in a phone field, Contact > Lead > Account, then newest. */
+  private ranked(found: SearchRecord[], e164: string, national: string): CrmRecord[] {
     const phones = (r: SearchRecord) => [r.Phone, r.MobilePhone, r.HomePhone, r.OtherPhone, r.AssistantPhone]
-    return res.searchRecords
-      .filter((r) => recordTypes[r.attributes.type] && !r.IsConverted)
+    return found
       .filter((r) => phones(r).some((p) => phoneMatches(p, e164, national)))
       .map((r) => ({ r, rec: this.record(r) }))
       .sort(

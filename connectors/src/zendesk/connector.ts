@@ -20,6 +20,7 @@ import {
   type LogCallResult,
   type LogRecord,
   type OAuthApp,
+  paced,
   type TokenSet,
 } from '../contract.ts'
 import {
@@ -180,7 +181,8 @@ export class ZendeskConnector implements Connector {
     const { expiresAt, refreshToken } = this.tokens
     if (expiresAt !== null && refreshToken && this.now() >= expiresAt - REFRESH_MARGIN_MS)
       await this.refresh()
-    const once = async () => {
+    const once = () => paced(this.ctx, 'api', send)
+    const send = async () => {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(

@@ -41,6 +41,8 @@ export async function connectTestIntegration(
     sandbox?: boolean
     active?: boolean
     accountId?: string
+    /** 'reauth': the grant was refused since; calls wait in the ledger for the reconnection. */
+    status?: 'connected' | 'reauth'
   },
 ) {
   const now = new Date()
@@ -52,7 +54,7 @@ export async function connectTestIntegration(
       name: input.name ?? `${input.kind} ${randomBytes(3).toString('hex')}`,
       sandbox: input.sandbox ?? false,
       active: input.active ?? true,
-      status: 'connected',
+      status: input.status ?? 'connected',
       settings: input.settings ?? {},
       instanceUrl: input.tokens.instanceUrl ?? null,
       accountId: input.accountId ?? null,

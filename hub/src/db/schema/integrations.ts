@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import {
   bigint,
   boolean,
@@ -152,5 +153,8 @@ export const callSyncs = pgTable(
   (t) => [
     primaryKey({ columns: [t.callId, t.integrationId] }),
     index('call_syncs_integration_state_idx').on(t.integrationId, t.state),
+    // The sync's claim walks an integration's pending rows in call order and stops at a round's
+    // worth: without it, each round read and sorted the whole backlog.
+    index('call_syncs_pending_idx').on(t.integrationId, t.callId).where(sql`${t.state} = 'pending'`),
   ],
 )

@@ -12,6 +12,7 @@ import type { Clock } from '../../core/clock.ts'
 import type { Database } from '../../db/client.ts'
 import { type IntegrationKind, integrations, tags } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
+import { accountBudget, requestPacer } from './crm-rate-limits.ts'
 import { SANDBOX_APP, sandboxAvailable, sandboxCrm } from './sandbox-crms.ts'
 import { connectorSettingsOf, integrationSettings, tagMapByName } from './settings.ts'
 import { keyRing, open, seal } from './token-vault.ts'
@@ -139,7 +140,14 @@ export class NotConnectedError extends Error {}
 export async function openConnector(
   deps: ConnectionDeps,
   row: IntegrationRow,
-  opts: { timeoutMs?: number } = {},
+  opts: {
+    timeoutMs?: number
+    /**
+     * How requests spend the account's budget (crm-rate-limits): the sync waits for room;
+     * everything else (a caller's lookup, a health check) is counted and goes at once.
+     */
+    pace?: 'wait' | 'count'
+  } = {},
 ): Promise<Connector> {
   if (!isCrm(row.kind)) throw new NotConnectedError(`${row.kind} is not a CRM`)
   const tokens = openTokens(deps.env, row)
@@ -155,6 +163,10 @@ export async function openConnector(
     settings: await connectorSettingsFor(deps.db, row),
     now: () => deps.clock.now().getTime(),
     timeoutMs: opts.timeoutMs,
+    paceRequest: requestPacer(
+      accountBudget(deps.env.CRM_RATE_LIMITS, row.id, row.kind),
+      opts.pace ?? 'count',
+    ),
     onTokens: async (next) => {
       const now = deps.clock.now()
       await deps.db

@@ -6,7 +6,7 @@ import {
   isConnectorError,
   type LogRecord,
 } from '@switchboard/connectors'
-import { and, asc, eq, gt, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, min, or, type SQL, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../core/clock.ts'
 import { createFairSlots } from '../../core/fair-slots.ts'
@@ -17,7 +17,7 @@ import type { Env } from '../../env.ts'
 import { defineJob, type JobInfo, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue, NewJob } from '../../jobs/queue.ts'
 import { type IntegrationRow, isCrm, openConnector } from './connections.ts'
-import { createWindowLimiter, type RateLimit, rateLimits, type WindowLimiter } from './crm-rate-limits.ts'
+import { accountBudget, forgetAccountBudgets } from './crm-rate-limits.ts'
 import { integrationSettings } from './settings.ts'
 import { loadSyncCalls, type SyncCall } from './sync-activity.ts'
 import { recordSyncBreakage, recordSyncHiccup, recordSyncSuccess } from './sync-health.ts'
@@ -128,31 +128,18 @@ export async function rearmCrmSyncs(
 
 type Live = { connector: Connector; row: IntegrationRow; settingsJson: string; prepared: boolean }
 const live = new Map<number, Live>()
-const limiters = new Map<number, { limiter: WindowLimiter; limit: RateLimit }>()
-/** HubSpot's search endpoints have a budget of their own: 5 requests a second per account. */
-const searchLimiters = new Map<number, WindowLimiter>()
-const HUBSPOT_SEARCH_LIMIT: RateLimit = { requests: 5, windowMs: 1_000 }
 const lookups = new Map<number, Map<string, { record: CrmRecord | null; at: number }>>()
 /** Business-clock ms until which an integration's CRM asked us to wait (429). */
 const pausedUntil = new Map<number, number>()
 /** No company takes every sync slot of a process, however many integrations it has. */
-const slots = createFairSlots({ total: 8, perKey: 2 })
+const slots = createFairSlots({ total: 8, perKey: 3 })
 
 /** Forgets what this process keeps about integrations (tests, a reconnected integration). */
 export function resetSyncState(integrationId?: number): void {
-  for (const m of [live, limiters, searchLimiters, lookups, pausedUntil])
+  for (const m of [live, lookups, pausedUntil])
     if (integrationId === undefined) m.clear()
     else m.delete(integrationId)
-}
-
-function limiterOf(env: Env, row: IntegrationRow): { limiter: WindowLimiter; limit: RateLimit } {
-  let entry = limiters.get(row.id)
-  if (!entry) {
-    const limit = rateLimits(env.CRM_RATE_LIMITS)[row.kind] ?? { requests: 100, windowMs: 10_000 }
-    entry = { limiter: createWindowLimiter(limit), limit }
-    limiters.set(row.id, entry)
-  }
-  return entry
+  forgetAccountBudgets(integrationId)
 }
 
 async function connectorOf(deps: SyncDeps, row: IntegrationRow): Promise<Live> {
@@ -163,7 +150,8 @@ async function connectorOf(deps: SyncDeps, row: IntegrationRow): Promise<Live> {
   if (cached && cached.row.tokensVersion === row.tokensVersion && cached.settingsJson === settingsJson)
     return cached
   const copy: IntegrationRow = { ...row }
-  const connector = await openConnector(deps, copy)
+  // Every request the connector sends waits for room in the account's budget.
+  const connector = await openConnector(deps, copy, { pace: 'wait' })
   const entry: Live = { connector, row: copy, settingsJson, prepared: cached?.prepared ?? false }
   live.set(row.id, entry)
   lookups.delete(row.id)
@@ -174,6 +162,14 @@ async function connectorOf(deps: SyncDeps, row: IntegrationRow): Promise<Live> {
 
 type Ledger = typeof callSyncs.$inferSelect
 
+/**
+ * Rounds on one integration at once in a run: while one waits for the CRM, the others claim and
+ * load their calls, so the CRM's budget, not the hub's round trips, sets the pace. They all
+ * spend the same per-account budget (each request waits for room in it), and a company holds
+ * at most three of the process's eight sync slots, however many runs it has.
+ */
+const LANES = 3
+
 /** Runs rounds for one integration until nothing is due, the run's budget is spent or the CRM says wait. */
 export async function runIntegrationSync(
   deps: SyncDeps,
@@ -181,36 +177,65 @@ export async function runIntegrationSync(
   job?: JobInfo,
 ): Promise<void> {
   const started = Date.now()
-  for (let round = 0; ; round++) {
-    const [row] = await deps.db.select().from(integrations).where(eq(integrations.id, integrationId))
-    if (!row || !isCrm(row.kind)) return
-    if (!row.active) {
-      await skipWaiting(deps, row, 'inactive')
-      return
-    }
-    // Not connected (or the grant was refused): the rows wait for the reconnection.
-    if (row.status !== 'connected') return
-    const now = deps.clock.now()
-    const paused = pausedUntil.get(row.id) ?? 0
-    if (paused > now.getTime()) break
-    const { limit } = limiterOf(deps.env, row)
-    const perSecond = (limit.requests / limit.windowMs) * 1000
-    const batch = BATCH_SIZE[row.kind] ?? 1
-    // At most what 10 s of the budget can carry: requests × the calls one request takes (a
-    // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
-    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
-    const claimed = await claimRows(deps, row.id, roundSize)
-    if (claimed.length === 0) break
-    const stop = await slots.run(row.companyId, () => syncRound(deps, row, claimed))
-    if (stop) break
-    if (Date.now() - started > RUN_BUDGET_MS) {
-      await deps.queue.addBulk(
-        syncJobs([{ integrationId, key: `more:${job?.id ?? 'direct'}:${job?.attempt ?? 0}:${round}` }]),
-      )
-      return
+  let round = 0
+  let outcome: 'drained' | 'stopped' | 'continued' | null = null
+  const inFlight = new Set<Promise<boolean>>()
+  const lane = async () => {
+    while (outcome === null) {
+      const [row] = await deps.db.select().from(integrations).where(eq(integrations.id, integrationId))
+      if (outcome !== null) return
+      if (!row || !isCrm(row.kind)) {
+        outcome = 'stopped'
+        return
+      }
+      if (!row.active) {
+        outcome = 'stopped'
+        await skipWaiting(deps, row, 'inactive')
+        return
+      }
+      // Not connected (or the grant was refused): the rows wait for the reconnection.
+      if (row.status !== 'connected') {
+        outcome = 'stopped'
+        return
+      }
+      const now = deps.clock.now()
+      const paused = pausedUntil.get(row.id) ?? 0
+      if (paused > now.getTime()) {
+        outcome = 'drained'
+        return
+      }
+      const { limit } = accountBudget(deps.env.CRM_RATE_LIMITS, row.id, row.kind)
+      const perSecond = (limit.requests / limit.windowMs) * 1000
+      const batch = BATCH_SIZE[row.kind] ?? 1
+      // At most what 10 s of the budget can carry: requests × the calls one request takes (a
+      // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
+      const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
+      const claimed = await claimRows(deps, row.id, roundSize)
+      if (claimed.length === 0) {
+        // Done only when the other lane's round is over too: it may leave rows due at once
+        // (a batch's refused items go again the single way).
+        if (inFlight.size === 0) {
+          outcome ??= 'drained'
+          return
+        }
+        await Promise.allSettled([...inFlight])
+        continue
+      }
+      const current = slots.run(row.companyId, () => syncRound(deps, row, claimed))
+      inFlight.add(current)
+      const stop = await current.finally(() => inFlight.delete(current))
+      round++
+      if (stop) outcome ??= 'drained'
+      else if (Date.now() - started > RUN_BUDGET_MS && outcome === null) {
+        outcome = 'continued'
+        await deps.queue.addBulk(
+          syncJobs([{ integrationId, key: `more:${job?.id ?? 'direct'}:${job?.attempt ?? 0}:${round}` }]),
+        )
+      }
     }
   }
-  await scheduleNextDue(deps, integrationId)
+  await Promise.all(Array.from({ length: LANES }, lane))
+  if (outcome === 'drained') await scheduleNextDue(deps, integrationId)
 }
 
 /**
@@ -341,7 +366,6 @@ async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[])
   try {
     entry = await connectorOf(deps, row)
     if (!entry.prepared) {
-      await limiterOf(deps.env, row).limiter.acquire(1)
       await entry.connector.prepare()
       entry.prepared = true
     }
@@ -423,7 +447,68 @@ async function noteError(deps: SyncDeps, row: IntegrationRow, error: ConnectorEr
   else await recordSyncBreakage(deps, row.id, error.message, { reauth: false })
 }
 
-/** The caller's record in the CRM (cached per integration), created by the unknown-number policy. */
+function lookupCache(integrationId: number) {
+  let cache = lookups.get(integrationId)
+  if (!cache) {
+    cache = new Map()
+    lookups.set(integrationId, cache)
+  }
+  return cache
+}
+
+/**
+ * The records of a batch's callers that are not known yet, in the CRM's multi-number search
+ * when it has one (one request for many callers); empty when it has none.
+ */
+async function prefetchRecords(
+  row: IntegrationRow,
+  entry: Live,
+  chunk: { ledger: Ledger; call: SyncCall }[],
+  policy: string,
+): Promise<ReadonlyMap<string, CrmRecord[]>> {
+  const lookupMany = entry.connector.lookupMany?.bind(entry.connector)
+  if (!lookupMany) return new Map()
+  const cache = lookupCache(row.id)
+  const now = Date.now()
+  const wanted = new Set<string>()
+  for (const w of chunk) {
+    if (w.ledger.recordId) continue
+    const e164 = w.call.activity!.external_number
+    const hit = cache.get(e164)
+    if (hit && now - hit.at < LOOKUP_TTL_MS && (hit.record || policy === 'nothing')) continue
+    wanted.add(e164)
+  }
+  // Numbers another round is already looking up are waited for, not asked again.
+  const fresh = [...wanted].filter((e164) => !inFlight.has(`${row.id}:${e164}`))
+  if (fresh.length > 0) {
+    const all = lookupMany(fresh)
+    for (const e164 of fresh) {
+      const key = `${row.id}:${e164}`
+      const one = all.then((found) => found.get(e164) ?? [])
+      inFlight.set(key, one)
+      void one.then(
+        () => inFlight.delete(key),
+        () => inFlight.delete(key),
+      )
+    }
+  }
+  const out = new Map<string, CrmRecord[]>()
+  for (const e164 of wanted) {
+    const pending = inFlight.get(`${row.id}:${e164}`)
+    if (pending) out.set(e164, await pending)
+  }
+  return out
+}
+
+/** Lookups and record creations under way, per integration and number (rounds run at once). */
+const inFlight = new Map<string, Promise<CrmRecord[]>>()
+const resolving = new Map<string, Promise<LogRecord | null>>()
+
+/**
+ * The caller's record in the CRM (cached per integration), created by the unknown-number policy.
+ * One resolution per number at a time: two rounds with calls from one new number must not
+ * create two contacts.
+ */
 async function recordFor(
   deps: SyncDeps,
   row: IntegrationRow,
@@ -431,29 +516,37 @@ async function recordFor(
   ledger: Ledger,
   e164: string,
   policy: string,
+  prefetched?: ReadonlyMap<string, CrmRecord[]>,
 ): Promise<LogRecord | null> {
   if (ledger.recordId && ledger.recordType)
     return { id: ledger.recordId, type: ledger.recordType as LogRecord['type'] }
-  let cache = lookups.get(row.id)
-  if (!cache) {
-    cache = new Map()
-    lookups.set(row.id, cache)
-  }
-  const hit = cache.get(e164)
+  const hit = lookupCache(row.id).get(e164)
   if (hit && Date.now() - hit.at < LOOKUP_TTL_MS && (hit.record || policy === 'nothing')) return hit.record
-  const limiter = limiterOf(deps.env, row).limiter
-  // HubSpot's search has a budget of its own (5/s), not counted in the 10-second one.
-  if (row.kind === 'hubspot') {
-    let search = searchLimiters.get(row.id)
-    if (!search) {
-      search = createWindowLimiter(HUBSPOT_SEARCH_LIMIT)
-      searchLimiters.set(row.id, search)
-    }
-    await search.acquire(1)
-  } else await limiter.acquire(1)
-  let record: CrmRecord | null = (await entry.connector.lookupByPhone(e164))[0] ?? null
+  const key = `${row.id}:${e164}`
+  let pending = resolving.get(key)
+  if (!pending) {
+    pending = resolveRecord(deps, row, entry, ledger, e164, policy, prefetched)
+    resolving.set(key, pending)
+    void pending.then(
+      () => resolving.delete(key),
+      () => resolving.delete(key),
+    )
+  }
+  return pending
+}
+
+async function resolveRecord(
+  deps: SyncDeps,
+  row: IntegrationRow,
+  entry: Live,
+  ledger: Ledger,
+  e164: string,
+  policy: string,
+  prefetched?: ReadonlyMap<string, CrmRecord[]>,
+): Promise<LogRecord | null> {
+  const found = prefetched?.get(e164) ?? (await entry.connector.lookupByPhone(e164))
+  let record: CrmRecord | null = found[0] ?? null
   if (!record && policy !== 'nothing') {
-    await limiter.acquire(1)
     record = await entry.connector.createContact({ e164 })
     if (record)
       // Kept at once: a retry after a crash logs on this record instead of creating another.
@@ -462,6 +555,7 @@ async function recordFor(
         .set({ recordId: record.id, recordType: record.type })
         .where(and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id)))
   }
+  const cache = lookupCache(row.id)
   cache.set(e164, { record, at: Date.now() })
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!)
   return record
@@ -480,7 +574,6 @@ async function logOne(
   policy: string,
 ): Promise<Outcome> {
   const activity = call.activity!
-  const limiter = limiterOf(deps.env, row).limiter
   const version = Math.max(ledger.wantedVersion, call.version)
   try {
     const record = asLogRecord(await recordFor(deps, row, entry, ledger, activity.external_number, policy))
@@ -492,7 +585,6 @@ async function logOne(
         .where(and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id)))
     }
     const mayExist = ledger.writeStarted && !ledger.activityId
-    await limiter.acquire(mayExist ? 2 : 1)
     const logged = await entry.connector.logCall(activity, {
       record,
       activityId: ledger.activityId,
@@ -500,7 +592,6 @@ async function logOne(
     })
     let media = ledger.mediaSynced || (!ledger.activityId && call.hasMedia)
     if (call.hasMedia && !media) {
-      await limiter.acquire(1)
       try {
         await entry.connector.attachMedia(logged.id, {
           recordingUrl: activity.recording_url ?? null,
@@ -530,14 +621,14 @@ async function logBatch(
   chunk: { ledger: Ledger; call: SyncCall }[],
   policy: string,
 ): Promise<{ successes: number; stop: boolean }> {
-  const limiter = limiterOf(deps.env, row).limiter
   const items: { ledger: Ledger; call: SyncCall; record: LogRecord | null }[] = []
   try {
+    const prefetched = await prefetchRecords(row, entry, chunk, policy)
     for (const w of chunk)
       items.push({
         ...w,
         record: asLogRecord(
-          await recordFor(deps, row, entry, w.ledger, w.call.activity!.external_number, policy),
+          await recordFor(deps, row, entry, w.ledger, w.call.activity!.external_number, policy, prefetched),
         ),
       })
   } catch (e) {
@@ -563,10 +654,8 @@ async function logBatch(
       ),
     )
   for (const i of items) i.ledger.writeStarted = true
-  const batchSize = BATCH_SIZE[row.kind] ?? 1
   let results: BatchItemResult[]
   try {
-    await limiter.acquire(Math.ceil(items.length / batchSize))
     results = await entry.connector.logCalls(items.map((i) => ({ call: i.call.activity!, record: i.record })))
   } catch (e) {
     const error = toConnectorError(e)
@@ -614,9 +703,9 @@ async function logBatch(
 const backoffMs = (attempts: number) => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1))
 
 /**
- * Writes outcomes and lets go of the rows, one statement per row (a batch's rows in one
- * transaction). A row whose call changed while it was claimed (`wantedVersion` raised by the
- * relay) stays pending for the next round.
+ * Writes outcomes and lets go of the rows: the synced rows in one statement, the failed ones in
+ * another, the few others one by one, all in one transaction. A row whose call changed while it
+ * was claimed (`wantedVersion` raised by the relay) stays pending for the next round.
  */
 async function writeOutcomes(
   deps: SyncDeps,
@@ -626,73 +715,72 @@ async function writeOutcomes(
 ) {
   if (list.length === 0) return
   const now = deps.clock.now()
-  const write = async (tx: Pick<Database, 'update'>) => {
-    for (const { ledger, outcome } of list) {
-      const where = and(eq(callSyncs.callId, ledger.callId), eq(callSyncs.integrationId, row.id))
-      const stillWanted = (version: number, otherwise: 'synced' | 'skipped' | 'pending') =>
-        sql`case when ${callSyncs.wantedVersion} > ${version} then 'pending' else ${otherwise} end`
-      switch (outcome.kind) {
-        case 'synced':
-          await tx
-            .update(callSyncs)
-            .set({
-              activityId: outcome.activityId,
-              recordId: outcome.record?.id ?? null,
-              recordType: outcome.record?.type ?? null,
-              syncedVersion: outcome.version,
-              mediaSynced: outcome.media,
-              state: stillWanted(outcome.version, 'synced'),
-              attempts: sql`${callSyncs.attempts} + 1`,
-              lastError: null,
-              retryAt: null,
-              claimedUntil: null,
-              syncedAt: now,
-              updatedAt: now,
-            })
-            .where(where)
-          break
-        case 'skipped':
-          await tx
-            .update(callSyncs)
-            .set({
-              state: 'skipped',
-              skipReason: outcome.reason,
-              syncedVersion: outcome.version,
-              claimedUntil: null,
-              updatedAt: now,
-            })
-            .where(where)
-          break
-        case 'wait':
-          await tx
-            .update(callSyncs)
-            .set({ syncedVersion: outcome.version, claimedUntil: null, updatedAt: now })
-            .where(where)
-          break
-        case 'error': {
-          const { error } = outcome
-          const attempts = ledger.attempts + 1
-          const giveUp =
-            !error.retryable && !error.reauth ? true : error.retryable && attempts >= MAX_ATTEMPTS
-          const wait =
-            opts.immediateRetry && error.retryable ? 0 : (error.retryAfterMs ?? backoffMs(attempts))
-          await tx
-            .update(callSyncs)
-            .set({
-              state: giveUp ? 'failed' : 'pending',
-              attempts,
-              lastError: `${error.code}: ${error.message}`.slice(0, 1000),
-              retryAt: giveUp || error.reauth ? null : new Date(now.getTime() + wait),
-              claimedUntil: null,
-              updatedAt: now,
-            })
-            .where(where)
-          break
-        }
+  const at = now.toISOString()
+  const synced: SQL[] = []
+  const failed: SQL[] = []
+  const others: { callId: number; outcome: Extract<Outcome, { kind: 'skipped' | 'wait' }> }[] = []
+  for (const { ledger, outcome } of list) {
+    switch (outcome.kind) {
+      case 'synced':
+        synced.push(
+          sql`(${ledger.callId}::bigint, ${outcome.activityId}::text, ${outcome.record?.id ?? null}::text, ${outcome.record?.type ?? null}::text, ${outcome.version}::int, ${outcome.media}::boolean)`,
+        )
+        break
+      case 'error': {
+        const { error } = outcome
+        const attempts = ledger.attempts + 1
+        const giveUp = !error.retryable && !error.reauth ? true : error.retryable && attempts >= MAX_ATTEMPTS
+        const wait = opts.immediateRetry && error.retryable ? 0 : (error.retryAfterMs ?? backoffMs(attempts))
+        const retryAt = giveUp || error.reauth ? null : new Date(now.getTime() + wait).toISOString()
+        failed.push(
+          sql`(${ledger.callId}::bigint, ${giveUp ? 'failed' : 'pending'}::text, ${attempts}::int, ${`${error.code}: ${error.message}`.slice(0, 1000)}::text, ${retryAt}::timestamptz)`,
+        )
+        break
       }
+      default:
+        others.push({ callId: ledger.callId, outcome })
     }
   }
-  if (list.length === 1) await write(deps.db)
+  const write = async (tx: Pick<Database, 'update' | 'execute'>) => {
+    if (synced.length > 0)
+      await tx.execute(sql`
+        update call_syncs c set
+          activity_id = v.activity_id, record_id = v.record_id, record_type = v.record_type,
+          synced_version = v.version, media_synced = v.media,
+          state = case when c.wanted_version > v.version then 'pending' else 'synced' end,
+          attempts = c.attempts + 1, last_error = null, retry_at = null, claimed_until = null,
+          synced_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+        from (values ${sql.join(synced, sql`, `)}) as v(call_id, activity_id, record_id, record_type, version, media)
+        where c.integration_id = ${row.id} and c.call_id = v.call_id`)
+    if (failed.length > 0)
+      await tx.execute(sql`
+        update call_syncs c set
+          state = v.state, attempts = v.attempts, last_error = v.last_error, retry_at = v.retry_at,
+          claimed_until = null, updated_at = ${at}::timestamptz
+        from (values ${sql.join(failed, sql`, `)}) as v(call_id, state, attempts, last_error, retry_at)
+        where c.integration_id = ${row.id} and c.call_id = v.call_id`)
+    for (const { callId, outcome } of others) {
+      const where = and(eq(callSyncs.callId, callId), eq(callSyncs.integrationId, row.id))
+      if (outcome.kind === 'skipped')
+        await tx
+          .update(callSyncs)
+          .set({
+            state: 'skipped',
+            skipReason: outcome.reason,
+            syncedVersion: outcome.version,
+            claimedUntil: null,
+            updatedAt: now,
+          })
+          .where(where)
+      else
+        await tx
+          .update(callSyncs)
+          .set({ syncedVersion: outcome.version, claimedUntil: null, updatedAt: now })
+          .where(where)
+    }
+  }
+  const statements = (synced.length > 0 ? 1 : 0) + (failed.length > 0 ? 1 : 0) + others.length
+  if (statements === 1) await write(deps.db)
   else await deps.db.transaction(write)
 }
 

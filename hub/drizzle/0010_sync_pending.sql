@@ -1,0 +1,1 @@
+CREATE INDEX "call_syncs_pending_idx" ON "call_syncs" USING btree ("integration_id","call_id") WHERE "call_syncs"."state" = 'pending';

@@ -72,7 +72,9 @@ export async function startConnect(ctx: IntegrationContext, id: number): Promise
     expiresAt: new Date(now.getTime() + OAUTH_STATE_TTL_MS),
   })
   const { authBaseUrl } = await crmEndpoints(ctx.env, row)
-  const url = new URL(connectorFor(row.kind).authorizationUrl(app, { state, authBaseUrl }))
+  // The account's own host, for the connectors whose OAuth names it (Dynamics: `<org>/.default`).
+  const instanceUrl = row.instanceUrl ?? undefined
+  const url = new URL(connectorFor(row.kind).authorizationUrl(app, { state, authBaseUrl, instanceUrl }))
   if (verifier && !url.searchParams.has('code_challenge')) {
     url.searchParams.set('code_challenge', pkceChallenge(verifier))
     url.searchParams.set('code_challenge_method', 'S256')
@@ -161,6 +163,7 @@ export async function completeOAuth(
   try {
     tokens = await connectorFor(row.kind as ConnectorSlug).exchangeCode(app, q.code, {
       ...endpoints,
+      instanceUrl: row.instanceUrl ?? undefined,
       now: () => deps.clock.now().getTime(),
       timeoutMs: 20_000,
       codeVerifier,

@@ -21,6 +21,8 @@ beforeAll(async () => {
       CRM_TOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       SALESFORCE_CLIENT_ID: 'sf-prod-client',
       SALESFORCE_CLIENT_SECRET: 'sf-prod-secret',
+      DYNAMICS_CLIENT_ID: 'dyn-prod-client',
+      DYNAMICS_CLIENT_SECRET: 'dyn-prod-secret',
     },
   })
 })
@@ -313,6 +315,24 @@ describe('OAuth connect (sandbox HubSpot, end to end)', () => {
     const url = new URL(await connect(company, sf.id))
     expect(url.origin + url.pathname).toBe('https://login.salesforce.com/services/oauth2/authorize')
     expect(url.searchParams.get('client_id')).toBe('sf-prod-client')
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(url.searchParams.get('state')).toBeTruthy()
+  })
+
+  it('a real Dynamics integration is sent to Entra ID asking for its own org, with state and PKCE', async () => {
+    const company = await hub.createCompany()
+    const dyn = await create(company, {
+      kind: 'dynamics',
+      instance_url: 'https://contoso.crm4.dynamics.com/',
+    })
+    const url = new URL(await connect(company, dyn.id))
+    expect(url.origin + url.pathname).toBe(
+      'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize',
+    )
+    expect(url.searchParams.get('client_id')).toBe('dyn-prod-client')
+    expect(url.searchParams.get('scope')).toContain(
+      'https://contoso.crm4.dynamics.com/.default offline_access',
+    )
     expect(url.searchParams.get('code_challenge_method')).toBe('S256')
     expect(url.searchParams.get('state')).toBeTruthy()
   })

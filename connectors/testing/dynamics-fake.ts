@@ -17,7 +17,7 @@ import { type FakeRequest, type FakeResponse, type FakeServer, parseJson, startF
  *   read-only except for their state; state/status pairs are checked.
  * - Service protection: N requests per user per sliding window (6000 / 300 s by default,
  *   injectable) → 429 with `Retry-After` and error 0x80072322.
- * Tests (and a sandbox UI) read what was written through `rows` / `phonecalls()`.
+ * Tests (and the hub's sandbox Dynamics) read what was written through `rows` / `phonecalls()`.
  */
 
 export type Table = 'contacts' | 'leads' | 'accounts' | 'phonecalls' | 'systemusers'
@@ -260,6 +260,13 @@ export type DynamicsFake = FakeServer & {
   rows: Record<Table, Map<string, Row>>
   add(table: Table, fields: Record<string, unknown>, opts?: { modifiedon?: string }): string
   phonecalls(): (Row & { parties: Party[] })[]
+  /**
+   * Grants a code as the authorize endpoint does when an admin consents, for this org's
+   * resource (`<orgUrl>/.default`): the exchange must send the same `redirectUri` and, with
+   * `codeChallenge` (PKCE, S256), the verifier whose SHA-256 it is. The hub's sandbox consent
+   * page stands in for the authorize endpoint this way.
+   */
+  grantCode(code: string, opts: { redirectUri: string; codeChallenge?: string }): void
   /** Tokens as if a person had just signed in (for tests that start connected). */
   issueTokens(): { accessToken: string; refreshToken: string; expiresIn: number }
   expireAccessTokens(): void
@@ -700,6 +707,12 @@ export async function startDynamicsFake(opts: DynamicsFakeOptions = {}): Promise
     add,
     phonecalls: () =>
       [...rows.phonecalls.values()].map((r) => ({ ...r, parties: parties.get(String(r.activityid)) ?? [] })),
+    grantCode: (code: string, o: { redirectUri: string; codeChallenge?: string }) =>
+      void codes.set(code, {
+        redirectUri: o.redirectUri,
+        scope: `${url}/.default offline_access`,
+        challenge: o.codeChallenge ?? null,
+      }),
     issueTokens: () => issue(url),
     expireAccessTokens: () => accessTokens.clear(),
     revokeRefreshTokens: () => refreshTokens.clear(),

@@ -105,7 +105,8 @@ Commands:
         Re-seal every stored CRM token with the current key (the first of CRM_TOKEN_KEYS), after a
         key rotation; then the older keys can be removed.
   crm:activities <integration id> [--json]
-        What a sandbox integration's CRM received: its call activities (tasks, tickets) and records.
+        What a sandbox integration's CRM received: its call activities (calls, tasks, tickets, phone
+        calls) and records (contacts, leads, accounts, users).
         The integrations commands (not rekey) act as the company of --api-key (or SB_API_KEY) on --hub.
   help  Show this text.
 

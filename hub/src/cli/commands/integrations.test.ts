@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { CallActivityInput } from '@switchboard/shared'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
@@ -6,7 +7,7 @@ import { createTestNumber } from '../../../test/helpers/numbers-factory.ts'
 import { integrations } from '../../db/schema/index.ts'
 import { openConnector, openTokens } from '../../services/integrations/connections.ts'
 import { rekeyTokens } from '../../services/integrations/rekey.ts'
-import { stopSandboxCrms } from '../../services/integrations/sandbox-crms.ts'
+import { sandboxCrm, stopSandboxCrms } from '../../services/integrations/sandbox-crms.ts'
 import { createHubApi, type HubApi } from '../hub-api.ts'
 import {
   connectIntegration,
@@ -46,6 +47,21 @@ async function row(id: number) {
   return r!
 }
 
+/** A call as the sync hands it to a connector, for the sandbox CRM to receive. */
+const ACTIVITY: CallActivityInput = {
+  call_id: 7,
+  call_ref: 'sb-cli-7',
+  direction: 'outbound',
+  started_at: 1_790_000_000,
+  answered_at: 1_790_000_004,
+  ended_at: 1_790_000_064,
+  external_number: '+14155551212',
+  line: { e164: '+14155550100', name: 'Sales' },
+  agent: null,
+  tags: [],
+  comments: ['Called back about the quote'],
+}
+
 describe('sb integrations, the sandbox walkthrough', () => {
   it('create a sandbox HubSpot, connect it with --approve, link a number, read what the CRM received', async () => {
     const { api, companyId } = await companyApi()
@@ -77,23 +93,39 @@ describe('sb integrations, the sandbox walkthrough', () => {
 
     expect(formatActivities(await sandboxActivitiesCommand(api, created.id))[0]).toContain('no activity yet')
     const connector = await openConnector(hub.deps, await row(created.id))
-    await connector.logCall({
-      call_id: 7,
-      call_ref: 'sb-cli-7',
-      direction: 'outbound',
-      started_at: 1_790_000_000,
-      answered_at: 1_790_000_004,
-      ended_at: 1_790_000_064,
-      external_number: '+14155551212',
-      line: { e164: '+14155550100', name: 'Sales' },
-      agent: null,
-      tags: [],
-      comments: ['Called back about the quote'],
-    })
+    await connector.logCall(ACTIVITY)
     const lines = formatActivities(await sandboxActivitiesCommand(api, created.id))
     expect(lines[0]).toMatch(/^call \d+ {2}\(/)
     expect(lines.join('\n')).toContain('hs_call_direction: OUTBOUND')
     expect(lines.join('\n')).toContain('Called back about the quote')
+  })
+
+  it('a sandbox Dynamics 365 connects with --approve (PKCE, its own org) and prints the phone calls it received', async () => {
+    const { api } = await companyApi()
+    const created = await createIntegrationCommand(api, {
+      kind: 'dynamics',
+      name: 'Try Dynamics',
+      sandbox: true,
+    })
+    const approved = await connectIntegration(api, created.id, true)
+    expect(new URL(approved.authorizeUrl).searchParams.get('code_challenge_method')).toBe('S256')
+    expect(approved.approved).toMatchObject({ ok: true, title: 'Microsoft Dynamics 365 connected' })
+    const fake = await sandboxCrm('dynamics', created.id)
+    const caller = fake.add('contacts', {
+      firstname: 'Grace',
+      lastname: 'Hopper',
+      telephone1: '+14155551212',
+    })
+    const connector = await openConnector(hub.deps, await row(created.id))
+    await connector.logCall(ACTIVITY, { record: { id: caller, type: 'contact' } })
+    const lines = formatActivities(await sandboxActivitiesCommand(api, created.id))
+    expect(lines[0]).toMatch(/^phonecall [0-9a-f-]{36} {2}\(/)
+    const text = lines.join('\n')
+    expect(text).toContain('subject: Outbound answered call to +14155551212')
+    expect(text).toContain('description: Called back about the quote')
+    expect(text).toContain(`_regardingobjectid_value: ${caller}`)
+    expect(text).toContain(`"partyType":"contact","partyId":"${caller}"`)
+    expect(lines.slice(-2)).toEqual(['Records (1):', `  contact ${caller}`])
   })
 
   it('--approve refuses an integration that is not a sandbox one', async () => {

@@ -376,7 +376,10 @@ export async function pruneOauthStates(db: Queryable, now: Date): Promise<void> 
 }
 
 export type SandboxItem = {
-  /** HubSpot `call` / `contact`; Salesforce `task`, `contact`, `lead`, `account`; Zendesk `ticket` / `user`. */
+  /**
+   * HubSpot `call` / `contact`; Salesforce `task`, `contact`, `lead`, `account`; Zendesk `ticket` /
+   * `user`; Dynamics `phonecall`, `contact`, `lead`, `account`.
+   */
   type: string
   id: string
   created_at: string | null
@@ -427,6 +430,26 @@ export async function sandboxActivities(
     return {
       activities: all.filter((r) => r.type === 'Task').map(item),
       records: all.filter((r) => r.type !== 'Task' && r.type !== 'User').map(item),
+    }
+  }
+  if ('phonecalls' in fake) {
+    // Dataverse names a row's key after its table (activityid, contactid…) and dates it createdon.
+    const item = (
+      type: string,
+      key: string,
+      { [key]: rowId, createdon, ...fields }: Record<string, unknown>,
+    ) => ({
+      type,
+      id: String(rowId),
+      created_at: String(createdon),
+      properties: fields,
+    })
+    return {
+      // With their parties (the caller's record as Sender or ToRecipient, the agent's user).
+      activities: fake.phonecalls().map((r) => item('phonecall', 'activityid', r)),
+      records: (['contact', 'lead', 'account'] as const).flatMap((type) =>
+        [...fake.rows[`${type}s`].values()].map((r) => item(type, `${type}id`, r)),
+      ),
     }
   }
   return {

@@ -25,7 +25,7 @@ import {
   pruneOauthStates,
   recordHealth,
 } from './integration-service.ts'
-import { sandboxCrm } from './sandbox-crms.ts'
+import { sandboxCrm, sandboxInstanceUrl } from './sandbox-crms.ts'
 import { keyRing, open, seal } from './token-vault.ts'
 
 /**
@@ -48,6 +48,18 @@ export const pkceChallenge = (verifier: string) => base64url(createHash('sha256'
 const verifierAad = (stateHash: string) => `oauth-state:${stateHash}`
 
 export const SANDBOX_AUTHORIZE_PATH = '/v1/integrations/sandbox/authorize'
+
+/**
+ * The account's own host, for the connectors whose OAuth names it (Dynamics: the scope is
+ * `<org>/.default`): the one the admin gave, or the sandbox CRM's. Called after crmEndpoints,
+ * which refuses a sandbox this hub does not offer.
+ */
+async function instanceUrlOf(
+  kind: ConnectorSlug,
+  row: Pick<IntegrationRow, 'id' | 'sandbox' | 'instanceUrl'>,
+): Promise<string | undefined> {
+  return (row.sandbox ? await sandboxInstanceUrl(kind, row.id) : row.instanceUrl) ?? undefined
+}
 
 export async function startConnect(ctx: IntegrationContext, id: number): Promise<{ authorize_url: string }> {
   const row = await findIntegration(ctx.db, ctx, id)
@@ -72,7 +84,8 @@ export async function startConnect(ctx: IntegrationContext, id: number): Promise
     expiresAt: new Date(now.getTime() + OAUTH_STATE_TTL_MS),
   })
   const { authBaseUrl } = await crmEndpoints(ctx.env, row)
-  const url = new URL(connectorFor(row.kind).authorizationUrl(app, { state, authBaseUrl }))
+  const instanceUrl = await instanceUrlOf(row.kind, row)
+  const url = new URL(connectorFor(row.kind).authorizationUrl(app, { state, authBaseUrl, instanceUrl }))
   if (verifier && !url.searchParams.has('code_challenge')) {
     url.searchParams.set('code_challenge', pkceChallenge(verifier))
     url.searchParams.set('code_challenge_method', 'S256')
@@ -157,10 +170,12 @@ export async function completeOAuth(
     ? open(keyRing(deps.env), st.codeVerifier, verifierAad(stateHash))
     : undefined
   const endpoints = await crmEndpoints(deps.env, row)
+  const instanceUrl = await instanceUrlOf(row.kind, row)
   let tokens: Awaited<ReturnType<ReturnType<typeof connectorFor>['exchangeCode']>>
   try {
     tokens = await connectorFor(row.kind as ConnectorSlug).exchangeCode(app, q.code, {
       ...endpoints,
+      instanceUrl,
       now: () => deps.clock.now().getTime(),
       timeoutMs: 20_000,
       codeVerifier,
@@ -235,7 +250,10 @@ export async function sandboxConsent(
   }
   const code = base64url(randomBytes(24))
   const fake = await sandboxCrm(row.kind, row.id)
-  if ('rotateRefreshTokens' in fake) fake.grantCode(code, { codeChallenge: input.codeChallenge })
+  // Entra binds a code to the redirect URI it was granted for: the callback, as the hub sends it.
+  if ('orgUrl' in fake)
+    fake.grantCode(code, { redirectUri: oauthRedirectUri(deps.env), codeChallenge: input.codeChallenge })
+  else if ('rotateRefreshTokens' in fake) fake.grantCode(code, { codeChallenge: input.codeChallenge })
   else fake.grantCode(code)
   callback.searchParams.set('code', code)
   return callback.toString()

@@ -1,4 +1,5 @@
 import type { ConnectorSlug } from '@switchboard/connectors'
+import { startDynamicsFake } from '@switchboard/connectors/testing/dynamics-fake'
 import { startHubspotFake } from '@switchboard/connectors/testing/hubspot-fake'
 import { startSalesforceFake } from '@switchboard/connectors/testing/salesforce-fake'
 import { startZendeskFake } from '@switchboard/connectors/testing/zendesk-fake'
@@ -11,11 +12,15 @@ import { startZendeskFake } from '@switchboard/connectors/testing/zendesk-fake'
  * then) and live in the process that started them: a sandbox integration works on a
  * single-process hub (HUB_ROLE=all), which is how `npm start` runs.
  */
-/** Each kind's fake, so callers read its own maps (HubSpot calls, Salesforce tasks, Zendesk tickets). */
+/**
+ * Each kind's fake, so callers read its own maps (HubSpot calls, Salesforce tasks, Zendesk
+ * tickets, Dynamics phonecalls).
+ */
 export type SandboxFakes = {
   hubspot: Awaited<ReturnType<typeof startHubspotFake>>
   salesforce: Awaited<ReturnType<typeof startSalesforceFake>>
   zendesk: Awaited<ReturnType<typeof startZendeskFake>>
+  dynamics: Awaited<ReturnType<typeof startDynamicsFake>>
 }
 export type SandboxFake = SandboxFakes[keyof SandboxFakes]
 
@@ -26,6 +31,9 @@ const starters: Partial<Record<ConnectorSlug, () => Promise<SandboxFake>>> = {
   hubspot: () => startHubspotFake(SANDBOX_APP),
   salesforce: () => startSalesforceFake(SANDBOX_APP),
   zendesk: () => startZendeskFake(SANDBOX_APP),
+  // One server plays both the Entra tenant and the org (its url is its orgUrl), so the sandbox
+  // endpoints crmEndpoints gives every kind (the fake's url, for the API and for OAuth) fit it.
+  dynamics: () => startDynamicsFake(SANDBOX_APP),
 }
 
 /**
@@ -56,6 +64,16 @@ export function sandboxCrm(kind: ConnectorSlug, integrationId: number): Promise<
     fake.catch(() => running.delete(key))
   }
   return fake
+}
+
+/**
+ * What a real integration's `instance_url` is, for this integration's sandbox CRM: the sandbox
+ * Dynamics' org URL, which the connector's OAuth scope names (`<org>/.default`) and its tokens
+ * are issued for; null for the other kinds (their sandbox's hosts are all in crmEndpoints).
+ */
+export async function sandboxInstanceUrl(kind: ConnectorSlug, integrationId: number): Promise<string | null> {
+  const fake = await sandboxCrm(kind, integrationId)
+  return 'orgUrl' in fake ? fake.orgUrl : null
 }
 
 /**

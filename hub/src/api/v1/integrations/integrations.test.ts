@@ -3,6 +3,12 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { createTestNumber } from '../../../../test/helpers/numbers-factory.ts'
+import {
+  approveSandboxConsent,
+  connectUrl,
+  openOAuthCallback,
+  postConsentForm,
+} from '../../../../test/helpers/oauth-consent.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { integrations } from '../../../db/schema/index.ts'
 import { openConnector, openTokens } from '../../../services/integrations/connections.ts'
@@ -15,6 +21,8 @@ beforeAll(async () => {
       CRM_TOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       SALESFORCE_CLIENT_ID: 'sf-prod-client',
       SALESFORCE_CLIENT_SECRET: 'sf-prod-secret',
+      DYNAMICS_CLIENT_ID: 'dyn-prod-client',
+      DYNAMICS_CLIENT_SECRET: 'dyn-prod-secret',
     },
   })
 })
@@ -50,49 +58,10 @@ async function create(
   return res.body.integration
 }
 
-/** In-process request with a form body (the sandbox consent page's POST). */
-async function postForm(path: string, form: Record<string, string>) {
-  return hub.app.request(`http://hub.test${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-  })
-}
-
-const pathOf = (url: string) => {
-  const u = new URL(url)
-  return `${u.pathname}${u.search}`
-}
-
-/** What an admin's browser does: open the authorize URL, press Allow, follow the redirect. */
-async function consent(authorizeUrl: string, tamper: Partial<Record<string, string>> = {}) {
-  const url = new URL(authorizeUrl)
-  const pageRes = await hub.app.request(`http://hub.test${url.pathname}${url.search}`)
-  expect(pageRes.status).toBe(200)
-  const html = await pageRes.text()
-  expect(html).toContain('<form method="post"')
-  expect(html).not.toContain('<script')
-  const form: Record<string, string> = { state: url.searchParams.get('state')!, decision: 'allow' }
-  const challenge = url.searchParams.get('code_challenge')
-  if (challenge) form.code_challenge = challenge
-  const answer = await postForm('/v1/integrations/sandbox/authorize', { ...form, ...tamper } as Record<
-    string,
-    string
-  >)
-  expect(answer.status).toBe(302)
-  return answer.headers.get('location')!
-}
-
-async function callback(location: string) {
-  const res = await hub.app.request(`http://hub.test${pathOf(location)}`)
-  return { status: res.status, html: await res.text(), headers: res.headers }
-}
-
-async function connect(company: TestCompany, id: number) {
-  const res = await hub.call('POST', `/v1/integrations/${id}/connect`, { auth: company.basic })
-  expect(res.status, JSON.stringify(res.body)).toBe(200)
-  return res.body.authorize_url as string
-}
+const consent = (authorizeUrl: string, tamper: Partial<Record<string, string>> = {}) =>
+  approveSandboxConsent(hub, authorizeUrl, tamper)
+const callback = (location: string) => openOAuthCallback(hub, location)
+const connect = (company: TestCompany, id: number) => connectUrl(hub, company, id)
 
 async function connected(company: TestCompany, kind = 'hubspot') {
   const integration = await create(company, { kind, sandbox: true })
@@ -308,7 +277,7 @@ describe('OAuth connect (sandbox HubSpot, end to end)', () => {
     const company = await hub.createCompany()
     const integration = await create(company)
     const state = new URL(await connect(company, integration.id)).searchParams.get('state')!
-    const answer = await postForm('/v1/integrations/sandbox/authorize', { state, decision: 'deny' })
+    const answer = await postConsentForm(hub, { state, decision: 'deny' })
     expect(answer.status).toBe(302)
     const location = answer.headers.get('location')!
     expect(new URL(location).searchParams.get('error')).toBe('access_denied')
@@ -346,6 +315,24 @@ describe('OAuth connect (sandbox HubSpot, end to end)', () => {
     const url = new URL(await connect(company, sf.id))
     expect(url.origin + url.pathname).toBe('https://login.salesforce.com/services/oauth2/authorize')
     expect(url.searchParams.get('client_id')).toBe('sf-prod-client')
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(url.searchParams.get('state')).toBeTruthy()
+  })
+
+  it('a real Dynamics integration is sent to Entra ID asking for its own org, with state and PKCE', async () => {
+    const company = await hub.createCompany()
+    const dyn = await create(company, {
+      kind: 'dynamics',
+      instance_url: 'https://contoso.crm4.dynamics.com/',
+    })
+    const url = new URL(await connect(company, dyn.id))
+    expect(url.origin + url.pathname).toBe(
+      'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize',
+    )
+    expect(url.searchParams.get('client_id')).toBe('dyn-prod-client')
+    expect(url.searchParams.get('scope')).toContain(
+      'https://contoso.crm4.dynamics.com/.default offline_access',
+    )
     expect(url.searchParams.get('code_challenge_method')).toBe('S256')
     expect(url.searchParams.get('state')).toBeTruthy()
   })

@@ -369,7 +369,7 @@ export const integrationsRoutes = createRouter()
       security,
       middleware,
       summary:
-        "What a sandbox integration's CRM received: its activities (calls, tasks, tickets) and records",
+        "What a sandbox integration's CRM received: its activities (calls, tasks, tickets, phone calls) and records",
       request: { params: idParams },
       responses: {
         200: json(

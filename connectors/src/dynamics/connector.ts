@@ -22,7 +22,7 @@ import {
 } from '../contract.ts'
 import { ConnectorError, codeForStatus, isConnectorError, parseRetryAfter } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
-import { singleFlight } from '../single-flight.ts'
+import { memoByKey, singleFlight } from '../single-flight.ts'
 import {
   collectionOf,
   type PersonRow,
@@ -201,7 +201,27 @@ export class DynamicsConnector implements Connector {
   private readonly timeoutMs: number
   /** Forces a token refresh; concurrent callers share one. */
   readonly refresh = singleFlight(() => this.doRefresh())
-  private readonly users = new Map<string, string | null>()
+  /** Agents' Dataverse system user ids by lowercased email. */
+  private readonly users = memoByKey(async (email): Promise<string | null> => {
+    try {
+      const res = collectionOf(systemUserSchema).parse(
+        await this.call((api, signal) =>
+          api.retrieveMultiple({
+            collection: 'systemusers',
+            select: ['systemuserid'],
+            filter: `internalemailaddress eq ${odataString(email)} and isdisabled eq false`,
+            top: 1,
+            signal,
+          }),
+        ),
+      )
+      return res.value[0]?.systemuserid ?? null
+    } catch (e) {
+      // A user who may not read users costs the agent's party, not the log.
+      if (isConnectorError(e) && e.code === 'forbidden') return null
+      throw e
+    }
+  })
 
   constructor(private readonly ctx: ConnectorContext) {
     this.tokens = ctx.tokens
@@ -380,29 +400,7 @@ export class DynamicsConnector implements Connector {
 
   /** The active Dynamics user with the agent's email (GET systemusers?$filter=internalemailaddress eq …). */
   private async systemUserId(email: string | null | undefined): Promise<string | null> {
-    if (!email) return null
-    const key = email.toLowerCase()
-    if (this.users.has(key)) return this.users.get(key)!
-    let id: string | null = null
-    try {
-      const res = collectionOf(systemUserSchema).parse(
-        await this.call((api, signal) =>
-          api.retrieveMultiple({
-            collection: 'systemusers',
-            select: ['systemuserid'],
-            filter: `internalemailaddress eq ${odataString(email)} and isdisabled eq false`,
-            top: 1,
-            signal,
-          }),
-        ),
-      )
-      id = res.value[0]?.systemuserid ?? null
-    } catch (e) {
-      // A user who may not read users costs the agent's party, not the log.
-      if (!(isConnectorError(e) && e.code === 'forbidden')) throw e
-    }
-    this.users.set(key, id)
-    return id
+    return email ? this.users(email.toLowerCase()) : null
   }
 
   /** GET /api/data/v9.2/phonecalls(id)?$select=statecode,statuscode,description */

@@ -30,7 +30,7 @@ import {
   parseRetryAfter,
 } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
-import { singleFlight } from '../single-flight.ts'
+import { memoByKey, singleFlight } from '../single-flight.ts'
 import { contactProperties, errorBodySchema, tokenResponseSchema } from './api-types.ts'
 import { createHubspotApis, HUBSPOT_API_BASE, type HubspotApis } from './client.ts'
 import { CALL_REF_PROPERTY, callProperties, contactAssociations, contactName } from './mapper.ts'
@@ -201,7 +201,17 @@ export class HubspotConnector implements Connector {
   private readonly now: () => number
   private readonly base: string
   private readonly timeoutMs: number
-  private readonly owners = new Map<string, string | null>()
+  /** HubSpot owners' ids by lowercased email; none without the optional owners scope. */
+  private readonly owners = memoByKey(async (email): Promise<string | null> => {
+    try {
+      const page = await this.call((a) => a.owners.getPage(email, undefined, 1, false))
+      return page.results[0]?.id ?? null
+    } catch (e) {
+      // A missing optional scope costs the owner, not the log.
+      if (isConnectorError(e) && (e.code === 'forbidden' || e.code === 'not_found')) return null
+      throw e
+    }
+  })
 
   constructor(private readonly ctx: ConnectorContext) {
     this.tokens = ctx.tokens
@@ -437,19 +447,7 @@ export class HubspotConnector implements Connector {
 
   /** The HubSpot owner with the agent's email (GET /crm/v3/owners?email=); none without the scope. */
   private async ownerId(email: string | null | undefined): Promise<string | null> {
-    if (!email) return null
-    const key = email.toLowerCase()
-    if (this.owners.has(key)) return this.owners.get(key)!
-    let id: string | null = null
-    try {
-      const page = await this.call((a) => a.owners.getPage(email, undefined, 1, false))
-      id = page.results[0]?.id ?? null
-    } catch (e) {
-      // A missing optional scope costs the owner, not the log.
-      if (!(isConnectorError(e) && (e.code === 'forbidden' || e.code === 'not_found'))) throw e
-    }
-    this.owners.set(key, id)
-    return id
+    return email ? this.owners(email.toLowerCase()) : null
   }
 
   private async propertiesFor(call: CallActivity, record: LogRecord | null) {

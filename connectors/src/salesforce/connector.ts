@@ -31,7 +31,7 @@ import {
   malformedAnswer,
 } from '../errors.ts'
 import { phoneMatches } from '../mapping.ts'
-import { singleFlight } from '../single-flight.ts'
+import { memoByKey, singleFlight } from '../single-flight.ts'
 import {
   describeSchema,
   queryResponseSchema,
@@ -128,7 +128,12 @@ export class SalesforceConnector implements Connector {
   /** Forces a token refresh; concurrent callers share one. */
   readonly refresh = singleFlight(() => this.doRefresh())
   private lastRefreshError: ConnectorError | null = null
-  private readonly owners = new Map<string, string | null>()
+  /** Agents' Salesforce user ids by lowercased email. */
+  private readonly owners = memoByKey(async (email): Promise<string | null> => {
+    const soql = `SELECT Id FROM User WHERE Email = ${soqlString(email)} AND IsActive = true LIMIT 1`
+    const res = queryResponseSchema.parse(await this.request('GET', `/query?q=${encodeURIComponent(soql)}`))
+    return res.records[0]?.Id ?? null
+  })
 
   constructor(private readonly ctx: ConnectorContext) {
     this.tokens = ctx.tokens
@@ -308,14 +313,7 @@ export class SalesforceConnector implements Connector {
 
   /** The active Salesforce user with the agent's email becomes the Task's owner. */
   private async ownerId(email: string | null | undefined): Promise<string | null> {
-    if (!email) return null
-    const key = email.toLowerCase()
-    if (this.owners.has(key)) return this.owners.get(key)!
-    const soql = `SELECT Id FROM User WHERE Email = ${soqlString(email)} AND IsActive = true LIMIT 1`
-    const res = queryResponseSchema.parse(await this.request('GET', `/query?q=${encodeURIComponent(soql)}`))
-    const id = res.records[0]?.Id ?? null
-    this.owners.set(key, id)
-    return id
+    return email ? this.owners(email.toLowerCase()) : null
   }
 
   private async fields(call: CallActivity, record: LogRecord | null, forUpdate: boolean) {

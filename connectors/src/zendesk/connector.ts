@@ -31,7 +31,7 @@ import {
   parseRetryAfter,
 } from '../errors.ts'
 import { activityTitle, fromTo, notesText, phoneMatches } from '../mapping.ts'
-import { singleFlight } from '../single-flight.ts'
+import { memoByKey, singleFlight } from '../single-flight.ts'
 import { ticketSchema, tokenResponseSchema, unwrap, userSchema } from './api-types.ts'
 import { createZendeskClient, type ZendeskClient } from './client.ts'
 
@@ -137,7 +137,18 @@ export class ZendeskConnector implements Connector {
   private readonly now: () => number
   private readonly api: string
   private readonly timeoutMs: number
-  private readonly agents = new Map<string, number | null>()
+  /** Agents' Zendesk user ids by lowercased email. */
+  private readonly agents = memoByKey(async (email): Promise<number | null> => {
+    const raw = unwrap('users', await this.request('GET', ['users', 'search', { query: `email:${email}` }]))
+    // node-zendesk hands an unparsable body over as is: no array is no answer, not no match.
+    if (!Array.isArray(raw)) throw malformedAnswer('Zendesk')
+    const users = raw.map((u) => {
+      const user = userSchema.safeParse(u)
+      if (!user.success) throw malformedAnswer('Zendesk', user.error)
+      return user.data
+    })
+    return users.find((u) => u.role === 'agent' || u.role === 'admin')?.id ?? null
+  })
 
   constructor(private readonly ctx: ConnectorContext) {
     if (!ctx.tokens.instanceUrl)
@@ -269,20 +280,7 @@ export class ZendeskConnector implements Connector {
 
   /** The agent's Zendesk user id (answered_by_id), by email. */
   private async agentId(email: string | null | undefined): Promise<number | null> {
-    if (!email) return null
-    const key = email.toLowerCase()
-    if (this.agents.has(key)) return this.agents.get(key)!
-    const raw = unwrap('users', await this.request('GET', ['users', 'search', { query: `email:${email}` }]))
-    // node-zendesk hands an unparsable body over as is: no array is no answer, not no match.
-    if (!Array.isArray(raw)) throw malformedAnswer('Zendesk')
-    const users = raw.map((u) => {
-      const user = userSchema.safeParse(u)
-      if (!user.success) throw malformedAnswer('Zendesk', user.error)
-      return user.data
-    })
-    const id = users.find((u) => u.role === 'agent' || u.role === 'admin')?.id ?? null
-    this.agents.set(key, id)
-    return id
+    return email ? this.agents(email.toLowerCase()) : null
   }
 
   private notes(call: CallActivity): string {

@@ -492,12 +492,12 @@ async function prefetchRecords(
       )
     }
   }
-  const out = new Map<string, CrmRecord[]>()
-  for (const e164 of wanted) {
-    const pending = inFlight.get(`${row.id}:${e164}`)
-    if (pending) out.set(e164, await pending)
-  }
-  return out
+  // Taken before the first await: a settled lookup leaves `inFlight` as soon as it resolves.
+  const pending = [...wanted].flatMap((e164) => {
+    const p = inFlight.get(`${row.id}:${e164}`)
+    return p ? [p.then((found) => [e164, found] as const)] : []
+  })
+  return new Map(await Promise.all(pending))
 }
 
 /** Lookups and record creations under way, per integration and number (rounds run at once). */

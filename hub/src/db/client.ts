@@ -88,3 +88,8 @@ async function connected(
     },
   }
 }
+
+/** Rows of a raw `execute`, whichever driver ran it (node-postgres and PGlite give `rows`, postgres-js an array). */
+export function rowsOf<T>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
+}

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.ts'
+import { type Queryable, rowsOf } from '../../db/client.ts'
 import type { OutboxConsumer } from '../../events/relay.ts'
 import { syncJobs } from './sync-job.ts'
 
@@ -95,9 +95,4 @@ async function linkedCalls(tx: Queryable, outboxIds: number[]): Promise<Linked[]
     integration_id: Number(r.integration_id),
     active: r.active === true || (r.active as unknown) === 't',
   }))
-}
-
-/** Rows of a raw query, whichever driver ran it (node-postgres and PGlite both give `rows`). */
-function rowsOf<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
 }

@@ -1,6 +1,7 @@
 import { queuesOf, type RegisteredJob } from './jobs/job-definition.ts'
 import { invoiceJob, monthlyBillingRunJob } from './services/billing/invoice-worker.ts'
 import { callMailJob } from './services/calls/call-mails.ts'
+import { dailySummaryJob, dailySummaryTickJob } from './services/calls/daily-summary.ts'
 import type { HubDeps } from './services/deps.ts'
 import { crmUnhealthyMailJob } from './services/integrations/sync-health.ts'
 import { crmSyncJob } from './services/integrations/sync-job.ts'
@@ -31,6 +32,8 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   callFinalizeJob,
   wrapUpEndJob,
   callMailJob,
+  dailySummaryTickJob,
+  dailySummaryJob,
   crmSyncJob,
   crmUnhealthyMailJob,
 ]

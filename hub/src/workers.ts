@@ -3,6 +3,7 @@ import { hubJobs } from './job-registry.ts'
 import { processJobs } from './jobs/job-definition.ts'
 import { startBillingSchedule } from './services/billing/invoice-worker.ts'
 import { callMailsConsumer } from './services/calls/call-mails.ts'
+import { ensureDailySummaryTicks } from './services/calls/daily-summary.ts'
 import type { HubDeps } from './services/deps.ts'
 import { rearmCrmSyncs } from './services/integrations/sync-job.ts'
 import { crmSyncConsumer } from './services/integrations/sync-trigger.ts'
@@ -15,8 +16,8 @@ import { closeDeliveryConnections } from './webhooks/http-post.ts'
 /**
  * A worker process's duties: the handler of every job of the registry on deps.queue, the
  * start-up sweeps of the domains that keep durable chains (billing's monthly run, numbers'
- * business-hours checks), and the outbox relay, which fans events out to webhook deliveries,
- * call mails and CRM syncs.
+ * business-hours checks, the daily summary mails' ticks), and the outbox relay, which fans
+ * events out to webhook deliveries, call mails and CRM syncs.
  * Call before deps.queue.start(). The returned stop() halts the relay and closes the delivery
  * connections (the queue is closed separately).
  */
@@ -47,6 +48,10 @@ export function registerWorkers(
   })
   void rearmWrapUps(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the end of wrap-ups')
+  })
+  // The daily summary mails' quarter-hour chain (a no-op when its current tick is queued).
+  void ensureDailySummaryTicks(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not schedule the daily summary mails')
   })
   void rearmCrmSyncs(deps, { soleWorker: options.soleWorker, startedAt }).catch((err: unknown) => {
     logger.error({ err }, 'integrations: could not queue the CRM syncs waiting')

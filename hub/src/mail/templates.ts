@@ -225,3 +225,119 @@ export function crmUnhealthyMail(input: {
     { label: 'View the integration', url: input.link },
   )
 }
+
+/** One call of the daily summary and why it is there. */
+export type SummaryCall = CallMailCall & {
+  kind: 'assigned' | 'callback' | 'voicemail' | 'missed'
+  direction: 'inbound' | 'outbound'
+  /** The voicemail's length (kind `voicemail`). */
+  voicemailSec: number | null
+}
+
+/** The calls of one kind: how many there are, and those the mail lists. */
+export type SummarySection = { kind: SummaryCall['kind']; total: number; calls: SummaryCall[] }
+
+const SECTION_TITLES: Record<Lang, Record<SummaryCall['kind'], string>> = {
+  en: {
+    assigned: 'Assigned to you',
+    callback: 'Callback requests',
+    voicemail: 'Voicemails',
+    missed: 'Missed calls',
+  },
+  fr: {
+    assigned: 'Appels qui vous sont assignés',
+    callback: 'Demandes de rappel',
+    voicemail: 'Messages vocaux',
+    missed: 'Appels manqués',
+  },
+}
+
+function summaryLine(lang: Lang, call: SummaryCall, when: string): string {
+  const line = `${call.numberName} (${call.numberE164})`
+  if (lang === 'fr') {
+    switch (call.kind) {
+      case 'assigned':
+        return call.direction === 'inbound'
+          ? `De ${call.caller} sur ${line}, le ${when}`
+          : `Vers ${call.caller} depuis ${line}, le ${when}`
+      case 'callback':
+        return `${call.caller} demande à être rappelé sur ${line}, le ${when}`
+      case 'voicemail':
+        return `${call.caller} a laissé un message vocal de ${durationText(call.voicemailSec ?? 0)} sur ${line}, le ${when}`
+      case 'missed':
+        return `${call.caller} sur ${line}, le ${when}`
+    }
+  }
+  switch (call.kind) {
+    case 'assigned':
+      return call.direction === 'inbound'
+        ? `From ${call.caller} on ${line}, ${when}`
+        : `To ${call.caller} from ${line}, ${when}`
+    case 'callback':
+      return `${call.caller} asked to be called back on ${line}, ${when}`
+    case 'voicemail':
+      return `${call.caller} left a ${durationText(call.voicemailSec ?? 0)} voicemail on ${line}, ${when}`
+    case 'missed':
+      return `${call.caller} on ${line}, ${when}`
+  }
+}
+
+/**
+ * The morning list of the calls a user still has to handle ("Résumé quotidien des appels à
+ * traiter"), by kind, each call with its link; `more` calls beyond those listed are counted,
+ * and the list link leads to the rest.
+ */
+export function dailySummaryMail(input: {
+  to: string
+  language?: string | null
+  timeZone: string
+  firstName: string
+  sections: readonly SummarySection[]
+  more: number
+  listLink: string
+}): MailMessage {
+  const lang = langOf(input.language)
+  const total = input.sections.reduce((n, s) => n + s.total, 0)
+  const name = input.firstName.trim()
+  const fr = lang === 'fr'
+  const subject = fr
+    ? `Votre résumé quotidien : ${total} appel${total > 1 ? 's' : ''} à traiter`
+    : `Your daily summary: ${total} call${total > 1 ? 's' : ''} to handle`
+  const greeting = fr
+    ? `Bonjour${name ? ` ${name}` : ''}, voici ${total > 1 ? `les ${total} appels` : "l'appel"} qu'il vous reste à traiter dans Switchboard.`
+    : `Good morning${name ? ` ${name}` : ''}, here ${total > 1 ? `are the ${total} calls` : 'is the call'} you still have to handle in Switchboard.`
+  const view = fr ? "Voir l'appel" : 'View the call'
+  const more = input.more > 0 ? (fr ? `… et ${input.more} de plus.` : `…and ${input.more} more.`) : null
+  const list = { label: fr ? 'Voir tous les appels' : 'See all the calls', url: input.listLink }
+  const sections = input.sections
+    .filter((s) => s.calls.length > 0)
+    .map((s) => ({
+      title: `${SECTION_TITLES[lang][s.kind]} (${s.total})`,
+      lines: s.calls.map((c) => ({
+        text: summaryLine(lang, c, whenText(c.at, input.language, input.timeZone)),
+        link: c.link,
+      })),
+    }))
+  const text = [
+    greeting,
+    '',
+    ...sections.flatMap((s) => [s.title, ...s.lines.map((l) => `- ${l.text}: ${l.link}`), '']),
+    ...(more ? [more, ''] : []),
+    `${list.label}: ${list.url}`,
+    '',
+  ].join('\n')
+  const html = [
+    `<p>${escapeHtml(greeting)}</p>`,
+    ...sections.flatMap((s) => [
+      `<p><strong>${escapeHtml(s.title)}</strong></p>`,
+      '<ul>',
+      ...s.lines.map(
+        (l) => `<li>${escapeHtml(l.text)} — <a href="${escapeHtml(l.link)}">${escapeHtml(view)}</a></li>`,
+      ),
+      '</ul>',
+    ]),
+    ...(more ? [`<p>${escapeHtml(more)}</p>`] : []),
+    `<p><a href="${escapeHtml(list.url)}">${escapeHtml(list.label)}</a></p>`,
+  ].join('\n')
+  return { to: input.to, subject, text, html }
+}

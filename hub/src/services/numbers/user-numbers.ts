@@ -4,13 +4,28 @@ import type { Queryable } from '../../db/client.ts'
 import { numbers } from '../../db/schema/index.ts'
 import { teamMembersOf } from './number-hydrate.ts'
 import { toUserNumberJson, type UserNumberJson } from './number-json.ts'
-import { assignedTeamIds, assignedUserIds } from './number-rules.ts'
+import { assignedTeamIds, assignedUserIds, type NumberRow } from './number-rules.ts'
 
 /**
- * The live numbers each given user is assigned to (the same assignment as a Number's `users`:
- * distribution steps, their teams' members, outbound-only users and teams), in number id
- * order, as a User's `numbers` nests them. Two queries for the lot, whatever the number of users.
+ * The company's live numbers in id order, each with the users assigned to it (the same
+ * assignment as a Number's `users`: distribution steps, their teams' members, outbound-only
+ * users and teams). Two queries, whatever the number of numbers.
  */
+async function liveNumbersWithUsers(
+  db: Queryable,
+  companyId: number,
+): Promise<{ row: NumberRow; userIds: number[] }[]> {
+  const rows = await db
+    .select()
+    .from(numbers)
+    .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt)))
+    .orderBy(numbers.id)
+  if (rows.length === 0) return []
+  const members = await teamMembersOf(db, companyId, [...new Set(rows.flatMap((r) => assignedTeamIds(r)))])
+  return rows.map((row) => ({ row, userIds: assignedUserIds(row, members) }))
+}
+
+/** The live numbers each given user is assigned to, in number id order, as a User's `numbers` nests them. */
 export async function numbersOfUsers(
   db: Queryable,
   companyId: number,
@@ -20,18 +35,17 @@ export async function numbersOfUsers(
 ): Promise<Map<number, UserNumberJson[]>> {
   const byUser = new Map<number, UserNumberJson[]>(userIds.map((id) => [id, []]))
   if (userIds.length === 0) return byUser
-  const rows = await db
-    .select()
-    .from(numbers)
-    .where(and(eq(numbers.companyId, companyId), isNull(numbers.releasedAt)))
-    .orderBy(numbers.id)
-  if (rows.length === 0) return byUser
-  const members = await teamMembersOf(db, companyId, [...new Set(rows.flatMap((r) => assignedTeamIds(r)))])
-  for (const row of rows) {
-    const assigned = assignedUserIds(row, members).filter((id) => byUser.has(id))
-    if (assigned.length === 0) continue
+  for (const { row, userIds: assigned } of await liveNumbersWithUsers(db, companyId)) {
+    const mine = assigned.filter((id) => byUser.has(id))
+    if (mine.length === 0) continue
     const nested = toUserNumberJson(row, links, now)
-    for (const id of assigned) byUser.get(id)?.push(nested)
+    for (const id of mine) byUser.get(id)?.push(nested)
   }
   return byUser
+}
+
+/** The ids of the live numbers one user is assigned to (their lines). */
+export async function numberIdsOfUser(db: Queryable, companyId: number, userId: number): Promise<number[]> {
+  const lines = await liveNumbersWithUsers(db, companyId)
+  return lines.filter((l) => l.userIds.includes(userId)).map((l) => l.row.id)
 }

@@ -1,14 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  addAgent,
-  addTeam,
-  advanceUntilApplied,
-  callableNumber,
-  finalEventsOf,
-  ttsSec,
-  until,
-} from '../../../../test/helpers/calls.ts'
+import { hungUpCall, voicemailCall } from '../../../../test/helpers/call-scenes.ts'
+import { addAgent, addTeam, callableNumber, finalEventsOf, until } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { jobs, outbox } from '../../../db/schema/index.ts'
 
@@ -38,24 +31,6 @@ async function settled() {
 
 const mailsTo = (email: string) => hub.mailer.sent.filter((m) => m.to === email)
 
-/** A call to a closed number that ends in a voicemail of `seconds`; its id once call.ended is out. */
-async function voicemailCall(company: TestCompany, numberE164: string, closedText: string, seconds: number) {
-  const res = await hub.call('POST', '/v1/sandbox/calls', {
-    auth: company.basic,
-    body: { from: CALLER, to: numberE164 },
-  })
-  expect(res.status).toBe(201)
-  const callId: number = res.body.call.id
-  await advanceUntilApplied(hub, callId, ttsSec(closedText) * 1000)
-  const left = await hub.call('POST', `/v1/sandbox/calls/${callId}/voicemail`, {
-    auth: company.basic,
-    body: { duration_sec: seconds },
-  })
-  expect(left.status).toBe(204)
-  await finalEventsOf(hub, company.id, callId)
-  return callId
-}
-
 describe('voicemail by email', () => {
   it("mails each of the number's users who asked for it, in their language, once", async () => {
     const company = await hub.createCompany('Acme')
@@ -76,8 +51,7 @@ describe('voicemail by email', () => {
         ],
       },
     }))
-    const closedText = (number.settings.messages.closed as { text: string }).text
-    const callId = await voicemailCall(company, number.e164, closedText, 75)
+    const callId = await voicemailCall(hub, company, number, 75, CALLER)
     await until(async () => mailsTo(anna.email).length > 0 && mailsTo(chloe.email).length > 0, 'the mails')
     await settled()
 
@@ -110,15 +84,7 @@ describe('voicemail by email', () => {
       business_hours: { ...s.business_hours, mode: 'always_closed' },
       distribution: { ...s.distribution, steps: [{ type: 'user', user_id: anna.id, ring_time_sec: 20 }] },
     }))
-    const res = await hub.call('POST', '/v1/sandbox/calls', {
-      auth: company.basic,
-      body: { from: CALLER, to: number.e164 },
-    })
-    const hangup = await hub.call('POST', `/v1/sandbox/calls/${res.body.call.id}/hangup`, {
-      auth: company.basic,
-    })
-    expect(hangup.status).toBe(204)
-    await finalEventsOf(hub, company.id, res.body.call.id)
+    await finalEventsOf(hub, company.id, await hungUpCall(hub, company, number.e164, CALLER))
     await settled()
     expect(mailsTo(anna.email)).toEqual([])
   })
@@ -129,16 +95,7 @@ describe('assigned call by email', () => {
     const number = await callableNumber(hub, company, (s) => ({
       business_hours: { ...s.business_hours, mode: 'always_closed' },
     }))
-    const res = await hub.call('POST', '/v1/sandbox/calls', {
-      auth: company.basic,
-      body: { from: CALLER, to: number.e164 },
-    })
-    expect(res.status).toBe(201)
-    const id: number = res.body.call.id
-    expect((await hub.call('POST', `/v1/sandbox/calls/${id}/hangup`, { auth: company.basic })).status).toBe(
-      204,
-    )
-    return { id, number }
+    return { id: await hungUpCall(hub, company, number.e164, CALLER), number }
   }
   const assign = async (auth: string, callId: number, userId: number) => {
     const res = await hub.call('POST', `/v1/calls/${callId}/assign`, { auth, body: { user_id: userId } })

@@ -8,6 +8,7 @@ import {
   finalEventsOf,
 } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
+import { setForwarding } from '../../../../test/helpers/users.ts'
 
 /**
  * External forwarding through the simulation API: an agent who added an external number to
@@ -35,19 +36,8 @@ async function post(company: TestCompany, path: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(204)
 }
 
-/** The profile's external forwarding, as an admin sets it through the users API. */
-async function forwardTo(
-  company: TestCompany,
-  userId: number,
-  numbers: string[],
-  callerIdNumberId: number | null = null,
-) {
-  const res = await hub.call('PUT', `/v1/users/${userId}`, {
-    auth: company.basic,
-    body: { forwarding_numbers: numbers, caller_id_number_id: callerIdNumberId },
-  })
-  expect(res.status, JSON.stringify(res.body)).toBe(200)
-}
+const forwardTo = (company: TestCompany, userId: number, numbers: string[], callerIdNumberId?: number) =>
+  setForwarding(hub, company, userId, numbers, callerIdNumberId)
 
 async function apiCall(company: TestCompany, id: number) {
   const res = await hub.call('GET', `/v1/calls/${id}?fetch_call_timeline=true`, { auth: company.basic })

@@ -1,39 +1,23 @@
-import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addAgent, callableNumber, callRow } from '../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
+import { presenceEventsOf, realtimeTestEnv } from '../../test/helpers/users.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
-import { outbox } from '../db/schema/index.ts'
 
 /**
  * Do not disturb is the agent's to lift: it holds while they are offline, when they come back,
  * across a hub restart, and the router never rings a DND agent.
  */
-const redisEnv: Record<string, string> = process.env.SB_TEST_REDIS_URL
-  ? { REDIS_URL: process.env.SB_TEST_REDIS_URL }
-  : {}
 const GRACE_MS = 200
 
 let hub: TestHub
 beforeAll(async () => {
-  hub = await createTestHub({ env: redisEnv })
+  hub = await createTestHub({ env: realtimeTestEnv() })
 })
 afterAll(() => hub.close())
 
-async function userEvents(companyId: number) {
-  const rows = await hub.db
-    .select({ event: outbox.event })
-    .from(outbox)
-    .where(
-      and(
-        eq(outbox.companyId, companyId),
-        inArray(outbox.event, ['user.connected', 'user.disconnected', 'user.opened', 'user.closed']),
-      ),
-    )
-    .orderBy(outbox.id)
-  return rows.map((r) => r.event)
-}
+const userEvents = async (companyId: number) => (await presenceEventsOf(hub, companyId)).map((e) => e.event)
 
 const availability = async (c: TestCompany) =>
   (await hub.call('GET', `/v1/users/${c.agentUserId}/availability`, { auth: c.basic })).body.availability

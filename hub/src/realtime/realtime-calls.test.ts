@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addAgent, callableNumber, callRow, finalEventsOf, until } from '../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
+import { realtimeTestEnv } from '../../test/helpers/users.ts'
 import { users } from '../db/schema/index.ts'
 
 /**
@@ -11,14 +12,10 @@ import { users } from '../db/schema/index.ts'
  * simulation API, answers and hangs up over the socket, and a reconnecting client gets the call
  * in `hello`. On the scale run the fan-out and the directory are Redis.
  */
-const redisEnv: Record<string, string> = process.env.SB_TEST_REDIS_URL
-  ? { REDIS_URL: process.env.SB_TEST_REDIS_URL }
-  : {}
-
 let hub: TestHub
 let base: string
 beforeAll(async () => {
-  hub = await createTestHub({ workers: true, env: redisEnv })
+  hub = await createTestHub({ workers: true, env: realtimeTestEnv() })
   base = await hub.listen()
 })
 afterAll(() => hub.close())

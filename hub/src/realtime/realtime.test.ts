@@ -2,43 +2,27 @@ import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { AgentCall } from '@switchboard/shared'
-import { and, eq, inArray } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, openRealtime, tokenOf, upgradeStatus } from '../../test/helpers/realtime-client.ts'
+import { presenceEventsOf, realtimeTestEnv } from '../../test/helpers/users.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
 import { DomainError } from '../core/errors.ts'
-import { outbox, userTokens } from '../db/schema/index.ts'
+import { userTokens } from '../db/schema/index.ts'
 import type { CallActionMessage, CallActions } from './ports.ts'
 import type { Realtime } from './realtime.ts'
-
-// On the scale run (SB_TEST_REDIS_URL set) the channel's fan-out and directory are Redis.
-const redisEnv: Record<string, string> = process.env.SB_TEST_REDIS_URL
-  ? { REDIS_URL: process.env.SB_TEST_REDIS_URL }
-  : {}
 
 const GRACE_MS = 300
 
 // One hub (one database) for the file; each group serves a channel with the timings it tests.
 let hub: TestHub
 beforeAll(async () => {
-  hub = await createTestHub({ env: redisEnv })
+  hub = await createTestHub({ env: realtimeTestEnv() })
 })
 afterAll(() => hub.close())
 
-async function userEvents(companyId: number) {
-  const rows = await hub.db
-    .select()
-    .from(outbox)
-    .where(
-      and(
-        eq(outbox.companyId, companyId),
-        inArray(outbox.event, ['user.connected', 'user.disconnected', 'user.opened', 'user.closed']),
-      ),
-    )
-    .orderBy(outbox.id)
-  return rows.map((r) => ({ event: r.event, data: r.data }))
-}
+const userEvents = (companyId: number) => presenceEventsOf(hub, companyId)
 
 describe('GET /v1/realtime: sign-in by the first frame', () => {
   let base: string

@@ -27,6 +27,7 @@ import {
   setDeclaredStatus,
 } from '../services/users/agent-presence.ts'
 import { fullName, type UserRow } from '../services/users/user-json.ts'
+import { forwardsCalls } from '../telephony/engine/forwarding.ts'
 import { type BusMessage, createMemoryBus, createRedisBus, type RealtimeBus } from './bus.ts'
 import {
   type AgentChannel,
@@ -194,7 +195,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   const presenceDeps = (links: Links) => ({ db, clock, links })
 
   async function presenceOf(row: UserRow, call: AgentCall | null): Promise<Presence> {
-    const online = (await store.onlineUsers(row.companyId, now())).has(row.id)
+    // The directory knows the clients; external forwarding (the profile) is a device as well.
+    const online = forwardsCalls(row) || (await store.onlineUsers(row.companyId, now())).has(row.id)
     const live = liveStateOf(call)
     const { declared, reason } = declaredStatusOf(row)
     return {

@@ -3,6 +3,7 @@ import {
   initialOutboundState,
   OUTBOUND_AGENT_RING_SEC,
   OUTBOUND_CALLEE_RING_SEC,
+  OUTBOUND_FORWARDED_RING_SEC,
   type OutboundEvent,
   type OutboundState,
   stepOutbound,
@@ -35,6 +36,16 @@ describe('outbound calls', () => {
       { action: 'connect', userId: AGENT },
     ])
     expect(state).toMatchObject({ phase: 'connected', outcome: 'answered', ringing: [] })
+  })
+
+  it("rings the agent's external phone for less time than their app (its voicemail must not answer)", () => {
+    const { instruction } = stepOutbound(initialOutboundState(AGENT, TO, 0, 'forwarded'), { type: 'start' })
+    expect(instruction).toEqual({
+      action: 'ring_agent',
+      userId: AGENT,
+      timeoutSec: OUTBOUND_FORWARDED_RING_SEC,
+    })
+    expect(OUTBOUND_FORWARDED_RING_SEC).toBeLessThan(OUTBOUND_AGENT_RING_SEC)
   })
 
   it('ends without dialling when the agent declines or lets it ring out', () => {

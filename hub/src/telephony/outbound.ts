@@ -14,10 +14,18 @@
  *   Twilio reports a rejected <Dial>.
  * Once answered, the call is a connected call like any other: hang-ups and transfers are the
  * engine's connected-call rules.
+ *
+ * The agent's device is their apps (or the sandbox's simulated device); an agent with none
+ * and external forwarding on is called on their external phone instead (`agentLeg`
+ * `forwarded`, decided when the call starts). That leg rings for less time, as distribution
+ * steps that ring forwarded agents should: an external phone's own voicemail often answers
+ * after 20 to 30 s, which would count as the agent answering and dial the customer into it.
  */
 
 /** How long the agent's own device rings before the call is given up. */
 export const OUTBOUND_AGENT_RING_SEC = 30
+/** How long the agent's external phone rings (external forwarding) before the call is given up. */
+export const OUTBOUND_FORWARDED_RING_SEC = 20
 /** How long the customer leg rings (Twilio's <Dial timeout> default). */
 export const OUTBOUND_CALLEE_RING_SEC = 30
 
@@ -34,6 +42,8 @@ export type OutboundState = {
   kind: 'outbound'
   phase: 'new' | 'agent_ringing' | 'dialing' | 'connected' | 'ended'
   agentId: number
+  /** The agent's device rung first: their apps, or their external phone (external forwarding). */
+  agentLeg: 'app' | 'forwarded'
   /** The person called, E.164. */
   to: string
   startedAt: number
@@ -64,8 +74,13 @@ export type OutboundInstruction =
   | { action: 'hangup'; stopRinging: boolean }
   | { action: 'none' }
 
-export function initialOutboundState(agentId: number, to: string, startedAt: number): OutboundState {
-  return { kind: 'outbound', phase: 'new', agentId, to, startedAt, ringing: [], outcome: null }
+export function initialOutboundState(
+  agentId: number,
+  to: string,
+  startedAt: number,
+  agentLeg: OutboundState['agentLeg'] = 'app',
+): OutboundState {
+  return { kind: 'outbound', phase: 'new', agentId, agentLeg, to, startedAt, ringing: [], outcome: null }
 }
 
 export function isOutboundState(state: unknown): state is OutboundState {
@@ -94,7 +109,11 @@ export function stepOutbound(
       s.ringing = [s.agentId]
       return {
         state: s,
-        instruction: { action: 'ring_agent', userId: s.agentId, timeoutSec: OUTBOUND_AGENT_RING_SEC },
+        instruction: {
+          action: 'ring_agent',
+          userId: s.agentId,
+          timeoutSec: s.agentLeg === 'forwarded' ? OUTBOUND_FORWARDED_RING_SEC : OUTBOUND_AGENT_RING_SEC,
+        },
       }
     case 'agent_ringing':
       switch (event.type) {

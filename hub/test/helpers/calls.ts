@@ -1,6 +1,7 @@
 import type { NumberSettings } from '@switchboard/shared'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { callEvents, calls, numbers, outbox, teamMembers, teams, users } from '../../src/db/schema/index.ts'
+import type { CallCommand } from '../../src/telephony/carrier/call-control.ts'
 import type { TestCompany, TestHub } from './hub.ts'
 import { createTestNumber } from './numbers-factory.ts'
 
@@ -108,6 +109,35 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/**
+ * The commands the engine gives the carrier from now on, per call: the carrier as the engine
+ * drives it, recorded (the sandbox carries on as usual).
+ */
+export function recordCarrierCommands(hub: TestHub): Map<number, CallCommand[]> {
+  const recorded = new Map<number, CallCommand[]>()
+  const control = hub.deps.callControl
+  const execute = control.execute.bind(control)
+  hub.deps.callControl = {
+    name: control.name,
+    async execute(call, commands) {
+      recorded.set(call.id, [...(recorded.get(call.id) ?? []), ...commands])
+      await execute(call, commands)
+    },
+  }
+  return recorded
+}
+
+/** The company's outbound call of this user still in progress, as the calls API lists it, once created. */
+export async function outboundCallOf(hub: TestHub, company: TestCompany, userId: number) {
+  return until(async () => {
+    const res = await hub.call('GET', '/v1/calls', { auth: company.basic })
+    return res.body.calls.find(
+      (c: { direction: string; user: { id: number } | null; status: string }) =>
+        c.direction === 'outbound' && c.user?.id === userId && c.status !== 'done',
+    ) as { id: number } | undefined
+  }, 'the outbound call')
 }
 
 /** Advances the fake clock, then waits until the call has moved past `version`. */

@@ -20,9 +20,10 @@ import { availabilitiesOf } from '../users/user-service.ts'
  *   (distribution, a team of it, or outbound-only: the admin guide's "appels sortants
  *   uniquement"), `to` not a phone number (read in the user's default country, else the
  *   number's);
- * - 405, as /dial: the user is not available to call (no app open nor simulated device, do not
- *   disturb, unavailable by their setting, in a call, in after-call work), or a call rings on
- *   them.
+ * - 405, as /dial: the user is not available to call (no app open, simulated device nor
+ *   external forwarding, do not disturb, unavailable by their setting, in a call, in after-call
+ *   work), or a call rings on them. An agent whose only device is their external phone is
+ *   called there first (telephony/engine/forwarding.ts).
  */
 export async function startUserCall(
   ctx: ServiceContext,

@@ -7,7 +7,7 @@ import type { Database, Queryable } from '../../db/client.ts'
 import { users } from '../../db/schema/index.ts'
 import { type EventName, recordEvent } from '../../events/outbox.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
-import { isAvailableNow } from './availability.ts'
+import { effectivePresence, isAvailableNow } from './availability.ts'
 import { toUserJson, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 
@@ -17,6 +17,10 @@ import { findUser } from './user-lookup.ts'
  * - `presence` (the live availability) is `offline` while the user has no client connected
  *   (past the grace period), `available` or `do_not_disturb` while they have one; the call
  *   engine's in_call / after_call_work are left alone here.
+ * - External forwarding is a device: a user with a forwarding number is online with no client
+ *   (effectivePresence, availability.ts). The column stays the apps' own record; who is
+ *   online is that or forwarding, so turning forwarding on or off, or a client coming or
+ *   going while it is on, is one transition with one event, whichever happens first.
  * - The declared status maps onto the admin setting: available → `available`, auto →
  *   `custom` (working hours), unavailable → `unavailable` with the reason in `substatus`;
  *   do_not_disturb is the `do_not_disturb` column on top of the admin setting, kept while the
@@ -31,7 +35,8 @@ import { findUser } from './user-lookup.ts'
  */
 export type PresenceDeps = { db: Database; clock: Clock; links: Links }
 
-const isOnlineRow = (u: Pick<UserRow, 'presence'>) => u.presence !== 'offline'
+/** Online as the product shows it: a client connected (or in its grace period), or forwarding on. */
+const isOnlineRow = (u: UserRow) => effectivePresence(u) !== 'offline'
 
 /** Open to calls apart from calls: online, not do-not-disturb, available now by the admin setting. */
 export function isOpen(u: UserRow, now: Date): boolean {
@@ -74,12 +79,23 @@ export function openingEvents(before: UserRow, after: UserRow, now: Date): Event
   return [is ? 'user.opened' : 'user.closed']
 }
 
+/**
+ * Every presence event a change from `before` to `after` makes, in order: user.connected /
+ * user.disconnected when it brings the user online or offline (a client, or external
+ * forwarding turned on or off), then user.opened / user.closed.
+ */
+export function presenceEvents(before: UserRow, after: UserRow, now: Date): EventName[] {
+  const was = isOnlineRow(before)
+  const is = isOnlineRow(after)
+  const connection: EventName[] = was === is ? [] : [is ? 'user.connected' : 'user.disconnected']
+  return [...connection, ...openingEvents(before, after, now)]
+}
+
 async function changePresence(
   deps: PresenceDeps,
   companyId: number,
   userId: number,
   change: (u: UserRow) => Partial<Pick<UserRow, 'presence' | 'availabilityStatus' | 'substatus'>> | null,
-  extraEvents: (before: UserRow, after: UserRow) => EventName[],
 ): Promise<{ before: UserRow; after: UserRow } | null> {
   return deps.db.transaction(async (tx) => {
     const [before] = await tx
@@ -97,35 +113,30 @@ async function changePresence(
       .set({ ...set, updatedAt: now })
       .where(and(eq(users.companyId, companyId), eq(users.id, userId)))
       .returning()
-    const events = [...extraEvents(before, after!), ...openingEvents(before, after!, now)]
-    await recordUserEvents(tx, deps, after!, events)
+    await recordUserEvents(tx, deps, after!, presenceEvents(before, after!, now))
     return { before, after: after! }
   })
 }
 
 /**
  * The user's first client connected (the channel saw them offline): online, user.connected;
- * in DND if they left in DND.
+ * in DND if they left in DND. Already online by their external forwarding: the column records
+ * the client, no event.
  */
 export async function markConnected(deps: PresenceDeps, companyId: number, userId: number) {
-  return changePresence(
-    deps,
-    companyId,
-    userId,
-    (u) => (isOnlineRow(u) ? null : { presence: u.doNotDisturb ? 'do_not_disturb' : 'available' }),
-    (before, after) => (!isOnlineRow(before) && isOnlineRow(after) ? ['user.connected'] : []),
+  return changePresence(deps, companyId, userId, (u) =>
+    u.presence !== 'offline' ? null : { presence: u.doNotDisturb ? 'do_not_disturb' : 'available' },
   )
 }
 
-/** The user has had no client for the grace period: offline, user.disconnected. */
+/**
+ * The user has had no client for the grace period: offline, user.disconnected. With external
+ * forwarding on they stay online: the column records that no client is left, no event.
+ */
 export async function markDisconnected(deps: PresenceDeps, companyId: number, userId: number) {
-  return changePresence(
-    deps,
-    companyId,
-    userId,
+  return changePresence(deps, companyId, userId, (u) =>
     // in_call / after_call_work belong to the engine, which ends them with the call.
-    (u) => (u.presence === 'available' || u.presence === 'do_not_disturb' ? { presence: 'offline' } : null),
-    (before, after) => (isOnlineRow(before) && !isOnlineRow(after) ? ['user.disconnected'] : []),
+    u.presence === 'available' || u.presence === 'do_not_disturb' ? { presence: 'offline' } : null,
   )
 }
 

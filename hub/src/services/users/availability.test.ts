@@ -14,7 +14,13 @@ describe('working hours', () => {
   })
 
   it('derives available and the live availability', () => {
-    const base = { workingHours: hours, timeZone: 'Europe/Paris', presence: 'available' as const }
+    const base = {
+      workingHours: hours,
+      timeZone: 'Europe/Paris',
+      presence: 'available' as const,
+      doNotDisturb: false,
+      forwardingNumbers: [],
+    }
     const night = new Date('2026-03-02T23:00:00Z')
     expect(isAvailableNow({ ...base, availabilityStatus: 'available' }, night)).toBe(true)
     expect(isAvailableNow({ ...base, availabilityStatus: 'custom' }, night)).toBe(false)
@@ -25,5 +31,24 @@ describe('working hours', () => {
     expect(liveAvailability({ ...base, availabilityStatus: 'available', presence: 'offline' }, night)).toBe(
       'offline',
     )
+  })
+
+  it('counts external forwarding as a device: online with no app, the declared status still applies', () => {
+    const base = {
+      workingHours: hours,
+      timeZone: 'Europe/Paris',
+      presence: 'offline' as const,
+      doNotDisturb: false,
+      availabilityStatus: 'custom' as const,
+      forwardingNumbers: ['+33698765432'],
+    }
+    const monday = new Date('2026-03-02T10:00:00Z')
+    const night = new Date('2026-03-02T23:00:00Z')
+    expect(liveAvailability(base, monday)).toBe('available')
+    expect(liveAvailability(base, night)).toBe('do_not_disturb')
+    expect(liveAvailability({ ...base, doNotDisturb: true }, monday)).toBe('do_not_disturb')
+    expect(liveAvailability({ ...base, forwardingNumbers: [] }, monday)).toBe('offline')
+    // What the apps or the engine set wins over the phone: in a call is in a call.
+    expect(liveAvailability({ ...base, presence: 'in_call' }, monday)).toBe('in_call')
   })
 })

@@ -14,7 +14,7 @@ import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
 import { numbersOfUsers } from '../numbers/user-numbers.ts'
-import { openingEvents, recordUserEvents } from './agent-presence.ts'
+import { openingEvents, presenceEvents, recordUserEvents } from './agent-presence.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
 import {
@@ -255,6 +255,8 @@ export async function createUser(ctx: ServiceContext, input: CreateUserInput, de
         const token = await issueInvitationToken(tx, ctx, user.id, deps.env.INVITATION_TTL_HOURS)
         const json = toUserJson(user, ctx.links, now)
         await recordEvent(tx, ctx.clock, ctx.companyId, 'user.created', json)
+        // Created with external forwarding on: online from the start, as if turned on just after.
+        await recordUserEvents(tx, ctx, user, presenceEvents({ ...user, forwardingNumbers: [] }, user, now))
         return { user, token, json }
       })
       await sendInvitationMail(ctx, deps, created.user, created.token)
@@ -354,8 +356,11 @@ export async function updateUser(
         .returning()
       // Tokens carry the role: a promoted or demoted user's next request is verified anew.
       if (row!.role !== user.role) invalidateCredentials({ companyId: ctx.companyId, userId: user.id })
-      // A new setting can open or close a connected user (user.opened / user.closed).
-      await recordUserEvents(tx, ctx, row!, openingEvents(user, row!, now))
+      // A new setting can open or close an online user (user.opened / user.closed); external
+      // forwarding turned on or off, with no client connected, brings them online or offline
+      // (user.connected / user.disconnected). Under the row's lock, as the realtime channel's
+      // changes: whichever comes second sees the user already online, or still online.
+      await recordUserEvents(tx, ctx, row!, presenceEvents(user, row!, now))
       return { updated: row!, invitation }
     })
     if (invitation) await sendInvitationMail(ctx, deps, updated, invitation)
@@ -462,8 +467,9 @@ export async function setOwnPresence(
 /**
  * POST /v1/users/:id/dial: pre-fills the user's dialer with `to` on their connected clients
  * (the realtime channel's `dial` frame), with their default number. As Aircall: 405 when the
- * user is not available to call (no client open, do not disturb, in a call or in after-call
- * work). Admins and API keys may ask it of any user of the company, an agent of themselves.
+ * user is not available to call (no client open, external forwarding included, do not
+ * disturb, in a call or in after-call work). Admins and API keys may ask it of any user of the
+ * company, an agent of themselves.
  */
 export async function dialUser(
   ctx: ServiceContext,
@@ -480,6 +486,10 @@ export async function dialUser(
   const availability = (await availabilitiesOf(ctx, [user])).get(user.id)
   if (availability !== 'available') {
     throw new DomainError('not_allowed', `The user is not available to call (${availability})`)
+  }
+  // Online by their external phone only (forwarding): no dialer to pre-fill.
+  if (user.presence === 'offline') {
+    throw new DomainError('not_allowed', 'The user has no app open to pre-fill (external forwarding only)')
   }
   deps.agentChannel.send(ctx.companyId, [user.id], {
     type: 'dial',

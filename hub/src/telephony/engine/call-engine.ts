@@ -36,7 +36,7 @@ import {
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
 import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
 import { requestCallback } from './callback-request.ts'
-import { addForwardLegs, forwardedTimeline, forwardsCalls } from './forwarding.ts'
+import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startWrapUp } from './wrap-up.ts'
@@ -190,9 +190,10 @@ export async function startInboundCall(
 
 /**
  * An agent calls out (click-to-call, telephony/outbound.ts): creates the outbound call and
- * rings the agent's device in one transaction (call.created). The caller has checked the
- * agent may use the number and is available; here, under a lock on the agent's row so two
- * requests cannot both pass, the agent must not be ringing or in a call already (not_allowed).
+ * rings the agent's device in one transaction (call.created): their apps, or their external
+ * phone when that is their only device (forwarding.ts). The caller has checked the agent may
+ * use the number and is available; here, under a lock on the agent's row so two requests
+ * cannot both pass, the agent must not be ringing or in a call already (not_allowed).
  */
 export async function startOutboundCall(
   deps: EngineDeps,
@@ -210,7 +211,7 @@ export async function startOutboundCall(
   )
   const row = await deps.db.transaction(async (tx) => {
     const [agent] = await tx
-      .select({ id: users.id })
+      .select({ id: users.id, companyId: users.companyId, forwardingNumbers: users.forwardingNumbers })
       .from(users)
       .where(and(eq(users.id, input.userId), eq(users.companyId, input.companyId)))
       .for('update')
@@ -220,6 +221,7 @@ export async function startOutboundCall(
     if (state === 'ringing' || state === 'in_call') {
       throw new DomainError('not_allowed', `The user is not available to call (${state})`)
     }
+    const agentLeg = await outboundAgentLeg(tx, deps.presence, agent)
     const [created] = await tx
       .insert(calls)
       .values({
@@ -231,7 +233,7 @@ export async function startOutboundCall(
         rawDigits: input.rawDigits,
         startedAt: now,
         userId: input.userId,
-        state: initialOutboundState(input.userId, input.to, now.getTime()) as unknown as Record<
+        state: initialOutboundState(input.userId, input.to, now.getTime(), agentLeg) as unknown as Record<
           string,
           unknown
         >,

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sceneCall } from '../../../../test/helpers/call-scenes.ts'
-import { addAgent, callableNumber, callRow } from '../../../../test/helpers/calls.ts'
+import { addAgent, callableNumber, callRow, recordCarrierCommands } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../../../test/helpers/realtime-client.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
@@ -14,20 +14,11 @@ import { createCallActions } from '../../../telephony/engine/call-actions.ts'
 let hub: TestHub
 let base: string
 /** Commands the engine gave the carrier, per call. */
-const carrierCommands = new Map<number, CallCommand[]>()
+let carrierCommands: Map<number, CallCommand[]>
 beforeAll(async () => {
   hub = await createTestHub()
   base = await hub.listen()
-  const control = hub.deps.callControl
-  const execute = control.execute.bind(control)
-  // The carrier as the engine drives it, recorded (the sandbox carries on as usual).
-  hub.deps.callControl = {
-    name: control.name,
-    async execute(call, commands) {
-      carrierCommands.set(call.id, [...(carrierCommands.get(call.id) ?? []), ...commands])
-      await execute(call, commands)
-    },
-  }
+  carrierCommands = recordCarrierCommands(hub)
 })
 afterAll(() => hub.close())
 

@@ -7,6 +7,7 @@ import {
   callableNumber,
   callRow,
   finalEventsOf,
+  outboundCallOf,
   timelineOf,
   until,
   webhookEventsOf,
@@ -52,17 +53,6 @@ async function lineFor(company: TestCompany, outboundUserIds: number[], ringing?
 
 const startCall = (userId: number, auth: string, body: { number_id: number; to: string }) =>
   hub.call('POST', `/v1/users/${userId}/calls`, { auth, body })
-
-/** The company's one outbound call of this user, once created. */
-async function outboundCallOf(company: TestCompany, userId: number) {
-  return until(async () => {
-    const res = await hub.call('GET', '/v1/calls', { auth: company.basic })
-    return res.body.calls.find(
-      (c: { direction: string; user: { id: number } | null; status: string }) =>
-        c.direction === 'outbound' && c.user?.id === userId && c.status !== 'done',
-    ) as { id: number } | undefined
-  }, 'the outbound call')
-}
 
 const events = async (company: TestCompany, callId: number) =>
   (await webhookEventsOf(hub, company.id, callId)).map((e) => e.event)
@@ -167,7 +157,7 @@ describe('outbound calls', () => {
     expect((await startCall(agent.id, company.basic, { number_id: number.id, to: CUSTOMER })).status).toBe(
       204,
     )
-    const { id } = await outboundCallOf(company, agent.id)
+    const { id } = await outboundCallOf(hub, company, agent.id)
     expect((await callRow(hub, id)).ringing).toEqual([agent.id])
     const dialing = await advanceUntilApplied(hub, id, 2_000)
     expect(dialing.state).toMatchObject({ phase: 'dialing' })
@@ -387,7 +377,7 @@ describe('transfers', () => {
     const number = await lineFor(company, [a])
     hub.setOnline(company.id, a)
     await startCall(a, company.basic, { number_id: number.id, to: CUSTOMER })
-    const { id } = await outboundCallOf(company, a)
+    const { id } = await outboundCallOf(hub, company, a)
     await post(company, `/v1/sandbox/calls/${id}/agents/${a}/answer`)
     await post(company, `/v1/sandbox/calls/${id}/callee`, { result: 'answered' })
     expect((await callRow(hub, id)).status).toBe('answered')

@@ -179,54 +179,52 @@ export async function runIntegrationSync(
   const started = Date.now()
   let round = 0
   let outcome: 'drained' | 'stopped' | 'continued' | null = null
-  const inFlight = new Set<Promise<boolean>>()
+  /** Rounds under way: a lane that finds nothing to claim waits for them, as they may leave rows due at once (a batch's refused items go again the single way). */
+  const rounds = new Set<Promise<boolean>>()
+  /** One claim and its round: 'empty' when nothing was due, 'stop' when the run must end. */
+  const step = async (): Promise<'empty' | 'stop' | 'more'> => {
+    const [row] = await deps.db.select().from(integrations).where(eq(integrations.id, integrationId))
+    if (outcome !== null) return 'stop'
+    if (!row || !isCrm(row.kind)) {
+      outcome = 'stopped'
+      return 'stop'
+    }
+    if (!row.active) {
+      outcome = 'stopped'
+      await skipWaiting(deps, row, 'inactive')
+      return 'stop'
+    }
+    // Not connected (or the grant was refused): the rows wait for the reconnection.
+    if (row.status !== 'connected') {
+      outcome = 'stopped'
+      return 'stop'
+    }
+    const paused = pausedUntil.get(row.id) ?? 0
+    if (paused > deps.clock.now().getTime()) return 'stop'
+    const { limit } = accountBudget(deps.env.CRM_RATE_LIMITS, row.id, row.kind)
+    const perSecond = (limit.requests / limit.windowMs) * 1000
+    const batch = BATCH_SIZE[row.kind] ?? 1
+    // At most what 10 s of the budget can carry: requests × the calls one request takes (a
+    // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
+    const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
+    const claimed = await claimRows(deps, row.id, roundSize)
+    if (claimed.length === 0) return 'empty'
+    const current = slots.run(row.companyId, () => syncRound(deps, row, claimed))
+    rounds.add(current)
+    const stop = await current.finally(() => rounds.delete(current))
+    round++
+    return stop ? 'stop' : 'more'
+  }
   const lane = async () => {
     while (outcome === null) {
-      const [row] = await deps.db.select().from(integrations).where(eq(integrations.id, integrationId))
-      if (outcome !== null) return
-      if (!row || !isCrm(row.kind)) {
-        outcome = 'stopped'
-        return
-      }
-      if (!row.active) {
-        outcome = 'stopped'
-        await skipWaiting(deps, row, 'inactive')
-        return
-      }
-      // Not connected (or the grant was refused): the rows wait for the reconnection.
-      if (row.status !== 'connected') {
-        outcome = 'stopped'
-        return
-      }
-      const now = deps.clock.now()
-      const paused = pausedUntil.get(row.id) ?? 0
-      if (paused > now.getTime()) {
-        outcome = 'drained'
-        return
-      }
-      const { limit } = accountBudget(deps.env.CRM_RATE_LIMITS, row.id, row.kind)
-      const perSecond = (limit.requests / limit.windowMs) * 1000
-      const batch = BATCH_SIZE[row.kind] ?? 1
-      // At most what 10 s of the budget can carry: requests × the calls one request takes (a
-      // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
-      const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
-      const claimed = await claimRows(deps, row.id, roundSize)
-      if (claimed.length === 0) {
-        // Done only when the other lane's round is over too: it may leave rows due at once
-        // (a batch's refused items go again the single way).
-        if (inFlight.size === 0) {
-          outcome ??= 'drained'
-          return
-        }
-        await Promise.allSettled([...inFlight])
-        continue
-      }
-      const current = slots.run(row.companyId, () => syncRound(deps, row, claimed))
-      inFlight.add(current)
-      const stop = await current.finally(() => inFlight.delete(current))
-      round++
-      if (stop) outcome ??= 'drained'
-      else if (Date.now() - started > RUN_BUDGET_MS && outcome === null) {
+      const result = await step()
+      if (result === 'stop') outcome ??= 'drained'
+      else if (result === 'empty') {
+        // Nothing due and no round that may leave some: this lane is done (the others end
+        // the same way, or go on with what they claimed).
+        if (rounds.size === 0) return
+        await Promise.allSettled([...rounds])
+      } else if (Date.now() - started > RUN_BUDGET_MS && outcome === null) {
         outcome = 'continued'
         await deps.queue.addBulk(
           syncJobs([{ integrationId, key: `more:${job?.id ?? 'direct'}:${job?.attempt ?? 0}:${round}` }]),
@@ -235,7 +233,8 @@ export async function runIntegrationSync(
     }
   }
   await Promise.all(Array.from({ length: LANES }, lane))
-  if (outcome === 'drained') await scheduleNextDue(deps, integrationId)
+  outcome ??= 'drained'
+  if (outcome === 'drained') await scheduleNextDue(deps, integrationId, job)
 }
 
 /**
@@ -280,30 +279,34 @@ async function claimRows(deps: SyncDeps, integrationId: number, limit: number): 
   })
 }
 
-/** A delayed run at the next moment a waiting row becomes due (backoff, Retry-After, a lease). */
-async function scheduleNextDue(deps: SyncDeps, integrationId: number): Promise<void> {
+/**
+ * The next run, at the moment the first waiting row becomes due (backoff, Retry-After, a lease,
+ * the integration's pause after a 429), or at once for a row that is due already: time passes
+ * between a round's last write and this query, and a row released by a stopped round is due
+ * now. Without it such a row would wait for the call's next event.
+ */
+async function scheduleNextDue(deps: SyncDeps, integrationId: number, job?: JobInfo): Promise<void> {
   const now = deps.clock.now()
   const [next] = await deps.db
-    .select({ at: min(sql<Date>`greatest(${callSyncs.retryAt}, ${callSyncs.claimedUntil})`) })
+    .select({
+      at: min(
+        sql<Date>`coalesce(greatest(${callSyncs.retryAt}, ${callSyncs.claimedUntil}), ${now.toISOString()}::timestamptz)`,
+      ),
+    })
     .from(callSyncs)
     .where(
       and(
         eq(callSyncs.integrationId, integrationId),
         eq(callSyncs.state, 'pending'),
         gt(callSyncs.wantedVersion, callSyncs.syncedVersion),
-        or(
-          and(isNotNull(callSyncs.retryAt), gt(callSyncs.retryAt, now)),
-          and(isNotNull(callSyncs.claimedUntil), gt(callSyncs.claimedUntil, now)),
-        ),
       ),
     )
-  const paused = pausedUntil.get(integrationId) ?? 0
-  const candidates = [next?.at ? new Date(next.at).getTime() : null, paused > now.getTime() ? paused : null]
-  const at = Math.min(...candidates.filter((x): x is number => x !== null))
-  if (!Number.isFinite(at)) return
-  await deps.queue.addBulk(
-    syncJobs([{ integrationId, key: `at:${at}`, delayMs: Math.max(0, at - now.getTime()) }]),
-  )
+  if (!next?.at) return
+  const at = Math.max(new Date(next.at).getTime(), now.getTime(), pausedUntil.get(integrationId) ?? 0)
+  // A run due now is keyed by the run that queued it: on a clock that stands still (tests), an
+  // `at:` key would repeat and the queue would take the second one for the first.
+  const key = at > now.getTime() ? `at:${at}` : `due:${job?.id ?? 'direct'}:${job?.attempt ?? 0}:${at}`
+  await deps.queue.addBulk(syncJobs([{ integrationId, key, delayMs: at - now.getTime() }]))
 }
 
 /** Rows waiting for an integration that was turned off: skipped (no back-fill when it is on again). */
@@ -388,6 +391,7 @@ async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[])
         deps,
         row,
         [...batchable.slice(i + batchSize), ...single].map((w) => w.ledger),
+        result.waitMs,
       )
       if (successes > 0) await recordSyncSuccess(deps.db, deps.clock, row.id)
       return true
@@ -402,6 +406,7 @@ async function syncRound(deps: SyncDeps, row: IntegrationRow, claimed: Ledger[])
         deps,
         row,
         single.slice(i + 1).map((x) => x.ledger),
+        retryWaitMs(outcome.error, w.ledger.attempts + 1),
       )
       if (successes > 0) await recordSyncSuccess(deps.db, deps.clock, row.id)
       await noteError(deps, row, outcome.error)
@@ -620,7 +625,7 @@ async function logBatch(
   entry: Live,
   chunk: { ledger: Ledger; call: SyncCall }[],
   policy: string,
-): Promise<{ successes: number; stop: boolean }> {
+): Promise<{ successes: number; stop: boolean; waitMs?: number }> {
   const items: { ledger: Ledger; call: SyncCall; record: LogRecord | null }[] = []
   try {
     const prefetched = await prefetchRecords(row, entry, chunk, policy)
@@ -639,7 +644,11 @@ async function logBatch(
       chunk.map((w) => ({ ledger: w.ledger, outcome: { kind: 'error' as const, error } })),
     )
     await noteError(deps, row, error)
-    return { successes: 0, stop: error.retryable || error.reauth }
+    return {
+      successes: 0,
+      stop: error.retryable || error.reauth,
+      waitMs: retryWaitMs(error, chunk[0]!.ledger.attempts + 1),
+    }
   }
   await deps.db
     .update(callSyncs)
@@ -665,7 +674,11 @@ async function logBatch(
       items.map((i) => ({ ledger: i.ledger, outcome: { kind: 'error' as const, error } })),
     )
     await noteError(deps, row, error)
-    return { successes: 0, stop: error.retryable || error.reauth }
+    return {
+      successes: 0,
+      stop: error.retryable || error.reauth,
+      waitMs: retryWaitMs(error, items[0]!.ledger.attempts + 1),
+    }
   }
   const byRef = new Map(results.map((r) => [r.callRef, r]))
   const outcomes: { ledger: Ledger; outcome: Outcome }[] = []
@@ -701,6 +714,8 @@ async function logBatch(
 }
 
 const backoffMs = (attempts: number) => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1))
+/** How long a row waits after a retryable failure at its `attempts`-th try. */
+const retryWaitMs = (error: ConnectorError, attempts: number) => error.retryAfterMs ?? backoffMs(attempts)
 
 /**
  * Writes outcomes and lets go of the rows: the synced rows in one statement, the failed ones in
@@ -730,7 +745,7 @@ async function writeOutcomes(
         const { error } = outcome
         const attempts = ledger.attempts + 1
         const giveUp = !error.retryable && !error.reauth ? true : error.retryable && attempts >= MAX_ATTEMPTS
-        const wait = opts.immediateRetry && error.retryable ? 0 : (error.retryAfterMs ?? backoffMs(attempts))
+        const wait = opts.immediateRetry && error.retryable ? 0 : retryWaitMs(error, attempts)
         const retryAt = giveUp || error.reauth ? null : new Date(now.getTime() + wait).toISOString()
         failed.push(
           sql`(${ledger.callId}::bigint, ${giveUp ? 'failed' : 'pending'}::text, ${attempts}::int, ${`${error.code}: ${error.message}`.slice(0, 1000)}::text, ${retryAt}::timestamptz)`,
@@ -784,12 +799,17 @@ async function writeOutcomes(
   else await deps.db.transaction(write)
 }
 
-/** Lets go of rows a round did not get to (their state is unchanged). */
-async function release(deps: SyncDeps, row: IntegrationRow, rows: Ledger[]) {
+/**
+ * Lets go of rows a round did not get to (their state is unchanged). After the CRM failed, they
+ * wait as long as the row that failed (`waitMs`): the next run must not try them at once
+ * against a CRM that is down, one failed request per run.
+ */
+async function release(deps: SyncDeps, row: IntegrationRow, rows: Ledger[], waitMs?: number) {
   if (rows.length === 0) return
+  const retryAt = waitMs ? new Date(deps.clock.now().getTime() + waitMs) : undefined
   await deps.db
     .update(callSyncs)
-    .set({ claimedUntil: null })
+    .set({ claimedUntil: null, ...(retryAt ? { retryAt } : {}) })
     .where(
       and(
         eq(callSyncs.integrationId, row.id),

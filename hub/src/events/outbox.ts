@@ -61,12 +61,20 @@ export async function recordEvent(
   event: EventName,
   data: Record<string, unknown>,
 ): Promise<void> {
-  await tx.insert(outbox).values({
-    companyId,
-    event,
-    resource: event.split('.')[0]!,
-    data,
-    occurredAt: clock.now(),
-  })
+  await recordEvents(tx, clock, companyId, [{ event, data }])
+}
+
+/** Several events of one change in one statement (a call's hang-up: hung up, ended, the agent's wrap-up). */
+export async function recordEvents(
+  tx: Queryable,
+  clock: Clock,
+  companyId: number,
+  list: readonly { event: EventName; data: Record<string, unknown> }[],
+): Promise<void> {
+  if (list.length === 0) return
+  const occurredAt = clock.now()
+  await tx.insert(outbox).values(
+    list.map(({ event, data }) => ({ companyId, event, resource: event.split('.')[0]!, data, occurredAt })),
+  )
   afterCommit(signalOutboxCommitted)
 }

@@ -283,6 +283,8 @@ export class EmbeddedQueue implements JobQueue {
       .where(
         and(
           eq(jobs.queue, queue),
+          // Spelled out for the planner: it matches jobs_pending_idx's predicate.
+          inArray(jobs.state, ['waiting', 'active']),
           or(
             and(eq(jobs.state, 'waiting'), lte(jobs.runAt, now)),
             and(eq(jobs.state, 'active'), lt(jobs.lockedUntil, realNow)),

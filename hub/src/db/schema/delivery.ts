@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import {
   bigint,
   bigserial,
@@ -105,6 +106,11 @@ export const jobs = pgTable(
   },
   (t) => [
     index('jobs_due_idx').on(t.queue, t.state, t.runAt),
+    // The claim's index: a queue's waiting and running jobs in run order. Completed jobs stay a
+    // day (their keys de-duplicate) and would otherwise be read by every claim.
+    index('jobs_pending_idx')
+      .on(t.queue, t.runAt, t.id)
+      .where(sql`${t.state} in ('waiting', 'active')`),
     uniqueIndex('jobs_key_unique').on(t.queue, t.jobKey),
   ],
 )

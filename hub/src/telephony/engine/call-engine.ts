@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
 import { callEvents, calls, sandboxDevices, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { type EventName, recordEvent } from '../../events/outbox.ts'
+import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue, NewJob } from '../../jobs/queue.ts'
 import type { CallCommand, CallControl, CarrierEvent } from '../carrier/call-control.ts'
@@ -703,12 +703,15 @@ async function applyInTx(
       ...forwardedTimeline(effects.commands),
     },
   })
-  for (const e of events) {
-    await recordEvent(tx, deps.clock, call.companyId, e.name, {
-      ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user),
-      ...e.extra,
-    })
-  }
+  await recordEvents(
+    tx,
+    deps.clock,
+    call.companyId,
+    events.map((e) => ({
+      event: e.name,
+      data: { ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user), ...e.extra },
+    })),
+  )
   if (next.status === 'done' && row.userId !== null) {
     // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
     const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Queryable } from '../../db/client.ts'
 import { callEvents, calls } from '../../db/schema/index.ts'
-import { type EventName, recordEvent } from '../../events/outbox.ts'
+import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { NewJob } from '../../jobs/queue.ts'
 import { type AssetUrlSigner, callAssetSigner, stableAssetId, storeCallAsset } from '../audio/call-assets.ts'
@@ -111,8 +111,13 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     if (call.voicemailBlobId) events.push('call.voicemail_left')
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')
     events.push('call.ended')
-    for (const name of events)
-      await recordEvent(tx, deps.clock, call.companyId, name, callWebhookData(call, refs))
+    const data = callWebhookData(call, refs)
+    await recordEvents(
+      tx,
+      deps.clock,
+      call.companyId,
+      events.map((event) => ({ event, data })),
+    )
   })
 }
 

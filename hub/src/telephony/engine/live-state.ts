@@ -80,20 +80,28 @@ type LastCall = {
 async function lastCallOfEach(db: Queryable, companyId: number, userIds: number[]): Promise<LastCall[]> {
   if (userIds.length === 0) return []
   const ids = `{${userIds.map((id) => Math.trunc(id)).join(',')}}`
+  // The call probes per agent; the number's setting and the tag check come after, the tags
+  // probed only for an answered call on a number with mandatory tagging (the only case read).
   const rows = (await db.execute(sql`
-    select u.id as user_id, l.ended_ms, l.answered, l.mandatory_tagging, l.tagged
-    from unnest(${ids}::int[]) as u(id)
-    cross join lateral (
-      select (extract(epoch from c.ended_at) * 1000)::float8 as ended_ms,
-             c.answered_at is not null as answered,
-             coalesce((n.settings->>'mandatory_tagging')::boolean, false) as mandatory_tagging,
-             exists (select 1 from ${callTags} t where t.call_id = c.id) as tagged
-      from ${calls} c
-      left join ${numbers} n on n.id = c.number_id
-      where c.company_id = ${companyId} and c.user_id = u.id and c.ended_at is not null
-      order by c.ended_at desc
-      limit 1
-    ) l`)) as unknown as LastCall[] | { rows: LastCall[] }
+    select l.user_id, l.ended_ms, l.answered,
+           coalesce((n.settings->>'mandatory_tagging')::boolean, false) as mandatory_tagging,
+           case when l.answered and coalesce((n.settings->>'mandatory_tagging')::boolean, false)
+                then exists (select 1 from ${callTags} t where t.call_id = l.call_id)
+                else false end as tagged
+    from (
+      select u.id as user_id, c.id as call_id, c.number_id,
+             (extract(epoch from c.ended_at) * 1000)::float8 as ended_ms,
+             c.answered_at is not null as answered
+      from unnest(${ids}::int[]) as u(id)
+      cross join lateral (
+        select c.id, c.number_id, c.ended_at, c.answered_at
+        from ${calls} c
+        where c.company_id = ${companyId} and c.user_id = u.id and c.ended_at is not null
+        order by c.ended_at desc
+        limit 1
+      ) c
+    ) l
+    left join ${numbers} n on n.id = l.number_id`)) as unknown as LastCall[] | { rows: LastCall[] }
   // postgres-js answers the rows; the other drivers a result with `rows`.
   return Array.isArray(rows) ? rows : rows.rows
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_pending_idx" ON "jobs" USING btree ("queue","run_at","id") WHERE "jobs"."state" in ('waiting', 'active');

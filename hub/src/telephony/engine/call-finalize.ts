@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Queryable } from '../../db/client.ts'
@@ -58,14 +58,53 @@ const isFinalized = (db: Queryable, callId: number) =>
     .limit(1)
     .then((r) => r.length > 0)
 
+/** The pauses and resumptions of a call's recording, in order. */
+const recordingMarks = (db: Queryable, callId: number) =>
+  db
+    .select({ type: callEvents.type, at: callEvents.at })
+    .from(callEvents)
+    .where(
+      and(eq(callEvents.callId, callId), inArray(callEvents.type, ['recording_paused', 'recording_resumed'])),
+    )
+    .orderBy(asc(callEvents.seq))
+
+/**
+ * How long the recording runs: the talk from `answeredAt` to `endedAt`, less the time between
+ * each pause and the resumption after it (or the end, for a call hung up while paused). A
+ * pause while paused, or a resumption while recording, changes nothing (the engine refuses
+ * them anyway).
+ */
+export function recordedMs(
+  answeredAt: Date,
+  endedAt: Date,
+  marks: readonly { type: string; at: Date }[],
+): number {
+  const start = answeredAt.getTime()
+  const end = endedAt.getTime()
+  const clamp = (t: number) => Math.min(end, Math.max(start, t))
+  let paused = 0
+  let pausedAt: number | null = null
+  for (const m of marks) {
+    if (m.type === 'recording_paused' && pausedAt === null) pausedAt = clamp(m.at.getTime())
+    else if (m.type === 'recording_resumed' && pausedAt !== null) {
+      paused += clamp(m.at.getTime()) - pausedAt
+      pausedAt = null
+    }
+  }
+  if (pausedAt !== null) paused += end - pausedAt
+  return Math.max(0, end - start - paused)
+}
+
 export async function finalizeCall(deps: EngineDeps, callId: number): Promise<void> {
   const [row] = await deps.db.select().from(calls).where(eq(calls.id, callId))
   if (row?.status !== 'done' || (await isFinalized(deps.db, callId))) return
 
-  // The recording covers the conversation: from the answer to the hang-up.
-  const talkSec =
-    row.answeredAt && row.endedAt ? Math.ceil((row.endedAt.getTime() - row.answeredAt.getTime()) / 1000) : 0
-  const wantsRecording = row.recordingState !== 'off' && talkSec > 0 && !row.recordingBlobId
+  // The recording covers the conversation, from the answer to the hang-up, less its pauses.
+  const talkMs = row.answeredAt && row.endedAt ? row.endedAt.getTime() - row.answeredAt.getTime() : 0
+  const wantsRecording = row.recordingState !== 'off' && talkMs > 0 && !row.recordingBlobId
+  const talkSec = wantsRecording
+    ? Math.ceil(recordedMs(row.answeredAt!, row.endedAt!, await recordingMarks(deps.db, callId)) / 1000)
+    : 0
   const wantsVoicemail = (row.voicemailDurationSec ?? 0) > 0 && !row.voicemailBlobId
   const store = (kind: 'recording' | 'voicemail', seconds: number) =>
     storeCallAsset(deps.blobs, {
@@ -78,7 +117,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
       fileId: stableAssetId(row.companyId, row.id, kind),
     })
   const [recordingKey, voicemailKey] = await Promise.all([
-    wantsRecording ? store('recording', talkSec) : null,
+    wantsRecording && talkSec > 0 ? store('recording', talkSec) : null,
     wantsVoicemail ? store('voicemail', row.voicemailDurationSec!) : null,
   ])
 

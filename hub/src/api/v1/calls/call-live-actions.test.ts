@@ -7,9 +7,11 @@ import { connectAgent, tokenOf } from '../../../../test/helpers/realtime-client.
 import { securityCases } from '../../../../test/helpers/security.ts'
 import { urlSigningSecret } from '../../../blobs/url-signing-secret.ts'
 import { calls } from '../../../db/schema/index.ts'
+import { estimateMp3DurationMs } from '../../../services/numbers/mp3.ts'
 import { signedAssetUrl, storeCallAsset } from '../../../telephony/audio/call-assets.ts'
 import type { CallCommand } from '../../../telephony/carrier/call-control.ts'
 import { createCallActions } from '../../../telephony/engine/call-actions.ts'
+import { finalizeCall } from '../../../telephony/engine/call-finalize.ts'
 
 let hub: TestHub
 let base: string
@@ -178,6 +180,38 @@ describe('POST /v1/calls/:id/pause_recording and /resume_recording', () => {
     for (const call of [ringing, unrecorded, locked, live]) {
       expect((await callRow(hub, call.id)).recordingState).not.toBe('paused')
     }
+  })
+
+  it('leaves the paused stretches out of the recording file, a hang-up while paused included', async () => {
+    const company = await hub.createCompany()
+    const pause = (id: number, what: 'pause' | 'resume') =>
+      hub.call('POST', `/v1/calls/${id}/${what}_recording`, { auth: company.basic })
+    const recordingSeconds = async (id: number) => {
+      await finalizeCall(hub.deps, id)
+      const row = await callRow(hub, id)
+      const blob = await hub.blobs.get(row.recordingBlobId!)
+      return estimateMp3DurationMs(blob!.bytes)! / 1000
+    }
+    // 20 s of talk: recorded 5 s, paused 6 s, recorded 9 s.
+    const call = await sceneCall(hub, company, { recording: { auto_start: true, allow_pause_resume: true } })
+    hub.clock.advance(5_000)
+    expect((await pause(call.id, 'pause')).status).toBe(204)
+    hub.clock.advance(6_000)
+    expect((await pause(call.id, 'resume')).status).toBe(204)
+    const actions = createCallActions(hub.deps)
+    hub.clock.advance(9_000)
+    await actions.agentAction(company.id, call.agent.id, { type: 'hangup', call_id: call.id })
+    expect(await recordingSeconds(call.id)).toBeCloseTo(14, 0)
+
+    // Hung up while paused: recorded 4 s, then paused to the end.
+    const second = await sceneCall(hub, company, {
+      recording: { auto_start: true, allow_pause_resume: true },
+    })
+    hub.clock.advance(4_000)
+    expect((await pause(second.id, 'pause')).status).toBe(204)
+    hub.clock.advance(10_000)
+    await actions.agentAction(company.id, second.agent.id, { type: 'hangup', call_id: second.id })
+    expect(await recordingSeconds(second.id)).toBeCloseTo(4, 0)
   })
 
   it('the agent on the call pauses and resumes over the realtime channel; a colleague may not', async () => {

@@ -73,8 +73,10 @@ export async function recordEvents(
 ): Promise<void> {
   if (list.length === 0) return
   const occurredAt = clock.now()
-  await tx.insert(outbox).values(
-    list.map(({ event, data }) => ({ companyId, event, resource: event.split('.')[0]!, data, occurredAt })),
-  )
+  await tx
+    .insert(outbox)
+    .values(
+      list.map(({ event, data }) => ({ companyId, event, resource: event.split('.')[0]!, data, occurredAt })),
+    )
   afterCommit(signalOutboxCommitted)
 }

@@ -26,6 +26,11 @@ export interface CallActions {
   agentAction(companyId: number, userId: number, action: CallActionMessage): Promise<void>
   /** The call the agent is ringing for or on, or the last one still waiting for a tag; null when none. */
   currentCall(companyId: number, userId: number): Promise<AgentCall | null>
+  /** The insight cards posted for a call of the company, as frames (sent after `hello`). */
+  insightCards?(
+    companyId: number,
+    callId: number,
+  ): Promise<Extract<ServerMessage, { type: 'call.insight_card' }>[]>
   /** An agent of the company may have become routable (connected, set available): waiting calls look again. */
   presenceChanged?(companyId: number): Promise<void>
 }

@@ -260,6 +260,10 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       presence: await presenceOf(row, call),
       call,
     })
+    // The cards an integration posted for the call before this app connected.
+    if (call && call.status !== 'done')
+      for (const frame of (await callActions.insightCards?.(actor.companyId, call.call_id)) ?? [])
+        send(client, frame)
   }
 
   /** Tells the engine an agent of the company may have become routable; never throws. */

@@ -64,6 +64,11 @@ export const calls = pgTable(
     /** The version the armed timer was set at: a timer job carrying another one is stale. */
     timerVersion: integer('timer_version'),
     carrierRef: text('carrier_ref'),
+    /**
+     * The insight cards posted for the call while it was live (each a card's `contents`), so
+     * an agent it reaches later (next step, transfer, an app reconnecting) gets them too.
+     */
+    insightCards: jsonb('insight_cards').$type<unknown[][]>().notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [
     // The company's calls in progress (live agent state, the restart sweep).

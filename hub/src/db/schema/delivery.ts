@@ -108,9 +108,7 @@ export const jobs = pgTable(
     index('jobs_due_idx').on(t.queue, t.state, t.runAt),
     // The claim's index: a queue's waiting and running jobs in run order. Completed jobs stay a
     // day (their keys de-duplicate) and would otherwise be read by every claim.
-    index('jobs_pending_idx')
-      .on(t.queue, t.runAt, t.id)
-      .where(sql`${t.state} in ('waiting', 'active')`),
+    index('jobs_pending_idx').on(t.queue, t.runAt, t.id).where(sql`${t.state} in ('waiting', 'active')`),
     uniqueIndex('jobs_key_unique').on(t.queue, t.jobKey),
   ],
 )

@@ -5,7 +5,7 @@ import { calls } from '../../db/schema/index.ts'
 import { isAgentsCall, ownCallsOnly } from './call-change.ts'
 import { applyCallEvent, type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
 import { commentCall, tagCall } from './call-notes.ts'
-import { agentCall, loadCallRefs } from './call-object.ts'
+import { agentCall, insightCardFrames, loadCallRefs } from './call-object.ts'
 import { transferCall } from './call-transfer.ts'
 import { setRecordingPaused } from './call-updates.ts'
 import type { AgentAction, CallActions } from './ports.ts'
@@ -92,6 +92,13 @@ export function createCallActions(deps: EngineDeps): CallActions {
 
     presenceChanged: (companyId) => nudgeWaitingCalls(deps, companyId),
 
+    async insightCards(companyId, callId) {
+      const [row] = await deps.db
+        .select({ id: calls.id, insightCards: calls.insightCards })
+        .from(calls)
+        .where(and(eq(calls.id, callId), eq(calls.companyId, companyId)))
+      return row ? insightCardFrames(row) : []
+    },
     async currentCall(companyId, userId): Promise<AgentCall | null> {
       const [row] = await deps.db
         .select()

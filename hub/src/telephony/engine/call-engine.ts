@@ -34,7 +34,14 @@ import {
   transferRinging,
 } from '../transfer.ts'
 import { engineAssetSigner, finalizeJobs } from './call-finalize.ts'
-import { agentCall, type CallRefs, type CallRow, callWebhookData, eventBase } from './call-object.ts'
+import {
+  agentCall,
+  type CallRefs,
+  type CallRow,
+  callWebhookData,
+  eventBase,
+  insightCardFrames,
+} from './call-object.ts'
 import { requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
@@ -665,6 +672,8 @@ async function applyInTx(
         userIds: rungNow,
         message: { type: 'call.ringing', call: agentCall(messagesRow, refs, 'ringing') },
       })
+      // The cards an integration posted while the call rang on others, or waited.
+      for (const message of insightCardFrames(row)) effects.messages.push({ userIds: rungNow, message })
     }
     if (instruction.action === 'connect') {
       effects.messages.push({
@@ -937,6 +946,7 @@ async function transferTurn(turn: Turn, pending: TransferState | null): Promise<
         type: 'call.ringing',
         call: agentCall({ ...row, ...next } as CallRow, refs, 'ringing'),
       })
+      for (const message of insightCardFrames(row)) agentMessage(rungNow, message)
     }
     if (step.kind === 'dial') {
       effects.commands.push({

@@ -1,4 +1,4 @@
-import type { AgentCall } from '@switchboard/shared'
+import type { AgentCall, ServerMessage } from '@switchboard/shared'
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
@@ -166,4 +166,15 @@ export async function loadCallRefs(
     tagRequired: n?.settings.mandatory_tagging ?? false,
     assetUrl,
   }
+}
+
+/** The `call.insight_card` frames of a call's kept cards (calls.insight_cards), oldest first. */
+export function insightCardFrames(
+  row: Pick<CallRow, 'id' | 'insightCards'>,
+): Extract<ServerMessage, { type: 'call.insight_card' }>[] {
+  return row.insightCards.map((contents) => ({
+    type: 'call.insight_card' as const,
+    call_id: row.id,
+    contents: contents as Extract<ServerMessage, { type: 'call.insight_card' }>['contents'],
+  }))
 }

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls, numbers, users } from '../../db/schema/index.ts'
@@ -143,9 +143,13 @@ export async function deleteCallAsset(
 
 export type InsightCardContents = Extract<ServerMessage, { type: 'call.insight_card' }>['contents']
 
+/** Cards kept per call: the newest, should an integration post one every second. */
+export const MAX_INSIGHT_CARDS = 20
+
 /**
- * Shows an insight card to the agents of a live call: the one on it once answered, those it
- * rings on before. Cards are not kept: an agent the call reaches later does not get it.
+ * Shows an insight card to the agents of a live call (the one on it once answered, those it
+ * rings on before) and keeps it with the call: an agent the call reaches later, or whose app
+ * reconnects, gets the call's cards too (the engine and the realtime hello send them).
  */
 export async function sendInsightCard(
   deps: EngineDeps,
@@ -163,6 +167,17 @@ export async function sendInsightCard(
   if (row.status === 'done') throw ended()
   const agents = row.status === 'answered' && row.userId !== null ? [row.userId] : row.ringing
   if (agents.length === 0) throw new DomainError('not_allowed', 'No agent is on this call yet')
+  // Appended in SQL, so two cards posted at once are both kept; no version bump (the call's
+  // data, its webhooks and its CRM activity do not change).
+  const card = JSON.stringify([contents])
+  await deps.db
+    .update(calls)
+    .set({
+      insightCards: sql`case when jsonb_array_length(${calls.insightCards}) >= ${MAX_INSIGHT_CARDS}
+        then (${calls.insightCards} - 0) || ${card}::jsonb
+        else ${calls.insightCards} || ${card}::jsonb end`,
+    })
+    .where(eq(calls.id, row.id))
   deps.agentChannel.send(companyId, agents, { type: 'call.insight_card', call_id: row.id, contents })
 }
 

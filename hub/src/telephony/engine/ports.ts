@@ -64,6 +64,11 @@ export interface CallActions {
   agentAction(companyId: number, userId: number, action: AgentAction): Promise<void>
   /** The call the agent is ringing for or on (for `hello` after a (re)connect), or null. */
   currentCall(companyId: number, userId: number): Promise<AgentCall | null>
+  /** The insight cards posted for a call of the company, as frames (sent after `hello`). */
+  insightCards(
+    companyId: number,
+    callId: number,
+  ): Promise<Extract<ServerMessage, { type: 'call.insight_card' }>[]>
   /** An agent of the company may have become routable (connected, set available): calls
    *  waiting with nobody ringing look again at once instead of at their next timer. */
   presenceChanged(companyId: number): Promise<void>

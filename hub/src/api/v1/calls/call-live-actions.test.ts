@@ -69,6 +69,45 @@ describe('POST /v1/calls/:id/insight_cards', () => {
     await socket.close()
   })
 
+  it('keeps the cards with the call: the agent it rings next and an app that connects later get them', async () => {
+    const company = await hub.createCompany()
+    const first = await addAgent(hub, company)
+    const next = { id: company.agentUserId }
+    hub.setOnline(company.id, first.id)
+    hub.setOnline(company.id, next.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: {
+        ...s.distribution,
+        steps: [
+          { type: 'user', user_id: first.id, ring_time_sec: 20 },
+          { type: 'user', user_id: next.id, ring_time_sec: 20 },
+        ],
+      },
+    }))
+    const placed = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: '+33612345678', to: number.e164 },
+    })
+    const id = placed.body.call.id as number
+    expect(
+      (await hub.call('POST', `/v1/calls/${id}/insight_cards`, { auth: company.basic, body: card })).status,
+    ).toBe(201)
+    expect(hub.agentChannel.framesOf(next.id, id)).toEqual([])
+
+    // The first agent declines: the call rings the next one, who gets the card with the ring.
+    await createCallActions(hub.deps).agentAction(company.id, first.id, { type: 'decline', call_id: id })
+    expect(hub.agentChannel.framesOf(next.id, id)).toEqual([
+      expect.objectContaining({ type: 'call.ringing' }),
+      { type: 'call.insight_card', call_id: id, ...card },
+    ])
+
+    // An app of theirs that connects now gets the ringing call in `hello`, then its cards.
+    const { socket, hello } = await connectAgent(base, tokenOf(company.agentBearer))
+    expect(hello.call).toMatchObject({ call_id: id, status: 'ringing' })
+    expect(await socket.next('call.insight_card')).toEqual({ type: 'call.insight_card', call_id: id, ...card })
+    await socket.close()
+  })
+
   it('refuses an ended call (400), a call nobody is on yet (405), malformed cards (400), others’ calls', async () => {
     const company = await hub.createCompany()
     const other = await hub.createCompany()

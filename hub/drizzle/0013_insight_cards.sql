@@ -1,0 +1,1 @@
+ALTER TABLE "calls" ADD COLUMN "insight_cards" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -8,6 +8,7 @@ import type {
 } from '@switchboard/shared'
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { CallerDetails, CallerHeading } from './components/caller-card.tsx'
+import { InsightCards } from './components/insight-cards.tsx'
 import { type MessageKey, t } from './lib/i18n.ts'
 import { send } from './lib/messages.ts'
 import { useExtensionState } from './lib/use-extension-state.ts'
@@ -295,6 +296,7 @@ function CallView({ state, call }: { state: ExtensionState; call: AgentCall }) {
           </>
         ) : null}
       </dl>
+      <InsightCards cards={state.insight_cards.filter((c) => c.call_id === call.call_id)} />
       {state.transfer_failed?.call_id === call.call_id ? (
         <p role="alert" className="warning">
           {t('transferFailed', { reason: state.transfer_failed.reason.replace(/_/g, ' ') })}
@@ -625,7 +627,10 @@ function SidePanel() {
             </p>
           ) : null}
           <Dialer state={state} user={state.user} />
-          <CallbackTasks refreshKey={state.last_call?.call_id} blocked={blocked} />
+          <CallbackTasks
+            refreshKey={`${state.last_call?.call_id}:${state.callbacks_seen}`}
+            blocked={blocked}
+          />
           <RecentCalls calls={state.recent_calls} blocked={blocked} />
         </>
       ) : null}

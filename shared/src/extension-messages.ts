@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import { callerCardSchema } from './caller-card.ts'
-import { agentCallSchema, declaredStatusSchema, presenceSchema } from './realtime.ts'
+import {
+  agentCallSchema,
+  declaredStatusSchema,
+  insightCardContentSchema,
+  presenceSchema,
+} from './realtime.ts'
 
 /**
  * Messages between the extension's pages (options, side panel, content script) and its
@@ -224,6 +229,13 @@ export const extensionStateSchema = z.object({
   /** The last click-to-call from a page, until the hub's call.ringing takes over. */
   /** Who is calling: the hub's caller card for the ringing or current call. */
   caller_card: z.object({ call_id: z.number().int(), card: callerCardSchema }).nullable().default(null),
+  /** The insight cards posted for the current call, oldest first. */
+  insight_cards: z
+    .array(z.object({ call_id: z.number().int(), contents: z.array(insightCardContentSchema) }))
+    .max(20)
+    .default([]),
+  /** Bumped by each new callback task the hub announces: the panel lists them again. */
+  callbacks_seen: z.number().int().default(0),
   /** The last calls this browser saw end, newest first (at most 20). */
   recent_calls: z.array(agentCallSchema).max(20).default([]),
   /** A transfer that nobody took (the call is back with the agent). */
@@ -259,6 +271,8 @@ export const initialExtensionState: ExtensionState = {
   tag_required_call_id: null,
   caller_card: null,
   recent_calls: [],
+  insight_cards: [],
+  callbacks_seen: 0,
   transfer_failed: null,
   prefill: null,
   dial: null,

@@ -125,6 +125,20 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call.caller_card'), call_id: callId, card: callerCardSchema }),
   /** `POST /v1/users/:id/dial`: pre-fill the dialer. */
   z.object({ type: z.literal('dial'), to: z.string(), number_id: z.number().int().nullable() }),
+  /**
+   * A caller pressed `*` to be called back: a new task for the agents of the number they
+   * called (`GET /v1/callback_tasks` lists it).
+   */
+  z.object({
+    type: z.literal('callback_task.created'),
+    task: z.object({
+      id: z.number().int(),
+      call_id: callId,
+      phone_number: z.string(),
+      number_id: z.number().int(),
+      created_at: z.number().int(),
+    }),
+  }),
   z.object({ type: z.literal('presence'), presence: presenceSchema }),
   z.object({ type: z.literal('ack'), ref: z.string() }),
   z.object({

@@ -35,6 +35,34 @@ const hello = (c: AgentCall | null, live: Presence['live'] = 'idle') =>
   }) as const
 
 describe('what the side panel shows after each realtime frame', () => {
+  it('shows the insight cards of the current call only, once each after a reconnect, none once it ends', () => {
+    const card = (text: string) => ({
+      type: 'call.insight_card' as const,
+      call_id: 41,
+      contents: [{ type: 'title' as const, text }],
+    })
+    let s = applyServerMessage(initialExtensionState, { type: 'call.ringing', call: call() })
+    s = applyServerMessage(s, card('Ticket 1'))
+    // A card for another call (ended here, or never shown) is not this call's.
+    s = applyServerMessage(s, { ...card('Other'), call_id: 99 })
+    expect(s.insight_cards.map((c) => c.contents[0]!.text)).toEqual(['Ticket 1'])
+    // Reconnected: hello, then the hub sends the call's cards again.
+    s = applyServerMessage(s, hello(call({ status: 'answered' }), 'in_call'))
+    s = applyServerMessage(s, card('Ticket 1'))
+    s = applyServerMessage(s, card('Plan: Enterprise'))
+    expect(s.insight_cards.map((c) => c.contents[0]!.text)).toEqual(['Ticket 1', 'Plan: Enterprise'])
+    s = applyServerMessage(s, { type: 'call.ended', call: call({ status: 'done' }) })
+    expect(s.insight_cards).toEqual([])
+  })
+
+  it('lists the callback tasks again when the hub announces a new one', () => {
+    const s = applyServerMessage(initialExtensionState, {
+      type: 'callback_task.created',
+      task: { id: 3, call_id: 41, phone_number: '+33612345678', number_id: 1, created_at: 1 },
+    })
+    expect(s.callbacks_seen).toBe(initialExtensionState.callbacks_seen + 1)
+  })
+
   it('rings, answers, ends, and asks for a tag when the number requires one', () => {
     let s = applyServerMessage(initialExtensionState, hello(null))
     s = applyServerMessage(s, { type: 'call.ringing', call: call() })

@@ -15,6 +15,11 @@ function cardFor(state: ExtensionState, call: AgentCall | null): ExtensionState[
   return call && state.caller_card?.call_id === call.call_id ? state.caller_card : null
 }
 
+/** The insight cards are kept while their call is the current one. */
+function cardsFor(state: ExtensionState, call: AgentCall | null): ExtensionState['insight_cards'] {
+  return call ? state.insight_cards.filter((c) => c.call_id === call.call_id) : []
+}
+
 export function applyServerMessage(state: ExtensionState, message: ServerMessage): ExtensionState {
   switch (message.type) {
     case 'hello':
@@ -26,6 +31,8 @@ export function applyServerMessage(state: ExtensionState, message: ServerMessage
         presence: message.presence,
         call: message.call,
         caller_card: cardFor(state, message.call),
+        // The hub sends the call's cards again right after hello.
+        insight_cards: [],
         tag_required_call_id:
           message.presence.live === 'pending_tag'
             ? (state.tag_required_call_id ?? state.last_call?.call_id ?? null)
@@ -39,6 +46,7 @@ export function applyServerMessage(state: ExtensionState, message: ServerMessage
         ...state,
         call: message.call,
         caller_card: cardFor(state, message.call),
+        insight_cards: cardsFor(state, message.call),
         transfer_failed:
           state.transfer_failed?.call_id === message.call.call_id ? state.transfer_failed : null,
         // The hub's call supersedes a click-to-call in progress.
@@ -48,6 +56,7 @@ export function applyServerMessage(state: ExtensionState, message: ServerMessage
       return {
         ...state,
         call: state.call?.call_id === message.call.call_id ? null : state.call,
+        insight_cards: state.call?.call_id === message.call.call_id ? [] : state.insight_cards,
         last_call: message.call,
         recent_calls: remember(state.recent_calls, message.call),
         transfer_failed: null,
@@ -61,6 +70,7 @@ export function applyServerMessage(state: ExtensionState, message: ServerMessage
             recent_calls: remember(state.recent_calls, { ...state.call, status: 'done' }),
             call: null,
             caller_card: null,
+            insight_cards: [],
             transfer_failed: null,
           }
         : state
@@ -73,6 +83,19 @@ export function applyServerMessage(state: ExtensionState, message: ServerMessage
       return state.call?.call_id === message.call_id
         ? { ...state, caller_card: { call_id: message.call_id, card: message.card } }
         : state
+    case 'call.insight_card':
+      // Shown with the current call only; the hub sends a call's cards again after `hello`.
+      return state.call?.call_id === message.call_id
+        ? {
+            ...state,
+            insight_cards: [
+              ...state.insight_cards,
+              { call_id: message.call_id, contents: message.contents },
+            ].slice(-20),
+          }
+        : state
+    case 'callback_task.created':
+      return { ...state, callbacks_seen: state.callbacks_seen + 1 }
     case 'dial':
       return { ...state, prefill: { to: message.to, number_id: message.number_id } }
     default:

@@ -277,6 +277,24 @@ describe('the Chrome extension (production build in Chromium)', () => {
     expect(await card.textContent()).toContain('Weather in Paris (caller’s area)')
     expect(await card.textContent()).toMatch(/14 °C · \w/)
     expect(await card.getByRole('button', { name: 'Open in HubSpot' }).count()).toBe(1)
+    // An integration posts an insight card for the ringing call: the panel shows it, its link
+    // opening out of the panel.
+    const insight = await hub.call('POST', `/v1/calls/${callId}/insight_cards`, {
+      auth: company.basic,
+      body: {
+        contents: [
+          { type: 'title', text: 'Order 1042', link: 'https://shop.example.test/orders/1042' },
+          { type: 'shortText', label: 'Plan', text: 'Enterprise' },
+        ],
+      },
+    })
+    expect(insight.status, JSON.stringify(insight.body)).toBe(201)
+    const insights = panel.locator('#insight-cards')
+    await expect.poll(() => insights.textContent(), settles).toContain('Order 1042')
+    expect(await insights.textContent()).toContain('Plan Enterprise')
+    expect(await insights.getByRole('link', { name: 'Order 1042' }).getAttribute('href')).toBe(
+      'https://shop.example.test/orders/1042',
+    )
     await shot(panel, '8-inbound-ringing-caller-card')
 
     // 6. Answer, pause the recording, comment, hang up: the number requires a tag before the next

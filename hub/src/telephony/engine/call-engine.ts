@@ -42,7 +42,7 @@ import {
   eventBase,
   insightCardFrames,
 } from './call-object.ts'
-import { requestCallback } from './callback-request.ts'
+import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
@@ -728,7 +728,11 @@ async function applyInTx(
   }
   if (state.outcome === 'callback' && before.outcome !== 'callback') {
     // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
-    call = await requestCallback(tx, deps, call)
+    const requested = await requestCallback(tx, deps, call)
+    call = requested.call
+    const agents = numberAgents(config, world.teams)
+    if (requested.task && agents.length > 0)
+      effects.messages.push({ userIds: agents, message: { type: 'callback_task.created', task: requested.task } })
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.

@@ -1,8 +1,10 @@
+import type { ServerMessage } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
 import type { Tx } from '../../db/client.ts'
 import { callbackTasks, callTags, tags } from '../../db/schema/index.ts'
 import { commitCallChange } from './call-change.ts'
 import type { EngineDeps } from './call-engine.ts'
+import type { RoutingConfig } from '../routing-types.ts'
 import type { CallRow } from './call-object.ts'
 
 /**
@@ -21,12 +23,18 @@ export const CALLBACK_TAG = {
   description: 'Caller asked to be called back',
 } as const
 
-/** Returns the call as it now stands (its version moved on when it was tagged). */
+/** The task as the agents' apps are told of it (`callback_task.created`). */
+export type NewCallbackTask = Extract<ServerMessage, { type: 'callback_task.created' }>['task']
+
+/**
+ * Returns the call as it now stands (its version moved on when it was tagged), and the task
+ * when this press made it.
+ */
 export async function requestCallback(
   tx: Tx,
   deps: Pick<EngineDeps, 'clock' | 'env'>,
   call: CallRow,
-): Promise<CallRow> {
+): Promise<{ call: CallRow; task: NewCallbackTask | null }> {
   const now = deps.clock.now()
   await tx
     .insert(tags)
@@ -48,16 +56,44 @@ export async function requestCallback(
     })
     .onConflictDoNothing()
     .returning({ id: callbackTasks.id })
-  if (made.length === 0 || !tag) return call
+  if (made.length === 0) return { call, task: null }
+  const task: NewCallbackTask = {
+    id: made[0]!.id,
+    call_id: call.id,
+    phone_number: call.externalNumber,
+    number_id: call.numberId,
+    created_at: Math.floor(now.getTime() / 1000),
+  }
+  if (!tag) return { call, task }
   const added = await tx
     .insert(callTags)
     .values({ callId: call.id, tagId: tag.id, companyId: call.companyId, taggedBy: null, createdAt: now })
     .onConflictDoNothing()
     .returning({ tagId: callTags.tagId })
-  if (added.length === 0) return call
-  return commitCallChange(tx, deps, call, {
+  if (added.length === 0) return { call, task }
+  const tagged = await commitCallChange(tx, deps, call, {
     type: 'tagged',
     data: { tag_ids: [tag.id], by: null, reason: 'callback_request' },
     event: 'call.tagged',
   })
+  return { call: tagged, task }
+}
+
+/**
+ * Who is told of a number's new callback task: the users its routing can reach (user steps,
+ * team steps' members, the IVR's options and fallback), as a Number's `users` lists them for
+ * inbound calls. Admins elsewhere see it when they list the tasks.
+ */
+export function numberAgents(config: RoutingConfig | undefined, teams: ReadonlyMap<number, readonly number[]>) {
+  if (!config) return []
+  const ids = new Set<number>()
+  const add = (d: { type?: string; kind?: string; userId?: number; teamId?: number }) => {
+    if ((d.type ?? d.kind) === 'user' && d.userId !== undefined) ids.add(d.userId)
+    if ((d.type ?? d.kind) === 'team' && d.teamId !== undefined)
+      for (const id of teams.get(d.teamId) ?? []) ids.add(id)
+  }
+  for (const step of config.distribution) add(step)
+  for (const option of Object.values(config.ivr.options)) if (option) add(option)
+  add(config.ivr.fallback)
+  return [...ids]
 }

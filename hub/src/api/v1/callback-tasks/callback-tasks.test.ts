@@ -76,7 +76,7 @@ const list = (auth: string, query = '') => hub.call('GET', `/v1/callback_tasks${
 describe('* callback request', () => {
   it('ends the call tagged Callback Request and gives the number’s agents a task, until one marks it done', async () => {
     const company = await hub.createCompany()
-    const { anna, number, annaAuth, outsiderAuth } = await setup(company)
+    const { anna, bob, outsider, number, annaAuth, outsiderAuth } = await setup(company)
     const confirmation = (number.settings.messages.callback_confirmation as { text: string }).text
     const id = await callbackCall(company, number.e164, confirmation)
 
@@ -117,6 +117,24 @@ describe('* callback request', () => {
     // An agent who is not on the number neither sees nor closes it.
     const taskId: number = forAnna.body.callback_tasks[0].id
     expect((await list(outsiderAuth)).body.callback_tasks).toEqual([])
+    // The number's agents' apps were told at once, offline Bob's included (for when he opens
+    // one); the outsider's were not.
+    const announced = (userId: number) =>
+      hub.agentChannel.framesOf(userId).filter((m) => m.type === 'callback_task.created')
+    for (const agent of [anna, bob])
+      expect(announced(agent.id)).toEqual([
+        {
+          type: 'callback_task.created',
+          task: {
+            id: taskId,
+            call_id: id,
+            phone_number: CALLER,
+            number_id: number.id,
+            created_at: expected.created_at,
+          },
+        },
+      ])
+    expect(announced(outsider.id)).toEqual([])
     const refused = await hub.call('POST', `/v1/callback_tasks/${taskId}/done`, { auth: outsiderAuth })
     expect(refused.status).toBe(404)
 

@@ -732,7 +732,10 @@ async function applyInTx(
     call = requested.call
     const agents = numberAgents(config, world.teams)
     if (requested.task && agents.length > 0)
-      effects.messages.push({ userIds: agents, message: { type: 'callback_task.created', task: requested.task } })
+      effects.messages.push({
+        userIds: agents,
+        message: { type: 'callback_task.created', task: requested.task },
+      })
   }
   if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.

@@ -2,9 +2,9 @@ import type { ServerMessage } from '@switchboard/shared'
 import { and, eq } from 'drizzle-orm'
 import type { Tx } from '../../db/client.ts'
 import { callbackTasks, callTags, tags } from '../../db/schema/index.ts'
+import type { RoutingConfig } from '../routing-types.ts'
 import { commitCallChange } from './call-change.ts'
 import type { EngineDeps } from './call-engine.ts'
-import type { RoutingConfig } from '../routing-types.ts'
 import type { CallRow } from './call-object.ts'
 
 /**
@@ -84,7 +84,10 @@ export async function requestCallback(
  * team steps' members, the IVR's options and fallback), as a Number's `users` lists them for
  * inbound calls. Admins elsewhere see it when they list the tasks.
  */
-export function numberAgents(config: RoutingConfig | undefined, teams: ReadonlyMap<number, readonly number[]>) {
+export function numberAgents(
+  config: RoutingConfig | undefined,
+  teams: ReadonlyMap<number, readonly number[]>,
+) {
   if (!config) return []
   const ids = new Set<number>()
   const add = (d: { type?: string; kind?: string; userId?: number; teamId?: number }) => {

@@ -104,7 +104,11 @@ describe('POST /v1/calls/:id/insight_cards', () => {
     // An app of theirs that connects now gets the ringing call in `hello`, then its cards.
     const { socket, hello } = await connectAgent(base, tokenOf(company.agentBearer))
     expect(hello.call).toMatchObject({ call_id: id, status: 'ringing' })
-    expect(await socket.next('call.insight_card')).toEqual({ type: 'call.insight_card', call_id: id, ...card })
+    expect(await socket.next('call.insight_card')).toEqual({
+      type: 'call.insight_card',
+      call_id: id,
+      ...card,
+    })
     await socket.close()
   })
 

@@ -175,6 +175,30 @@ export const callbackTasks = pgTable(
 )
 
 /**
+ * The wrap-up of an agent who handed a live call over (a transfer taken, or their hang-up while
+ * it rang): the call goes on without them, and for their wrap_up_time they are in after-call
+ * work as after a call of theirs that ended (telephony/engine/wrap-up.ts, live-state.ts).
+ */
+export const handoverWrapUps = pgTable(
+  'handover_wrap_ups',
+  {
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull(),
+    companyId: companyRef(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    until: timestamp('until', { withTimezone: true }).notNull(),
+    /** When user.wut_end went out (null: not yet). */
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.callId, t.userId] }),
+    index('handover_wrap_ups_company_idx').on(t.companyId, t.until),
+  ],
+)
+
+/**
  * A counter per company, bumped at commit by database triggers (migration 0006) whenever a
  * transaction wrote what calls are routed against: users, teams, team_members, numbers,
  * number_audio. The call engine keeps each company's routing world in memory and reloads it

@@ -46,7 +46,7 @@ import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
 import { loadLiveStates } from './live-state.ts'
 import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
-import { startWrapUp } from './wrap-up.ts'
+import { startHandoverWrapUp, startWrapUp } from './wrap-up.ts'
 
 /**
  * The call engine: applies each event of a call (carrier event, agent action, timer) in ONE
@@ -865,6 +865,26 @@ function stopTransferLegs(turn: Turn, transfer: TransferState): void {
   turn.next.ringing = []
 }
 
+/**
+ * The agent who handed the call over starts their wrap-up (wrap-up.ts); waiting calls look
+ * again once it is over.
+ */
+async function handOver(turn: Turn, userId: number): Promise<NewJob[]> {
+  const wrapUpSec = turn.world.users.find((u) => u.id === userId)?.wrapUpTime ?? 0
+  const jobs = await startHandoverWrapUp(turn.tx, turn.deps, turn.row, userId, wrapUpSec, turn.now)
+  if (jobs.length === 0) return jobs
+  return [
+    ...jobs,
+    ...newJobs(waitingCallsJob, [
+      {
+        data: { companyId: turn.row.companyId },
+        delayMs: wrapUpSec * 1000,
+        jobKey: `call:${turn.row.id}:wrap-up-over:u${userId}`,
+      },
+    ]),
+  ]
+}
+
 /** Agents freed by a transfer may take the calls waiting for someone. */
 function nudgeAfterTransfer(turn: Turn, version: number): void {
   turn.effects.jobs.push(
@@ -900,6 +920,7 @@ async function transferTurn(turn: Turn, pending: TransferState | null): Promise<
       type: 'call.ended',
       call: agentCall({ ...row, ...next } as CallRow, refs, 'done'),
     })
+    effects.jobs.push(...(await handOver(turn, event.userId)))
     nudgeAfterTransfer(turn, version)
     return { detail: { transfer: 'agent_left', by: event.userId }, timerSec: null }
   }
@@ -1013,6 +1034,7 @@ async function transferTurn(turn: Turn, pending: TransferState | null): Promise<
               ? { user_id: step.userId, team_id: transfer.target.teamId, number: null }
               : { user_id: null, team_id: null, number: transfer.target.e164 },
       })
+      effects.jobs.push(...(await handOver(turn, from)))
       nudgeAfterTransfer(turn, version)
     }
     return { detail: { ...detail, answered_by: step.userId }, timerSec: null }

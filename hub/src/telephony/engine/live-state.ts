@@ -1,6 +1,6 @@
-import { and, eq, isNull, ne, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
-import { calls, callTags, numbers } from '../../db/schema/index.ts'
+import { calls, callTags, handoverWrapUps, numbers } from '../../db/schema/index.ts'
 import type { LiveState } from '../routing-types.ts'
 
 export type LiveAgent = { live: LiveState; idleSince: number }
@@ -22,7 +22,7 @@ export async function loadLiveStates(
   wrapUpSec: ReadonlyMap<number, number>,
   exceptCallId?: number,
 ): Promise<Map<number, LiveAgent>> {
-  const [active, last] = await Promise.all([
+  const [active, last, handovers] = await Promise.all([
     db
       .select({
         status: calls.status,
@@ -41,6 +41,11 @@ export async function loadLiveStates(
     // The last call each agent took: one index probe per agent (calls_user_ended_idx), so the
     // cost follows the team's size, not the company's call history.
     lastCallOfEach(db, companyId, [...wrapUpSec.keys()]),
+    // Agents who handed a live call over are in after-call work as after a call's end.
+    db
+      .select({ userId: handoverWrapUps.userId, until: handoverWrapUps.until })
+      .from(handoverWrapUps)
+      .where(and(eq(handoverWrapUps.companyId, companyId), gt(handoverWrapUps.until, new Date(now)))),
   ])
   const states = new Map<number, LiveAgent>()
   for (const raw of last) {
@@ -53,6 +58,12 @@ export async function loadLiveStates(
     } else {
       states.set(row.userId, { live: 'idle', idleSince: wrapEnds })
     }
+  }
+  for (const h of handovers) {
+    const until = h.until.getTime()
+    const prior = states.get(h.userId)
+    if (prior?.live === 'pending_tag') continue
+    if (!prior || prior.idleSince < until) states.set(h.userId, { live: 'after_call_work', idleSince: until })
   }
   for (const call of active) {
     for (const id of call.ringing) {

@@ -1,7 +1,7 @@
-import { and, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Tx } from '../../db/client.ts'
-import { callEvents, calls, users } from '../../db/schema/index.ts'
+import { callEvents, calls, handoverWrapUps, users } from '../../db/schema/index.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { NewJob } from '../../jobs/queue.ts'
 import { commitCallChange, lockCall } from './call-change.ts'
@@ -29,13 +29,78 @@ export const WRAP_UP_ENDED = 'wrap_up_ended'
 export const wrapUpEndJob = defineJob({
   queue: 'calls',
   name: 'wrap-up-end',
-  schema: z.object({ callId: z.number().int().positive(), userId: z.number().int().positive() }),
+  schema: z.object({
+    callId: z.number().int().positive(),
+    userId: z.number().int().positive(),
+    /** The wrap-up of an agent who handed the call over, not of the one on it at its end. */
+    handover: z.boolean().optional(),
+  }),
   tries: 5,
   backoffMs: 500,
   handle: async (deps: EngineDeps, data) => {
-    await endWrapUp(deps, data.callId, data.userId)
+    if (data.handover) await endHandoverWrapUp(deps, data.callId, data.userId)
+    else await endWrapUp(deps, data.callId, data.userId)
   },
 })
+
+function handoverEndJobs(callId: number, userId: number, delayMs: number): NewJob[] {
+  return newJobs(wrapUpEndJob, [
+    {
+      data: { callId, userId, handover: true },
+      delayMs: Math.max(0, delayMs),
+      jobKey: `call:${callId}:wut-end:u${userId}`,
+    },
+  ])
+}
+
+/**
+ * In the transaction where `userId` hands the live call over (the transfer was taken, or they
+ * hung up while it rang): their wrap-up starts as if their call had ended — user.wut_start now,
+ * after-call work for wrap_up_time (live-state.ts reads handover_wrap_ups), user.wut_end by a
+ * job keyed by call and user. Once per call and agent.
+ */
+export async function startHandoverWrapUp(
+  tx: Tx,
+  deps: Pick<EngineDeps, 'userEvents'>,
+  call: Pick<CallRow, 'id' | 'companyId'>,
+  userId: number,
+  wrapUpSec: number,
+  now: Date,
+): Promise<NewJob[]> {
+  if (wrapUpSec <= 0) return []
+  const made = await tx
+    .insert(handoverWrapUps)
+    .values({
+      callId: call.id,
+      userId,
+      companyId: call.companyId,
+      startedAt: now,
+      until: new Date(now.getTime() + wrapUpSec * 1000),
+    })
+    .onConflictDoNothing()
+    .returning({ userId: handoverWrapUps.userId })
+  if (made.length === 0) return []
+  await deps.userEvents.record(tx, call.companyId, userId, ['user.wut_start'])
+  return handoverEndJobs(call.id, userId, wrapUpSec * 1000)
+}
+
+/** A handover's wrap-up is over: user.wut_end, once. */
+export async function endHandoverWrapUp(deps: EngineDeps, callId: number, userId: number): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [ended] = await tx
+      .update(handoverWrapUps)
+      .set({ endedAt: deps.clock.now() })
+      .where(
+        and(
+          eq(handoverWrapUps.callId, callId),
+          eq(handoverWrapUps.userId, userId),
+          isNull(handoverWrapUps.endedAt),
+        ),
+      )
+      .returning({ companyId: handoverWrapUps.companyId })
+    if (ended) await deps.userEvents.record(tx, ended.companyId, userId, ['user.wut_end'])
+  })
+}
 
 function wrapUpEndJobs(callId: number, userId: number, delayMs: number): NewJob[] {
   return newJobs(wrapUpEndJob, [
@@ -100,9 +165,14 @@ export async function rearmWrapUps(deps: Pick<EngineDeps, 'db' | 'queue' | 'cloc
         sql`not exists (select 1 from ${callEvents} where ${callEvents.callId} = ${calls.id} and ${callEvents.type} = ${WRAP_UP_ENDED})`,
       ),
     )
-  if (rows.length === 0) return 0
-  await deps.queue.addBulk(
-    rows.flatMap((r) => wrapUpEndJobs(r.id, r.userId!, r.endedAt!.getTime() + r.wrapUpTime * 1000 - now)),
-  )
-  return rows.length
+  const handovers = await deps.db
+    .select({ callId: handoverWrapUps.callId, userId: handoverWrapUps.userId, until: handoverWrapUps.until })
+    .from(handoverWrapUps)
+    .where(isNull(handoverWrapUps.endedAt))
+  if (rows.length + handovers.length === 0) return 0
+  await deps.queue.addBulk([
+    ...rows.flatMap((r) => wrapUpEndJobs(r.id, r.userId!, r.endedAt!.getTime() + r.wrapUpTime * 1000 - now)),
+    ...handovers.flatMap((h) => handoverEndJobs(h.callId, h.userId, h.until.getTime() - now)),
+  ])
+  return rows.length + handovers.length
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addAgent, callableNumber, callRow, until, webhookEventsOf } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { jobs, outbox } from '../../../db/schema/index.ts'
-import { endWrapUp, rearmWrapUps } from '../../../telephony/engine/wrap-up.ts'
+import { endHandoverWrapUp, endWrapUp, rearmWrapUps } from '../../../telephony/engine/wrap-up.ts'
 
 /**
  * Wrap-up time (after-call work) as a webhook receiver sees it: user.wut_start when the
@@ -166,6 +166,48 @@ describe('wrap-up time', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(await wutEvents(company.id, agent.id)).toEqual([])
     expect(await wutEvents(company.id, other.id)).toEqual([])
+  })
+
+  it('the agent who hands a call over wraps up from then: not rung meanwhile, once however often it ends', async () => {
+    const company = await hub.createCompany()
+    const { agent: first, number, callId } = await answeredCall(company, 30)
+    const next = await addAgent(hub, company)
+    hub.setOnline(company.id, next.id)
+    const transfer = await hub.call('POST', `/v1/calls/${callId}/transfers`, {
+      auth: company.basic,
+      body: { user_id: next.id },
+    })
+    expect(transfer.status, JSON.stringify(transfer.body)).toBeLessThan(300)
+    expect(await wutEvents(company.id, first.id)).toEqual([])
+    hub.clock.advance(5_000)
+    await post(company, `/v1/sandbox/calls/${callId}/agents/${next.id}/answer`)
+    expect(await callRow(hub, callId)).toMatchObject({ status: 'answered', userId: next.id })
+    // Handed over: the first agent's wrap-up starts now, while the call goes on without them.
+    expect((await wutEvents(company.id, first.id)).map((e) => e.event)).toEqual(['user.wut_start'])
+
+    // Meanwhile a new call to their number does not ring them.
+    hub.clock.advance(10_000)
+    const waiting = await dial(company, number.e164)
+    expect((await callRow(hub, waiting)).ringing).toEqual([])
+
+    hub.clock.advance(20_000)
+    await until(async () => (await wutEvents(company.id, first.id)).length === 2, 'user.wut_end')
+    // Wrapped up: the call that waited rings them.
+    await until(
+      async () => (await callRow(hub, waiting)).ringing.includes(first.id),
+      'the waiting call to ring',
+    )
+    // A job run again (a retry after a crash) and a restart's sweep end it no second time.
+    await endHandoverWrapUp(hub.deps, callId, first.id)
+    await rearmWrapUps(hub.deps)
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await wutEvents(company.id, first.id)).map((e) => e.event)).toEqual([
+      'user.wut_start',
+      'user.wut_end',
+    ])
+    // The agent who took it over has no wrap-up time: their hang-up starts none.
+    await post(company, `/v1/sandbox/calls/${callId}/hangup`)
+    expect(await wutEvents(company.id, next.id)).toEqual([])
   })
 
   it('a webhook may subscribe to the wrap-up events', async () => {

@@ -207,7 +207,7 @@ export async function runIntegrationSync(
     // At most what 10 s of the budget can carry: requests × the calls one request takes (a
     // budget of 1.2 requests/s, Salesforce's 24 h allocation, still fills 200-call batches).
     const roundSize = Math.max(5, Math.min(Math.max(batch, 20), Math.floor(perSecond * 10) * batch))
-    const claimed = await claimRows(deps, row.id, roundSize)
+    const claimed = await claimInTurn(deps, row.id, roundSize)
     if (claimed.length === 0) return 'empty'
     const current = slots.run(row.companyId, () => syncRound(deps, row, claimed))
     rounds.add(current)
@@ -235,6 +235,32 @@ export async function runIntegrationSync(
   await Promise.all(Array.from({ length: LANES }, lane))
   outcome ??= 'drained'
   if (outcome === 'drained') await scheduleNextDue(deps, integrationId, job)
+}
+
+/** Claims under way per integration in this process, chained. */
+const claimQueues = new Map<number, Promise<void>>()
+
+/**
+ * claimRows, one at a time per integration in this process: lanes and runs that claimed at the
+ * same moment would split a backlog between them (SKIP LOCKED hands each the rows the others
+ * have not locked yet), and a split batch costs the CRM's budget a request more. Other
+ * processes' runs still split the work with this one's.
+ */
+async function claimInTurn(deps: SyncDeps, integrationId: number, limit: number): Promise<Ledger[]> {
+  const before = claimQueues.get(integrationId) ?? Promise.resolve()
+  let done!: () => void
+  const mine = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  const tail = before.then(() => mine)
+  claimQueues.set(integrationId, tail)
+  await before
+  try {
+    return await claimRows(deps, integrationId, limit)
+  } finally {
+    done()
+    if (claimQueues.get(integrationId) === tail) claimQueues.delete(integrationId)
+  }
 }
 
 /**

@@ -43,16 +43,6 @@ export const wrapUpEndJob = defineJob({
   },
 })
 
-function handoverEndJobs(callId: number, userId: number, delayMs: number): NewJob[] {
-  return newJobs(wrapUpEndJob, [
-    {
-      data: { callId, userId, handover: true },
-      delayMs: Math.max(0, delayMs),
-      jobKey: `call:${callId}:wut-end:u${userId}`,
-    },
-  ])
-}
-
 /**
  * In the transaction where `userId` hands the live call over (the transfer was taken, or they
  * hung up while it rang): their wrap-up starts as if their call had ended — user.wut_start now,
@@ -81,7 +71,7 @@ export async function startHandoverWrapUp(
     .returning({ userId: handoverWrapUps.userId })
   if (made.length === 0) return []
   await deps.userEvents.record(tx, call.companyId, userId, ['user.wut_start'])
-  return handoverEndJobs(call.id, userId, wrapUpSec * 1000)
+  return wrapUpEndJobs(call.id, userId, wrapUpSec * 1000, true)
 }
 
 /** A handover's wrap-up is over: user.wut_end, once. */
@@ -102,9 +92,17 @@ export async function endHandoverWrapUp(deps: EngineDeps, callId: number, userId
   })
 }
 
-function wrapUpEndJobs(callId: number, userId: number, delayMs: number): NewJob[] {
+/**
+ * The job that ends a wrap-up: of the agent on the call at its end (one per call), or of an
+ * agent who handed it over (one per call and agent).
+ */
+function wrapUpEndJobs(callId: number, userId: number, delayMs: number, handover = false): NewJob[] {
   return newJobs(wrapUpEndJob, [
-    { data: { callId, userId }, delayMs: Math.max(0, delayMs), jobKey: `call:${callId}:wut-end` },
+    {
+      data: handover ? { callId, userId, handover } : { callId, userId },
+      delayMs: Math.max(0, delayMs),
+      jobKey: handover ? `call:${callId}:wut-end:u${userId}` : `call:${callId}:wut-end`,
+    },
   ])
 }
 
@@ -172,7 +170,7 @@ export async function rearmWrapUps(deps: Pick<EngineDeps, 'db' | 'queue' | 'cloc
   if (rows.length + handovers.length === 0) return 0
   await deps.queue.addBulk([
     ...rows.flatMap((r) => wrapUpEndJobs(r.id, r.userId!, r.endedAt!.getTime() + r.wrapUpTime * 1000 - now)),
-    ...handovers.flatMap((h) => handoverEndJobs(h.callId, h.userId, h.until.getTime() - now)),
+    ...handovers.flatMap((h) => wrapUpEndJobs(h.callId, h.userId, h.until.getTime() - now, true)),
   ])
   return rows.length + handovers.length
 }

@@ -91,11 +91,14 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call.ringing'), call: agentCallSchema }),
   /** The call is connected; sent again when it changes while connected (recording paused / resumed). */
   z.object({ type: z.literal('call.answered'), call: agentCallSchema }),
-  /** Another agent took it, or the caller gave up, or the step moved on: stop ringing. */
+  /**
+   * Another agent took it, the caller gave up, the step moved on, or the call was sent to an
+   * outside number before anyone answered: stop ringing.
+   */
   z.object({
     type: z.literal('call.ring_stopped'),
     call_id: callId,
-    reason: z.enum(['answered_elsewhere', 'caller_hung_up', 'timeout', 'declined']),
+    reason: z.enum(['answered_elsewhere', 'caller_hung_up', 'timeout', 'declined', 'transferred']),
   }),
   z.object({ type: z.literal('call.ended'), call: agentCallSchema }),
   /** The call this agent transferred was taken: it is no longer theirs. */

@@ -737,6 +737,31 @@ describe('router: IVR', () => {
   })
 })
 
+describe('router: sent to an outside number before anyone answers', () => {
+  const away: RoutingEvent = { type: 'transfer_external', e164: '+442079460000' }
+
+  it('stops the ringing and ends transferred, not missed, while the caller waits', () => {
+    const r = run(classicConfig({ messages: {} }), world({ 1: idle() }), [[s(5), away]])
+    expect(r.last).toEqual({ action: 'transfer_external', e164: '+442079460000' })
+    expect(r.state).toMatchObject({ phase: 'ended', outcome: 'transferred', ringing: [], missedReason: null })
+    // During the welcome message, or the closed message (no longer out of opening hours then).
+    expect(run(classicConfig(), world({ 1: idle() }), [[s(1), away]]).state.outcome).toBe('transferred')
+    const closed = run(classicConfig(), world({ 1: idle() }), [[s(1), away]], SUNDAY_10_PARIS)
+    expect(closed.state).toMatchObject({ outcome: 'transferred', missedReason: null })
+  })
+
+  it('does nothing once the caller records a voicemail, or the call has ended', () => {
+    const voicemail = run(classicConfig({ messages: {} }), world({}), [[s(3), away]])
+    expect(voicemail.state.phase).toBe('voicemail')
+    expect(voicemail.last).toEqual({ action: 'none' })
+    const ended = run(classicConfig({ messages: {} }), world({ 1: idle() }), [
+      [s(3), { type: 'answered', userId: 1 }],
+      [s(4), away],
+    ])
+    expect([ended.state.outcome, ended.last]).toEqual(['answered', { action: 'none' }])
+  })
+})
+
 describe('router: missed-call reasons on hang-up', () => {
   it('short_abandoned within 10 s, abandoned_in_classic after', () => {
     const cfg = classicConfig({ messages: {} })

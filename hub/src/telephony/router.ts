@@ -96,6 +96,21 @@ export function route(
 
 const NONE: Instruction = { action: 'none' }
 
+/**
+ * Whether a call nobody answered yet may be sent to an outside number: while the caller waits
+ * (welcome, closed or unavailable message, IVR menu, distribution), not once they record a
+ * voicemail or hear the callback confirmation.
+ */
+export function canTransferUnanswered(s: CallState): boolean {
+  return (
+    s.phase === 'welcome' ||
+    s.phase === 'closed_message' ||
+    s.phase === 'unavailable_message' ||
+    s.phase === 'ivr_menu' ||
+    s.phase === 'distribution'
+  )
+}
+
 function isRoutable(p: AgentPresence | undefined): boolean {
   if (p?.live !== 'idle') return false
   return p.declared === 'available' || (p.declared === 'auto' && p.inWorkingHours)
@@ -126,6 +141,12 @@ class Run {
     const s = this.s
     if (s.phase === 'ended') return NONE
     if (event.type === 'hungup') return this.callerHungUp()
+    if (event.type === 'transfer_external') {
+      if (!canTransferUnanswered(s)) return NONE
+      s.ringing = []
+      s.missedReason = null
+      return this.end('transferred', { action: 'transfer_external', e164: event.e164 })
+    }
     switch (s.phase) {
       case 'new':
         return event.type === 'start' ? this.start() : NONE

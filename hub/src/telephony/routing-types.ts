@@ -175,6 +175,11 @@ export type RoutingEvent =
   | { type: 'presence_changed' }
   /** Caller hung up (or the voicemail recording ended). */
   | { type: 'hungup' }
+  /**
+   * Sent to an outside number before anyone answered (the Calls API's transfer to `number`):
+   * only while the caller waits (welcome, messages, IVR menu, distribution).
+   */
+  | { type: 'transfer_external'; e164: string }
 
 /** What the engine must do now. `timeoutSec` = fire a timeout event after that long. */
 export type Instruction =

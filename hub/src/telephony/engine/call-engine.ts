@@ -13,7 +13,7 @@ import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue, NewJob } from '../../jobs/queue.ts'
 import type { CallCommand, CallControl, CarrierEvent } from '../carrier/call-control.ts'
 import { initialOutboundState, isOutboundState, type OutboundEvent, stepOutbound } from '../outbound.ts'
-import { initialCallState, route } from '../router.ts'
+import { canTransferUnanswered, initialCallState, route } from '../router.ts'
 import type {
   AgentPresence,
   CallState,
@@ -86,8 +86,9 @@ export type EngineEvent =
   /** Agents may have become routable (connected, tagged, wrap-up over): waiting calls look again. */
   | { type: 'presence_changed' }
   /**
-   * Blind transfer of the connected call (call-transfer.ts checks the target first).
-   * `byUserId`: the agent asking, who must be the one on the call; null for the API.
+   * Blind transfer of the connected call, or of an inbound call nobody answered yet to an
+   * outside number (call-transfer.ts checks the target first). `byUserId`: the agent asking,
+   * who must be the one on the call; null for the API.
    */
   | { type: 'transfer'; target: TransferTarget; byUserId: number | null }
 
@@ -430,8 +431,10 @@ function routingEventsOf(event: EngineEvent | { type: 'start' }, state: CallStat
       return []
     case 'presence_changed':
       return [{ type: 'presence_changed' }]
-    case 'dial_result':
     case 'transfer':
+      // Only an outside number takes a call nobody answered (assertTransferable).
+      return event.target.type === 'number' ? [{ type: 'transfer_external', e164: event.target.e164 }] : []
+    case 'dial_result':
       return []
   }
 }
@@ -498,7 +501,7 @@ async function applyInTx(
   let instruction: Instruction = { action: 'none' }
   const next: Partial<CallRow> = {}
   let timerSec: number | null = null
-  let stopReason: 'answered_elsewhere' | 'caller_hung_up' | 'timeout' | 'declined' = 'timeout'
+  let stopReason: RingStopReason = event.type === 'transfer' ? 'transferred' : 'timeout'
   /** The timeline's account of a transfer or outbound step (inbound: the router's instruction). */
   let detail: Record<string, unknown> | null = null
   const turn: Turn = { tx, deps, row, world, refs, now, event, effects, events, next }
@@ -608,6 +611,15 @@ async function applyInTx(
         break
       case 'transfer_external':
         effects.commands.push({ verb: 'dial_out', e164: instruction.e164 })
+        if (event.type === 'transfer') {
+          // Sent away through the Calls API before anyone answered (Aircall's external transfer).
+          next.transferredBy = event.byUserId
+          next.transferredTo = null
+          events.push({
+            name: 'call.external_transferred',
+            extra: { external_transferred_to: instruction.e164, external_caller_number: row.externalNumber },
+          })
+        }
         break
       case 'connect':
         stopReason = 'answered_elsewhere'
@@ -790,9 +802,23 @@ function withTransfer(row: CallRow, transfer: TransferState | null): Record<stri
 
 /**
  * A transfer is asked of a connected call that has an agent on it and no transfer ringing yet;
- * an agent may only transfer the call they are on. (Checked with the call locked.)
+ * an agent may only transfer the call they are on. An inbound call nobody answered yet may only
+ * go to an outside number, while the caller waits (Aircall: external transfers work for inbound
+ * calls not answered yet). (Checked with the call locked.)
  */
 function assertTransferable(row: CallRow, event: { byUserId: number | null; target: TransferTarget }): void {
+  if (row.status === 'initial' && row.direction === 'inbound' && event.byUserId === null) {
+    if (event.target.type !== 'number') {
+      throw new DomainError(
+        'not_allowed',
+        'A call nobody answered yet can only be transferred to an outside number',
+      )
+    }
+    if (!canTransferUnanswered(row.state as unknown as CallState)) {
+      throw new DomainError('not_allowed', 'The caller is no longer waiting: the call cannot be transferred')
+    }
+    return
+  }
   if (row.status !== 'answered' || row.userId === null) {
     throw new DomainError('not_allowed', 'Only a call an agent is on can be transferred')
   }
@@ -845,7 +871,7 @@ function transferEventOf(event: EngineEvent | { type: 'start' }): TransferEvent 
   }
 }
 
-type RingStopReason = 'answered_elsewhere' | 'caller_hung_up' | 'timeout' | 'declined'
+type RingStopReason = 'answered_elsewhere' | 'caller_hung_up' | 'timeout' | 'declined' | 'transferred'
 
 /** Stops these transfer legs and tells their agents why. */
 function stopLegs(turn: Turn, legs: number[], reasonOf: (userId: number) => RingStopReason): void {

@@ -17,10 +17,12 @@ const TARGET_FIELDS = ['user_id', 'team_id', 'number'] as const
 
 /**
  * A blind transfer of a connected call, asked through the API (`byUserId` null: an API key or
- * an admin) or by the agent on the call (`byUserId`: theirs). Exactly one target; the strategy
- * only with a team (400 otherwise, as Aircall). The call, user and team must be the company's
- * (404); an outside number is read in the number's country. The engine then checks, with the
- * call locked, that the call is connected, is the agent's, and has no transfer ringing (405).
+ * an admin) or by the agent on the call (`byUserId`: theirs); through the API, an inbound call
+ * nobody answered yet may also go to an outside number. Exactly one target; the strategy only
+ * with a team (400 otherwise, as Aircall). The call, user and team must be the company's (404);
+ * an outside number is read in the number's country. The engine then checks, with the call
+ * locked, that the call is connected, is the agent's, and has no transfer ringing — or, not
+ * answered yet, that the target is a number and the caller still waits (405).
  */
 export async function transferCall(
   deps: EngineDeps,

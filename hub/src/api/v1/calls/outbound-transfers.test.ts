@@ -433,6 +433,75 @@ describe('transfers', () => {
     ])
   })
 
+  it('an inbound call nobody answered yet goes to an outside number: the ringing stops, call.external_transferred', async () => {
+    const company = await hub.createCompany()
+    const a = company.agentUserId
+    hub.setOnline(company.id, a)
+    const { socket } = await connectAgent(base, tokenOf(company.agentBearer))
+    const number = await lineFor(company, [], a)
+    const res = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: CUSTOMER, to: number.e164 },
+    })
+    const id = res.body.call.id as number
+    expect((await socket.next('call.ringing')).call.call_id).toBe(id)
+
+    // Not to a user or a team before anyone answered, nor by an agent not on it.
+    const rest = (body: unknown, auth = company.basic) =>
+      hub.call('POST', `/v1/calls/${id}/transfers`, { auth, body })
+    const toUser = await rest({ user_id: a })
+    expect([toUser.status, toUser.body.message]).toEqual([
+      405,
+      'A call nobody answered yet can only be transferred to an outside number',
+    ])
+    expect((await rest({ number: OUTSIDE }, company.agentBearer)).status).toBe(405)
+    expect((await callRow(hub, id)).ringing).toEqual([a])
+
+    // Dialled as the admin would type it, read in the number's country.
+    expect((await rest({ number: '+44 20 7946 0000' })).status).toBe(204)
+    expect(await socket.next('call.ring_stopped')).toEqual({
+      type: 'call.ring_stopped',
+      call_id: id,
+      reason: 'transferred',
+    })
+    expect(await callRow(hub, id)).toMatchObject({
+      status: 'done',
+      ringing: [],
+      userId: null,
+      transferredBy: null,
+      missedCallReason: null,
+    })
+    const received = await finalEventsOf(hub, company.id, id)
+    expect(received.map((e) => e.event)).toEqual([
+      'call.created',
+      'call.ringing_on_agent',
+      'call.external_transferred',
+      'call.hungup',
+      'call.ended',
+    ])
+    expect(received[2]!.data).toMatchObject({
+      external_transferred_to: OUTSIDE,
+      external_caller_number: CUSTOMER,
+      transferred_by: null,
+      answered_at: null,
+    })
+    // The carrier dialled the outside number for the caller.
+    const timeline = await timelineOf(hub, id)
+    expect(timeline.find((e) => e.type === 'transfer')).toMatchObject({
+      type: 'transfer',
+      data: { instruction: { action: 'transfer_external', e164: OUTSIDE }, outcome: 'transferred' },
+    })
+    // Once sent away it is over: a second transfer is refused.
+    expect((await rest({ number: OUTSIDE })).status).toBe(405)
+    // The agent is free for the next call.
+    const next = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: '+33698765432', to: number.e164 },
+    })
+    expect((await callRow(hub, next.body.call.id)).ringing).toEqual([a])
+    await socket.close()
+  })
+
   it('refuses another company’s call (404), a call not theirs (not_allowed), two targets or a stray strategy (400)', async () => {
     const company = await hub.createCompany()
     const other = await hub.createCompany()

@@ -348,6 +348,8 @@ export const callsRoutes = createRouter()
       description:
         'Exactly one of user_id, team_id, number. The target rings while the caller waits on hold; ' +
         'if nobody answers, call.unsuccessful_transfer and the call comes back to its agent. ' +
+        'An inbound call nobody answered yet may only go to an outside number (API keys and admins): ' +
+        'its ringing stops and the call is handed to that number (call.external_transferred). ' +
         'Agent tokens: only the call they are on.',
       request: {
         params: idParams,
@@ -369,7 +371,10 @@ export const callsRoutes = createRouter()
       },
       responses: {
         204: { description: 'The transfer rings' },
-        405: errorResponse('The call is not connected, not yours, or a transfer of it already rings'),
+        405: errorResponse(
+          'The call is not connected (or, unanswered, the target is not a number or the caller no ' +
+            'longer waits), not yours, or a transfer of it already rings',
+        ),
         ...errorResponses,
       },
     }),

@@ -1,5 +1,5 @@
 import { withinWorkingHours } from '@switchboard/shared'
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, type Column, eq, isNull, sql, type Table } from 'drizzle-orm'
 import type { Queryable } from '../db/client.ts'
 import {
   blacklistedNumbers,
@@ -128,13 +128,10 @@ export async function cachedCallWorld(
   cache: WorldCache,
   companyId: number,
   callerE164: string,
-  options: { blacklist: boolean },
+  /** `version`: the company's routing version when the caller read it already in this transaction. */
+  options: { blacklist: boolean; version?: number },
 ): Promise<CallWorld> {
-  const [versionRow] = await db
-    .select({ version: routingVersions.version })
-    .from(routingVersions)
-    .where(eq(routingVersions.companyId, companyId))
-  const version = versionRow?.version ?? 0
+  const version = options.version ?? (await routingVersionOf(db, companyId))
   const blacklisted = options.blacklist ? isBlacklisted(db, companyId, callerE164) : Promise.resolve(false)
   let entry = cache.entries.get(companyId)
   if (entry?.version === version) {
@@ -151,6 +148,25 @@ export async function cachedCallWorld(
   }
   return { ...entry.world, callerBlacklisted: await blacklisted }
 }
+
+/** The company's routing version (0 before its first routing change). */
+export async function routingVersionOf(db: Queryable, companyId: number): Promise<number> {
+  const [row] = await db
+    .select({ version: routingVersions.version })
+    .from(routingVersions)
+    .where(eq(routingVersions.companyId, companyId))
+  return row?.version ?? 0
+}
+
+/**
+ * The same as a column of a query on `table`, one of the company's rows (`companyId`: its
+ * column). Written out with the table's name: drizzle leaves a single table's columns
+ * unqualified, which the subquery would read as its own.
+ */
+export const routingVersionColumn = (table: Table, companyId: Column) =>
+  sql<number>`coalesce((select rv.version from ${routingVersions} rv where rv.company_id = ${table}.${sql.identifier(companyId.name)}), 0)`.mapWith(
+    Number,
+  )
 
 const isBlacklisted = (db: Queryable, companyId: number, callerE164: string) =>
   db

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -23,7 +23,13 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
-import { type CallWorld, cachedCallWorld, settingAvailability, type WorldCache } from '../routing-world.ts'
+import {
+  type CallWorld,
+  cachedCallWorld,
+  routingVersionColumn,
+  settingAvailability,
+  type WorldCache,
+} from '../routing-world.ts'
 import {
   continueTransfer,
   startTransfer,
@@ -41,6 +47,8 @@ import {
   callWebhookData,
   eventBase,
   insightCardFrames,
+  userRef,
+  worldCallRefs,
 } from './call-object.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
@@ -102,6 +110,8 @@ type Effects = {
   commands: CallCommand[]
   messages: { userIds: number[]; message: ServerMessage }[]
   jobs: NewJob[]
+  /** The names the call's objects were built with (set by applyInTx). */
+  refs?: CallRefs
 }
 
 export type ApplyResult = { applied: boolean; call: CallRow | null }
@@ -162,7 +172,7 @@ export { eventBase }
 export async function startInboundCall(
   deps: EngineDeps,
   input: { companyId: number; numberId: number; from: string; rawDigits: string; carrierRef?: string },
-): Promise<CallRow> {
+): Promise<{ call: CallRow; refs: CallRefs | null }> {
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const now = deps.clock.now()
   tellCallerCards(deps, (port) =>
@@ -193,7 +203,7 @@ export async function startInboundCall(
     return result ?? created!
   })
   await runEffects(deps, row, effects)
-  return row
+  return { call: row, refs: effects.refs ?? null }
 }
 
 /**
@@ -267,13 +277,15 @@ export async function applyCallEvent(
 ): Promise<ApplyResult> {
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const outcome = await deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
+    // The company's routing version comes with the row: no statement of its own.
+    const [locked] = await tx
+      .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
       .from(calls)
       .where(and(eq(calls.id, callId), companyId === undefined ? undefined : eq(calls.companyId, companyId)))
-      .for('update')
-    if (!row) return { found: false as const }
-    const updated = await applyInTx(tx, deps, row, event, effects)
+      .for('update', { of: calls })
+    if (!locked) return { found: false as const }
+    const { routingVersion, ...row } = locked
+    const updated = await applyInTx(tx, deps, row, event, effects, routingVersion)
     return { found: true as const, row: updated ?? row, applied: updated !== null }
   })
   if (!outcome.found) {
@@ -449,6 +461,8 @@ async function applyInTx(
   row: CallRow,
   event: EngineEvent | { type: 'start' },
   effects: Effects,
+  /** The company's routing version, when the call's row was read with it. */
+  routingVersion?: number,
 ): Promise<CallRow | null> {
   if (event.type === 'transfer') assertTransferable(row, event)
   if (row.status === 'done') return null
@@ -471,29 +485,21 @@ async function applyInTx(
     row.ringing.includes(event.userId)
   const world = await cachedCallWorld(tx, deps.worldCache, row.companyId, row.externalNumber, {
     blacklist: event.type === 'start',
+    version: routingVersion,
   })
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
   const base = eventBase(deps.env)
-  const refs: CallRefs = {
+  const assetUrl = engineAssetSigner(deps, base)
+  const refs: CallRefs = worldCallRefs(world, row, base, assetUrl) ?? {
     base,
-    number: numberRow
-      ? {
-          id: row.numberId,
-          name: numberRow.name,
-          e164: numberRow.e164,
-          country: numberRow.country,
-          timeZone: numberRow.timeZone,
-          isIvr: config?.isIvr ?? false,
-        }
-      : null,
-    users: new Map(
-      world.users.map((u) => [u.id, { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }]),
-    ),
+    number: null,
+    users: new Map(world.users.map((u) => [u.id, userRef(u)])),
     teams: world.teamNames,
-    tagRequired: numberRow?.settings.mandatory_tagging ?? false,
-    assetUrl: engineAssetSigner(deps, base),
+    tagRequired: false,
+    assetUrl,
   }
+  effects.refs = refs
 
   const events: { name: EventName; user?: number | null; extra?: Record<string, unknown> }[] = []
   const before = row.state as unknown as CallState

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Queryable } from '../../db/client.ts'
@@ -8,8 +8,9 @@ import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { NewJob } from '../../jobs/queue.ts'
 import { type AssetUrlSigner, callAssetSigner, stableAssetId, storeCallAsset } from '../audio/call-assets.ts'
 import { MAX_CALL_AUDIO_SEC } from '../audio/call-audio.ts'
+import { cachedCallWorld, routingVersionColumn } from '../routing-world.ts'
 import type { EngineDeps } from './call-engine.ts'
-import { callWebhookData, eventBase, loadCallRefs } from './call-object.ts'
+import { callWebhookData, eventBase, loadCallRefs, worldCallRefs } from './call-object.ts'
 
 /**
  * The last step of every call, after its hang-up: its recording and voicemail become real
@@ -50,13 +51,8 @@ export function engineAssetSigner(deps: Pick<EngineDeps, 'env' | 'clock'>, base:
   return callAssetSigner({ secret: urlSigningSecret(deps.env), base, now: () => deps.clock.now() })
 }
 
-const isFinalized = (db: Queryable, callId: number) =>
-  db
-    .select({ seq: callEvents.seq })
-    .from(callEvents)
-    .where(and(eq(callEvents.callId, callId), eq(callEvents.type, FINALIZED)))
-    .limit(1)
-    .then((r) => r.length > 0)
+/** Whether the call has its `finalized` timeline row, as a column of a query on `calls`. */
+const finalizedColumn = sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls}.id and e.type = ${FINALIZED})`
 
 /** The pauses and resumptions of a call's recording, in order. */
 const recordingMarks = (db: Queryable, callId: number) =>
@@ -96,8 +92,11 @@ export function recordedMs(
 }
 
 export async function finalizeCall(deps: EngineDeps, callId: number): Promise<void> {
-  const [row] = await deps.db.select().from(calls).where(eq(calls.id, callId))
-  if (row?.status !== 'done' || (await isFinalized(deps.db, callId))) return
+  const [row] = await deps.db
+    .select({ ...getTableColumns(calls), finalized: finalizedColumn })
+    .from(calls)
+    .where(eq(calls.id, callId))
+  if (row?.status !== 'done' || row.finalized) return
 
   // The recording covers the conversation, from the answer to the hang-up, less its pauses.
   const talkMs = row.answeredAt && row.endedAt ? row.endedAt.getTime() - row.answeredAt.getTime() : 0
@@ -122,9 +121,16 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
   ])
 
   await deps.db.transaction(async (tx) => {
-    const [locked] = await tx.select().from(calls).where(eq(calls.id, callId)).for('update')
-    if (!locked) return
-    if (await isFinalized(tx, callId)) return
+    const [locked] = await tx
+      .select({
+        version: calls.version,
+        finalized: finalizedColumn,
+        routingVersion: routingVersionColumn(calls, calls.companyId),
+      })
+      .from(calls)
+      .where(eq(calls.id, callId))
+      .for('update', { of: calls })
+    if (!locked || locked.finalized) return
     const version = locked.version + 1
     const [updated] = await tx
       .update(calls)
@@ -145,7 +151,13 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
       data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
     })
     const base = eventBase(deps.env)
-    const refs = await loadCallRefs(tx, call, base, engineAssetSigner(deps, base))
+    const assetUrl = engineAssetSigner(deps, base)
+    // The names come from the company's routing world, read at the version locked with the row.
+    const world = await cachedCallWorld(tx, deps.worldCache, call.companyId, call.externalNumber, {
+      blacklist: false,
+      version: locked.routingVersion,
+    })
+    const refs = worldCallRefs(world, call, base, assetUrl) ?? (await loadCallRefs(tx, call, base, assetUrl))
     const events: EventName[] = []
     if (call.voicemailBlobId) events.push('call.voicemail_left')
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')

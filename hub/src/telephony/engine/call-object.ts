@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
 import type { AssetUrlSigner } from '../audio/call-assets.ts'
+import type { CallWorld } from '../routing-world.ts'
 
 export type CallRow = typeof calls.$inferSelect
 
@@ -128,6 +129,35 @@ export function numberRef(n: {
 /** A user as CallRefs carries them. */
 export function userRef(u: { firstName: string; lastName: string; email: string }) {
   return { name: `${u.firstName} ${u.lastName}`.trim(), email: u.email }
+}
+
+/**
+ * The names a call's objects need, from the company's routing world (routing-world.ts), or null
+ * when the world no longer has the call's number (released since): loadCallRefs then.
+ */
+export function worldCallRefs(
+  world: CallWorld,
+  row: Pick<CallRow, 'numberId'>,
+  base: string,
+  assetUrl?: AssetUrlSigner,
+): CallRefs | null {
+  const n = world.numbers.get(row.numberId)
+  if (!n) return null
+  return {
+    base,
+    number: {
+      id: row.numberId,
+      name: n.name,
+      e164: n.e164,
+      country: n.country,
+      timeZone: n.timeZone,
+      isIvr: world.configs.get(row.numberId)?.isIvr ?? false,
+    },
+    users: new Map(world.users.map((u) => [u.id, userRef(u)])),
+    teams: world.teamNames,
+    tagRequired: n.settings.mandatory_tagging ?? false,
+    assetUrl,
+  }
 }
 
 /** The names a call's objects need, for code outside an applied event (hello, API answers). */

@@ -3,7 +3,13 @@ import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls } from '../../db/schema/index.ts'
 import { isAgentsCall, ownCallsOnly } from './call-change.ts'
-import { applyCallEvent, type EngineDeps, eventBase, nudgeWaitingCalls } from './call-engine.ts'
+import {
+  applyCallEvent,
+  type EngineDeps,
+  type EngineEvent,
+  eventBase,
+  nudgeWaitingCalls,
+} from './call-engine.ts'
 import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, insightCardFrames, loadCallRefs } from './call-object.ts'
 import { transferCall } from './call-transfer.ts'
@@ -33,29 +39,32 @@ export function createCallActions(deps: EngineDeps): CallActions {
 
   return {
     async agentAction(companyId, userId, action: AgentAction) {
-      const row = await ownCall(companyId, action.call_id)
+      // Answers and hang-ups, the actions of every call, are checked on the call as the engine
+      // locks it: one read of the call, not two.
       switch (action.type) {
         case 'answer':
         case 'decline': {
-          if (!row.ringing.includes(userId)) {
-            throw new DomainError('not_allowed', 'This call is not ringing on you')
-          }
-          await applyCallEvent(
-            deps,
-            row.id,
-            action.type === 'answer' ? { type: 'leg_answered', userId } : { type: 'leg_declined', userId },
-            companyId,
-          )
+          const event: EngineEvent =
+            action.type === 'answer' ? { type: 'leg_answered', userId } : { type: 'leg_declined', userId }
+          await applyCallEvent(deps, action.call_id, event, companyId, (row) => {
+            if (!row.ringing.includes(userId)) {
+              throw new DomainError('not_allowed', 'This call is not ringing on you')
+            }
+          })
           return
         }
         case 'hangup': {
-          const placing = row.direction === 'outbound' && row.status === 'initial'
-          if ((row.status !== 'answered' && !placing) || row.userId !== userId) {
-            throw new DomainError('not_allowed', 'You are not on this call')
-          }
-          await applyCallEvent(deps, row.id, { type: 'agent_hungup', userId }, companyId)
+          await applyCallEvent(deps, action.call_id, { type: 'agent_hungup', userId }, companyId, (row) => {
+            const placing = row.direction === 'outbound' && row.status === 'initial'
+            if ((row.status !== 'answered' && !placing) || row.userId !== userId) {
+              throw new DomainError('not_allowed', 'You are not on this call')
+            }
+          })
           return
         }
+      }
+      const row = await ownCall(companyId, action.call_id)
+      switch (action.type) {
         case 'transfer': {
           if (row.status !== 'answered' || row.userId !== userId) {
             throw new DomainError('not_allowed', 'You are not on this call')

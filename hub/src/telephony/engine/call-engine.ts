@@ -267,13 +267,15 @@ export async function startOutboundCall(
 
 /**
  * Applies one event to a call. `companyId`, when given, scopes the lookup (an API caller's
- * company): another company's call is not found.
+ * company): another company's call is not found. `guard` checks the locked call first (an
+ * agent's right to act on it) and throws to refuse.
  */
 export async function applyCallEvent(
   deps: EngineDeps,
   callId: number,
   event: EngineEvent,
   companyId?: number,
+  guard?: (row: CallRow) => void,
 ): Promise<ApplyResult> {
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const outcome = await deps.db.transaction(async (tx) => {
@@ -285,6 +287,7 @@ export async function applyCallEvent(
       .for('update', { of: calls })
     if (!locked) return { found: false as const }
     const { routingVersion, ...row } = locked
+    guard?.(row)
     const updated = await applyInTx(tx, deps, row, event, effects, routingVersion)
     return { found: true as const, row: updated ?? row, applied: updated !== null }
   })

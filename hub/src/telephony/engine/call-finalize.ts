@@ -122,15 +122,15 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
 
   await deps.db.transaction(async (tx) => {
     const [locked] = await tx
-      .select({
-        version: calls.version,
-        finalized: finalizedColumn,
-        routingVersion: routingVersionColumn(calls, calls.companyId),
-      })
+      .select({ version: calls.version, routingVersion: routingVersionColumn(calls, calls.companyId) })
       .from(calls)
       .where(eq(calls.id, callId))
       .for('update', { of: calls })
-    if (!locked || locked.finalized) return
+    if (!locked) return
+    // A statement of its own, after the lock: the locking one's snapshot is from before it
+    // waited, so it would miss the row of a finalization that committed meanwhile.
+    const [done] = await tx.select({ finalized: finalizedColumn }).from(calls).where(eq(calls.id, callId))
+    if (done?.finalized) return
     const version = locked.version + 1
     const [updated] = await tx
       .update(calls)

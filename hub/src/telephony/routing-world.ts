@@ -128,11 +128,17 @@ export async function cachedCallWorld(
   cache: WorldCache,
   companyId: number,
   callerE164: string,
-  /** `version`: the company's routing version when the caller read it already in this transaction. */
-  options: { blacklist: boolean; version?: number },
+  /**
+   * `version`: the company's routing version when the caller read it already in this
+   * transaction; `blacklisted`: whether the caller is, when the caller knows it already.
+   */
+  options: { blacklist: boolean; version?: number; blacklisted?: boolean },
 ): Promise<CallWorld> {
+  const blacklisted =
+    options.blacklisted !== undefined || !options.blacklist
+      ? Promise.resolve(options.blacklisted ?? false)
+      : isBlacklisted(db, companyId, callerE164)
   const version = options.version ?? (await routingVersionOf(db, companyId))
-  const blacklisted = options.blacklist ? isBlacklisted(db, companyId, callerE164) : Promise.resolve(false)
   let entry = cache.entries.get(companyId)
   if (entry?.version === version) {
     // Most recently used last: the first entry is the one to evict.
@@ -168,7 +174,7 @@ export const routingVersionColumn = (table: Table, companyId: Column) =>
     Number,
   )
 
-const isBlacklisted = (db: Queryable, companyId: number, callerE164: string) =>
+export const isBlacklisted = (db: Queryable, companyId: number, callerE164: string) =>
   db
     .select({ id: blacklistedNumbers.id })
     .from(blacklistedNumbers)

@@ -26,7 +26,9 @@ import type {
 import {
   type CallWorld,
   cachedCallWorld,
+  isBlacklisted,
   routingVersionColumn,
+  routingVersionOf,
   settingAvailability,
   type WorldCache,
 } from '../routing-world.ts'
@@ -184,22 +186,31 @@ export async function startInboundCall(
     }),
   )
   const row = await deps.db.transaction(async (tx) => {
-    const [created] = await tx
-      .insert(calls)
-      .values({
-        companyId: input.companyId,
-        numberId: input.numberId,
-        direction: 'inbound',
-        status: 'initial',
-        externalNumber: input.from,
-        rawDigits: input.rawDigits,
-        startedAt: now,
-        state: initialCallState(now.getTime(), Math.floor(Math.random() * 2 ** 32)),
-        version: 0,
-        carrierRef: input.carrierRef ?? null,
-      })
-      .returning()
-    const result = await applyInTx(tx, deps, created!, { type: 'start' }, effects)
+    // The routing version and the blacklist go with the insert, in one round trip.
+    const [[created], routingVersion, blacklisted] = await Promise.all([
+      tx
+        .insert(calls)
+        .values({
+          companyId: input.companyId,
+          numberId: input.numberId,
+          direction: 'inbound',
+          status: 'initial',
+          externalNumber: input.from,
+          rawDigits: input.rawDigits,
+          startedAt: now,
+          state: initialCallState(now.getTime(), Math.floor(Math.random() * 2 ** 32)),
+          version: 0,
+          carrierRef: input.carrierRef ?? null,
+        })
+        .returning()
+        .execute(),
+      routingVersionOf(tx, input.companyId),
+      isBlacklisted(tx, input.companyId, input.from),
+    ])
+    const result = await applyInTx(tx, deps, created!, { type: 'start' }, effects, {
+      routingVersion,
+      blacklisted,
+    })
     return result ?? created!
   })
   await runEffects(deps, row, effects)
@@ -288,7 +299,7 @@ export async function applyCallEvent(
     if (!locked) return { found: false as const }
     const { routingVersion, ...row } = locked
     guard?.(row)
-    const updated = await applyInTx(tx, deps, row, event, effects, routingVersion)
+    const updated = await applyInTx(tx, deps, row, event, effects, { routingVersion })
     return { found: true as const, row: updated ?? row, applied: updated !== null }
   })
   if (!outcome.found) {
@@ -464,8 +475,8 @@ async function applyInTx(
   row: CallRow,
   event: EngineEvent | { type: 'start' },
   effects: Effects,
-  /** The company's routing version, when the call's row was read with it. */
-  routingVersion?: number,
+  /** What the caller read already in this transaction: the routing version, the blacklist. */
+  known: { routingVersion?: number; blacklisted?: boolean } = {},
 ): Promise<CallRow | null> {
   if (event.type === 'transfer') assertTransferable(row, event)
   if (row.status === 'done') return null
@@ -488,7 +499,8 @@ async function applyInTx(
     row.ringing.includes(event.userId)
   const world = await cachedCallWorld(tx, deps.worldCache, row.companyId, row.externalNumber, {
     blacklist: event.type === 'start',
-    version: routingVersion,
+    version: known.routingVersion,
+    blacklisted: known.blacklisted,
   })
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
@@ -720,34 +732,49 @@ async function applyInTx(
   next.version = version
   await addForwardLegs(tx, row, world.users, effects.commands)
 
-  const [updated] = await tx.update(calls).set(next).where(eq(calls.id, row.id)).returning()
-  let call = updated!
-  await tx.insert(callEvents).values({
-    callId: call.id,
-    seq: version,
-    companyId: call.companyId,
-    at: now,
-    type: event.type,
-    data: {
-      ...timelineData(event, detail ?? instruction, call, before),
-      ...forwardedTimeline(effects.commands),
-    },
-  })
-  await recordEvents(
-    tx,
-    deps.clock,
-    call.companyId,
-    events.map((e) => ({
-      event: e.name,
-      data: { ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user), ...e.extra },
-    })),
-  )
+  // The row as the update leaves it (the row is locked, and no column changes by itself): the
+  // event's writes go out together, in one round trip to the database, not one by one.
+  let call = { ...row, ...next } as CallRow
+  const writes: Promise<unknown>[] = [
+    tx.update(calls).set(next).where(eq(calls.id, row.id)).execute(),
+    tx
+      .insert(callEvents)
+      .values({
+        callId: call.id,
+        seq: version,
+        companyId: call.companyId,
+        at: now,
+        type: event.type,
+        data: {
+          ...timelineData(event, detail ?? instruction, call, before),
+          ...forwardedTimeline(effects.commands),
+        },
+      })
+      .execute(),
+    recordEvents(
+      tx,
+      deps.clock,
+      call.companyId,
+      events.map((e) => ({
+        event: e.name,
+        data: { ...callWebhookData(call, refs, e.user === undefined ? call.userId : e.user), ...e.extra },
+      })),
+    ),
+  ]
   if (next.status === 'done' && row.userId !== null) {
     // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
     const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
-    effects.jobs.push(...(await startWrapUp(tx, deps, call, row.userId, wrapUpSec)))
+    const wrapUp = startWrapUp(tx, deps, call, row.userId, wrapUpSec)
+    effects.jobs.push(...wrapUp.jobs)
+    writes.push(wrapUp.recorded)
   }
-  if (state.outcome === 'callback' && before.outcome !== 'callback') {
+  const callbackNow = state.outcome === 'callback' && before.outcome !== 'callback'
+  if (!callbackNow && effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
+    // The embedded queue lives in this database: the timer exists exactly when the state does.
+    writes.push(deps.queue.addBulk(effects.jobs, { tx }))
+  }
+  await Promise.all(writes)
+  if (callbackNow) {
     // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
     const requested = await requestCallback(tx, deps, call)
     call = requested.call
@@ -757,10 +784,8 @@ async function applyInTx(
         userIds: agents,
         message: { type: 'callback_task.created', task: requested.task },
       })
-  }
-  if (effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
-    // The embedded queue lives in this database: the timer exists exactly when the state does.
-    await deps.queue.addBulk(effects.jobs, { tx })
+    if (effects.jobs.length > 0 && deps.queue.kind === 'embedded')
+      await deps.queue.addBulk(effects.jobs, { tx })
   }
   return call
 }

@@ -122,7 +122,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
 
   await deps.db.transaction(async (tx) => {
     const [locked] = await tx
-      .select({ version: calls.version, routingVersion: routingVersionColumn(calls, calls.companyId) })
+      .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
       .from(calls)
       .where(eq(calls.id, callId))
       .for('update', { of: calls })
@@ -131,31 +131,20 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     // waited, so it would miss the row of a finalization that committed meanwhile.
     const [done] = await tx.select({ finalized: finalizedColumn }).from(calls).where(eq(calls.id, callId))
     if (done?.finalized) return
-    const version = locked.version + 1
-    const [updated] = await tx
-      .update(calls)
-      .set({
-        version,
-        ...(recordingKey ? { recordingBlobId: recordingKey } : {}),
-        ...(voicemailKey ? { voicemailBlobId: voicemailKey } : {}),
-      })
-      .where(eq(calls.id, callId))
-      .returning()
-    const call = updated!
-    await tx.insert(callEvents).values({
-      callId,
-      seq: version,
-      companyId: call.companyId,
-      at: deps.clock.now(),
-      type: FINALIZED,
-      data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
-    })
+    const { routingVersion, ...current } = locked
+    const change = {
+      version: current.version + 1,
+      ...(recordingKey ? { recordingBlobId: recordingKey } : {}),
+      ...(voicemailKey ? { voicemailBlobId: voicemailKey } : {}),
+    }
+    // The row as the update leaves it: the update, the timeline row and the events go together.
+    const call = { ...current, ...change }
     const base = eventBase(deps.env)
     const assetUrl = engineAssetSigner(deps, base)
     // The names come from the company's routing world, read at the version locked with the row.
     const world = await cachedCallWorld(tx, deps.worldCache, call.companyId, call.externalNumber, {
       blacklist: false,
-      version: locked.routingVersion,
+      version: routingVersion,
     })
     const refs = worldCallRefs(world, call, base, assetUrl) ?? (await loadCallRefs(tx, call, base, assetUrl))
     const events: EventName[] = []
@@ -163,12 +152,26 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')
     events.push('call.ended')
     const data = callWebhookData(call, refs)
-    await recordEvents(
-      tx,
-      deps.clock,
-      call.companyId,
-      events.map((event) => ({ event, data })),
-    )
+    await Promise.all([
+      tx.update(calls).set(change).where(eq(calls.id, callId)).execute(),
+      tx
+        .insert(callEvents)
+        .values({
+          callId,
+          seq: change.version,
+          companyId: call.companyId,
+          at: deps.clock.now(),
+          type: FINALIZED,
+          data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
+        })
+        .execute(),
+      recordEvents(
+        tx,
+        deps.clock,
+        call.companyId,
+        events.map((event) => ({ event, data })),
+      ),
+    ])
   })
 }
 

@@ -107,20 +107,23 @@ function wrapUpEndJobs(callId: number, userId: number, delayMs: number, handover
 }
 
 /**
- * In the hang-up's transaction: the call ended with `userId` on it. Records user.wut_start and
- * returns the job that ends the wrap-up (for the engine to add with its other jobs), or
- * nothing when the user has no wrap-up time.
+ * In the hang-up's transaction: the call ended with `userId` on it. Records user.wut_start
+ * (`recorded`: the engine sends it along with the hang-up's other writes) and gives the job
+ * that ends the wrap-up (for the engine to add with its other jobs); nothing when the user has
+ * no wrap-up time.
  */
-export async function startWrapUp(
+export function startWrapUp(
   tx: Tx,
   deps: Pick<EngineDeps, 'userEvents'>,
   call: Pick<CallRow, 'id' | 'companyId'>,
   userId: number,
   wrapUpSec: number,
-): Promise<NewJob[]> {
-  if (wrapUpSec <= 0) return []
-  await deps.userEvents.record(tx, call.companyId, userId, ['user.wut_start'])
-  return wrapUpEndJobs(call.id, userId, wrapUpSec * 1000)
+): { jobs: NewJob[]; recorded: Promise<void> } {
+  if (wrapUpSec <= 0) return { jobs: [], recorded: Promise.resolve() }
+  return {
+    jobs: wrapUpEndJobs(call.id, userId, wrapUpSec * 1000),
+    recorded: deps.userEvents.record(tx, call.companyId, userId, ['user.wut_start']),
+  }
 }
 
 /** The wrap-up after `callId` is over: the timeline row and user.wut_end, once. */

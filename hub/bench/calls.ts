@@ -32,7 +32,7 @@ import { type CallCenter, type CallRecords, readCallRecords, seedCallCenter } fr
 import { type DbStats, describeDbCost, hubDatabase, readDbStats } from './support/db-stats.ts'
 import { postJson } from './support/http.ts'
 import { processCpuSeconds, treesCpuSeconds } from './support/process-stats.ts'
-import { type Mode, modes, phoneOf, say, startTarget } from './support/targets.ts'
+import { type AnyMode, modes, phoneOf, say, startTarget } from './support/targets.ts'
 
 const { values } = parseArgs({
   options: {
@@ -66,8 +66,11 @@ for (const [name, n] of Object.entries({ AGENTS, SECONDS, WARMUP, CONCURRENCY })
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name.toLowerCase()}: a number`)
 }
 if (RATE !== null && !(RATE > 0)) throw new Error('--rate: calls per second, > 0')
-const selected: Mode[] = values.mode ? [values.mode as Mode] : [...modes]
-for (const m of selected) if (!modes.includes(m)) throw new Error(`--mode: one of ${modes.join(', ')}`)
+/** The two ways the hub runs, and the scale deployment: 2 web processes and a worker. */
+const callModes: AnyMode[] = [...modes, 'postgres-redis-processes']
+const selected: AnyMode[] = values.mode ? [values.mode as AnyMode] : callModes
+for (const m of selected)
+  if (!callModes.includes(m)) throw new Error(`--mode: one of ${callModes.join(', ')}`)
 
 /** A call will not take longer than this end to end (a ring times out after 20 s). */
 const CALL_TIMEOUT_MS = 30_000
@@ -206,12 +209,17 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
   })
 }
 
-async function connectAll(url: string, center: CallCenter): Promise<AgentClient[]> {
+/** Every agent signs in, spread over the web processes (agent k to the k-th, in turn). */
+async function connectAll(urls: readonly string[], center: CallCenter): Promise<AgentClient[]> {
   const out: AgentClient[] = []
   // 25 handshakes at a time: the hub signs each in (a query or two, presence, a nudge).
   for (let i = 0; i < center.agents.length; i += 25) {
     out.push(
-      ...(await Promise.all(center.agents.slice(i, i + 25).map((a) => connectAgent(url, a, center.tagId)))),
+      ...(await Promise.all(
+        center.agents
+          .slice(i, i + 25)
+          .map((a, j) => connectAgent(urls[(i + j) % urls.length]!, a, center.tagId)),
+      )),
     )
   }
   return out
@@ -259,14 +267,17 @@ function untilEnded(id: number): Promise<void> {
 }
 
 /** Places calls until `stopAt`: closed loop (CONCURRENCY in flight) or open loop (RATE per second). */
-async function placeCalls(url: string, auth: string, to: string, stopAt: number): Promise<void> {
+async function placeCalls(urls: readonly string[], auth: string, to: string, stopAt: number): Promise<void> {
+  // The calls go to the web processes in turn, as a load balancer would send them.
+  let turn = 0
+  const next = () => urls[turn++ % urls.length]!
   const agent = new Agent({ keepAlive: true, maxSockets: RATE === null ? CONCURRENCY : 64 })
   const inFlight: Promise<void>[] = []
   try {
     if (RATE === null) {
       const worker = async () => {
         while (Date.now() < stopAt) {
-          const id = await placeCall(url, auth, to, agent)
+          const id = await placeCall(next(), auth, to, agent)
           if (id === null) await sleep(50)
           else await untilEnded(id)
         }
@@ -280,7 +291,7 @@ async function placeCalls(url: string, auth: string, to: string, stopAt: number)
         const wait = due - Date.now()
         if (wait > 0) await sleep(wait)
         inFlight.push(
-          placeCall(url, auth, to, agent).then((id) => (id === null ? undefined : untilEnded(id))),
+          placeCall(next(), auth, to, agent).then((id) => (id === null ? undefined : untilEnded(id))),
         )
       }
       await Promise.all(inFlight)
@@ -298,7 +309,7 @@ const percentile = (sorted: number[], p: number) =>
     : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
 type ModeResult = {
-  mode: Mode
+  mode: AnyMode
   perSec: number
   completed: number
   /** calls/s in the first and second half of the window. */
@@ -347,7 +358,7 @@ for (const mode of selected) {
     })
     if (hook.status !== 201) throw new Error(`POST /v1/webhooks: ${hook.status} ${await hook.text()}`)
     say(`${mode}: connecting ${AGENTS} agents`)
-    sockets = await connectAll(target.url, c)
+    sockets = await connectAll(target.urls, c)
     const database = hubDatabase(target.dataDir, target.env)
     // The sign-ins' own work (presence, nudges) settles, and backends report their counters.
     await sleep(1500)
@@ -358,7 +369,8 @@ for (const mode of selected) {
     const began = Date.now()
     const windowStart = began + WARMUP * 1000
     const windowEnd = windowStart + SECONDS * 1000
-    const hubPid = target.hub.child.pid ?? 0
+    const hubPids = target.hubs.map((h) => h.child.pid ?? 0)
+    const hubsCpuSeconds = () => hubPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
     let cpuAtStart = 0
     let hubOnlyAtStart = 0
     let benchAtStart = process.cpuUsage()
@@ -368,17 +380,17 @@ for (const mode of selected) {
     const snapshots = Promise.all([
       sleep(windowStart - Date.now()).then(() => {
         cpuAtStart = treesCpuSeconds(target.serverPids())
-        hubOnlyAtStart = processCpuSeconds(hubPid)
+        hubOnlyAtStart = hubsCpuSeconds()
         benchAtStart = process.cpuUsage()
       }),
       sleep(windowEnd - Date.now()).then(() => {
         hubCpuSec = treesCpuSeconds(target.serverPids()) - cpuAtStart
-        hubOnlyCpuSec = processCpuSeconds(hubPid) - hubOnlyAtStart
+        hubOnlyCpuSec = hubsCpuSeconds() - hubOnlyAtStart
         const used = process.cpuUsage(benchAtStart)
         benchCpuSec = (used.user + used.system) / 1e6
       }),
     ])
-    await placeCalls(target.url, target.auth, c.numberE164, windowEnd)
+    await placeCalls(target.urls, target.auth, c.numberE164, windowEnd)
     await snapshots
 
     const all = [...run.tracks.entries()]
@@ -394,7 +406,7 @@ for (const mode of selected) {
     // The agents leave first: the hub's shutdown closes open sockets with 1001.
     for (const s of sockets) s.ws.terminate()
     sockets = []
-    await target.hub.stop('SIGTERM')
+    await target.stopHubs()
     const records = await readCallRecords(target.dataDir, target.env, c.companyId, new Date(began - 1000))
 
     // Steady state: the calls whose ring reached an agent within the window (whenever placed).
@@ -449,7 +461,11 @@ for (const mode of selected) {
 receiver.closeAllConnections()
 receiver.close()
 
-const targets: Record<Mode, number> = { embedded: 300, 'postgres-redis': 1000 }
+const targets: Record<AnyMode, number> = {
+  embedded: 300,
+  'postgres-redis': 1000,
+  'postgres-redis-processes': 1000,
+}
 const meanTalkSec = (TALK_MIN + TALK_MAX) / 2000
 const ceiling =
   RATE === null
@@ -472,7 +488,7 @@ for (const r of results) {
     .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
     .join(' / ')
   console.log(
-    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node process ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
   )
 }
 for (const r of results) {

@@ -4,7 +4,9 @@
  * its own database in a temporary DATA_DIR); `postgres-redis` is the same process with
  * DATABASE_URL and REDIS_URL pointing at a PostgreSQL and a Redis started from the Debian
  * packages on free loopback ports (the scale test run's code, but with PostgreSQL's durable
- * defaults: fsync and synchronous commit on, as in production).
+ * defaults: fsync and synchronous commit on, as in production). `postgres-redis-processes`
+ * (the calls benchmark's third way) is the scale deployment: on the same servers, two
+ * `HUB_ROLE=web` processes and one `HUB_ROLE=worker`, each with a DATA_DIR of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,21 +20,31 @@ import {
 } from '../../test/e2e/processes.ts'
 import { ensureBinaries, type Service, startPostgres, startRedis } from '../../test/setup/scale-services.ts'
 
+/** The ways every benchmark runs by default. */
 export const modes = ['embedded', 'postgres-redis'] as const
 export type Mode = (typeof modes)[number]
+/** With the scale deployment, which only the calls benchmark runs. */
+export type AnyMode = Mode | 'postgres-redis-processes'
 
 export type Target = {
-  mode: Mode
+  mode: AnyMode
   dataDir: string
   /** The hub's environment beyond userEnv's (DATA_DIR, HOST=127.0.0.1, LOG_LEVEL=warn). */
   env: Record<string, string>
+  /** The hub (the first web process when there are several). */
   hub: HubProcess
+  /** Every hub process started (web processes first). */
+  hubs: HubProcess[]
+  /** The web processes' URLs (one but for postgres-redis-processes). */
+  urls: string[]
   url: string
   auth: string
   /** The hub's pid and the database / Redis servers' (their children are found from them). */
   serverPids(): number[]
   /** Stops the hub (SIGTERM) and starts it again with extra environment (e.g. another HUB_ROLE). */
   restart(extra?: Record<string, string>): Promise<void>
+  /** Stops every hub process (SIGTERM), the servers staying up. */
+  stopHubs(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -51,7 +63,7 @@ export type TargetOptions = {
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
 /** Starts a hub of the mode with a company (API key with no practical rate limit). */
-export async function startTarget(mode: Mode, options: TargetOptions = {}): Promise<Target> {
+export async function startTarget(mode: AnyMode, options: TargetOptions = {}): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), `sb-bench-${mode}-`))
   const services: Service[] = []
   const env: Record<string, string> = {
@@ -60,7 +72,7 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     RATE_LIMIT_PER_MINUTE: '1000000000',
   }
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
-  if (mode === 'postgres-redis') {
+  if (mode !== 'embedded') {
     ensureBinaries()
     const pg = await startPostgres({ durable: true })
     services.push(pg.service)
@@ -70,9 +82,10 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     env.REDIS_URL = redis.url
     say(`${mode}: PostgreSQL ${pg.version} at ${pg.url}, Redis at ${redis.url}`)
   }
+  const extraDirs: string[] = []
   const stopServices = async () => {
     for (const s of services.reverse()) await s.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    for (const dir of [dataDir, ...extraDirs]) rmSync(dir, { recursive: true, force: true })
   }
 
   try {
@@ -94,31 +107,52 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
     const keys = JSON.parse(setup.stdout) as { api_id: string; api_token: string }
     await options.prepare?.({ dataDir, env, apiId: keys.api_id })
 
-    const launch = async (extra: Record<string, string> = {}) => {
-      const hub = startHub(dataDir, 0, { direct: true, env: { ...env, ...extra }, nodeArgs })
+    const launch = async (extra: Record<string, string> = {}, dir = dataDir) => {
+      const hub = startHub(dir, 0, { direct: true, env: { ...env, ...extra }, nodeArgs })
       await hub.waitHealthy(120_000)
       return hub
     }
-    let hub = await launch(options.role ? { HUB_ROLE: options.role } : {})
+    const ownDir = () => {
+      const dir = mkdtempSync(join(tmpdir(), `sb-bench-${mode}-`))
+      extraDirs.push(dir)
+      return dir
+    }
+    let hubs: HubProcess[]
+    if (mode === 'postgres-redis-processes') {
+      const webs = [await launch({ HUB_ROLE: 'web' }), await launch({ HUB_ROLE: 'web' }, ownDir())]
+      hubs = [...webs, await launch({ HUB_ROLE: 'worker' }, ownDir())]
+    } else {
+      hubs = [await launch(options.role ? { HUB_ROLE: options.role } : {})]
+    }
+    // The worker, last, serves no calls.
+    const webUrls = () => hubs.slice(0, Math.max(1, hubs.length - 1)).map((h) => h.url)
     const target: Target = {
       mode,
       dataDir,
       env,
-      hub,
-      url: hub.url,
+      hub: hubs[0]!,
+      hubs,
+      urls: webUrls(),
+      url: hubs[0]!.url,
       auth: basicAuth(keys.api_id, keys.api_token),
       serverPids: () =>
-        [target.hub.child.pid ?? null, ...services.map((s) => s.pid())].filter(
+        [...target.hubs.map((h) => h.child.pid ?? null), ...services.map((s) => s.pid())].filter(
           (p): p is number => p !== null,
         ),
       async restart(extra) {
-        await hub.stop('SIGTERM')
-        hub = await launch(extra)
-        target.hub = hub
-        target.url = hub.url
+        if (hubs.length > 1) throw new Error(`${mode}: restart is for a single hub process`)
+        await hubs[0]!.stop('SIGTERM')
+        hubs = [await launch(extra)]
+        target.hub = hubs[0]!
+        target.hubs = hubs
+        target.urls = webUrls()
+        target.url = target.hub.url
+      },
+      async stopHubs() {
+        await Promise.all(hubs.map((h) => h.stop('SIGTERM')))
       },
       async stop() {
-        await hub.stop('SIGTERM')
+        await target.stopHubs()
         await killStartedProcesses()
         await stopServices()
       },

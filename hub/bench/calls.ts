@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- calls [--mode embedded|postgres-redis] [--agents 300] [--seconds 20]
- *  [--warmup 3] [--concurrency 240 | --rate <calls/s>] [--talk-ms 0-1000] [--strategy random]
- *  [--tagging] [--cpu-prof <dir>]`:
- * whole inbound calls through the call engine, on both ways the hub runs (support/targets.ts).
+ * `npm run bench -- calls [--mode embedded|postgres-redis|postgres-redis-processes]
+ *  [--agents 300] [--seconds 20] [--warmup 3] [--concurrency 240 | --rate <calls/s>]
+ *  [--talk-ms 0-1000] [--strategy random] [--tagging] [--cpu-prof <dir>]`:
+ * whole inbound calls through the call engine, on both ways the hub runs and on the scale
+ * deployment, two web processes and a worker (support/targets.ts).
  * A company of --agents agents in one team, whose number's only distribution step rings the
  * team (`random` strategy by default: calls spread over the idle agents); every agent is
  * connected on its own WebSocket (/v1/realtime, agent token in the first frame). Simulated

@@ -1,6 +1,8 @@
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addAgent,
+  addTeam,
   callableNumber,
   callRow,
   timelineOf,
@@ -8,7 +10,7 @@ import {
 } from '../../../test/helpers/calls.ts'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
 import { DomainError } from '../../core/errors.ts'
-import { tags } from '../../db/schema/index.ts'
+import { calls, tags } from '../../db/schema/index.ts'
 import { createCallActions } from './call-actions.ts'
 
 let hub: TestHub
@@ -85,6 +87,41 @@ describe('CallActions', () => {
 })
 
 describe('mandatory tagging', () => {
+  it('an agent who answers stops ringing for a call routed to them at the same moment; it rings on', async () => {
+    const { company, a, b, callId, actions } = await scene()
+    const team = await addTeam(hub, company, 'Both', [a.id, b.id])
+    const other = await callableNumber(hub, company, (s) => ({
+      distribution: {
+        ...s.distribution,
+        steps: [{ type: 'team', team_id: team.id, ring_time_sec: 30, strategy: 'simultaneous' }],
+      },
+    }))
+    const placed = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: '+33698765432', to: other.e164 },
+    })
+    const second = placed.body.call.id as number
+    // a rings for the first call: the router rings only b for the second.
+    expect((await callRow(hub, second)).ringing).toEqual([b.id])
+    // As two decisions taken at the same moment leave it: the second call rings a too.
+    await hub.db
+      .update(calls)
+      .set({
+        ringing: [a.id, b.id],
+        state: sql`jsonb_set(jsonb_set(${calls.state}, '{ringing}', ${JSON.stringify([a.id, b.id])}::jsonb), '{triedInStep}', ${JSON.stringify([a.id, b.id])}::jsonb)`,
+      })
+      .where(eq(calls.id, second))
+
+    await actions.agentAction(company.id, a.id, { type: 'answer', call_id: callId })
+    expect(await callRow(hub, callId)).toMatchObject({ status: 'answered', userId: a.id })
+    // The second call stops ringing a, and rings on for b.
+    expect(await callRow(hub, second)).toMatchObject({ status: 'initial', ringing: [b.id] })
+    expect(hub.agentChannel.framesOf(a.id, second).at(-1)).toMatchObject({ type: 'call.ring_stopped' })
+    expect(hub.agentChannel.framesOf(b.id, second).map((f) => f.type)).not.toContain('call.ring_stopped')
+    await actions.agentAction(company.id, b.id, { type: 'answer', call_id: second })
+    expect(await callRow(hub, second)).toMatchObject({ status: 'answered', userId: b.id })
+  })
+
   it('keeps the agent from the next call until they tag the last one', async () => {
     const company = await hub.createCompany()
     const agent = await addAgent(hub, company)

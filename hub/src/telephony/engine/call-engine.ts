@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, arrayContains, eq, getTableColumns, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -307,7 +307,40 @@ export async function applyCallEvent(
     return { applied: false, call: null }
   }
   if (outcome.applied) await runEffects(deps, outcome.row, effects)
+  if (
+    outcome.applied &&
+    event.type === 'leg_answered' &&
+    outcome.row.status === 'answered' &&
+    outcome.row.userId === event.userId
+  ) {
+    await stopOtherRings(deps, outcome.row, event.userId)
+  }
   return { applied: outcome.applied, call: outcome.row }
+}
+
+/**
+ * The agent who just answered stops ringing for other calls. The router rings only idle
+ * agents, but two calls routed at the same moment may both have picked them; each other call
+ * takes it as a ring out on them (its next member or step rings). After the commit, and a
+ * courtesy: if it fails, those rings end with their ring time.
+ */
+async function stopOtherRings(deps: EngineDeps, answered: CallRow, userId: number): Promise<void> {
+  try {
+    const others = await deps.db
+      .select({ id: calls.id })
+      .from(calls)
+      .where(
+        and(
+          eq(calls.companyId, answered.companyId),
+          isNull(calls.endedAt),
+          ne(calls.id, answered.id),
+          arrayContains(calls.ringing, [userId]),
+        ),
+      )
+    for (const other of others) await applyCallEvent(deps, other.id, { type: 'leg_no_answer', userId })
+  } catch (err) {
+    deps.logger.warn({ err, callId: answered.id, userId }, 'calls: could not stop the agent’s other rings')
+  }
 }
 
 /** Re-arms the timers of calls in progress (a restart, or a queue add lost in a crash). */

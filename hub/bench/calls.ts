@@ -94,6 +94,10 @@ type Run = {
   /** `call.ringing` frames to an agent already on another call (two calls picked the same agent). */
   ringsWhileOnCall: number
   ringStopped: number
+  /** Answers refused because the ring had stopped meanwhile (the agent answered another call). */
+  lateAnswers: number
+  /** Agents on two calls at once (both answers went through). */
+  onTwoCalls: number
   webhookEnded: Set<number>
 }
 let run: Run = newRun()
@@ -103,6 +107,8 @@ function newRun(): Run {
     errors: new Map(),
     ringsWhileOnCall: 0,
     ringStopped: 0,
+    lateAnswers: 0,
+    onTwoCalls: 0,
     webhookEnded: new Set(),
   }
 }
@@ -140,7 +146,7 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 
 // ——— the agents' clients ———
 
-type AgentClient = { userId: number; ws: WebSocket; onCall: Set<number> }
+type AgentClient = { userId: number; ws: WebSocket; onCall: Set<number>; stopped: Set<number> }
 
 function talkMs(): number {
   return TALK_MIN + Math.random() * (TALK_MAX - TALK_MIN)
@@ -149,7 +155,7 @@ function talkMs(): number {
 /** Connects one agent and resolves on `hello`; from then on it answers, hangs up and tags. */
 function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: number): Promise<AgentClient> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/realtime`)
-  const client: AgentClient = { userId: agent.userId, ws, onCall: new Set() }
+  const client: AgentClient = { userId: agent.userId, ws, onCall: new Set(), stopped: new Set() }
   const send = (frame: unknown) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame))
   }
@@ -182,6 +188,7 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
         }
         case 'call.answered': {
           const id = frame.call.call_id
+          if (client.onCall.size > 0) run.onTwoCalls++
           client.onCall.add(id)
           setTimeout(() => send({ type: 'hangup', call_id: id, ref: `hangup:${id}` }), talkMs())
           return
@@ -199,10 +206,19 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
           return
         case 'call.ring_stopped':
           run.ringStopped++
+          client.stopped.add(frame.call_id)
           return
-        case 'error':
-          countError(`error frame: ${(frame.ref ?? '').split(':')[0] || '(no ref)'} ${frame.code}`)
+        case 'error': {
+          // Two calls routed at the same moment may both ring an agent: once they answer one,
+          // the other stops ringing them, and the answer this client sent it meanwhile is refused.
+          const [kind, callId] = (frame.ref ?? '').split(':')
+          if (kind === 'answer' && frame.code === 'not_allowed' && client.stopped.has(Number(callId))) {
+            run.lateAnswers++
+            return
+          }
+          countError(`error frame: ${kind || '(no ref)'} ${frame.code}`)
           return
+        }
         default:
           return
       }
@@ -321,6 +337,8 @@ type ModeResult = {
   notRung: number
   errors: Map<string, number>
   ringsWhileOnCall: number
+  lateAnswers: number
+  onTwoCalls: number
   webhooksDelivered: number
   endedTotal: number
   outbox: CallRecords['events']
@@ -441,6 +459,8 @@ for (const mode of selected) {
       notRung: all.filter(([, t]) => t.ringAt === undefined).length,
       errors: run.errors,
       ringsWhileOnCall: run.ringsWhileOnCall,
+      lateAnswers: run.lateAnswers,
+      onTwoCalls: run.onTwoCalls,
       webhooksDelivered,
       endedTotal: endedIds.length,
       outbox: records.events,
@@ -489,7 +509,7 @@ for (const r of results) {
     .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
     .join(' / ')
   console.log(
-    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call, ${r.lateAnswers} answers after the ring stopped (two calls had picked the agent), ${r.onTwoCalls} agents on two calls at once; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
   )
 }
 for (const r of results) {

@@ -209,3 +209,24 @@ export const routingVersions = pgTable('routing_versions', {
   companyId: integer('company_id').primaryKey(),
   version: bigint('version', { mode: 'number' }).notNull().default(0),
 })
+
+/**
+ * Each agent's last ended call: the call with the latest `ended_at` whose `user_id` they are.
+ * Kept by a trigger on `calls` (migration 0015), so whatever ends a call keeps it, in the
+ * same transaction; live-state.ts reads the company's rows at once instead of looking up each
+ * agent's last call in `calls`.
+ */
+export const agentLastCalls = pgTable(
+  'agent_last_calls',
+  {
+    userId: integer('user_id').primaryKey(),
+    companyId: companyRef(),
+    callId: bigint('call_id', { mode: 'number' })
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    numberId: integer('number_id').notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }).notNull(),
+    answered: boolean('answered').notNull(),
+  },
+  (t) => [index('agent_last_calls_company_idx').on(t.companyId)],
+)

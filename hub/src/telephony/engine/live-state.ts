@@ -1,13 +1,14 @@
 import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
-import { calls, callTags, handoverWrapUps, numbers } from '../../db/schema/index.ts'
+import { agentLastCalls, calls, callTags, handoverWrapUps, numbers } from '../../db/schema/index.ts'
 import type { LiveState } from '../routing-types.ts'
 
 export type LiveAgent = { live: LiveState; idleSince: number }
 
 /**
- * Agents' live state, derived from the calls table and never stored, so a crash cannot leave
- * an agent "ringing": an agent rings iff a call in progress lists them in `ringing`; is in a
+ * Agents' live state, derived from the calls table (and agent_last_calls, which a trigger on
+ * calls keeps in the same transactions) and never stored, so a crash cannot leave an agent
+ * "ringing": an agent rings iff a call in progress lists them in `ringing`; is in a
  * call iff an answered call of theirs has not ended; is in after-call work iff their last call
  * ended less than their wrap-up time ago; has a tag pending iff their last answered call, on a
  * number with mandatory tagging, has no tag. An agent calling out is in a call from the moment
@@ -38,8 +39,8 @@ export async function loadLiveStates(
           exceptCallId === undefined ? undefined : ne(calls.id, exceptCallId),
         ),
       ),
-    // The last call each agent took: one index probe per agent (calls_user_ended_idx), so the
-    // cost follows the team's size, not the company's call history.
+    // The last call each agent took: the company's rows of agent_last_calls, so the cost
+    // follows the team's size, not the company's call history.
     lastCallOfEach(db, companyId, [...wrapUpSec.keys()]),
     // Agents who handed a live call over are in after-call work as after a call's end.
     db
@@ -91,28 +92,20 @@ type LastCall = {
 async function lastCallOfEach(db: Queryable, companyId: number, userIds: number[]): Promise<LastCall[]> {
   if (userIds.length === 0) return []
   const ids = `{${userIds.map((id) => Math.trunc(id)).join(',')}}`
-  // The call probes per agent; the number's setting and the tag check come after, the tags
-  // probed only for an answered call on a number with mandatory tagging (the only case read).
+  // The company's agent_last_calls rows (one index scan, kept by a trigger on calls); the
+  // number's setting and the tag check come after, the tags probed only for an answered call
+  // on a number with mandatory tagging (the only case read).
   const rows = (await db.execute(sql`
-    select l.user_id, l.ended_ms, l.answered,
+    select l.user_id, (extract(epoch from l.ended_at) * 1000)::float8 as ended_ms, l.answered,
            coalesce((n.settings->>'mandatory_tagging')::boolean, false) as mandatory_tagging,
            case when l.answered and coalesce((n.settings->>'mandatory_tagging')::boolean, false)
                 then exists (select 1 from ${callTags} t where t.call_id = l.call_id)
                 else false end as tagged
-    from (
-      select u.id as user_id, c.id as call_id, c.number_id,
-             (extract(epoch from c.ended_at) * 1000)::float8 as ended_ms,
-             c.answered_at is not null as answered
-      from unnest(${ids}::int[]) as u(id)
-      cross join lateral (
-        select c.id, c.number_id, c.ended_at, c.answered_at
-        from ${calls} c
-        where c.company_id = ${companyId} and c.user_id = u.id and c.ended_at is not null
-        order by c.ended_at desc
-        limit 1
-      ) c
-    ) l
-    left join ${numbers} n on n.id = l.number_id`)) as unknown as LastCall[] | { rows: LastCall[] }
+    from ${agentLastCalls} l
+    left join ${numbers} n on n.id = l.number_id
+    where l.company_id = ${companyId} and l.user_id = any(${ids}::int[])`)) as unknown as
+    | LastCall[]
+    | { rows: LastCall[] }
   // postgres-js answers the rows; the other drivers a result with `rows`.
   return Array.isArray(rows) ? rows : rows.rows
 }

@@ -49,7 +49,6 @@ import {
   callWebhookData,
   eventBase,
   insightCardFrames,
-  userRef,
   worldCallRefs,
 } from './call-object.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
@@ -538,15 +537,7 @@ async function applyInTx(
   const numberRow = world.numbers.get(row.numberId)
   const config: RoutingConfig | undefined = world.configs.get(row.numberId)
   const base = eventBase(deps.env)
-  const assetUrl = engineAssetSigner(deps, base)
-  const refs: CallRefs = worldCallRefs(world, row, base, assetUrl) ?? {
-    base,
-    number: null,
-    users: new Map(world.users.map((u) => [u.id, userRef(u)])),
-    teams: world.teamNames,
-    tagRequired: false,
-    assetUrl,
-  }
+  const refs = worldCallRefs(world, row, base, engineAssetSigner(deps, base))
   effects.refs = refs
 
   const events: { name: EventName; user?: number | null; extra?: Record<string, unknown> }[] = []

@@ -146,7 +146,10 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
       blacklist: false,
       version: routingVersion,
     })
-    const refs = worldCallRefs(world, call, base, assetUrl) ?? (await loadCallRefs(tx, call, base, assetUrl))
+    // A number released since is read from the database: call.ended still names it.
+    const refs = world.numbers.has(call.numberId)
+      ? worldCallRefs(world, call, base, assetUrl)
+      : await loadCallRefs(tx, call, base, assetUrl)
     const events: EventName[] = []
     if (call.voicemailBlobId) events.push('call.voicemail_left')
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')

@@ -132,30 +132,31 @@ export function userRef(u: { firstName: string; lastName: string; email: string 
 }
 
 /**
- * The names a call's objects need, from the company's routing world (routing-world.ts), or null
- * when the world no longer has the call's number (released since): loadCallRefs then.
+ * The names a call's objects need, from the company's routing world (routing-world.ts). The
+ * world holds live numbers only: a number released since leaves `number` null.
  */
 export function worldCallRefs(
   world: CallWorld,
   row: Pick<CallRow, 'numberId'>,
   base: string,
   assetUrl?: AssetUrlSigner,
-): CallRefs | null {
+): CallRefs {
   const n = world.numbers.get(row.numberId)
-  if (!n) return null
   return {
     base,
-    number: {
-      id: row.numberId,
-      name: n.name,
-      e164: n.e164,
-      country: n.country,
-      timeZone: n.timeZone,
-      isIvr: world.configs.get(row.numberId)?.isIvr ?? false,
-    },
+    number: n
+      ? {
+          id: row.numberId,
+          name: n.name,
+          e164: n.e164,
+          country: n.country,
+          timeZone: n.timeZone,
+          isIvr: world.configs.get(row.numberId)?.isIvr ?? false,
+        }
+      : null,
     users: new Map(world.users.map((u) => [u.id, userRef(u)])),
     teams: world.teamNames,
-    tagRequired: n.settings.mandatory_tagging ?? false,
+    tagRequired: n?.settings.mandatory_tagging ?? false,
     assetUrl,
   }
 }

@@ -90,6 +90,15 @@ export class BullmqQueue implements JobQueue {
     )
   }
 
+  async cancel(queue: string, jobKey: string): Promise<void> {
+    // Only a job not started yet; Queue.remove also leaves alone a job a worker just took
+    // (it holds the job's lock).
+    const target = this.queue(queue)
+    const id = bullmqJobId(jobKey)
+    const state = await target.getJobState(id)
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') await target.remove(id)
+  }
+
   private jobOptions(options: JobOptions) {
     const attempts = options.attempts ?? 1
     if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError('attempts must be an integer >= 1')

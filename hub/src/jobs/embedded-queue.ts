@@ -139,6 +139,12 @@ export class EmbeddedQueue implements JobQueue {
     })
   }
 
+  async cancel(queue: string, jobKey: string, options: { tx?: Queryable } = {}): Promise<void> {
+    await (options.tx ?? this.db)
+      .delete(jobs)
+      .where(and(eq(jobs.queue, queue), eq(jobs.jobKey, jobKey), eq(jobs.state, 'waiting')))
+  }
+
   process(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {
     if (this.registrations.has(queue)) throw new Error(`queue ${queue} already has a handler`)
     const concurrency = options.concurrency ?? 1
@@ -285,10 +291,10 @@ export class EmbeddedQueue implements JobQueue {
           eq(jobs.queue, queue),
           // Spelled out for the planner: it matches jobs_pending_idx's predicate.
           inArray(jobs.state, ['waiting', 'active']),
-          or(
-            and(eq(jobs.state, 'waiting'), lte(jobs.runAt, now)),
-            and(eq(jobs.state, 'active'), lt(jobs.lockedUntil, realNow)),
-          ),
+          // True of both kinds (a job is claimed once due, and a retry waits again), and it
+          // bounds the index scan: the delayed jobs, call timers among them, are not read.
+          lte(jobs.runAt, now),
+          or(eq(jobs.state, 'waiting'), and(eq(jobs.state, 'active'), lt(jobs.lockedUntil, realNow))),
         ),
       )
       .orderBy(asc(jobs.runAt), asc(jobs.id))

@@ -60,6 +60,12 @@ export interface JobQueue {
    * do (BullMQ, outside the database, ignores it: job keys make a repeat harmless).
    */
   addBulk(jobs: readonly NewJob[], options?: { tx?: Queryable }): Promise<void>
+  /**
+   * Withdraws the job added with this jobKey if it has not started yet (a timer that became
+   * pointless); a job running, done, dead or unknown stays as it is. `tx`: the embedded driver
+   * deletes it in that open transaction. Afterwards the key is free again.
+   */
+  cancel(queue: string, jobKey: string, options?: { tx?: Queryable }): Promise<void>
   /** Registers the handler of a queue. Call before start(). */
   process(queue: string, handler: JobHandler, options?: { concurrency?: number }): void
   /** Begins consuming every registered queue. */

@@ -135,6 +135,14 @@ export function createRecordingQueue(clock: Clock) {
     async addBulk(list) {
       for (const job of list) await queue.add(job.queue, job.name, job.data, job.options)
     },
+    async cancel(name, jobKey) {
+      const i = jobs.findIndex(
+        (j) => j.queue === name && j.options.jobKey === jobKey && j.state === 'waiting',
+      )
+      if (i < 0) return
+      jobs.splice(i, 1)
+      keys.delete(`${name}\u0000${jobKey}`)
+    },
     process(name, handler) {
       handlers.set(name, handler)
     },

@@ -185,6 +185,35 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
       expect(ran.sort()).toEqual(['once:{"v":1}', 'other:{"v":3}', 'sentinel:{}'])
     })
 
+    it('cancels a waiting job by its jobKey, and only that one', async () => {
+      const q = await open()
+      const name = queueName()
+      const ran: string[] = []
+      q.process(name, async (job) => {
+        ran.push(job.name)
+      })
+      await q.start()
+      await q.add(name, 'cancelled', {}, { jobKey: 'timer:1', delayMs: 400 })
+      await q.add(name, 'kept', {}, { jobKey: 'timer:2', delayMs: 400 })
+      await q.cancel(name, 'timer:1')
+      // Unknown keys and other queues' keys are no-ops.
+      await q.cancel(name, 'timer:unknown')
+      await q.cancel(queueName(), 'timer:2')
+      await eventually(() => expect(ran).toEqual(['kept']))
+      await sleep(300)
+      expect(ran).toEqual(['kept'])
+      // The key is free again: a new job under it runs.
+      await q.add(name, 'again', {}, { jobKey: 'timer:1' })
+      await eventually(() => expect(ran).toEqual(['kept', 'again']))
+      // A job already done is not cancelled: its key still de-duplicates.
+      await q.cancel(name, 'timer:2')
+      await q.add(name, 'kept', {}, { jobKey: 'timer:2' })
+      await q.add(name, 'sentinel', {})
+      await eventually(() => expect(ran).toContain('sentinel'))
+      await sleep(100)
+      expect(ran).toEqual(['kept', 'again', 'sentinel'])
+    })
+
     it('runs at most `concurrency` jobs of a queue at once', async () => {
       const q = await open()
       const name = queueName()

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addAgent,
@@ -10,7 +10,7 @@ import {
 } from '../../../test/helpers/calls.ts'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
 import { DomainError } from '../../core/errors.ts'
-import { calls, tags } from '../../db/schema/index.ts'
+import { calls, jobs, tags } from '../../db/schema/index.ts'
 import { createCallActions } from './call-actions.ts'
 
 let hub: TestHub
@@ -56,6 +56,19 @@ describe('CallActions', () => {
     await actions.agentAction(company.id, a.id, { type: 'hangup', call_id: callId })
     expect((await callRow(hub, callId)).status).toBe('done')
     expect(await actions.currentCall(company.id, a.id)).toBeNull()
+  })
+
+  it('an answer withdraws the ring’s timer: nothing is left to fire for the call', async () => {
+    const { company, a, callId, actions } = await scene()
+    const timers = () =>
+      hub.deps.db
+        .select({ key: jobs.jobKey, state: jobs.state })
+        .from(jobs)
+        .where(and(eq(jobs.queue, 'calls'), like(jobs.jobKey, `call:${callId}:v%`)))
+    expect(await timers()).toEqual([{ key: `call:${callId}:v1`, state: 'waiting' }])
+    await actions.agentAction(company.id, a.id, { type: 'answer', call_id: callId })
+    expect(await timers()).toEqual([])
+    expect(await callRow(hub, callId)).toMatchObject({ status: 'answered', timerAt: null })
   })
 
   it('refuses an agent acting on a call that is not theirs, and another company’s call', async () => {

@@ -6,7 +6,7 @@ import type { Clock } from '../../core/clock.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
-import { callEvents, calls, sandboxDevices, users } from '../../db/schema/index.ts'
+import { callEvents, calls, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -53,7 +53,7 @@ import {
 } from './call-object.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
-import { loadLiveStates } from './live-state.ts'
+import { loadLiveFacts, loadLiveStates } from './live-state.ts'
 import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startHandoverWrapUp, startWrapUp } from './wrap-up.ts'
 
@@ -111,11 +111,15 @@ type Effects = {
   commands: CallCommand[]
   messages: { userIds: number[]; message: ServerMessage }[]
   jobs: NewJob[]
+  /** A timer the event made pointless (BullMQ: withdrawn after the commit). */
+  cancelTimer?: string
   /** The names the call's objects were built with (set by applyInTx). */
   refs?: CallRefs
 }
 
 export type ApplyResult = { applied: boolean; call: CallRow | null }
+
+const callTimerKey = (callId: number, version: number) => `call:${callId}:v${version}`
 
 export const callTimerJob = defineJob({
   queue: 'calls',
@@ -357,7 +361,7 @@ export async function rearmCallTimers(deps: Pick<EngineDeps, 'db' | 'queue' | 'c
       rows.map((r) => ({
         data: { callId: r.id, version: r.timerVersion ?? 0 },
         delayMs: Math.max(0, r.timerAt!.getTime() - now),
-        jobKey: `call:${r.id}:v${r.timerVersion ?? 0}`,
+        jobKey: callTimerKey(r.id, r.timerVersion ?? 0),
       })),
     ),
   )
@@ -394,6 +398,12 @@ async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Pro
           deps.logger.error({ err, callId: row.id }, 'calls: could not queue the call timer')
         })
       : undefined,
+    // A courtesy: a timer left behind fires and is ignored.
+    effects.cancelTimer !== undefined
+      ? deps.queue.cancel(callTimerJob.queue, effects.cancelTimer).catch((err: unknown) => {
+          deps.logger.warn({ err, callId: row.id }, 'calls: could not withdraw a call timer')
+        })
+      : undefined,
     effects.commands.length > 0
       ? deps.callControl.execute(
           { id: row.id, companyId: row.companyId, carrierRef: row.carrierRef, version: row.version },
@@ -428,21 +438,13 @@ async function routingWorld(
   world: CallWorld,
   now: Date,
 ): Promise<RoutingWorld> {
-  const [online, devices, live] = await Promise.all([
+  const [online, { states: live, simulated }] = await Promise.all([
     deps.presence.onlineUsers(row.companyId),
-    tx
-      .select({ userId: sandboxDevices.userId })
-      .from(sandboxDevices)
-      .where(eq(sandboxDevices.companyId, row.companyId)),
-    loadLiveStates(
-      tx,
-      row.companyId,
-      now.getTime(),
-      new Map(world.users.map((u) => [u.id, u.wrapUpTime])),
-      row.id,
-    ),
+    loadLiveFacts(tx, row.companyId, now.getTime(), new Map(world.users.map((u) => [u.id, u.wrapUpTime])), {
+      exceptCallId: row.id,
+      devices: true,
+    }),
   ])
-  const simulated = new Set(devices.map((d) => d.userId))
   const presence = new Map<number, AgentPresence>()
   for (const u of world.users) {
     const setting = settingAvailability(u, now)
@@ -749,7 +751,11 @@ async function applyInTx(
     next.timerVersion = version
     effects.jobs.push(
       ...newJobs(callTimerJob, [
-        { data: { callId: row.id, version }, delayMs: timerSec * 1000, jobKey: `call:${row.id}:v${version}` },
+        {
+          data: { callId: row.id, version },
+          delayMs: timerSec * 1000,
+          jobKey: callTimerKey(row.id, version),
+        },
       ]),
     )
   }
@@ -793,6 +799,18 @@ async function applyInTx(
     writes.push(wrapUp.recorded)
   }
   const callbackNow = state.outcome === 'callback' && before.outcome !== 'callback'
+  // The timer the call had no longer counts (it would fire, find another version and do
+  // nothing): withdrawn, so that it costs nothing. The one firing now has started already.
+  if (
+    next.timerVersion !== undefined &&
+    row.timerVersion !== null &&
+    row.timerAt !== null &&
+    event.type !== 'timer'
+  ) {
+    const key = callTimerKey(row.id, row.timerVersion)
+    if (deps.queue.kind === 'embedded') writes.push(deps.queue.cancel(callTimerJob.queue, key, { tx }))
+    else effects.cancelTimer = key
+  }
   if (!callbackNow && effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.
     writes.push(deps.queue.addBulk(effects.jobs, { tx }))

@@ -1,7 +1,6 @@
-import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gt, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
-import type { Queryable } from '../../db/client.ts'
 import { callEvents, calls } from '../../db/schema/index.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -54,15 +53,18 @@ export function engineAssetSigner(deps: Pick<EngineDeps, 'env' | 'clock'>, base:
 /** Whether the call has its `finalized` timeline row, as a column of a query on `calls`. */
 const finalizedColumn = sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls}.id and e.type = ${FINALIZED})`
 
-/** The pauses and resumptions of a call's recording, in order. */
-const recordingMarks = (db: Queryable, callId: number) =>
-  db
-    .select({ type: callEvents.type, at: callEvents.at })
-    .from(callEvents)
-    .where(
-      and(eq(callEvents.callId, callId), inArray(callEvents.type, ['recording_paused', 'recording_resumed'])),
-    )
-    .orderBy(asc(callEvents.seq))
+/**
+ * The pauses and resumptions of a call's recording, in order, as a column of a query on
+ * `calls` (JSON: [type, at]).
+ */
+const recordingMarksColumn = sql<
+  [string, string][] | string
+>`(select coalesce(json_agg(json_build_array(e.type, e.at) order by e.seq), '[]') from ${callEvents} e where e.call_id = ${calls}.id and e.type in ('recording_paused', 'recording_resumed'))`
+
+function marksOf(column: [string, string][] | string): { type: string; at: Date }[] {
+  const marks: [string, string][] = typeof column === 'string' ? JSON.parse(column) : column
+  return marks.map(([type, at]) => ({ type, at: new Date(at) }))
+}
 
 /**
  * How long the recording runs: the talk from `answeredAt` to `endedAt`, less the time between
@@ -93,7 +95,7 @@ export function recordedMs(
 
 export async function finalizeCall(deps: EngineDeps, callId: number): Promise<void> {
   const [row] = await deps.db
-    .select({ ...getTableColumns(calls), finalized: finalizedColumn })
+    .select({ ...getTableColumns(calls), finalized: finalizedColumn, marks: recordingMarksColumn })
     .from(calls)
     .where(eq(calls.id, callId))
   if (row?.status !== 'done' || row.finalized) return
@@ -102,7 +104,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
   const talkMs = row.answeredAt && row.endedAt ? row.endedAt.getTime() - row.answeredAt.getTime() : 0
   const wantsRecording = row.recordingState !== 'off' && talkMs > 0 && !row.recordingBlobId
   const talkSec = wantsRecording
-    ? Math.ceil(recordedMs(row.answeredAt!, row.endedAt!, await recordingMarks(deps.db, callId)) / 1000)
+    ? Math.ceil(recordedMs(row.answeredAt!, row.endedAt!, marksOf(row.marks)) / 1000)
     : 0
   const wantsVoicemail = (row.voicemailDurationSec ?? 0) > 0 && !row.voicemailBlobId
   const store = (kind: 'recording' | 'voicemail', seconds: number) =>
@@ -121,15 +123,19 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
   ])
 
   await deps.db.transaction(async (tx) => {
-    const [locked] = await tx
-      .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
-      .from(calls)
-      .where(eq(calls.id, callId))
-      .for('update', { of: calls })
+    // The finalized check is a statement of its own, after the lock: the locking one's snapshot
+    // is from before it waited, so it would miss the row of a finalization that committed
+    // meanwhile. Both go in one round trip (PostgreSQL runs the second once the first is done).
+    const [[locked], [done]] = await Promise.all([
+      tx
+        .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
+        .from(calls)
+        .where(eq(calls.id, callId))
+        .for('update', { of: calls })
+        .execute(),
+      tx.select({ finalized: finalizedColumn }).from(calls).where(eq(calls.id, callId)).execute(),
+    ])
     if (!locked) return
-    // A statement of its own, after the lock: the locking one's snapshot is from before it
-    // waited, so it would miss the row of a finalization that committed meanwhile.
-    const [done] = await tx.select({ finalized: finalizedColumn }).from(calls).where(eq(calls.id, callId))
     if (done?.finalized) return
     const { routingVersion, ...current } = locked
     const change = {

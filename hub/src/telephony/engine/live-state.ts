@@ -1,6 +1,13 @@
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
-import { agentLastCalls, calls, callTags, handoverWrapUps, numbers } from '../../db/schema/index.ts'
+import {
+  agentLastCalls,
+  calls,
+  callTags,
+  handoverWrapUps,
+  numbers,
+  sandboxDevices,
+} from '../../db/schema/index.ts'
 import type { LiveState } from '../routing-types.ts'
 
 export type LiveAgent = { live: LiveState; idleSince: number }
@@ -23,89 +30,106 @@ export async function loadLiveStates(
   wrapUpSec: ReadonlyMap<number, number>,
   exceptCallId?: number,
 ): Promise<Map<number, LiveAgent>> {
-  const [active, last, handovers] = await Promise.all([
-    db
-      .select({
-        status: calls.status,
-        direction: calls.direction,
-        userId: calls.userId,
-        ringing: calls.ringing,
-      })
-      .from(calls)
-      .where(
-        and(
-          eq(calls.companyId, companyId),
-          isNull(calls.endedAt),
-          exceptCallId === undefined ? undefined : ne(calls.id, exceptCallId),
-        ),
-      ),
-    // The last call each agent took: the company's rows of agent_last_calls, so the cost
-    // follows the team's size, not the company's call history.
-    lastCallOfEach(db, companyId, [...wrapUpSec.keys()]),
-    // Agents who handed a live call over are in after-call work as after a call's end.
-    db
-      .select({ userId: handoverWrapUps.userId, until: handoverWrapUps.until })
-      .from(handoverWrapUps)
-      .where(and(eq(handoverWrapUps.companyId, companyId), gt(handoverWrapUps.until, new Date(now)))),
-  ])
+  return (await loadLiveFacts(db, companyId, now, wrapUpSec, { exceptCallId })).states
+}
+
+/**
+ * loadLiveStates, and with `devices` the company's simulated devices (the sandbox answers for
+ * those agents, so they count as online): what a routing decision reads, in one statement.
+ */
+export async function loadLiveFacts(
+  db: Queryable,
+  companyId: number,
+  now: number,
+  wrapUpSec: ReadonlyMap<number, number>,
+  options: { exceptCallId?: number; devices?: boolean } = {},
+): Promise<{ states: Map<number, LiveAgent>; simulated: Set<number> }> {
+  const facts = await readFacts(db, companyId, now, [...wrapUpSec.keys()], options)
   const states = new Map<number, LiveAgent>()
-  for (const raw of last) {
-    const row = { ...raw, userId: Number(raw.user_id), endedMs: Number(raw.ended_ms) }
-    const wrapEnds = row.endedMs + (wrapUpSec.get(row.userId) ?? 0) * 1000
-    if (row.answered && row.mandatory_tagging && !row.tagged) {
-      states.set(row.userId, { live: 'pending_tag', idleSince: wrapEnds })
+  for (const [userId, endedMs, answered, mandatoryTagging, tagged] of facts.last) {
+    const wrapEnds = endedMs + (wrapUpSec.get(userId) ?? 0) * 1000
+    if (answered && mandatoryTagging && !tagged) {
+      states.set(userId, { live: 'pending_tag', idleSince: wrapEnds })
     } else if (wrapEnds > now) {
-      states.set(row.userId, { live: 'after_call_work', idleSince: wrapEnds })
+      states.set(userId, { live: 'after_call_work', idleSince: wrapEnds })
     } else {
-      states.set(row.userId, { live: 'idle', idleSince: wrapEnds })
+      states.set(userId, { live: 'idle', idleSince: wrapEnds })
     }
   }
-  for (const h of handovers) {
-    const until = h.until.getTime()
-    const prior = states.get(h.userId)
+  for (const [userId, until] of facts.handovers) {
+    const prior = states.get(userId)
     if (prior?.live === 'pending_tag') continue
-    if (!prior || prior.idleSince < until) states.set(h.userId, { live: 'after_call_work', idleSince: until })
+    if (!prior || prior.idleSince < until) states.set(userId, { live: 'after_call_work', idleSince: until })
   }
-  for (const call of active) {
-    for (const id of call.ringing) {
+  for (const [status, direction, userId, ringing] of facts.active) {
+    for (const id of ringing) {
       const prior = states.get(id)
       if (prior?.live !== 'in_call') states.set(id, { live: 'ringing', idleSince: prior?.idleSince ?? 0 })
     }
-    const calling =
-      call.direction === 'outbound' && call.userId !== null && !call.ringing.includes(call.userId)
-    if ((call.status === 'answered' || calling) && call.userId !== null) {
-      states.set(call.userId, { live: 'in_call', idleSince: states.get(call.userId)?.idleSince ?? 0 })
+    const calling = direction === 'outbound' && userId !== null && !ringing.includes(userId)
+    if ((status === 'answered' || calling) && userId !== null) {
+      states.set(userId, { live: 'in_call', idleSince: states.get(userId)?.idleSince ?? 0 })
     }
   }
-  return states
+  return { states, simulated: new Set(facts.devices) }
 }
 
-type LastCall = {
-  user_id: number
-  ended_ms: number
-  answered: boolean
-  mandatory_tagging: boolean
-  tagged: boolean
+type Facts = {
+  /** Calls in progress: status, direction, user_id, ringing. */
+  active: [string, string, number | null, number[]][]
+  /** Each agent's last ended call: user_id, ended (ms), answered, mandatory tagging, tagged. */
+  last: [number, number, boolean, boolean, boolean][]
+  /** Wrap-ups of agents who handed a call over, still running: user_id, until (ms). */
+  handovers: [number, number][]
+  /** Users with a simulated device. */
+  devices: number[]
 }
 
-/** Each of these agents' last ended call (agents who never took one are absent). */
-async function lastCallOfEach(db: Queryable, companyId: number, userIds: number[]): Promise<LastCall[]> {
-  if (userIds.length === 0) return []
+/**
+ * The facts, each a JSON array of one subquery, in one round trip:
+ * - the company's calls in progress;
+ * - these agents' rows of agent_last_calls (kept by a trigger on calls, so the cost follows the
+ *   team's size, not the company's call history), the number's mandatory tagging and the tag
+ *   check after, the tags probed only for an answered call on such a number (the only case read);
+ * - agents who handed a live call over, in after-call work as after a call's end;
+ * - with `devices`, the company's simulated devices.
+ */
+async function readFacts(
+  db: Queryable,
+  companyId: number,
+  now: number,
+  userIds: number[],
+  options: { exceptCallId?: number; devices?: boolean },
+): Promise<Facts> {
   const ids = `{${userIds.map((id) => Math.trunc(id)).join(',')}}`
-  // The company's agent_last_calls rows (one index scan, kept by a trigger on calls); the
-  // number's setting and the tag check come after, the tags probed only for an answered call
-  // on a number with mandatory tagging (the only case read).
-  const rows = (await db.execute(sql`
-    select l.user_id, (extract(epoch from l.ended_at) * 1000)::float8 as ended_ms, l.answered,
-           coalesce((n.settings->>'mandatory_tagging')::boolean, false) as mandatory_tagging,
-           case when l.answered and coalesce((n.settings->>'mandatory_tagging')::boolean, false)
-                then exists (select 1 from ${callTags} t where t.call_id = l.call_id)
-                else false end as tagged
-    from ${agentLastCalls} l
-    left join ${numbers} n on n.id = l.number_id
-    where l.company_id = ${companyId} and l.user_id = any(${ids}::int[])`)) as unknown as
-    | LastCall[]
-    | { rows: LastCall[] }
+  const except = options.exceptCallId === undefined ? sql`` : sql` and c.id <> ${options.exceptCallId}`
+  const mandatory = sql`coalesce((n.settings->>'mandatory_tagging')::boolean, false)`
+  const result = (await db.execute(sql`
+    select
+      (select coalesce(json_agg(json_build_array(c.status, c.direction, c.user_id, c.ringing)), '[]')
+         from ${calls} c where c.company_id = ${companyId} and c.ended_at is null${except}) as active,
+      (select coalesce(json_agg(json_build_array(
+                l.user_id, (extract(epoch from l.ended_at) * 1000)::float8, l.answered, ${mandatory},
+                case when l.answered and ${mandatory}
+                     then exists (select 1 from ${callTags} t where t.call_id = l.call_id)
+                     else false end)), '[]')
+         from ${agentLastCalls} l left join ${numbers} n on n.id = l.number_id
+         where l.company_id = ${companyId} and l.user_id = any(${ids}::int[])) as last,
+      (select coalesce(json_agg(json_build_array(h.user_id, (extract(epoch from h.until) * 1000)::float8)), '[]')
+         from ${handoverWrapUps} h
+         where h.company_id = ${companyId} and h.until > ${new Date(now).toISOString()}::timestamptz) as handovers,
+      ${
+        options.devices
+          ? sql`(select coalesce(json_agg(d.user_id), '[]') from ${sandboxDevices} d where d.company_id = ${companyId})`
+          : sql`'[]'::json`
+      } as devices`)) as unknown as Record<keyof Facts, unknown>[] | { rows: Record<keyof Facts, unknown>[] }
   // postgres-js answers the rows; the other drivers a result with `rows`.
-  return Array.isArray(rows) ? rows : rows.rows
+  const row = (Array.isArray(result) ? result[0] : result.rows[0])!
+  const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value)
+  return {
+    active: parse(row.active),
+    last: parse(row.last),
+    handovers: parse(row.handovers),
+    devices: parse(row.devices),
+  } as Facts
 }

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { z } from 'zod'
+import { DomainError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database } from '../../db/client.ts'
 import { sandboxDevices } from '../../db/schema/index.ts'
@@ -27,13 +28,19 @@ export const sandboxDeviceJob = defineJob({
   backoffMs: 500,
   concurrency: 8,
   handle: async (deps: EngineDeps, data) => {
-    await applyCallEvent(
-      deps,
-      data.callId,
-      data.action === 'answer'
-        ? { type: 'leg_answered', userId: data.userId }
-        : { type: 'agent_hungup', userId: data.userId },
-    )
+    try {
+      await applyCallEvent(
+        deps,
+        data.callId,
+        data.action === 'answer'
+          ? { type: 'leg_answered', userId: data.userId }
+          : { type: 'agent_hungup', userId: data.userId },
+      )
+    } catch (err) {
+      // The device's agent took another call meanwhile: this one rings on without them.
+      if (err instanceof DomainError && err.code === 'not_allowed') return
+      throw err
+    }
   },
 })
 

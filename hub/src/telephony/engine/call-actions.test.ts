@@ -99,31 +99,37 @@ describe('CallActions', () => {
   })
 })
 
-describe('mandatory tagging', () => {
-  it('an agent who answers stops ringing for a call routed to them at the same moment; it rings on', async () => {
-    const { company, a, b, callId, actions } = await scene()
-    const team = await addTeam(hub, company, 'Both', [a.id, b.id])
-    const other = await callableNumber(hub, company, (s) => ({
-      distribution: {
-        ...s.distribution,
-        steps: [{ type: 'team', team_id: team.id, ring_time_sec: 30, strategy: 'simultaneous' }],
-      },
-    }))
-    const placed = await hub.call('POST', '/v1/sandbox/calls', {
-      auth: company.basic,
-      body: { from: '+33698765432', to: other.e164 },
+/** Two calls ring agent a at once, as two routing decisions taken at the same moment leave them. */
+async function twoCallsRingingA() {
+  const { company, a, b, callId, actions } = await scene()
+  const team = await addTeam(hub, company, 'Both', [a.id, b.id])
+  const other = await callableNumber(hub, company, (s) => ({
+    distribution: {
+      ...s.distribution,
+      steps: [{ type: 'team', team_id: team.id, ring_time_sec: 30, strategy: 'simultaneous' }],
+    },
+  }))
+  const placed = await hub.call('POST', '/v1/sandbox/calls', {
+    auth: company.basic,
+    body: { from: '+33698765432', to: other.e164 },
+  })
+  const second = placed.body.call.id as number
+  // a rings for the first call: the router rings only b for the second.
+  expect((await callRow(hub, second)).ringing).toEqual([b.id])
+  // As two decisions taken at the same moment leave it: the second call rings a too.
+  await hub.db
+    .update(calls)
+    .set({
+      ringing: [a.id, b.id],
+      state: sql`jsonb_set(jsonb_set(${calls.state}, '{ringing}', ${JSON.stringify([a.id, b.id])}::jsonb), '{triedInStep}', ${JSON.stringify([a.id, b.id])}::jsonb)`,
     })
-    const second = placed.body.call.id as number
-    // a rings for the first call: the router rings only b for the second.
-    expect((await callRow(hub, second)).ringing).toEqual([b.id])
-    // As two decisions taken at the same moment leave it: the second call rings a too.
-    await hub.db
-      .update(calls)
-      .set({
-        ringing: [a.id, b.id],
-        state: sql`jsonb_set(jsonb_set(${calls.state}, '{ringing}', ${JSON.stringify([a.id, b.id])}::jsonb), '{triedInStep}', ${JSON.stringify([a.id, b.id])}::jsonb)`,
-      })
-      .where(eq(calls.id, second))
+    .where(eq(calls.id, second))
+  return { company, a, b, callId, second, actions }
+}
+
+describe('an agent rung for two calls at once', () => {
+  it('an agent who answers stops ringing for a call routed to them at the same moment; it rings on', async () => {
+    const { company, a, b, callId, second, actions } = await twoCallsRingingA()
 
     await actions.agentAction(company.id, a.id, { type: 'answer', call_id: callId })
     expect(await callRow(hub, callId)).toMatchObject({ status: 'answered', userId: a.id })
@@ -135,6 +141,21 @@ describe('mandatory tagging', () => {
     expect(await callRow(hub, second)).toMatchObject({ status: 'answered', userId: b.id })
   })
 
+  it('an agent who answers two ringing calls at the same instant is connected to one, refused the other', async () => {
+    const { company, a, callId, second, actions } = await twoCallsRingingA()
+    const answers = await Promise.all(
+      [callId, second].map((id) =>
+        code(actions.agentAction(company.id, a.id, { type: 'answer', call_id: id })),
+      ),
+    )
+    expect(answers.sort()).toEqual(['not_allowed', null])
+    const rows = await Promise.all([callRow(hub, callId), callRow(hub, second)])
+    expect(rows.filter((r) => r.status === 'answered' && r.userId === a.id)).toHaveLength(1)
+    expect(await actions.currentCall(company.id, a.id)).toMatchObject({ status: 'answered' })
+  })
+})
+
+describe('mandatory tagging', () => {
   it('keeps the agent from the next call until they tag the last one', async () => {
     const company = await hub.createCompany()
     const agent = await addAgent(hub, company)

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, arrayContains, eq, getTableColumns, isNotNull, isNull, ne, sql } from 'drizzle-orm'
+import { and, arrayContains, eq, getTableColumns, isNotNull, isNull, ne, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -302,6 +302,9 @@ export async function applyCallEvent(
     if (!locked) return { found: false as const }
     const { routingVersion, ...row } = locked
     guard?.(row)
+    if (event.type === 'leg_answered' && row.status !== 'done' && row.ringing.includes(event.userId)) {
+      await assertAgentFree(tx, row, event.userId)
+    }
     const updated = await applyInTx(tx, deps, row, event, effects, { routingVersion })
     return { found: true as const, row: updated ?? row, applied: updated !== null }
   })
@@ -319,6 +322,39 @@ export async function applyCallEvent(
     await stopOtherRings(deps, outcome.row, event.userId)
   }
   return { applied: outcome.applied, call: outcome.row }
+}
+
+/**
+ * One call at a time: an agent's answer waits for their other answers (and their click-to-call,
+ * startOutboundCall) on a lock of their user row, then finds them on no other call — not one
+ * answered and not ended, nor one they are placing. Two answers sent within the same
+ * milliseconds: the second is refused (not_allowed). Both statements go in one round trip:
+ * PostgreSQL runs the second once the lock is held, on a fresh snapshot.
+ */
+async function assertAgentFree(tx: Tx, row: CallRow, userId: number): Promise<void> {
+  const [, busy] = await Promise.all([
+    tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.companyId, row.companyId)))
+      .for('no key update')
+      .execute(),
+    tx
+      .select({ id: calls.id })
+      .from(calls)
+      .where(
+        and(
+          eq(calls.companyId, row.companyId),
+          eq(calls.userId, userId),
+          isNull(calls.endedAt),
+          ne(calls.id, row.id),
+          or(eq(calls.status, 'answered'), eq(calls.direction, 'outbound')),
+        ),
+      )
+      .limit(1)
+      .execute(),
+  ])
+  if (busy.length > 0) throw new DomainError('not_allowed', 'You are on another call already')
 }
 
 /**

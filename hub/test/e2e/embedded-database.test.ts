@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -111,6 +112,20 @@ async function expectContacts(h: HubProcess, auth: string, expected: Contact[]) 
   )
 }
 
+const SCHED_BATCH = 3
+/** A process's parent and scheduling policy, from /proc/<pid>/stat (fields 4 and 41). */
+function statOf(pid: number): { ppid: number; policy: number } | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ')
+    // After "pid (comm) ", the fields start at the third: state, ppid, ...
+    return { ppid: Number(fields[1]), policy: Number(fields[38]) }
+  } catch {
+    return null
+  }
+}
+
 const serverPid = (dir: string) => runningServerPid(clusterDirOf(dir))
 const pidFileLines = (dir: string) =>
   readFileSync(join(clusterDirOf(dir), 'postmaster.pid'), 'utf8').split('\n')
@@ -132,6 +147,13 @@ describe('the embedded PostgreSQL server', { timeout: 240_000 }, () => {
 
     const auth = await setup(dir, 'Fresh Co')
     expect((await api(h, auth, 'GET', '/v1/company')).body.company?.name).toBe('Fresh Co')
+    // The server and the backends serving the hub run under SCHED_BATCH, so that a backend the
+    // hub wakes does not take the hub's CPU from it.
+    const children = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && statOf(Number(p))?.ppid === pid)
+    expect(children.length).toBeGreaterThan(0)
+    expect([pid!, ...children.map(Number)].map((p) => statOf(p)?.policy)).toEqual(
+      Array(children.length + 1).fill(SCHED_BATCH),
+    )
 
     expect(await h.stop('SIGTERM')).toEqual({ code: 0, signal: null })
     expect(isAlive(pid!)).toBe(false)

@@ -102,9 +102,13 @@ const SERVER_SETTINGS: Record<string, string> = {
  * inside socket writes, and the call benchmark gained about a tenth. Any user may choose this
  * policy; without util-linux's chrt the server starts as before.
  */
-const BATCH_SCHEDULING =
-  process.platform === 'linux' &&
-  spawnSync('chrt', ['--batch', '0', 'true'], { stdio: 'ignore' }).status === 0
+let batchScheduling: boolean | undefined
+function canBatchSchedule(): boolean {
+  batchScheduling ??=
+    process.platform === 'linux' &&
+    spawnSync('chrt', ['--batch', '0', 'true'], { stdio: 'ignore' }).status === 0
+  return batchScheduling
+}
 
 type ServerUser = { uid: number; gid: number; name: string } | null
 
@@ -140,7 +144,7 @@ export async function startEmbeddedPostgres(
       const logStart = statSync(serverLogOf(root)).size
       // Its own session: Ctrl-C in the hub's terminal must not reach the server, which the hub
       // stops itself once its requests are drained.
-      const [command, commandArgs] = BATCH_SCHEDULING
+      const [command, commandArgs] = canBatchSchedule()
         ? ['chrt', ['--batch', '0', bin.postgres, ...args]]
         : [bin.postgres, args]
       const child = spawn(command, commandArgs, {

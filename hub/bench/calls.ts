@@ -9,12 +9,16 @@
  * connected on its own WebSocket (/v1/realtime, agent token in the first frame). Simulated
  * callers dial the number through the sandbox carrier's API (POST /v1/sandbox/calls), either
  * --concurrency calls in flight (closed loop: a call is in flight from its POST to its
- * `call.ended` frame) or --rate calls per second (open loop). Each agent's client answers
+ * `call.ended` webhook) or --rate calls per second (open loop). Each agent's client answers
  * `call.ringing` at once, hangs up after a talk drawn uniformly from --talk-ms, and tags the
  * call when the number requires it (--tagging). A webhook on `call.ended` points at a receiver
  * in this process.
  * Measured over --seconds after --warmup:
- * - calls/s: calls whose `call.ended` frame reached the agent's client within the window;
+ * - calls/s: calls whose `call.ended` webhook (sent once the call is finalized: its recording
+ *   stored) reached the receiver within the window: the rate the hub sustains whole calls at.
+ *   The calls whose `call.ended` frame reached the agent's client in the window are shown too:
+ *   more of them than webhooks means finalization falls behind;
+ * - finalization lag: from the agent's `call.ended` frame to the `call.ended` webhook;
  * - ring latency: from the moment the hub created the call (its `calls.started_at`, read from
  *   the database after the run; the hub and this process share the machine's clock) to the
  *   agent's client receiving `call.ringing`; the same from the POST's send is shown too;
@@ -84,7 +88,9 @@ type Track = {
   answeredHttpAt?: number
   /** When the first `call.ringing` frame of the call reached an agent's client. */
   ringAt?: number
+  /** When the call's `call.ended` frame reached the agent's client. */
   endedAt?: number
+  /** Called when the call's `call.ended` webhook arrives: the call is whole. */
   ended?: () => void
 }
 
@@ -98,7 +104,8 @@ type Run = {
   lateAnswers: number
   /** Agents on two calls at once (both answers went through). */
   onTwoCalls: number
-  webhookEnded: Set<number>
+  /** When each call's `call.ended` webhook arrived (the first delivery). */
+  webhookEnded: Map<number, number>
 }
 let run: Run = newRun()
 function newRun(): Run {
@@ -109,7 +116,7 @@ function newRun(): Run {
     ringStopped: 0,
     lateAnswers: 0,
     onTwoCalls: 0,
-    webhookEnded: new Set(),
+    webhookEnded: new Map(),
   }
 }
 const track = (callId: number) => {
@@ -133,7 +140,10 @@ const receiver = createServer((req, res) => {
         event: string
         data: { id: number }
       }
-      if (body.event === 'call.ended') run.webhookEnded.add(body.data.id)
+      if (body.event === 'call.ended' && !run.webhookEnded.has(body.data.id)) {
+        run.webhookEnded.set(body.data.id, Date.now())
+        run.tracks.get(body.data.id)?.ended?.()
+      }
     } catch {
       countError('webhook: unreadable body')
     }
@@ -198,7 +208,6 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
           client.onCall.delete(id)
           const t = track(id)
           t.endedAt ??= at
-          t.ended?.()
           return
         }
         case 'call.tag_required':
@@ -266,9 +275,10 @@ async function placeCall(url: string, auth: string, to: string, agent: Agent): P
   }
 }
 
+/** Until the call's `call.ended` webhook arrives: its events are out, its recording stored. */
 function untilEnded(id: number): Promise<void> {
   const t = track(id)
-  if (t.endedAt !== undefined) return Promise.resolve()
+  if (run.webhookEnded.has(id)) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       t.ended = undefined
@@ -328,9 +338,16 @@ const percentile = (sorted: number[], p: number) =>
 type ModeResult = {
   mode: AnyMode
   perSec: number
+  /** Calls whose call.ended webhook arrived in the window. */
   completed: number
-  /** calls/s in the first and second half of the window. */
+  /** Calls whose call.ended frame reached the agent in the window. */
+  hungUp: number
+  /** calls/s in the first and second half of the window (webhooks). */
   halves: number[]
+  /** Agent's call.ended frame → call.ended webhook, for the calls hung up in the window. */
+  endedLag: number[]
+  /** Of the calls hung up in the window, those whose webhook never came. */
+  endedLagMissing: number
   placed: number
   ringFromCreated: number[]
   ringFromSend: number[]
@@ -439,20 +456,27 @@ for (const mode of selected) {
       .filter(([, t]) => t.sentAt !== undefined)
       .map(([, t]) => t.ringAt! - t.sentAt!)
       .sort((a, b) => a - b)
-    const completed = all.filter(
-      ([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < windowEnd,
-    ).length
-    // The company's call history grows during the run: does the rate hold from one half to the next?
+    const hookAt = (id: number) => run.webhookEnded.get(id)
+    const completed = all.filter(([id]) => inWindow(hookAt(id))).length
+    const hungUpInWindow = all.filter(([, t]) => inWindow(t.endedAt))
+    const endedLag = hungUpInWindow
+      .filter(([id]) => hookAt(id) !== undefined)
+      .map(([id, t]) => hookAt(id)! - t.endedAt!)
+      .sort((a, b) => a - b)
+    // The rate over time: does it hold from one half of the window to the next?
     const mid = windowStart + (SECONDS * 1000) / 2
     const halves = [
-      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= windowStart && t.endedAt < mid).length,
-      all.filter(([, t]) => t.endedAt !== undefined && t.endedAt >= mid && t.endedAt < windowEnd).length,
+      all.filter(([id]) => (hookAt(id) ?? Number.NaN) >= windowStart && hookAt(id)! < mid).length,
+      all.filter(([id]) => (hookAt(id) ?? Number.NaN) >= mid && hookAt(id)! < windowEnd).length,
     ].map((n) => Math.round(n / (SECONDS / 2)))
     const result: ModeResult = {
       mode,
       perSec: completed / SECONDS,
       completed,
+      hungUp: hungUpInWindow.length,
       halves,
+      endedLag,
+      endedLagMissing: hungUpInWindow.length - endedLag.length,
       placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
       ringFromCreated,
       ringFromSend,
@@ -509,12 +533,17 @@ for (const r of results) {
     .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
     .join(' / ')
   console.log(
-    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} calls ended in the window, ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call, ${r.lateAnswers} answers after the ring stopped (two calls had picked the agent), ${r.onTwoCalls} agents on two calls at once; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} call.ended webhooks in the window (${r.hungUp} calls hung up at the agents' clients in it, ${Math.round(r.hungUp / SECONDS)}/s), ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call, ${r.lateAnswers} answers after the ring stopped (two calls had picked the agent), ${r.onTwoCalls} agents on two calls at once; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
   )
 }
 for (const r of results) {
   console.log(
     `calls.ring-p99.${r.mode}: ${percentile(r.ringFromCreated, 99)} ms (target < 50) [call created (calls.started_at) → call.ringing at the agent's client: p50 ${percentile(r.ringFromCreated, 50)} ms, max ${r.ringFromCreated.at(-1) ?? Number.NaN} ms, ${r.ringFromCreated.length} rings in the window; from the POST's send: p50 ${percentile(r.ringFromSend, 50)} / p99 ${percentile(r.ringFromSend, 99)} ms; ${r.notRung} placed calls never rang]`,
+  )
+}
+for (const r of results) {
+  console.log(
+    `calls.ended-lag-p99.${r.mode}: ${percentile(r.endedLag, 99)} ms [the agent's call.ended frame → the call.ended webhook, for the calls hung up in the window: p50 ${percentile(r.endedLag, 50)} ms, max ${r.endedLag.at(-1) ?? Number.NaN} ms; ${r.endedLagMissing} never came]`,
   )
 }
 for (const r of results) {

@@ -8,7 +8,7 @@ import { crmSyncJob } from './services/integrations/sync-job.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 import { sandboxDeviceJob } from './telephony/carrier/sandbox-call-control.ts'
 import { callTimerJob, waitingCallsJob } from './telephony/engine/call-engine.ts'
-import { callFinalizeJob } from './telephony/engine/call-finalize.ts'
+import { callFinalizeJob, legacyCallFinalizeJob } from './telephony/engine/call-finalize.ts'
 import { wrapUpEndJob } from './telephony/engine/wrap-up.ts'
 import { webhookDeliveryJob } from './webhooks/deliver.ts'
 import { webhookFanOutJob } from './webhooks/fan-out.ts'
@@ -30,6 +30,7 @@ export const hubJobs: readonly RegisteredJob<HubDeps>[] = [
   waitingCallsJob,
   sandboxDeviceJob,
   callFinalizeJob,
+  legacyCallFinalizeJob,
   wrapUpEndJob,
   callMailJob,
   dailySummaryTickJob,

@@ -113,6 +113,8 @@ type Effects = {
   jobs: NewJob[]
   /** A timer the event made pointless (BullMQ: withdrawn after the commit). */
   cancelTimer?: string
+  /** An agent is free at once: waiting calls look again after the commit (nudgeSoon). */
+  nudgeWaiting?: boolean
   /** The names the call's objects were built with (set by applyInTx). */
   refs?: CallRefs
 }
@@ -127,7 +129,7 @@ export const callTimerJob = defineJob({
   schema: z.object({ callId: z.number().int().positive(), version: z.number().int().nonnegative() }),
   tries: 5,
   backoffMs: 500,
-  concurrency: 8,
+  concurrency: 16,
   handle: async (deps: EngineDeps, data) => {
     await applyCallEvent(deps, data.callId, { type: 'timer', version: data.version })
   },
@@ -166,6 +168,58 @@ export async function nudgeWaitingCalls(deps: EngineDeps, companyId: number): Pr
     .orderBy(calls.startedAt)
   // Oldest first: the caller who waited longest gets the agent.
   for (const call of waiting) await applyCallEvent(deps, call.id, { type: 'presence_changed' })
+}
+
+/**
+ * The company's calls waiting for an agent look again once an agent is free: after a wrap-up,
+ * by a durable job keyed `jobKey`; at once, after the commit, in this process (nudgeSoon).
+ */
+function lookAgainAfter(effects: Effects, companyId: number, wrapUpSec: number, jobKey: string): void {
+  if (wrapUpSec > 0) {
+    effects.jobs.push(
+      ...newJobs(waitingCallsJob, [{ data: { companyId }, delayMs: wrapUpSec * 1000, jobKey }]),
+    )
+  } else {
+    effects.nudgeWaiting = true
+  }
+}
+
+const nudging = new WeakMap<object, Map<number, { again: boolean }>>()
+
+/**
+ * nudgeWaitingCalls, after a commit that freed an agent: one look at a time per company and
+ * process, and one more after it when agents were freed meanwhile, so a busy company's hang-ups
+ * cost a look each at most. In memory, as the realtime edge's nudges (an agent connects): a
+ * crash before it runs leaves the waiting calls to the next agent freed and to their own timers.
+ * A job per hang-up, in the `calls` queue, fell behind at 60 calls/s on 2 cores and made the
+ * call timers queued after it late.
+ */
+function nudgeSoon(deps: EngineDeps, companyId: number): void {
+  let companies = nudging.get(deps.db)
+  if (!companies) {
+    companies = new Map()
+    nudging.set(deps.db, companies)
+  }
+  const running = companies.get(companyId)
+  if (running) {
+    running.again = true
+    return
+  }
+  const state = { again: false }
+  companies.set(companyId, state)
+  const mine = companies
+  void (async () => {
+    try {
+      do {
+        state.again = false
+        await nudgeWaitingCalls(deps, companyId)
+      } while (state.again)
+    } catch (err) {
+      deps.logger.warn({ err, companyId }, 'calls: waiting calls could not look for a free agent')
+    } finally {
+      mine.delete(companyId)
+    }
+  })()
 }
 
 export { eventBase }
@@ -426,6 +480,7 @@ async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Pro
     if (m.message.type === 'call.ringing' && m.userIds.length > 0)
       tellCallerCards(deps, (port) => port.ringing(ringingCall, m.userIds))
   if (row.endedAt) tellCallerCards(deps, (port) => port.callEnded(row.companyId, row.id))
+  if (effects.nudgeWaiting) nudgeSoon(deps, row.companyId)
   await Promise.all([
     effects.jobs.length > 0 && deps.queue.kind !== 'embedded'
       ? // Outside the database: added once the change is committed. A crash in between loses
@@ -608,15 +663,7 @@ async function applyInTx(
     if (row.userId !== null) {
       // The agent is routable again once their wrap-up is over: waiting calls look then.
       const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
-      effects.jobs.push(
-        ...newJobs(waitingCallsJob, [
-          {
-            data: { companyId: row.companyId },
-            delayMs: wrapUpSec * 1000,
-            jobKey: `call:${row.id}:wrap-up-over`,
-          },
-        ]),
-      )
+      lookAgainAfter(effects, row.companyId, wrapUpSec, `call:${row.id}:wrap-up-over`)
       const ended = { ...row, ...next }
       effects.messages.push({
         userIds: [row.userId],
@@ -1025,15 +1072,7 @@ async function handOver(turn: Turn, userId: number): Promise<NewJob[]> {
 
 /** Agents freed by a transfer may take the calls waiting for someone. */
 function nudgeAfterTransfer(turn: Turn, version: number): void {
-  turn.effects.jobs.push(
-    ...newJobs(waitingCallsJob, [
-      {
-        data: { companyId: turn.row.companyId },
-        delayMs: 0,
-        jobKey: `call:${turn.row.id}:transfer:v${version}`,
-      },
-    ]),
-  )
+  lookAgainAfter(turn.effects, turn.row.companyId, 0, `call:${turn.row.id}:transfer:v${version}`)
 }
 
 /**
@@ -1289,15 +1328,7 @@ function outboundTurn(turn: Turn, autoRecord: boolean): TurnResult {
       })
       // The agent's wrap-up starts now; waiting calls look again when it is over.
       const wrapUpSec = turn.world.users.find((u) => u.id === agent)?.wrapUpTime ?? 0
-      effects.jobs.push(
-        ...newJobs(waitingCallsJob, [
-          {
-            data: { companyId: row.companyId },
-            delayMs: wrapUpSec * 1000,
-            jobKey: `call:${row.id}:wrap-up-over`,
-          },
-        ]),
-      )
+      lookAgainAfter(effects, row.companyId, wrapUpSec, `call:${row.id}:wrap-up-over`)
       break
     }
   }

@@ -1,6 +1,6 @@
 import type { NumberSettings } from '@switchboard/shared'
 import { type CallActivityInput, type CallKind, callKind } from '@switchboard/shared'
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Clock } from '../../core/clock.ts'
 import type { Queryable } from '../../db/client.ts'
@@ -55,14 +55,19 @@ export async function loadSyncCalls(
   const out = new Map<number, SyncCall>()
   if (callIds.length === 0) return out
   const ids = [...new Set(callIds)]
+  // Whether the call is finalized comes with its row, in the same snapshot: read apart, a
+  // finalization committing in between showed a call ended without the recording it stored.
   const rows = await db
-    .select()
+    .select({
+      ...getTableColumns(calls),
+      finalized: sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls.id} and e.type = ${FINALIZED})`,
+    })
     .from(calls)
     .where(and(eq(calls.companyId, companyId), inArray(calls.id, ids)))
   if (rows.length === 0) return out
   const numberIds = [...new Set(rows.map((r) => r.numberId))]
   const userIds = [...new Set(rows.map((r) => r.userId).filter((u): u is number => u !== null))]
-  const [numberRows, userRows, tagRows, commentRows, finalizedRows] = await Promise.all([
+  const [numberRows, userRows, tagRows, commentRows] = await Promise.all([
     db
       .select({ id: numbers.id, name: numbers.name, e164: numbers.e164, settings: numbers.settings })
       .from(numbers)
@@ -84,18 +89,7 @@ export async function loadSyncCalls(
       .from(callComments)
       .where(and(eq(callComments.companyId, companyId), inArray(callComments.callId, ids)))
       .orderBy(asc(callComments.id)),
-    db
-      .select({ callId: callEvents.callId })
-      .from(callEvents)
-      .where(
-        and(
-          eq(callEvents.companyId, companyId),
-          inArray(callEvents.callId, ids),
-          eq(callEvents.type, FINALIZED),
-        ),
-      ),
   ])
-  const finalized = new Set(finalizedRows.map((r) => r.callId))
   const numberById = new Map(numberRows.map((n) => [n.id, n]))
   const userById = new Map(userRows.map((u) => [u.id, u]))
   const tagsOf = new Map<number, string[]>()
@@ -148,7 +142,7 @@ export async function loadSyncCalls(
       id: row.id,
       companyId,
       version: row.version,
-      ended: row.endedAt !== null && finalized.has(row.id),
+      ended: row.endedAt !== null && row.finalized,
       kind,
       inBusinessHours,
       activity,

@@ -1,13 +1,13 @@
 import type { NumberSettings } from '@switchboard/shared'
 import { type CallActivityInput, type CallKind, callKind } from '@switchboard/shared'
-import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, inArray } from 'drizzle-orm'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Clock } from '../../core/clock.ts'
 import type { Queryable } from '../../db/client.ts'
-import { callComments, callEvents, calls, callTags, numbers, tags, users } from '../../db/schema/index.ts'
+import { callComments, calls, callTags, numbers, tags, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { MAX_ASSET_URL_TTL_SEC, signedAssetUrl } from '../../telephony/audio/call-assets.ts'
-import { FINALIZED } from '../../telephony/engine/call-finalize.ts'
+import { finalizedColumn } from '../../telephony/engine/call-finalize.ts'
 import { eventBase } from '../../telephony/engine/call-object.ts'
 import { isOpenAt } from '../../telephony/number-config.ts'
 
@@ -60,7 +60,7 @@ export async function loadSyncCalls(
   const rows = await db
     .select({
       ...getTableColumns(calls),
-      finalized: sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls.id} and e.type = ${FINALIZED})`,
+      finalized: finalizedColumn,
     })
     .from(calls)
     .where(and(eq(calls.companyId, companyId), inArray(calls.id, ids)))

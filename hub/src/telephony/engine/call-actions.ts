@@ -14,6 +14,7 @@ import { commentCall, tagCall } from './call-notes.ts'
 import { agentCall, insightCardFrames, loadCallRefs } from './call-object.ts'
 import { transferCall } from './call-transfer.ts'
 import { setRecordingPaused } from './call-updates.ts'
+import { agentOnCall } from './live-state.ts'
 import type { AgentAction, CallActions } from './ports.ts'
 
 /** Checked on the locked call: the agent is (still) the one on it. */
@@ -116,13 +117,7 @@ export function createCallActions(deps: EngineDeps): CallActions {
           and(
             eq(calls.companyId, companyId),
             isNull(calls.endedAt),
-            or(
-              arrayContains(calls.ringing, [userId]),
-              and(
-                eq(calls.userId, userId),
-                or(eq(calls.status, 'answered'), eq(calls.direction, 'outbound')),
-              ),
-            ),
+            or(arrayContains(calls.ringing, [userId]), agentOnCall(userId)),
           ),
         )
         .orderBy(desc(calls.startedAt))

@@ -60,7 +60,7 @@ export function engineAssetSigner(deps: Pick<EngineDeps, 'env' | 'clock'>, base:
 }
 
 /** Whether the call has its `finalized` timeline row, as a column of a query on `calls`. */
-const finalizedColumn = sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls}.id and e.type = ${FINALIZED})`
+export const finalizedColumn = sql<boolean>`exists (select 1 from ${callEvents} e where e.call_id = ${calls}.id and e.type = ${FINALIZED})`
 
 /**
  * The pauses and resumptions of a call's recording, in order, as a column of a query on

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { and, eq, isNull, or, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import {
   agentLastCalls,
@@ -9,6 +9,17 @@ import {
   sandboxDevices,
 } from '../../db/schema/index.ts'
 import type { LiveState } from '../routing-types.ts'
+
+/**
+ * SQL condition on `calls`: a call in progress that is the agent's own — answered by them, or
+ * one they place (their device may still ring). An agent has at most one (call-engine.ts).
+ */
+export const agentOnCall = (userId: number) =>
+  and(
+    eq(calls.userId, userId),
+    isNull(calls.endedAt),
+    or(eq(calls.status, 'answered'), eq(calls.direction, 'outbound')),
+  )
 
 export type LiveAgent = { live: LiveState; idleSince: number }
 

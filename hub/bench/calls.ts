@@ -33,7 +33,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import type { ServerMessage } from '@switchboard/shared'
 import WebSocket from 'ws'
-import { type CallCenter, type CallRecords, readCallRecords, seedCallCenter } from './support/call-center.ts'
+import {
+  type CallCenter,
+  type CallRecords,
+  type EndedSteps,
+  readCallRecords,
+  seedCallCenter,
+} from './support/call-center.ts'
 import { type DbStats, describeDbCost, hubDatabase, readDbStats } from './support/db-stats.ts'
 import { postJson } from './support/http.ts'
 import { processCpuSeconds, treesCpuSeconds } from './support/process-stats.ts'
@@ -293,6 +299,21 @@ function untilEnded(id: number): Promise<void> {
   })
 }
 
+/** The hub's steps from hang-up to delivery of the calls given, each sorted. */
+function stepsOf(steps: readonly (EndedSteps | undefined)[]): ModeResult['endedSteps'] {
+  const out: ModeResult['endedSteps'] = { finalize: [], relay: [], deliver: [] }
+  for (const s of steps) {
+    if (!s) continue
+    out.finalize.push(s.finalized - s.hungUp)
+    if (s.relayed !== null) out.relay.push(s.relayed - s.finalized)
+    if (s.relayed !== null && s.delivered !== null) out.deliver.push(s.delivered - s.relayed)
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => a - b)
+  return out
+}
+
+const stepText = (sorted: number[]) => `${percentile(sorted, 50)} / ${percentile(sorted, 99)} ms`
+
 /** Places calls until `stopAt`: closed loop (CONCURRENCY in flight) or open loop (RATE per second). */
 async function placeCalls(urls: readonly string[], auth: string, to: string, stopAt: number): Promise<void> {
   // The calls go to the web processes in turn, as a load balancer would send them.
@@ -348,6 +369,8 @@ type ModeResult = {
   endedLag: number[]
   /** Of the calls hung up in the window, those whose webhook never came. */
   endedLagMissing: number
+  /** For the calls hung up in the window: the hub's steps from the hang-up to the webhook, sorted (ms). */
+  endedSteps: { finalize: number[]; relay: number[]; deliver: number[] }
   placed: number
   ringFromCreated: number[]
   ringFromSend: number[]
@@ -477,6 +500,7 @@ for (const mode of selected) {
       halves,
       endedLag,
       endedLagMissing: hungUpInWindow.length - endedLag.length,
+      endedSteps: stepsOf(hungUpInWindow.map(([id]) => records.endedSteps.get(id))),
       placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
       ringFromCreated,
       ringFromSend,
@@ -543,7 +567,7 @@ for (const r of results) {
 }
 for (const r of results) {
   console.log(
-    `calls.ended-lag-p99.${r.mode}: ${percentile(r.endedLag, 99)} ms [the agent's call.ended frame → the call.ended webhook, for the calls hung up in the window: p50 ${percentile(r.endedLag, 50)} ms, max ${r.endedLag.at(-1) ?? Number.NaN} ms; ${r.endedLagMissing} never came]`,
+    `calls.ended-lag-p99.${r.mode}: ${percentile(r.endedLag, 99)} ms [the agent's call.ended frame → the call.ended webhook, for the calls hung up in the window: p50 ${percentile(r.endedLag, 50)} ms, max ${r.endedLag.at(-1) ?? Number.NaN} ms; ${r.endedLagMissing} never came; by the hub's clock, p50 / p99: hang-up → finalized ${stepText(r.endedSteps.finalize)}, → relayed ${stepText(r.endedSteps.relay)}, → delivered ${stepText(r.endedSteps.deliver)}]`,
   )
 }
 for (const r of results) {

@@ -13,6 +13,7 @@ import { type AdminTarget, openAdminTarget } from '../../src/cli/admin-target.ts
 import type { Actor } from '../../src/core/actor.ts'
 import { createLinks } from '../../src/core/links.ts'
 import { createLogger } from '../../src/core/logger.ts'
+import { rowsOf } from '../../src/db/client.ts'
 import { apiKeys, calls, outbox } from '../../src/db/schema/index.ts'
 import { parseEnv } from '../../src/env.ts'
 import type { Mailer } from '../../src/mail/mailer.ts'
@@ -126,11 +127,25 @@ export async function seedCallCenter(
   })
 }
 
+/** One call's steps from its hang-up to its call.ended webhook, by the hub's clock (ms). */
+export type EndedSteps = {
+  hungUp: number
+  finalized: number
+  relayed: number | null
+  delivered: number | null
+}
+
 export type CallRecords = {
   /** Call id → when the hub created it (calls.started_at, ms). */
   startedAt: Map<number, number>
   /** Outbox events of the calls (call.created … call.ended), by event name. */
   events: Map<string, number>
+  /**
+   * Call id → the steps from its hang-up to its call.ended webhook, by the hub's clock (ms):
+   * the hang-up (calls.ended_at), the finalization's commit (its timeline row), the relay of
+   * the call.ended outbox row, and the delivery's success.
+   */
+  endedSteps: Map<number, EndedSteps>
 }
 
 /** After the run, with the hub stopped: when each call was created, and the events recorded. */
@@ -162,9 +177,36 @@ export async function readCallRecords(
         ),
       )
       .groupBy(outbox.event)
+    const steps = rowsOf<{
+      id: number
+      hung_up: string
+      finalized: string
+      relayed: string | null
+      delivered: string | null
+    }>(
+      await deps.db.execute(sql`
+      select c.id, c.ended_at as hung_up, e.at as finalized, o.relayed_at as relayed, d.delivered_at as delivered
+      from calls c
+      join call_events e on e.call_id = c.id and e.type = 'finalized'
+      left join outbox o on o.company_id = c.company_id and o.event = 'call.ended' and (o.data->>'id')::bigint = c.id
+      left join webhook_deliveries d on d.outbox_id = o.id
+      where c.company_id = ${companyId} and c.started_at >= ${since.toISOString()}`),
+    )
+    const ms = (t: string | Date | null) => (t === null ? null : new Date(t).getTime())
     return {
       startedAt: new Map(rows.map((r) => [r.id, r.startedAt.getTime()])),
       events: new Map(counts.map((c) => [c.event, c.n])),
+      endedSteps: new Map(
+        steps.map((r) => [
+          Number(r.id),
+          {
+            hungUp: ms(r.hung_up)!,
+            finalized: ms(r.finalized)!,
+            relayed: ms(r.relayed),
+            delivered: ms(r.delivered),
+          },
+        ]),
+      ),
     }
   })
 }

@@ -34,7 +34,7 @@ const USERS = 200
 const CONTACTS = 10_000
 
 const results: { name: string; mode: Mode; result: LoadResult; cpuSec: number }[] = []
-let memory: { pssMb: number; processes: number } | undefined
+let memory: { pssMb: number; processes: number; rootMb: number } | undefined
 let startMs: number[] = []
 
 /** ms from spawning `npm start`'s process on existing data to /healthz answering 200. */
@@ -142,7 +142,7 @@ if (worst) {
 }
 if (memory) {
   console.log(
-    `rss.embedded: ${Math.round(memory.pssMb)} MB (target <= 300) [PSS of the hub and its PostgreSQL, ${memory.processes} processes, after the API runs]`,
+    `rss.embedded: ${Math.round(memory.pssMb)} MB (target <= 300) [PSS of the hub and its PostgreSQL, ${memory.processes} processes, after the API runs: the hub's Node process ${Math.round(memory.rootMb)} MB, PostgreSQL ${Math.round(memory.pssMb - memory.rootMb)} MB]`,
   )
 }
 if (startMs.length > 0) {

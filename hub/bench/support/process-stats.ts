@@ -28,18 +28,21 @@ export function processTree(root: number): number[] {
  * processes (PostgreSQL's shared buffers, shared libraries) is counted once in all, not once per
  * process as summed RSS would.
  */
-export function treeMemoryMb(root: number): { pssMb: number; processes: number } {
+export function treeMemoryMb(root: number): { pssMb: number; processes: number; rootMb: number } {
   let kb = 0
+  let rootKb = 0
   const pids = processTree(root)
   for (const pid of pids) {
     try {
       const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
-      kb += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+      const pss = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0)
+      kb += pss
+      if (pid === root) rootKb = pss
     } catch {
       // ended meanwhile, or not ours to read
     }
   }
-  return { pssMb: kb / 1024, processes: pids.length }
+  return { pssMb: kb / 1024, processes: pids.length, rootMb: rootKb / 1024 }
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */

@@ -1,6 +1,6 @@
 /**
  * The two ways the hub runs, started the way a user starts them, for the API and event
- * benchmarks: `embedded` is the hub as `npm start` runs it (`node --import tsx hub/src/main.ts`,
+ * benchmarks: `embedded` is the hub as `npm start` runs it (`node hub/dist/main.mjs`, the bundle,
  * its own database in a temporary DATA_DIR); `postgres-redis` is the same process with
  * DATABASE_URL and REDIS_URL pointing at a PostgreSQL and a Redis started from the Debian
  * packages on free loopback ports (the scale test run's code, but with PostgreSQL's durable
@@ -108,7 +108,13 @@ export async function startTarget(mode: AnyMode, options: TargetOptions = {}): P
     await options.prepare?.({ dataDir, env, apiId: keys.api_id })
 
     const launch = async (extra: Record<string, string> = {}, dir = dataDir) => {
-      const hub = startHub(dir, 0, { direct: true, env: { ...env, ...extra }, nodeArgs })
+      // The bundle `npm start` runs (sb setup above brought it up to date). A profiled run loads
+      // the TypeScript sources through tsx instead, so that its samples name hub/src's files.
+      const hub = startHub(dir, 0, {
+        ...(options.cpuProfDir ? { direct: true } : { bundled: true }),
+        env: { ...env, ...extra },
+        nodeArgs,
+      })
       await hub.waitHealthy(120_000)
       return hub
     }

@@ -96,16 +96,20 @@ export type HubProcess = {
 
 /**
  * `npm start`'s process (`node scripts/run.mjs start`), or with direct: true the hub itself
- * (`node --import tsx hub/src/main.ts`), so that its pid is the hub's (for kill -9).
+ * (`node --import tsx hub/src/main.ts`), so that its pid is the hub's (for kill -9), or with
+ * bundled: true the hub as `npm start` runs it, itself (`node hub/dist/main.mjs`: the bundle
+ * must be current, as after any `sb` command through scripts/run.mjs).
  */
 export function startHub(
   dataDir: string,
   port: number,
-  options: { direct?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { direct?: boolean; bundled?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): HubProcess {
-  const args = options.direct
-    ? [...(options.nodeArgs ?? []), '--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
-    : [join(repoRoot, 'scripts/run.mjs'), 'start']
+  const args = options.bundled
+    ? [...(options.nodeArgs ?? []), '--enable-source-maps', join(repoRoot, 'hub/dist/main.mjs')]
+    : options.direct
+      ? [...(options.nodeArgs ?? []), '--import', 'tsx', join(repoRoot, 'hub/src/main.ts')]
+      : [join(repoRoot, 'scripts/run.mjs'), 'start']
   const child = spawnTracked(args, userEnv(dataDir, { ...options.env, PORT: String(port) }))
   let text = ''
   child.stdout?.on('data', (chunk: Buffer) => {

@@ -1,7 +1,8 @@
-import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq'
+import { type Job as BullJob, DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../core/logger.ts'
 import {
+  DeferJobError,
   type FailedJob,
   isUnrecoverable,
   type JobHandler,
@@ -128,7 +129,7 @@ export class BullmqQueue implements JobQueue {
   private startWorker(queue: string, registration: Registration): void {
     const worker = new Worker(
       queue,
-      async (job: BullJob) => {
+      async (job: BullJob, token?: string) => {
         try {
           await registration.handler({
             id: job.id ?? '',
@@ -139,6 +140,11 @@ export class BullmqQueue implements JobQueue {
             maxAttempts: job.opts.attempts ?? 1,
           })
         } catch (err) {
+          if (err instanceof DeferJobError) {
+            // BullMQ's way to put a running job back without counting a try.
+            await job.moveToDelayed(Date.now() + Math.max(0, err.delayMs), token)
+            throw new DelayedError()
+          }
           if (isUnrecoverable(err)) throw new UnrecoverableError(jobErrorMessage(err))
           throw err
         }

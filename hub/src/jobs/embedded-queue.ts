@@ -7,6 +7,7 @@ import { afterCommit } from '../db/after-commit.ts'
 import type { Database, Queryable } from '../db/client.ts'
 import { jobs } from '../db/schema/index.ts'
 import {
+  DeferJobError,
   type FailedJob,
   isUnrecoverable,
   type JobHandler,
@@ -347,6 +348,13 @@ export class EmbeddedQueue implements JobQueue {
         await this.complete(row)
         return
       }
+      if (outcome.error instanceof DeferJobError) {
+        await this.finish(row, {
+          state: 'deferred',
+          runAt: new Date(this.clock.now().getTime() + Math.max(0, outcome.error.delayMs)),
+        })
+        return
+      }
       const message = jobErrorMessage(outcome.error)
       if (isUnrecoverable(outcome.error) || row.attempts >= row.maxAttempts) {
         this.logger?.error({ queue, job: row.id, name: row.name, err: outcome.error }, 'jobs: dead letter')
@@ -375,7 +383,8 @@ export class EmbeddedQueue implements JobQueue {
     outcome:
       | { state: 'completed' }
       | { state: 'failed'; error: string }
-      | { state: 'waiting'; error: string; runAt: Date },
+      | { state: 'waiting'; error: string; runAt: Date }
+      | { state: 'deferred'; runAt: Date },
   ): Promise<void> {
     const now = this.clock.now()
     const set =
@@ -383,7 +392,10 @@ export class EmbeddedQueue implements JobQueue {
         ? { state: outcome.state, finishedAt: now, lastError: null }
         : outcome.state === 'failed'
           ? { state: outcome.state, finishedAt: now, lastError: outcome.error }
-          : { state: outcome.state, runAt: outcome.runAt, lastError: outcome.error }
+          : outcome.state === 'waiting'
+            ? { state: outcome.state, runAt: outcome.runAt, lastError: outcome.error }
+            : // Back to waiting, and the claim's try given back.
+              { state: 'waiting' as const, runAt: outcome.runAt, attempts: sql`${jobs.attempts} - 1` }
     await this.db
       .update(jobs)
       .set({ ...set, lockedUntil: null, lockedBy: null })

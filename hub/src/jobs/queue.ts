@@ -46,6 +46,18 @@ export class UnrecoverableJobError extends Error {
   override name = 'UnrecoverableJobError'
 }
 
+/**
+ * Throw this from a handler to put the job back, to run again in `delayMs`, without using one of
+ * its tries: the work could not start yet for a reason of the hub's own (the company already
+ * holds its share of a scarce resource), not because it failed.
+ */
+export class DeferJobError extends Error {
+  override name = 'DeferJobError'
+  constructor(readonly delayMs: number) {
+    super(`deferred ${Math.round(delayMs)} ms`)
+  }
+}
+
 export interface JobQueue {
   readonly kind: 'embedded' | 'bullmq'
   /**

@@ -7,7 +7,8 @@ import type { Database } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import type { Env } from '../env.ts'
 import { defineJob, type JobInfo } from '../jobs/job-definition.ts'
-import { UnrecoverableJobError } from '../jobs/queue.ts'
+import { DeferJobError, UnrecoverableJobError } from '../jobs/queue.ts'
+import { createDeliveryShares, type DeliveryShares } from './delivery-shares.ts'
 import { postJson } from './http-post.ts'
 import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
@@ -75,6 +76,12 @@ async function deliver(
   let statusCode: number | null = null
   let error: string | null = null
   let refused = false
+  // The company's share of this worker's sends (delivery-shares.ts): none free within the
+  // wait, the job steps aside for other companies' deliveries and comes back later, its tries
+  // untouched.
+  const shares = sharesFor(deps)
+  const slot = await shares.acquire(webhook.companyId)
+  if (!slot) throw new DeferJobError(shares.deferral(webhook.companyId))
   try {
     const url = await checkWebhookUrl(webhook.url, { allowPrivate })
     const res = await postJson(
@@ -102,6 +109,8 @@ async function deliver(
         : err instanceof Error
           ? err.message || err.name
           : String(err)
+  } finally {
+    slot.release()
   }
 
   if (error === null) {
@@ -127,6 +136,33 @@ async function deliver(
   await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
   if (refused) throw new UnrecoverableJobError(error)
   throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
+}
+
+/** A slow company's sends at once per worker: a quarter of the queue's concurrency (64). */
+export const DELIVERIES_PER_COMPANY = 16
+/**
+ * How long a delivery waits for its company's share before it steps aside: long enough for a
+ * fast receiver's answers to hand the slots on (no deferral while a new company's first burst
+ * goes out), short enough that a stuck company gives the queue back within a second.
+ */
+const SHARE_WAIT_MS = 1_000
+/** Answers this slow make a company's sends count against its share. */
+const SLOW_ANSWER_MS = 250
+
+/** One set of shares per database (tests run several hubs in one process). */
+const sharesByDatabase = new WeakMap<object, DeliveryShares>()
+function sharesFor(deps: DeliveryDeps): DeliveryShares {
+  let shares = sharesByDatabase.get(deps.db)
+  if (!shares) {
+    shares = createDeliveryShares({
+      perCompany: DELIVERIES_PER_COMPANY,
+      waitMs: SHARE_WAIT_MS,
+      slowMs: SLOW_ANSWER_MS,
+      initialAnswerMs: deps.env.WEBHOOK_TIMEOUT_MS,
+    })
+    sharesByDatabase.set(deps.db, shares)
+  }
+  return shares
 }
 
 /**

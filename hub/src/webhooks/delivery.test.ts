@@ -10,6 +10,7 @@ import { hubQueues } from '../job-registry.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import {
   AUTO_DISABLE_AFTER,
+  DELIVERIES_PER_COMPANY,
   DELIVERY_ATTEMPTS,
   DELIVERY_BACKOFF_MS,
   deliveryJobData,
@@ -451,6 +452,47 @@ describe('delivery timeout', () => {
       expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null })
       expect(d!.last_error).toBe('timed out after 200 ms')
     })
+  })
+})
+
+describe('webhook deliveries shared between companies', () => {
+  let hub: TestHub
+  beforeAll(async () => {
+    // Long enough that, without shares, one company's hanging sends would hold every slot of
+    // the worker for the whole test.
+    hub = await createTestHub({ workers: true, env: { ...pollingEnv, WEBHOOK_TIMEOUT_MS: '60000' } })
+  })
+  afterAll(() => hub.close())
+
+  it(`a receiver that does not answer holds ${DELIVERIES_PER_COMPANY} sends, and another company's webhooks go on`, async () => {
+    const stuck = await hub.createCompany()
+    const other = await hub.createCompany()
+    const silent = await receiver()
+    silent.answer(() => 'hang')
+    const prompt = await receiver()
+    const stuckHook = await createWebhook(hub, stuck, { url: silent.url })
+    await createWebhook(hub, other, { url: prompt.url })
+    // More events than the delivery queue runs at once (64).
+    let last = 0
+    for (let i = 1; i <= 100; i++) last = await emit(hub, stuck, 'contact.created', { id: i })
+    await fanOutDone(hub, last)
+    await eventually(() => expect(silent.received).toHaveLength(DELIVERIES_PER_COMPANY))
+
+    const sent = await emit(hub, other, 'contact.created', { id: 1 })
+    // Delivered while the silent receiver still holds the stuck company's sends.
+    await eventually(() => expect(prompt.received.map((r) => r.body.data)).toEqual([{ id: 1 }]), 5_000)
+    expect(silent.received).toHaveLength(DELIVERIES_PER_COMPANY)
+    await eventually(async () => {
+      const [row] = await hub.db
+        .select({ status: webhookDeliveries.status })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.outboxId, sent))
+      expect(row?.status).toBe('delivered')
+    })
+    // The stuck company's other deliveries wait their turn, their tries untouched.
+    const waiting = (await deliveries(hub, stuck, stuckHook.webhook_id)).deliveries
+    expect(waiting.filter((d) => d.status === 'pending' && d.attempts === 0).length).toBeGreaterThan(0)
+    expect(waiting.every((d) => d.status === 'pending')).toBe(true)
   })
 })
 

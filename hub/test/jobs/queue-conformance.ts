@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Job, type JobQueue, UnrecoverableJobError } from '../../src/jobs/queue.ts'
+import { DeferJobError, type Job, type JobQueue, UnrecoverableJobError } from '../../src/jobs/queue.ts'
 import { eventually } from './eventually.ts'
 
 /**
@@ -131,6 +131,26 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
       expect(failed[0]!.error).toContain('bad payload: no url')
       await sleep(150)
       expect(calls).toBe(1)
+    })
+
+    it('puts a deferred job back for later without using a try', async () => {
+      const q = await open()
+      const name = queueName()
+      const runs: { attempt: number; at: number }[] = []
+      q.process(name, async (job) => {
+        runs.push({ attempt: job.attempt, at: Date.now() })
+        if (runs.length < 3) throw new DeferJobError(300)
+      })
+      await q.start()
+      // One try only: a deferral that used it would leave a dead letter after the first run.
+      await q.add(name, 'patient', {}, { attempts: 1 })
+      await eventually(() => expect(runs).toHaveLength(3))
+      expect(runs.map((r) => r.attempt)).toEqual([1, 1, 1])
+      expect(runs[1]!.at - runs[0]!.at).toBeGreaterThanOrEqual(300)
+      expect(runs[2]!.at - runs[1]!.at).toBeGreaterThanOrEqual(300)
+      await sleep(150)
+      expect(runs).toHaveLength(3)
+      expect(await q.listFailed(name)).toEqual([])
     })
 
     it('replays a dead letter with a fresh set of tries', async () => {

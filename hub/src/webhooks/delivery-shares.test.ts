@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { createDeliveryShares } from './delivery-shares.ts'
+
+function sharesAt(start = 1_000_000) {
+  let t = start
+  const shares = createDeliveryShares({
+    perCompany: 2,
+    waitMs: 50,
+    slowMs: 250,
+    initialAnswerMs: 5_000,
+    now: () => t,
+  })
+  return { shares, advance: (ms: number) => (t += ms) }
+}
+
+describe('delivery shares', () => {
+  it('holds a company not heard from yet to its share; the next delivery steps aside after the wait', async () => {
+    const { shares } = sharesAt()
+    const a = await shares.acquire(1)
+    const b = await shares.acquire(1)
+    expect(a && b).toBeTruthy()
+    expect(await shares.acquire(1)).toBeNull()
+    // Another company is not affected.
+    expect(await shares.acquire(2)).not.toBeNull()
+  })
+
+  it('hands a freed slot to the company’s waiting delivery', async () => {
+    const { shares, advance } = sharesAt()
+    const a = (await shares.acquire(1))!
+    await shares.acquire(1)
+    const waiting = shares.acquire(1)
+    advance(10)
+    a.release()
+    expect(await waiting).not.toBeNull()
+  })
+
+  it('lets a company whose receiver answers quickly send past its share', async () => {
+    const { shares, advance } = sharesAt()
+    for (let i = 0; i < 3; i++) {
+      const slot = (await shares.acquire(7))!
+      advance(20)
+      slot.release()
+    }
+    const held = [await shares.acquire(7), await shares.acquire(7), await shares.acquire(7)]
+    expect(held.every((s) => s !== null)).toBe(true)
+    // Until one of its sends has run for the slow threshold.
+    advance(300)
+    expect(await shares.acquire(7)).toBeNull()
+  })
+
+  it('spaces a slow company’s deferred deliveries at the pace of its answers', async () => {
+    const { shares, advance } = sharesAt()
+    const slot = (await shares.acquire(3))!
+    advance(4_000)
+    slot.release()
+    // Answers take about 4 s and it may send 2 at once: one back every 2 s.
+    expect([shares.deferral(3), shares.deferral(3), shares.deferral(3)]).toEqual([2_000, 4_000, 6_000])
+    // Not heard from: the delivery timeout is the assumed answer time.
+    expect(shares.deferral(4)).toBe(2_500)
+  })
+})

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestHub } from '../test/helpers/hub.ts'
+import { eventually } from '../test/jobs/eventually.ts'
 import { listenHttp, stopServer } from './http-server.ts'
 
 // Some requests never reach the app: Node's HTTP parser refuses them (a URL or headers over
@@ -92,6 +93,25 @@ describe('errors raised before the app', () => {
   it('an Expect header other than 100-continue gets a 417 JSON error', async () => {
     expectJsonError(await get('/healthz', ['Host: hub.test', 'Expect: 200-ok']), 417, /Expect/)
   })
+
+  it('keeps an idle connection open past Node’s 5 s: a client that comes back on it is served', async () => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('utf8')
+    })
+    const answers = () => text.split('HTTP/1.1 ').length - 1
+    const ask = () => socket.write('GET /healthz HTTP/1.1\r\nHost: hub.test\r\n\r\n')
+    ask()
+    await eventually(() => expect(answers()).toBe(1))
+    // Node closes an idle connection 5 s (its default) plus a second of grace after an answer.
+    await new Promise((r) => setTimeout(r, 7_000))
+    expect(socket.destroyed || socket.readableEnded).toBe(false)
+    ask()
+    await eventually(() => expect(answers()).toBe(2))
+    expect(text).not.toContain('Connection: close')
+    socket.destroy()
+  }, 15_000)
 
   it('ordinary requests are served as before, over the same server', async () => {
     const ok = await get('/healthz')

@@ -58,6 +58,9 @@ function parserErrorAnswer(err: NodeJS.ErrnoException): ErrorAnswer {
   }
 }
 
+/** How long an idle kept-alive connection stays open. */
+export const KEEP_ALIVE_MS = 65_000
+
 /** The same JSON answer through a ServerResponse (the request was parsed, the app is not involved). */
 function answerJson(res: ServerResponse, answer: ErrorAnswer): void {
   const body = errorBody(answer)
@@ -115,7 +118,15 @@ export function createHttpServer(
     void listener(req, res)
   }
   // requireHostHeader is answered above, in JSON, instead of by Node with an empty 400.
-  const serverOptions: ServerOptions = { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }
+  const serverOptions: ServerOptions = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requireHostHeader: false,
+    // An idle kept-alive connection stays open longer than the proxies and clients in front of
+    // the hub keep theirs (load balancers' 60 s): otherwise the hub closes it (Node's default is
+    // 5 s) just as a client sends its next request on it, which then fails with a reset.
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    headersTimeout: KEEP_ALIVE_MS + 1_000,
+  }
   const server: Server = options.websocket
     ? // The adapter wires the upgrade handling (its own, not exported otherwise); requests go to
       // `handle` above rather than to the adapter's listener, which has no error handler.

@@ -147,7 +147,7 @@ export const DELIVERIES_PER_COMPANY = 16
  */
 const SHARE_WAIT_MS = 1_000
 /** Answers this slow make a company's sends count against its share. */
-const SLOW_ANSWER_MS = 250
+const SLOW_ANSWER_MS = 1_000
 
 /** One set of shares per database (tests run several hubs in one process). */
 const sharesByDatabase = new WeakMap<object, DeliveryShares>()

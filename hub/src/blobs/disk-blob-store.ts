@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { dirname, join, relative, sep } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { assertSafeKey, type BlobStore, type StoredBlob } from './blob-store.ts'
 
 /** Where writes in progress live, under the root (a key cannot start with a dot). */
@@ -14,11 +14,14 @@ const STALE_TMP_MS = 60 * 60 * 1000
  * A put is atomic and durable before it resolves, so a database row that names the blob (a
  * call's recording, committed right after) never outlives it, even through a power loss: both
  * files are written and fsynced under TMP_DIR, renamed into place (the `.meta` first: a reader
- * that finds the blob finds its content type), and the directory is fsynced, with the
- * directories the put created. A crash midway leaves the previous version, or nothing, under
- * the key, and an orphan in TMP_DIR that a later start removes.
+ * that finds a new blob finds its content type), and the folder is fsynced; so is, once per
+ * process, each folder's entry in its parent up to the root. A reader never sees part of a
+ * file. A crash midway leaves the previous bytes under the key (with the new `.meta`, the same
+ * content type for every key the hub writes), or nothing, and an orphan in TMP_DIR that a later
+ * start removes. Files are readable by the hub's user only (0600).
  */
-export function createDiskBlobStore(root: string): BlobStore {
+export function createDiskBlobStore(rootDir: string): BlobStore {
+  const root = resolve(rootDir)
   const pathOf = (key: string) => {
     assertSafeKey(key)
     return join(root, key)
@@ -26,28 +29,51 @@ export function createDiskBlobStore(root: string): BlobStore {
   const tmpRoot = join(root, TMP_DIR)
   let ready: Promise<void> | undefined
   const prepare = () => {
-    ready ??= mkdir(tmpRoot, { recursive: true }).then(() => sweepStale(tmpRoot))
+    ready ??= mkdir(tmpRoot, { recursive: true }).then(
+      () => sweepStale(tmpRoot),
+      (err: unknown) => {
+        ready = undefined
+        throw err
+      },
+    )
     return ready
+  }
+  /** Folders whose entry in their parent is on disk (or being made so), this process. */
+  const durable = new Map<string, Promise<void>>()
+  const entryDurable = (folder: string): Promise<void> => {
+    let done = durable.get(folder)
+    if (!done) {
+      done = syncDir(dirname(folder)).catch((err: unknown) => {
+        durable.delete(folder)
+        throw err
+      })
+      durable.set(folder, done)
+    }
+    return done
   }
   return {
     async put(key, bytes, contentType) {
       const path = pathOf(key)
       const dir = dirname(path)
       await prepare()
-      const created = await mkdir(dir, { recursive: true })
+      await mkdir(dir, { recursive: true })
       const id = randomUUID()
       const tmp = join(tmpRoot, `${id}.blob`)
       const tmpMeta = join(tmpRoot, `${id}.meta`)
       try {
-        await Promise.all([writeSynced(tmp, bytes), writeSynced(tmpMeta, JSON.stringify({ contentType }))])
+        const written = await Promise.allSettled([
+          writeSynced(tmp, bytes),
+          writeSynced(tmpMeta, JSON.stringify({ contentType })),
+        ])
+        for (const w of written) if (w.status === 'rejected') throw w.reason
         await rename(tmpMeta, `${path}.meta`)
         await rename(tmp, path)
       } catch (err) {
         await Promise.all([rm(tmp, { force: true }), rm(tmpMeta, { force: true })])
         throw err
       }
-      // The new names, and the folders this put created, in their parents' entries.
-      await Promise.all([dir, ...(created ? foldersFrom(root, created, dir) : [])].map(syncDir))
+      // The new names in their folder, and that folder (and those above it) in their parents.
+      await Promise.all([syncDir(dir), ...foldersUpTo(root, dir).map(entryDurable)])
     },
     async get(key): Promise<StoredBlob | null> {
       const path = pathOf(key)
@@ -87,28 +113,26 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
-/**
- * The folders whose entries changed when `mkdir -p` made `created` (the first folder it made)
- * down to `dir`: the parent of `created`, and each folder from `created` to the parent of `dir`.
- */
-function foldersFrom(root: string, created: string, dir: string): string[] {
-  const folders = [dirname(created)]
-  const below = relative(created, dir)
-  let current = created
-  for (const part of below === '' ? [] : below.split(sep)) {
-    folders.push(current)
-    current = join(current, part)
+/** `dir` and every folder above it up to `root`, root included. */
+function foldersUpTo(root: string, dir: string): string[] {
+  const folders: string[] = []
+  for (let f = dir; ; f = dirname(f)) {
+    folders.push(f)
+    if (f === root || relative(root, f).startsWith('..') || dirname(f) === f) break
   }
-  return folders.filter((f) => !relative(root, f).startsWith('..'))
+  return folders
 }
 
-/** Removes the files of writes that died more than STALE_TMP_MS ago. */
+/**
+ * Removes the files of writes that died more than STALE_TMP_MS ago. Best effort: what it cannot
+ * read or remove stays, and puts go on.
+ */
 async function sweepStale(tmpRoot: string): Promise<void> {
   const cutoff = Date.now() - STALE_TMP_MS
-  for (const name of await readdir(tmpRoot)) {
+  for (const name of await readdir(tmpRoot).catch(() => [])) {
     const path = join(tmpRoot, name)
     const info = await stat(path).catch(() => null)
-    if (info && info.mtimeMs < cutoff) await rm(path, { force: true })
+    if (info && info.mtimeMs < cutoff) await rm(path, { force: true, recursive: true }).catch(() => {})
   }
 }
 

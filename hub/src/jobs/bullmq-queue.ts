@@ -142,7 +142,7 @@ export class BullmqQueue implements JobQueue {
         } catch (err) {
           if (err instanceof DeferJobError) {
             // BullMQ's way to put a running job back without counting a try.
-            await job.moveToDelayed(Date.now() + Math.max(0, err.delayMs), token)
+            await job.moveToDelayed(Date.now() + Math.max(0, Math.round(err.delayMs)), token)
             throw new DelayedError()
           }
           if (isUnrecoverable(err)) throw new UnrecoverableError(jobErrorMessage(err))

@@ -48,6 +48,24 @@ describe('delivery shares', () => {
     expect(await shares.acquire(7)).toBeNull()
   })
 
+  it('sends a company known to be slow aside at once, without holding the queue slot', async () => {
+    let t = 0
+    // A wait long enough that the test would time out if the delivery waited.
+    const shares = createDeliveryShares({
+      perCompany: 2,
+      waitMs: 60_000,
+      slowMs: 250,
+      initialAnswerMs: 5_000,
+      now: () => t,
+    })
+    const first = (await shares.acquire(5))!
+    t += 2_000
+    first.release()
+    await shares.acquire(5)
+    await shares.acquire(5)
+    expect(await shares.acquire(5)).toBeNull()
+  })
+
   it('spaces a slow company’s deferred deliveries at the pace of its answers', async () => {
     const { shares, advance } = sharesAt()
     const slot = (await shares.acquire(3))!

@@ -6,10 +6,11 @@
  *
  * - A company whose receivers answer quickly is not held back: its sends end before they crowd
  *   anyone out.
- * - A company whose sends are slow — its recent answers took `slowMs` or more, one of its sends
- *   has been running that long, or none has answered yet — sends at most `perCompany` at once
- *   in this process. A delivery past that waits up to `waitMs` for one of its company's sends
- *   to end, then gives its queue slot back: the caller defers the job, which keeps its tries.
+ * - A company whose sends are slow — its recent answers took `slowMs` or more, or one of its
+ *   sends has been running that long — sends at most `perCompany` at once in this process; a
+ *   delivery past that gives its queue slot back at once: the caller defers the job, which
+ *   keeps its tries. A company not heard from yet is held to the same share, but a delivery past
+ *   it waits up to `waitMs` for one of the company's first sends to end before it steps aside.
  * - The company's deferred deliveries come back spaced at the pace its receiver has shown (its
  *   recent answer time over `perCompany`), so a slow receiver's backlog returns as fast as it
  *   can take it, not in a burst that fills the queue again.
@@ -66,15 +67,21 @@ export function createDeliveryShares(options: {
     }
   }
 
-  const isSlow = (companyId: number, list: readonly number[]) => {
+  /** Known slow: its answers lately, or one of its sends running now, took slowMs or more. */
+  const knownSlow = (companyId: number, list: readonly number[]) => {
     const average = answerMs.get(companyId)
-    return average === undefined || average >= slowMs || Math.min(...list) <= now() - slowMs
+    return (average !== undefined && average >= slowMs) || Math.min(...list) <= now() - slowMs
   }
 
   return {
     async acquire(companyId) {
       const list = running.get(companyId) ?? []
-      if (list.length < perCompany || !isSlow(companyId, list)) return start(companyId)
+      if (list.length < perCompany) return start(companyId)
+      // Steps aside at once: its sends will not end soon, and waiting would hold a queue slot.
+      if (knownSlow(companyId, list)) return null
+      // Fast: past its share it is not held back. Not heard from yet: it waits for its first
+      // answers (a fast receiver's hand the slots on within the wait).
+      if (answerMs.has(companyId)) return start(companyId)
       return new Promise<Slot | null>((resolve) => {
         const handOver = (slot: Slot) => {
           clearTimeout(timer)

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
@@ -489,10 +489,29 @@ describe('webhook deliveries shared between companies', () => {
         .where(eq(webhookDeliveries.outboxId, sent))
       expect(row?.status).toBe('delivered')
     })
-    // The stuck company's other deliveries wait their turn, their tries untouched.
-    const waiting = (await deliveries(hub, stuck, stuckHook.webhook_id)).deliveries
-    expect(waiting.filter((d) => d.status === 'pending' && d.attempts === 0).length).toBeGreaterThan(0)
-    expect(waiting.every((d) => d.status === 'pending')).toBe(true)
+    // The stuck company's other deliveries wait their turn, later, their tries untouched.
+    const log = (await deliveries(hub, stuck, stuckHook.webhook_id)).deliveries
+    expect(log.every((d) => d.status === 'pending')).toBe(true)
+    const [row] = await hub.db
+      .select({ id: webhooks.id })
+      .from(webhooks)
+      .where(eq(webhooks.webhookId, stuckHook.webhook_id))
+    const ids = (
+      await hub.db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.webhookId, row!.id))
+    ).map((d) => `delivery:${d.id}`)
+    await eventually(async () => {
+      const parked = await hub.db
+        .select({ attempts: jobs.attempts, runAt: jobs.runAt })
+        .from(jobs)
+        .where(
+          and(eq(jobs.queue, webhookDeliveryJob.queue), eq(jobs.state, 'waiting'), inArray(jobs.jobKey, ids)),
+        )
+      expect(parked.length).toBe(100 - DELIVERIES_PER_COMPANY)
+      expect(parked.every((j) => j.attempts === 0 && j.runAt > hub.clock.now())).toBe(true)
+    })
   })
 })
 

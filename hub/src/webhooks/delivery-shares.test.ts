@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { createDeliveryShares } from './delivery-shares.ts'
 
-function sharesAt(start = 1_000_000) {
-  let t = start
+function sharesAt(options: { waitMs?: number } = {}) {
+  let t = 1_000_000
   const shares = createDeliveryShares({
     perCompany: 2,
-    waitMs: 50,
+    waitMs: options.waitMs ?? 50,
     slowMs: 250,
     initialAnswerMs: 5_000,
     now: () => t,
@@ -49,17 +49,10 @@ describe('delivery shares', () => {
   })
 
   it('sends a company known to be slow aside at once, without holding the queue slot', async () => {
-    let t = 0
     // A wait long enough that the test would time out if the delivery waited.
-    const shares = createDeliveryShares({
-      perCompany: 2,
-      waitMs: 60_000,
-      slowMs: 250,
-      initialAnswerMs: 5_000,
-      now: () => t,
-    })
+    const { shares, advance } = sharesAt({ waitMs: 60_000 })
     const first = (await shares.acquire(5))!
-    t += 2_000
+    advance(2_000)
     first.release()
     await shares.acquire(5)
     await shares.acquire(5)

@@ -134,18 +134,17 @@ describe('wrap-up time', () => {
     expect((await wutEvents(company.id, agent.id)).map((e) => e.event)).toEqual(['user.wut_start'])
     hub.clock.advance(40_000)
     await until(async () => (await wutEvents(company.id, agent.id)).length === 2, 'user.wut_end')
-    // A second sweep finds nothing left to end.
-    const before = await hub.db
-      .select()
-      .from(jobs)
-      .where(eq(jobs.jobKey, `call:${callId}:wut-end`))
-    await rearmWrapUps(hub.deps)
-    expect(
-      await hub.db
+    // The event commits before the queue marks its job done: wait for both.
+    const wutEnd = () =>
+      hub.db
         .select()
         .from(jobs)
-        .where(eq(jobs.jobKey, `call:${callId}:wut-end`)),
-    ).toEqual(before)
+        .where(eq(jobs.jobKey, `call:${callId}:wut-end`))
+    await until(async () => (await wutEnd())[0]?.state === 'completed', 'wut-end job completed')
+    // A second sweep finds nothing left to end.
+    const before = await wutEnd()
+    await rearmWrapUps(hub.deps)
+    expect(await wutEnd()).toEqual(before)
   })
 
   it('no wrap-up events for an agent without wrap-up time, nor for a call nobody answered', async () => {

@@ -1,7 +1,7 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate } from 'drizzle-orm/postgres-js/migrator'
-import postgres from 'postgres'
+import type postgres from 'postgres'
 import {
   type EmbeddedPostgres,
   type EmbeddedPostgresLog,
@@ -9,6 +9,7 @@ import {
 } from './embedded-postgres.ts'
 import { migrationsFolder } from './migrations-folder.ts'
 import { convertPgliteDataDir, hasPgliteData } from './pglite-conversion.ts'
+import { preparedPool } from './prepared-statements.ts'
 import * as schema from './schema/index.ts'
 
 export type Schema = typeof schema
@@ -41,13 +42,13 @@ export type DatabaseOptions =
  */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.kind === 'postgres') {
-    const sql = postgres(options.url, { max: options.max ?? 20, onnotice: () => {} })
+    const sql = preparedPool(options.url, { max: options.max ?? 20, onnotice: () => {} })
     return await connected(sql, 'postgres', async () => {})
   }
   if (hasPgliteData(options.dataDir)) await convertPgliteDataDir(options.dataDir, { log: options.log })
   const server: EmbeddedPostgres = await startEmbeddedPostgres(options.dataDir, { log: options.log })
   try {
-    const sql = postgres({ ...server.connection, max: options.max ?? 10, onnotice: () => {} })
+    const sql = preparedPool(server.connection, { max: options.max ?? 10, onnotice: () => {} })
     return await connected(sql, 'embedded', () => server.stop())
   } catch (err) {
     await server.stop()

@@ -1,12 +1,12 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, arrayContains, eq, getTableColumns, isNotNull, isNull, ne, sql } from 'drizzle-orm'
+import { and, arrayContains, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
-import { callEvents, calls, users } from '../../db/schema/index.ts'
+import { calls, users } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -27,7 +27,6 @@ import {
   type CallWorld,
   cachedCallWorld,
   isBlacklisted,
-  routingVersionColumn,
   routingVersionOf,
   settingAvailability,
   type WorldCache,
@@ -51,6 +50,7 @@ import {
   insightCardFrames,
   worldCallRefs,
 } from './call-object.ts'
+import { insertTimelineRow, lockCall, lockCompanyCall, updateCall } from './call-statements.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
 import { agentOnCall, loadLiveFacts, loadLiveStates } from './live-state.ts'
@@ -344,11 +344,10 @@ export async function applyCallEvent(
   const effects: Effects = { commands: [], messages: [], jobs: [] }
   const outcome = await deps.db.transaction(async (tx) => {
     // The company's routing version comes with the row: no statement of its own.
-    const [locked] = await tx
-      .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
-      .from(calls)
-      .where(and(eq(calls.id, callId), companyId === undefined ? undefined : eq(calls.companyId, companyId)))
-      .for('update', { of: calls })
+    const [locked] =
+      companyId === undefined
+        ? await lockCall(tx, { callId })
+        : await lockCompanyCall(tx, { callId, companyId })
     if (!locked) return { found: false as const }
     const { routingVersion, ...row } = locked
     guard?.(row)
@@ -837,21 +836,18 @@ async function applyInTx(
   // event's writes go out together, in one round trip to the database, not one by one.
   let call = { ...row, ...next } as CallRow
   const writes: Promise<unknown>[] = [
-    tx.update(calls).set(next).where(eq(calls.id, row.id)).execute(),
-    tx
-      .insert(callEvents)
-      .values({
-        callId: call.id,
-        seq: version,
-        companyId: call.companyId,
-        at: now,
-        type: event.type,
-        data: {
-          ...timelineData(event, detail ?? instruction, call, before),
-          ...forwardedTimeline(effects.commands),
-        },
-      })
-      .execute(),
+    updateCall(tx, row.id, next),
+    insertTimelineRow(tx, {
+      callId: call.id,
+      seq: version,
+      companyId: call.companyId,
+      at: now,
+      type: event.type,
+      data: {
+        ...timelineData(event, detail ?? instruction, call, before),
+        ...forwardedTimeline(effects.commands),
+      },
+    }),
     recordEvents(
       tx,
       deps.clock,

@@ -1,15 +1,18 @@
 import { and, eq, getTableColumns, gt, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
+import type { Queryable } from '../../db/client.ts'
+import { compiled } from '../../db/compiled.ts'
 import { callEvents, calls } from '../../db/schema/index.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { NewJob } from '../../jobs/queue.ts'
 import { type AssetUrlSigner, callAssetSigner, stableAssetId, storeCallAsset } from '../audio/call-assets.ts'
 import { MAX_CALL_AUDIO_SEC } from '../audio/call-audio.ts'
-import { cachedCallWorld, routingVersionColumn } from '../routing-world.ts'
+import { cachedCallWorld } from '../routing-world.ts'
 import type { EngineDeps } from './call-engine.ts'
 import { callWebhookData, eventBase, loadCallRefs, worldCallRefs } from './call-object.ts'
+import { insertTimelineRow, lockCall, updateCall } from './call-statements.ts'
 
 /**
  * The last step of every call, after its hang-up: its recording and voicemail become real
@@ -70,6 +73,22 @@ const recordingMarksColumn = sql<
   [string, string][] | string
 >`(select coalesce(json_agg(json_build_array(e.type, e.at) order by e.seq), '[]') from ${callEvents} e where e.call_id = ${calls}.id and e.type in ('recording_paused', 'recording_resumed'))`
 
+/** The call with what its finalization needs: whether it is done, and its recording's pauses. */
+const callToFinalize = compiled((db: Queryable) =>
+  db
+    .select({ ...getTableColumns(calls), finalized: finalizedColumn, marks: recordingMarksColumn })
+    .from(calls)
+    .where(eq(calls.id, sql.placeholder('callId'))),
+)
+
+/** Whether the call is finalized, read after its lock (see finalizeCall). */
+const finalizedCheck = compiled((db: Queryable) =>
+  db
+    .select({ finalized: finalizedColumn })
+    .from(calls)
+    .where(eq(calls.id, sql.placeholder('callId'))),
+)
+
 function marksOf(column: [string, string][] | string): { type: string; at: Date }[] {
   const marks: [string, string][] = typeof column === 'string' ? JSON.parse(column) : column
   return marks.map(([type, at]) => ({ type, at: new Date(at) }))
@@ -103,10 +122,7 @@ export function recordedMs(
 }
 
 export async function finalizeCall(deps: EngineDeps, callId: number): Promise<void> {
-  const [row] = await deps.db
-    .select({ ...getTableColumns(calls), finalized: finalizedColumn, marks: recordingMarksColumn })
-    .from(calls)
-    .where(eq(calls.id, callId))
+  const [row] = await callToFinalize(deps.db, { callId })
   if (row?.status !== 'done' || row.finalized) return
 
   // The recording covers the conversation, from the answer to the hang-up, less its pauses.
@@ -135,15 +151,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     // The finalized check is a statement of its own, after the lock: the locking one's snapshot
     // is from before it waited, so it would miss the row of a finalization that committed
     // meanwhile. Both go in one round trip (PostgreSQL runs the second once the first is done).
-    const [[locked], [done]] = await Promise.all([
-      tx
-        .select({ ...getTableColumns(calls), routingVersion: routingVersionColumn(calls, calls.companyId) })
-        .from(calls)
-        .where(eq(calls.id, callId))
-        .for('update', { of: calls })
-        .execute(),
-      tx.select({ finalized: finalizedColumn }).from(calls).where(eq(calls.id, callId)).execute(),
-    ])
+    const [[locked], [done]] = await Promise.all([lockCall(tx, { callId }), finalizedCheck(tx, { callId })])
     if (!locked) return
     if (done?.finalized) return
     const { routingVersion, ...current } = locked
@@ -171,18 +179,15 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     events.push('call.ended')
     const data = callWebhookData(call, refs)
     await Promise.all([
-      tx.update(calls).set(change).where(eq(calls.id, callId)).execute(),
-      tx
-        .insert(callEvents)
-        .values({
-          callId,
-          seq: change.version,
-          companyId: call.companyId,
-          at: deps.clock.now(),
-          type: FINALIZED,
-          data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
-        })
-        .execute(),
+      updateCall(tx, callId, change),
+      insertTimelineRow(tx, {
+        callId,
+        seq: change.version,
+        companyId: call.companyId,
+        at: deps.clock.now(),
+        type: FINALIZED,
+        data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
+      }),
       recordEvents(
         tx,
         deps.clock,

@@ -1,0 +1,72 @@
+import { and, eq, getTableColumns, sql } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.ts'
+import { compiled, compiledByShape } from '../../db/compiled.ts'
+import { callEvents, calls } from '../../db/schema/index.ts'
+import { routingVersionColumn } from '../routing-world.ts'
+import type { CallRow } from './call-object.ts'
+
+// The statements every call runs several times, built once (db/compiled.ts): the engine's
+// lock of the call's row, its update, and its timeline row.
+
+const id = sql.placeholder('callId')
+
+const lockedColumns = () => ({
+  ...getTableColumns(calls),
+  routingVersion: routingVersionColumn(calls, calls.companyId),
+})
+
+/** The call's row, locked for the transaction, with its company's routing version. */
+export const lockCall = compiled((db: Queryable) =>
+  db.select(lockedColumns()).from(calls).where(eq(calls.id, id)).for('update', { of: calls }),
+)
+
+/** lockCall, for a call of this company only (an action through the API). */
+export const lockCompanyCall = compiled((db: Queryable) =>
+  db
+    .select(lockedColumns())
+    .from(calls)
+    .where(and(eq(calls.id, id), eq(calls.companyId, sql.placeholder('companyId'))))
+    .for('update', { of: calls }),
+)
+
+type CallChange = Partial<CallRow>
+
+/**
+ * Sets the columns `change` names (undefined ones are left alone, as drizzle's `set` does): one
+ * statement per set of columns, the null ones written as null.
+ */
+const updateCallByShape = compiledByShape(
+  (change: CallChange) =>
+    Object.entries(change)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => (v === null ? `${k}=null` : k))
+      .sort()
+      .join(','),
+  (db: Queryable, change: CallChange) =>
+    db
+      .update(calls)
+      .set(
+        Object.fromEntries(
+          Object.entries(change)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, v === null ? null : sql.placeholder(k)]),
+        ) as CallChange,
+      )
+      .where(eq(calls.id, id)),
+)
+
+export function updateCall(db: Queryable, callId: number, change: CallChange): Promise<unknown> {
+  return updateCallByShape(db, change, { ...change, callId })
+}
+
+/** A row of the call's timeline. */
+export const insertTimelineRow = compiled((db: Queryable) =>
+  db.insert(callEvents).values({
+    callId: id,
+    seq: sql.placeholder('seq'),
+    companyId: sql.placeholder('companyId'),
+    at: sql.placeholder('at'),
+    type: sql.placeholder('type'),
+    data: sql.placeholder('data'),
+  }),
+)

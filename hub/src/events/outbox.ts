@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm'
 import type { Clock } from '../core/clock.ts'
 import { afterCommit } from '../db/after-commit.ts'
 import type { Queryable } from '../db/client.ts'
+import { compiledByShape } from '../db/compiled.ts'
 import { outbox } from '../db/schema/index.ts'
 import { signalOutboxCommitted } from './outbox-signal.ts'
 
@@ -73,10 +75,34 @@ export async function recordEvents(
 ): Promise<void> {
   if (list.length === 0) return
   const occurredAt = clock.now()
-  await tx
-    .insert(outbox)
-    .values(
-      list.map(({ event, data }) => ({ companyId, event, resource: event.split('.')[0]!, data, occurredAt })),
-    )
+  const rows = list.map(({ event, data }) => ({ event, resource: event.split('.')[0]!, data }))
+  if (rows.length <= COMPILED_ROWS) {
+    const values: Record<string, unknown> = { companyId, occurredAt }
+    rows.forEach((row, i) => {
+      values[`event${i}`] = row.event
+      values[`resource${i}`] = row.resource
+      values[`data${i}`] = row.data
+    })
+    await insertEvents(tx, rows.length, values)
+  } else {
+    await tx.insert(outbox).values(rows.map((row) => ({ ...row, companyId, occurredAt })))
+  }
   afterCommit(signalOutboxCommitted)
 }
+
+/** Up to this many events at once, the insert is a statement built once per count (db/compiled.ts). */
+const COMPILED_ROWS = 8
+
+const insertEvents = compiledByShape(
+  (count: number) => String(count),
+  (db: Queryable, count: number) =>
+    db.insert(outbox).values(
+      Array.from({ length: count }, (_, i) => ({
+        companyId: sql.placeholder('companyId'),
+        occurredAt: sql.placeholder('occurredAt'),
+        event: sql.placeholder(`event${i}`),
+        resource: sql.placeholder(`resource${i}`),
+        data: sql.placeholder(`data${i}`),
+      })),
+    ),
+)

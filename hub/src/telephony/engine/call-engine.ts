@@ -50,10 +50,17 @@ import {
   insightCardFrames,
   worldCallRefs,
 } from './call-object.ts'
-import { insertTimelineRow, lockCall, lockCompanyCall, updateCall } from './call-statements.ts'
+import {
+  agentsOtherCall,
+  insertTimelineRow,
+  lockAgent,
+  lockCall,
+  lockCompanyCall,
+  updateCall,
+} from './call-statements.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
-import { agentOnCall, loadLiveFacts, loadLiveStates } from './live-state.ts'
+import { loadLiveFacts, loadLiveStates } from './live-state.ts'
 import type { AgentChannel, CallerCardPort, PresenceDirectory, UserEventRecorder } from './ports.ts'
 import { startHandoverWrapUp, startWrapUp } from './wrap-up.ts'
 
@@ -381,20 +388,8 @@ export async function applyCallEvent(
  * PostgreSQL runs the second once the lock is held, on a fresh snapshot.
  */
 async function assertAgentFree(tx: Tx, row: CallRow, userId: number): Promise<void> {
-  const [, busy] = await Promise.all([
-    tx
-      .select({ id: users.id })
-      .from(users)
-      .where(and(eq(users.id, userId), eq(users.companyId, row.companyId)))
-      .for('no key update')
-      .execute(),
-    tx
-      .select({ id: calls.id })
-      .from(calls)
-      .where(and(eq(calls.companyId, row.companyId), agentOnCall(userId), ne(calls.id, row.id)))
-      .limit(1)
-      .execute(),
-  ])
+  const values = { userId, companyId: row.companyId, callId: row.id }
+  const [, busy] = await Promise.all([lockAgent(tx, values), agentsOtherCall(tx, values)])
   if (busy.length > 0) throw new DomainError('not_allowed', 'You are on another call already')
 }
 

@@ -1,9 +1,10 @@
-import { and, eq, getTableColumns, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, ne, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { compiled, compiledByShape } from '../../db/compiled.ts'
-import { callEvents, calls } from '../../db/schema/index.ts'
+import { callEvents, calls, users } from '../../db/schema/index.ts'
 import { routingVersionColumn } from '../routing-world.ts'
 import type { CallRow } from './call-object.ts'
+import { agentOnCall } from './live-state.ts'
 
 // The statements every call runs several times, built once (db/compiled.ts): the engine's
 // lock of the call's row, its update, and its timeline row.
@@ -69,4 +70,28 @@ export const insertTimelineRow = compiled((db: Queryable) =>
     type: sql.placeholder('type'),
     data: sql.placeholder('data'),
   }),
+)
+
+/** The answering agent's user row, locked: their answers and click-to-calls go one at a time. */
+export const lockAgent = compiled((db: Queryable) =>
+  db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.id, sql.placeholder('userId')), eq(users.companyId, sql.placeholder('companyId'))))
+    .for('no key update'),
+)
+
+/** A call in progress of the agent's other than this one (at most one row). */
+export const agentsOtherCall = compiled((db: Queryable) =>
+  db
+    .select({ id: calls.id })
+    .from(calls)
+    .where(
+      and(
+        eq(calls.companyId, sql.placeholder('companyId')),
+        agentOnCall(sql.placeholder('userId')),
+        ne(calls.id, id),
+      ),
+    )
+    .limit(1),
 )

@@ -1,4 +1,4 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm'
+import { and, eq, isNull, or, type Placeholder, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import {
   agentLastCalls,
@@ -14,7 +14,7 @@ import type { LiveState } from '../routing-types.ts'
  * SQL condition on `calls`: a call in progress that is the agent's own — answered by them, or
  * one they place (their device may still ring). An agent has at most one (call-engine.ts).
  */
-export const agentOnCall = (userId: number) =>
+export const agentOnCall = (userId: number | Placeholder) =>
   and(
     eq(calls.userId, userId),
     isNull(calls.endedAt),

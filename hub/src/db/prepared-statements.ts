@@ -33,15 +33,15 @@ export function preparedPool(
   target: Target,
   options: postgres.Options<Record<string, postgres.PostgresType>>,
 ) {
+  const pool = (extra: typeof options = {}) =>
+    typeof target === 'string'
+      ? postgres(target, { ...options, ...extra })
+      : postgres({ ...target, ...options, ...extra })
   // postgres() does not connect until a query: the first pool only reads the options.
-  const probe = typeof target === 'string' ? postgres(target, options) : postgres({ ...target, ...options })
+  const probe = pool()
   if (!probe.options.prepare) return probe
   const connection = { ...options.connection, plan_cache_mode: 'force_custom_plan' }
-  const sql =
-    typeof target === 'string'
-      ? postgres(target, { ...options, connection })
-      : postgres({ ...target, ...options, connection })
-  return naming(sql, new Set())
+  return naming(pool({ connection }), new Set())
 }
 
 type Unsafe = (query: string, args?: unknown[], options?: { prepare?: boolean }) => unknown

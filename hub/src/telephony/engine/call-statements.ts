@@ -31,33 +31,33 @@ export const lockCompanyCall = compiled((db: Queryable) =>
 )
 
 type CallChange = Partial<CallRow>
+/** The columns an update sets, each with whether it is set to null. */
+type SetColumns = [column: string, isNull: boolean][]
 
-/**
- * Sets the columns `change` names (undefined ones are left alone, as drizzle's `set` does): one
- * statement per set of columns, the null ones written as null.
- */
+/** One statement per set of columns, the null ones written as null. */
 const updateCallByShape = compiledByShape(
-  (change: CallChange) =>
-    Object.entries(change)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => (v === null ? `${k}=null` : k))
+  (columns: SetColumns) =>
+    columns
+      .map(([k, isNull]) => (isNull ? `${k}=null` : k))
       .sort()
       .join(','),
-  (db: Queryable, change: CallChange) =>
+  (db: Queryable, columns: SetColumns) =>
     db
       .update(calls)
       .set(
         Object.fromEntries(
-          Object.entries(change)
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, v === null ? null : sql.placeholder(k)]),
+          columns.map(([k, isNull]) => [k, isNull ? null : sql.placeholder(k)]),
         ) as CallChange,
       )
       .where(eq(calls.id, id)),
 )
 
+/** Sets the columns `change` names (undefined ones are left alone, as drizzle's `set` does). */
 export function updateCall(db: Queryable, callId: number, change: CallChange): Promise<unknown> {
-  return updateCallByShape(db, change, { ...change, callId })
+  const columns: SetColumns = Object.entries(change)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, v === null])
+  return updateCallByShape(db, columns, { ...change, callId })
 }
 
 /** A row of the call's timeline. */

@@ -1,38 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import { integer, pgTable } from 'drizzle-orm/pg-core'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import type postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
+import { type ServerTarget, startTestServer } from '../../test/helpers/postgres-server.ts'
 import { PREPARE_MAX_PARAMS, PREPARE_MAX_TEXTS, preparedPool } from './prepared-statements.ts'
 
 const probes = pgTable('prepared_statement_probes', { id: integer('id').primaryKey() })
 
-// A real PostgreSQL server: the one the scale run started, else an embedded one of our own.
-let target: string | EmbeddedPostgres['connection']
-let server: EmbeddedPostgres | undefined
-let dataDir: string | undefined
+let target: ServerTarget
+let stop: () => Promise<void>
 const pools: postgres.Sql[] = []
 
 beforeAll(async () => {
-  if (process.env.SB_TEST_DATABASE_URL) {
-    target = process.env.SB_TEST_DATABASE_URL
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'sb-prepared-'))
-    server = await startEmbeddedPostgres(dataDir)
-    target = server.connection
-  }
+  ;({ target, stop } = await startTestServer())
   const db = database()
   await db.execute(sql`create table if not exists prepared_statement_probes (id int primary key)`)
 }, 120_000)
 
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end({ timeout: 5 })))
-  await server?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await stop()
 })
 
 /** A drizzle database on a pool of one connection (so every statement shares its session). */
@@ -68,7 +56,6 @@ describe('named statements', () => {
     await db.select({ id: probes.id }).from(probes).where(eq(probes.id, 1))
     await db.select({ id: probes.id }).from(probes).where(eq(probes.id, 2))
     const texts = await preparedTexts(db)
-    console.log(JSON.stringify(texts))
     expect(texts).toHaveLength(2)
     expect(texts[0]).toBe('select $1::int + 1 as next')
     expect(texts[1]).toMatch(
@@ -76,11 +63,20 @@ describe('named statements', () => {
     )
   })
 
-  it('plans each run with its values, as for unnamed statements', async () => {
-    const [row] = (await database().execute(sql`show plan_cache_mode`)) as unknown as {
-      plan_cache_mode: string
-    }[]
-    expect(row?.plan_cache_mode).toBe('force_custom_plan')
+  it('leaves queue scans unnamed, so each run is planned with its values', async () => {
+    const db = database()
+    await db.transaction(async (tx) => {
+      for (const limit of [1, 2]) {
+        await tx.execute(
+          sql`select id from prepared_statement_probes order by id limit ${limit} for update skip locked`,
+        )
+        await tx.execute(sql`select id from prepared_statement_probes where id = ${limit}`)
+      }
+    })
+    expect(await preparedTexts(db)).toEqual(['select id from prepared_statement_probes where id = $1'])
+    // The others keep PostgreSQL's default: a generic plan once it is estimated no dearer.
+    const [row] = (await db.execute(sql`show plan_cache_mode`)) as unknown as { plan_cache_mode: string }[]
+    expect(row?.plan_cache_mode).toBe('auto')
   })
 
   it('leaves a statement with many parameters unnamed', async () => {
@@ -116,7 +112,5 @@ describe('named statements', () => {
       await tx.execute(sql`select ${1}::int as one`)
     })
     expect(await preparedTexts(db)).toEqual([])
-    const [row] = (await db.execute(sql`show plan_cache_mode`)) as unknown as { plan_cache_mode: string }[]
-    expect(row?.plan_cache_mode).toBe('auto')
   })
 })

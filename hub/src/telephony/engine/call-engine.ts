@@ -26,8 +26,6 @@ import type {
 import {
   type CallWorld,
   cachedCallWorld,
-  isBlacklisted,
-  routingVersionOf,
   settingAvailability,
   type WorldCache,
 } from '../routing-world.ts'
@@ -52,6 +50,7 @@ import {
 } from './call-object.ts'
 import {
   agentsOtherCall,
+  insertInboundCall,
   insertTimelineRow,
   lockAgent,
   lockCall,
@@ -246,32 +245,22 @@ export async function startInboundCall(
     }),
   )
   const row = await deps.db.transaction(async (tx) => {
-    // The routing version and the blacklist go with the insert, in one round trip.
-    const [[created], routingVersion, blacklisted] = await Promise.all([
-      tx
-        .insert(calls)
-        .values({
-          companyId: input.companyId,
-          numberId: input.numberId,
-          direction: 'inbound',
-          status: 'initial',
-          externalNumber: input.from,
-          rawDigits: input.rawDigits,
-          startedAt: now,
-          state: initialCallState(now.getTime(), Math.floor(Math.random() * 2 ** 32)),
-          version: 0,
-          carrierRef: input.carrierRef ?? null,
-        })
-        .returning()
-        .execute(),
-      routingVersionOf(tx, input.companyId),
-      isBlacklisted(tx, input.companyId, input.from),
-    ])
-    const result = await applyInTx(tx, deps, created!, { type: 'start' }, effects, {
+    // The routing version and the blacklist come with the inserted row.
+    const [inserted] = await insertInboundCall(tx, {
+      companyId: input.companyId,
+      numberId: input.numberId,
+      externalNumber: input.from,
+      rawDigits: input.rawDigits,
+      startedAt: now,
+      state: initialCallState(now.getTime(), Math.floor(Math.random() * 2 ** 32)),
+      carrierRef: input.carrierRef ?? null,
+    })
+    const { routingVersion, blacklisted, ...created } = inserted!
+    const result = await applyInTx(tx, deps, created, { type: 'start' }, effects, {
       routingVersion,
       blacklisted,
     })
-    return result ?? created!
+    return result ?? created
   })
   await runEffects(deps, row, effects)
   return { call: row, refs: effects.refs ?? null }

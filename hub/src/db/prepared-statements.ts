@@ -27,10 +27,13 @@ import { pipelinedBegin } from './pipelined-begin.ts'
  *   (isQueueScan);
  * - the live facts of a routing decision (telephony/engine/live-state.ts), now written so that
  *   either plan reads the same rows.
-
- * `prepare=false` in DATABASE_URL's query string (or PGPREPARE=false) turns all of this off:
- * for a connection pooler that keeps neither prepared statements nor startup parameters
- * (PgBouncer in transaction mode before 1.21).
+ * A generic plan is made from the statistics of the moment (on a new database, of empty
+ * tables) and replaced when autovacuum analyzes the table (every 10 s on the embedded server:
+ * embedded-postgres.ts).
+ *
+ * `prepare=false` in DATABASE_URL's query string (or PGPREPARE=false) turns the naming off:
+ * for a connection pooler that does not keep prepared statements (PgBouncer in transaction
+ * mode before 1.21).
  */
 export const PREPARE_MAX_PARAMS = 64
 export const PREPARE_MAX_TEXTS = 1000

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lt, lte, or, SQL, sql } from 'drizzle-orm'
 import { createBatcher } from '../core/batcher.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import { afterCommit } from '../db/after-commit.ts'
 import type { Database, Queryable } from '../db/client.ts'
+import { compiled } from '../db/compiled.ts'
 import { jobs } from '../db/schema/index.ts'
 import {
   DeferJobError,
@@ -66,6 +67,38 @@ const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000
  * fault), up to maxStalls times. Every update after the claim is fenced by the claim's
  * `locked_by` token, so a worker whose lease was taken over cannot overwrite the new run.
  */
+// The statements of adding one job (with data: a job without has JSON null written in SQL) and
+// of withdrawing a waiting one, which every call runs (its timers, its finalization), built once
+// (db/compiled.ts).
+const insertOneJob = compiled((db: Queryable) =>
+  db
+    .insert(jobs)
+    .values({
+      queue: sql.placeholder('queue'),
+      name: sql.placeholder('name'),
+      data: sql.placeholder('data'),
+      jobKey: sql.placeholder('jobKey'),
+      state: 'waiting',
+      runAt: sql.placeholder('runAt'),
+      maxAttempts: sql.placeholder('maxAttempts'),
+      backoffMs: sql.placeholder('backoffMs'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .onConflictDoNothing({ target: [jobs.queue, jobs.jobKey] }),
+)
+
+const cancelWaitingJob = compiled((db: Queryable) =>
+  db
+    .delete(jobs)
+    .where(
+      and(
+        eq(jobs.queue, sql.placeholder('queue')),
+        eq(jobs.jobKey, sql.placeholder('jobKey')),
+        eq(jobs.state, 'waiting'),
+      ),
+    ),
+)
+
 export class EmbeddedQueue implements JobQueue {
   readonly kind = 'embedded' as const
   private readonly db: Database
@@ -126,12 +159,18 @@ export class EmbeddedQueue implements JobQueue {
         createdAt: now,
       }
     })
-    // PostgreSQL takes at most 65,535 parameters per statement: 10 columns a row.
-    for (let i = 0; i < rows.length; i += 5_000) {
-      await (options.tx ?? this.db)
-        .insert(jobs)
-        .values(rows.slice(i, i + 5_000))
-        .onConflictDoNothing({ target: [jobs.queue, jobs.jobKey] })
+    const db = options.tx ?? this.db
+    const [only] = rows
+    if (rows.length === 1 && only && !(only.data instanceof SQL)) {
+      await insertOneJob(db, only)
+    } else {
+      // PostgreSQL takes at most 65,535 parameters per statement: 10 columns a row.
+      for (let i = 0; i < rows.length; i += 5_000) {
+        await db
+          .insert(jobs)
+          .values(rows.slice(i, i + 5_000))
+          .onConflictDoNothing({ target: [jobs.queue, jobs.jobKey] })
+      }
     }
     const queues = new Set(list.map((j) => j.queue))
     // In a transaction the jobs are visible to consumers only once it commits.
@@ -141,9 +180,7 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   async cancel(queue: string, jobKey: string, options: { tx?: Queryable } = {}): Promise<void> {
-    await (options.tx ?? this.db)
-      .delete(jobs)
-      .where(and(eq(jobs.queue, queue), eq(jobs.jobKey, jobKey), eq(jobs.state, 'waiting')))
+    await cancelWaitingJob(options.tx ?? this.db, { queue, jobKey })
   }
 
   process(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {

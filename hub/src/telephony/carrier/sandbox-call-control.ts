@@ -1,8 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { DomainError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import type { Database } from '../../db/client.ts'
+import type { Database, Queryable } from '../../db/client.ts'
+import { compiled } from '../../db/compiled.ts'
 import { sandboxDevices } from '../../db/schema/index.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
@@ -44,16 +45,29 @@ export const sandboxDeviceJob = defineJob({
   },
 })
 
+/** These agents' simulated devices, when they have one (run at every ring and answer). */
+const devicesStatement = compiled((db: Queryable) =>
+  db
+    .select()
+    .from(sandboxDevices)
+    .where(
+      and(
+        eq(sandboxDevices.companyId, sql.placeholder('companyId')),
+        sql`${sandboxDevices.userId} = any(${sql.placeholder('userIds')}::int[])`,
+      ),
+    ),
+)
+
 export function createSandboxCallControl(deps: {
   db: Database
   queue: JobQueue
   logger: Logger
 }): CallControl {
   async function devicesOf(companyId: number, userIds: number[]) {
-    return deps.db
-      .select()
-      .from(sandboxDevices)
-      .where(and(eq(sandboxDevices.companyId, companyId), inArray(sandboxDevices.userId, userIds)))
+    return devicesStatement(deps.db, {
+      companyId,
+      userIds: `{${userIds.map((id) => Math.trunc(id)).join(',')}}`,
+    })
   }
 
   async function run(call: CarrierCall, command: CallCommand): Promise<void> {

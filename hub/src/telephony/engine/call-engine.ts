@@ -23,12 +23,7 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
-import {
-  type CallWorld,
-  cachedCallWorld,
-  settingAvailability,
-  type WorldCache,
-} from '../routing-world.ts'
+import { type CallWorld, cachedCallWorld, settingAvailability, type WorldCache } from '../routing-world.ts'
 import {
   continueTransfer,
   startTransfer,

@@ -107,6 +107,11 @@ describe('wrap-up time', () => {
     await post(company, `/v1/sandbox/calls/${callId}/hangup`)
     hub.clock.advance(10_000)
     await until(async () => (await wutEvents(company.id, agent.id)).length === 2, 'user.wut_end')
+    // The call's finalization (its own job) changes its version too: once it is done.
+    await until(
+      async () => (await webhookEventsOf(hub, company.id, callId)).some((e) => e.event === 'call.ended'),
+      'call.ended',
+    )
     const version = (await callRow(hub, callId)).version
     // A retry after a crash between its commit and its acknowledgement.
     await endWrapUp(hub.deps, callId, agent.id)

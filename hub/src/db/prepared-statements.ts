@@ -92,6 +92,6 @@ function worthNaming(query: string, args: unknown[], texts: Set<string>): boolea
 }
 
 /** A statement that takes rows off a queue: planned at each run with its values (see above). */
-export function isQueueScan(query: string): boolean {
+function isQueueScan(query: string): boolean {
   return /\bskip locked\b/i.test(query)
 }

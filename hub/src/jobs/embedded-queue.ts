@@ -55,18 +55,6 @@ type JobRow = typeof jobs.$inferSelect
 const DAY_MS = 24 * 60 * 60 * 1000
 const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000
 
-/**
- * The job driver used when REDIS_URL is unset: jobs are rows of the `jobs` table in the app's
- * own database (the embedded PostgreSQL or DATABASE_URL's), so a restart loses nothing.
- *
- * Life of a row: waiting → active (claimed with a lease) → completed | waiting (retry, run_at
- * pushed by the backoff) | failed (dead letter). Claims use `FOR UPDATE SKIP LOCKED`, so
- * several hub processes on one Postgres share the work without taking a job twice. A worker
- * that dies mid-job (kill -9) leaves the row active with a lease that runs out; the next claim
- * takes it over and runs it again with the same attempt number (a crash is not the job's
- * fault), up to maxStalls times. Every update after the claim is fenced by the claim's
- * `locked_by` token, so a worker whose lease was taken over cannot overwrite the new run.
- */
 // The statements of adding one job (with data: a job without has JSON null written in SQL) and
 // of withdrawing a waiting one, which every call runs (its timers, its finalization), built once
 // (db/compiled.ts).
@@ -99,6 +87,18 @@ const cancelWaitingJob = compiled((db: Queryable) =>
     ),
 )
 
+/**
+ * The job driver used when REDIS_URL is unset: jobs are rows of the `jobs` table in the app's
+ * own database (the embedded PostgreSQL or DATABASE_URL's), so a restart loses nothing.
+ *
+ * Life of a row: waiting → active (claimed with a lease) → completed | waiting (retry, run_at
+ * pushed by the backoff) | failed (dead letter). Claims use `FOR UPDATE SKIP LOCKED`, so
+ * several hub processes on one Postgres share the work without taking a job twice. A worker
+ * that dies mid-job (kill -9) leaves the row active with a lease that runs out; the next claim
+ * takes it over and runs it again with the same attempt number (a crash is not the job's
+ * fault), up to maxStalls times. Every update after the claim is fenced by the claim's
+ * `locked_by` token, so a worker whose lease was taken over cannot overwrite the new run.
+ */
 export class EmbeddedQueue implements JobQueue {
   readonly kind = 'embedded' as const
   private readonly db: Database

@@ -4,6 +4,7 @@ import { DomainError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
 import { compiled } from '../../db/compiled.ts'
+import { intArrayLiteral } from '../../db/int-array.ts'
 import { sandboxDevices } from '../../db/schema/index.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { JobQueue } from '../../jobs/queue.ts'
@@ -64,10 +65,7 @@ export function createSandboxCallControl(deps: {
   logger: Logger
 }): CallControl {
   async function devicesOf(companyId: number, userIds: number[]) {
-    return devicesStatement(deps.db, {
-      companyId,
-      userIds: `{${userIds.map((id) => Math.trunc(id)).join(',')}}`,
-    })
+    return devicesStatement(deps.db, { companyId, userIds: intArrayLiteral(userIds) })
   }
 
   async function run(call: CarrierCall, command: CallCommand): Promise<void> {

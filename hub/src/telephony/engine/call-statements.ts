@@ -6,8 +6,8 @@ import { routingVersionColumn } from '../routing-world.ts'
 import type { CallRow } from './call-object.ts'
 import { agentOnCall } from './live-state.ts'
 
-// The statements every call runs several times, built once (db/compiled.ts): the engine's
-// lock of the call's row, its update, and its timeline row.
+// The statements every call runs, built once (db/compiled.ts): the engine's lock of the call's
+// row, its update and its timeline row, a new call's insert, the answering agent's checks.
 
 const id = sql.placeholder('callId')
 

@@ -1,5 +1,6 @@
 import { and, eq, isNull, or, type Placeholder, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
+import { intArrayLiteral } from '../../db/int-array.ts'
 import {
   agentLastCalls,
   calls,
@@ -101,7 +102,8 @@ type Facts = {
  * - the company's calls in progress;
  * - these agents' rows of agent_last_calls (kept by a trigger on calls, so the cost follows the
  *   team's size, not the company's call history), whether their call's number has mandatory
- *   tagging and the tag check after, the tags probed only for an answered call on such a number (the only case read);
+ *   tagging and the tag check after, the tags probed only for an answered call on such a
+ *   number (the only case read);
  * - agents who handed a live call over, in after-call work as after a call's end;
  * - with `devices`, the company's simulated devices.
  */
@@ -112,7 +114,7 @@ async function readFacts(
   userIds: number[],
   options: { exceptCallId?: number; devices?: boolean },
 ): Promise<Facts> {
-  const ids = `{${userIds.map((id) => Math.trunc(id)).join(',')}}`
+  const ids = intArrayLiteral(userIds)
   const except = options.exceptCallId === undefined ? sql`` : sql` and c.id <> ${options.exceptCallId}`
   // Whether the call's number has mandatory tagging: the company's numbers that do, read once
   // per statement (an uncorrelated subquery), instead of a join on numbers that may probe it once

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, desc, eq, inArray, lt, lte, or, SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lt, or, SQL, sql } from 'drizzle-orm'
 import { createBatcher } from '../core/batcher.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import { afterCommit } from '../db/after-commit.ts'
 import type { Database, Queryable } from '../db/client.ts'
 import { compiled } from '../db/compiled.ts'
+import { intArrayLiteral } from '../db/int-array.ts'
 import { jobs } from '../db/schema/index.ts'
 import {
   DeferJobError,
@@ -55,9 +56,9 @@ type JobRow = typeof jobs.$inferSelect
 const DAY_MS = 24 * 60 * 60 * 1000
 const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000
 
-// The statements of adding one job (with data: a job without has JSON null written in SQL) and
-// of withdrawing a waiting one, which every call runs (its timers, its finalization), built once
-// (db/compiled.ts).
+// The statements every call runs (its timers, its finalization), built once (db/compiled.ts):
+// adding one job (with data: a job without has JSON null written in SQL), withdrawing a waiting
+// one, claiming due jobs and marking a claim's jobs completed.
 const insertOneJob = compiled((db: Queryable) =>
   db
     .insert(jobs)
@@ -83,6 +84,70 @@ const cancelWaitingJob = compiled((db: Queryable) =>
         eq(jobs.queue, sql.placeholder('queue')),
         eq(jobs.jobKey, sql.placeholder('jobKey')),
         eq(jobs.state, 'waiting'),
+      ),
+    ),
+)
+
+/**
+ * Up to `limit` due jobs of the queue, taken with a lease: the waiting ones and the active ones
+ * whose lease ran out (their worker died).
+ */
+const claimJobs = compiled((db: Queryable) => {
+  const now = sql.placeholder('now')
+  const due = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.queue, sql.placeholder('queue')),
+        // Spelled out for the planner: it matches jobs_pending_idx's predicate.
+        inArray(jobs.state, ['waiting', 'active']),
+        // True of both kinds (a job is claimed once due, and a retry waits again), and it
+        // bounds the index scan: the delayed jobs, call timers among them, are not read.
+        sql`${jobs.runAt} <= ${now}::timestamptz`,
+        or(
+          eq(jobs.state, 'waiting'),
+          and(
+            eq(jobs.state, 'active'),
+            sql`${jobs.lockedUntil} < ${sql.placeholder('realNow')}::timestamptz`,
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(jobs.runAt), asc(jobs.id))
+    .limit(sql.placeholder('limit'))
+    .for('update', { skipLocked: true })
+  return db
+    .update(jobs)
+    .set({
+      state: 'active',
+      // SET expressions read the row as it was before the update: a waiting job starts a
+      // new attempt, an active one (lease run out) is a stall of the current attempt.
+      attempts: sql`case when ${jobs.state} = 'waiting' then ${jobs.attempts} + 1 else ${jobs.attempts} end`,
+      stalls: sql`case when ${jobs.state} = 'active' then ${jobs.stalls} + 1 else ${jobs.stalls} end`,
+      // Placeholders in a set are bound with the column's encoder (as db/compiled.ts expects).
+      lockedUntil: sql.placeholder('lockedUntil') as unknown as Date,
+      lockedBy: sql.placeholder('token') as unknown as string,
+    })
+    .where(inArray(jobs.id, due))
+    .returning()
+})
+
+/** The jobs (ids as an int-array literal) of a claim, completed. */
+const completeJobs = compiled((db: Queryable) =>
+  db
+    .update(jobs)
+    .set({
+      state: 'completed',
+      finishedAt: sql.placeholder('now') as unknown as Date,
+      lastError: null,
+      lockedUntil: null,
+      lockedBy: null,
+    })
+    .where(
+      and(
+        sql`${jobs.id} = any(${sql.placeholder('ids')}::int[])`,
+        eq(jobs.lockedBy, sql.placeholder('token')),
       ),
     ),
 )
@@ -321,36 +386,14 @@ export class EmbeddedQueue implements JobQueue {
     const now = this.clock.now()
     const realNow = this.leaseClock.now()
     const token = randomUUID()
-    const due = this.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(
-        and(
-          eq(jobs.queue, queue),
-          // Spelled out for the planner: it matches jobs_pending_idx's predicate.
-          inArray(jobs.state, ['waiting', 'active']),
-          // True of both kinds (a job is claimed once due, and a retry waits again), and it
-          // bounds the index scan: the delayed jobs, call timers among them, are not read.
-          lte(jobs.runAt, now),
-          or(eq(jobs.state, 'waiting'), and(eq(jobs.state, 'active'), lt(jobs.lockedUntil, realNow))),
-        ),
-      )
-      .orderBy(asc(jobs.runAt), asc(jobs.id))
-      .limit(limit)
-      .for('update', { skipLocked: true })
-    const rows = await this.db
-      .update(jobs)
-      .set({
-        state: 'active',
-        // SET expressions read the row as it was before the update: a waiting job starts a
-        // new attempt, an active one (lease run out) is a stall of the current attempt.
-        attempts: sql`case when ${jobs.state} = 'waiting' then ${jobs.attempts} + 1 else ${jobs.attempts} end`,
-        stalls: sql`case when ${jobs.state} = 'active' then ${jobs.stalls} + 1 else ${jobs.stalls} end`,
-        lockedUntil: new Date(realNow.getTime() + this.leaseMs),
-        lockedBy: token,
-      })
-      .where(inArray(jobs.id, due))
-      .returning()
+    const rows = await claimJobs(this.db, {
+      queue,
+      now: now.toISOString(),
+      realNow: realNow.toISOString(),
+      limit,
+      lockedUntil: new Date(realNow.getTime() + this.leaseMs),
+      token,
+    })
     rows.sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id)
     return rows.map((row) => ({ ...row, token }))
   }
@@ -444,10 +487,7 @@ export class EmbeddedQueue implements JobQueue {
     const byToken = new Map<string, number[]>()
     for (const row of rows) byToken.set(row.token, [...(byToken.get(row.token) ?? []), row.id])
     for (const [token, ids] of byToken) {
-      await this.db
-        .update(jobs)
-        .set({ state: 'completed', finishedAt: now, lastError: null, lockedUntil: null, lockedBy: null })
-        .where(and(inArray(jobs.id, ids), eq(jobs.lockedBy, token)))
+      await completeJobs(this.db, { now, ids: intArrayLiteral(ids), token })
     }
     return rows.map(() => undefined)
   }

@@ -12,7 +12,8 @@ import { and, desc, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Clock } from '../../core/clock.ts'
 import { badRequest } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import type { Database } from '../../db/client.ts'
+import type { Database, Queryable } from '../../db/client.ts'
+import { compiled } from '../../db/compiled.ts'
 import {
   calls,
   contactPhoneNumbers,
@@ -23,7 +24,6 @@ import {
   users,
 } from '../../db/schema/index.ts'
 import type { Env } from '../../env.ts'
-import { phoneMatch } from '../contacts/contact-service.ts'
 import { type IntegrationRow, isCrm, NotConnectedError, openConnector } from '../integrations/connections.ts'
 import { CardCache } from './card-cache.ts'
 
@@ -216,34 +216,55 @@ async function e164Of(db: Database, input: CallerCardInput): Promise<string> {
   )
 }
 
-/** The active CRM integrations to ask (connected, or needing reconnection) and the weather app. */
-function integrationsToAsk(db: Database, companyId: number, numberId: number | null) {
-  const crm = and(
-    sql`${integrations.kind} <> 'weather'`,
-    inArray(integrations.status, ['connected', 'reauth']),
-    numberId === null
-      ? undefined
-      : inArray(
-          integrations.id,
-          db
-            .select({ id: integrationNumbers.integrationId })
-            .from(integrationNumbers)
-            .where(
-              and(eq(integrationNumbers.numberId, numberId), eq(integrationNumbers.companyId, companyId)),
-            ),
-        ),
-  )
-  return db
-    .select()
-    .from(integrations)
-    .where(
-      and(
-        eq(integrations.companyId, companyId),
-        eq(integrations.active, true),
-        or(eq(integrations.kind, 'weather'), crm),
-      ),
+/**
+ * The active CRM integrations to ask (connected, or needing reconnection) and the weather app;
+ * with `forNumber`, only the CRMs linked to the number `numberId`. Built once each (they run at
+ * every ring).
+ */
+const integrationsStatement = (forNumber: boolean) =>
+  compiled((db: Queryable) => {
+    const companyId = sql.placeholder('companyId')
+    const crm = and(
+      sql`${integrations.kind} <> 'weather'`,
+      inArray(integrations.status, ['connected', 'reauth']),
+      forNumber
+        ? inArray(
+            integrations.id,
+            db
+              .select({ id: integrationNumbers.integrationId })
+              .from(integrationNumbers)
+              .where(
+                and(
+                  eq(integrationNumbers.numberId, sql.placeholder('numberId')),
+                  eq(integrationNumbers.companyId, companyId),
+                ),
+              ),
+          )
+        : undefined,
     )
-    .orderBy(integrations.id)
+    return db
+      .select()
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.companyId, companyId),
+          eq(integrations.active, true),
+          or(eq(integrations.kind, 'weather'), crm),
+        ),
+      )
+      .orderBy(integrations.id)
+  })
+const integrationsOfCompany = integrationsStatement(false)
+const integrationsOfNumber = integrationsStatement(true)
+
+function integrationsToAsk(
+  db: Database,
+  companyId: number,
+  numberId: number | null,
+): Promise<IntegrationRow[]> {
+  return numberId === null
+    ? integrationsOfCompany(db, { companyId })
+    : integrationsOfNumber(db, { companyId, numberId })
 }
 
 type Source = CallerCard['sources'][number]
@@ -370,9 +391,8 @@ function reasonOf(err: unknown): string {
   return 'lookup failed'
 }
 
-/** The company's last 5 ended calls with the number (index calls_company_external_started_idx). */
-async function recentCalls(db: Database, companyId: number, e164: string): Promise<CallerRecentCall[]> {
-  const rows = await db
+const recentCallsStatement = compiled((db: Queryable) =>
+  db
     .select({
       id: calls.id,
       direction: calls.direction,
@@ -385,9 +405,20 @@ async function recentCalls(db: Database, companyId: number, e164: string): Promi
     })
     .from(calls)
     .leftJoin(users, and(eq(users.id, calls.userId), eq(users.companyId, calls.companyId)))
-    .where(and(eq(calls.companyId, companyId), eq(calls.externalNumber, e164), isNotNull(calls.endedAt)))
+    .where(
+      and(
+        eq(calls.companyId, sql.placeholder('companyId')),
+        eq(calls.externalNumber, sql.placeholder('e164')),
+        isNotNull(calls.endedAt),
+      ),
+    )
     .orderBy(desc(calls.startedAt))
-    .limit(5)
+    .limit(5),
+)
+
+/** The company's last 5 ended calls with the number (index calls_company_external_started_idx). */
+async function recentCalls(db: Database, companyId: number, e164: string): Promise<CallerRecentCall[]> {
+  const rows = await recentCallsStatement(db, { companyId, e164 })
   return rows.map((r) => ({
     id: r.id,
     direction: r.direction,
@@ -407,22 +438,32 @@ async function recentCalls(db: Database, companyId: number, e164: string): Promi
   }))
 }
 
-/** The company's own (shared) contact with this number, the oldest first. */
-async function ownContact(db: Database, companyId: number, e164: string) {
-  const [row] = await db
+/**
+ * The contact search's phone match (contact-service.ts phoneMatch) for a number already in
+ * E.164, whose digits as stored are the number itself.
+ */
+const ownContactStatement = compiled((db: Queryable) => {
+  const e164 = sql.placeholder('e164')
+  const companyId = sql.placeholder('companyId')
+  return db
     .select({ firstName: contacts.firstName, lastName: contacts.lastName, company: contacts.companyName })
     .from(contactPhoneNumbers)
     .innerJoin(contacts, eq(contacts.id, contactPhoneNumbers.contactId))
     .where(
       and(
         eq(contactPhoneNumbers.companyId, companyId),
-        phoneMatch(e164),
+        or(eq(contactPhoneNumbers.e164, e164), eq(contactPhoneNumbers.digits, e164)),
         eq(contacts.companyId, companyId),
         eq(contacts.isShared, true),
       ),
     )
     .orderBy(contacts.id)
     .limit(1)
+})
+
+/** The company's own (shared) contact with this number, the oldest first. */
+async function ownContact(db: Database, companyId: number, e164: string) {
+  const [row] = await ownContactStatement(db, { companyId, e164 })
   if (!row) return null
   return {
     name: [row.firstName, row.lastName].filter(Boolean).join(' ') || null,

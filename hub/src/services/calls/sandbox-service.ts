@@ -1,6 +1,8 @@
 import { normalizePhone } from '@switchboard/shared'
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { badRequest, DomainError, notFound } from '../../core/errors.ts'
+import type { Queryable } from '../../db/client.ts'
+import { compiled } from '../../db/compiled.ts'
 import { numbers, sandboxDevices, users } from '../../db/schema/index.ts'
 import {
   applyCallEvent,
@@ -20,12 +22,17 @@ import { type CallJson, toCallJson } from './call-json.ts'
  * voicemail is left), fed to the call engine exactly as the carrier's events would be.
  */
 
-/** The number of the company a simulated caller dialled, written in any common format. */
-async function findCalledNumber(ctx: ServiceContext, to: string) {
-  const live = await ctx.db
+/** The company's numbers in service (run at every simulated call, built once). */
+const liveNumbers = compiled((db: Queryable) =>
+  db
     .select({ id: numbers.id, e164: numbers.e164, country: numbers.country })
     .from(numbers)
-    .where(and(eq(numbers.companyId, ctx.companyId), isNull(numbers.releasedAt)))
+    .where(and(eq(numbers.companyId, sql.placeholder('companyId')), isNull(numbers.releasedAt))),
+)
+
+/** The number of the company a simulated caller dialled, written in any common format. */
+async function findCalledNumber(ctx: ServiceContext, to: string) {
+  const live = await liveNumbers(ctx.db, { companyId: ctx.companyId })
   const digits = to.replace(/[^\d+]/g, '').replace(/^00/, '+')
   const candidates = new Set<string>([digits])
   const international = normalizePhone(to)

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, arrayContains, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -45,12 +45,14 @@ import {
 } from './call-object.ts'
 import {
   agentsOtherCall,
+  callsRingingAgent,
   insertInboundCall,
   insertTimelineRow,
   lockAgent,
   lockCall,
   lockCompanyCall,
   updateCall,
+  waitingCalls,
 } from './call-statements.ts'
 import { numberAgents, requestCallback } from './callback-request.ts'
 import { addForwardLegs, forwardedTimeline, forwardsCalls, outboundAgentLeg } from './forwarding.ts'
@@ -154,19 +156,7 @@ export const waitingCallsJob = defineJob({
 
 /** Applies presence_changed to the company's calls waiting with nobody ringing. */
 export async function nudgeWaitingCalls(deps: EngineDeps, companyId: number): Promise<void> {
-  const waiting = await deps.db
-    .select({ id: calls.id })
-    .from(calls)
-    .where(
-      and(
-        eq(calls.companyId, companyId),
-        isNull(calls.endedAt),
-        eq(calls.status, 'initial'),
-        sql`cardinality(${calls.ringing}) = 0`,
-        sql`${calls.state}->>'phase' = 'distribution'`,
-      ),
-    )
-    .orderBy(calls.startedAt)
+  const waiting = await waitingCalls(deps.db, { companyId })
   // Oldest first: the caller who waited longest gets the agent.
   for (const call of waiting) await applyCallEvent(deps, call.id, { type: 'presence_changed' })
 }
@@ -385,17 +375,11 @@ async function assertAgentFree(tx: Tx, row: CallRow, userId: number): Promise<vo
  */
 async function stopOtherRings(deps: EngineDeps, answered: CallRow, userId: number): Promise<void> {
   try {
-    const others = await deps.db
-      .select({ id: calls.id })
-      .from(calls)
-      .where(
-        and(
-          eq(calls.companyId, answered.companyId),
-          isNull(calls.endedAt),
-          ne(calls.id, answered.id),
-          arrayContains(calls.ringing, [userId]),
-        ),
-      )
+    const others = await callsRingingAgent(deps.db, {
+      companyId: answered.companyId,
+      callId: answered.id,
+      userId,
+    })
     for (const other of others) await applyCallEvent(deps, other.id, { type: 'leg_no_answer', userId })
   } catch (err) {
     deps.logger.warn({ err, callId: answered.id, userId }, 'calls: could not stop the agent’s other rings')

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { compiled, compiledByShape } from '../../db/compiled.ts'
 import { blacklistedNumbers, callEvents, calls, users } from '../../db/schema/index.ts'
@@ -122,4 +122,36 @@ export const agentsOtherCall = compiled((db: Queryable) =>
       ),
     )
     .limit(1),
+)
+
+/** The company's other calls in progress that ring this agent (stopped once the agent answers one). */
+export const callsRingingAgent = compiled((db: Queryable) =>
+  db
+    .select({ id: calls.id })
+    .from(calls)
+    .where(
+      and(
+        eq(calls.companyId, sql.placeholder('companyId')),
+        isNull(calls.endedAt),
+        ne(calls.id, id),
+        sql`${calls.ringing} @> array[${sql.placeholder('userId')}]::int[]`,
+      ),
+    ),
+)
+
+/** The company's calls waiting for an agent (in distribution, ringing no one), oldest first. */
+export const waitingCalls = compiled((db: Queryable) =>
+  db
+    .select({ id: calls.id })
+    .from(calls)
+    .where(
+      and(
+        eq(calls.companyId, sql.placeholder('companyId')),
+        isNull(calls.endedAt),
+        eq(calls.status, 'initial'),
+        sql`cardinality(${calls.ringing}) = 0`,
+        sql`${calls.state}->>'phase' = 'distribution'`,
+      ),
+    )
+    .orderBy(asc(calls.startedAt)),
 )

@@ -7,6 +7,7 @@ import { DomainError, notFound } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Tx } from '../../db/client.ts'
 import { calls, users } from '../../db/schema/index.ts'
+import { writeBatch } from '../../db/write-batch.ts'
 import type { Env } from '../../env.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -796,11 +797,12 @@ async function applyInTx(
   await addForwardLegs(tx, row, world.users, effects.commands)
 
   // The row as the update leaves it (the row is locked, and no column changes by itself): the
-  // event's writes go out together, in one round trip to the database, not one by one.
+  // event's writes go out together, as one statement (db/write-batch.ts).
   let call = { ...row, ...next } as CallRow
-  const writes: Promise<unknown>[] = [
-    updateCall(tx, row.id, next),
-    insertTimelineRow(tx, {
+  const batch = writeBatch(tx)
+  const recorded: Promise<unknown>[] = [
+    updateCall(batch.db, row.id, next),
+    insertTimelineRow(batch.db, {
       callId: call.id,
       seq: version,
       companyId: call.companyId,
@@ -812,7 +814,7 @@ async function applyInTx(
       },
     }),
     recordEvents(
-      tx,
+      batch.db,
       deps.clock,
       call.companyId,
       events.map((e) => ({
@@ -821,12 +823,14 @@ async function applyInTx(
       })),
     ),
   ]
+  /** Writes that read first (the wrap-up's user row): on the transaction itself, meanwhile. */
+  const direct: Promise<unknown>[] = []
   if (next.status === 'done' && row.userId !== null) {
     // The agent on the call starts their wrap-up (user.wut_start now, user.wut_end by a job).
     const wrapUpSec = world.users.find((u) => u.id === row.userId)?.wrapUpTime ?? 0
     const wrapUp = startWrapUp(tx, deps, call, row.userId, wrapUpSec)
     effects.jobs.push(...wrapUp.jobs)
-    writes.push(wrapUp.recorded)
+    direct.push(wrapUp.recorded)
   }
   const callbackNow = state.outcome === 'callback' && before.outcome !== 'callback'
   // The timer the call had no longer counts (it would fire, find another version and do
@@ -838,14 +842,16 @@ async function applyInTx(
     event.type !== 'timer'
   ) {
     const key = callTimerKey(row.id, row.timerVersion)
-    if (deps.queue.kind === 'embedded') writes.push(deps.queue.cancel(callTimerJob.queue, key, { tx }))
+    if (deps.queue.kind === 'embedded')
+      recorded.push(deps.queue.cancel(callTimerJob.queue, key, { tx: batch.db }))
     else effects.cancelTimer = key
   }
   if (!callbackNow && effects.jobs.length > 0 && deps.queue.kind === 'embedded') {
     // The embedded queue lives in this database: the timer exists exactly when the state does.
-    writes.push(deps.queue.addBulk(effects.jobs, { tx }))
+    recorded.push(deps.queue.addBulk(effects.jobs, { tx: batch.db }))
   }
-  await Promise.all(writes)
+  await Promise.all(recorded)
+  await Promise.all([batch.run(), ...direct])
   if (callbackNow) {
     // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
     const requested = await requestCallback(tx, deps, call)

@@ -4,6 +4,7 @@ import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
 import type { Queryable } from '../../db/client.ts'
 import { compiled } from '../../db/compiled.ts'
 import { callEvents, calls } from '../../db/schema/index.ts'
+import { writeBatch } from '../../db/write-batch.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
 import type { NewJob } from '../../jobs/queue.ts'
@@ -160,7 +161,8 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
       ...(recordingKey ? { recordingBlobId: recordingKey } : {}),
       ...(voicemailKey ? { voicemailBlobId: voicemailKey } : {}),
     }
-    // The row as the update leaves it: the update, the timeline row and the events go together.
+    // The row as the update leaves it: the update, the timeline row and the events go together,
+    // as one statement (db/write-batch.ts).
     const call = { ...current, ...change }
     const base = eventBase(deps.env)
     const assetUrl = engineAssetSigner(deps, base)
@@ -178,9 +180,10 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')
     events.push('call.ended')
     const data = callWebhookData(call, refs)
+    const batch = writeBatch(tx)
     await Promise.all([
-      updateCall(tx, callId, change),
-      insertTimelineRow(tx, {
+      updateCall(batch.db, callId, change),
+      insertTimelineRow(batch.db, {
         callId,
         seq: change.version,
         companyId: call.companyId,
@@ -189,12 +192,13 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
         data: { recording: call.recordingBlobId !== null, voicemail: call.voicemailBlobId !== null },
       }),
       recordEvents(
-        tx,
+        batch.db,
         deps.clock,
         call.companyId,
         events.map((event) => ({ event, data })),
       ),
     ])
+    await batch.run()
   })
 }
 

@@ -13,6 +13,22 @@ export type NormalizedPhone = {
  * callers can answer 400 naming their field instead of storing garbage.
  */
 export function normalizePhone(raw: string, defaultCountry?: string): NormalizedPhone | null {
+  // Parsing costs tens of microseconds, and a call parses the same numbers several times (the
+  // number dialled, the caller, the caller card's lookups): the last results are remembered.
+  const key = `${defaultCountry ?? ''}|${raw}`
+  let result = remembered.get(key)
+  if (result === undefined) {
+    result = parse(raw, defaultCountry)
+    if (remembered.size >= REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!)
+    remembered.set(key, result)
+  }
+  return result && { ...result }
+}
+
+const REMEMBERED_MAX = 2000
+const remembered = new Map<string, NormalizedPhone | null>()
+
+function parse(raw: string, defaultCountry?: string): NormalizedPhone | null {
   const cleaned = raw.trim().replace(/^00/, '+')
   if (cleaned === '' || cleaned.length > 40) return null
   const parsed = parsePhoneNumberFromString(cleaned, defaultCountry as CountryCode | undefined)

@@ -180,8 +180,11 @@ export async function callerCard(deps: CallerInfoDeps, input: CallerCardInput): 
     ...apps.map((a) => `${a.id}:${a.status}:${a.updatedAt.getTime()}`),
   ].join('|')
   return cache.get(input.companyId, key, async () => {
-    // The rows as they are now (fresh tokens), not as remembered for the key.
-    const fresh = await integrationsToAsk(deps.db, input.companyId, numberId)
+    // The rows as they are now (fresh tokens), not as remembered for the key; with no CRM to
+    // ask there is no token to refresh.
+    const fresh = apps.some((a) => isCrm(a.kind))
+      ? await integrationsToAsk(deps.db, input.companyId, numberId)
+      : apps
     const card = await lookUp(deps, input.companyId, e164, fresh)
     const complete = card.sources.every((s) => s.ok)
     return { value: card, ttlMs: complete ? options.ttlMs : options.partialTtlMs }

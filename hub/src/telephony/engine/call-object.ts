@@ -154,11 +154,23 @@ export function worldCallRefs(
           isIvr: world.configs.get(row.numberId)?.isIvr ?? false,
         }
       : null,
-    users: new Map(world.users.map((u) => [u.id, userRef(u)])),
+    users: worldUserRefs(world),
     teams: world.teamNames,
     tagRequired: n?.settings.mandatory_tagging ?? false,
     assetUrl,
   }
+}
+
+/** The world's users' names, made once per world (a world is cached while its version lasts). */
+const userRefsOf = new WeakMap<CallWorld, ReadonlyMap<number, { name: string; email: string }>>()
+
+function worldUserRefs(world: CallWorld): ReadonlyMap<number, { name: string; email: string }> {
+  let refs = userRefsOf.get(world)
+  if (!refs) {
+    refs = new Map(world.users.map((u) => [u.id, userRef(u)]))
+    userRefsOf.set(world, refs)
+  }
+  return refs
 }
 
 /** The names a call's objects need, for code outside an applied event (hello, API answers). */

@@ -58,8 +58,9 @@ export async function addForwardLegs(
 ): Promise<void> {
   const clickToCall = isOutboundAgentLeg(row)
   if (clickToCall && !(isOutboundState(row.state) && row.state.agentLeg === 'forwarded')) return
-  const byId = new Map(users.map((u) => [u.id, u]))
   const rings = commands.flatMap((c) => (c.verb === 'ring_agents' ? [c] : []))
+  if (rings.length === 0) return
+  const byId = new Map(users.map((u) => [u.id, u]))
   const forwarded = rings
     .flatMap((c) => c.userIds)
     .map((id) => byId.get(id))

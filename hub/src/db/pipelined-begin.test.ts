@@ -1,11 +1,9 @@
-import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import type postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ServerTarget, startTestServer } from '../../test/helpers/postgres-server.ts'
-import { preparedPool } from './prepared-statements.ts'
+import { countingPool, type ServerTarget, startTestServer } from '../../test/helpers/postgres-server.ts'
 
 // The pools' transactions (preparedPool's begin, pipelined-begin.ts) on a real server.
 
@@ -23,26 +21,9 @@ afterAll(async () => {
   await stop()
 })
 
-/**
- * A drizzle database on a pool of one connection, and the number of writes its socket has made
- * (each write is one message batch to the server: a round trip when its answer is awaited).
- */
+/** A drizzle database on a pool of one connection, and its socket's writes (countingPool). */
 function database(options: { prepare?: boolean } = {}) {
-  const writes = { count: 0 }
-  const pool = preparedPool(target, {
-    max: 1,
-    onnotice: () => {},
-    ...options,
-    socket: (o: { path?: string; host: string[]; port: number[] }) => {
-      const socket: Socket = o.path ? connect(o.path) : connect(o.port[0]!, o.host[0]!)
-      const write = socket.write.bind(socket) as (...a: unknown[]) => boolean
-      socket.write = ((...a: unknown[]) => {
-        writes.count++
-        return write(...a)
-      }) as Socket['write']
-      return socket
-    },
-  } as postgres.Options<Record<string, postgres.PostgresType>>)
+  const { pool, writes } = countingPool(target, { max: 1, ...options })
   pools.push(pool)
   return { db: drizzle({ client: pool }), writes }
 }

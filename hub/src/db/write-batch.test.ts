@@ -3,10 +3,9 @@ import { integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import type postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ServerTarget, startTestServer } from '../../test/helpers/postgres-server.ts'
+import { countingPool, type ServerTarget, startTestServer } from '../../test/helpers/postgres-server.ts'
 import type { Queryable } from './client.ts'
 import { compiled } from './compiled.ts'
-import { preparedPool } from './prepared-statements.ts'
 import { writeBatch } from './write-batch.ts'
 
 // writeBatch on a real server, through the hub's pool (named statements, pipelined BEGIN).
@@ -19,29 +18,33 @@ const log = pgTable('batch_log', {
 })
 
 const insertLog = compiled((db: Queryable) =>
-  db.insert(log).values({ id: sql.placeholder('id'), data: sql.placeholder('data'), at: sql.placeholder('at') }),
+  db
+    .insert(log)
+    .values({ id: sql.placeholder('id'), data: sql.placeholder('data'), at: sql.placeholder('at') }),
 )
 
 let target: ServerTarget
 let stop: () => Promise<void>
 let pool: postgres.Sql
+let writes: { count: number }
 /** The statements the server was sent that name the test's tables. */
 const sent: string[] = []
 let db: Queryable
 
 beforeAll(async () => {
   ;({ target, stop } = await startTestServer())
-  pool = preparedPool(target, {
-    max: 2,
-    onnotice: () => {},
+  ;({ pool, writes } = countingPool(target, {
+    max: 1,
     debug: (_connection: number, query: string) => {
-      if (/batch_(probes|log)/.test(query)) sent.push(query)
+      if (/batch_(probes|log)|^commit/.test(query)) sent.push(query)
     },
-  } as postgres.Options<Record<string, postgres.PostgresType>>)
+  } as postgres.Options<Record<string, postgres.PostgresType>>))
   db = drizzle({ client: pool }) as unknown as Queryable
   await db.execute(sql`drop table if exists batch_probes, batch_log`)
   await db.execute(sql`create table batch_probes (id int primary key, note text not null)`)
-  await db.execute(sql`create table batch_log (id int primary key, data jsonb not null, at timestamptz not null)`)
+  await db.execute(
+    sql`create table batch_log (id int primary key, data jsonb not null, at timestamptz not null)`,
+  )
 }, 120_000)
 
 afterAll(async () => {
@@ -68,13 +71,16 @@ describe('writeBatch', () => {
       expect(sent).toEqual([])
       expect((await tx.select().from(probes)).length).toBe(1)
       await batch.run()
-      expect(await tx.select({ id: probes.id }).from(probes).orderBy(probes.id)).toEqual([{ id: 1 }, { id: 2 }])
+      expect(await tx.select({ id: probes.id }).from(probes).orderBy(probes.id)).toEqual([
+        { id: 1 },
+        { id: 2 },
+      ])
     })
-    const writes = sent.filter((q) => !q.startsWith('select'))
-    expect(writes).toHaveLength(1)
+    const statements = sent.filter((q) => !/^(select|commit)/.test(q))
+    expect(statements).toHaveLength(1)
     // Four CTEs, in the order the writes reached the database (they run on one snapshot).
-    expect(writes[0]).toMatch(/^with w0 as \(.*, w3 as \((insert|update).*\) select 1$/)
-    expect(writes[0]).not.toMatch(/w4 as/)
+    expect(statements[0]).toMatch(/^with w0 as \(.*, w3 as \((insert|update).*\) select 1$/)
+    expect(statements[0]).not.toMatch(/w4 as/)
     expect(await notes()).toEqual(['1:one', '2:two'])
     // The values went through their columns' encoders: JSON as JSON, a date as that instant.
     expect(await db.select().from(log).orderBy(log.id)).toEqual([
@@ -92,7 +98,7 @@ describe('writeBatch', () => {
       await batch.db.insert(probes).values({ id: 3, note: 'three' })
       await batch.run()
     })
-    expect(sent).toEqual([expect.stringMatching(/^insert into "batch_probes"/)])
+    expect(sent).toEqual([expect.stringMatching(/^insert into "batch_probes"/), 'commit'])
     expect(await notes()).toContain('3:three')
   })
 
@@ -109,5 +115,61 @@ describe('writeBatch', () => {
     ).rejects.toMatchObject({ cause: { code: '23505' } })
     expect(await notes()).not.toContain('4:four')
     expect(await notes()).toContain('1:one')
+  })
+
+  describe('runLast, as a transaction’s last statement', () => {
+    it('has COMMIT follow it in the same write, with no wait for its answer', async () => {
+      const writesOf = async (last: boolean, id: number) => {
+        await db.execute(sql`select 1`)
+        const before = writes.count
+        await db.transaction(async (tx) => {
+          // A first statement answered: BEGIN went with it.
+          await tx.select().from(probes).where(eq(probes.id, 0))
+          const batch = writeBatch(tx)
+          await batch.db.insert(probes).values({ id, note: 'last' })
+          await (last ? batch.runLast() : batch.run())
+        })
+        return writes.count - before
+      }
+      // Once each, so that the server knows the statements (a named statement's first run
+      // describes it first: one more round trip).
+      await writesOf(true, 40)
+      await writesOf(false, 41)
+      // BEGIN and the select; the insert and COMMIT (three writes when COMMIT waits).
+      expect(await writesOf(true, 42)).toBe(2)
+      expect(await writesOf(false, 43)).toBe(3)
+      expect(await notes()).toEqual(expect.arrayContaining(['40:last', '41:last', '42:last', '43:last']))
+    })
+
+    it('fails the transaction with its error when it fails, and nothing is written', async () => {
+      const attempt = db.transaction(async (tx) => {
+        const batch = writeBatch(tx)
+        await Promise.all([
+          batch.db.insert(probes).values({ id: 50, note: 'fifty' }),
+          batch.db.insert(probes).values({ id: 1, note: 'taken' }),
+        ])
+        await batch.runLast()
+        return 'returned before the answer'
+      })
+      await expect(attempt).rejects.toMatchObject({ code: '23505' })
+      expect(await notes()).not.toContain('50:fifty')
+      // The connection is clean for the next transaction.
+      await db.transaction(async (tx) => {
+        const batch = writeBatch(tx)
+        await batch.db.insert(probes).values({ id: 51, note: 'fifty-one' })
+        await batch.runLast()
+      })
+      expect(await notes()).toContain('51:fifty-one')
+    })
+
+    it('keeps the order of the statements the transaction runs after it', async () => {
+      await db.transaction(async (tx) => {
+        const batch = writeBatch(tx)
+        await batch.db.insert(probes).values({ id: 60, note: 'first' })
+        await batch.runLast()
+        await tx.update(probes).set({ note: 'then updated' }).where(eq(probes.id, 60))
+      })
+      expect(await notes()).toContain('60:then updated')
+    })
   })
 })

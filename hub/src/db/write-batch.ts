@@ -1,5 +1,6 @@
 import { fillPlaceholders, type Query } from 'drizzle-orm'
 import type { Queryable } from './client.ts'
+import { sendsCommitAfter } from './pipelined-begin.ts'
 
 /**
  * Writes of one change that go to the database as one statement.
@@ -21,6 +22,13 @@ export type WriteBatch = {
   db: Queryable
   /** Sends what was recorded (nothing when nothing was) on the transaction. */
   run(): Promise<void>
+  /**
+   * run(), for the transaction's last statement: on the hub's pool (pipelined-begin.ts) it
+   * resolves once the statement is sent, and the transaction's COMMIT goes right behind it
+   * instead of a round trip later; if it fails, the transaction fails with its error. On any
+   * other transaction, run().
+   */
+  runLast(): Promise<void>
 }
 
 type Recorded = { sql: string; params: unknown[] }
@@ -69,13 +77,23 @@ export function writeBatch(tx: Queryable): WriteBatch {
       return Reflect.get(target, key, receiver)
     },
   })
+  const send = () => {
+    if (recorded.length === 0) return Promise.resolve(undefined)
+    const statement = recorded.length === 1 ? recorded[0]! : together(recorded)
+    recorded.length = 0
+    // drizzle hands the statement to postgres-js before its first await: it is queued on the
+    // transaction's connection when this returns.
+    return session.prepareQuery(statement, undefined, undefined, false).execute()
+  }
   return {
     db,
     async run() {
-      if (recorded.length === 0) return
-      const statement = recorded.length === 1 ? recorded[0]! : together(recorded)
-      recorded.length = 0
-      await session.prepareQuery(statement, undefined, undefined, false).execute()
+      await send()
+    },
+    async runLast() {
+      if (!sendsCommitAfter((session as { client?: unknown }).client)) return await this.run()
+      // The transaction reports its failure (pipelined-begin.ts); this promise's is a copy.
+      send().catch(() => {})
     },
   }
 }

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type postgres from 'postgres'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts'
+import { preparedPool } from '../../src/db/prepared-statements.ts'
 
 /** Where a test's postgres-js pools connect: a URL, or the embedded server's options. */
 export type ServerTarget = string | EmbeddedPostgres['connection']
@@ -23,4 +26,29 @@ export async function startTestServer(): Promise<{ target: ServerTarget; stop():
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * The hub's pool (preparedPool) on the test's server, and the number of writes its sockets have
+ * made: each is one batch of messages to the server, a round trip when its answer is awaited.
+ */
+export function countingPool(
+  target: ServerTarget,
+  options: postgres.Options<Record<string, postgres.PostgresType>> = {},
+): { pool: postgres.Sql; writes: { count: number } } {
+  const writes = { count: 0 }
+  const pool = preparedPool(target, {
+    onnotice: () => {},
+    ...options,
+    socket: (o: { path?: string; host: string[]; port: number[] }) => {
+      const socket: Socket = o.path ? connect(o.path) : connect(o.port[0]!, o.host[0]!)
+      const write = socket.write.bind(socket) as (...a: unknown[]) => boolean
+      socket.write = ((...a: unknown[]) => {
+        writes.count++
+        return write(...a)
+      }) as Socket['write']
+      return socket
+    },
+  } as postgres.Options<Record<string, postgres.PostgresType>>)
+  return { pool, writes }
 }

@@ -851,7 +851,8 @@ async function applyInTx(
     recorded.push(deps.queue.addBulk(effects.jobs, { tx: batch.db }))
   }
   await Promise.all(recorded)
-  await Promise.all([batch.run(), ...direct])
+  // The transaction's last write, but for a callback request's below: its COMMIT follows at once.
+  await Promise.all([batch.runLast(), ...direct])
   if (callbackNow) {
     // The caller pressed * while waiting: tagged Callback Request, a task for the agents.
     const requested = await requestCallback(tx, deps, call)

@@ -198,7 +198,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
         events.map((event) => ({ event, data })),
       ),
     ])
-    await batch.run()
+    await batch.runLast()
   })
 }
 

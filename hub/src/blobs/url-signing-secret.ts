@@ -20,8 +20,16 @@ const cache = new Map<string, string>()
 
 export function urlSigningSecret(settings: UrlSigningSettings): string {
   if (settings.URL_SIGNING_SECRET) return settings.URL_SIGNING_SECRET
-  if (settings.DATABASE_URL)
-    return createHmac('sha256', 'switchboard signed URLs').update(settings.DATABASE_URL).digest('hex')
+  if (settings.DATABASE_URL) {
+    // Derived once per URL: the engine signs its events' links at every call event.
+    const key = `url:${settings.DATABASE_URL}`
+    let derived = cache.get(key)
+    if (!derived) {
+      derived = createHmac('sha256', 'switchboard signed URLs').update(settings.DATABASE_URL).digest('hex')
+      cache.set(key, derived)
+    }
+    return derived
+  }
   const path = join(resolve(settings.DATA_DIR), 'url-signing-secret')
   const cached = cache.get(path)
   if (cached) return cached

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, isNull, ne, type SQL, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { compiled, compiledByShape } from '../../db/compiled.ts'
 import { blacklistedNumbers, callEvents, calls, users } from '../../db/schema/index.ts'
@@ -109,49 +109,35 @@ export const lockAgent = compiled((db: Queryable) =>
     .for('no key update'),
 )
 
-/** A call in progress of the agent's other than this one (at most one row). */
-export const agentsOtherCall = compiled((db: Queryable) =>
+/** The ids of the company's calls (placeholder `companyId`) that meet `conditions`. */
+const companyCallIds = (db: Queryable, ...conditions: SQL[]) =>
   db
     .select({ id: calls.id })
     .from(calls)
-    .where(
-      and(
-        eq(calls.companyId, sql.placeholder('companyId')),
-        agentOnCall(sql.placeholder('userId')),
-        ne(calls.id, id),
-      ),
-    )
-    .limit(1),
+    .where(and(eq(calls.companyId, sql.placeholder('companyId')), ...conditions))
+
+/** A call in progress of the agent's other than this one (at most one row). */
+export const agentsOtherCall = compiled((db: Queryable) =>
+  companyCallIds(db, agentOnCall(sql.placeholder('userId'))!, ne(calls.id, id)).limit(1),
 )
 
 /** The company's other calls in progress that ring this agent (stopped once the agent answers one). */
 export const callsRingingAgent = compiled((db: Queryable) =>
-  db
-    .select({ id: calls.id })
-    .from(calls)
-    .where(
-      and(
-        eq(calls.companyId, sql.placeholder('companyId')),
-        isNull(calls.endedAt),
-        ne(calls.id, id),
-        sql`${calls.ringing} @> array[${sql.placeholder('userId')}]::int[]`,
-      ),
-    ),
+  companyCallIds(
+    db,
+    isNull(calls.endedAt),
+    ne(calls.id, id),
+    sql`${calls.ringing} @> array[${sql.placeholder('userId')}]::int[]`,
+  ),
 )
 
 /** The company's calls waiting for an agent (in distribution, ringing no one), oldest first. */
 export const waitingCalls = compiled((db: Queryable) =>
-  db
-    .select({ id: calls.id })
-    .from(calls)
-    .where(
-      and(
-        eq(calls.companyId, sql.placeholder('companyId')),
-        isNull(calls.endedAt),
-        eq(calls.status, 'initial'),
-        sql`cardinality(${calls.ringing}) = 0`,
-        sql`${calls.state}->>'phase' = 'distribution'`,
-      ),
-    )
-    .orderBy(asc(calls.startedAt)),
+  companyCallIds(
+    db,
+    isNull(calls.endedAt),
+    eq(calls.status, 'initial'),
+    sql`cardinality(${calls.ringing}) = 0`,
+    sql`${calls.state}->>'phase' = 'distribution'`,
+  ).orderBy(asc(calls.startedAt)),
 )

@@ -11,6 +11,7 @@ import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts
 import { rearmCallTimers } from './telephony/engine/call-engine.ts'
 import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
 import { rearmWrapUps } from './telephony/engine/wrap-up.ts'
+import { startDeliveryWindows } from './webhooks/deliver.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
 
 /**
@@ -49,6 +50,9 @@ export function registerWorkers(
   void rearmWrapUps(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not queue the end of wrap-ups')
   })
+  // Webhook deliveries queued whose jobs a crash lost, windows whose refill it stopped, and a
+  // sweep of the windows with a backlog every few seconds.
+  const windows = startDeliveryWindows({ ...deps, logger })
   // The daily summary mails' quarter-hour chain (a no-op when its current tick is queued).
   void ensureDailySummaryTicks(deps).catch((err: unknown) => {
     logger.error({ err }, 'calls: could not schedule the daily summary mails')
@@ -71,6 +75,7 @@ export function registerWorkers(
   return {
     stop: async () => {
       await relay.stop()
+      windows.stop()
       closeDeliveryConnections()
     },
   }

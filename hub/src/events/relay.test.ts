@@ -67,7 +67,12 @@ describe('outbox relay', () => {
     )
     expect(added).toHaveLength(1)
     expect(added[0]!.map((a) => [a.queue, a.name, a.data, a.options?.jobKey])).toEqual(
-      made.map((d) => [webhookDeliveryJob.queue, 'deliver', { deliveryId: d.id }, `delivery:${d.id}`]),
+      made.map((d) => [
+        webhookDeliveryJob.queue,
+        'deliver',
+        { deliveryId: d.id, companyId: company.id },
+        `delivery:${d.id}`,
+      ]),
     )
     const rows = await hub.db.select().from(outbox).where(inArray(outbox.id, ids))
     expect(rows.every((r) => r.relayedAt?.getTime() === hub.clock.now().getTime())).toBe(true)

@@ -1,14 +1,15 @@
-import { and, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { createBatcher } from '../core/batcher.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
-import type { Database } from '../db/client.ts'
+import { type Database, rowsOf } from '../db/client.ts'
 import { outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
 import type { Env } from '../env.ts'
-import { defineJob, type JobInfo } from '../jobs/job-definition.ts'
-import { DeferJobError, UnrecoverableJobError } from '../jobs/queue.ts'
+import { defineJob, type JobInfo, newJobs } from '../jobs/job-definition.ts'
+import { DeferJobError, type JobQueue, type NewJob, UnrecoverableJobError } from '../jobs/queue.ts'
 import { createDeliveryShares, type DeliveryShares } from './delivery-shares.ts'
+import { fillDeliveryWindows, type QueuedDelivery } from './delivery-window.ts'
 import { postJson } from './http-post.ts'
 import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
@@ -33,9 +34,14 @@ export const DELIVERY_BACKOFF_MS = 20_000
 export const AUTO_DISABLE_AFTER = 50
 export const WEBHOOK_USER_AGENT = 'Switchboard-Webhooks/1'
 
-export const deliveryJobData = z.object({ deliveryId: z.number().int().positive() })
+export const deliveryJobData = z.object({
+  deliveryId: z.number().int().positive(),
+  /** Whose window the delivery is in (absent from jobs queued before the window existed). */
+  companyId: z.number().int().positive().optional(),
+})
 
-export type DeliveryDeps = { db: Database; clock: Clock; env: Env; logger: Logger }
+export type DeliveryDeps = { db: Database; clock: Clock; env: Env; logger: Logger; queue: JobQueue }
+type WindowDeps = Pick<DeliveryDeps, 'db' | 'queue' | 'clock'>
 
 /** The POST for one (webhook, event), as Aircall builds it: `{resource, event, timestamp, token, data}`. */
 async function deliver(
@@ -47,9 +53,16 @@ async function deliver(
   const deliveryId = data.deliveryId
   const batches = batchesFor(deps)
   const row = await batches.load(deliveryId)
-  // Webhook deleted since (its deliveries go with it), or already delivered: nothing to do.
-  if (!row || row.delivery.status === 'delivered') return
+  // Webhook deleted since (its deliveries go with it): its room in the window is free.
+  if (!row) {
+    if (data.companyId !== undefined) windowFreed(deps, data.companyId)
+    return
+  }
+  // Already delivered (a run again after a crash): nothing to do.
+  if (row.delivery.status === 'delivered') return
   const { webhook, event } = row
+  /** Its first try: the delivery is in its company's window, and leaves it with this try's end. */
+  const inWindow = row.delivery.attempts === 0
 
   // Auto-disabled (too many failures in a row): Aircall keeps retrying the events that
   // failed, and one success turns the webhook back on. Switched off by an admin (PUT
@@ -58,7 +71,7 @@ async function deliver(
   if (!webhook.active && !autoDisabled) {
     await recordDelivery(
       deps,
-      deliveryId,
+      { deliveryId, companyId: webhook.companyId, inWindow },
       { status: 'failed', error: 'not sent: the webhook is disabled' },
       false,
     )
@@ -76,12 +89,12 @@ async function deliver(
   let statusCode: number | null = null
   let error: string | null = null
   let refused = false
-  // The company's share of this worker's sends (delivery-shares.ts): none free within the
-  // wait, the job steps aside for other companies' deliveries and comes back later, its tries
-  // untouched.
+  // The company's share of this worker's sends to its slow receivers (delivery-shares.ts):
+  // none free within the wait, the job steps aside for other deliveries and comes back later,
+  // its tries untouched.
   const shares = sharesFor(deps)
-  const slot = await shares.acquire(webhook.companyId)
-  if (!slot) throw new DeferJobError(shares.deferral(webhook.companyId))
+  const slot = await shares.acquire(webhook.companyId, webhook.id)
+  if (!slot) throw new DeferJobError(shares.deferral(webhook.id))
   try {
     const url = await checkWebhookUrl(webhook.url, { allowPrivate })
     const res = await postJson(
@@ -115,6 +128,7 @@ async function deliver(
 
   if (error === null) {
     await batches.recordSuccess({ deliveryId, webhookId: webhook.id, statusCode: statusCode ?? 200 })
+    if (inWindow) windowFreed(deps, webhook.companyId)
     return
   }
 
@@ -133,12 +147,17 @@ async function deliver(
     )
   }
   const final = refused || job.attempt >= job.maxAttempts
-  await recordDelivery(deps, deliveryId, { status: final ? 'failed' : 'pending', error, statusCode }, true)
+  await recordDelivery(
+    deps,
+    { deliveryId, companyId: webhook.companyId, inWindow },
+    { status: final ? 'failed' : 'pending', error, statusCode },
+    true,
+  )
   if (refused) throw new UnrecoverableJobError(error)
   throw new Error(`webhook delivery ${deliveryId} failed: ${error}`)
 }
 
-/** A slow company's sends at once per worker: a quarter of the queue's concurrency (64). */
+/** A company's sends at once per worker to its slow receivers: a quarter of the queue's concurrency (64). */
 export const DELIVERIES_PER_COMPANY = 16
 /**
  * How long a delivery waits for its company's share before it steps aside: long enough for a
@@ -146,7 +165,7 @@ export const DELIVERIES_PER_COMPANY = 16
  * goes out), short enough that a stuck company gives the queue back within a second.
  */
 const SHARE_WAIT_MS = 1_000
-/** Answers this slow make a company's sends count against its share. */
+/** Answers this slow make a receiver's sends count against its company's share. */
 const SLOW_ANSWER_MS = 1_000
 
 /** One set of shares per database (tests run several hubs in one process). */
@@ -259,9 +278,10 @@ async function recordSuccesses(deps: DeliveryDeps, outcomes: Success[]): Promise
   return outcomes.map(() => undefined)
 }
 
+/** A try that did not deliver: the row says so; a first try leaves its company's window. */
 async function recordDelivery(
   deps: DeliveryDeps,
-  deliveryId: number,
+  delivery: { deliveryId: number; companyId: number; inWindow: boolean },
   outcome: { status: 'pending' | 'failed'; error: string; statusCode?: number | null },
   attempted: boolean,
 ) {
@@ -275,5 +295,154 @@ async function recordDelivery(
         ? { attempts: sql`${webhookDeliveries.attempts} + 1`, lastStatusCode: outcome.statusCode ?? null }
         : {}),
     })
-    .where(eq(webhookDeliveries.id, deliveryId))
+    .where(eq(webhookDeliveries.id, delivery.deliveryId))
+  if (delivery.inWindow) windowFreed(deps, delivery.companyId)
+}
+
+/** The job of each delivery, keyed by its row: adding one twice is a no-op. */
+export function deliveryJobs(rows: readonly QueuedDelivery[]): NewJob[] {
+  return newJobs(
+    webhookDeliveryJob,
+    [...rows]
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ data: { deliveryId: r.id, companyId: r.companyId }, jobKey: `delivery:${r.id}` })),
+  )
+}
+
+/**
+ * Refills these companies' windows (delivery-window.ts) in one transaction, then adds the jobs
+ * of the deliveries that entered them: in the transaction with the embedded queue, after its
+ * commit with BullMQ (a crash in between leaves rows queued without a job: rearmDeliveries
+ * adds them at the next start).
+ */
+export async function refillDeliveryWindows(deps: WindowDeps, companyIds: readonly number[]): Promise<void> {
+  if (companyIds.length === 0) return
+  const inDatabase = deps.queue.kind === 'embedded'
+  const jobs = await deps.db.transaction(async (tx) => {
+    const made = deliveryJobs(await fillDeliveryWindows(tx, deps.clock.now(), companyIds))
+    if (inDatabase && made.length > 0) await deps.queue.addBulk(made, { tx })
+    return made
+  })
+  if (!inDatabase && jobs.length > 0) await deps.queue.addBulk(jobs)
+}
+
+/** Refills the window of every company with a backlog. */
+async function refillBackloggedWindows(deps: WindowDeps): Promise<void> {
+  const waiting = rowsOf<{ company_id: number }>(
+    await deps.db.execute(
+      // A probe per webhook (its backlog's index), not a scan of every backlog.
+      sql`select distinct h.company_id from ${webhooks} h where exists (
+        select 1 from ${webhookDeliveries} b
+        where b.webhook_id = h.id and b.status = 'pending' and b.queued_at is null)`,
+    ),
+  )
+  await refillDeliveryWindows(
+    deps,
+    waiting.map((r) => r.company_id),
+  )
+}
+
+/**
+ * At a worker's start: the job of every queued delivery still pending (lost if a process died
+ * between a window's commit and its add to Redis; keyed, a no-op for the others), then every
+ * window with a backlog refilled (room freed by a delivery whose refill never ran).
+ */
+export async function rearmDeliveries(deps: WindowDeps): Promise<number> {
+  const queued = await deps.db
+    .select({ id: webhookDeliveries.id, companyId: webhookDeliveries.companyId })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.status, 'pending'), isNotNull(webhookDeliveries.queuedAt)))
+  await deps.queue.addBulk(deliveryJobs(queued))
+  await refillBackloggedWindows(deps)
+  return queued.length
+}
+
+/**
+ * How long freed room in the windows waits for more before they are refilled (ms): a busy
+ * company's window is refilled a few dozen times a second, not once per delivery, and stays
+ * well over the queue's concurrency in between.
+ */
+const REFILL_AFTER_MS = 50
+/** Room freed in a company's window that is refilled without waiting: the queue's concurrency. */
+const REFILL_AT_ONCE = 64
+/**
+ * How often every window with a backlog is refilled anyway (ms): the safety net for a refill
+ * that failed, or that ran just before the commit of the backlog it would have taken.
+ */
+const SWEEP_EVERY_MS = 5_000
+
+type Refills = {
+  /** Deliveries that left each company's window since its last refill. */
+  dirty: Map<number, number>
+  timer: ReturnType<typeof setTimeout> | null
+  stopped: boolean
+}
+/** One set of pending refills per database (tests run several hubs in one process). */
+const refillsByDatabase = new WeakMap<object, Refills>()
+function refillsOf(db: Database): Refills {
+  let refills = refillsByDatabase.get(db)
+  if (!refills) {
+    refills = { dirty: new Map(), timer: null, stopped: false }
+    refillsByDatabase.set(db, refills)
+  }
+  return refills
+}
+
+/**
+ * A delivery left its company's window: the window is refilled shortly, with the others freed
+ * meanwhile, or at once when a queue's concurrency's worth of room is free.
+ */
+function windowFreed(deps: DeliveryDeps, companyId: number): void {
+  const refills = refillsOf(deps.db)
+  if (refills.stopped) return
+  const freed = (refills.dirty.get(companyId) ?? 0) + 1
+  refills.dirty.set(companyId, freed)
+  if (freed >= REFILL_AT_ONCE) {
+    refills.dirty.delete(companyId)
+    refill(deps, [companyId])
+    return
+  }
+  if (refills.timer) return
+  refills.timer = setTimeout(() => {
+    refills.timer = null
+    const companies = [...refills.dirty.keys()]
+    refills.dirty.clear()
+    refill(deps, companies)
+  }, REFILL_AFTER_MS)
+}
+
+function refill(deps: DeliveryDeps, companies: number[]): void {
+  if (companies.length === 0) return
+  refillDeliveryWindows(deps, companies).catch((err: unknown) => {
+    deps.logger.warn(
+      { err, companies },
+      'webhooks: could not refill the windows of deliveries (retried within 5 s)',
+    )
+  })
+}
+
+/**
+ * A worker's share of the windows: rearmDeliveries at its start, then the sweep every few
+ * seconds. stop() ends both, and the refills still pending.
+ */
+export function startDeliveryWindows(deps: WindowDeps & { logger: Logger }): { stop(): void } {
+  const refills = refillsOf(deps.db)
+  refills.stopped = false
+  const failed = (err: unknown) => {
+    deps.logger.error({ err }, 'webhooks: could not queue the deliveries waiting')
+  }
+  void rearmDeliveries(deps).catch(failed)
+  const sweep = setInterval(() => {
+    refillBackloggedWindows(deps).catch(failed)
+  }, SWEEP_EVERY_MS)
+  sweep.unref()
+  return {
+    stop() {
+      clearInterval(sweep)
+      refills.stopped = true
+      if (refills.timer) clearTimeout(refills.timer)
+      refills.timer = null
+      refills.dirty.clear()
+    },
+  }
 }

@@ -1,11 +1,11 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
 import { jobs, outbox, webhookDeliveries, webhooks } from '../db/schema/index.ts'
-import { type EventName, recordEvent } from '../events/outbox.ts'
+import { type EventName, recordEvent, recordEvents } from '../events/outbox.ts'
 import { hubQueues } from '../job-registry.ts'
 import { listDeadJobs, replayDeadJob } from '../jobs/dead-letters.ts'
 import {
@@ -14,8 +14,10 @@ import {
   DELIVERY_ATTEMPTS,
   DELIVERY_BACKOFF_MS,
   deliveryJobData,
+  rearmDeliveries,
   webhookDeliveryJob,
 } from './deliver.ts'
+import { DELIVERY_WINDOW, WEBHOOK_WINDOW } from './delivery-window.ts'
 import { verifySignature } from './signature.ts'
 
 type Received = { headers: IncomingHttpHeaders; rawBody: string; body: Record<string, unknown> }
@@ -24,7 +26,7 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>
 /** A webhook receiver on loopback: records what arrives, answers what the test says. */
 async function startReceiver() {
   const received: Received[] = []
-  let respond: (nth: number) => number | 'hang' = () => 200
+  let respond: (nth: number) => number | 'hang' | Promise<number> = () => 200
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -33,7 +35,9 @@ async function startReceiver() {
       received.push({ headers: req.headers, rawBody, body: JSON.parse(rawBody) })
       const answer = respond(received.length)
       if (answer === 'hang') return
-      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'receiver unhappy')
+      void Promise.resolve(answer).then((status) =>
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'receiver unhappy'),
+      )
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -42,7 +46,7 @@ async function startReceiver() {
     url: `http://127.0.0.1:${port}/hooks`,
     port,
     received,
-    answer(fn: (nth: number) => number | 'hang') {
+    answer(fn: (nth: number) => number | 'hang' | Promise<number>) {
       respond = fn
     },
     close: () =>
@@ -70,6 +74,22 @@ async function emit(hub: TestHub, company: TestCompany, event: EventName, data: 
     .from(outbox)
     .where(and(eq(outbox.companyId, company.id), eq(outbox.event, event)))
     .orderBy(outbox.id)
+  return row!.id
+}
+
+/** n contact.created events of one company in one transaction: relayed together, a burst. */
+async function burst(hub: TestHub, company: TestCompany, n: number) {
+  const list = Array.from({ length: n }, (_, i) => ({
+    event: 'contact.created' as const,
+    data: { id: i + 1 },
+  }))
+  await hub.db.transaction((tx) => recordEvents(tx, hub.clock, company.id, list))
+  const [row] = await hub.db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(eq(outbox.companyId, company.id))
+    .orderBy(desc(outbox.id))
+    .limit(1)
   return row!.id
 }
 
@@ -434,6 +454,100 @@ describe('outgoing webhooks (WEBHOOKS_ALLOW_PRIVATE for the loopback receiver)',
   })
 })
 
+describe('each company’s window of queued deliveries', () => {
+  let hub: TestHub
+  beforeAll(async () => {
+    hub = await createTestHub({ workers: true, env: pollingEnv })
+  })
+  afterAll(() => hub.close())
+
+  it(`queues ${WEBHOOK_WINDOW} of a webhook’s burst at a time: another company’s later event goes ahead of the rest`, async () => {
+    const busy = await hub.createCompany()
+    const other = await hub.createCompany()
+    const flood = await receiver()
+    const prompt = await receiver()
+    // The busy company's receiver answers once the other company's event is queued: what was
+    // queued before it is then exactly what goes ahead of it.
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    flood.answer(() => gate.then(() => 200))
+    let floodWhenPrompted = -1
+    prompt.answer(() => {
+      floodWhenPrompted = flood.received.length
+      return 200
+    })
+    await createWebhook(hub, busy, { url: flood.url })
+    await createWebhook(hub, other, { url: prompt.url })
+    const total = 4 * DELIVERY_WINDOW
+    await fanOutDone(hub, await burst(hub, busy, total))
+    const waiting = await hub.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.companyId, busy.id), isNull(webhookDeliveries.queuedAt)))
+    expect(waiting).toHaveLength(total - WEBHOOK_WINDOW)
+    await fanOutDone(hub, await emit(hub, other, 'contact.created', { id: 1 }))
+    open()
+
+    await eventually(() => expect(prompt.received).toHaveLength(1))
+    // Behind the busy company's window (and the sends running with it), not its whole burst.
+    expect(floodWhenPrompted).toBeGreaterThanOrEqual(0)
+    expect(floodWhenPrompted).toBeLessThan(2 * DELIVERY_WINDOW)
+    // The rest of the burst follows, each event once.
+    await eventually(() => expect(flood.received).toHaveLength(total), 30_000)
+    const ids = new Set(flood.received.map((r) => (r.body.data as { id: number }).id))
+    expect(ids.size).toBe(total)
+    await eventually(async () => {
+      const left = await hub.db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.companyId, busy.id), eq(webhookDeliveries.status, 'pending')))
+      expect(left).toHaveLength(0)
+    })
+    expect(flood.received).toHaveLength(total)
+  })
+
+  it('sends, at a worker’s start, queued deliveries whose jobs were lost and the backlog behind them', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    const [hook] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
+    // As a crash leaves them: one delivery queued whose job never reached Redis, one waiting in
+    // the backlog whose refill never ran; their events were relayed.
+    const now = hub.clock.now()
+    const events = await hub.db
+      .insert(outbox)
+      .values(
+        [1, 2].map((id) => ({
+          companyId: company.id,
+          event: 'contact.created',
+          resource: 'contact',
+          data: { id },
+          occurredAt: now,
+          relayedAt: now,
+        })),
+      )
+      .returning({ id: outbox.id })
+    await hub.db.insert(webhookDeliveries).values(
+      events.map((e, i) => ({
+        companyId: company.id,
+        webhookId: hook!.id,
+        outboxId: e.id,
+        event: 'contact.created',
+        queuedAt: i === 0 ? now : null,
+      })),
+    )
+    expect(await rearmDeliveries(hub)).toBeGreaterThanOrEqual(1)
+    const sent = () => r.received.map((x) => (x.body.data as { id: number }).id).sort()
+    await eventually(() => expect(sent()).toEqual([1, 2]))
+    await eventually(async () => {
+      const log = (await deliveries(hub, company, webhook.webhook_id)).deliveries
+      expect(log.map((d) => d.status)).toEqual(['delivered', 'delivered'])
+    })
+  })
+})
+
 describe('delivery timeout', () => {
   let hub: TestHub
   beforeAll(async () => {
@@ -511,6 +625,60 @@ describe('webhook deliveries shared between companies', () => {
         )
       expect(parked.length).toBe(100 - DELIVERIES_PER_COMPANY)
       expect(parked.every((j) => j.attempts === 0 && j.runAt > hub.clock.now())).toBe(true)
+    })
+  })
+
+  it('keeps a slow receiver to its part of the company’s window: the company’s other webhook goes on', async () => {
+    const company = await hub.createCompany()
+    const silent = await receiver()
+    silent.answer(() => 'hang')
+    const prompt = await receiver()
+    await createWebhook(hub, company, { url: silent.url, events: ['contact.created'] })
+    await createWebhook(hub, company, { url: prompt.url, events: ['user.created'] })
+    await fanOutDone(hub, await burst(hub, company, DELIVERY_WINDOW + 50))
+    await eventually(() => expect(silent.received).toHaveLength(DELIVERIES_PER_COMPANY))
+    const sent = await emit(hub, company, 'user.created', { id: 1 })
+    // Queued at once (the silent receiver holds only its webhook's part of the window), and
+    // sent while the silent receiver still holds the company's share of slow sends.
+    await eventually(() => expect(prompt.received.map((r) => r.body.data)).toEqual([{ id: 1 }]), 5_000)
+    const [row] = await hub.db
+      .select({ status: webhookDeliveries.status })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.outboxId, sent))
+    expect(row?.status).not.toBe('failed')
+    const backlog = await hub.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.companyId, company.id), isNull(webhookDeliveries.queuedAt)))
+    expect(backlog).toHaveLength(DELIVERY_WINDOW + 50 - WEBHOOK_WINDOW)
+  })
+
+  it('gives the window of a deleted webhook’s deliveries to the company’s other webhooks', async () => {
+    const company = await hub.createCompany()
+    const silent = await receiver()
+    silent.answer(() => 'hang')
+    const prompt = await receiver()
+    // Two silent webhooks fill the company's window between them.
+    const stuck = await createWebhook(hub, company, { url: silent.url, events: ['contact.created'] })
+    await createWebhook(hub, company, { url: `${silent.url}/2`, events: ['contact.created'] })
+    await createWebhook(hub, company, { url: prompt.url, events: ['user.created'] })
+    await fanOutDone(hub, await burst(hub, company, DELIVERY_WINDOW))
+    const sent = await emit(hub, company, 'user.created', { id: 1 })
+    await fanOutDone(hub, sent)
+    // The window is full of the silent receivers' deliveries: this one waits in the backlog.
+    const [waiting] = await hub.db
+      .select({ queuedAt: webhookDeliveries.queuedAt })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.outboxId, sent))
+    expect(waiting?.queuedAt).toBeNull()
+
+    expect(
+      (await hub.call('DELETE', `/v1/webhooks/${stuck.webhook_id}`, { auth: company.basic })).status,
+    ).toBe(204)
+    // The deleted webhook's parked jobs come back, find nothing to send and free their room.
+    await eventually(() => expect(prompt.received.map((r) => r.body.data)).toEqual([{ id: 1 }]), {
+      timeoutMs: 15_000,
+      between: () => hub.clock.advance(5_000),
     })
   })
 })

@@ -72,9 +72,24 @@ export const webhookDeliveries = pgTable(
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    /**
+     * When its job was added. Null: it waits in the company's backlog for room in the company's
+     * window of queued deliveries (webhooks/delivery-window.ts).
+     */
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
     ...timestamps,
   },
-  (t) => [uniqueIndex('webhook_deliveries_once').on(t.webhookId, t.outboxId)],
+  (t) => [
+    uniqueIndex('webhook_deliveries_once').on(t.webhookId, t.outboxId),
+    // A webhook's backlog, oldest first: what its window takes next.
+    index('webhook_deliveries_backlog_idx')
+      .on(t.webhookId, t.id)
+      .where(sql`${t.status} = 'pending' and ${t.queuedAt} is null`),
+    // A company's window, by webhook: queued deliveries not tried yet (a retry waits outside it).
+    index('webhook_deliveries_window_idx')
+      .on(t.companyId, t.webhookId)
+      .where(sql`${t.status} = 'pending' and ${t.queuedAt} is not null and ${t.attempts} = 0`),
+  ],
 )
 
 /** The embedded job driver's store (REDIS_URL unset). */

@@ -45,7 +45,7 @@ export type CallCenterOptions = {
 const noMail: Mailer = { send: async () => {} }
 
 /** Runs `work` on the mode's database as `sb` would with no hub running (embedded: takes DATA_DIR). */
-async function withAdmin<T>(
+export async function withAdmin<T>(
   dataDir: string,
   env: Record<string, string>,
   work: (deps: AdminDeps) => Promise<T>,

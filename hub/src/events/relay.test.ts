@@ -8,7 +8,7 @@ import type { Job, JobOptions, JobQueue, NewJob } from '../jobs/queue.ts'
 import { webhookDeliveryJob } from '../webhooks/deliver.ts'
 import { webhookFanOutJob } from '../webhooks/fan-out.ts'
 import { recordEvent } from './outbox.ts'
-import { relayOnce, startRelay } from './relay.ts'
+import { type OutboxConsumer, relayOnce, startRelay } from './relay.ts'
 
 // No workers: these tests drive the relay and the fan-out by hand and read the jobs table.
 let hub: TestHub
@@ -152,6 +152,27 @@ describe('outbox relay', () => {
     } finally {
       await relay.stop()
     }
+  })
+
+  it('shares each batch between the companies with events waiting: another company’s event does not wait behind a burst', async () => {
+    await drain()
+    const busy = await hub.createCompany()
+    const other = await hub.createCompany()
+    const burst = await emit(busy, 40)
+    const [late] = await emit(other, 1)
+    const taken: number[][] = []
+    const consumer: OutboxConsumer = async (_tx, _deps, events) => {
+      taken.push(events.map((e) => e.id))
+      return []
+    }
+    const deps = { db: hub.db, queue: hub.queue, clock: hub.clock }
+    // A batch of 10 for two companies: at most 5 each, each company's oldest.
+    expect(await relayOnce(deps, [consumer], 10)).toBe(6)
+    expect(taken).toEqual([[...burst.slice(0, 5), late]])
+    // Alone, the burst goes on in whole batches, oldest first.
+    while ((await relayOnce(deps, [consumer], 10)) > 0) {}
+    expect(taken.slice(1).map((batch) => batch.length)).toEqual([10, 10, 10, 5])
+    expect(taken.slice(1).flat()).toEqual(burst.slice(5))
   })
 
   it('is woken by the commit of an event, not by its next poll', async () => {

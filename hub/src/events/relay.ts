@@ -1,7 +1,7 @@
-import { asc, inArray, isNull } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
-import type { Database, Queryable } from '../db/client.ts'
+import { type Database, type Queryable, rowsOf } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
 import type { JobQueue, NewJob } from '../jobs/queue.ts'
 import { fanOutEvents, type OutboxEventRef } from '../webhooks/fan-out.ts'
@@ -26,9 +26,45 @@ export type RelayDeps = { db: Database; queue: JobQueue; clock: Clock }
 const BATCH = 500
 
 /**
- * Relays one batch of outbox rows (oldest first): each consumer writes its rows and gives its
- * jobs, the jobs are added in one write, and the rows are stamped relayed. Rows are taken
- * `FOR UPDATE SKIP LOCKED`, so several hubs relaying at once split the work.
+ * A batch of the events not relayed yet, shared between the companies that have some: each
+ * takes at most its share of the batch (`batch / companies`, at least one), its oldest first.
+ * Oldest first over every company, one company's burst (10,000 contacts imported) would be
+ * relayed before any event another company records after it. The companies are found with one
+ * index probe each (a loose scan of `outbox_pending_company_idx`), not by reading the backlog.
+ */
+async function takeBatch(tx: Queryable, batchSize: number): Promise<OutboxEventRef[]> {
+  const rows = rowsOf<{ id: number | string; company_id: number; event: string }>(
+    await tx.execute(sql`
+      with recursive pending(company_id) as (
+        select min(company_id) from ${outbox} where relayed_at is null
+        union all
+        select (select min(o.company_id) from ${outbox} o
+                where o.relayed_at is null and o.company_id > pending.company_id)
+        from pending where pending.company_id is not null
+      ),
+      companies as (
+        select company_id from pending where company_id is not null limit ${batchSize}
+      ),
+      share as (select greatest(1, ${batchSize} / greatest(1, count(*))) as n from companies)
+      select o.id, o.company_id, o.event from companies c cross join share
+      cross join lateral (
+        select o.id, o.company_id, o.event from ${outbox} o
+        where o.company_id = c.company_id and o.relayed_at is null
+        order by o.id
+        limit share.n
+        for update skip locked
+      ) o`),
+  )
+  return rows
+    .map((r) => ({ id: Number(r.id), companyId: r.company_id, event: r.event }))
+    .sort((a, b) => a.id - b.id)
+}
+
+/**
+ * Relays one batch of outbox rows (each company's share, oldest first: takeBatch): each
+ * consumer writes its rows and gives its jobs, the jobs are added in one write, and the rows
+ * are stamped relayed. Rows are taken `FOR UPDATE SKIP LOCKED`, so several hubs relaying at
+ * once split the work.
  * - Embedded queue (jobs in this database): all of it in one transaction; a crash before the
  *   commit leaves the rows for the next pass, after it nothing is missing.
  * - BullMQ (jobs in Redis): the jobs are added only once the transaction has committed, so a
@@ -46,13 +82,7 @@ export async function relayOnce(
   const stamp = (db: Queryable, ids: number[]) =>
     db.update(outbox).set({ relayedAt: deps.clock.now() }).where(inArray(outbox.id, ids))
   const batch = await deps.db.transaction(async (tx) => {
-    const rows = await tx
-      .select({ id: outbox.id, companyId: outbox.companyId, event: outbox.event })
-      .from(outbox)
-      .where(isNull(outbox.relayedAt))
-      .orderBy(asc(outbox.id))
-      .limit(batchSize)
-      .for('update', { skipLocked: true })
+    const rows = await takeBatch(tx, batchSize)
     const ids = rows.map((r) => r.id)
     const jobs: NewJob[] = []
     if (rows.length === 0) return { ids, jobs }
@@ -74,8 +104,8 @@ export async function relayOnce(
  * Relays as soon as an outbox event is committed: in this process (onOutboxCommitted), and
  * from other processes through `subscribeRemote` (PostgreSQL LISTEN, wired by the server).
  * Polls every intervalMs as a safety net (a commit whose signal was missed, events written by
- * a process that does not signal). Runs again at once while batches come back full or a signal
- * arrived during a pass. Until stop().
+ * a process that does not signal). Runs again at once while a pass relays anything or a signal
+ * arrived during it. Until stop().
  */
 export function startRelay(
   deps: RelayDeps & { logger?: Logger },
@@ -108,7 +138,8 @@ export function startRelay(
         // Back off a little before the next try (a database restart, say).
         signalled = false
       }
-      if (handled < batchSize && !signalled && !stopped) {
+      // Shares leave a batch short of full while a backlog remains: only an empty pass waits.
+      if (handled === 0 && !signalled && !stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, intervalMs)
           function done() {

@@ -52,7 +52,8 @@ export const outbox = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     relayedAt: timestamp('relayed_at', { withTimezone: true }),
   },
-  (t) => [index('outbox_pending_idx').on(t.relayedAt, t.id)],
+  // The events not relayed yet, by company, oldest first: the relay takes each company's share.
+  (t) => [index('outbox_pending_company_idx').on(t.companyId, t.id).where(sql`${t.relayedAt} is null`)],
 )
 
 export const webhookDeliveries = pgTable(

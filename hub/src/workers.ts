@@ -75,7 +75,7 @@ export function registerWorkers(
   return {
     stop: async () => {
       await relay.stop()
-      windows.stop()
+      await windows.stop()
       closeDeliveryConnections()
     },
   }

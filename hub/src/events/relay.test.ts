@@ -175,6 +175,27 @@ describe('outbox relay', () => {
     expect(taken.slice(1).flat()).toEqual(burst.slice(5))
   })
 
+  it('serves first the companies whose oldest event waits longest when more have events than a batch holds', async () => {
+    await drain()
+    const [first, second, third] = [
+      await hub.createCompany(),
+      await hub.createCompany(),
+      await hub.createCompany(),
+    ]
+    const [waitedLongest] = await emit(third, 1)
+    const [next] = await emit(first, 1)
+    await emit(second, 1)
+    const taken: number[][] = []
+    const consumer: OutboxConsumer = async (_tx, _deps, events) => {
+      taken.push(events.map((e) => e.id))
+      return []
+    }
+    const deps = { db: hub.db, queue: hub.queue, clock: hub.clock }
+    expect(await relayOnce(deps, [consumer], 2)).toBe(2)
+    expect(taken).toEqual([[waitedLongest, next]])
+    await drain()
+  })
+
   it('is woken by the commit of an event, not by its next poll', async () => {
     await drain()
     const company = await hub.createCompany()

@@ -42,8 +42,12 @@ async function takeBatch(tx: Queryable, batchSize: number): Promise<OutboxEventR
                 where o.relayed_at is null and o.company_id > pending.company_id)
         from pending where pending.company_id is not null
       ),
+      -- Those whose oldest event waits longest first: past a batch's worth of companies, the
+      -- others come in the next batches, not after every lower id.
       companies as (
-        select company_id from pending where company_id is not null limit ${batchSize}
+        select company_id from pending where company_id is not null
+        order by (select min(o.id) from ${outbox} o where o.company_id = pending.company_id and o.relayed_at is null)
+        limit ${batchSize}
       ),
       share as (select greatest(1, ${batchSize} / greatest(1, count(*))) as n from companies)
       select o.id, o.company_id, o.event from companies c cross join share

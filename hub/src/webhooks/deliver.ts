@@ -9,7 +9,7 @@ import type { Env } from '../env.ts'
 import { defineJob, type JobInfo, newJobs } from '../jobs/job-definition.ts'
 import { DeferJobError, type JobQueue, type NewJob, UnrecoverableJobError } from '../jobs/queue.ts'
 import { createDeliveryShares, type DeliveryShares } from './delivery-shares.ts'
-import { fillDeliveryWindows, type QueuedDelivery } from './delivery-window.ts'
+import { fillDeliveryWindows, type QueuedDelivery, staleWindowDeliveries } from './delivery-window.ts'
 import { postJson } from './http-post.ts'
 import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
@@ -343,18 +343,40 @@ async function refillBackloggedWindows(deps: WindowDeps): Promise<void> {
 }
 
 /**
- * At a worker's start: the job of every queued delivery still pending (lost if a process died
- * between a window's commit and its add to Redis; keyed, a no-op for the others), then every
- * window with a backlog refilled (room freed by a delivery whose refill never ran).
+ * At a worker's start: the job of every delivery in a window (lost if a process died between
+ * a window's commit and its add to Redis; keyed, a no-op for the others: the window's index
+ * reads only them), then every window with a backlog refilled (room freed by a delivery whose
+ * refill never ran).
  */
 export async function rearmDeliveries(deps: WindowDeps): Promise<number> {
   const queued = await deps.db
     .select({ id: webhookDeliveries.id, companyId: webhookDeliveries.companyId })
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.status, 'pending'), isNotNull(webhookDeliveries.queuedAt)))
+    .where(
+      and(
+        eq(webhookDeliveries.status, 'pending'),
+        isNotNull(webhookDeliveries.queuedAt),
+        eq(webhookDeliveries.attempts, 0),
+      ),
+    )
   await deps.queue.addBulk(deliveryJobs(queued))
   await refillBackloggedWindows(deps)
   return queued.length
+}
+
+/** Window deliveries this long without a first try are given their job again (keyed: a no-op if it exists). */
+const STALE_WINDOW_MS = 60_000
+
+/**
+ * The sweep, every few seconds: the jobs of window deliveries queued a minute ago or more and
+ * still not tried (with BullMQ their add to Redis may have failed after the window's commit;
+ * keyed, a no-op for the jobs that exist), then every window with a backlog refilled.
+ */
+export async function sweepDeliveryWindows(deps: WindowDeps): Promise<void> {
+  const before = new Date(deps.clock.now().getTime() - STALE_WINDOW_MS)
+  const stale = await staleWindowDeliveries(deps.db, before, 1_000)
+  if (stale.length > 0) await deps.queue.addBulk(deliveryJobs(stale))
+  await refillBackloggedWindows(deps)
 }
 
 /**
@@ -376,13 +398,15 @@ type Refills = {
   dirty: Map<number, number>
   timer: ReturnType<typeof setTimeout> | null
   stopped: boolean
+  /** Refills and sweeps running: stop() waits for them, before the pool and queue close. */
+  running: Set<Promise<void>>
 }
 /** One set of pending refills per database (tests run several hubs in one process). */
 const refillsByDatabase = new WeakMap<object, Refills>()
 function refillsOf(db: Database): Refills {
   let refills = refillsByDatabase.get(db)
   if (!refills) {
-    refills = { dirty: new Map(), timer: null, stopped: false }
+    refills = { dirty: new Map(), timer: null, stopped: false, running: new Set() }
     refillsByDatabase.set(db, refills)
   }
   return refills
@@ -413,36 +437,48 @@ function windowFreed(deps: DeliveryDeps, companyId: number): void {
 
 function refill(deps: DeliveryDeps, companies: number[]): void {
   if (companies.length === 0) return
-  refillDeliveryWindows(deps, companies).catch((err: unknown) => {
-    deps.logger.warn(
-      { err, companies },
-      'webhooks: could not refill the windows of deliveries (retried within 5 s)',
-    )
-  })
+  track(
+    refillsOf(deps.db),
+    refillDeliveryWindows(deps, companies).catch((err: unknown) => {
+      deps.logger.warn(
+        { err, companies },
+        'webhooks: could not refill the windows of deliveries (retried within 5 s)',
+      )
+    }),
+  )
+}
+
+function track(refills: Refills, work: Promise<void>): void {
+  refills.running.add(work)
+  void work.finally(() => refills.running.delete(work))
 }
 
 /**
  * A worker's share of the windows: rearmDeliveries at its start, then the sweep every few
- * seconds. stop() ends both, and the refills still pending.
+ * seconds. stop() ends both and the refills still waiting, and waits for those running.
  */
-export function startDeliveryWindows(deps: WindowDeps & { logger: Logger }): { stop(): void } {
+export function startDeliveryWindows(deps: WindowDeps & { logger: Logger }): { stop(): Promise<void> } {
   const refills = refillsOf(deps.db)
   refills.stopped = false
   const failed = (err: unknown) => {
     deps.logger.error({ err }, 'webhooks: could not queue the deliveries waiting')
   }
-  void rearmDeliveries(deps).catch(failed)
+  track(
+    refills,
+    rearmDeliveries(deps).then(() => undefined, failed),
+  )
   const sweep = setInterval(() => {
-    refillBackloggedWindows(deps).catch(failed)
+    if (refills.running.size === 0) track(refills, sweepDeliveryWindows(deps).catch(failed))
   }, SWEEP_EVERY_MS)
   sweep.unref()
   return {
-    stop() {
+    async stop() {
       clearInterval(sweep)
       refills.stopped = true
       if (refills.timer) clearTimeout(refills.timer)
       refills.timer = null
       refills.dirty.clear()
+      await Promise.all(refills.running)
     },
   }
 }

@@ -37,14 +37,17 @@ function inWindow(companyId: SQL | AnyColumn, webhookId?: SQL | AnyColumn): SQL 
 }
 
 /**
- * Moves each company's oldest backlog deliveries into its window, up to `DELIVERY_WINDOW`
- * queued and not tried, and `WEBHOOK_WINDOW` of each webhook; returns them. Run in the
+ * Moves backlog deliveries into each company's window, up to `DELIVERY_WINDOW` queued and not
+ * tried, and `WEBHOOK_WINDOW` of each webhook; returns them. The webhooks take turns (each
+ * one's oldest, then each one's second, …), so a webhook whose receiver is dead, with a long
+ * backlog, does not keep the company's other webhooks out of the room freed. Run in the
  * transaction that freed room or made rows; their jobs are added in it (embedded queue) or
  * after its commit (BullMQ).
  *
- * Two of these at once for a company do not overfill it: both pick the same oldest rows, and
- * the later update finds them queued already (`queued_at is null` is checked again once the
- * first commits) and takes none, so at worst the window is refilled by the next one.
+ * Two of these at once for a company do not overfill it: both pick the same rows, and the
+ * later update finds them queued already (`queued_at is null` is checked again once the first
+ * commits) and takes none, so at worst the window is refilled by the next one. Companies are
+ * taken in id order, so two of these lock in the same order.
  */
 export async function fillDeliveryWindows(
   tx: Queryable,
@@ -52,28 +55,52 @@ export async function fillDeliveryWindows(
   companyIds: readonly number[],
 ): Promise<QueuedDelivery[]> {
   if (companyIds.length === 0) return []
+  const ids = [...new Set(companyIds)].sort((a, b) => a - b)
   const rows = rowsOf<{ id: number | string; company_id: number }>(
     await tx.execute(sql`
       update ${webhookDeliveries} d set queued_at = ${now.toISOString()}::timestamptz
       from (
-        select p.id from unnest(${intArrayLiteral([...new Set(companyIds)])}::int[]) as c(company_id)
+        select p.id from unnest(${intArrayLiteral(ids)}::int[]) as c(company_id)
         cross join lateral (
-          -- Each webhook's oldest, as many as it has room for; of those, the oldest the
-          -- company has room for.
+          select greatest(0, ${DELIVERY_WINDOW} - ${inWindow(sql`c.company_id`)}) as n
+        ) room
+        cross join lateral (
           select b.id from ${webhooks} h
           cross join lateral (
-            select b.id from ${webhookDeliveries} b
+            select b.id, row_number() over (order by b.id) as turn from ${webhookDeliveries} b
             where b.webhook_id = h.id and b.status = 'pending' and b.queued_at is null
             order by b.id
-            limit greatest(0, ${WEBHOOK_WINDOW} - ${inWindow(sql`c.company_id`, sql`h.id`)})
+            limit least(room.n, greatest(0, ${WEBHOOK_WINDOW} - ${inWindow(sql`c.company_id`, sql`h.id`)}))
           ) b
           where h.company_id = c.company_id
-          order by b.id
-          limit greatest(0, ${DELIVERY_WINDOW} - ${inWindow(sql`c.company_id`)})
+          order by b.turn, b.id
+          limit room.n
         ) p
+        order by p.id
       ) picked
       where d.id = picked.id and d.queued_at is null
       returning d.id, d.company_id`),
+  )
+  return rows.map((r) => ({ id: Number(r.id), companyId: r.company_id }))
+}
+
+/**
+ * Window deliveries queued before `before`, oldest first, at most `limit`: those a
+ * job should be running or waiting for. With BullMQ a job is added after its window's commit;
+ * if that add failed (Redis unreachable for a moment) the row would hold its room with no job.
+ */
+export async function staleWindowDeliveries(
+  db: Queryable,
+  before: Date,
+  limit: number,
+): Promise<QueuedDelivery[]> {
+  const rows = rowsOf<{ id: number | string; company_id: number }>(
+    await db.execute(sql`
+      select id, company_id from ${webhookDeliveries}
+      where status = 'pending' and queued_at is not null and attempts = 0
+        and queued_at < ${before.toISOString()}::timestamptz
+      order by queued_at
+      limit ${limit}`),
   )
   return rows.map((r) => ({ id: Number(r.id), companyId: r.company_id }))
 }

@@ -15,6 +15,7 @@ import {
   DELIVERY_BACKOFF_MS,
   deliveryJobData,
   rearmDeliveries,
+  sweepDeliveryWindows,
   webhookDeliveryJob,
 } from './deliver.ts'
 import { DELIVERY_WINDOW, WEBHOOK_WINDOW } from './delivery-window.ts'
@@ -506,6 +507,39 @@ describe('each company’s window of queued deliveries', () => {
       expect(left).toHaveLength(0)
     })
     expect(flood.received).toHaveLength(total)
+  })
+
+  it('gives a delivery queued a minute ago and never tried its job again (an add to Redis that failed)', async () => {
+    const company = await hub.createCompany()
+    const r = await receiver()
+    const webhook = await createWebhook(hub, company, { url: r.url })
+    const [hook] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
+    const now = hub.clock.now()
+    const [event] = await hub.db
+      .insert(outbox)
+      .values({
+        companyId: company.id,
+        event: 'contact.created',
+        resource: 'contact',
+        data: { id: 7 },
+        occurredAt: now,
+        relayedAt: now,
+      })
+      .returning({ id: outbox.id })
+    await hub.db.insert(webhookDeliveries).values({
+      companyId: company.id,
+      webhookId: hook!.id,
+      outboxId: event!.id,
+      event: 'contact.created',
+      queuedAt: now,
+    })
+    // Not yet a minute: its job may still be on its way.
+    await sweepDeliveryWindows(hub)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(r.received).toHaveLength(0)
+    hub.clock.advance(61_000)
+    await sweepDeliveryWindows(hub)
+    await eventually(() => expect(r.received.map((x) => x.body.data)).toEqual([{ id: 7 }]))
   })
 
   it('sends, at a worker’s start, queued deliveries whose jobs were lost and the backlog behind them', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { eventually } from '../../test/jobs/eventually.ts'
@@ -488,6 +488,25 @@ describe('each company’s window of queued deliveries', () => {
       .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.companyId, busy.id), isNull(webhookDeliveries.queuedAt)))
     expect(waiting).toHaveLength(total - WEBHOOK_WINDOW)
+    // The deliveries' log says which wait for the window: the newest do, the oldest are queued.
+    const [hook] = (await hub.call('GET', '/v1/webhooks', { auth: busy.basic })).body.webhooks as {
+      webhook_id: string
+    }[]
+    const log = await hub.call('GET', `/v1/webhooks/${hook!.webhook_id}/deliveries?per_page=50`, {
+      auth: busy.basic,
+    })
+    expect(log.status).toBe(200)
+    const listed = log.body.deliveries as { id: number; queued_at: string | null }[]
+    const queuedIds = new Set(
+      (
+        await hub.db
+          .select({ id: webhookDeliveries.id })
+          .from(webhookDeliveries)
+          .where(and(eq(webhookDeliveries.companyId, busy.id), isNotNull(webhookDeliveries.queuedAt)))
+      ).map((r) => r.id),
+    )
+    expect(listed.length).toBeGreaterThan(0)
+    for (const d of listed) expect(d.queued_at !== null).toBe(queuedIds.has(d.id))
     await fanOutDone(hub, await emit(hub, other, 'contact.created', { id: 1 }))
     open()
 

@@ -56,6 +56,7 @@ export function presentDelivery(row: DeliveryRow) {
     last_status_code: row.lastStatusCode,
     last_error: row.lastError,
     created_at: row.createdAt.toISOString(),
+    queued_at: row.queuedAt?.toISOString() ?? null,
     delivered_at: row.deliveredAt?.toISOString() ?? null,
   }
 }

@@ -47,6 +47,10 @@ const deliverySchema = z
     last_status_code: z.number().int().nullable(),
     last_error: z.string().nullable(),
     created_at: z.string(),
+    queued_at: z.string().nullable().openapi({
+      description:
+        "When its send was queued. Null: it waits in the webhook's backlog for room in the company's window of queued deliveries (256, and 192 per webhook)",
+    }),
     delivered_at: z.string().nullable(),
   })
   .openapi('WebhookDelivery')

@@ -366,6 +366,7 @@ describe('GET /v1/webhooks/:webhook_id/deliveries', () => {
         status: 'delivered',
         attempts: 1,
         lastStatusCode: 200,
+        queuedAt: now,
         deliveredAt: now,
         createdAt: now,
       },
@@ -395,6 +396,7 @@ describe('GET /v1/webhooks/:webhook_id/deliveries', () => {
         last_status_code: 500,
         last_error: 'HTTP 500: oops',
         created_at: iso,
+        queued_at: null,
         delivered_at: null,
       },
       {
@@ -405,6 +407,7 @@ describe('GET /v1/webhooks/:webhook_id/deliveries', () => {
         last_status_code: 200,
         last_error: null,
         created_at: iso,
+        queued_at: iso,
         delivered_at: iso,
       },
     ])

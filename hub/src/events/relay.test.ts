@@ -35,6 +35,16 @@ async function emit(company: TestCompany, count: number) {
   ).map((r) => r.id)
 }
 
+/** A consumer that records the ids of each batch it is handed, and asks for no jobs. */
+function batchRecorder() {
+  const taken: number[][] = []
+  const consumer: OutboxConsumer = async (_tx, _deps, events) => {
+    taken.push(events.map((e) => e.id))
+    return []
+  }
+  return { taken, consumer }
+}
+
 describe('outbox relay', () => {
   it('fans each outbox row out to a delivery row and a keyed delivery job per subscribed webhook, in one write, and stamps it relayed', async () => {
     await drain()
@@ -160,11 +170,7 @@ describe('outbox relay', () => {
     const other = await hub.createCompany()
     const burst = await emit(busy, 40)
     const [late] = await emit(other, 1)
-    const taken: number[][] = []
-    const consumer: OutboxConsumer = async (_tx, _deps, events) => {
-      taken.push(events.map((e) => e.id))
-      return []
-    }
+    const { taken, consumer } = batchRecorder()
     const deps = { db: hub.db, queue: hub.queue, clock: hub.clock }
     // A batch of 10 for two companies: at most 5 each, each company's oldest.
     expect(await relayOnce(deps, [consumer], 10)).toBe(6)
@@ -185,11 +191,7 @@ describe('outbox relay', () => {
     const [waitedLongest] = await emit(third, 1)
     const [next] = await emit(first, 1)
     await emit(second, 1)
-    const taken: number[][] = []
-    const consumer: OutboxConsumer = async (_tx, _deps, events) => {
-      taken.push(events.map((e) => e.id))
-      return []
-    }
+    const { taken, consumer } = batchRecorder()
     const deps = { db: hub.db, queue: hub.queue, clock: hub.clock }
     expect(await relayOnce(deps, [consumer], 2)).toBe(2)
     expect(taken).toEqual([[waitedLongest, next]])

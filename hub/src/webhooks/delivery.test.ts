@@ -94,6 +94,42 @@ async function burst(hub: TestHub, company: TestCompany, n: number) {
   return row!.id
 }
 
+/**
+ * contact.created events already relayed, and a delivery of each to the webhook with no job:
+ * queued (in the window) or waiting in its backlog, as a crash can leave them.
+ */
+async function relayedDeliveries(
+  hub: TestHub,
+  company: TestCompany,
+  webhookId: string,
+  contacts: readonly { id: number; queued: boolean }[],
+) {
+  const [hook] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhookId))
+  const now = hub.clock.now()
+  const events = await hub.db
+    .insert(outbox)
+    .values(
+      contacts.map((c) => ({
+        companyId: company.id,
+        event: 'contact.created',
+        resource: 'contact',
+        data: { id: c.id },
+        occurredAt: now,
+        relayedAt: now,
+      })),
+    )
+    .returning({ id: outbox.id })
+  await hub.db.insert(webhookDeliveries).values(
+    events.map((e, i) => ({
+      companyId: company.id,
+      webhookId: hook!.id,
+      outboxId: e.id,
+      event: 'contact.created',
+      queuedAt: contacts[i]!.queued ? now : null,
+    })),
+  )
+}
+
 async function createWebhook(hub: TestHub, company: TestCompany, body: Record<string, unknown>) {
   const res = await hub.call('POST', '/v1/webhooks', { auth: company.basic, body })
   expect(res.status).toBe(201)
@@ -532,26 +568,7 @@ describe('each company’s window of queued deliveries', () => {
     const company = await hub.createCompany()
     const r = await receiver()
     const webhook = await createWebhook(hub, company, { url: r.url })
-    const [hook] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
-    const now = hub.clock.now()
-    const [event] = await hub.db
-      .insert(outbox)
-      .values({
-        companyId: company.id,
-        event: 'contact.created',
-        resource: 'contact',
-        data: { id: 7 },
-        occurredAt: now,
-        relayedAt: now,
-      })
-      .returning({ id: outbox.id })
-    await hub.db.insert(webhookDeliveries).values({
-      companyId: company.id,
-      webhookId: hook!.id,
-      outboxId: event!.id,
-      event: 'contact.created',
-      queuedAt: now,
-    })
+    await relayedDeliveries(hub, company, webhook.webhook_id, [{ id: 7, queued: true }])
     // Not yet a minute: its job may still be on its way.
     await sweepDeliveryWindows(hub)
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -565,32 +582,12 @@ describe('each company’s window of queued deliveries', () => {
     const company = await hub.createCompany()
     const r = await receiver()
     const webhook = await createWebhook(hub, company, { url: r.url })
-    const [hook] = await hub.db.select().from(webhooks).where(eq(webhooks.webhookId, webhook.webhook_id))
     // As a crash leaves them: one delivery queued whose job never reached Redis, one waiting in
     // the backlog whose refill never ran; their events were relayed.
-    const now = hub.clock.now()
-    const events = await hub.db
-      .insert(outbox)
-      .values(
-        [1, 2].map((id) => ({
-          companyId: company.id,
-          event: 'contact.created',
-          resource: 'contact',
-          data: { id },
-          occurredAt: now,
-          relayedAt: now,
-        })),
-      )
-      .returning({ id: outbox.id })
-    await hub.db.insert(webhookDeliveries).values(
-      events.map((e, i) => ({
-        companyId: company.id,
-        webhookId: hook!.id,
-        outboxId: e.id,
-        event: 'contact.created',
-        queuedAt: i === 0 ? now : null,
-      })),
-    )
+    await relayedDeliveries(hub, company, webhook.webhook_id, [
+      { id: 1, queued: true },
+      { id: 2, queued: false },
+    ])
     expect(await rearmDeliveries(hub)).toBeGreaterThanOrEqual(1)
     const sent = () => r.received.map((x) => (x.body.data as { id: number }).id).sort()
     await eventually(() => expect(sent()).toEqual([1, 2]))

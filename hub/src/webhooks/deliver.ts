@@ -467,8 +467,20 @@ export function startDeliveryWindows(deps: WindowDeps & { logger: Logger }): { s
     refills,
     rearmDeliveries(deps).then(() => undefined, failed),
   )
+  // One sweep at a time; refills running alongside do not hold it back (a busy worker always
+  // has one running).
+  let sweeping = false
   const sweep = setInterval(() => {
-    if (refills.running.size === 0) track(refills, sweepDeliveryWindows(deps).catch(failed))
+    if (sweeping) return
+    sweeping = true
+    track(
+      refills,
+      sweepDeliveryWindows(deps)
+        .catch(failed)
+        .finally(() => {
+          sweeping = false
+        }),
+    )
   }, SWEEP_EVERY_MS)
   sweep.unref()
   return {

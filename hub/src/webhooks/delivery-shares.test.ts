@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createDeliveryShares } from './delivery-shares.ts'
+import { createDeliveryShares, FORGET_AFTER_MS } from './delivery-shares.ts'
 
 function sharesAt(options: { waitMs?: number } = {}) {
   let t = 1_000_000
@@ -113,5 +113,24 @@ describe('delivery shares', () => {
     slower.release()
     expect([shares.deferral(11), shares.deferral(11)]).toEqual([2_000, 4_000])
     expect([shares.deferral(12), shares.deferral(12)]).toEqual([4_000, 8_000])
+  })
+
+  it('forgets a receiver it has not sent to for an hour, and keeps those in use', async () => {
+    const { shares, advance } = sharesAt()
+    const send = async (receiverId: number, tookMs: number) => {
+      const slot = (await shares.acquire(1, receiverId))!
+      advance(tookMs)
+      slot.release()
+    }
+    // Receiver 3 answers in 4 s, receiver 4 in 6 s half an hour later.
+    await send(3, 4_000)
+    advance(FORGET_AFTER_MS / 2)
+    await send(4, 6_000)
+    advance(FORGET_AFTER_MS / 2)
+    // Another receiver's send an hour after receiver 3's: 3 is forgotten, 4 is not.
+    await send(9, 10)
+    // Not heard from again: the delivery timeout (5 s) is its assumed answer time.
+    expect(shares.deferral(3)).toBe(2_500)
+    expect(shares.deferral(4)).toBe(3_000)
   })
 })

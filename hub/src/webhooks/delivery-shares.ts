@@ -19,6 +19,8 @@
  * - A receiver's deferred deliveries come back spaced at the pace it has shown (its recent
  *   answer time over `perCompany`), so a slow receiver's backlog returns as fast as it can take
  *   it, not in a burst that fills the queue again.
+ * - A receiver not sent to for FORGET_AFTER_MS is forgotten (it counts as not heard from yet
+ *   again): what is kept follows the receivers in use, not every webhook this process has seen.
  */
 export type DeliveryShares = {
   /** A send slot for the company's receiver, or null when none came within the wait. */
@@ -28,6 +30,9 @@ export type DeliveryShares = {
 }
 
 export type Slot = { release(): void }
+
+/** How long a receiver's answer time is kept after its last send ended. */
+export const FORGET_AFTER_MS = 60 * 60 * 1000
 
 type Waiter = { receiverId: number; handOver(slot: Slot): void }
 
@@ -48,6 +53,8 @@ export function createDeliveryShares(options: {
   const waiters = new Map<number, Waiter[]>()
   /** Moving average of each receiver's answer time (ms). */
   const answerMs = new Map<number, number>()
+  /** When each receiver's last send ended, in the order they ended (least recent first). */
+  const heardAt = new Map<number, number>()
   /** When each receiver's next deferred delivery is due (ms since epoch). */
   const nextDue = new Map<number, number>()
 
@@ -82,9 +89,13 @@ export function createDeliveryShares(options: {
       release() {
         if (released) return
         released = true
-        const took = now() - startedAt
+        const at = now()
+        const took = at - startedAt
         const before = answerMs.get(receiverId)
         answerMs.set(receiverId, before === undefined ? took : before * 0.8 + took * 0.2)
+        heardAt.delete(receiverId)
+        heardAt.set(receiverId, at)
+        forgetIdle(at)
         const list = running.get(receiverId) ?? []
         list.splice(list.indexOf(startedAt), 1)
         if (list.length === 0) {
@@ -94,6 +105,15 @@ export function createDeliveryShares(options: {
         }
         pump(companyId)
       },
+    }
+  }
+
+  /** Forgets the receivers last heard from FORGET_AFTER_MS ago (the oldest come first). */
+  const forgetIdle = (at: number) => {
+    for (const [receiverId, t] of heardAt) {
+      if (t > at - FORGET_AFTER_MS) break
+      heardAt.delete(receiverId)
+      if (!running.has(receiverId)) answerMs.delete(receiverId)
     }
   }
 

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { createBatcher } from '../core/batcher.ts'
 import type { Clock } from '../core/clock.ts'
@@ -9,7 +9,7 @@ import type { Env } from '../env.ts'
 import { defineJob, type JobInfo, newJobs } from '../jobs/job-definition.ts'
 import { DeferJobError, type JobQueue, type NewJob, UnrecoverableJobError } from '../jobs/queue.ts'
 import { createDeliveryShares, type DeliveryShares } from './delivery-shares.ts'
-import { fillDeliveryWindows, type QueuedDelivery, staleWindowDeliveries } from './delivery-window.ts'
+import { fillDeliveryWindows, type QueuedDelivery, windowDeliveries } from './delivery-window.ts'
 import { postJson } from './http-post.ts'
 import { SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './signature.ts'
 import { checkWebhookUrl, WebhookUrlError } from './url-safety.ts'
@@ -349,16 +349,7 @@ async function refillBackloggedWindows(deps: WindowDeps): Promise<void> {
  * refill never ran).
  */
 export async function rearmDeliveries(deps: WindowDeps): Promise<number> {
-  const queued = await deps.db
-    .select({ id: webhookDeliveries.id, companyId: webhookDeliveries.companyId })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.status, 'pending'),
-        isNotNull(webhookDeliveries.queuedAt),
-        eq(webhookDeliveries.attempts, 0),
-      ),
-    )
+  const queued = await windowDeliveries(deps.db)
   await deps.queue.addBulk(deliveryJobs(queued))
   await refillBackloggedWindows(deps)
   return queued.length
@@ -374,7 +365,7 @@ const STALE_WINDOW_MS = 60_000
  */
 export async function sweepDeliveryWindows(deps: WindowDeps): Promise<void> {
   const before = new Date(deps.clock.now().getTime() - STALE_WINDOW_MS)
-  const stale = await staleWindowDeliveries(deps.db, before, 1_000)
+  const stale = await windowDeliveries(deps.db, { queuedBefore: before, limit: 1_000 })
   if (stale.length > 0) await deps.queue.addBulk(deliveryJobs(stale))
   await refillBackloggedWindows(deps)
 }

@@ -85,22 +85,25 @@ export async function fillDeliveryWindows(
 }
 
 /**
- * Window deliveries queued before `before`, oldest first, at most `limit`: those a
- * job should be running or waiting for. With BullMQ a job is added after its window's commit;
- * if that add failed (Redis unreachable for a moment) the row would hold its room with no job.
+ * The deliveries in a window (queued, not tried yet), oldest first: those a job should be
+ * running or waiting for. `queuedBefore` and `limit` narrow them to the oldest few. With
+ * BullMQ a job is added after its window's commit; if that add failed (Redis unreachable for a
+ * moment, or a crash) the row would hold its room with no job.
  */
-export async function staleWindowDeliveries(
+export async function windowDeliveries(
   db: Queryable,
-  before: Date,
-  limit: number,
+  options: { queuedBefore?: Date; limit?: number } = {},
 ): Promise<QueuedDelivery[]> {
+  const before =
+    options.queuedBefore === undefined
+      ? sql``
+      : sql` and queued_at < ${options.queuedBefore.toISOString()}::timestamptz`
+  const limit = options.limit === undefined ? sql`` : sql` limit ${options.limit}`
   const rows = rowsOf<{ id: number | string; company_id: number }>(
     await db.execute(sql`
       select id, company_id from ${webhookDeliveries}
-      where status = 'pending' and queued_at is not null and attempts = 0
-        and queued_at < ${before.toISOString()}::timestamptz
-      order by queued_at
-      limit ${limit}`),
+      where status = 'pending' and queued_at is not null and attempts = 0${before}
+      order by queued_at${limit}`),
   )
   return rows.map((r) => ({ id: Number(r.id), companyId: r.company_id }))
 }

@@ -22,7 +22,9 @@
  * - ring latency: from the moment the hub created the call (its `calls.started_at`, read from
  *   the database after the run; the hub and this process share the machine's clock) to the
  *   agent's client receiving `call.ringing`; the same from the POST's send is shown too;
- * - errors: non-201 answers, `error` frames, calls not ended within 30 s;
+ * - refused: 503 answers, the hub's back-pressure (services/calls/call-admission.ts: the caller
+ *   would hear busy); a closed-loop caller refused dials again after the Retry-After second;
+ * - errors: other non-201 answers, `error` frames, calls not ended within 30 s;
  * - webhooks: `call.ended` deliveries received for the calls that ended, and the call events the
  *   outbox recorded;
  * - calls per CPU-second of the hub and its database / Redis servers, from /proc.
@@ -103,6 +105,8 @@ type Track = {
 type Run = {
   tracks: Map<number, Track>
   errors: Map<string, number>
+  /** When each 503 (a call refused by the hub's back-pressure) came back. */
+  refusedAt: number[]
   /** `call.ringing` frames to an agent already on another call (two calls picked the same agent). */
   ringsWhileOnCall: number
   ringStopped: number
@@ -118,6 +122,7 @@ function newRun(): Run {
   return {
     tracks: new Map(),
     errors: new Map(),
+    refusedAt: [],
     ringsWhileOnCall: 0,
     ringStopped: 0,
     lateAnswers: 0,
@@ -260,12 +265,24 @@ async function connectAll(urls: readonly string[], center: CallCenter): Promise<
 // ——— the simulated callers ———
 
 let callerSeq = 0
-/** Places one call; resolves with its id once the hub answered 201 (null on failure). */
-async function placeCall(url: string, auth: string, to: string, agent: Agent): Promise<number | null> {
+/**
+ * Places one call; resolves with its id once the hub answered 201, 'refused' for a 503 (the
+ * hub's back-pressure), null on another failure.
+ */
+async function placeCall(
+  url: string,
+  auth: string,
+  to: string,
+  agent: Agent,
+): Promise<number | 'refused' | null> {
   const body = JSON.stringify({ from: phoneOf(callerSeq++ % 1_000_000), to })
   const sentAt = Date.now()
   try {
     const res = await postJson(`${url}/v1/sandbox/calls`, auth, body, agent)
+    if (res.status === 503) {
+      run.refusedAt.push(Date.now())
+      return 'refused'
+    }
     if (res.status !== 201) {
       countError(`POST /v1/sandbox/calls ${res.status}`)
       return null
@@ -319,14 +336,18 @@ async function placeCalls(urls: readonly string[], auth: string, to: string, sto
   // The calls go to the web processes in turn, as a load balancer would send them.
   let turn = 0
   const next = () => urls[turn++ % urls.length]!
-  const agent = new Agent({ keepAlive: true, maxSockets: RATE === null ? CONCURRENCY : 64 })
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: RATE === null ? CONCURRENCY : Math.max(64, Math.ceil(RATE * 2)),
+  })
   const inFlight: Promise<void>[] = []
   try {
     if (RATE === null) {
       const worker = async () => {
         while (Date.now() < stopAt) {
           const id = await placeCall(next(), auth, to, agent)
-          if (id === null) await sleep(50)
+          if (id === 'refused') await sleep(1000)
+          else if (id === null) await sleep(50)
           else await untilEnded(id)
         }
       }
@@ -339,7 +360,9 @@ async function placeCalls(urls: readonly string[], auth: string, to: string, sto
         const wait = due - Date.now()
         if (wait > 0) await sleep(wait)
         inFlight.push(
-          placeCall(next(), auth, to, agent).then((id) => (id === null ? undefined : untilEnded(id))),
+          placeCall(next(), auth, to, agent).then((id) =>
+            typeof id === 'number' ? untilEnded(id) : undefined,
+          ),
         )
       }
       await Promise.all(inFlight)
@@ -372,6 +395,8 @@ type ModeResult = {
   /** For the calls hung up in the window: the hub's steps from the hang-up to the webhook, sorted (ms). */
   endedSteps: { finalize: number[]; relay: number[]; deliver: number[] }
   placed: number
+  /** Calls refused (503, back-pressure) in the window. */
+  refused: number
   ringFromCreated: number[]
   ringFromSend: number[]
   notRung: number
@@ -502,6 +527,7 @@ for (const mode of selected) {
       endedLagMissing: hungUpInWindow.length - endedLag.length,
       endedSteps: stepsOf(hungUpInWindow.map(([id]) => records.endedSteps.get(id))),
       placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
+      refused: run.refusedAt.filter(inWindow).length,
       ringFromCreated,
       ringFromSend,
       notRung: all.filter(([, t]) => t.ringAt === undefined).length,
@@ -557,7 +583,7 @@ for (const r of results) {
     .map((e) => `${e.slice(5)} ${r.outbox.get(e) ?? 0}`)
     .join(' / ')
   console.log(
-    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} call.ended webhooks in the window (${r.hungUp} calls hung up at the agents' clients in it, ${Math.round(r.hungUp / SECONDS)}/s), ${r.placed} placed in it; ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call, ${r.lateAnswers} answers after the ring stopped (two calls had picked the agent), ${r.onTwoCalls} agents on two calls at once; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
+    `calls.${r.mode}: ${Math.round(r.perSec)} calls/s (target >= ${targets[r.mode]}) [${r.halves.join(' then ')} calls/s in its two halves, ${r.completed} call.ended webhooks in the window (${r.hungUp} calls hung up at the agents' clients in it, ${Math.round(r.hungUp / SECONDS)}/s), ${r.placed} placed in it, ${r.refused} refused busy (503); ${fmtErrors(r.errors)}; ${r.ringsWhileOnCall} rings to an agent already on a call, ${r.lateAnswers} answers after the ring stopped (two calls had picked the agent), ${r.onTwoCalls} agents on two calls at once; webhooks: ${r.webhooksDelivered} of ${r.endedTotal} call.ended delivered, outbox ${outbox}; ${Math.round(r.completed / r.hubCpuSec)} calls per CPU-second of the hub and its servers (${r.hubCpuSec.toFixed(1)} CPU-s, of which the hub's Node ${r.mode === 'postgres-redis-processes' ? 'processes' : 'process'} ${r.hubOnlyCpuSec.toFixed(1)}), the benchmark process used ${r.benchCpuSec.toFixed(1)} CPU-s]`,
   )
 }
 for (const r of results) {

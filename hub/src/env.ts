@@ -46,6 +46,12 @@ export const envSchema = z.object({
    * (a page reload, a network blip) before user.disconnected and calls stop ringing them.
    */
   REALTIME_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * Back-pressure on new calls (services/calls/call-admission.ts): how late the call engine's
+   * timers and finalizations may run before new calls are refused (busy), those of the
+   * companies offering the most first.
+   */
+  CALL_ENGINE_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Signs download URLs of recordings and voicemails (blobs/url-signing-secret.ts says the default). */

@@ -25,6 +25,7 @@ import { createRealtime, createRealtimePublisher, type Realtime } from './realti
 import { createCallerInfo } from './services/caller-info/caller-info.ts'
 import { createRingingCards } from './services/caller-info/ringing-cards.ts'
 import { createWeatherLookup } from './services/caller-info/weather.ts'
+import { createCallAdmission, engineLag } from './services/calls/call-admission.ts'
 import { stopSandboxCrms } from './services/integrations/sandbox-crms.ts'
 import { createUserEventRecorder } from './services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from './telephony/carrier/sandbox-call-control.ts'
@@ -100,6 +101,12 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
     }
     // Reads deps.agentChannel when it sends, so it reaches the realtime channel wired below.
     deps.callerCards = createRingingCards(deps)
+    deps.callAdmission = createCallAdmission({
+      clock,
+      logger,
+      lagMs: engineLag(queue),
+      limits: { maxLagMs: env.CALL_ENGINE_MAX_LAG_MS },
+    })
 
     // The agents' realtime channel and the call engine, wired to each other: the engine reaches
     // agents' clients and reads who is online through the channel; the channel hands agents'

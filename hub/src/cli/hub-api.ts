@@ -1,4 +1,4 @@
-import { DomainError, type ErrorCode, errorCodes } from '../core/errors.ts'
+import { DomainError, type ErrorCode, errorCodes, RetryLaterError } from '../core/errors.ts'
 
 /**
  * A small client of the hub's public HTTP API for the commands that act as an API user
@@ -75,6 +75,14 @@ export function createHubApi(options: {
         }
         if (res.status >= 200 && res.status < 300) return { status: res.status, body: parsed }
         const code = prop(parsed, 'code')
+        const retryAfter = Number(res.headers.get('retry-after'))
+        if (res.status === 503 && retryAfter > 0)
+          // The hub is saturated for now (a new call refused busy): the caller may come back.
+          throw new RetryLaterError(
+            'unavailable',
+            `${method} ${path}: ${prop(parsed, 'message') ?? 'HTTP 503'}`,
+            retryAfter,
+          )
         throw new DomainError(
           res.status === 401 || res.status === 403
             ? 'unauthorized'

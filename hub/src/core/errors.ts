@@ -45,3 +45,17 @@ export class DomainError extends Error {
 export const notFound = (what = 'Not Found') => new DomainError('not_found', what)
 export const badRequest = (field: string, message: string) =>
   new DomainError('bad_request', `${field}: ${message}`, { field, details: [{ field, message }] })
+
+/**
+ * A refusal that tells the client when to come back (the route sets `Retry-After`). Services
+ * throw it; the HTTP edge maps the code as for any other error.
+ */
+export class RetryLaterError extends DomainError {
+  constructor(
+    code: 'rate_limited' | 'unavailable',
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message)
+  }
+}

@@ -180,6 +180,19 @@ export class BullmqQueue implements JobQueue {
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
   }
 
+  async lagMs(queue: string): Promise<number> {
+    // The oldest job in `wait`, and the first of `delayed`, which is late when no worker has
+    // moved it to `wait` yet (each list in the order it is served).
+    const q = this.queue(queue)
+    const [[waiting], [delayed]] = await Promise.all([q.getWaiting(0, 0), q.getDelayed(0, 0)])
+    const now = Date.now()
+    const ages = [waiting, delayed]
+      .filter((job) => job !== undefined)
+      // A retry's `delay` is its backoff, counted from its last try's start.
+      .map((job) => now - ((job.attemptsMade > 0 ? job.processedOn : undefined) ?? job.timestamp) - job.delay)
+    return Math.max(0, ...ages)
+  }
+
   async ping(): Promise<void> {
     await this.connection.ping()
   }

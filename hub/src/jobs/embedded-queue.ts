@@ -133,6 +133,26 @@ const claimJobs = compiled((db: Queryable) => {
     .returning()
 })
 
+/**
+ * When the queue's oldest due job that waits fell due: the first waiting row of jobs_pending_idx
+ * in run_at order (the active rows before it are at most the consumers' concurrency).
+ */
+const oldestDueJob = compiled((db: Queryable) =>
+  db
+    .select({ runAt: jobs.runAt })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.queue, sql.placeholder('queue')),
+        inArray(jobs.state, ['waiting', 'active']),
+        eq(jobs.state, 'waiting'),
+        sql`${jobs.runAt} <= ${sql.placeholder('now')}::timestamptz`,
+      ),
+    )
+    .orderBy(asc(jobs.runAt), asc(jobs.id))
+    .limit(1),
+)
+
 /** The jobs (ids as an int-array literal) of a claim, completed. */
 const completeJobs = compiled((db: Queryable) =>
   db
@@ -297,6 +317,12 @@ export class EmbeddedQueue implements JobQueue {
       : []
     if (updated.length === 0) throw new Error(`no dead letter ${id} in queue ${queue}`)
     this.wake(queue)
+  }
+
+  async lagMs(queue: string): Promise<number> {
+    const now = this.clock.now()
+    const [oldest] = await oldestDueJob(this.db, { queue, now: now.toISOString() })
+    return oldest ? Math.max(0, now.getTime() - oldest.runAt.getTime()) : 0
   }
 
   async ping(): Promise<void> {

@@ -86,6 +86,11 @@ export interface JobQueue {
   listFailed(queue: string, limit?: number): Promise<FailedJob[]>
   /** Puts a dead letter back in the queue with a fresh set of tries. */
   retryFailed(queue: string, id: string): Promise<void>
+  /**
+   * How long the queue's oldest job that is due and not started has waited, in ms (0: none):
+   * how far behind its consumers run. A delayed job counts from when it fell due.
+   */
+  lagMs(queue: string): Promise<number>
   ping(): Promise<void>
   close(): Promise<void>
 }

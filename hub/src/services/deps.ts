@@ -15,6 +15,7 @@ import type {
 } from '../telephony/engine/ports.ts'
 import type { WorldCache } from '../telephony/routing-world.ts'
 import type { CallerInfo } from './caller-info/caller-info.ts'
+import type { CallAdmission } from './calls/call-admission.ts'
 
 /** The infrastructure a hub runs on; tests pass embedded drivers and a fake clock. */
 export type HubDeps = {
@@ -41,4 +42,6 @@ export type HubDeps = {
   callerInfo: CallerInfo
   /** Sends ringing agents the caller card (services/caller-info/ringing-cards.ts); absent: none. */
   callerCards?: CallerCardPort
+  /** Whether a new call is let in (services/calls/call-admission.ts); absent: every call is. */
+  callAdmission?: CallAdmission
 }

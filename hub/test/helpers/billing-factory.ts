@@ -147,6 +147,11 @@ export function createRecordingQueue(clock: Clock) {
       handlers.set(name, handler)
     },
     async start() {},
+    async lagMs(name) {
+      const now = clock.now().getTime()
+      const due = jobs.filter((j) => j.queue === name && j.state === 'waiting' && j.runAt.getTime() <= now)
+      return Math.max(0, ...due.map((j) => now - j.runAt.getTime()))
+    },
     async listFailed(): Promise<FailedJob[]> {
       return []
     },

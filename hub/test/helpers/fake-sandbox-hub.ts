@@ -35,7 +35,11 @@ export async function startFakeSandboxHub(options: {
   apiId: string
   apiToken: string
   numbers: FakeNumber[]
-  script(index: number, body: { from: string; to: string }): CallScript | { refuse: string }
+  /** `busy`: answered as a saturated hub refuses a call (503, Retry-After). */
+  script(
+    index: number,
+    body: { from: string; to: string },
+  ): CallScript | { refuse: string } | { busy: string }
   /** Answer this many requests (from the first) with 429 Retry-After: 1. */
   rateLimitFirst?: number
 }) {
@@ -132,6 +136,8 @@ export async function startFakeSandboxHub(options: {
       const script = options.script(placed++, body)
       if ('refuse' in script)
         return send(res, 400, { message: script.refuse, code: 'bad_request', field: 'from' })
+      if ('busy' in script)
+        return send(res, 503, { message: script.busy, code: 'unavailable' }, { 'retry-after': '1' })
       const call: FakeCall = {
         id: 1000 + calls.size,
         ...body,

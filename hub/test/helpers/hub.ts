@@ -21,6 +21,11 @@ import { createRealtime, type Realtime, type RealtimeTimings } from '../../src/r
 import { newSecret } from '../../src/services/auth/secrets.ts'
 import { createCallerInfo, type WeatherLookup } from '../../src/services/caller-info/caller-info.ts'
 import { createRingingCards } from '../../src/services/caller-info/ringing-cards.ts'
+import {
+  type AdmissionLimits,
+  createCallAdmission,
+  engineLag,
+} from '../../src/services/calls/call-admission.ts'
 import { createCompanyWithAdmin } from '../../src/services/company/create-company.ts'
 import { createUserEventRecorder } from '../../src/services/users/user-event-recorder.ts'
 import { createSandboxCallControl } from '../../src/telephony/carrier/sandbox-call-control.ts'
@@ -55,6 +60,11 @@ export async function createTestHub(
     callerCards?: boolean
     /** The caller card's place and weather (default: none). */
     weather?: WeatherLookup
+    /**
+     * Back-pressure on new calls, as the server wires it but with these limits (default: none,
+     * every call let in: tests that drive timers by hand leave due jobs waiting on purpose).
+     */
+    callAdmission?: Partial<AdmissionLimits>
   } = {},
 ) {
   const handle: DatabaseHandle = overrides.database ?? (await openTestDatabase())
@@ -102,6 +112,13 @@ export async function createTestHub(
   }
   // As the server wires it, when asked: other tests count the exact frames agents receive.
   if (overrides.callerCards) deps.callerCards = createRingingCards(deps)
+  if (overrides.callAdmission)
+    deps.callAdmission = createCallAdmission({
+      clock,
+      logger: deps.logger,
+      lagMs: engineLag(queue),
+      limits: overrides.callAdmission,
+    })
   type RealtimeOverrides = NonNullable<typeof overrides.realtime>
   const stops: (() => Promise<void>)[] = []
   // On Redis, test hubs share the scale run's server: keys and channel of their own (the same

@@ -234,6 +234,44 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
       expect(ran).toEqual(['kept', 'again', 'sentinel'])
     })
 
+    it('says how long its oldest due job has waited, a delayed one from when it fell due', async () => {
+      const q = await open()
+      const now = queueName()
+      const delayed = queueName()
+      const later = queueName()
+      expect(await q.lagMs(now)).toBe(0)
+      const addedAt = Date.now()
+      await q.add(now, 'first', {})
+      await q.add(now, 'second', {})
+      await q.add(delayed, 'timer', {}, { delayMs: 200 })
+      await q.add(later, 'timer', {}, { delayMs: 60_000 })
+      await sleep(400)
+      // Nothing consumes these queues yet: the oldest job's wait grows with the wall clock.
+      const [lagNow, lagDelayed, lagLater] = await Promise.all([
+        q.lagMs(now),
+        q.lagMs(delayed),
+        q.lagMs(later),
+      ])
+      const elapsed = Date.now() - addedAt
+      expect(lagNow).toBeGreaterThanOrEqual(390)
+      expect(lagNow).toBeLessThanOrEqual(elapsed + 5)
+      // Late by the time since it fell due, not since it was added.
+      expect(lagDelayed).toBeGreaterThanOrEqual(190)
+      expect(lagDelayed).toBeLessThanOrEqual(elapsed - 200 + 5)
+      expect(lagLater).toBe(0)
+      // Once consumed, nothing is late.
+      const ran: string[] = []
+      q.process(now, async (job) => {
+        ran.push(job.name)
+      })
+      q.process(delayed, async (job) => {
+        ran.push(job.name)
+      })
+      await q.start()
+      await eventually(() => expect(ran.sort()).toEqual(['first', 'second', 'timer']))
+      await eventually(async () => expect([await q.lagMs(now), await q.lagMs(delayed)]).toEqual([0, 0]))
+    })
+
     it('runs at most `concurrency` jobs of a queue at once', async () => {
       const q = await open()
       const name = queueName()

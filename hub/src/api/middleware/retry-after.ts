@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { RetryLaterError } from '../../services/auth/password-gate.ts'
+import { RetryLaterError } from '../../core/errors.ts'
 
 /** Runs a service call; a refusal that says when to come back answers with `Retry-After`. */
 export async function withRetryAfter<T>(c: Context, work: () => Promise<T>): Promise<T> {

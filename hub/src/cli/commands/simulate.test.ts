@@ -225,6 +225,16 @@ describe('sb simulate: a run against the simulation API', () => {
     expect(formatSummary(summary).join('\n')).toContain('failed      1')
   })
 
+  it('counts calls a saturated hub refuses (503) as busy, apart from failures', async () => {
+    const { api } = await fake({
+      script: (i) =>
+        i === 0 ? { busy: 'The hub is saturated: the call engine runs 4.2 s behind' } : answered,
+    })
+    const summary = await runSimulation(api, options({ calls: 2 }), { pollMs: 5 })
+    expect(summary).toMatchObject({ answered: 1, busy: 1, failed: 0, errors: [] })
+    expect(formatSummary(summary).join('\n')).toContain('busy        1  (the hub was saturated')
+  })
+
   it('waits out a 429 (Retry-After) instead of failing', async () => {
     const { hub, api } = await fake({ script: () => answered, rateLimitFirst: 1 })
     const summary = await runSimulation(api, options({}), { pollMs: 5 })
@@ -253,6 +263,7 @@ describe('sb simulate: display', () => {
       voicemail: 1,
       missed: 1,
       missed_by_reason: { no_available_agent: 1 },
+      busy: 0,
       failed: 0,
       errors: [],
       unfinished: 0,
@@ -260,6 +271,9 @@ describe('sb simulate: display', () => {
       duration_sec: 1,
     }
     expect(progressLine(s, 10)).toBe('[#####.....] 5/10  answered 3 · voicemail 1 · missed 1')
+    expect(progressLine({ ...s, busy: 2 }, 10)).toBe(
+      '[#######...] 7/10  answered 3 · voicemail 1 · missed 1 · busy 2',
+    )
   })
 
   it('generates distinct, valid French mobile callers', () => {

@@ -1,5 +1,5 @@
 import { normalizePhone } from '@switchboard/shared'
-import { DomainError } from '../../core/errors.ts'
+import { DomainError, RetryLaterError } from '../../core/errors.ts'
 import type { HubApi } from '../hub-api.ts'
 import {
   type CallJson,
@@ -157,6 +157,8 @@ export type SimulationSummary = {
   voicemail: number
   missed: number
   missed_by_reason: Record<string, number>
+  /** Calls the hub refused because it was saturated (503): a real caller hears busy. */
+  busy: number
   /** Calls the hub refused to place or that could not be followed, with the first error messages. */
   failed: number
   errors: string[]
@@ -202,6 +204,7 @@ export async function runSimulation(
     voicemail: 0,
     missed: 0,
     missed_by_reason: {},
+    busy: 0,
     failed: 0,
     errors: [],
     unfinished: 0,
@@ -221,7 +224,8 @@ export async function runSimulation(
     try {
       call = await placeSandboxCall(api, { from: options.from ?? callerOf(index), to: number.e164 })
     } catch (err) {
-      fail(err)
+      if (err instanceof RetryLaterError && err.code === 'unavailable') summary.busy++
+      else fail(err)
       return
     }
     summary.call_ids.push(call.id)
@@ -275,14 +279,14 @@ export async function runSimulation(
   return summary
 }
 
-const done = (s: SimulationSummary) => s.answered + s.voicemail + s.missed + s.failed + s.unfinished
+const done = (s: SimulationSummary) => s.answered + s.voicemail + s.missed + s.busy + s.failed + s.unfinished
 
 /** One line of progress for a terminal: a bar and the counts so far. */
 export function progressLine(s: SimulationSummary, width = 30): string {
   const finished = done(s)
   const filled = Math.round((finished / Math.max(1, s.calls)) * width)
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`
-  return `[${bar}] ${finished}/${s.calls}  answered ${s.answered} · voicemail ${s.voicemail} · missed ${s.missed}${s.failed ? ` · failed ${s.failed}` : ''}`
+  return `[${bar}] ${finished}/${s.calls}  answered ${s.answered} · voicemail ${s.voicemail} · missed ${s.missed}${s.busy ? ` · busy ${s.busy}` : ''}${s.failed ? ` · failed ${s.failed}` : ''}`
 }
 
 /** The summary printed at the end. */
@@ -298,6 +302,7 @@ export function formatSummary(s: SimulationSummary): string[] {
     lines.push(`    ${reason.padEnd(28)}${n}`)
   if (s.unfinished)
     lines.push(`  unfinished  ${s.unfinished}  (still going after --timeout and the caller hung up)`)
+  if (s.busy) lines.push(`  busy        ${s.busy}  (the hub was saturated and refused them: see its log)`)
   if (s.failed) {
     lines.push(`  failed      ${s.failed}  (refused, or lost track of)`)
     for (const e of s.errors) lines.push(`    ${e}`)

@@ -1,4 +1,4 @@
-import { RetryLaterError } from './password-gate.ts'
+import { RetryLaterError } from '../../core/errors.ts'
 
 const MINUTE = 60_000
 

@@ -5,11 +5,13 @@ import { sandboxDevices } from '../../db/schema/index.ts'
 import { type EngineDeps, startOutboundCall } from '../../telephony/engine/call-engine.ts'
 import { isNumberActive } from '../../telephony/number-active.ts'
 import type { ServiceContext } from '../context.ts'
+import type { HubDeps } from '../deps.ts'
 import { findNumber, teamMembersOf } from '../numbers/number-hydrate.ts'
 import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
 import { liveAvailability } from '../users/availability.ts'
 import { findUser } from '../users/user-lookup.ts'
 import { availabilitiesOf } from '../users/user-service.ts'
+import { admitCall } from './call-admission.ts'
 
 /**
  * POST /v1/users/:id/calls (Aircall's "start an outbound call"): the user's device rings, then
@@ -23,11 +25,12 @@ import { availabilitiesOf } from '../users/user-service.ts'
  * - 405, as /dial: the user is not available to call (no app open, simulated device nor
  *   external forwarding, do not disturb, unavailable by their setting, in a call, in after-call
  *   work), or a call rings on them. An agent whose only device is their external phone is
- *   called there first (telephony/engine/forwarding.ts).
+ *   called there first (telephony/engine/forwarding.ts);
+ * - 503 with Retry-After: the hub is saturated (call-admission.ts), as for an inbound call.
  */
 export async function startUserCall(
   ctx: ServiceContext,
-  deps: EngineDeps,
+  deps: EngineDeps & Pick<HubDeps, 'callAdmission'>,
   idOrEmail: string,
   input: { number_id: number; to: string },
 ): Promise<void> {
@@ -66,11 +69,13 @@ export async function startUserCall(
   if (availability !== 'available') {
     throw new DomainError('not_allowed', `The user is not available to call (${availability})`)
   }
-  await startOutboundCall(deps, {
-    companyId: ctx.companyId,
-    userId: user.id,
-    numberId: number.id,
-    to: to.e164,
-    rawDigits: input.to.trim(),
-  })
+  await admitCall(deps, ctx.companyId, () =>
+    startOutboundCall(deps, {
+      companyId: ctx.companyId,
+      userId: user.id,
+      numberId: number.id,
+      to: to.e164,
+      rawDigits: input.to.trim(),
+    }),
+  )
 }

@@ -14,6 +14,8 @@ import {
 } from '../../telephony/engine/call-engine.ts'
 import { loadCallRefs } from '../../telephony/engine/call-object.ts'
 import type { ServiceContext } from '../context.ts'
+import type { HubDeps } from '../deps.ts'
+import { admitCall } from './call-admission.ts'
 import { type CallJson, toCallJson } from './call-json.ts'
 
 /**
@@ -46,7 +48,19 @@ async function findCalledNumber(ctx: ServiceContext, to: string) {
   return found
 }
 
+/**
+ * A simulated caller dials one of the company's numbers: the call is set up as a carrier's
+ * would be, through the hub's admission (503 when it is saturated: the caller hears busy).
+ */
 export async function placeSandboxCall(
+  deps: EngineDeps & Pick<HubDeps, 'callAdmission'>,
+  ctx: ServiceContext,
+  input: { from: string; to: string },
+): Promise<CallJson> {
+  return admitCall(deps, ctx.companyId, () => setUpSandboxCall(deps, ctx, input))
+}
+
+async function setUpSandboxCall(
   deps: EngineDeps,
   ctx: ServiceContext,
   input: { from: string; to: string },

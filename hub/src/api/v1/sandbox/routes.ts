@@ -7,6 +7,7 @@ import {
 } from '../../../services/calls/sandbox-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
+import { withRetryAfter } from '../../middleware/retry-after.ts'
 import { errorResponses, idParam, json, jsonBody, security } from '../../openapi.ts'
 import { serviceContext } from '../../service-context.ts'
 import { callSchema } from '../calls/schemas.ts'
@@ -34,6 +35,10 @@ export const sandboxRoutes = createRouter()
       security,
       middleware,
       summary: 'A simulated caller dials one of the company numbers',
+      description:
+        'When the hub cannot carry one more call (too many set-ups at once, or its call engine running ' +
+        'behind by more than CALL_ENGINE_MAX_LAG_MS), it answers 503 with Retry-After and creates ' +
+        'nothing: the caller of a real carrier would hear busy.',
       request: {
         body: jsonBody(
           z.object({
@@ -50,7 +55,9 @@ export const sandboxRoutes = createRouter()
       responses: { 201: json(z.object({ call: callSchema }), 'The call, as it stands'), ...errorResponses },
     }),
     async (c) => {
-      const call = await placeSandboxCall(c.var.deps, serviceContext(c), c.req.valid('json'))
+      const call = await withRetryAfter(c, () =>
+        placeSandboxCall(c.var.deps, serviceContext(c), c.req.valid('json')),
+      )
       return c.json({ call }, 201)
     },
   )

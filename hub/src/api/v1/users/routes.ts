@@ -15,6 +15,7 @@ import {
 } from '../../../services/users/user-service.ts'
 import { createRouter } from '../../context.ts'
 import { requireAdmin } from '../../middleware/auth.ts'
+import { withRetryAfter } from '../../middleware/retry-after.ts'
 import { errorResponses, json, jsonBody, pageOf, security } from '../../openapi.ts'
 import { buildMeta, paginationQuery } from '../../pagination.ts'
 import { serviceContext } from '../../service-context.ts'
@@ -230,6 +231,8 @@ export const usersRoutes = createRouter()
       tags,
       security,
       summary: "Start an outbound call: the user's device rings, then the number is dialled",
+      description:
+        'A hub that cannot carry one more call answers 503 with Retry-After (see POST /v1/sandbox/calls).',
       request: {
         params: userIdParam,
         body: jsonBody(
@@ -255,7 +258,9 @@ export const usersRoutes = createRouter()
       },
     }),
     async (c) => {
-      await startUserCall(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json'))
+      await withRetryAfter(c, () =>
+        startUserCall(serviceContext(c), c.var.deps, c.req.valid('param').id, c.req.valid('json')),
+      )
       return c.body(null, 204)
     },
   )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createFairGate, GateFullError } from './password-gate.ts'
+import { createFairGate, GateFullError } from './fair-gate.ts'
 
 /** A task that runs until the test lets it finish, recording when it started. */
 function controlled(log: string[], name: string) {

@@ -1,0 +1,82 @@
+export type GateLimits = {
+  /** Tasks running at once. */
+  concurrency: number
+  /** Tasks one client may have admitted (running or waiting); past it, it is refused at once. */
+  perClient: number
+  /** Tasks waiting for a slot, all clients together; past it, everyone is refused at once. */
+  maxWaiting: number
+}
+
+export class GateFullError extends Error {
+  constructor(readonly scope: 'client' | 'total') {
+    super(scope === 'client' ? 'this client has its share of the gate' : 'the gate is full')
+  }
+}
+
+/**
+ * Bounded, fair admission to scarce work. At most `concurrency` tasks run; the others wait in
+ * one queue per client, served round-robin, so a client with many tasks waiting delays another
+ * client's single task by at most one task per busy client, never by its whole backlog. A
+ * client past its share, or anyone while the waiting room is full, is refused at once
+ * (GateFullError) instead of queueing work the hub cannot do in time.
+ */
+export function createFairGate(limits: GateLimits) {
+  let active = 0
+  let waitingCount = 0
+  const admitted = new Map<string, number>()
+  // Clients with waiters, in the order they are served next (Map keeps insertion order).
+  const waiting = new Map<string, (() => void)[]>()
+
+  const release = () => {
+    const next = waiting.entries().next()
+    if (next.done) {
+      active--
+      return
+    }
+    const [client, queue] = next.value
+    const resume = queue.shift()!
+    waitingCount--
+    // Served: to the back of the line if it has more waiting.
+    waiting.delete(client)
+    if (queue.length > 0) waiting.set(client, queue)
+    // The slot passes to the resumed task: `active` is unchanged.
+    resume()
+  }
+
+  return {
+    async run<T>(client: string, task: () => Promise<T>): Promise<T> {
+      const mine = admitted.get(client) ?? 0
+      if (mine >= limits.perClient) throw new GateFullError('client')
+      if (active >= limits.concurrency && waitingCount >= limits.maxWaiting) throw new GateFullError('total')
+      admitted.set(client, mine + 1)
+      try {
+        if (active < limits.concurrency) active++
+        else {
+          await new Promise<void>((resolve) => {
+            const queue = waiting.get(client)
+            if (queue) queue.push(resolve)
+            else waiting.set(client, [resolve])
+            waitingCount++
+          })
+        }
+        try {
+          return await task()
+        } finally {
+          release()
+        }
+      } finally {
+        const left = (admitted.get(client) ?? 1) - 1
+        if (left > 0) admitted.set(client, left)
+        else admitted.delete(client)
+      }
+    },
+    get active() {
+      return active
+    },
+    get waiting() {
+      return waitingCount
+    },
+  }
+}
+
+export type FairGate = ReturnType<typeof createFairGate>

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest'
+import { FakeClock } from '../../core/clock.ts'
+import { RetryLaterError } from '../../core/errors.ts'
+import { createLogger } from '../../core/logger.ts'
+import { createCallAdmission } from './call-admission.ts'
+
+/** An admission whose engine lag the test sets, counting how often it is read. */
+function admissionWith(limits: Parameters<typeof createCallAdmission>[0]['limits'] = {}) {
+  const clock = new FakeClock(new Date('2026-03-02T09:00:00Z'))
+  const engine = { lagMs: 0, reads: 0, fail: false }
+  const admission = createCallAdmission({
+    clock,
+    logger: createLogger('silent'),
+    lagMs: async () => {
+      engine.reads++
+      if (engine.fail) throw new Error('database unreachable')
+      return engine.lagMs
+    },
+    limits: { maxLagMs: 2000, probeMs: 500, ...limits },
+  })
+  let setUps = 0
+  /** Offers a call of the company: 'admitted' once its set-up ran, or the refusal's message. */
+  const offer = async (companyId: number) => {
+    try {
+      return await admission.admit(companyId, async () => {
+        setUps++
+        return 'admitted'
+      })
+    } catch (err) {
+      if (!(err instanceof RetryLaterError)) throw err
+      expect(err.code).toBe('unavailable')
+      expect(err.retryAfterSeconds).toBe(1)
+      return `refused: ${err.message}`
+    }
+  }
+  return { clock, engine, admission, offer, setUps: () => setUps }
+}
+
+describe('call admission: the engine’s lag', () => {
+  it('lets calls in while the engine keeps up, refuses them without setting them up once it runs late', async () => {
+    const { clock, engine, offer, setUps } = admissionWith()
+    engine.lagMs = 1900
+    expect(await offer(1)).toBe('admitted')
+    engine.lagMs = 2600
+    clock.advance(500)
+    expect(await offer(1)).toMatch(/^refused: The hub is saturated: the call engine runs 2\.6 s behind/)
+    expect(setUps()).toBe(1)
+    // Back in time: calls get in again at the next reading.
+    engine.lagMs = 300
+    clock.advance(500)
+    expect(await offer(1)).toBe('admitted')
+  })
+
+  it('sheds the companies offering the most calls first, a share growing with the lag, and everyone past twice the limit', async () => {
+    const { clock, engine, offer } = admissionWith()
+    // Company 1 offers a call every 100 ms, company 2 one call in all.
+    for (let i = 0; i < 30; i++) {
+      expect(await offer(1)).toBe('admitted')
+      clock.advance(100)
+    }
+    // Half-way between the limit and twice it: every other call of company 1 is let in, all
+    // of company 2's.
+    engine.lagMs = 3000
+    clock.advance(500)
+    const heavy: string[] = []
+    for (let i = 0; i < 8; i++) heavy.push(await offer(1))
+    expect(heavy.map((o) => o.split(':')[0])).toEqual([
+      'refused',
+      'admitted',
+      'refused',
+      'admitted',
+      'refused',
+      'admitted',
+      'refused',
+      'admitted',
+    ])
+    expect(heavy[0]).toMatch(
+      /^refused: The hub is saturated: the call engine runs 3\.0 s behind; retry in a moment$/,
+    )
+    expect(await offer(2)).toBe('admitted')
+    // Closer to twice the limit, a smaller share: one call in four.
+    engine.lagMs = 3500
+    clock.advance(500)
+    const fewer: string[] = []
+    for (let i = 0; i < 8; i++) fewer.push(await offer(1))
+    expect(fewer.filter((o) => o === 'admitted')).toHaveLength(2)
+    // A company that starts flooding is shed in turn once it offers more than the average.
+    for (let i = 0; i < 40; i++) await offer(2)
+    const flooding: string[] = []
+    for (let i = 0; i < 8; i++) flooding.push(await offer(2))
+    expect(flooding.filter((o) => o === 'admitted')).toHaveLength(2)
+    engine.lagMs = 4100
+    clock.advance(500)
+    expect(await offer(3)).toMatch(/^refused: .*4\.1 s behind/)
+  })
+
+  it('reads the lag at most once per probe interval, and keeps the last reading when a read fails', async () => {
+    const { clock, engine, offer } = admissionWith({ probeMs: 500 })
+    await Promise.all([offer(1), offer(2), offer(3)])
+    expect(engine.reads).toBe(1)
+    clock.advance(499)
+    await offer(1)
+    expect(engine.reads).toBe(1)
+    engine.lagMs = 5000
+    clock.advance(1)
+    expect(await offer(1)).toMatch(/^refused/)
+    expect(engine.reads).toBe(2)
+    engine.fail = true
+    clock.advance(500)
+    expect(await offer(1)).toMatch(/^refused: .*5\.0 s behind/)
+    expect(engine.reads).toBe(3)
+  })
+})
+
+describe('call admission: set-ups at once', () => {
+  it('queues a burst in a bounded room, one company holding at most its share', async () => {
+    const { admission } = admissionWith({ starting: 2, startingPerCompany: 3, waiting: 2 })
+    const releases: (() => void)[] = []
+    const outcomes: string[] = []
+    const hold = (companyId: number, name: string) =>
+      admission
+        .admit(companyId, () => new Promise<string>((resolve) => releases.push(() => resolve(name))))
+        .then(
+          (v) => outcomes.push(v),
+          (err: Error) => outcomes.push(`${name} refused: ${err.message}`),
+        )
+    const runs = [hold(1, 'a1'), hold(1, 'a2'), hold(1, 'a3'), hold(1, 'a4'), hold(2, 'b1'), hold(3, 'c1')]
+    await new Promise((resolve) => setImmediate(resolve))
+    // Two set up, a3 waits; a4 is past company 1's share; b1 waits; c1 finds the room full.
+    expect(admission.state).toMatchObject({ starting: 2, waiting: 2 })
+    expect(outcomes).toEqual([
+      'a4 refused: The hub is saturated: too many calls of this company are being set up at once; retry in a moment',
+      'c1 refused: The hub is saturated: too many calls are being set up at once; retry in a moment',
+    ])
+    while (releases.length > 0) {
+      releases.shift()!()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await Promise.all(runs)
+    expect(outcomes.slice(2).sort()).toEqual(['a1', 'a2', 'a3', 'b1'])
+    expect(admission.state).toMatchObject({ starting: 0, waiting: 0 })
+  })
+
+  it('refuses a set-up that waited while the engine fell more than twice the limit behind', async () => {
+    const { admission, clock, engine } = admissionWith({ starting: 1 })
+    let release!: () => void
+    const first = admission.admit(
+      1,
+      () => new Promise<string>((resolve) => (release = () => resolve('first'))),
+    )
+    await new Promise((resolve) => setImmediate(resolve))
+    const waiting = admission.admit(2, async () => 'second').catch((err: Error) => err.message)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(admission.state).toMatchObject({ starting: 1, waiting: 1 })
+    engine.lagMs = 4500
+    clock.advance(500)
+    release()
+    expect(await first).toBe('first')
+    expect(await waiting).toMatch(/^The hub is saturated: the call engine runs 4\.5 s behind/)
+  })
+})

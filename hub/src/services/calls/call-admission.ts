@@ -1,0 +1,225 @@
+import type { Clock } from '../../core/clock.ts'
+import { RetryLaterError } from '../../core/errors.ts'
+import { createFairGate, GateFullError } from '../../core/fair-gate.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { JobQueue } from '../../jobs/queue.ts'
+import { callTimerJob } from '../../telephony/engine/call-engine.ts'
+import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
+
+/**
+ * Back-pressure at the carrier's edge: whether a new call is let in. A hub offered more calls
+ * than its machine can carry used to take them all: the set-ups queued for the database (the
+ * caller waited seconds before anything rang) and the engine's own work fell behind without
+ * bound (ring timeouts firing late, recordings and `call.ended` half a minute after the
+ * hang-up), until fewer calls a second ended whole than before the overload. Now:
+ *
+ * - **Set-ups.** At most `starting` new calls are being set up at once in a process (their
+ *   first transaction: created, routed, ringing); a burst waits in a bounded room, served
+ *   fairly between companies, and one company may hold at most `startingPerCompany` of the
+ *   running and waiting ones. Past that, the call is refused at once; one that waited while the
+ *   engine fell more than twice `maxLagMs` behind is refused when its turn comes.
+ * - **The engine's lag.** How long the oldest due job of the call queues (timers,
+ *   finalizations) has waited, read at most every `probeMs` from the queue every process
+ *   shares. Beyond `maxLagMs`, the companies that offer at least an average company's share
+ *   of the recent calls are shed first: of their calls, a share falling from all to none as the
+ *   lag grows to twice `maxLagMs` is let in (evenly spread); beyond that, every new call is
+ *   refused.
+ *
+ * A refused call never exists: nothing is written, and the carrier answers busy (the sandbox's
+ * API: 503 with Retry-After). Calls already in progress are never touched.
+ */
+export type AdmissionLimits = {
+  starting: number
+  startingPerCompany: number
+  /** Set-ups that may wait for a slot, all companies together. */
+  waiting: number
+  maxLagMs: number
+  probeMs: number
+}
+
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  starting: 64,
+  startingPerCompany: 160,
+  waiting: 128,
+  maxLagMs: 2000,
+  probeMs: 500,
+}
+
+/** The queues whose lag means the engine is behind with the calls it already carries. */
+export const ENGINE_QUEUES = [callTimerJob.queue, callFinalizeJob.queue] as const
+
+/** How fast each company's offered calls decay from memory (an exponential average). */
+const DEMAND_TAU_MS = 5000
+/** A company whose offered rate decayed below this is forgotten. */
+const DEMAND_FLOOR = 0.01
+/** A refusal is logged at most this often, with the count since the last line. */
+const LOG_EVERY_MS = 10_000
+
+export type CallAdmission = ReturnType<typeof createCallAdmission>
+
+export function createCallAdmission(deps: {
+  clock: Clock
+  logger: Logger
+  /** The engine's lag in ms (the call queues' oldest due job's wait). */
+  lagMs: () => Promise<number>
+  limits?: Partial<AdmissionLimits>
+}) {
+  const limits = { ...DEFAULT_ADMISSION_LIMITS, ...deps.limits }
+  const gate = createFairGate({
+    concurrency: limits.starting,
+    perClient: limits.startingPerCompany,
+    maxWaiting: limits.waiting,
+  })
+  const demand = createDemand(DEMAND_TAU_MS)
+  let lag = 0
+  let readAt = Number.NEGATIVE_INFINITY
+  let reading: Promise<void> | undefined
+  const refusals = { count: 0, since: Number.NEGATIVE_INFINITY }
+
+  /** The lag, read again when the last reading is older than probeMs (concurrent callers share one read). */
+  async function currentLag(now: number): Promise<number> {
+    if (now - readAt >= limits.probeMs) {
+      reading ??= deps
+        .lagMs()
+        .then((ms) => {
+          lag = ms
+        })
+        .catch((err: unknown) => {
+          // The last reading stands: a probe that failed says nothing about the engine.
+          deps.logger.warn({ err }, 'call admission: reading the engine lag failed')
+        })
+        .finally(() => {
+          readAt = deps.clock.now().getTime()
+          reading = undefined
+        })
+      await reading
+    }
+    return lag
+  }
+
+  function refuse(now: number, message: string, detail: Record<string, unknown>): never {
+    refusals.count++
+    if (now - refusals.since >= LOG_EVERY_MS) {
+      deps.logger.warn(
+        { refused: refusals.count, ...detail },
+        `call admission: new calls refused (${message})`,
+      )
+      refusals.count = 0
+      refusals.since = now
+    }
+    throw new RetryLaterError('unavailable', `The hub is saturated: ${message}; retry in a moment`, 1)
+  }
+
+  return {
+    limits,
+    /**
+     * Sets a new call of the company up through `start` if the hub can carry it; otherwise
+     * throws RetryLaterError (503) before `start` runs.
+     */
+    async admit<T>(companyId: number, start: () => Promise<T>): Promise<T> {
+      const now = deps.clock.now().getTime()
+      demand.arrive(companyId, now)
+      const behind = await currentLag(now)
+      if (behind > limits.maxLagMs) {
+        // Between the limit and twice it, a heavy company keeps a share of its calls that
+        // shrinks as the lag grows (shedding smoothly, so the hub settles near what it can
+        // carry instead of swinging between all and nothing); past twice it, nobody.
+        const kept = Math.max(0, (2 * limits.maxLagMs - behind) / limits.maxLagMs)
+        if (kept === 0 || (demand.atLeastAverage(companyId, now) && !demand.keep(companyId, kept))) {
+          refuse(now, `the call engine runs ${(behind / 1000).toFixed(1)} s behind`, {
+            lagMs: Math.round(behind),
+            companyId,
+          })
+        }
+      }
+      try {
+        return await gate.run(String(companyId), async () => {
+          // A set-up that waited for its slot while the engine fell far behind is not let in.
+          const late = await currentLag(deps.clock.now().getTime())
+          if (late > 2 * limits.maxLagMs)
+            refuse(now, `the call engine runs ${(late / 1000).toFixed(1)} s behind`, {
+              lagMs: Math.round(late),
+            })
+          return start()
+        })
+      } catch (err) {
+        if (!(err instanceof GateFullError)) throw err
+        return refuse(
+          now,
+          err.scope === 'client'
+            ? 'too many calls of this company are being set up at once'
+            : 'too many calls are being set up at once',
+          { scope: err.scope, companyId },
+        )
+      }
+    },
+    /** For tests and diagnostics: set-ups running and waiting, and the last lag read. */
+    get state() {
+      return { starting: gate.active, waiting: gate.waiting, lagMs: lag }
+    },
+  }
+}
+
+/** Runs a new call's set-up through the hub's admission, when it has one (tests may not). */
+export function admitCall<T>(
+  deps: { callAdmission?: CallAdmission },
+  companyId: number,
+  start: () => Promise<T>,
+): Promise<T> {
+  return deps.callAdmission ? deps.callAdmission.admit(companyId, start) : start()
+}
+
+/** The engine lag of a hub's queue: the worst of the call queues. */
+export function engineLag(queue: JobQueue): () => Promise<number> {
+  return async () => Math.max(0, ...(await Promise.all(ENGINE_QUEUES.map((q) => queue.lagMs(q)))))
+}
+
+/**
+ * Each company's rate of offered calls, an exponentially decaying count (time constant tau):
+ * whether a company offers at least an average company's share of what is offered now.
+ */
+function createDemand(tauMs: number) {
+  const rates = new Map<number, { rate: number; at: number; credit: number }>()
+  let sweptAt = 0
+  const decayed = (entry: { rate: number; at: number }, now: number) =>
+    entry.rate * Math.exp(-Math.max(0, now - entry.at) / tauMs)
+  return {
+    arrive(companyId: number, now: number) {
+      const entry = rates.get(companyId)
+      rates.set(companyId, {
+        rate: (entry ? decayed(entry, now) : 0) + 1,
+        at: now,
+        credit: entry?.credit ?? 0,
+      })
+      // Companies that stopped calling are forgotten, so the map follows the active ones.
+      if (now - sweptAt > tauMs * 4) {
+        sweptAt = now
+        for (const [id, e] of rates) if (decayed(e, now) < DEMAND_FLOOR) rates.delete(id)
+      }
+    },
+    /**
+     * Whether to keep this call of the company when a share `kept` (0–1) of its calls is kept:
+     * a running credit, so exactly that share passes, evenly spread (not left to chance).
+     */
+    keep(companyId: number, kept: number): boolean {
+      const entry = rates.get(companyId)
+      if (!entry) return true
+      entry.credit += kept
+      if (entry.credit < 1) return false
+      entry.credit -= 1
+      return true
+    },
+    atLeastAverage(companyId: number, now: number): boolean {
+      let total = 0
+      let active = 0
+      for (const e of rates.values()) {
+        const r = decayed(e, now)
+        if (r < DEMAND_FLOOR) continue
+        total += r
+        active++
+      }
+      const mine = rates.get(companyId)
+      return mine !== undefined && decayed(mine, now) * active >= total
+    },
+  }
+}

@@ -99,7 +99,9 @@ type Facts = {
 
 /**
  * The facts, each a JSON array of one subquery, in one round trip:
- * - the company's calls in progress;
+ * - the company's calls in progress that are an agent's: answered or placed by them, or ringing
+ *   on some (a caller waiting in the queue, in a menu or at a message makes no agent busy: a
+ *   long queue is not read at every decision);
  * - these agents' rows of agent_last_calls (kept by a trigger on calls, so the cost follows the
  *   team's size, not the company's call history), whether their call's number has mandatory
  *   tagging and the tag check after, the tags probed only for an answered call on such a
@@ -124,7 +126,8 @@ async function readFacts(
   const result = (await db.execute(sql`
     select
       (select coalesce(json_agg(json_build_array(c.status, c.direction, c.user_id, c.ringing)), '[]')
-         from ${calls} c where c.company_id = ${companyId} and c.ended_at is null${except}) as active,
+         from ${calls} c where c.company_id = ${companyId} and c.ended_at is null${except}
+           and (c.user_id is not null or cardinality(c.ringing) > 0)) as active,
       (select coalesce(json_agg(json_build_array(
                 l.user_id, (extract(epoch from l.ended_at) * 1000)::float8, l.answered, ${mandatory},
                 case when l.answered and ${mandatory}

@@ -540,8 +540,11 @@ const commands: Record<string, Command> = {
       if (tty) process.stderr.write('\n')
       if (options.json) out(JSON.stringify(summary))
       else for (const line of formatSummary(summary)) out(line)
-      if (summary.failed === summary.calls)
-        throw new DomainError('unavailable', `no call could be placed: ${summary.errors[0] ?? 'see above'}`)
+      if (summary.failed + summary.busy === summary.calls)
+        throw new DomainError(
+          'unavailable',
+          `no call could be placed: ${summary.errors[0] ?? (summary.busy > 0 ? 'the hub was saturated and refused them' : 'see above')}`,
+        )
     },
   },
 }

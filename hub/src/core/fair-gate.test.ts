@@ -68,6 +68,41 @@ describe('fair gate', () => {
     expect(await gate.run('a', async () => 'again')).toBe('again')
   })
 
+  it('with a room share, leaves a place in the waiting room for a newcomer when clients flood it', async () => {
+    const gate = createFairGate({ concurrency: 1, perClient: 100, maxWaiting: 8, roomShare: 0.5 })
+    const held = controlled([], 'held')
+    const runs: Promise<unknown>[] = [gate.run('flood-a', held.task)]
+    await settle()
+    const outcome = async (client: string) =>
+      gate
+        .run(client, async () => client)
+        .then(
+          () => 'ran',
+          (err: GateFullError) => err.scope,
+        )
+    // Each flooding client fills half of what the others left: 4 of 8, 2 of 4, 1 of 2; the
+    // newcomer's one task takes the last place.
+    const tries = { a: [] as Promise<string>[], b: [] as Promise<string>[], c: [] as Promise<string>[] }
+    for (let i = 0; i < 6; i++) tries.a.push(outcome('flood-a'))
+    for (let i = 0; i < 6; i++) tries.b.push(outcome('flood-b'))
+    for (let i = 0; i < 6; i++) tries.c.push(outcome('flood-c'))
+    await settle()
+    expect(gate.waiting).toBe(7)
+    const newcomer = outcome('newcomer')
+    await settle()
+    expect(gate.waiting).toBe(8)
+    held.finish()
+    await Promise.all(runs)
+    const counts = async (list: Promise<string>[]) =>
+      (await Promise.all(list)).filter((o) => o === 'ran').length
+    expect([await counts(tries.a), await counts(tries.b), await counts(tries.c), await newcomer]).toEqual([
+      4,
+      2,
+      1,
+      'ran',
+    ])
+  })
+
   it('gives the slot back when a task fails', async () => {
     const gate = createFairGate({ concurrency: 1, perClient: 1, maxWaiting: 0 })
     await expect(

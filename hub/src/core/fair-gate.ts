@@ -5,6 +5,13 @@ export type GateLimits = {
   perClient: number
   /** Tasks waiting for a slot, all clients together; past it, everyone is refused at once. */
   maxWaiting: number
+  /**
+   * The share (0–1) of the waiting room a client may fill of what the other clients leave of
+   * it (one place at least): with 0.5, a client alone may take half the room, a second one half
+   * of the rest, …, so it takes many clients flooding it to fill it, and a newcomer with one
+   * task still finds a place. Absent: only perClient.
+   */
+  roomShare?: number
 }
 
 export class GateFullError extends Error {
@@ -47,7 +54,13 @@ export function createFairGate(limits: GateLimits) {
     async run<T>(client: string, task: () => Promise<T>): Promise<T> {
       const mine = admitted.get(client) ?? 0
       if (mine >= limits.perClient) throw new GateFullError('client')
-      if (active >= limits.concurrency && waitingCount >= limits.maxWaiting) throw new GateFullError('total')
+      if (active >= limits.concurrency) {
+        if (waitingCount >= limits.maxWaiting) throw new GateFullError('total')
+        const myWaiting = waiting.get(client)?.length ?? 0
+        const leftByOthers = limits.maxWaiting - (waitingCount - myWaiting)
+        if (limits.roomShare !== undefined && myWaiting + 1 > Math.max(1, limits.roomShare * leftByOthers))
+          throw new GateFullError('client')
+      }
       admitted.set(client, mine + 1)
       try {
         if (active < limits.concurrency) active++

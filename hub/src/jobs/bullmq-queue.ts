@@ -181,15 +181,12 @@ export class BullmqQueue implements JobQueue {
   }
 
   async lagMs(queue: string): Promise<number> {
-    // The oldest job in `wait`, and the first of `delayed`, which is late when no worker has
-    // moved it to `wait` yet (each list in the order it is served).
+    // The next job `wait` serves, and the first of `delayed`, which is late when no worker has
+    // moved it to `wait` yet.
     const q = this.queue(queue)
     const [[waiting], [delayed]] = await Promise.all([q.getWaiting(0, 0), q.getDelayed(0, 0)])
     const now = Date.now()
-    const ages = [waiting, delayed]
-      .filter((job) => job !== undefined)
-      // A retry's `delay` is its backoff, counted from its last try's start.
-      .map((job) => now - ((job.attemptsMade > 0 ? job.processedOn : undefined) ?? job.timestamp) - job.delay)
+    const ages = [waiting, delayed].filter((job) => job !== undefined).map((job) => now - dueAt(job))
     return Math.max(0, ...ages)
   }
 
@@ -205,4 +202,20 @@ export class BullmqQueue implements JobQueue {
     await Promise.all([...this.queues.values()].map((q) => q.close()))
     await this.onClose?.()
   }
+}
+
+/**
+ * When a job fell due. Not from its `delay` field: BullMQ sets it to 0 when a due job moves to
+ * `wait`, and to the backoff when a try fails. A job is due its added delay after it was added;
+ * one that ran before, no earlier than its last start plus, for a retry, its backoff
+ * (exponential, as jobOptions sets it). A deferred job (DeferJobError) counts from its last
+ * start: at most its deferral early.
+ */
+function dueAt(job: BullJob): number {
+  const added = job.timestamp + (job.opts.delay ?? 0)
+  if (job.processedOn === undefined) return added
+  const backoff = job.opts.backoff
+  const base = typeof backoff === 'number' ? backoff : (backoff?.delay ?? 0)
+  const retryAfter = job.attemptsMade > 0 ? base * 2 ** (job.attemptsMade - 1) : 0
+  return Math.max(added, job.processedOn + retryAfter)
 }

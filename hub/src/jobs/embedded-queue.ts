@@ -149,7 +149,9 @@ const oldestDueJob = compiled((db: Queryable) =>
         sql`${jobs.runAt} <= ${sql.placeholder('now')}::timestamptz`,
       ),
     )
-    .orderBy(asc(jobs.runAt), asc(jobs.id))
+    // By run_at alone: either index (jobs_pending_idx, jobs_due_idx) then yields the first row
+    // in order, whichever plan the statement gets.
+    .orderBy(asc(jobs.runAt))
     .limit(1),
 )
 

@@ -272,6 +272,39 @@ export function queueConformance(driver: string, create: () => Promise<JobQueue>
       await eventually(async () => expect([await q.lagMs(now), await q.lagMs(delayed)]).toEqual([0, 0]))
     })
 
+    it('counts a timer that fell due behind a busy consumer from when it fell due', async () => {
+      const q = await open()
+      const name = queueName()
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const ran: string[] = []
+      q.process(
+        name,
+        async (job) => {
+          ran.push(job.name)
+          if (job.name === 'first') await held
+        },
+        { concurrency: 1 },
+      )
+      await q.start()
+      // Two timers due together: the consumer takes the first and stays busy with it, the
+      // second waits (BullMQ moves both to its waiting list when they fall due).
+      const addedAt = Date.now()
+      await q.add(name, 'first', {}, { delayMs: 300 })
+      await q.add(name, 'second', {}, { delayMs: 300 })
+      await eventually(() => expect(ran).toEqual(['first']))
+      await sleep(300)
+      const lag = await q.lagMs(name)
+      const elapsed = Date.now() - addedAt
+      // Late by the time since it fell due, not since it was added.
+      expect(lag).toBeGreaterThanOrEqual(290)
+      expect(lag).toBeLessThanOrEqual(elapsed - 300 + 5)
+      release()
+      await eventually(() => expect(ran).toEqual(['first', 'second']))
+    })
+
     it('runs at most `concurrency` jobs of a queue at once', async () => {
       const q = await open()
       const name = queueName()

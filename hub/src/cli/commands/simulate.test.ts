@@ -324,6 +324,17 @@ describe('sb simulate (the command)', () => {
     expect(none.stderr).toContain(
       'sb simulate: no call could be placed: POST /v1/sandbox/calls: from: is blacklisted',
     )
+    const { hub: saturated } = await fake({
+      script: () => ({ busy: 'The hub is saturated and takes no new call for now; retry in a moment' }),
+    })
+    const allBusy = await run(['simulate', '--to', '+14155550100', '--calls', '2', '--hub', saturated.url], {
+      SB_API_KEY: `${KEY.apiId}:${KEY.apiToken}`,
+    })
+    expect(allBusy.code).toBe(1)
+    expect(allBusy.stdout).toContain('busy        2')
+    expect(allBusy.stderr).toContain(
+      'sb simulate: no call could be placed: the hub was saturated and refused them',
+    )
     const noKey = await run(['simulate', '--to', '+14155550100', '--hub', hub.url], { SB_API_KEY: '' })
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toContain('--api-key <api_id>:<api_token> (or SB_API_KEY) is required')

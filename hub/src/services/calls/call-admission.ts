@@ -14,33 +14,36 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  * hang-up), until fewer calls a second ended whole than before the overload. Now:
  *
  * - **Set-ups.** At most `starting` new calls are being set up at once in a process (their
- *   first transaction: created, routed, ringing); a burst waits in a bounded room, served
- *   fairly between companies, and one company may hold at most `startingPerCompany` of the
- *   running and waiting ones. Past that, the call is refused at once; one that waited while the
- *   engine fell more than twice `maxLagMs` behind is refused when its turn comes.
+ *   first transaction: created, routed, ringing); a burst waits in a bounded room, served in
+ *   turns between companies, where one company may fill at most `roomShare` of what the others
+ *   leave (half the room alone, half the rest when another floods it too), so a company with a
+ *   call to set up still finds a place. Past that, the call is refused at once; one that waited
+ *   while the engine fell twice `maxLagMs` behind is refused when its turn comes.
  * - **The engine's lag.** How long the oldest due job of the call queues (timers,
- *   finalizations) has waited, read at most every `probeMs` from the queue every process
- *   shares. Beyond `maxLagMs`, the companies that offer at least an average company's share
- *   of the recent calls are shed first: of their calls, a share falling from all to none as the
- *   lag grows to twice `maxLagMs` is let in (evenly spread); beyond that, every new call is
- *   refused.
+ *   finalizations) has waited since it fell due, read every `probeMs` behind the calls from the
+ *   queue every process shares. Beyond `maxLagMs`, the companies that offer at least an
+ *   average company's share of the recent calls are shed first: of their calls, a share
+ *   falling from all to none as the lag grows to twice `maxLagMs` is let in (evenly spread);
+ *   from twice it, every new call is refused.
  *
  * A refused call never exists: nothing is written, and the carrier answers busy (the sandbox's
- * API: 503 with Retry-After). Calls already in progress are never touched.
+ * API: 503 with Retry-After). Calls already in progress are never touched. The answer tells a
+ * company nothing of the others' load (no lag, no count); the hub's log has it.
  */
 export type AdmissionLimits = {
   starting: number
-  startingPerCompany: number
   /** Set-ups that may wait for a slot, all companies together. */
   waiting: number
+  /** The share of the waiting room one company may fill of what the others leave (core/fair-gate.ts). */
+  roomShare: number
   maxLagMs: number
   probeMs: number
 }
 
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   starting: 64,
-  startingPerCompany: 160,
   waiting: 128,
+  roomShare: 0.5,
   maxLagMs: 2000,
   probeMs: 500,
 }
@@ -52,6 +55,10 @@ export const ENGINE_QUEUES = [callTimerJob.queue, callFinalizeJob.queue] as cons
 const DEMAND_TAU_MS = 5000
 /** A company whose offered rate decayed below this is forgotten. */
 const DEMAND_FLOOR = 0.01
+/** A lag reading older than this many probe intervals is waited for rather than refreshed behind. */
+const STALE_PROBES = 4
+/** A lag read that takes longer than this leaves the last reading standing. */
+const READ_TIMEOUT_MS = 1000
 /** A refusal is logged at most this often, with the count since the last line. */
 const LOG_EVERY_MS = 10_000
 
@@ -67,8 +74,9 @@ export function createCallAdmission(deps: {
   const limits = { ...DEFAULT_ADMISSION_LIMITS, ...deps.limits }
   const gate = createFairGate({
     concurrency: limits.starting,
-    perClient: limits.startingPerCompany,
+    perClient: limits.starting + limits.waiting,
     maxWaiting: limits.waiting,
+    roomShare: limits.roomShare,
   })
   const demand = createDemand(DEMAND_TAU_MS)
   let lag = 0
@@ -76,39 +84,56 @@ export function createCallAdmission(deps: {
   let reading: Promise<void> | undefined
   const refusals = { count: 0, since: Number.NEGATIVE_INFINITY }
 
-  /** The lag, read again when the last reading is older than probeMs (concurrent callers share one read). */
+  function read(): Promise<void> {
+    reading ??= withTimeout(deps.lagMs(), READ_TIMEOUT_MS)
+      .then((ms) => {
+        lag = ms
+      })
+      .catch((err: unknown) => {
+        // The last reading stands: a probe that failed says nothing about the engine.
+        deps.logger.warn({ err }, 'call admission: reading the engine lag failed')
+      })
+      .finally(() => {
+        readAt = deps.clock.now().getTime()
+        reading = undefined
+      })
+    return reading
+  }
+
+  /**
+   * The lag. A reading older than probeMs is refreshed in the background (calls do not wait
+   * for it); one too old to go by (none yet, or the hub was idle) is waited for, at most
+   * READ_TIMEOUT_MS. Concurrent callers share one read.
+   */
   async function currentLag(now: number): Promise<number> {
-    if (now - readAt >= limits.probeMs) {
-      reading ??= deps
-        .lagMs()
-        .then((ms) => {
-          lag = ms
-        })
-        .catch((err: unknown) => {
-          // The last reading stands: a probe that failed says nothing about the engine.
-          deps.logger.warn({ err }, 'call admission: reading the engine lag failed')
-        })
-        .finally(() => {
-          readAt = deps.clock.now().getTime()
-          reading = undefined
-        })
-      await reading
-    }
+    const age = now - readAt
+    if (age >= limits.probeMs * STALE_PROBES) await read()
+    else if (age >= limits.probeMs) void read()
     return lag
   }
 
-  function refuse(now: number, message: string, detail: Record<string, unknown>): never {
+  function refuse(now: number, reason: string, detail: Record<string, unknown>): never {
     refusals.count++
     if (now - refusals.since >= LOG_EVERY_MS) {
       deps.logger.warn(
         { refused: refusals.count, ...detail },
-        `call admission: new calls refused (${message})`,
+        `call admission: new calls refused (${reason})`,
       )
       refusals.count = 0
       refusals.since = now
     }
-    throw new RetryLaterError('unavailable', `The hub is saturated: ${message}; retry in a moment`, 1)
+    // What the hub's state is (how far behind, how full) stays in its log: a company learns
+    // only that the hub takes no new call, or that its own calls fill their share.
+    throw new RetryLaterError(
+      'unavailable',
+      detail.scope === 'client'
+        ? "Too many of this company's calls are being set up at once; retry in a moment"
+        : 'The hub is saturated and takes no new call for now; retry in a moment',
+      1,
+    )
   }
+
+  const behindText = (ms: number) => `the call engine runs ${(ms / 1000).toFixed(1)} s behind`
 
   return {
     limits,
@@ -123,23 +148,19 @@ export function createCallAdmission(deps: {
       if (behind > limits.maxLagMs) {
         // Between the limit and twice it, a heavy company keeps a share of its calls that
         // shrinks as the lag grows (shedding smoothly, so the hub settles near what it can
-        // carry instead of swinging between all and nothing); past twice it, nobody.
+        // carry instead of swinging between all and nothing); from twice it, nobody.
         const kept = Math.max(0, (2 * limits.maxLagMs - behind) / limits.maxLagMs)
         if (kept === 0 || (demand.atLeastAverage(companyId, now) && !demand.keep(companyId, kept))) {
-          refuse(now, `the call engine runs ${(behind / 1000).toFixed(1)} s behind`, {
-            lagMs: Math.round(behind),
-            companyId,
-          })
+          refuse(now, behindText(behind), { lagMs: Math.round(behind), companyId })
         }
       }
       try {
         return await gate.run(String(companyId), async () => {
           // A set-up that waited for its slot while the engine fell far behind is not let in.
-          const late = await currentLag(deps.clock.now().getTime())
-          if (late > 2 * limits.maxLagMs)
-            refuse(now, `the call engine runs ${(late / 1000).toFixed(1)} s behind`, {
-              lagMs: Math.round(late),
-            })
+          const at = deps.clock.now().getTime()
+          const late = await currentLag(at)
+          if (late >= 2 * limits.maxLagMs)
+            refuse(at, behindText(late), { lagMs: Math.round(late), companyId })
           return start()
         })
       } catch (err) {
@@ -222,4 +243,14 @@ function createDemand(tauMs: number) {
       return mine !== undefined && decayed(mine, now) * active >= total
     },
   }
+}
+
+/** The promise's value, or a rejection once `ms` passed without one. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer.unref?.()
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

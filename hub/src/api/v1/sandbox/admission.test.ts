@@ -11,7 +11,7 @@ import { calls } from '../../../db/schema/index.ts'
  */
 let hub: TestHub
 beforeAll(async () => {
-  hub = await createTestHub({ callAdmission: { maxLagMs: 2000, probeMs: 500 } })
+  hub = await createTestHub({ callAdmission: { maxLagMs: 2000, probeMs: 100 } })
 })
 afterAll(() => hub.close())
 
@@ -52,7 +52,7 @@ describe('new calls (inbound, click-to-call) while the call engine runs late', (
       expect(refused.headers.get('retry-after')).toBe('1')
       expect(refused.body).toMatchObject({
         code: 'unavailable',
-        message: 'The hub is saturated: the call engine runs 5.0 s behind; retry in a moment',
+        message: 'The hub is saturated and takes no new call for now; retry in a moment',
       })
       expect(await callsOf(who)).toBe(before)
     }

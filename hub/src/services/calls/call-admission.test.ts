@@ -166,8 +166,32 @@ describe('call admission: set-ups at once', () => {
     expect(admission.state).toMatchObject({ starting: 0, waiting: 0 })
   })
 
+  it('refuses a set-up that waited for its turn longer than allowed', async () => {
+    const { admission, clock } = admissionWith({ starting: 1, maxWaitMs: 1000 })
+    const releases: (() => void)[] = []
+    const hold = (name: string) =>
+      admission.admit(1, () => new Promise<string>((resolve) => releases.push(() => resolve(name))))
+    const first = hold('first')
+    await new Promise((resolve) => setImmediate(resolve))
+    const soon = hold('soon')
+    clock.advance(600)
+    const late = hold('late').catch((err: Error) => err.message)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(admission.state).toMatchObject({ starting: 1, waiting: 2 })
+    // 1.2 s after the first, 0.6 s after 'late' arrived: 'soon' waited too long, 'late' did not.
+    clock.advance(600)
+    releases.shift()!()
+    expect(await first).toBe('first')
+    await expect(soon).rejects.toThrow(
+      'The hub is saturated and takes no new call for now; retry in a moment',
+    )
+    await new Promise((resolve) => setImmediate(resolve))
+    releases.shift()!()
+    expect(await late).toBe('late')
+  })
+
   it('refuses a set-up that waited while the engine fell more than twice the limit behind', async () => {
-    const { admission, clock, engine } = admissionWith({ starting: 1 })
+    const { admission, clock, engine } = admissionWith({ starting: 1, maxWaitMs: 10_000 })
     let release!: () => void
     const first = admission.admit(
       1,

@@ -18,7 +18,9 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  *   turns between companies, where one company may fill at most `roomShare` of what the others
  *   leave (half the room alone, half the rest when another floods it too), so a company with a
  *   call to set up still finds a place. Past that, the call is refused at once; one that waited
- *   while the engine fell twice `maxLagMs` behind is refused when its turn comes.
+ *   over `maxWaitMs`, or while the engine fell twice `maxLagMs` behind, is refused when its
+ *   turn comes (a hub whose web processes are the bottleneck, not the engine's queues, does
+ *   not keep callers in silence for seconds).
  * - **The engine's lag.** How long the oldest due job of the call queues (timers,
  *   finalizations) has waited since it fell due, read every `probeMs` behind the calls from the
  *   queue every process shares. Beyond `maxLagMs`, the companies that offer at least an
@@ -36,6 +38,8 @@ export type AdmissionLimits = {
   waiting: number
   /** The share of the waiting room one company may fill of what the others leave (core/fair-gate.ts). */
   roomShare: number
+  /** How long a set-up may wait for its turn before it is refused instead. */
+  maxWaitMs: number
   maxLagMs: number
   probeMs: number
 }
@@ -44,6 +48,7 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   starting: 64,
   waiting: 128,
   roomShare: 0.5,
+  maxWaitMs: 1000,
   maxLagMs: 2000,
   probeMs: 500,
 }
@@ -156,8 +161,11 @@ export function createCallAdmission(deps: {
       }
       try {
         return await gate.run(String(companyId), async () => {
-          // A set-up that waited for its slot while the engine fell far behind is not let in.
+          // A set-up that waited too long for its slot (the caller has heard nothing all that
+          // time), or while the engine fell far behind, is not let in.
           const at = deps.clock.now().getTime()
+          if (at - now > limits.maxWaitMs)
+            refuse(at, `a set-up waited ${at - now} ms for its turn`, { waitedMs: at - now, companyId })
           const late = await currentLag(at)
           if (late >= 2 * limits.maxLagMs)
             refuse(at, behindText(late), { lagMs: Math.round(late), companyId })

@@ -10,6 +10,7 @@ import {
 } from '@switchboard/shared'
 import { and, desc, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Clock } from '../../core/clock.ts'
+import { DeadlineExceeded, withDeadline } from '../../core/deadline.ts'
 import { badRequest } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Database, Queryable } from '../../db/client.ts'
@@ -357,20 +358,6 @@ function webLink(url: string | null): string | null {
   } catch {
     return null
   }
-}
-
-class DeadlineExceeded extends Error {}
-
-/** The promise, or DeadlineExceeded after `ms` (real time: the CRMs are real sockets). */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceeded()), ms)
-    timer.unref()
-  })
-  // The loser's rejection is handled here: a CRM failing after the deadline is no unhandled error.
-  promise.catch(() => {})
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 /** Why a source gave nothing, in words an agent understands (never the internal message). */

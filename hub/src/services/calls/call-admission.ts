@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.ts'
+import { withDeadline } from '../../core/deadline.ts'
 import { RetryLaterError } from '../../core/errors.ts'
 import { createFairGate, GateFullError } from '../../core/fair-gate.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -90,7 +91,7 @@ export function createCallAdmission(deps: {
   const refusals = { count: 0, since: Number.NEGATIVE_INFINITY }
 
   function read(): Promise<void> {
-    reading ??= withTimeout(deps.lagMs(), READ_TIMEOUT_MS)
+    reading ??= withDeadline(deps.lagMs(), READ_TIMEOUT_MS)
       .then((ms) => {
         lag = ms
       })
@@ -251,14 +252,4 @@ function createDemand(tauMs: number) {
       return mine !== undefined && decayed(mine, now) * active >= total
     },
   }
-}
-
-/** The promise's value, or a rejection once `ms` passed without one. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-    timer.unref?.()
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -107,6 +107,8 @@ type Run = {
   errors: Map<string, number>
   /** When each 503 (a call refused by the hub's back-pressure) came back. */
   refusedAt: number[]
+  /** Each answered POST: when it came back, how long it took (ms), whether the call was placed. */
+  answers: { at: number; ms: number; placed: boolean }[]
   /** `call.ringing` frames to an agent already on another call (two calls picked the same agent). */
   ringsWhileOnCall: number
   ringStopped: number
@@ -123,6 +125,7 @@ function newRun(): Run {
     tracks: new Map(),
     errors: new Map(),
     refusedAt: [],
+    answers: [],
     ringsWhileOnCall: 0,
     ringStopped: 0,
     lateAnswers: 0,
@@ -279,6 +282,9 @@ async function placeCall(
   const sentAt = Date.now()
   try {
     const res = await postJson(`${url}/v1/sandbox/calls`, auth, body, agent)
+    const answeredAt = Date.now()
+    if (res.status === 201 || res.status === 503)
+      run.answers.push({ at: answeredAt, ms: answeredAt - sentAt, placed: res.status === 201 })
     if (res.status === 503) {
       run.refusedAt.push(Date.now())
       return 'refused'
@@ -331,6 +337,15 @@ function stepsOf(steps: readonly (EndedSteps | undefined)[]): ModeResult['endedS
 
 const stepText = (sorted: number[]) => `${percentile(sorted, 50)} / ${percentile(sorted, 99)} ms`
 
+/**
+ * The open loop's connections to each web process: a bounded pool of kept-alive connections,
+ * as a reverse proxy or a carrier's webhook client holds. Not one per call in flight: Node
+ * accepts one new connection per turn of its event loop (libuv 1.45+), so a saturated hub
+ * takes 5–10 new connections a second, and calls sent on new connections waited 15–20 s in
+ * its accept queue before it read them (measured 2026-12-07; see BENCHMARKS.md).
+ */
+const OPEN_LOOP_SOCKETS = 128
+
 /** Places calls until `stopAt`: closed loop (CONCURRENCY in flight) or open loop (RATE per second). */
 async function placeCalls(urls: readonly string[], auth: string, to: string, stopAt: number): Promise<void> {
   // The calls go to the web processes in turn, as a load balancer would send them.
@@ -338,7 +353,7 @@ async function placeCalls(urls: readonly string[], auth: string, to: string, sto
   const next = () => urls[turn++ % urls.length]!
   const agent = new Agent({
     keepAlive: true,
-    maxSockets: RATE === null ? CONCURRENCY : Math.max(64, Math.ceil(RATE * 2)),
+    maxSockets: RATE === null ? CONCURRENCY : OPEN_LOOP_SOCKETS,
   })
   const inFlight: Promise<void>[] = []
   try {
@@ -399,6 +414,8 @@ type ModeResult = {
   refused: number
   ringFromCreated: number[]
   ringFromSend: number[]
+  /** How long the POSTs answered in the window took, sorted (ms): calls placed, calls refused. */
+  answerMs: { placed: number[]; refused: number[] }
   notRung: number
   errors: Map<string, number>
   ringsWhileOnCall: number
@@ -530,6 +547,16 @@ for (const mode of selected) {
       refused: run.refusedAt.filter(inWindow).length,
       ringFromCreated,
       ringFromSend,
+      answerMs: {
+        placed: run.answers
+          .filter((a) => a.placed && inWindow(a.at))
+          .map((a) => a.ms)
+          .sort((a, b) => a - b),
+        refused: run.answers
+          .filter((a) => !a.placed && inWindow(a.at))
+          .map((a) => a.ms)
+          .sort((a, b) => a - b),
+      },
       notRung: all.filter(([, t]) => t.ringAt === undefined).length,
       errors: run.errors,
       ringsWhileOnCall: run.ringsWhileOnCall,
@@ -588,7 +615,7 @@ for (const r of results) {
 }
 for (const r of results) {
   console.log(
-    `calls.ring-p99.${r.mode}: ${percentile(r.ringFromCreated, 99)} ms (target < 50) [call created (calls.started_at) → call.ringing at the agent's client: p50 ${percentile(r.ringFromCreated, 50)} ms, max ${r.ringFromCreated.at(-1) ?? Number.NaN} ms, ${r.ringFromCreated.length} rings in the window; from the POST's send: p50 ${percentile(r.ringFromSend, 50)} / p99 ${percentile(r.ringFromSend, 99)} ms; ${r.notRung} placed calls never rang]`,
+    `calls.ring-p99.${r.mode}: ${percentile(r.ringFromCreated, 99)} ms (target < 50) [call created (calls.started_at) → call.ringing at the agent's client: p50 ${percentile(r.ringFromCreated, 50)} ms, max ${r.ringFromCreated.at(-1) ?? Number.NaN} ms, ${r.ringFromCreated.length} rings in the window; from the POST's send: p50 ${percentile(r.ringFromSend, 50)} / p99 ${percentile(r.ringFromSend, 99)} ms; the POST answered, p50 / p99: 201 in ${stepText(r.answerMs.placed)}${r.answerMs.refused.length > 0 ? `, 503 in ${stepText(r.answerMs.refused)}` : ''}; ${r.notRung} placed calls never rang]`,
   )
 }
 for (const r of results) {

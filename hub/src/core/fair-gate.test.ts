@@ -113,4 +113,42 @@ describe('fair gate', () => {
     expect(await gate.run('a', async () => 'next')).toBe('next')
     expect([gate.active, gate.waiting]).toEqual([0, 0])
   })
+
+  it('resized, starts waiting tasks when it grows and lets slots go as they free when it shrinks', async () => {
+    const gate = createFairGate({ concurrency: 3, perClient: 100, maxWaiting: 100 })
+    const started: string[] = []
+    const tasks = ['t1', 't2', 't3', 't4', 't5', 't6'].map((name) => controlled(started, name))
+    const runs = tasks.map((t) => gate.run('a', t.task))
+    await settle()
+    expect(started).toEqual(['t1', 't2', 't3'])
+
+    // Smaller: the three running go on, and none starts until fewer than one run.
+    gate.resize({ concurrency: 1 })
+    tasks[0]!.finish()
+    await settle()
+    tasks[1]!.finish()
+    await settle()
+    expect(started).toEqual(['t1', 't2', 't3'])
+    expect([gate.active, gate.waiting]).toEqual([1, 3])
+    tasks[2]!.finish()
+    await settle()
+    expect(started).toEqual(['t1', 't2', 't3', 't4'])
+    expect(gate.active).toBe(1)
+
+    // Larger: the waiting ones start at once, up to the new size.
+    gate.resize({ concurrency: 2 })
+    await settle()
+    expect(started).toEqual(['t1', 't2', 't3', 't4', 't5'])
+    expect([gate.active, gate.waiting]).toEqual([2, 1])
+
+    // A smaller room refuses newcomers and keeps who already waits.
+    gate.resize({ maxWaiting: 0 })
+    await expect(gate.run('b', async () => 'b1')).rejects.toMatchObject({ scope: 'total' })
+    for (const t of tasks.slice(3)) {
+      t.finish()
+      await settle()
+    }
+    expect(await Promise.all(runs)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6'])
+    expect([gate.active, gate.waiting]).toEqual([0, 0])
+  })
 })

@@ -27,27 +27,32 @@ export class GateFullError extends Error {
  * client past its share, or anyone while the waiting room is full, is refused at once
  * (GateFullError) instead of queueing work the hub cannot do in time.
  */
-export function createFairGate(limits: GateLimits) {
+export function createFairGate(initial: GateLimits) {
+  const limits = { ...initial }
   let active = 0
   let waitingCount = 0
   const admitted = new Map<string, number>()
   // Clients with waiters, in the order they are served next (Map keeps insertion order).
   const waiting = new Map<string, (() => void)[]>()
 
-  const release = () => {
+  /** The next waiting task, its client's turn taken (to the back of the line if it has more). */
+  const nextWaiting = (): (() => void) | undefined => {
     const next = waiting.entries().next()
-    if (next.done) {
-      active--
-      return
-    }
+    if (next.done) return undefined
     const [client, queue] = next.value
     const resume = queue.shift()!
     waitingCount--
-    // Served: to the back of the line if it has more waiting.
     waiting.delete(client)
     if (queue.length > 0) waiting.set(client, queue)
-    // The slot passes to the resumed task: `active` is unchanged.
-    resume()
+    return resume
+  }
+
+  const release = () => {
+    // A gate resized smaller lets its slots go as they free, down to the new size.
+    const resume = active > limits.concurrency ? undefined : nextWaiting()
+    if (resume)
+      resume() // the slot passes to the resumed task: `active` is unchanged
+    else active--
   }
 
   return {
@@ -82,6 +87,28 @@ export function createFairGate(limits: GateLimits) {
         if (left > 0) admitted.set(client, left)
         else admitted.delete(client)
       }
+    },
+    /**
+     * New sizes, e.g. from a controller that follows how fast the work goes. A larger
+     * `concurrency` starts waiting tasks at once; a smaller one lets running tasks finish and
+     * starts no other until fewer run. A smaller `maxWaiting` refuses newcomers only: no task
+     * already waiting is dropped.
+     */
+    resize(sizes: Partial<Pick<GateLimits, 'concurrency' | 'maxWaiting'>>) {
+      if (sizes.concurrency !== undefined) limits.concurrency = Math.max(1, Math.floor(sizes.concurrency))
+      if (sizes.maxWaiting !== undefined) limits.maxWaiting = Math.max(0, Math.floor(sizes.maxWaiting))
+      while (active < limits.concurrency) {
+        const resume = nextWaiting()
+        if (!resume) break
+        active++
+        resume()
+      }
+    },
+    get concurrency() {
+      return limits.concurrency
+    },
+    get maxWaiting() {
+      return limits.maxWaiting
     },
     get active() {
       return active

@@ -209,3 +209,104 @@ describe('call admission: set-ups at once', () => {
     expect(admission.state.lagMs).toBe(4500)
   })
 })
+
+describe('call admission: how many set-ups at once follows their pace', () => {
+  /** Set-ups the test finishes, each after the fake time it is given. */
+  function paced(limits: Parameters<typeof admissionWith>[0]) {
+    const env = admissionWith({ maxWaitMs: 1000, ...limits })
+    const running: { name: string; finish: () => void }[] = []
+    const outcomes = new Map<string, string>()
+    const offer = (name: string, companyId = 1) => {
+      const done = env.admission
+        .admit(
+          companyId,
+          () =>
+            new Promise<string>((resolve) => {
+              running.push({ name, finish: () => resolve(name) })
+            }),
+        )
+        .then(
+          () => outcomes.set(name, 'set up'),
+          (err: Error) => outcomes.set(name, `refused: ${err.message}`),
+        )
+      return done
+    }
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    /** Runs one set-up alone that takes `ms`. */
+    const setUpTaking = async (ms: number) => {
+      const done = offer(`alone-${running.length}`)
+      await settle()
+      const mine = running.pop()!
+      env.clock.advance(ms)
+      mine.finish()
+      await done
+    }
+    return { ...env, running, outcomes, offer, settle, setUpTaking }
+  }
+
+  it('lets fewer in at once while set-ups wait on each other, and more again once they are quick', async () => {
+    const { admission, setUpTaking } = paced({ starting: 16, minStarting: 2, setupQueueMs: 100 })
+    expect(admission.state.maxStarting).toBe(16)
+    // The quickest set-up of late took 20 ms: taking 400 ms, they wait 380 ms on something.
+    await setUpTaking(20)
+    const seen: number[] = []
+    for (let i = 0; i < 12; i++) {
+      await setUpTaking(400)
+      seen.push(admission.state.maxStarting)
+    }
+    // Shrinks by a quarter at most once per average set-up, down to the floor, never below.
+    expect(seen[0]).toBe(16)
+    expect(seen.at(-1)).toBe(2)
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeLessThanOrEqual(seen[i - 1]!)
+    expect(new Set(seen).size).toBeGreaterThan(3)
+    // Quick again: once the average has come down, one more slot per quick set-up, back to
+    // the ceiling within a few dozen set-ups.
+    const grown: number[] = []
+    for (let i = 0; i < 30; i++) {
+      await setUpTaking(20)
+      grown.push(admission.state.maxStarting)
+    }
+    expect(grown[0]).toBeLessThanOrEqual(3)
+    for (let i = 1; i < grown.length; i++) expect(grown[i]! - grown[i - 1]!).toBeLessThanOrEqual(1)
+    expect(grown.at(-1)).toBe(16)
+  })
+
+  it('does not shrink for set-ups that are slow by nature (a remote database), only for waits', async () => {
+    const { admission, setUpTaking } = paced({ starting: 16, minStarting: 2, setupQueueMs: 100 })
+    for (let i = 0; i < 30; i++) await setUpTaking(400 + (i % 3) * 30)
+    expect(admission.state.maxStarting).toBe(16)
+  })
+
+  it('at the smaller limit, runs that many, keeps as many waiting as it serves within the wait allowed, and refuses the rest at once', async () => {
+    const { admission, clock, running, outcomes, offer, settle, setUpTaking } = paced({
+      starting: 8,
+      minStarting: 2,
+      setupQueueMs: 100,
+      waiting: 128,
+      maxWaitMs: 1000,
+    })
+    await setUpTaking(10)
+    for (let i = 0; i < 35; i++) await setUpTaking(500)
+    // Two at once, half a second each: four are served within the second a caller may wait.
+    expect(admission.state).toMatchObject({ maxStarting: 2, maxWaiting: 4 })
+    outcomes.clear()
+    const calls = Array.from({ length: 8 }, (_, i) => offer(`c${i}`, i + 1))
+    await settle()
+    expect(running.map((r) => r.name)).toEqual(['c0', 'c1'])
+    expect(admission.state).toMatchObject({ starting: 2, waiting: 4 })
+    expect([...outcomes.entries()]).toEqual([
+      ['c6', 'refused: The hub is saturated and takes no new call for now; retry in a moment'],
+      ['c7', 'refused: The hub is saturated and takes no new call for now; retry in a moment'],
+    ])
+    // Each freed slot goes to the next caller in turn.
+    for (let round = 0; round < 3; round++) {
+      clock.advance(250)
+      for (const r of running.splice(0)) r.finish()
+      await settle()
+      await settle()
+    }
+    await Promise.all(calls)
+    expect([...outcomes.values()].filter((o) => o === 'set up')).toHaveLength(6)
+    expect(admission.state).toMatchObject({ starting: 0, waiting: 0 })
+  })
+})

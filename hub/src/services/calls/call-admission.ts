@@ -14,7 +14,7 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  * bound (ring timeouts firing late, recordings and `call.ended` half a minute after the
  * hang-up), until fewer calls a second ended whole than before the overload. Now:
  *
- * - **Set-ups.** At most `starting` new calls are being set up at once in a process (their
+ * - **Set-ups.** A bounded number of new calls are being set up at once in a process (their
  *   first transaction: created, routed, ringing); a burst waits in a bounded room, served in
  *   turns between companies, where one company may fill at most `roomShare` of what the others
  *   leave (half the room alone, half the rest when another floods it too), so a company with a
@@ -22,6 +22,19 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  *   over `maxWaitMs`, or while the engine fell twice `maxLagMs` behind, is refused when its
  *   turn comes (a hub whose web processes are the bottleneck, not the engine's queues, does
  *   not keep callers in silence for seconds).
+ * - **How many at once follows how fast they go** (the way TCP Vegas sizes its window). A
+ *   set-up's time is its round trips to the database plus its waits: for a connection of the
+ *   pool, for the event loop, behind the calls in progress. When set-ups take on average more
+ *   than `setupQueueMs` longer than the quickest of the last seconds (what one costs here with
+ *   nothing to wait for: a remote database's round trips included), the hub is waiting, not
+ *   working: fewer are let in at once (a quarter fewer, at most once per average set-up, down
+ *   to `minStarting`); each set-up that goes at that pace lets one more in, up to `starting`. With
+ *   64 at once against 20 database connections, a saturated process took 1–6 s per set-up
+ *   and as many calls a second as with far fewer at once. The room holds as many as the
+ *   current pace serves within `maxWaitMs`, so a caller beyond it hears busy at once rather
+ *   than after a second of silence. A hub slow for longer than the quickest's window (10–20 s)
+ *   takes that slowness for its pace, as Vegas does: the limit then grows back, and the room
+ *   and the engine's lag below still bound what callers wait.
  * - **The engine's lag.** How long the oldest due job of the call queues (timers,
  *   finalizations) has waited since it fell due, read every `probeMs` behind the calls from the
  *   queue every process shares. Beyond `maxLagMs`, the companies that offer at least an
@@ -34,7 +47,12 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  * company nothing of the others' load (no lag, no count); the hub's log has it.
  */
 export type AdmissionLimits = {
+  /** Most set-ups at once in a process (the adaptive limit's ceiling). */
   starting: number
+  /** Fewest set-ups at once the adaptive limit goes down to. */
+  minStarting: number
+  /** How much longer than the quickest recent ones set-ups may take on average before fewer run at once. */
+  setupQueueMs: number
   /** Set-ups that may wait for a slot, all companies together. */
   waiting: number
   /** The share of the waiting room one company may fill of what the others leave (core/fair-gate.ts). */
@@ -47,6 +65,8 @@ export type AdmissionLimits = {
 
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   starting: 64,
+  minStarting: 16,
+  setupQueueMs: 400,
   waiting: 128,
   roomShare: 0.5,
   maxWaitMs: 1000,
@@ -85,6 +105,7 @@ export function createCallAdmission(deps: {
     roomShare: limits.roomShare,
   })
   const demand = createDemand(DEMAND_TAU_MS)
+  const pace = createSetupPace(limits, gate)
   let lag = 0
   let readAt = Number.NEGATIVE_INFINITY
   let reading: Promise<void> | undefined
@@ -170,7 +191,13 @@ export function createCallAdmission(deps: {
           const late = await currentLag(at)
           if (late >= 2 * limits.maxLagMs)
             refuse(at, behindText(late), { lagMs: Math.round(late), companyId })
-          return start()
+          const began = deps.clock.now().getTime()
+          try {
+            return await start()
+          } finally {
+            const ended = deps.clock.now().getTime()
+            pace.record(ended - began, ended)
+          }
         })
       } catch (err) {
         if (!(err instanceof GateFullError)) throw err
@@ -183,9 +210,18 @@ export function createCallAdmission(deps: {
         )
       }
     },
-    /** For tests and diagnostics: set-ups running and waiting, and the last lag read. */
+    /**
+     * For tests and diagnostics: set-ups running and waiting, how many may run and wait now,
+     * and the last lag read.
+     */
     get state() {
-      return { starting: gate.active, waiting: gate.waiting, lagMs: lag }
+      return {
+        starting: gate.active,
+        waiting: gate.waiting,
+        maxStarting: gate.concurrency,
+        maxWaiting: gate.maxWaiting,
+        lagMs: lag,
+      }
     },
   }
 }
@@ -202,6 +238,56 @@ export function admitCall<T>(
 /** The engine lag of a hub's queue: the worst of the call queues. */
 export function engineLag(queue: JobQueue): () => Promise<number> {
   return async () => Math.max(0, ...(await Promise.all(ENGINE_QUEUES.map((q) => queue.lagMs(q)))))
+}
+
+/** How much each set-up's time moves the average (an exponential average over ~10 set-ups). */
+const PACE_SMOOTHING = 0.1
+/** The quickest set-up is looked for over the last one to two windows of this length. */
+const QUICKEST_WINDOW_MS = 10_000
+/** The share of set-ups at once kept when they go too slowly. */
+const PACE_DECREASE = 0.75
+/** Never shrink again sooner than this after a shrink (nor sooner than an average set-up). */
+const PACE_MIN_INTERVAL_MS = 100
+
+/**
+ * The adaptive limit of set-ups at once (see the module comment): fed each set-up's time, it
+ * resizes the gate's slots and its waiting room.
+ */
+function createSetupPace(limits: AdmissionLimits, gate: ReturnType<typeof createFairGate>) {
+  let limit = limits.starting
+  let averageMs: number | undefined
+  // The quickest set-up of the current window and of the one before.
+  let window = { start: Number.NEGATIVE_INFINITY, quickest: Number.POSITIVE_INFINITY }
+  let previousQuickest = Number.POSITIVE_INFINITY
+  let shrunkAt = Number.NEGATIVE_INFINITY
+  return {
+    record(ms: number, now: number) {
+      if (now - window.start >= QUICKEST_WINDOW_MS) {
+        previousQuickest =
+          now - window.start < 2 * QUICKEST_WINDOW_MS ? window.quickest : Number.POSITIVE_INFINITY
+        window = { start: now, quickest: ms }
+      } else window.quickest = Math.min(window.quickest, ms)
+      averageMs = averageMs === undefined ? ms : averageMs + PACE_SMOOTHING * (ms - averageMs)
+      const quickest = Math.min(window.quickest, previousQuickest)
+      if (averageMs > quickest + limits.setupQueueMs) {
+        if (now - shrunkAt >= Math.max(averageMs, PACE_MIN_INTERVAL_MS)) {
+          limit = Math.max(limits.minStarting, limit * PACE_DECREASE)
+          shrunkAt = now
+        }
+      } else {
+        // One more per set-up that kept pace: back to the ceiling within a few dozen set-ups once
+        // a burst is over (one per `limit` set-ups, as TCP grows its window, took half a minute
+        // from the floor at 80 calls/s, and cost the calls of that half minute their pace).
+        limit = Math.min(limits.starting, limit + 1)
+      }
+      // As many may wait as the current pace serves within maxWaitMs.
+      const servedInTime = (Math.floor(limit) * limits.maxWaitMs) / Math.max(averageMs, 1)
+      gate.resize({
+        concurrency: limit,
+        maxWaiting: Math.min(limits.waiting, Math.max(limits.minStarting, servedInTime)),
+      })
+    },
+  }
 }
 
 /**

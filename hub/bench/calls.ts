@@ -341,7 +341,7 @@ const stepText = (sorted: number[]) => `${percentile(sorted, 50)} / ${percentile
  * The open loop's connections to each web process: a bounded pool of kept-alive connections,
  * as a reverse proxy or a carrier's webhook client holds. Not one per call in flight: Node
  * accepts one new connection per turn of its event loop (libuv 1.45+), so a saturated hub
- * takes 5–10 new connections a second, and calls sent on new connections waited 15–20 s in
+ * took 6–24 new connections a second, and calls sent on new connections waited 15–20 s in
  * its accept queue before it read them (measured 2026-12-07; see BENCHMARKS.md).
  */
 const OPEN_LOOP_SOCKETS = 128

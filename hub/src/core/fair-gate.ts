@@ -95,8 +95,12 @@ export function createFairGate(initial: GateLimits) {
      * already waiting is dropped.
      */
     resize(sizes: Partial<Pick<GateLimits, 'concurrency' | 'maxWaiting'>>) {
-      if (sizes.concurrency !== undefined) limits.concurrency = Math.max(1, Math.floor(sizes.concurrency))
-      if (sizes.maxWaiting !== undefined) limits.maxWaiting = Math.max(0, Math.floor(sizes.maxWaiting))
+      // A size that is not a number (NaN from a bad computation) is ignored, not taken as a limit
+      // no task could ever meet or pass.
+      if (sizes.concurrency !== undefined && Number.isFinite(sizes.concurrency))
+        limits.concurrency = Math.max(1, Math.floor(sizes.concurrency))
+      if (sizes.maxWaiting !== undefined && Number.isFinite(sizes.maxWaiting))
+        limits.maxWaiting = Math.max(0, Math.floor(sizes.maxWaiting))
       while (active < limits.concurrency) {
         const resume = nextWaiting()
         if (!resume) break

@@ -28,11 +28,13 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  *   than `setupQueueMs` longer than the quickest of the last seconds (what one costs here with
  *   nothing to wait for: a remote database's round trips included), the hub is waiting, not
  *   working: fewer are let in at once (a quarter fewer, at most once per average set-up, down
- *   to `minStarting`); each set-up that goes at that pace lets one more in, up to `starting`. With
+ *   to `minStarting`); while they keep pace, each set-up lets one more in, up to `starting`.
+ *   Only set-ups that went through count (a refused number is quick and says nothing of the
+ *   pace); a process idle for the window starts again from `starting`. With
  *   64 at once against 20 database connections, a saturated process took 1–6 s per set-up
  *   and as many calls a second as with far fewer at once. The room holds as many as the
- *   current pace serves within `maxWaitMs`, so a caller beyond it hears busy at once rather
- *   than after a second of silence. A hub slow for longer than the quickest's window (10–20 s)
+ *   current pace serves within `maxWaitMs` (at least `minStarting`), so a caller beyond it
+ *   hears busy at once rather than after a second of silence. A hub slow for longer than the quickest's window (10–20 s)
  *   takes that slowness for its pace, as Vegas does: the limit then grows back, and the room
  *   and the engine's lag below still bound what callers wait.
  * - **The engine's lag.** How long the oldest due job of the call queues (timers,
@@ -192,12 +194,12 @@ export function createCallAdmission(deps: {
           if (late >= 2 * limits.maxLagMs)
             refuse(at, behindText(late), { lagMs: Math.round(late), companyId })
           const began = deps.clock.now().getTime()
-          try {
-            return await start()
-          } finally {
-            const ended = deps.clock.now().getTime()
-            pace.record(ended - began, ended)
-          }
+          const result = await start()
+          // Only set-ups that went through: a refused one (a number not the company's) stops
+          // after a round trip or two, and would pass for the quickest a set-up can be.
+          const ended = deps.clock.now().getTime()
+          pace.record(ended - began, ended)
+          return result
         })
       } catch (err) {
         if (!(err instanceof GateFullError)) throw err
@@ -242,7 +244,10 @@ export function engineLag(queue: JobQueue): () => Promise<number> {
 
 /** How much each set-up's time moves the average (an exponential average over ~10 set-ups). */
 const PACE_SMOOTHING = 0.1
-/** The quickest set-up is looked for over the last one to two windows of this length. */
+/**
+ * The quickest set-up is looked for over the last one to two windows of this length; a process
+ * that set up no call for that long starts again from the ceiling.
+ */
 const QUICKEST_WINDOW_MS = 10_000
 /** The share of set-ups at once kept when they go too slowly. */
 const PACE_DECREASE = 0.75
@@ -254,37 +259,51 @@ const PACE_MIN_INTERVAL_MS = 100
  * resizes the gate's slots and its waiting room.
  */
 function createSetupPace(limits: AdmissionLimits, gate: ReturnType<typeof createFairGate>) {
+  const floor = Math.min(limits.minStarting, limits.starting)
   let limit = limits.starting
   let averageMs: number | undefined
+  let lastAt = Number.NEGATIVE_INFINITY
   // The quickest set-up of the current window and of the one before.
-  let window = { start: Number.NEGATIVE_INFINITY, quickest: Number.POSITIVE_INFINITY }
-  let previousQuickest = Number.POSITIVE_INFINITY
+  let current = { start: Number.NEGATIVE_INFINITY, quickest: Number.POSITIVE_INFINITY }
+  let previous = { start: Number.NEGATIVE_INFINITY, quickest: Number.POSITIVE_INFINITY }
   let shrunkAt = Number.NEGATIVE_INFINITY
   return {
-    record(ms: number, now: number) {
-      if (now - window.start >= QUICKEST_WINDOW_MS) {
-        previousQuickest =
-          now - window.start < 2 * QUICKEST_WINDOW_MS ? window.quickest : Number.POSITIVE_INFINITY
-        window = { start: now, quickest: ms }
-      } else window.quickest = Math.min(window.quickest, ms)
+    record(took: number, now: number) {
+      // A clock stepped back would make a set-up take negative time.
+      const ms = Math.max(0, took)
+      // Idle for a window or more: what was measured then says nothing of now (an overload
+      // that ended with slow set-ups must not leave the next burst at the floor).
+      if (now - lastAt >= QUICKEST_WINDOW_MS) {
+        limit = limits.starting
+        averageMs = undefined
+      }
+      lastAt = now
+      if (now - current.start >= QUICKEST_WINDOW_MS) {
+        previous = current
+        current = { start: now, quickest: ms }
+      } else current.quickest = Math.min(current.quickest, ms)
+      const quickest = Math.min(
+        current.quickest,
+        now - previous.start < 2 * QUICKEST_WINDOW_MS ? previous.quickest : Number.POSITIVE_INFINITY,
+      )
       averageMs = averageMs === undefined ? ms : averageMs + PACE_SMOOTHING * (ms - averageMs)
-      const quickest = Math.min(window.quickest, previousQuickest)
       if (averageMs > quickest + limits.setupQueueMs) {
         if (now - shrunkAt >= Math.max(averageMs, PACE_MIN_INTERVAL_MS)) {
-          limit = Math.max(limits.minStarting, limit * PACE_DECREASE)
+          limit = Math.max(floor, limit * PACE_DECREASE)
           shrunkAt = now
         }
       } else {
-        // One more per set-up that kept pace: back to the ceiling within a few dozen set-ups once
-        // a burst is over (one per `limit` set-ups, as TCP grows its window, took half a minute
-        // from the floor at 80 calls/s, and cost the calls of that half minute their pace).
+        // One more per set-up while they keep pace: back to the ceiling within a few dozen
+        // set-ups once a burst is over (one per `limit` set-ups, as TCP grows its window, took
+        // half a minute from the floor at 80 calls/s, and cost that half minute's calls).
         limit = Math.min(limits.starting, limit + 1)
       }
-      // As many may wait as the current pace serves within maxWaitMs.
+      // As many may wait as the current pace serves within maxWaitMs (and never fewer than the
+      // floor of set-ups at once, so a burst on a slow hub still finds a few places).
       const servedInTime = (Math.floor(limit) * limits.maxWaitMs) / Math.max(averageMs, 1)
       gate.resize({
         concurrency: limit,
-        maxWaiting: Math.min(limits.waiting, Math.max(limits.minStarting, servedInTime)),
+        maxWaiting: Math.min(limits.waiting, Math.max(floor, servedInTime)),
       })
     },
   }

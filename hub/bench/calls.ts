@@ -105,9 +105,10 @@ type Track = {
 type Run = {
   tracks: Map<number, Track>
   errors: Map<string, number>
-  /** When each 503 (a call refused by the hub's back-pressure) came back. */
-  refusedAt: number[]
-  /** Each answered POST: when it came back, how long it took (ms), whether the call was placed. */
+  /**
+   * Each POST answered 201 (placed) or 503 (refused by the hub's back-pressure): when it came
+   * back and how long it took (ms).
+   */
   answers: { at: number; ms: number; placed: boolean }[]
   /** `call.ringing` frames to an agent already on another call (two calls picked the same agent). */
   ringsWhileOnCall: number
@@ -124,7 +125,6 @@ function newRun(): Run {
   return {
     tracks: new Map(),
     errors: new Map(),
-    refusedAt: [],
     answers: [],
     ringsWhileOnCall: 0,
     ringStopped: 0,
@@ -286,7 +286,6 @@ async function placeCall(
     if (res.status === 201 || res.status === 503)
       run.answers.push({ at: answeredAt, ms: answeredAt - sentAt, placed: res.status === 201 })
     if (res.status === 503) {
-      run.refusedAt.push(Date.now())
       return 'refused'
     }
     if (res.status !== 201) {
@@ -534,6 +533,12 @@ for (const mode of selected) {
       all.filter(([id]) => (hookAt(id) ?? Number.NaN) >= windowStart && hookAt(id)! < mid).length,
       all.filter(([id]) => (hookAt(id) ?? Number.NaN) >= mid && hookAt(id)! < windowEnd).length,
     ].map((n) => Math.round(n / (SECONDS / 2)))
+    /** The POSTs answered in the window, placed or refused: how long each took, sorted. */
+    const answered = (placed: boolean) =>
+      run.answers
+        .filter((a) => a.placed === placed && inWindow(a.at))
+        .map((a) => a.ms)
+        .sort((a, b) => a - b)
     const result: ModeResult = {
       mode,
       perSec: completed / SECONDS,
@@ -544,19 +549,10 @@ for (const mode of selected) {
       endedLagMissing: hungUpInWindow.length - endedLag.length,
       endedSteps: stepsOf(hungUpInWindow.map(([id]) => records.endedSteps.get(id))),
       placed: all.filter(([, t]) => inWindow(t.answeredHttpAt)).length,
-      refused: run.refusedAt.filter(inWindow).length,
+      refused: answered(false).length,
       ringFromCreated,
       ringFromSend,
-      answerMs: {
-        placed: run.answers
-          .filter((a) => a.placed && inWindow(a.at))
-          .map((a) => a.ms)
-          .sort((a, b) => a - b),
-        refused: run.answers
-          .filter((a) => !a.placed && inWindow(a.at))
-          .map((a) => a.ms)
-          .sort((a, b) => a - b),
-      },
+      answerMs: { placed: answered(true), refused: answered(false) },
       notRung: all.filter(([, t]) => t.ringAt === undefined).length,
       errors: run.errors,
       ringsWhileOnCall: run.ringsWhileOnCall,

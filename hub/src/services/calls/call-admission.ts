@@ -30,13 +30,14 @@ import { callFinalizeJob } from '../../telephony/engine/call-finalize.ts'
  *   working: fewer are let in at once (a quarter fewer, at most once per average set-up, down
  *   to `minStarting`); while they keep pace, each set-up lets one more in, up to `starting`.
  *   Only set-ups that went through count (a refused number is quick and says nothing of the
- *   pace); a process idle for the window starts again from `starting`. With
- *   64 at once against 20 database connections, a saturated process took 1–6 s per set-up
- *   and as many calls a second as with far fewer at once. The room holds as many as the
- *   current pace serves within `maxWaitMs` (at least `minStarting`), so a caller beyond it
- *   hears busy at once rather than after a second of silence. A hub slow for longer than the quickest's window (10–20 s)
- *   takes that slowness for its pace, as Vegas does: the limit then grows back, and the room
- *   and the engine's lag below still bound what callers wait.
+ *   pace); a process idle for the window starts again from `starting`.
+ *   With 64 at once against 20 database connections, a saturated process took 1–6 s per
+ *   set-up and as many calls a second as with far fewer at once. The room holds as many as
+ *   the current pace serves within `maxWaitMs` (at least `minStarting`), so a caller beyond
+ *   it hears busy at once rather than after a second of silence. A hub slow for longer than
+ *   the quickest's window (10–20 s) takes that slowness for its pace, as Vegas does: the
+ *   limit then grows back, and the room and the engine's lag below still bound what callers
+ *   wait.
  * - **The engine's lag.** How long the oldest due job of the call queues (timers,
  *   finalizations) has waited since it fell due, read every `probeMs` behind the calls from the
  *   queue every process shares. Beyond `maxLagMs`, the companies that offer at least an

@@ -95,10 +95,16 @@ describe('wrap-up time', () => {
     expect(both.map((e) => e.event)).toEqual(['user.wut_start', 'user.wut_end'])
     expect(both[1]!.data).toMatchObject({ id: agent.id, wrap_up_time: 45 })
 
-    // The call's timeline says when the agent's wrap-up ended.
+    // The call's timeline says when the agent's wrap-up ended: after the hang-up, and before or
+    // after the call's finalization (its recording stored), whichever came first.
     const res = await hub.call('GET', `/v1/calls/${callId}?fetch_call_timeline=true`, { auth: company.basic })
     expect(res.status).toBe(200)
-    expect(res.body.call.timeline.at(-1)).toMatchObject({ type: 'wrap_up_ended', user_id: agent.id })
+    const timeline = res.body.call.timeline as { type: string; user_id: number | null }[]
+    const ended = timeline.findIndex((e) => e.type === 'wrap_up_ended')
+    expect(timeline[ended]).toMatchObject({ type: 'wrap_up_ended', user_id: agent.id })
+    expect(timeline.findIndex((e) => e.type === 'caller_hungup')).toBeGreaterThan(0)
+    expect(ended).toBeGreaterThan(timeline.findIndex((e) => e.type === 'caller_hungup'))
+    expect(timeline.filter((e) => e.type === 'wrap_up_ended')).toHaveLength(1)
   })
 
   it('ends each wrap-up once, however often its job runs', async () => {

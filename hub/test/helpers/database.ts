@@ -1,4 +1,8 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
@@ -17,8 +21,11 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
   if (!adminUrl) return openMemoryDatabase()
   const name = `sb_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  await admin.end()
+  try {
+    await admin.unsafe(`create database ${name} template ${await serverTemplate(admin, adminUrl)}`)
+  } finally {
+    await admin.end()
+  }
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   const handle = await openDatabase({ kind: 'postgres', url: url.toString(), max: 5 })
@@ -38,9 +45,10 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
  * PostgreSQL server kept DATA_DIR/pglite (for the conversion tests).
  */
 export async function openMemoryDatabase(directory?: string): Promise<DatabaseHandle> {
-  const client = directory ? new PGlite(directory) : new PGlite()
+  const client = directory ? new PGlite(directory) : new PGlite({ loadDataDir: await migratedTemplate() })
   await client.waitReady
   const db = drizzle({ client, schema })
+  // A no-op on the template's copy, which has every migration; the whole run in a directory.
   await migrate(db, { migrationsFolder })
   return {
     db: db as unknown as Database, // a PgDatabase too; only the query-result HKT differs
@@ -50,4 +58,91 @@ export async function openMemoryDatabase(directory?: string): Promise<DatabaseHa
     },
     close: () => client.close(),
   }
+}
+
+/**
+ * The name of a migrated database on the scale run's server that each test database is copied
+ * from (CREATE DATABASE … TEMPLATE): the migrations run once per server instead of once per
+ * test file. The first process to need it makes it under another name and renames it when it
+ * is complete, holding an advisory lock that the others wait on.
+ */
+async function serverTemplate(admin: postgres.Sql, adminUrl: string): Promise<string> {
+  const template = `sb_template_${migrationsHash()}`
+  const exists = async () => (await admin`select 1 from pg_database where datname = ${template}`).length > 0
+  if (await exists()) return template
+  await admin`select pg_advisory_lock(hashtext(${template}))`
+  try {
+    if (await exists()) return template
+    const building = `${template}_building`
+    await admin.unsafe(`drop database if exists ${building} with (force)`)
+    await admin.unsafe(`create database ${building}`)
+    const url = new URL(adminUrl)
+    url.pathname = `/${building}`
+    const handle = await openDatabase({ kind: 'postgres', url: url.toString(), max: 1 })
+    await handle.close()
+    // Its connection is closed; the server may take a moment to end its backend.
+    await admin.unsafe(`alter database ${building} rename to ${template}`).catch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await admin.unsafe(`alter database ${building} rename to ${template}`)
+    })
+    return template
+  } finally {
+    await admin`select pg_advisory_unlock(hashtext(${template}))`
+  }
+}
+
+/** A short hash of the migrations and of PGlite's version: the templates' names. */
+let migrationsDigest: string | undefined
+function migrationsHash(): string {
+  if (migrationsDigest) return migrationsDigest
+  // PGlite's version is in the path of its installed files (node_modules/.pnpm/…@<version>/).
+  const hash = createHash('sha256').update(createRequire(import.meta.url).resolve('@electric-sql/pglite'))
+  for (const file of readdirSync(migrationsFolder, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => join(f.parentPath, f.name))
+    .sort()) {
+    hash.update(file.slice(migrationsFolder.length)).update(readFileSync(file))
+  }
+  migrationsDigest = hash.digest('hex').slice(0, 16)
+  return migrationsDigest
+}
+
+/**
+ * A migrated PGlite's files, as the tarball PGlite loads a database from. A new PGlite runs
+ * initdb in WebAssembly (about 2.5 s on the CI machine, twice that while the other test worker
+ * is busy), so each in-memory test database starts from a copy of one database made and
+ * migrated once (about 1 s). Kept in the system's temp directory under the hash of the
+ * migrations and of PGlite's version, so every test process of a run shares it and a change
+ * to either makes a new one; written to a temporary name and renamed, so a process never
+ * reads another's half-written file.
+ */
+let template: Promise<Blob> | undefined
+function migratedTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const dir = join(tmpdir(), 'switchboard-test-pglite')
+    const path = join(dir, `${migrationsHash()}.tar`)
+    try {
+      return new Blob([readFileSync(path)])
+    } catch {
+      // Not made yet: made here (another process may make it at the same time; either copy is good).
+    }
+    const client = new PGlite()
+    await client.waitReady
+    await migrate(drizzle({ client, schema }), { migrationsFolder })
+    const dump = await client.dumpDataDir('none')
+    await client.close()
+    mkdirSync(dir, { recursive: true })
+    // Those of other migrations (an older checkout) go: one file of 40 MB is kept, not one per change.
+    for (const old of readdirSync(dir))
+      if (!old.startsWith(migrationsHash())) rmSync(join(dir, old), { force: true })
+    const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
+    try {
+      writeFileSync(partial, Buffer.from(await dump.arrayBuffer()))
+      renameSync(partial, path)
+    } catch {
+      rmSync(partial, { force: true }) // a read-only temp directory: each process makes its own
+    }
+    return dump
+  })()
+  return template
 }

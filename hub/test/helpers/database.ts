@@ -80,12 +80,17 @@ async function serverTemplate(admin: postgres.Sql, adminUrl: string): Promise<st
     url.pathname = `/${building}`
     const handle = await openDatabase({ kind: 'postgres', url: url.toString(), max: 1 })
     await handle.close()
-    // Its connection is closed; the server may take a moment to end its backend.
-    await admin.unsafe(`alter database ${building} rename to ${template}`).catch(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      await admin.unsafe(`alter database ${building} rename to ${template}`)
-    })
-    return template
+    // Its connection is closed, but the server may take a moment to end its backend (the
+    // rename refuses a database someone is connected to).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.unsafe(`alter database ${building} rename to ${template}`)
+        return template
+      } catch (err) {
+        if (attempt >= 20) throw err
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
   } finally {
     await admin`select pg_advisory_unlock(hashtext(${template}))`
   }

@@ -136,12 +136,12 @@ function migratedTemplate(): Promise<Blob> {
     await migrate(drizzle({ client, schema }), { migrationsFolder })
     const dump = await client.dumpDataDir('none')
     await client.close()
-    mkdirSync(dir, { recursive: true })
-    // Those of other migrations (an older checkout) go: one file of 40 MB is kept, not one per change.
-    for (const old of readdirSync(dir))
-      if (!old.startsWith(migrationsHash())) rmSync(join(dir, old), { force: true })
     const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
     try {
+      mkdirSync(dir, { recursive: true })
+      // Those of other migrations (an older checkout) go: one file of 40 MB is kept, not one per change.
+      for (const old of readdirSync(dir))
+        if (!old.startsWith(migrationsHash())) rmSync(join(dir, old), { force: true })
       writeFileSync(partial, Buffer.from(await dump.arrayBuffer()))
       renameSync(partial, path)
     } catch {

@@ -7,6 +7,7 @@ import { createTestHub, type TestHub } from '../test/helpers/hub.ts'
 import { eventually } from '../test/jobs/eventually.ts'
 import { hubJobs, hubQueues } from './job-registry.ts'
 import { defineJob, enqueue, processJobs, queuesOf } from './jobs/job-definition.ts'
+import { hubQueueNames } from './jobs/queue-names.ts'
 import { numberHoursJob } from './services/numbers/number-hours-worker.ts'
 
 let hub: TestHub
@@ -22,6 +23,8 @@ describe('the job registry', () => {
     const names = hubJobs.map((j) => `${j.queue}/${j.name}`)
     expect(new Set(names).size).toBe(names.length)
     expect([...queuesOf(hubJobs).keys()]).toEqual(hubQueues)
+    // sb's help lists the queues from a list of their own.
+    expect(hubQueueNames).toEqual(hubQueues)
     const twice = [numberHoursJob, { ...numberHoursJob }]
     expect(() => queuesOf(twice)).toThrow('numbers/number-hours is defined twice')
   })

@@ -1,29 +1,16 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { adminRequest, adminSocketPath } from '../admin/admin-socket.ts'
-import { type DemoResult, demoInputSchema, runDemo } from '../admin/demo.ts'
-import {
-  apiKeyInputSchema,
-  type CreatedApiKey,
-  failedJobsQuerySchema,
-  listFailedJobs,
-  parseAdminInput,
-  retryFailedJob,
-  reviewDeps,
-  runCreateApiKey,
-  runSetup,
-  type SetupCommandInput,
-  setupInputSchema,
-} from '../admin/operations.ts'
+import type { DemoResult } from '../admin/demo.ts'
+import type { CreatedApiKey, SetupCommandInput } from '../admin/operations.ts'
 import { DomainError, type ErrorCode } from '../core/errors.ts'
-import { createLogger } from '../core/logger.ts'
 import { liveLockHolder } from '../db/lock.ts'
 import { type Env, EnvError, parseEnv } from '../env.ts'
-import { hubQueues } from '../job-registry.ts'
 import type { FailedJob } from '../jobs/queue.ts'
+import { hubQueueNames } from '../jobs/queue-names.ts'
 import type { SetupResult } from '../services/company/create-company.ts'
-import { type RekeyResult, rekeyTokens } from '../services/integrations/rekey.ts'
+import type { RekeyResult } from '../services/integrations/rekey.ts'
 import type { PendingVerification, ReviewResult } from '../services/number-verification/review.ts'
-import { type AdminTarget, openAdminTarget } from './admin-target.ts'
+import type { AdminTarget } from './admin-target.ts'
 import { formatDemo } from './commands/demo.ts'
 import {
   connectIntegration,
@@ -36,24 +23,22 @@ import {
   sandboxActivitiesCommand,
 } from './commands/integrations.ts'
 import {
-  approveNumber,
-  formatDecision,
-  formatPending,
-  listPendingVerifications,
-  pendingInputSchema,
-  rejectInputSchema,
-  rejectNumber,
-} from './commands/numbers-verification.ts'
-import {
   formatSummary,
   parseSimulateArgs,
   progressLine,
   runSimulation,
   simulateFlags,
 } from './commands/simulate.ts'
-import { failedSyncs, failedSyncsInputSchema, replayInputSchema, replaySync } from './commands/sync.ts'
 import { createHubApi, parseApiKey } from './hub-api.ts'
 import { UsageError } from './usage-error.ts'
+
+// What opens the database, the services and the job registry (and through them the CRM
+// clients) is imported by the commands that use it: `sb --help`, and `sb simulate` or the
+// integrations commands (which only speak to the hub's HTTP API), start without loading it.
+const adminOperations = () => import('../admin/operations.ts')
+const demoSeed = () => import('../admin/demo.ts')
+const numbersReview = () => import('./commands/numbers-verification.ts')
+const syncCommands = () => import('./commands/sync.ts')
 
 /** `sb` — the operator CLI. Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration. */
 
@@ -68,7 +53,7 @@ Commands:
         Apply the database migrations and exit (the hub also applies them when it starts).
   jobs:failed [<queue>] [--limit <n>] [--json]
         List dead letters (jobs that used all their tries), of one queue or of all.
-        Queues: ${hubQueues.join(', ')}.
+        Queues: ${hubQueueNames.join(', ')}.
   jobs:retry <queue> <job id>
         Put a dead letter back in its queue with a fresh set of tries.
   numbers:pending [--limit <n>] [--json]
@@ -155,6 +140,7 @@ const commands: Record<string, Command> = {
       json: { type: 'boolean', default: false },
     },
     async run({ env, values, positionals }) {
+      const { parseAdminInput, runSetup, setupInputSchema } = await adminOperations()
       if (positionals.length > 0)
         throw new UsageError(`setup takes no positional argument (got "${positionals[0]}")`)
       const input: SetupCommandInput = parseFlags(() =>
@@ -199,6 +185,7 @@ const commands: Record<string, Command> = {
       json: { type: 'boolean', default: false },
     },
     async run({ env, values, positionals }) {
+      const { apiKeyInputSchema, parseAdminInput, runCreateApiKey } = await adminOperations()
       if (positionals.length > 0) throw new UsageError(`api-keys:create takes no positional argument`)
       const input = parseFlags(() =>
         parseAdminInput(apiKeyInputSchema, { company: values.company, name: values.name }),
@@ -241,6 +228,7 @@ const commands: Record<string, Command> = {
   'jobs:failed': {
     options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
     async run({ env, values, positionals }) {
+      const { failedJobsQuerySchema, listFailedJobs, parseAdminInput } = await adminOperations()
       const [queue, extra] = positionals
       if (extra) throw new UsageError('jobs:failed takes at most one argument: the queue name')
       const limit = typeof values.limit === 'string' ? values.limit : undefined
@@ -275,6 +263,7 @@ const commands: Record<string, Command> = {
   'jobs:retry': {
     options: {},
     async run({ env, positionals }) {
+      const { retryFailedJob } = await adminOperations()
       const [queue, id, extra] = positionals
       if (!queue || !id || extra)
         throw new UsageError('jobs:retry takes two arguments: the queue name and the job id')
@@ -289,6 +278,10 @@ const commands: Record<string, Command> = {
   'sync:failed': {
     options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
     async run({ env, values, positionals }) {
+      const [{ parseAdminInput }, { failedSyncs, failedSyncsInputSchema }] = await Promise.all([
+        adminOperations(),
+        syncCommands(),
+      ])
       if (positionals.length > 0)
         throw new UsageError(`sync:failed takes no positional argument (got "${positionals[0]}")`)
       const limit = typeof values.limit === 'string' ? values.limit : undefined
@@ -313,6 +306,10 @@ const commands: Record<string, Command> = {
   'sync:replay': {
     options: { integration: { type: 'string' } },
     async run({ env, values, positionals }) {
+      const [{ parseAdminInput }, { replayInputSchema, replaySync }] = await Promise.all([
+        adminOperations(),
+        syncCommands(),
+      ])
       const [callId, extra] = positionals
       if (!callId || extra) throw new UsageError('sync:replay takes one argument: the call id')
       const input = {
@@ -339,6 +336,8 @@ const commands: Record<string, Command> = {
   'numbers:pending': {
     options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } },
     async run({ env, values, positionals }) {
+      const [{ parseAdminInput }, { formatPending, listPendingVerifications, pendingInputSchema }] =
+        await Promise.all([adminOperations(), numbersReview()])
       if (positionals.length > 0)
         throw new UsageError(`numbers:pending takes no positional argument (got "${positionals[0]}")`)
       const limit = typeof values.limit === 'string' ? values.limit : undefined
@@ -362,6 +361,10 @@ const commands: Record<string, Command> = {
   'numbers:approve': {
     options: {},
     async run({ env, positionals }) {
+      const [{ reviewDeps }, { approveNumber, formatDecision }] = await Promise.all([
+        adminOperations(),
+        numbersReview(),
+      ])
       const [id, extra] = positionals
       if (!id || extra)
         throw new UsageError('numbers:approve takes one argument: the number id (see numbers:pending)')
@@ -377,6 +380,8 @@ const commands: Record<string, Command> = {
   'numbers:reject': {
     options: { reason: { type: 'string' } },
     async run({ env, values, positionals }) {
+      const [{ parseAdminInput, reviewDeps }, { formatDecision, rejectInputSchema, rejectNumber }] =
+        await Promise.all([adminOperations(), numbersReview()])
       const [id, extra] = positionals
       if (!id || extra)
         throw new UsageError(
@@ -398,6 +403,10 @@ const commands: Record<string, Command> = {
   demo: {
     options: { company: { type: 'string' }, json: { type: 'boolean', default: false } },
     async run({ env, values, positionals }) {
+      const [{ parseAdminInput }, { demoInputSchema, runDemo }] = await Promise.all([
+        adminOperations(),
+        demoSeed(),
+      ])
       if (positionals.length > 0)
         throw new UsageError(`demo takes no positional argument (got "${positionals[0]}")`)
       const input = parseFlags(() => parseAdminInput(demoInputSchema, { company: values.company }))
@@ -496,6 +505,7 @@ const commands: Record<string, Command> = {
   'integrations:rekey': {
     options: {},
     async run({ env, positionals }) {
+      const { rekeyTokens } = await import('../services/integrations/rekey.ts')
       if (positionals.length > 0) throw new UsageError('integrations:rekey takes no argument')
       const result = await withTarget(
         env,
@@ -608,6 +618,10 @@ function parseFlags<T>(parse: () => T, positionals: string[] = []): T {
 }
 
 async function withTarget<T>(env: Env, work: (target: AdminTarget) => Promise<T>): Promise<T> {
+  const [{ createLogger }, { openAdminTarget }] = await Promise.all([
+    import('../core/logger.ts'),
+    import('./admin-target.ts'),
+  ])
   const logger = createLogger(process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn')
   const target = await openAdminTarget(env, logger)
   try {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- calls [--mode embedded|postgres-redis|postgres-redis-processes]
  *  [--agents 300] [--seconds 20] [--warmup 3] [--concurrency 240 | --rate <calls/s>]
- *  [--talk-ms 0-1000] [--strategy random] [--tagging] [--cpu-prof <dir>]`:
+ *  [--talk-ms 0-1000] [--strategy random] [--tagging] [--storm-at <s>] [--cpu-prof <dir>]`:
  * whole inbound calls through the call engine, on both ways the hub runs and on the scale
  * deployment, two web processes and a worker (support/targets.ts).
  * A company of --agents agents in one team, whose number's only distribution step rings the
@@ -27,7 +27,12 @@
  * - errors: other non-201 answers, `error` frames, calls not ended within 30 s;
  * - webhooks: `call.ended` deliveries received for the calls that ended, and the call events the
  *   outbox recorded;
- * - calls per CPU-second of the hub and its database / Redis servers, from /proc.
+ * - calls per CPU-second of the hub and its database / Redis servers, from /proc;
+ * - with --storm-at <s>, a reconnect storm that many seconds into the window: every agent's
+ *   socket is dropped at once (a load balancer restarting, a network blip) and every client
+ *   reconnects at once, with no back-off; how long until each, and all, are signed in again.
+ *   The `hello` frame carries the agent's current call: a client answers the call still
+ *   ringing for it and hangs up the one it is on, so the calls in progress end as usual.
  */
 import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -58,6 +63,7 @@ const { values } = parseArgs({
     'talk-ms': { type: 'string', default: '0-1000' },
     strategy: { type: 'string', default: 'random' },
     tagging: { type: 'boolean', default: false },
+    'storm-at': { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
 })
@@ -79,6 +85,9 @@ for (const [name, n] of Object.entries({ AGENTS, SECONDS, WARMUP, CONCURRENCY })
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name.toLowerCase()}: a number`)
 }
 if (RATE !== null && !(RATE > 0)) throw new Error('--rate: calls per second, > 0')
+const STORM_AT = values['storm-at'] === undefined ? null : Number(values['storm-at'])
+if (STORM_AT !== null && !(STORM_AT >= 0 && STORM_AT < SECONDS))
+  throw new Error('--storm-at: seconds into the measured window, below --seconds')
 /** The two ways the hub runs, and the scale deployment: 2 web processes and a worker. */
 const callModes: AnyMode[] = [...modes, 'postgres-redis-processes']
 const selected: AnyMode[] = values.mode ? [values.mode as AnyMode] : callModes
@@ -117,6 +126,8 @@ type Run = {
   lateAnswers: number
   /** Agents on two calls at once (both answers went through). */
   onTwoCalls: number
+  /** Hang-ups sent again after a reconnect that the hub refused: the first had gone through. */
+  hangUpsAgainRefused: number
   /** When each call's `call.ended` webhook arrived (the first delivery). */
   webhookEnded: Map<number, number>
 }
@@ -130,6 +141,7 @@ function newRun(): Run {
     ringStopped: 0,
     lateAnswers: 0,
     onTwoCalls: 0,
+    hangUpsAgainRefused: 0,
     webhookEnded: new Map(),
   }
 }
@@ -170,19 +182,52 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 
 // ——— the agents' clients ———
 
-type AgentClient = { userId: number; ws: WebSocket; onCall: Set<number>; stopped: Set<number> }
+type AgentClient = {
+  userId: number
+  url: string
+  ws: WebSocket
+  onCall: Set<number>
+  /** Calls this client sent its hang-up for. */
+  hungUp: Set<number>
+  stopped: Set<number>
+}
 
 function talkMs(): number {
   return TALK_MIN + Math.random() * (TALK_MAX - TALK_MIN)
 }
 
-/** Connects one agent and resolves on `hello`; from then on it answers, hangs up and tags. */
-function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: number): Promise<AgentClient> {
+/**
+ * Connects one agent (again, with `client`: after a drop) and resolves on `hello`; from then on
+ * it answers, hangs up and tags.
+ */
+function connectAgent(
+  url: string,
+  agent: CallCenter['agents'][number],
+  tagId: number,
+  again?: AgentClient,
+): Promise<AgentClient> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/realtime`)
-  const client: AgentClient = { userId: agent.userId, ws, onCall: new Set(), stopped: new Set() }
+  const client: AgentClient = again ?? {
+    userId: agent.userId,
+    url,
+    ws,
+    onCall: new Set(),
+    hungUp: new Set(),
+    stopped: new Set(),
+  }
+  client.ws = ws
   const send = (frame: unknown) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame))
   }
+  /** Hangs up after the talk; a hang-up due while the socket is down waits for the next one. */
+  const hangUpLater = (id: number, ms: number, again = false) =>
+    setTimeout(() => {
+      if (!client.onCall.has(id)) return
+      if (client.ws.readyState !== WebSocket.OPEN) return hangUpLater(id, 50, again)
+      client.hungUp.add(id)
+      const ref = `${again ? 'rehangup' : 'hangup'}:${id}`
+      client.ws.send(JSON.stringify({ type: 'hangup', call_id: id, ref }))
+    }, ms)
   return new Promise((resolve, reject) => {
     ws.once('open', () => send({ type: 'auth', v: 1, token: agent.token }))
     ws.once('error', reject)
@@ -191,14 +236,33 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
       const at = Date.now()
       const frame = JSON.parse(data.toString()) as ServerMessage
       switch (frame.type) {
-        case 'hello':
+        case 'hello': {
           ws.removeAllListeners('close')
           ws.on('close', (code) => {
-            // 1006: this process terminated it at the end of the run.
+            // 1006: this process terminated it (the end of the run, a reconnect storm).
             if (code !== 1000 && code !== 1005 && code !== 1006) countError(`socket closed ${code}`)
           })
+          // After a drop, the hub's word on the agent's call stands. The calls the client
+          // thought it was on have ended meanwhile (their frames lost), but the one in `hello`;
+          // that one, still ringing, is answered; answered, it is hung up in its turn, or at
+          // once if the hang-up went out as the socket dropped (and was lost with it).
+          const now = frame.call
+          for (const set of [client.onCall, client.hungUp])
+            for (const id of set) if (id !== now?.call_id) set.delete(id)
+          if (now?.status === 'ringing') {
+            track(now.call_id).ringAt ??= at
+            send({ type: 'answer', call_id: now.call_id, ref: `reanswer:${now.call_id}` })
+          }
+          if (now?.status === 'answered') {
+            if (client.hungUp.has(now.call_id)) hangUpLater(now.call_id, 0, true)
+            else if (!client.onCall.has(now.call_id)) {
+              client.onCall.add(now.call_id)
+              hangUpLater(now.call_id, talkMs())
+            }
+          }
           resolve(client)
           return
+        }
         case 'ping':
           send({ type: 'pong', ref: frame.ref })
           return
@@ -212,14 +276,16 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
         }
         case 'call.answered': {
           const id = frame.call.call_id
+          if (client.onCall.has(id)) return // sent again on a change (recording paused / resumed)
           if (client.onCall.size > 0) run.onTwoCalls++
           client.onCall.add(id)
-          setTimeout(() => send({ type: 'hangup', call_id: id, ref: `hangup:${id}` }), talkMs())
+          hangUpLater(id, talkMs())
           return
         }
         case 'call.ended': {
           const id = frame.call.call_id
           client.onCall.delete(id)
+          client.hungUp.delete(id)
           const t = track(id)
           t.endedAt ??= at
           return
@@ -235,8 +301,16 @@ function connectAgent(url: string, agent: CallCenter['agents'][number], tagId: n
           // Two calls routed at the same moment may both ring an agent: once they answer one,
           // the other stops ringing them, and the answer this client sent it meanwhile is refused.
           const [kind, callId] = (frame.ref ?? '').split(':')
-          if (kind === 'answer' && frame.code === 'not_allowed' && client.stopped.has(Number(callId))) {
+          // After a drop, the ring may have stopped while the socket was down.
+          const stopped = client.stopped.has(Number(callId)) || kind === 'reanswer'
+          if ((kind === 'answer' || kind === 'reanswer') && frame.code === 'not_allowed' && stopped) {
             run.lateAnswers++
+            return
+          }
+          // A hang-up sent again after a drop, for a call whose first hang-up the hub was still
+          // applying as it signed the agent in again: the call has ended.
+          if (kind === 'rehangup' && frame.code === 'not_allowed') {
+            run.hangUpsAgainRefused++
             return
           }
           countError(`error frame: ${kind || '(no ref)'} ${frame.code}`)
@@ -263,6 +337,48 @@ async function connectAll(urls: readonly string[], center: CallCenter): Promise<
     )
   }
   return out
+}
+
+type Storm = {
+  dropped: number
+  backMs: number[]
+  allBackMs: number
+  retries: number
+  failed: number
+  hangUpsAgainRefused?: number
+}
+
+/**
+ * Drops every agent's socket at once and reconnects every client at once; each client that
+ * fails to sign in tries again after a second (up to five times), as a real client backs off.
+ */
+async function reconnectStorm(clients: readonly AgentClient[], center: CallCenter): Promise<Storm> {
+  const byUser = new Map(center.agents.map((a) => [a.userId, a]))
+  const began = Date.now()
+  for (const c of clients) c.ws.terminate()
+  let retries = 0
+  let failed = 0
+  const backMs = await Promise.all(
+    clients.map(async (c) => {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        if (attempt > 0) {
+          retries++
+          await sleep(1000)
+        }
+        try {
+          await connectAgent(c.url, byUser.get(c.userId)!, center.tagId, c)
+          return Date.now() - began
+        } catch {
+          // closed or refused before hello: try again
+        }
+      }
+      failed++
+      countError('agent not signed in again after the storm')
+      return Number.NaN
+    }),
+  )
+  const back = backMs.filter((ms) => !Number.isNaN(ms)).sort((a, b) => a - b)
+  return { dropped: clients.length, backMs: back, allBackMs: back.at(-1) ?? Number.NaN, retries, failed }
 }
 
 // ——— the simulated callers ———
@@ -429,6 +545,7 @@ type ModeResult = {
   benchCpuSec: number
   /** The database's work per call, over the whole run (webhooks and agents' sign-ins included). */
   dbCost: string
+  storm: Storm | null
 }
 const results: ModeResult[] = []
 
@@ -490,8 +607,16 @@ for (const mode of selected) {
         benchCpuSec = (used.user + used.system) / 1e6
       }),
     ])
+    const storm =
+      STORM_AT === null
+        ? Promise.resolve(null)
+        : sleep(windowStart + STORM_AT * 1000 - Date.now()).then(() => {
+            say(`${mode}: dropping every agent's socket; all reconnect at once`)
+            return reconnectStorm(sockets, c)
+          })
     await placeCalls(target.urls, target.auth, c.numberE164, windowEnd)
     await snapshots
+    const stormResult = await storm
 
     const all = [...run.tracks.entries()]
     const endedIds = all.filter(([, t]) => t.endedAt !== undefined).map(([id]) => id)
@@ -565,6 +690,7 @@ for (const mode of selected) {
       hubOnlyCpuSec,
       benchCpuSec,
       dbCost,
+      storm: stormResult && { ...stormResult, hangUpsAgainRefused: run.hangUpsAgainRefused },
     }
     results.push(result)
     say(
@@ -617,6 +743,13 @@ for (const r of results) {
 for (const r of results) {
   console.log(
     `calls.ended-lag-p99.${r.mode}: ${percentile(r.endedLag, 99)} ms [the agent's call.ended frame → the call.ended webhook, for the calls hung up in the window: p50 ${percentile(r.endedLag, 50)} ms, max ${r.endedLag.at(-1) ?? Number.NaN} ms; ${r.endedLagMissing} never came; by the hub's clock, p50 / p99: hang-up → finalized ${stepText(r.endedSteps.finalize)}, → relayed ${stepText(r.endedSteps.relay)}, → delivered ${stepText(r.endedSteps.deliver)}]`,
+  )
+}
+for (const r of results) {
+  const st = r.storm
+  if (!st) continue
+  console.log(
+    `calls.reconnect-storm.${r.mode}: ${st.allBackMs} ms [every one of the ${st.dropped} agents' sockets dropped at once ${STORM_AT} s into the window and reconnected at once, under the load above, until the last signed in again (hello); per agent p50 ${percentile(st.backMs, 50)} / p99 ${percentile(st.backMs, 99)} ms; ${st.retries} tries again after a failed sign-in, ${st.failed} never back; ${st.hangUpsAgainRefused} hang-ups sent again after the drop (the call still answered in hello) were refused, the first having gone through as the agent signed in again]`,
   )
 }
 for (const r of results) {

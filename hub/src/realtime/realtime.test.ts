@@ -297,6 +297,51 @@ describe('call actions go to the engine (CallActions)', () => {
   })
 })
 
+describe('sign-in: hello, then what changed meanwhile', () => {
+  it("sends a frame published while the hub reads the agent's state after hello, not before it", async () => {
+    const company = await hub.createCompany()
+    const answered: AgentCall = {
+      call_id: 91,
+      direction: 'inbound',
+      status: 'answered',
+      external_number: '+33612345678',
+      number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
+      team: null,
+      ivr_path: [],
+      started_at: 1_772_442_000,
+      answered_at: 1_772_442_005,
+      recording: 'off',
+      tag_required: false,
+    }
+    let channel: Realtime | undefined
+    const { base, realtime } = await hub.listenRealtime({
+      callActions: {
+        async agentAction() {},
+        async currentCall(companyId, userId) {
+          // The caller hangs up (on another process, say) just as the hub reads the call for
+          // hello: the ended frame is published before hello goes out.
+          channel!.channel.send(companyId, [userId], {
+            type: 'call.ended',
+            call: { ...answered, status: 'done' },
+          })
+          return answered
+        },
+      },
+    })
+    channel = realtime
+    const socket = await openRealtime(base)
+    socket.send({ type: 'auth', v: 1, token: tokenOf(company.agentBearer) })
+    await socket.next('call.ended')
+    // Applied in order, hello then the end: the app shows no call (the other way round, the
+    // older hello would put the ended call back on screen).
+    expect(
+      socket.frames.filter((f) => f.type === 'hello' || f.type.startsWith('call.')).map((f) => f.type),
+    ).toEqual(['hello', 'call.ended'])
+    expect(socket.frames[0]).toMatchObject({ type: 'hello', call: { call_id: 91, status: 'answered' } })
+    await socket.close()
+  })
+})
+
 describe('presence: online while a client is connected, offline after the grace period', () => {
   let base: string
   let realtime: Realtime

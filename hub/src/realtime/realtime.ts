@@ -107,7 +107,15 @@ type Client = {
   closed: boolean
   /** Frames are handled one at a time, in order. */
   chain: Promise<void>
+  /**
+   * While signing in: the frames published to the user since the client joined the fan-out,
+   * sent after `hello` (see authenticate).
+   */
+  held?: ServerMessage[]
 }
+
+/** Frames held for a client signing in, at most: past it, the client is told to reconnect. */
+const MAX_HELD_FRAMES = 1_000
 
 export type Realtime = {
   /** The engine's AgentChannel: frames to users' clients on whatever process they are connected to. */
@@ -163,6 +171,15 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   let closing = false
 
   const send = (client: Client, message: ServerMessage) => {
+    if (client.closed) return
+    if (client.held) {
+      if (client.held.length < MAX_HELD_FRAMES) client.held.push(message)
+      else closeClient(client, 1013, 'Try again later')
+      return
+    }
+    sendNow(client, message)
+  }
+  const sendNow = (client: Client, message: ServerMessage) => {
     if (client.closed) return
     try {
       client.ws.send(JSON.stringify(message))
@@ -234,6 +251,12 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     }
     const actor = verified.actor
     client.actor = actor
+    // From here the client is in the fan-out, so nothing published from now on is missed; but
+    // `hello` is the state read below, and a frame published between that read and `hello`
+    // would reach the client before it, to be overwritten by the older state (a call.ended
+    // undone: the agent's app shows a call that has ended). So the frames wait, and follow
+    // `hello` in order: the client applies hello, then every change since it joined.
+    client.held = []
     const authed = client as Client & { actor: UserActor }
     const k = key(actor.companyId, actor.userId)
     let set = byUser.get(k)
@@ -253,17 +276,23 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     // A newly online agent may take a call waiting with nobody to ring: the engine looks again.
     if (changed) void nudgeEngine(actor.companyId)
     const call = await callActions.currentCall(actor.companyId, actor.userId)
-    send(client, {
+    const presence = await presenceOf(row, call)
+    // The cards an integration posted for the call before this app connected.
+    const cards =
+      call && call.status !== 'done'
+        ? ((await callActions.insightCards?.(actor.companyId, call.call_id)) ?? [])
+        : []
+    sendNow(client, {
       type: 'hello',
       v: REALTIME_PROTOCOL_VERSION,
       user: { id: row.id, name: fullName(row), company_id: row.companyId },
-      presence: await presenceOf(row, call),
+      presence,
       call,
     })
-    // The cards an integration posted for the call before this app connected.
-    if (call && call.status !== 'done')
-      for (const frame of (await callActions.insightCards?.(actor.companyId, call.call_id)) ?? [])
-        send(client, frame)
+    for (const frame of cards) sendNow(client, frame)
+    const held = client.held
+    client.held = undefined
+    for (const frame of held) sendNow(client, frame)
   }
 
   /** Tells the engine an agent of the company may have become routable; never throws. */

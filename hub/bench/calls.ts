@@ -187,7 +187,8 @@ type AgentClient = {
   url: string
   ws: WebSocket
   onCall: Set<number>
-  /** Calls this client sent its hang-up for. */
+  /** Calls this client sent its answer for, and its hang-up. */
+  answered: Set<number>
   hungUp: Set<number>
   stopped: Set<number>
 }
@@ -212,6 +213,7 @@ function connectAgent(
     url,
     ws,
     onCall: new Set(),
+    answered: new Set(),
     hungUp: new Set(),
     stopped: new Set(),
   }
@@ -247,10 +249,11 @@ function connectAgent(
           // that one, still ringing, is answered; answered, it is hung up in its turn, or at
           // once if the hang-up went out as the socket dropped (and was lost with it).
           const now = frame.call
-          for (const set of [client.onCall, client.hungUp])
+          for (const set of [client.onCall, client.answered, client.hungUp])
             for (const id of set) if (id !== now?.call_id) set.delete(id)
           if (now?.status === 'ringing') {
             track(now.call_id).ringAt ??= at
+            client.answered.add(now.call_id)
             send({ type: 'answer', call_id: now.call_id, ref: `reanswer:${now.call_id}` })
           }
           if (now?.status === 'answered') {
@@ -271,6 +274,9 @@ function connectAgent(
           const t = track(id)
           t.ringAt ??= at
           if (client.onCall.size > 0) run.ringsWhileOnCall++
+          // Answered already from hello (the ring frame was published as the agent signed in).
+          if (client.answered.has(id)) return
+          client.answered.add(id)
           send({ type: 'answer', call_id: id, ref: `answer:${id}` })
           return
         }
@@ -284,8 +290,7 @@ function connectAgent(
         }
         case 'call.ended': {
           const id = frame.call.call_id
-          client.onCall.delete(id)
-          client.hungUp.delete(id)
+          for (const set of [client.onCall, client.answered, client.hungUp]) set.delete(id)
           const t = track(id)
           t.endedAt ??= at
           return

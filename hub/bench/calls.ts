@@ -221,11 +221,14 @@ function connectAgent(
   const send = (frame: unknown) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame))
   }
-  /** Hangs up after the talk; a hang-up due while the socket is down waits for the next one. */
-  const hangUpLater = (id: number, ms: number, again = false) =>
+  /**
+   * Hangs up after the talk; a hang-up due while the socket is down waits for the next one, as
+   * long as a call lasts at most (the sockets closed for good at the end of a mode).
+   */
+  const hangUpLater = (id: number, ms: number, again = false, until = Date.now() + ms + CALL_TIMEOUT_MS) =>
     setTimeout(() => {
-      if (!client.onCall.has(id)) return
-      if (client.ws.readyState !== WebSocket.OPEN) return hangUpLater(id, 50, again)
+      if (!client.onCall.has(id) || Date.now() > until) return
+      if (client.ws.readyState !== WebSocket.OPEN) return hangUpLater(id, 50, again, until)
       client.hungUp.add(id)
       const ref = `${again ? 'rehangup' : 'hangup'}:${id}`
       client.ws.send(JSON.stringify({ type: 'hangup', call_id: id, ref }))

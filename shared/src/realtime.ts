@@ -204,4 +204,6 @@ export const REALTIME_CLOSE = {
   revoked: 4403,
   /** The hub is shutting down: reconnect (to another hub) with backoff. */
   goingAway: 1001,
+  /** The client fell too far behind while signing in: reconnect with backoff. */
+  tryAgainLater: 1013,
 } as const

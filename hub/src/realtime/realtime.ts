@@ -174,7 +174,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     if (client.closed) return
     if (client.held) {
       if (client.held.length < MAX_HELD_FRAMES) client.held.push(message)
-      else closeClient(client, 1013, 'Try again later')
+      else closeClient(client, REALTIME_CLOSE.tryAgainLater, 'Try again later')
       return
     }
     sendNow(client, message)

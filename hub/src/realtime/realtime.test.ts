@@ -230,21 +230,23 @@ describe('frames after sign-in', () => {
   })
 })
 
+/** A call ringing on the agent, as the engine would give it for hello. */
+const ringing: AgentCall = {
+  call_id: 77,
+  direction: 'inbound',
+  status: 'ringing',
+  external_number: '+33612345678',
+  number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
+  team: null,
+  ivr_path: ['1'],
+  started_at: 1_772_442_000,
+  answered_at: null,
+  recording: 'off',
+  tag_required: false,
+}
+
 describe('call actions go to the engine (CallActions)', () => {
   const received: { companyId: number; userId: number; action: CallActionMessage }[] = []
-  const ringing: AgentCall = {
-    call_id: 77,
-    direction: 'inbound',
-    status: 'ringing',
-    external_number: '+33612345678',
-    number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
-    team: null,
-    ivr_path: ['1'],
-    started_at: 1_772_442_000,
-    answered_at: null,
-    recording: 'off',
-    tag_required: false,
-  }
   const double: CallActions = {
     async agentAction(companyId, userId, action) {
       received.push({ companyId, userId, action })
@@ -301,17 +303,11 @@ describe('sign-in: hello, then what changed meanwhile', () => {
   it("sends a frame published while the hub reads the agent's state after hello, not before it", async () => {
     const company = await hub.createCompany()
     const answered: AgentCall = {
+      ...ringing,
       call_id: 91,
-      direction: 'inbound',
       status: 'answered',
-      external_number: '+33612345678',
-      number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
-      team: null,
       ivr_path: [],
-      started_at: 1_772_442_000,
       answered_at: 1_772_442_005,
-      recording: 'off',
-      tag_required: false,
     }
     let channel: Realtime | undefined
     const { base, realtime } = await hub.listenRealtime({

@@ -336,6 +336,48 @@ describe('sign-in: hello, then what changed meanwhile', () => {
     expect(socket.frames[0]).toMatchObject({ type: 'hello', call: { call_id: 91, status: 'answered' } })
     await socket.close()
   })
+
+  it('sends each insight card once when one is posted as the agent signs in', async () => {
+    const company = await hub.createCompany()
+    const card = (text: string) => ({
+      type: 'call.insight_card' as const,
+      call_id: ringing.call_id,
+      contents: [{ type: 'title' as const, text }],
+    })
+    let channel: Realtime | undefined
+    const { base, realtime } = await hub.listenRealtime({
+      callActions: {
+        async agentAction() {},
+        async currentCall() {
+          return ringing
+        },
+        async insightCards(companyId, callId) {
+          // "Renewal due" is posted as the hub reads the call's cards: kept with the call
+          // before the read, so it is in both the read and the frames that followed the join.
+          // "VIP" comes right after the read: it is sent as it is posted.
+          const userId = company.agentUserId
+          channel!.channel.send(companyId, [userId], card('Renewal due'))
+          setImmediate(() => channel!.channel.send(companyId, [userId], card('VIP')))
+          expect(callId).toBe(ringing.call_id)
+          return [card('Open ticket'), card('Renewal due')]
+        },
+      },
+    })
+    channel = realtime
+    const socket = await openRealtime(base)
+    socket.send({ type: 'auth', v: 1, token: tokenOf(company.agentBearer) })
+    await socket.next('hello')
+    await eventually(() =>
+      expect(socket.frames.filter((f) => f.type === 'call.insight_card')).toHaveLength(3),
+    )
+    await sleep(100)
+    expect(
+      socket.frames
+        .filter((f) => f.type === 'call.insight_card')
+        .map((f) => (f as ReturnType<typeof card>).contents[0]!.text),
+    ).toEqual(['Open ticket', 'Renewal due', 'VIP'])
+    await socket.close()
+  })
 })
 
 describe('presence: online while a client is connected, offline after the grace period', () => {

@@ -292,7 +292,14 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     for (const frame of cards) sendNow(client, frame)
     const held = client.held
     client.held = undefined
-    for (const frame of held) sendNow(client, frame)
+    // A card posted while the client signed in is in the cards just read or among the frames
+    // held, or both (posted before the read): each card read is skipped once among the held.
+    const sentCards = cards.map((c) => JSON.stringify(c))
+    for (const frame of held) {
+      const sent = frame.type === 'call.insight_card' ? sentCards.indexOf(JSON.stringify(frame)) : -1
+      if (sent >= 0) sentCards.splice(sent, 1)
+      else sendNow(client, frame)
+    }
   }
 
   /** Tells the engine an agent of the company may have become routable; never throws. */

@@ -4,6 +4,7 @@ import { addAgent, callableNumber, callRow, finalEventsOf, until } from '../../t
 import { createTestHub, type TestCompany, type TestHub } from '../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../test/helpers/realtime-client.ts'
 import { realtimeTestEnv } from '../../test/helpers/users.ts'
+import { createNumber } from '../api/v1/numbers/numbers-fixtures.ts'
 import { users } from '../db/schema/index.ts'
 
 /**
@@ -132,6 +133,25 @@ describe('an agent on the realtime channel takes a call', () => {
     expect((await dialFor(company.agentUserId, other.basic)).status).toBe(404)
     const bad = await dialFor(company.agentUserId, company.basic, 'tomorrow')
     expect([bad.status, bad.body.field]).toEqual([400, 'to'])
+
+    // The line to call out with: the agent's default number, or, once they are taken off it,
+    // a number they still have.
+    const team = (await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Sales' } })).body
+      .team
+    const membership = `/v1/teams/${team.id}/users/${company.agentUserId}`
+    await hub.call('POST', membership, { auth: company.basic })
+    const direct = await createNumber(hub, company, { users: [company.agentUserId] })
+    const viaTeam = await createNumber(hub, company, { teams: [team.id] })
+    const prefs = await hub.call('PUT', `/v1/users/${company.agentUserId}`, {
+      auth: company.basic,
+      body: { default_number_id: viaTeam.id },
+    })
+    expect(prefs.status).toBe(200)
+    expect((await dialFor(company.agentUserId, company.basic)).status).toBe(204)
+    expect(await socket.next('dial')).toMatchObject({ number_id: viaTeam.id })
+    expect((await hub.call('DELETE', membership, { auth: company.basic })).status).toBe(200)
+    expect((await dialFor(company.agentUserId, company.basic)).status).toBe(204)
+    expect(await socket.next('dial')).toMatchObject({ number_id: direct.id })
 
     // In a call: 405.
     const call = await dial(company, (await numberRingingAgent(company)).e164)

@@ -16,12 +16,28 @@ function substatusOf(u: UserRow): string | null {
 }
 
 /**
+ * The line the user calls out with (the profile's "numéro par défaut"): the number they chose
+ * while they are assigned to it; once they are not (taken off its distribution, out of its
+ * team), the first number they have (`numberIds`, in id order), or none. The choice is kept:
+ * assigned to it again, the user calls out with it again. Not chosen: none.
+ */
+export function defaultNumberOf(chosen: number | null, numberIds: readonly number[]): number | null {
+  if (chosen === null || numberIds.includes(chosen)) return chosen
+  return numberIds[0] ?? null
+}
+
+/**
  * A user as the API returns it (and as user.* events carry it): Aircall's v1 User object
  * followed by our profile fields. `numbers`: the numbers the user is assigned to, as
  * numbersOfUsers (services/numbers/user-numbers.ts) shapes them; empty for a user just created.
  * Generic in that shape, so that users do not depend on numbers (numbers nest users already).
  */
-export function toUserJson<N = never>(u: UserRow, links: Links, now: Date, numbers: N[] = []) {
+export function toUserJson<N extends { id: number } = never>(
+  u: UserRow,
+  links: Links,
+  now: Date,
+  numbers: N[] = [],
+) {
   return {
     id: u.id,
     direct_link: links.user(u.id),
@@ -42,7 +58,10 @@ export function toUserJson<N = never>(u: UserRow, links: Links, now: Date, numbe
     working_hours: u.workingHours ?? DEFAULT_WORKING_HOURS,
     forwarding_numbers: u.forwardingNumbers,
     caller_id_number_id: u.callerIdNumberId,
-    default_number_id: u.defaultNumberId,
+    default_number_id: defaultNumberOf(
+      u.defaultNumberId,
+      numbers.map((n) => n.id),
+    ),
     default_country_prefix: u.defaultCountryPrefix,
     ringtone: u.ringtone,
     notification_prefs: { ...DEFAULT_NOTIFICATION_PREFS, ...u.notificationPrefs },

@@ -18,6 +18,8 @@ import { assignedTeamIds, assignedUserIds } from '../numbers/number-rules.ts'
  *   field reads "L'utilisateur n'est pas encore affecté…" until the user is assigned to a
  *   number, so it must be a number the user is assigned to (a distribution step, a team of a
  *   step, or outbound-only) at the time it is set. A user just created is assigned to none.
+ *   Taken off it later, the user calls out with a number they still have (defaultNumberOf,
+ *   user-json.ts); the choice is kept.
  *
  * Both must be live: a number whose documents wait for review or were rejected can neither
  * place nor show on a call (number-active.ts), so it is refused (400 naming the field, saying

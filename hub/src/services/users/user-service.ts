@@ -13,7 +13,7 @@ import { invalidateCredentials } from '../auth/credential-cache.ts'
 import { revokeAllCredentials, revokeUserTokens } from '../auth/user-tokens.ts'
 import type { ServiceContext } from '../context.ts'
 import { detachFromNumbers, lockRoutingGraph } from '../numbers/number-references.ts'
-import { numbersOfUsers } from '../numbers/user-numbers.ts'
+import { numberIdsOfUser, numbersOfUsers } from '../numbers/user-numbers.ts'
 import { openingEvents, presenceEvents, recordUserEvents } from './agent-presence.ts'
 import { liveAvailability } from './availability.ts'
 import { issueInvitationToken, type MailDeps, sendInvitationMail } from './invitations.ts'
@@ -24,7 +24,7 @@ import {
   type LiveAvailability,
   type UpdateUserInput,
 } from './user-fields.ts'
-import { toUserJson, type UserRow } from './user-json.ts'
+import { defaultNumberOf, toUserJson, type UserRow } from './user-json.ts'
 import { findUser } from './user-lookup.ts'
 import { checkNumberPrefs } from './user-number-prefs.ts'
 import { matchesSearch } from './user-search.ts'
@@ -491,9 +491,10 @@ export async function dialUser(
   if (user.presence === 'offline') {
     throw new DomainError('not_allowed', 'The user has no app open to pre-fill (external forwarding only)')
   }
+  const numberIds = user.defaultNumberId === null ? [] : await numberIdsOfUser(ctx.db, ctx.companyId, user.id)
   deps.agentChannel.send(ctx.companyId, [user.id], {
     type: 'dial',
     to: to.e164,
-    number_id: user.defaultNumberId ?? null,
+    number_id: defaultNumberOf(user.defaultNumberId, numberIds),
   })
 }

@@ -810,6 +810,32 @@ describe('caller ID and default number', () => {
     }
   })
 
+  it('falls back to a number the user still has once they are taken off their default number', async () => {
+    const company = await hub.createCompany()
+    const agent = company.agentUserId
+    const team = await hub.call('POST', '/v1/teams', { auth: company.basic, body: { name: 'Sales' } })
+    const teamId = team.body.team.id
+    const join = () => hub.call('POST', `/v1/teams/${teamId}/users/${agent}`, { auth: company.basic })
+    expect((await join()).status).toBe(201)
+    const direct = await createNumber(hub, company, { users: [agent] })
+    const viaTeam = await createNumber(hub, company, { teams: [teamId] })
+    const set = await hub.call('PUT', `/v1/users/${agent}`, {
+      auth: company.basic,
+      body: { default_number_id: viaTeam.id },
+    })
+    expect(set.body.user.default_number_id).toBe(viaTeam.id)
+
+    // Out of the team, off that number: the agent calls out with the one they still have.
+    const leave = await hub.call('DELETE', `/v1/teams/${teamId}/users/${agent}`, { auth: company.basic })
+    expect(leave.status).toBe(200)
+    expect((await read(company, agent)).default_number_id).toBe(direct.id)
+    const me = await hub.call('GET', '/v1/me', { auth: company.agentBearer })
+    expect(me.body.user.default_number_id).toBe(direct.id)
+    // Their choice is kept: back in the team, back on it.
+    expect((await join()).status).toBe(201)
+    expect((await read(company, agent)).default_number_id).toBe(viaTeam.id)
+  })
+
   it('refuses a number that is not live: documents rejected or not approved yet', async () => {
     const company = await hub.createCompany()
     const before = await read(company, company.agentUserId)

@@ -1,4 +1,6 @@
 import type { BlobStore } from '../../blobs/blob-store.ts'
+import { DomainError } from '../../core/errors.ts'
+import { createCallActions } from '../../telephony/engine/call-actions.ts'
 import { type CallGuard, ownCallsOnly } from '../../telephony/engine/call-change.ts'
 import type { EngineDeps } from '../../telephony/engine/call-engine.ts'
 import { commentCall, tagCall, untagCall } from '../../telephony/engine/call-notes.ts'
@@ -77,4 +79,22 @@ export function showInsightCard(
   contents: InsightCardContents,
 ) {
   return sendInsightCard(deps, ctx.companyId, callId, contents, guardOf(ctx))
+}
+
+/**
+ * What an agent's device does, as the realtime channel's `answer` / `decline` / `hangup`, for a
+ * client that has no socket open (a desk phone's integration, a script): answer or decline a
+ * call ringing on the acting user, hang up the call they are on. The user acts for themselves
+ * (an agent's token, or any user's session); an API key is nobody's device.
+ */
+export function agentDeviceAction(
+  deps: EngineDeps,
+  ctx: ServiceContext,
+  callId: number,
+  type: 'answer' | 'decline' | 'hangup',
+) {
+  if (ctx.actor.type !== 'user') {
+    throw new DomainError('forbidden', 'Only a user answers, declines or hangs up, on their own device')
+  }
+  return createCallActions(deps).agentAction(ctx.companyId, ctx.actor.userId, { type, call_id: callId })
 }

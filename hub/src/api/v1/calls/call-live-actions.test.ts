@@ -160,6 +160,70 @@ describe('POST /v1/calls/:id/insight_cards', () => {
   })
 })
 
+describe('POST /v1/calls/:id/answer, /decline and /hangup', () => {
+  const act = (auth: string, id: number, action: 'answer' | 'decline' | 'hangup') =>
+    hub.call('POST', `/v1/calls/${id}/${action}`, { auth })
+
+  it("an agent's token answers a call ringing on it and hangs up, as its app would over the socket", async () => {
+    const company = await hub.createCompany()
+    const call = await sceneCall(hub, company, { agent: { id: company.agentUserId }, answer: false })
+    expect((await act(company.agentBearer, call.id, 'answer')).status).toBe(204)
+    expect(await callRow(hub, call.id)).toMatchObject({ status: 'answered', userId: company.agentUserId })
+    // Answered: nothing more to answer or decline.
+    expect((await act(company.agentBearer, call.id, 'answer')).status).toBe(405)
+    expect((await act(company.agentBearer, call.id, 'decline')).status).toBe(405)
+    hub.clock.advance(30_000)
+    expect((await act(company.agentBearer, call.id, 'hangup')).status).toBe(204)
+    const ended = await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })
+    expect(ended.body.call).toMatchObject({ status: 'done', duration: 30, user: { id: company.agentUserId } })
+    expect(ended.body.call.answered_at).not.toBeNull()
+    expect((await act(company.agentBearer, call.id, 'hangup')).status).toBe(405)
+  })
+
+  it('a decline moves the call on, as a device ringing out would', async () => {
+    const company = await hub.createCompany()
+    const next = await addAgent(hub, company)
+    hub.setOnline(company.id, company.agentUserId)
+    hub.setOnline(company.id, next.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      distribution: {
+        ...s.distribution,
+        steps: [
+          { type: 'user', user_id: company.agentUserId, ring_time_sec: 20 },
+          { type: 'user', user_id: next.id, ring_time_sec: 20 },
+        ],
+      },
+    }))
+    const placed = await hub.call('POST', '/v1/sandbox/calls', {
+      auth: company.basic,
+      body: { from: '+33612345678', to: number.e164 },
+    })
+    const id = placed.body.call.id as number
+    expect((await callRow(hub, id)).ringing).toEqual([company.agentUserId])
+    expect((await act(company.agentBearer, id, 'decline')).status).toBe(204)
+    expect((await callRow(hub, id)).ringing).toEqual([next.id])
+    // No longer ringing on them: 405.
+    expect((await act(company.agentBearer, id, 'answer')).status).toBe(405)
+  })
+
+  it("refuses another agent's call (405), another company's (404) and an API key, nobody's device (403)", async () => {
+    const company = await hub.createCompany()
+    const other = await hub.createCompany()
+    const colleague = await addAgent(hub, company)
+    const mine = await sceneCall(hub, company, { agent: colleague, answer: false })
+    for (const action of ['answer', 'decline', 'hangup'] as const) {
+      expect((await act(company.agentBearer, mine.id, action)).status, action).toBe(405)
+      expect((await act(other.agentBearer, mine.id, action)).status, action).toBe(404)
+      const key = await act(company.basic, mine.id, action)
+      expect([key.status, key.body.message], action).toEqual([
+        403,
+        'Only a user answers, declines or hangs up, on their own device',
+      ])
+    }
+    expect(await callRow(hub, mine.id)).toMatchObject({ status: 'initial', ringing: [colleague.id] })
+  })
+})
+
 describe('POST /v1/calls/:id/pause_recording and /resume_recording', () => {
   it("pauses and resumes an answered call's recording: the carrier's record verb, the agent's app, the timeline", async () => {
     const company = await hub.createCompany()

@@ -3,6 +3,7 @@ import { insightCardContentSchema, TEAM_STRATEGIES } from '@switchboard/shared'
 import {
   addCallComment,
   addCallTags,
+  agentDeviceAction,
   archiveCall,
   assignCallTo,
   deleteCallRecording,
@@ -282,6 +283,68 @@ export const callsRoutes = createRouter()
         c.req.valid('json').contents,
       )
       return c.body(null, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/calls/{id}/answer',
+      ...callRoute,
+      summary: 'Answer a call ringing on you',
+      description:
+        "The realtime channel's `answer`, for a user acting for themselves (an agent's token or a " +
+        'session); an API key gets 403.',
+      responses: {
+        204: { description: 'Answered' },
+        405: errorResponse('The call is not ringing on you'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'answer')
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/calls/{id}/decline',
+      ...callRoute,
+      summary: 'Decline a call ringing on you',
+      description:
+        "The realtime channel's `decline`, for a user acting for themselves (an agent's token or a " +
+        'session); an API key gets 403.',
+      responses: {
+        204: { description: 'Declined: the call moves on as if your device rang out' },
+        405: errorResponse('The call is not ringing on you'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'decline')
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/calls/{id}/hangup',
+      ...callRoute,
+      summary: 'Hang up the call you are on',
+      description:
+        "The realtime channel's `hangup`, for a user acting for themselves (an agent's token or a " +
+        'session); an API key gets 403.',
+      responses: {
+        204: { description: 'Hung up: the call ends' },
+        405: errorResponse(
+          'You are not on this call (an outbound call you place: until it is answered, too)',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'hangup')
+      return c.body(null, 204)
     },
   )
   .openapi(

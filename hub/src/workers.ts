@@ -8,8 +8,8 @@ import type { HubDeps } from './services/deps.ts'
 import { rearmCrmSyncs } from './services/integrations/sync-job.ts'
 import { crmSyncConsumer } from './services/integrations/sync-trigger.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
-import { rearmCallTimers } from './telephony/engine/call-engine.ts'
-import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
+import { rearmCallTimers, startTimerSweep } from './telephony/engine/call-engine.ts'
+import { finalizationsOfHangups, rearmFinalizations } from './telephony/engine/call-finalize.ts'
 import { rearmWrapUps } from './telephony/engine/wrap-up.ts'
 import { startDeliveryWindows } from './webhooks/deliver.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
@@ -60,6 +60,11 @@ export function registerWorkers(
   void rearmCrmSyncs(deps, { soleWorker: options.soleWorker, startedAt }).catch((err: unknown) => {
     logger.error({ err }, 'integrations: could not queue the CRM syncs waiting')
   })
+  // With BullMQ, the jobs a call's change arms are added after its commit, and a crash in
+  // between loses them: lost call timers are found by a sweep, lost finalizations through the
+  // relay (each call.hungup). The embedded queue's jobs commit with the change.
+  const atScale = deps.queue.kind !== 'embedded'
+  const timers = atScale ? startTimerSweep({ ...deps, logger }) : null
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).
   const relay = startRelay(
@@ -69,11 +74,17 @@ export function registerWorkers(
       subscribeRemote: options.subscribeRemote,
       // Webhook deliveries, the mails the users' notification preferences ask for, and the
       // CRM sync of calls on numbers linked to an integration.
-      consumers: [webhooksConsumer, callMailsConsumer, crmSyncConsumer],
+      consumers: [
+        webhooksConsumer,
+        callMailsConsumer,
+        crmSyncConsumer,
+        ...(atScale ? [finalizationsOfHangups] : []),
+      ],
     },
   )
   return {
     stop: async () => {
+      await timers?.stop()
       await relay.stop()
       await windows.stop()
       closeDeliveryConnections()

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq, isNotNull, isNull } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, isNull, lt } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -125,7 +125,7 @@ type Effects = {
 
 export type ApplyResult = { applied: boolean; call: CallRow | null }
 
-const callTimerKey = (callId: number, version: number) => `call:${callId}:v${version}`
+export const callTimerKey = (callId: number, version: number) => `call:${callId}:v${version}`
 
 export const callTimerJob = defineJob({
   queue: 'calls',
@@ -387,12 +387,25 @@ async function stopOtherRings(deps: EngineDeps, answered: CallRow, userId: numbe
   }
 }
 
-/** Re-arms the timers of calls in progress (a restart, or a queue add lost in a crash). */
-export async function rearmCallTimers(deps: Pick<EngineDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
-  const rows = await deps.db
+/**
+ * Re-arms the timers of calls in progress (a restart, or a queue add lost in a crash); with
+ * `overdueMs`, only those due that long ago already (the periodic sweep: startTimerSweep).
+ */
+export async function rearmCallTimers(
+  deps: Pick<EngineDeps, 'db' | 'queue' | 'clock'>,
+  options: { overdueMs?: number } = {},
+): Promise<number> {
+  const overdue =
+    options.overdueMs === undefined
+      ? undefined
+      : lt(calls.timerAt, new Date(deps.clock.now().getTime() - options.overdueMs))
+  const query = deps.db
     .select({ id: calls.id, timerAt: calls.timerAt, timerVersion: calls.timerVersion })
     .from(calls)
-    .where(and(isNull(calls.endedAt), isNotNull(calls.timerAt)))
+    .where(and(isNull(calls.endedAt), isNotNull(calls.timerAt), overdue))
+  // A sweep during an overload (timers late behind a busy queue, not lost) re-adds the oldest
+  // few, not every one: the rest follow at the next sweeps.
+  const rows = overdue ? await query.orderBy(asc(calls.timerAt)).limit(SWEEP_LIMIT) : await query
   if (rows.length === 0) return 0
   const now = deps.clock.now().getTime()
   // Job keys make this harmless for timers still queued: only lost ones are added.
@@ -407,6 +420,48 @@ export async function rearmCallTimers(deps: Pick<EngineDeps, 'db' | 'queue' | 'c
     ),
   )
   return rows.length
+}
+
+/** How often the sweep looks, and how late a timer must be to count as lost. */
+const TIMER_SWEEP_EVERY_MS = 10_000
+const TIMER_LOST_AFTER_MS = 10_000
+const SWEEP_LIMIT = 500
+
+/**
+ * At scale (BullMQ), a call's timer job is added after its transaction commits: a web process
+ * killed in between, or Redis failing the add, loses it, and the call would ring on (or wait
+ * in its queue) until a worker restarts. So workers look every few seconds for timers overdue
+ * by a wide margin and add them again: job keys make that a no-op for a timer still queued
+ * behind a busy consumer, and a timer that fires after its call moved on is ignored. One read
+ * of the calls in progress (calls_active_idx) per sweep.
+ */
+export function startTimerSweep(
+  deps: Pick<EngineDeps, 'db' | 'queue' | 'clock' | 'logger'>,
+  options: { everyMs?: number } = {},
+): { stop(): Promise<void> } {
+  let sweeping: Promise<void> | null = null
+  const timer = setInterval(() => {
+    if (sweeping) return
+    sweeping = rearmCallTimers(deps, { overdueMs: TIMER_LOST_AFTER_MS })
+      .then((n) => {
+        if (n > 0)
+          deps.logger.warn(
+            { timers: n },
+            'calls: timers overdue by 10 s or more queued again (the lost ones run)',
+          )
+      })
+      .catch((err: unknown) => deps.logger.error({ err }, 'calls: could not sweep the overdue call timers'))
+      .finally(() => {
+        sweeping = null
+      })
+  }, options.everyMs ?? TIMER_SWEEP_EVERY_MS)
+  timer.unref()
+  return {
+    async stop() {
+      clearInterval(timer)
+      await sweeping
+    },
+  }
 }
 
 async function runEffects(deps: EngineDeps, row: CallRow, effects: Effects): Promise<void> {

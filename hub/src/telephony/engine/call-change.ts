@@ -1,11 +1,11 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { DomainError, notFound } from '../../core/errors.ts'
 import type { Tx } from '../../db/client.ts'
-import { callComments, callEvents, calls, callTags, tags } from '../../db/schema/index.ts'
+import { callEvents, calls } from '../../db/schema/index.ts'
 import { type EventName, recordEvent } from '../../events/outbox.ts'
 import { type EngineDeps, eventBase } from './call-engine.ts'
 import { engineAssetSigner } from './call-finalize.ts'
-import { type CallRow, callWebhookData, loadCallRefs } from './call-object.ts'
+import { type CallRow, callWebhookData, loadCallNotes, loadCallRefs } from './call-object.ts'
 
 /**
  * Changes to a call outside its routing (tags, comments, archive, assignment, recording
@@ -84,25 +84,9 @@ export async function commitCallChange(
 /** The call as webhooks carry it, with its tags and comments as they now stand. */
 async function eventData(tx: Tx, deps: Pick<EngineDeps, 'env' | 'clock'>, row: CallRow) {
   const base = eventBase(deps.env)
-  const [tagRows, commentRows, refs] = await Promise.all([
-    tx
-      .select({ id: tags.id, name: tags.name, color: tags.color, description: tags.description })
-      .from(callTags)
-      .innerJoin(tags, eq(tags.id, callTags.tagId))
-      .where(eq(callTags.callId, row.id))
-      .orderBy(asc(callTags.createdAt), asc(tags.id)),
-    tx.select().from(callComments).where(eq(callComments.callId, row.id)).orderBy(asc(callComments.id)),
+  const [notes, refs] = await Promise.all([
+    loadCallNotes(tx, row.id, base),
     loadCallRefs(tx, row, base, engineAssetSigner(deps, base)),
   ])
-  return {
-    ...callWebhookData(row, refs),
-    tags: tagRows.map((t) => ({ ...t, direct_link: `${base}/v1/tags/${t.id}` })),
-    comments: commentRows.map((c) => ({
-      id: c.id,
-      content: c.content,
-      posted_at: Math.floor(c.postedAt.getTime() / 1000),
-      posted_by:
-        c.postedBy === null ? null : { id: c.postedBy, direct_link: `${base}/v1/users/${c.postedBy}` },
-    })),
-  }
+  return { ...callWebhookData(row, refs), ...notes }
 }

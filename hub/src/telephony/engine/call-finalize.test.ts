@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiTag } from '../../../test/helpers/call-scenes.ts'
 import { callableNumber, timelineOf, webhookEventsOf } from '../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../test/helpers/hub.ts'
 import { calls } from '../../db/schema/index.ts'
@@ -64,6 +65,30 @@ describe('call finalization', () => {
     expect(Math.abs(estimateMp3DurationMs(blob!.bytes)! - 30_000)).toBeLessThan(300)
     expect(endedEvents[0]!.data.recording).toContain(`/v1/call-assets/${company.id}/${call.id}/recording-`)
     expect((await timelineOf(hub, call.id)).map((t) => t.type)).toEqual(['finalized'])
+  })
+
+  it("call.ended carries the tags and comments the call has by then (an agent's wrap-up notes)", async () => {
+    const company = await hub.createCompany()
+    const start = hub.clock.now()
+    const call = await endedCall(company, { answeredAt: new Date(start.getTime() + 10_000) })
+    const vip = await apiTag(hub, company, 'VIP')
+    expect(
+      (await hub.call('POST', `/v1/calls/${call.id}/tags`, { auth: company.basic, body: { tags: [vip.id] } }))
+        .status,
+    ).toBe(201)
+    const comment = await hub.call('POST', `/v1/calls/${call.id}/comments`, {
+      auth: company.basic,
+      body: { content: 'Wants the annual plan' },
+    })
+    expect(comment.status).toBe(201)
+    await finalizeCall(hub.deps, call.id)
+    const [event] = await ended(company.id, call.id)
+    expect(event!.data.tags).toEqual([expect.objectContaining({ id: vip.id, name: 'VIP' })])
+    expect(event!.data.comments).toEqual([expect.objectContaining({ content: 'Wants the annual plan' })])
+    // As the Calls API shows the call.
+    const shown = (await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })).body.call
+    expect(event!.data.tags).toEqual(shown.tags)
+    expect(event!.data.comments).toEqual(shown.comments)
   })
 
   it('a missed call without voicemail or recording ends with call.ended alone', async () => {

@@ -12,7 +12,7 @@ import { type AssetUrlSigner, callAssetSigner, stableAssetId, storeCallAsset } f
 import { MAX_CALL_AUDIO_SEC } from '../audio/call-audio.ts'
 import { cachedCallWorld } from '../routing-world.ts'
 import type { EngineDeps } from './call-engine.ts'
-import { callWebhookData, eventBase, loadCallRefs, worldCallRefs } from './call-object.ts'
+import { callWebhookData, eventBase, loadCallNotes, loadCallRefs, worldCallRefs } from './call-object.ts'
 import { insertTimelineRow, lockCall, updateCall } from './call-statements.ts'
 
 /**
@@ -152,7 +152,13 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     // The finalized check is a statement of its own, after the lock: the locking one's snapshot
     // is from before it waited, so it would miss the row of a finalization that committed
     // meanwhile. Both go in one round trip (PostgreSQL runs the second once the first is done).
-    const [[locked], [done]] = await Promise.all([lockCall(tx, { callId }), finalizedCheck(tx, { callId })])
+    // Its tags and comments too (an agent tagging during the wrap-up): call.ended carries them.
+    const base = eventBase(deps.env)
+    const [[locked], [done], notes] = await Promise.all([
+      lockCall(tx, { callId }),
+      finalizedCheck(tx, { callId }),
+      loadCallNotes(tx, callId, base),
+    ])
     if (!locked) return
     if (done?.finalized) return
     const { routingVersion, ...current } = locked
@@ -164,7 +170,6 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     // The row as the update leaves it: the update, the timeline row and the events go together,
     // as one statement (db/write-batch.ts).
     const call = { ...current, ...change }
-    const base = eventBase(deps.env)
     const assetUrl = engineAssetSigner(deps, base)
     // The names come from the company's routing world, read at the version locked with the row.
     const world = await cachedCallWorld(tx, deps.worldCache, call.companyId, call.externalNumber, {
@@ -179,7 +184,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     if (call.voicemailBlobId) events.push('call.voicemail_left')
     if (call.voicemailBlobId || call.recordingBlobId) events.push('call.comm_assets_generated')
     events.push('call.ended')
-    const data = callWebhookData(call, refs)
+    const data = { ...callWebhookData(call, refs), ...notes }
     const batch = writeBatch(tx)
     await Promise.all([
       updateCall(batch.db, callId, change),

@@ -1,7 +1,7 @@
 import type { AgentCall, ServerMessage } from '@switchboard/shared'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
-import { type calls, numbers, teams, users } from '../../db/schema/index.ts'
+import { callComments, type calls, callTags, numbers, tags, teams, users } from '../../db/schema/index.ts'
 import type { AssetUrlSigner } from '../audio/call-assets.ts'
 import type { CallWorld } from '../routing-world.ts'
 
@@ -81,6 +81,32 @@ export function callWebhookData(row: CallRow, refs: CallRefs, user: number | nul
     participants: [],
     ivr_options_selected: (state.ivrKeys ?? []).map((key) => ({ key })),
     hangup_cause: null,
+  }
+}
+
+/**
+ * The call's tags and comments as the Call object shows them (callWebhookData leaves them
+ * empty): two index probes, sent together.
+ */
+export async function loadCallNotes(db: Queryable, callId: number, base: string) {
+  const [tagRows, commentRows] = await Promise.all([
+    db
+      .select({ id: tags.id, name: tags.name, color: tags.color, description: tags.description })
+      .from(callTags)
+      .innerJoin(tags, eq(tags.id, callTags.tagId))
+      .where(eq(callTags.callId, callId))
+      .orderBy(asc(callTags.createdAt), asc(tags.id)),
+    db.select().from(callComments).where(eq(callComments.callId, callId)).orderBy(asc(callComments.id)),
+  ])
+  return {
+    tags: tagRows.map((t) => ({ ...t, direct_link: `${base}/v1/tags/${t.id}` })),
+    comments: commentRows.map((c) => ({
+      id: c.id,
+      content: c.content,
+      posted_at: Math.floor(c.postedAt.getTime() / 1000),
+      posted_by:
+        c.postedBy === null ? null : { id: c.postedBy, direct_link: `${base}/v1/users/${c.postedBy}` },
+    })),
   }
 }
 

@@ -149,7 +149,9 @@ export const MAX_INSIGHT_CARDS = 20
 /**
  * Shows an insight card to the agents of a live call (the one on it once answered, those it
  * rings on before) and keeps it with the call: an agent the call reaches later, or whose app
- * reconnects, gets the call's cards too (the engine and the realtime hello send them).
+ * reconnects, gets the call's cards too (the engine and the realtime hello send them). A call
+ * that rings nobody yet (its welcome message, its menu, its queue) keeps the card for the agent
+ * it reaches: Aircall's flow posts the card on `call.created`.
  */
 export async function sendInsightCard(
   deps: EngineDeps,
@@ -166,7 +168,6 @@ export async function sendInsightCard(
   guard?.(row)
   if (row.status === 'done') throw ended()
   const agents = row.status === 'answered' && row.userId !== null ? [row.userId] : row.ringing
-  if (agents.length === 0) throw new DomainError('not_allowed', 'No agent is on this call yet')
   // Appended in SQL, so two cards posted at once are both kept; no version bump (the call's
   // data, its webhooks and its CRM activity do not change).
   const card = JSON.stringify([contents])
@@ -178,7 +179,9 @@ export async function sendInsightCard(
         else ${calls.insightCards} || ${card}::jsonb end`,
     })
     .where(eq(calls.id, row.id))
-  deps.agentChannel.send(companyId, agents, { type: 'call.insight_card', call_id: row.id, contents })
+  if (agents.length > 0) {
+    deps.agentChannel.send(companyId, agents, { type: 'call.insight_card', call_id: row.id, contents })
+  }
 }
 
 const callRef = (row: CallRow) => ({

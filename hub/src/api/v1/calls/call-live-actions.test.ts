@@ -112,7 +112,7 @@ describe('POST /v1/calls/:id/insight_cards', () => {
     await socket.close()
   })
 
-  it('refuses an ended call (400), a call nobody is on yet (405), malformed cards (400), others’ calls', async () => {
+  it('refuses an ended call (400), malformed cards (400), others’ calls; keeps one for a call ringing nobody yet', async () => {
     const company = await hub.createCompany()
     const other = await hub.createCompany()
     const post = (id: number, body: unknown, auth = company.basic) =>
@@ -129,9 +129,11 @@ describe('POST /v1/calls/:id/insight_cards', () => {
       auth: company.basic,
       body: { from: '+33612345678', to: number.e164 },
     })
-    const refused = await post(waiting.body.call.id, card)
-    expect(refused.status).toBe(405)
-    expect(refused.body.message).toBe('No agent is on this call yet')
+    // Kept for the agent it reaches (Aircall's flow posts the card on call.created).
+    const kept = await post(waiting.body.call.id, card)
+    expect(kept.status).toBe(201)
+    expect((await callRow(hub, waiting.body.call.id)).insightCards).toEqual([card.contents])
+    expect(hub.agentChannel.framesOf(offline.id).filter((m) => m.type === 'call.insight_card')).toEqual([])
 
     const live = await sceneCall(hub, company)
     for (const body of [

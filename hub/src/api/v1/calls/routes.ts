@@ -270,8 +270,10 @@ export const callsRoutes = createRouter()
         body: jsonBody(z.object({ contents: z.array(insightCardContentSchema).min(1).max(20) })),
       },
       responses: {
-        201: { description: "Sent to the agents' apps" },
-        405: errorResponse('No agent is on the call yet'),
+        201: {
+          description:
+            'Sent to the apps of the agents the call rings on or is answered by, and kept with the call for those it reaches later',
+        },
         ...errorResponses,
       },
     }),

@@ -3,17 +3,15 @@ import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { badRequest, notFound } from '../../core/errors.ts'
 import { type PaginationQuery, pageWindow } from '../../core/pagination.ts'
 import { orderBy, timeRange } from '../../db/list-query.ts'
+import { callEvents, calls, callTags, numbers, tags, teams, users } from '../../db/schema/index.ts'
 import {
-  callComments,
-  callEvents,
-  calls,
-  callTags,
-  numbers,
-  tags,
-  teams,
-  users,
-} from '../../db/schema/index.ts'
-import { type CallRefs, type CallRow, numberRef, userRef } from '../../telephony/engine/call-object.ts'
+  type CallRefs,
+  type CallRow,
+  commentJson,
+  loadCallComments,
+  numberRef,
+  userRef,
+} from '../../telephony/engine/call-object.ts'
 import { contactsByPhone } from '../contacts/contact-service.ts'
 import type { ServiceContext } from '../context.ts'
 import { callSyncJson } from '../integrations/sync-ledger.ts'
@@ -165,11 +163,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[], options: CallFetc
       .innerJoin(tags, eq(tags.id, callTags.tagId))
       .where(and(eq(callTags.companyId, ctx.companyId), inArray(callTags.callId, ids)))
       .orderBy(asc(callTags.createdAt), asc(tags.id)),
-    ctx.db
-      .select()
-      .from(callComments)
-      .where(and(eq(callComments.companyId, ctx.companyId), inArray(callComments.callId, ids)))
-      .orderBy(asc(callComments.id)),
+    loadCallComments(ctx.db, ctx.companyId, ids),
     options.fetch_contact
       ? contactsByPhone(
           ctx,
@@ -203,14 +197,7 @@ async function callsJson(ctx: ServiceContext, rows: CallRow[], options: CallFetc
       tags: tagRows
         .filter((t) => t.callId === row.id)
         .map(({ callId: _c, ...t }) => ({ ...t, direct_link: ctx.links.tag(t.id) })),
-      comments: commentRows
-        .filter((c) => c.callId === row.id)
-        .map((c) => ({
-          id: c.id,
-          content: c.content,
-          posted_at: Math.floor(c.postedAt.getTime() / 1000),
-          posted_by: c.postedBy === null ? null : { id: c.postedBy, direct_link: ctx.links.user(c.postedBy) },
-        })),
+      comments: commentRows.filter((c) => c.callId === row.id).map((c) => commentJson(c, ctx.links.base)),
       ...(timelines ? { timeline: timelines.filter((e) => e.callId === row.id).map(timelineEntry) } : {}),
     }
   })

@@ -85,7 +85,7 @@ export async function commitCallChange(
 async function eventData(tx: Tx, deps: Pick<EngineDeps, 'env' | 'clock'>, row: CallRow) {
   const base = eventBase(deps.env)
   const [notes, refs] = await Promise.all([
-    loadCallNotes(tx, row.id, base),
+    loadCallNotes(tx, row.companyId, row.id, base),
     loadCallRefs(tx, row, base, engineAssetSigner(deps, base)),
   ])
   return { ...callWebhookData(row, refs), ...notes }

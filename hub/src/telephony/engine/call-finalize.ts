@@ -157,7 +157,7 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
     const [[locked], [done], notes] = await Promise.all([
       lockCall(tx, { callId }),
       finalizedCheck(tx, { callId }),
-      loadCallNotes(tx, callId, base),
+      loadCallNotes(tx, row.companyId, callId, base),
     ])
     if (!locked) return
     if (done?.finalized) return

@@ -85,10 +85,50 @@ export function callWebhookData(row: CallRow, refs: CallRefs, user: number | nul
 }
 
 /**
+ * The comments of calls, oldest first, each with its author's name and email (a User as a Call
+ * nests it; null for an API key's comment): what the Call object's `comments` shows.
+ */
+export async function loadCallComments(db: Queryable, companyId: number, callIds: readonly number[]) {
+  if (callIds.length === 0) return []
+  return db
+    .select({
+      callId: callComments.callId,
+      id: callComments.id,
+      content: callComments.content,
+      postedAt: callComments.postedAt,
+      postedBy: callComments.postedBy,
+      firstName: users.firstName,
+      lastName: users.lastName,
+      email: users.email,
+    })
+    .from(callComments)
+    .leftJoin(users, and(eq(users.id, callComments.postedBy), eq(users.companyId, callComments.companyId)))
+    .where(and(eq(callComments.companyId, companyId), inArray(callComments.callId, [...callIds])))
+    .orderBy(asc(callComments.id))
+}
+
+/** A comment as the Call object shows it. */
+export function commentJson(c: Awaited<ReturnType<typeof loadCallComments>>[number], base: string) {
+  return {
+    id: c.id,
+    content: c.content,
+    posted_at: Math.floor(c.postedAt.getTime() / 1000),
+    posted_by:
+      c.postedBy === null
+        ? null
+        : {
+            id: c.postedBy,
+            direct_link: `${base}/v1/users/${c.postedBy}`,
+            ...userRef({ firstName: c.firstName ?? '', lastName: c.lastName ?? '', email: c.email ?? '' }),
+          },
+  }
+}
+
+/**
  * The call's tags and comments as the Call object shows them (callWebhookData leaves them
  * empty): two index probes, sent together.
  */
-export async function loadCallNotes(db: Queryable, callId: number, base: string) {
+export async function loadCallNotes(db: Queryable, companyId: number, callId: number, base: string) {
   const [tagRows, commentRows] = await Promise.all([
     db
       .select({ id: tags.id, name: tags.name, color: tags.color, description: tags.description })
@@ -96,17 +136,11 @@ export async function loadCallNotes(db: Queryable, callId: number, base: string)
       .innerJoin(tags, eq(tags.id, callTags.tagId))
       .where(eq(callTags.callId, callId))
       .orderBy(asc(callTags.createdAt), asc(tags.id)),
-    db.select().from(callComments).where(eq(callComments.callId, callId)).orderBy(asc(callComments.id)),
+    loadCallComments(db, companyId, [callId]),
   ])
   return {
     tags: tagRows.map((t) => ({ ...t, direct_link: `${base}/v1/tags/${t.id}` })),
-    comments: commentRows.map((c) => ({
-      id: c.id,
-      content: c.content,
-      posted_at: Math.floor(c.postedAt.getTime() / 1000),
-      posted_by:
-        c.postedBy === null ? null : { id: c.postedBy, direct_link: `${base}/v1/users/${c.postedBy}` },
-    })),
+    comments: commentRows.map((c) => commentJson(c, base)),
   }
 }
 

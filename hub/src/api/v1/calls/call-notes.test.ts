@@ -108,8 +108,18 @@ describe('POST /v1/calls/:id/comments', () => {
       'note 5',
     ])
     expect(comments[0].posted_by).toBeNull()
-    expect(comments[1].posted_by).toMatchObject({ id: company.agentUserId })
-    expect(await eventsNamed(company, call.id, 'call.commented')).toHaveLength(5)
+    // The author as a Call nests a user: id, link, name, email.
+    const author = (await hub.call('GET', `/v1/users/${company.agentUserId}`, { auth: company.basic })).body
+      .user
+    expect(comments[1].posted_by).toEqual({
+      id: author.id,
+      direct_link: author.direct_link,
+      name: author.name,
+      email: author.email,
+    })
+    const commented = await eventsNamed(company, call.id, 'call.commented')
+    expect(commented).toHaveLength(5)
+    expect(commented.at(-1)!.data.comments[1].posted_by).toEqual(comments[1].posted_by)
   })
 
   securityCases(() => hub, {

@@ -105,7 +105,17 @@ export const callSchema = z
     number: z.looseObject({ id: z.number().int(), name: z.string(), digits: z.string() }).nullable(),
     teams: z.array(z.object({ id: z.number().int(), name: z.string() })),
     tags: z.array(z.unknown()),
-    comments: z.array(z.unknown()),
+    comments: z.array(
+      z.object({
+        id: z.number().int(),
+        content: z.string(),
+        posted_at: z.number().int().openapi({ description: 'UNIX seconds' }),
+        posted_by: z
+          .object({ id: z.number().int(), direct_link: z.string(), name: z.string(), email: z.string() })
+          .nullable()
+          .openapi({ description: "The user who wrote it; null for an API key's" }),
+      }),
+    ),
     ivr_options_selected: z.array(z.object({ key: z.string() })),
     timeline: z
       .array(timelineEntrySchema)

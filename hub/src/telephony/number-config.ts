@@ -87,6 +87,10 @@ export function toRoutingConfig(number: RoutedNumber, settings: NumberSettings):
       ivrMenu: toPrompt(settings.messages.ivr_menu),
       callbackConfirmation: toPrompt(settings.messages.callback_confirmation),
     },
+    holdMusic:
+      settings.messages.music_on_hold.type === 'library'
+        ? { kind: 'library', track: settings.messages.music_on_hold.track }
+        : { kind: 'audio', blobId: settings.messages.music_on_hold.audio_id },
     voicemailEnabled: settings.voicemail_enabled,
     distribution: number.type === 'classic' ? distribution : [],
     respectQueueTime: settings.distribution.respect_queue_time,

@@ -1,10 +1,14 @@
-import type { BusinessHours, IvrKey, TeamStrategy } from '@switchboard/shared'
+import type { BusinessHours, IvrKey, MusicTrack, TeamStrategy } from '@switchboard/shared'
 
 export type Prompt =
   | { kind: 'tts'; text: string; language: string; voice?: string }
   | { kind: 'audio'; blobId: string; name?: string }
 
 export type Digit = IvrKey
+
+/** What a caller on hold hears: a track of the library, or the company's own audio file. */
+export type HoldMusic = { kind: 'library'; track: MusicTrack } | { kind: 'audio'; blobId: string }
+export const DEFAULT_HOLD_MUSIC: HoldMusic = { kind: 'library', track: 'default' }
 
 /** Where a call can be sent (IVR options, fallbacks, holidays). */
 export type Destination =
@@ -72,6 +76,8 @@ export type RoutingConfig = {
     ivrMenu?: Prompt | null
     callbackConfirmation?: Prompt | null
   }
+  /** The number's music on hold (waits in the queue, transfers); default: the library's default. */
+  holdMusic?: HoldMusic
   voicemailEnabled: boolean
   /** Classic numbers: the ordered cascade. */
   distribution: DistributionStep[]

@@ -1,4 +1,4 @@
-import type { Prompt } from '../routing-types.ts'
+import type { HoldMusic, Prompt } from '../routing-types.ts'
 
 /**
  * The call-control half of a carrier, shaped on Twilio's model: the engine answers each carrier
@@ -22,8 +22,8 @@ export type CallCommand =
   | { verb: 'ring_agents'; userIds: number[]; timeoutSec: number; forwards?: ForwardLeg[] }
   /** Stop ringing these legs (another agent answered, the step moved on, the caller left). */
   | { verb: 'cancel_legs'; userIds: number[] }
-  /** Hold the caller with music (<Enqueue waitUrl>). */
-  | { verb: 'hold' }
+  /** Hold the caller with the number's music (<Enqueue waitUrl>, the wait URL playing it). */
+  | { verb: 'hold'; music: HoldMusic }
   /** Connect the caller to the agent who answered. */
   | { verb: 'bridge'; userId: number }
   | { verb: 'record'; action: 'start' | 'pause' | 'resume' }

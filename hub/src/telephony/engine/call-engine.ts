@@ -24,6 +24,7 @@ import type {
   RoutingEvent,
   RoutingWorld,
 } from '../routing-types.ts'
+import { DEFAULT_HOLD_MUSIC } from '../routing-types.ts'
 import { type CallWorld, cachedCallWorld, settingAvailability, type WorldCache } from '../routing-world.ts'
 import {
   continueTransfer,
@@ -738,7 +739,7 @@ async function applyInTx(
         timerSec = instruction.timeoutSec
         break
       case 'wait':
-        effects.commands.push({ verb: 'hold' })
+        effects.commands.push({ verb: 'hold', music: config?.holdMusic ?? DEFAULT_HOLD_MUSIC })
         timerSec = instruction.timeoutSec
         break
       case 'voicemail':
@@ -1123,7 +1124,10 @@ async function transferTurn(turn: Turn, pending: TransferState | null): Promise<
     ))
     // The caller waits with the number's music while the target rings (admin guide: the hold
     // music is also the transfer music).
-    effects.commands.push({ verb: 'hold' })
+    effects.commands.push({
+      verb: 'hold',
+      music: turn.world.configs.get(row.numberId)?.holdMusic ?? DEFAULT_HOLD_MUSIC,
+    })
   } else {
     const e = transferEventOf(event)
     if (!pending || !e) return null

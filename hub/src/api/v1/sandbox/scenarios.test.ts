@@ -6,6 +6,7 @@ import {
   callableNumber,
   callRow,
   finalEventsOf,
+  recordCarrierCommands,
   timelineOf,
   ttsSec,
   until,
@@ -490,5 +491,28 @@ describe('agents', () => {
       'the waiting call to ring',
     )
     await framesUntil(agent.id, second.id, 'call.ringing')
+  })
+})
+
+describe('music on hold', () => {
+  it("a caller waiting for an agent in a call is held with the number's music", async () => {
+    const commands = recordCarrierCommands(hub)
+    const company = await hub.createCompany()
+    const agent = await addAgent(hub, company)
+    hub.setOnline(company.id, agent.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null, music_on_hold: { type: 'library', track: 'jazz' } },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent.id, ring_time_sec: 60 }] },
+    }))
+    const first = await dial(company, number.e164)
+    await post(company, `/v1/sandbox/calls/${first.id}/agents/${agent.id}/answer`)
+    const second = await dial(company, number.e164)
+    expect((await callRow(hub, second.id)).ringing).toEqual([])
+    expect(commands.get(second.id)).toContainEqual({
+      verb: 'hold',
+      music: { kind: 'library', track: 'jazz' },
+    })
+    // The call that rang at once was never held.
+    expect(commands.get(first.id)?.some((c) => c.verb === 'hold')).toBe(false)
   })
 })

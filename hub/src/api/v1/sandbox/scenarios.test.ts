@@ -451,6 +451,88 @@ describe('agents', () => {
     expect(over.state).toMatchObject({ phase: 'unavailable_message', missedReason: 'agents_did_not_answer' })
   })
 
+  it('random rings one idle member at a time, each once, skipping those in a call, until the step ends', async () => {
+    const company = await hub.createCompany()
+    const members = [await addAgent(hub, company), await addAgent(hub, company), await addAgent(hub, company)]
+    const busy = await addAgent(hub, company)
+    const team = await addTeam(
+      hub,
+      company,
+      'Support',
+      [...members, busy].map((u) => u.id),
+    )
+    for (const u of [...members, busy]) hub.setOnline(company.id, u.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      distribution: {
+        ...s.distribution,
+        steps: [{ type: 'team', team_id: team.id, ring_time_sec: 80, strategy: 'random' }],
+      },
+    }))
+    // `busy` takes a call on another number that rings only them.
+    const direct = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: busy.id, ring_time_sec: 60 }] },
+    }))
+    const other = await dial(company, direct.e164)
+    await post(company, `/v1/sandbox/calls/${other.id}/agents/${busy.id}/answer`)
+
+    const call = await dial(company, number.e164)
+    const rung: number[] = []
+    let row = await callRow(hub, call.id)
+    for (let i = 0; i < members.length; i++) {
+      expect(row.ringing).toHaveLength(1)
+      rung.push(row.ringing[0]!)
+      // Each member rings 25 s (the step's 80 s covers all three).
+      row = await advanceUntilApplied(hub, call.id, 25_000)
+    }
+    // Each idle member once, in some order; never the one in a call.
+    expect([...rung].sort((x, y) => x - y)).toEqual(members.map((u) => u.id).sort((x, y) => x - y))
+    // Everyone idle was tried and `busy` is still in their call: the caller waits out the step.
+    expect(row.ringing).toEqual([])
+    expect(row.state).toMatchObject({ phase: 'distribution' })
+    const over = await advanceUntilApplied(hub, call.id, 5_000)
+    expect(over.state).toMatchObject({ phase: 'unavailable_message', missedReason: 'agents_did_not_answer' })
+  })
+
+  it('simultaneous rings every idle member at once; the first to answer takes it, the others stop ringing', async () => {
+    const company = await hub.createCompany()
+    const [a, b, c] = [
+      await addAgent(hub, company),
+      await addAgent(hub, company),
+      await addAgent(hub, company),
+    ]
+    const team = await addTeam(hub, company, 'Sales', [a!.id, b!.id, c!.id])
+    for (const u of [a!, b!]) hub.setOnline(company.id, u.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      distribution: {
+        ...s.distribution,
+        steps: [{ type: 'team', team_id: team.id, ring_time_sec: 30, strategy: 'simultaneous' }],
+      },
+    }))
+    const call = await dial(company, number.e164)
+    // c is offline: skipped.
+    expect([...(await callRow(hub, call.id)).ringing].sort((x, y) => x - y)).toEqual([a!.id, b!.id])
+    await post(company, `/v1/sandbox/calls/${call.id}/agents/${b!.id}/answer`)
+    expect(await callRow(hub, call.id)).toMatchObject({ status: 'answered', userId: b!.id, ringing: [] })
+    await framesUntil(a!.id, call.id, 'call.ring_stopped')
+    expect(
+      hub.agentChannel.framesOf(a!.id, call.id).find((m) => m.type === 'call.ring_stopped'),
+    ).toMatchObject({ reason: 'answered_elsewhere' })
+    await post(company, `/v1/sandbox/calls/${call.id}/hangup`)
+    await until(async () => (await events(company, call.id)).includes('call.ended'), 'call.ended')
+    expect(await events(company, call.id)).toEqual(
+      expect.arrayContaining([
+        'call.created',
+        'call.ringing_on_agent',
+        'call.answered',
+        'call.hungup',
+        'call.ended',
+      ]),
+    )
+  })
+
   it('an agent in wrap-up is waited for, not rung, and rung once the wrap-up is over', async () => {
     const company = await hub.createCompany()
     const agent = await addAgent(hub, company, { wrapUpTime: 30 })

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiTag } from '../../../../test/helpers/call-scenes.ts'
 import {
   addAgent,
   addTeam,
@@ -596,5 +597,59 @@ describe('music on hold', () => {
     })
     // The call that rang at once was never held.
     expect(commands.get(first.id)?.some((c) => c.verb === 'hold')).toBe(false)
+  })
+})
+
+describe('mandatory tagging', () => {
+  it('an agent is not rung while their last call is untagged, nor during their wrap-up after it', async () => {
+    const company = await hub.createCompany()
+    const agent = company.agentUserId
+    hub.setOnline(company.id, agent)
+    const wrapUp = await hub.call('PUT', `/v1/users/${agent}`, {
+      auth: company.basic,
+      body: { wrap_up_time: 20 },
+    })
+    expect(wrapUp.status).toBe(200)
+    const number = await callableNumber(hub, company, (s) => ({
+      mandatory_tagging: true,
+      messages: { ...s.messages, welcome: null },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: agent, ring_time_sec: 120 }] },
+    }))
+    const vip = await apiTag(hub, company, 'VIP')
+    const tag = (callId: number) =>
+      hub.call('POST', `/v1/calls/${callId}/tags`, { auth: company.agentBearer, body: { tags: [vip.id] } })
+    const settle = () => new Promise((r) => setTimeout(r, 200))
+
+    const first = await dial(company, number.e164)
+    await post(company, `/v1/sandbox/calls/${first.id}/agents/${agent}/answer`)
+    hub.clock.advance(30_000)
+    await post(company, `/v1/sandbox/calls/${first.id}/hangup`)
+    await framesUntil(agent, first.id, 'call.tag_required')
+
+    // Untagged: the next caller waits, past the wrap-up too.
+    const second = await dial(company, number.e164)
+    hub.clock.advance(60_000)
+    await settle()
+    expect((await callRow(hub, second.id)).ringing).toEqual([])
+    // Tagged from the agent's app token: the wrap-up is long over, so the waiting call rings.
+    expect((await tag(first.id)).status).toBe(201)
+    await until(
+      async () => (await callRow(hub, second.id)).ringing.includes(agent),
+      'the second call to ring',
+    )
+    const tagged = (await finalEventsOf(hub, company.id, first.id)).find((e) => e.event === 'call.tagged')
+    expect(tagged?.data.tags).toEqual([expect.objectContaining({ id: vip.id, name: 'VIP' })])
+
+    // Tagged at once this time: the 20 s of wrap-up after the hang-up still hold the next caller.
+    await post(company, `/v1/sandbox/calls/${second.id}/agents/${agent}/answer`)
+    hub.clock.advance(30_000)
+    await post(company, `/v1/sandbox/calls/${second.id}/hangup`)
+    expect((await tag(second.id)).status).toBe(201)
+    const third = await dial(company, number.e164)
+    hub.clock.advance(10_000)
+    await settle()
+    expect((await callRow(hub, third.id)).ringing).toEqual([])
+    hub.clock.advance(10_000)
+    await until(async () => (await callRow(hub, third.id)).ringing.includes(agent), 'the third call to ring')
   })
 })

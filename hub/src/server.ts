@@ -34,7 +34,7 @@ import { createCallActions } from './telephony/engine/call-actions.ts'
 import { eventBase } from './telephony/engine/call-object.ts'
 import { nobodyOnline, silentAgentChannel } from './telephony/engine/ports.ts'
 import { createWorldCache } from './telephony/routing-world.ts'
-import { registerWorkers } from './workers.ts'
+import { rearmCallJobs, registerWorkers } from './workers.ts'
 
 export type RunningHub = {
   /** The API's address, or null for a worker-only process (which serves only the probes). */
@@ -132,6 +132,10 @@ export async function startHub(env: Env, logger: Logger, opened?: Promise<HubDat
     if (env.HUB_ROLE === 'web' && pgListen) {
       // No relay here: tell the workers (other processes) that events were committed.
       cleanups.push(forwardOutboxSignal(createOutboxNotifier(handle.db, logger)))
+    }
+    if (env.HUB_ROLE === 'web' && queue.kind !== 'embedded') {
+      // This process, killed, may have lost the BullMQ adds of calls it had just changed.
+      rearmCallJobs(deps, logger)
     }
     if (env.HUB_ROLE === 'all' || env.HUB_ROLE === 'worker') {
       const workers = registerWorkers(deps, {

@@ -9,10 +9,29 @@ import { rearmCrmSyncs } from './services/integrations/sync-job.ts'
 import { crmSyncConsumer } from './services/integrations/sync-trigger.ts'
 import { ensureNumberHoursJobs } from './services/numbers/number-hours-worker.ts'
 import { rearmCallTimers, startTimerSweep } from './telephony/engine/call-engine.ts'
-import { finalizationsOfHangups, rearmFinalizations } from './telephony/engine/call-finalize.ts'
+import { rearmFinalizations } from './telephony/engine/call-finalize.ts'
 import { rearmWrapUps } from './telephony/engine/wrap-up.ts'
 import { startDeliveryWindows } from './webhooks/deliver.ts'
 import { closeDeliveryConnections } from './webhooks/http-post.ts'
+
+/**
+ * Calls in progress when a process died keep going, and those that ended get finalized: their
+ * timers, finalizations and wrap-up ends are queued again (job keys make it a no-op for those
+ * still queued). Run at a worker's start, and at a web process's start at scale (server.ts):
+ * with BullMQ a call's jobs are added after its commit, so a web process killed in between
+ * lost them. Never rejects: each failure is logged, and the next start tries again.
+ */
+export function rearmCallJobs(deps: HubDeps, logger: HubDeps['logger']): void {
+  void rearmCallTimers(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not re-arm the call timers')
+  })
+  void rearmFinalizations(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not queue the finalization of ended calls')
+  })
+  void rearmWrapUps(deps).catch((err: unknown) => {
+    logger.error({ err }, 'calls: could not queue the end of wrap-ups')
+  })
+}
 
 /**
  * A worker process's duties: the handler of every job of the registry on deps.queue, the
@@ -39,17 +58,7 @@ export function registerWorkers(
   void ensureNumberHoursJobs(deps).catch((err: unknown) => {
     logger.error({ err }, 'numbers: could not schedule the business-hours checks')
   })
-  // Calls in progress when a process died keep going: their timers are armed again (job keys
-  // make it a no-op for those still queued).
-  void rearmCallTimers(deps).catch((err: unknown) => {
-    logger.error({ err }, 'calls: could not re-arm the call timers')
-  })
-  void rearmFinalizations(deps).catch((err: unknown) => {
-    logger.error({ err }, 'calls: could not queue the finalization of ended calls')
-  })
-  void rearmWrapUps(deps).catch((err: unknown) => {
-    logger.error({ err }, 'calls: could not queue the end of wrap-ups')
-  })
+  rearmCallJobs(deps, logger)
   // Webhook deliveries queued whose jobs a crash lost, windows whose refill it stopped, and a
   // sweep of the windows with a backlog every few seconds.
   const windows = startDeliveryWindows({ ...deps, logger })
@@ -61,10 +70,9 @@ export function registerWorkers(
     logger.error({ err }, 'integrations: could not queue the CRM syncs waiting')
   })
   // With BullMQ, the jobs a call's change arms are added after its commit, and a crash in
-  // between loses them: lost call timers are found by a sweep, lost finalizations through the
-  // relay (each call.hungup). The embedded queue's jobs commit with the change.
-  const atScale = deps.queue.kind !== 'embedded'
-  const timers = atScale ? startTimerSweep({ ...deps, logger }) : null
+  // between loses them: lost call timers are found by a sweep (the rest when the process that
+  // crashed starts again: server.ts). The embedded queue's jobs commit with the change.
+  const timers = deps.queue.kind !== 'embedded' ? startTimerSweep({ ...deps, logger }) : null
   // Woken by the commit of each outbox event: in this process directly, from other processes
   // through `subscribeRemote` (PostgreSQL LISTEN).
   const relay = startRelay(
@@ -74,12 +82,7 @@ export function registerWorkers(
       subscribeRemote: options.subscribeRemote,
       // Webhook deliveries, the mails the users' notification preferences ask for, and the
       // CRM sync of calls on numbers linked to an integration.
-      consumers: [
-        webhooksConsumer,
-        callMailsConsumer,
-        crmSyncConsumer,
-        ...(atScale ? [finalizationsOfHangups] : []),
-      ],
+      consumers: [webhooksConsumer, callMailsConsumer, crmSyncConsumer],
     },
   )
   return {

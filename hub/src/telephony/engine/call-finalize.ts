@@ -1,9 +1,9 @@
-import { and, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gt, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { urlSigningSecret } from '../../blobs/url-signing-secret.ts'
-import { type Queryable, rowsOf } from '../../db/client.ts'
+import type { Queryable } from '../../db/client.ts'
 import { compiled } from '../../db/compiled.ts'
-import { callEvents, calls, outbox } from '../../db/schema/index.ts'
+import { callEvents, calls } from '../../db/schema/index.ts'
 import { writeBatch } from '../../db/write-batch.ts'
 import { type EventName, recordEvents } from '../../events/outbox.ts'
 import { defineJob, newJobs } from '../../jobs/job-definition.ts'
@@ -208,36 +208,9 @@ export async function finalizeCall(deps: EngineDeps, callId: number): Promise<vo
 }
 
 /**
- * The outbox relay's safety net for finalizations at scale. With BullMQ the hang-up's
- * finalization job is added after its transaction commits (for speed): a web process killed in
- * between, or Redis failing the add, would leave the call without its recording and its
- * `call.ended` until a worker restarts (rearmFinalizations). The hang-up's `call.hungup` is in
- * the outbox, committed with the call's end, and the relay hands each event over at least once:
- * so each `call.hungup` relayed adds the call's finalization too. Keyed as the engine's, it is
- * a no-op when that one was added; a finalization that runs twice finds the call finalized.
- * The workers use it with BullMQ only: the embedded queue's jobs commit with the call.
- */
-export async function finalizationsOfHangups(
-  tx: Queryable,
-  _deps: unknown,
-  events: readonly { id: number; event: string }[],
-): Promise<NewJob[]> {
-  const hungUp = events.filter((e) => e.event === 'call.hungup').map((e) => e.id)
-  if (hungUp.length === 0) return []
-  const rows = rowsOf<{ call_id: string | number | null }>(
-    await tx.execute(
-      sql`select ${outbox.data}->>'id' as call_id from ${outbox} where ${inArray(outbox.id, hungUp)}`,
-    ),
-  )
-  return rows
-    .map((r) => Number(r.call_id))
-    .filter((id) => Number.isInteger(id) && id > 0)
-    .flatMap((id) => finalizeJobs(id))
-}
-
-/**
  * Calls that ended without being finalized (a crash between the hang-up and the job, or a
- * queue add lost at scale) are finalized again: run at a worker's start. Looks back a week.
+ * queue add lost at scale) are finalized again: run at a worker's start, and at a web
+ * process's start at scale (server.ts). Looks back a week.
  */
 export async function rearmFinalizations(deps: Pick<EngineDeps, 'db' | 'queue' | 'clock'>): Promise<number> {
   const since = new Date(deps.clock.now().getTime() - 7 * 24 * 3600 * 1000)

@@ -294,9 +294,11 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     client.held = undefined
     // A card posted while the client signed in is in the cards just read or among the frames
     // held, or both (posted before the read): each card read is skipped once among the held.
-    const sentCards = cards.map((c) => JSON.stringify(c))
+    // Compared by content whatever the order of the keys (the read comes back from a jsonb
+    // column, which orders them its own way).
+    const sentCards = cards.map(canonicalJson)
     for (const frame of held) {
-      const sent = frame.type === 'call.insight_card' ? sentCards.indexOf(JSON.stringify(frame)) : -1
+      const sent = frame.type === 'call.insight_card' ? sentCards.indexOf(canonicalJson(frame)) : -1
       if (sent >= 0) sentCards.splice(sent, 1)
       else sendNow(client, frame)
     }
@@ -635,4 +637,15 @@ export function createRealtimePublisher(opts: {
       await store.close()
     },
   }
+}
+
+/** JSON with every object's keys sorted: equal for equal contents, whatever their order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  )
 }

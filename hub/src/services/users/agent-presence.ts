@@ -67,7 +67,7 @@ export async function recordUserEvents(
   if (events.length === 0) return
   const now = deps.clock.now()
   const numbers = await numbersOfUsers(tx, row.companyId, deps.links, now, [row.id])
-  const json = toUserJson(row, deps.links, now, numbers.get(row.id))
+  const json = toUserJson(row, deps.links, now, numbers.get(row.id), numbers.lines.get(row.id))
   for (const event of events) await recordEvent(tx, deps.clock, row.companyId, event, json)
 }
 

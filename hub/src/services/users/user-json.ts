@@ -18,12 +18,13 @@ function substatusOf(u: UserRow): string | null {
 /**
  * The line the user calls out with (the profile's "numéro par défaut"): the number they chose
  * while they are assigned to it; once they are not (taken off its distribution, out of its
- * team), the first number they have (`numberIds`, in id order), or none. The choice is kept:
- * assigned to it again, the user calls out with it again. Not chosen: none.
+ * team), the first number they have that can place calls (`lines`, in id order), or none. The
+ * choice is kept: assigned to it again, the user calls out with it again. Not chosen: none.
+ * Without `lines` (not loaded), the choice as stored.
  */
-export function defaultNumberOf(chosen: number | null, numberIds: readonly number[]): number | null {
-  if (chosen === null || numberIds.includes(chosen)) return chosen
-  return numberIds[0] ?? null
+export function defaultNumberOf(chosen: number | null, lines?: readonly number[]): number | null {
+  if (chosen === null || lines === undefined || lines.includes(chosen)) return chosen
+  return lines[0] ?? null
 }
 
 /**
@@ -32,11 +33,13 @@ export function defaultNumberOf(chosen: number | null, numberIds: readonly numbe
  * numbersOfUsers (services/numbers/user-numbers.ts) shapes them; empty for a user just created.
  * Generic in that shape, so that users do not depend on numbers (numbers nest users already).
  */
-export function toUserJson<N extends { id: number } = never>(
+export function toUserJson<N = never>(
   u: UserRow,
   links: Links,
   now: Date,
   numbers: N[] = [],
+  /** The ids of the user's numbers that can place calls (numbersOfUsers' `lines`), for the default number's fallback. */
+  lines?: readonly number[],
 ) {
   return {
     id: u.id,
@@ -58,10 +61,7 @@ export function toUserJson<N extends { id: number } = never>(
     working_hours: u.workingHours ?? DEFAULT_WORKING_HOURS,
     forwarding_numbers: u.forwardingNumbers,
     caller_id_number_id: u.callerIdNumberId,
-    default_number_id: defaultNumberOf(
-      u.defaultNumberId,
-      numbers.map((n) => n.id),
-    ),
+    default_number_id: defaultNumberOf(u.defaultNumberId, lines),
     default_country_prefix: u.defaultCountryPrefix,
     ringtone: u.ringtone,
     notification_prefs: { ...DEFAULT_NOTIFICATION_PREFS, ...u.notificationPrefs },

@@ -175,7 +175,7 @@ async function usersJson(db: Queryable, ctx: ServiceContext, rows: UserRow[]) {
     now,
     rows.map((u) => u.id),
   )
-  return rows.map((u) => toUserJson(u, ctx.links, now, numbers.get(u.id)))
+  return rows.map((u) => toUserJson(u, ctx.links, now, numbers.get(u.id), numbers.lines.get(u.id)))
 }
 
 async function userJson(db: Queryable, ctx: ServiceContext, row: UserRow) {
@@ -491,10 +491,13 @@ export async function dialUser(
   if (user.presence === 'offline') {
     throw new DomainError('not_allowed', 'The user has no app open to pre-fill (external forwarding only)')
   }
-  const numberIds = user.defaultNumberId === null ? [] : await numberIdsOfUser(ctx.db, ctx.companyId, user.id)
+  const lines =
+    user.defaultNumberId === null
+      ? []
+      : await numberIdsOfUser(ctx.db, ctx.companyId, user.id, { callable: true })
   deps.agentChannel.send(ctx.companyId, [user.id], {
     type: 'dial',
     to: to.e164,
-    number_id: defaultNumberOf(user.defaultNumberId, numberIds),
+    number_id: defaultNumberOf(user.defaultNumberId, lines),
   })
 }

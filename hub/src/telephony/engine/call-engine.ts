@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, asc, eq, isNotNull, isNull, lt } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import type { Clock } from '../../core/clock.ts'
@@ -404,9 +404,10 @@ export async function rearmCallTimers(
     .select({ id: calls.id, timerAt: calls.timerAt, timerVersion: calls.timerVersion })
     .from(calls)
     .where(and(isNull(calls.endedAt), isNotNull(calls.timerAt), overdue))
-  // A sweep during an overload (timers late behind a busy queue, not lost) re-adds the oldest
-  // few, not every one: the rest follow at the next sweeps.
-  const rows = overdue ? await query.orderBy(asc(calls.timerAt)).limit(SWEEP_LIMIT) : await query
+  // A sweep during an overload (timers late behind a busy queue, not lost) re-adds a few, not
+  // every one: the rest follow at the next sweeps. Picked at random, so timers that stay
+  // overdue with their job still known (a dead letter) cannot keep a lost one out for good.
+  const rows = overdue ? await query.orderBy(sql`random()`).limit(SWEEP_LIMIT) : await query
   if (rows.length === 0) return 0
   const now = deps.clock.now().getTime()
   // Job keys make this harmless for timers still queued: only lost ones are added.
@@ -445,11 +446,8 @@ export function startTimerSweep(
     if (sweeping) return
     sweeping = rearmCallTimers(deps, { overdueMs: TIMER_LOST_AFTER_MS })
       .then((n) => {
-        if (n > 0)
-          deps.logger.warn(
-            { timers: n },
-            'calls: timers overdue by 10 s or more queued again (the lost ones run)',
-          )
+        // Most are late, not lost (their adds are no-ops): not worth a warning every 10 s.
+        if (n > 0) deps.logger.debug({ timers: n }, 'calls: timers overdue by 10 s or more queued again')
       })
       .catch((err: unknown) => deps.logger.error({ err }, 'calls: could not sweep the overdue call timers'))
       .finally(() => {

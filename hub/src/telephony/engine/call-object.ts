@@ -133,8 +133,8 @@ export async function loadCallNotes(db: Queryable, companyId: number, callId: nu
     db
       .select({ id: tags.id, name: tags.name, color: tags.color, description: tags.description })
       .from(callTags)
-      .innerJoin(tags, eq(tags.id, callTags.tagId))
-      .where(eq(callTags.callId, callId))
+      .innerJoin(tags, and(eq(tags.id, callTags.tagId), eq(tags.companyId, companyId)))
+      .where(and(eq(callTags.callId, callId), eq(callTags.companyId, companyId)))
       .orderBy(asc(callTags.createdAt), asc(tags.id)),
     loadCallComments(db, companyId, [callId]),
   ])

@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@switchboard/shared'
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, ne, sql } from 'drizzle-orm'
 import type { BlobStore } from '../../blobs/blob-store.ts'
 import { DomainError, notFound } from '../../core/errors.ts'
 import { calls, numbers, users } from '../../db/schema/index.ts'
@@ -167,18 +167,22 @@ export async function sendInsightCard(
   if (!row) throw notFound('Call not found')
   guard?.(row)
   if (row.status === 'done') throw ended()
-  const agents = row.status === 'answered' && row.userId !== null ? [row.userId] : row.ringing
   // Appended in SQL, so two cards posted at once are both kept; no version bump (the call's
-  // data, its webhooks and its CRM activity do not change).
+  // data, its webhooks and its CRM activity do not change). The agents to show it to are read
+  // from the row the update leaves: an update that waited for the engine's lock (the call
+  // starting to ring) sees who it rings now, where the engine sent the cards it had.
   const card = JSON.stringify([contents])
-  await deps.db
+  const [after] = await deps.db
     .update(calls)
     .set({
       insightCards: sql`case when jsonb_array_length(${calls.insightCards}) >= ${MAX_INSIGHT_CARDS}
         then (${calls.insightCards} - 0) || ${card}::jsonb
         else ${calls.insightCards} || ${card}::jsonb end`,
     })
-    .where(eq(calls.id, row.id))
+    .where(and(eq(calls.id, row.id), ne(calls.status, 'done')))
+    .returning({ status: calls.status, userId: calls.userId, ringing: calls.ringing })
+  if (!after) throw ended()
+  const agents = after.status === 'answered' && after.userId !== null ? [after.userId] : after.ringing
   if (agents.length > 0) {
     deps.agentChannel.send(companyId, agents, { type: 'call.insight_card', call_id: row.id, contents })
   }

@@ -531,17 +531,11 @@ describe('scripts/agent-client.mjs', () => {
   it('signs in, prints the ringing call, and answers it when the agent presses a', async () => {
     const answered: CallActionMessage[] = []
     const call: AgentCall = {
+      ...ringing,
       call_id: 501,
-      direction: 'inbound',
-      status: 'ringing',
-      external_number: '+33612345678',
-      number: { id: 3, name: 'Support', digits: '+33 1 23 45 67 89' },
       team: { id: 2, name: 'Tier 1' },
       ivr_path: ['2'],
-      started_at: 1_772_442_000,
-      answered_at: null,
       recording: 'on',
-      tag_required: false,
     }
     const { base } = await hub.listenRealtime({
       callActions: {

@@ -46,6 +46,24 @@ const callEnvelope = json(z.object({ call: callSchema }), 'The call')
 const notAllowed = { 405: errorResponse('Not possible in the call’s current state') }
 const callRoute = { tags, security, request: { params: idParams } }
 
+/** The route of one of the realtime channel's device actions, as REST (agentDeviceAction). */
+const deviceRoute = (
+  action: 'answer' | 'decline' | 'hangup',
+  summary: string,
+  done: string,
+  refused: string,
+) =>
+  createRoute({
+    method: 'post',
+    path: `/calls/{id}/${action}`,
+    ...callRoute,
+    summary,
+    description:
+      `The realtime channel's \`${action}\`, for a user acting for themselves (an agent's token or a ` +
+      'session); an API key gets 403.',
+    responses: { 204: { description: done }, 405: errorResponse(refused), ...errorResponses },
+  })
+
 /**
  * Aircall's Calls API. Reading is for admins and API keys; actions are open to agents' tokens on
  * their own calls (the service decides); deleting recordings and voicemails is for admins.
@@ -288,62 +306,31 @@ export const callsRoutes = createRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/calls/{id}/answer',
-      ...callRoute,
-      summary: 'Answer a call ringing on you',
-      description:
-        "The realtime channel's `answer`, for a user acting for themselves (an agent's token or a " +
-        'session); an API key gets 403.',
-      responses: {
-        204: { description: 'Answered' },
-        405: errorResponse('The call is not ringing on you'),
-        ...errorResponses,
-      },
-    }),
+    deviceRoute('answer', 'Answer a call ringing on you', 'Answered', 'The call is not ringing on you'),
     async (c) => {
       await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'answer')
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/calls/{id}/decline',
-      ...callRoute,
-      summary: 'Decline a call ringing on you',
-      description:
-        "The realtime channel's `decline`, for a user acting for themselves (an agent's token or a " +
-        'session); an API key gets 403.',
-      responses: {
-        204: { description: 'Declined: the call moves on as if your device rang out' },
-        405: errorResponse('The call is not ringing on you'),
-        ...errorResponses,
-      },
-    }),
+    deviceRoute(
+      'decline',
+      'Decline a call ringing on you',
+      'Declined: the call moves on as if your device rang out',
+      'The call is not ringing on you',
+    ),
     async (c) => {
       await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'decline')
       return c.body(null, 204)
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/calls/{id}/hangup',
-      ...callRoute,
-      summary: 'Hang up the call you are on',
-      description:
-        "The realtime channel's `hangup`, for a user acting for themselves (an agent's token or a " +
-        'session); an API key gets 403.',
-      responses: {
-        204: { description: 'Hung up: the call ends' },
-        405: errorResponse(
-          'You are not on this call (an outbound call you place: until it is answered, too)',
-        ),
-        ...errorResponses,
-      },
-    }),
+    deviceRoute(
+      'hangup',
+      'Hang up the call you are on',
+      'Hung up: the call ends',
+      'You are not on this call (an outbound call you place: until it is answered, too)',
+    ),
     async (c) => {
       await agentDeviceAction(c.var.deps, serviceContext(c), c.req.valid('param').id, 'hangup')
       return c.body(null, 204)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hungUpCall, placeSandboxCall } from '../../../test/helpers/call-scenes.ts'
 import { callableNumber, callRow, timelineOf, until, webhookEventsOf } from '../../../test/helpers/calls.ts'
 import { createTestHub, type TestHub } from '../../../test/helpers/hub.ts'
-import { callTimerJob, callTimerKey, rearmCallTimers } from './call-engine.ts'
+import { callTimerJob, callTimerKey, rearmCallTimers, startTimerSweep } from './call-engine.ts'
 import { callFinalizeJob, finalizeCall, rearmFinalizations } from './call-finalize.ts'
 
 /**
@@ -51,6 +51,34 @@ describe('a lost call timer', () => {
     expect(moved.ringing).toEqual([])
     // Moved on by its timer, the one the sweep queued again.
     expect((await timelineOf(hub, id)).map((t) => t.type)).toEqual(['start', 'timer'])
+  })
+
+  it('is found by the periodic sweep on its own, only once overdue by 10 s', async () => {
+    const company = await hub.createCompany()
+    hub.setOnline(company.id, company.agentUserId)
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null },
+      distribution: {
+        ...s.distribution,
+        steps: [{ type: 'user', user_id: company.agentUserId, ring_time_sec: 20 }],
+      },
+    }))
+    const id = await placeSandboxCall(hub, company, number.e164, CALLER)
+    const ringing = await callRow(hub, id)
+    await hub.queue.cancel(callTimerJob.queue, callTimerKey(id, ringing.timerVersion!))
+    // Every 50 ms of real time here (10 s in a deployment), against the hub's clock.
+    const sweep = startTimerSweep(hub.deps, { everyMs: 50 })
+    try {
+      hub.clock.advance(25_000)
+      await new Promise((r) => setTimeout(r, 300))
+      // Overdue by 5 s: several sweeps have run and left it.
+      expect((await callRow(hub, id)).version).toBe(ringing.version)
+      hub.clock.advance(6_000)
+      await until(async () => (await callRow(hub, id)).version > ringing.version, 'the sweep to queue it')
+      expect((await timelineOf(hub, id)).map((t) => t.type)).toEqual(['start', 'timer'])
+    } finally {
+      await sweep.stop()
+    }
   })
 })
 

@@ -598,6 +598,33 @@ describe('music on hold', () => {
     // The call that rang at once was never held.
     expect(commands.get(first.id)?.some((c) => c.verb === 'hold')).toBe(false)
   })
+
+  it("a transferred caller waits with the number's music while the target rings", async () => {
+    const commands = recordCarrierCommands(hub)
+    const company = await hub.createCompany()
+    const [first, target] = [await addAgent(hub, company), await addAgent(hub, company)]
+    hub.setOnline(company.id, first.id)
+    hub.setOnline(company.id, target.id)
+    const number = await callableNumber(hub, company, (s) => ({
+      messages: { ...s.messages, welcome: null, music_on_hold: { type: 'library', track: 'classical' } },
+      distribution: { ...s.distribution, steps: [{ type: 'user', user_id: first.id, ring_time_sec: 60 }] },
+    }))
+    const call = await dial(company, number.e164)
+    await post(company, `/v1/sandbox/calls/${call.id}/agents/${first.id}/answer`)
+    expect(commands.get(call.id)?.some((c) => c.verb === 'hold')).toBe(false)
+
+    const transfer = await hub.call('POST', `/v1/calls/${call.id}/transfers`, {
+      auth: company.basic,
+      body: { user_id: target.id },
+    })
+    expect(transfer.status, JSON.stringify(transfer.body)).toBe(204)
+    expect((await callRow(hub, call.id)).ringing).toEqual([target.id])
+    expect(commands.get(call.id)?.filter((c) => c.verb === 'hold')).toEqual([
+      { verb: 'hold', music: { kind: 'library', track: 'classical' } },
+    ])
+    await post(company, `/v1/sandbox/calls/${call.id}/agents/${target.id}/answer`)
+    expect(await callRow(hub, call.id)).toMatchObject({ status: 'answered', userId: target.id })
+  })
 })
 
 describe('mandatory tagging', () => {

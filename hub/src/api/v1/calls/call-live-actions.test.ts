@@ -135,6 +135,25 @@ describe('POST /v1/calls/:id/insight_cards', () => {
     expect((await callRow(hub, waiting.body.call.id)).insightCards).toEqual([card.contents])
     expect(hub.agentChannel.framesOf(offline.id).filter((m) => m.type === 'call.insight_card')).toEqual([])
 
+    // A card posted while the engine holds the call's row to start ringing an agent (emulated:
+    // the row locked and its ringing set in one transaction) reaches that agent once it commits.
+    // A race of two connections: the scale run's PostgreSQL has it; PGlite serialises the two.
+    const second = { contents: [{ type: 'shortText', label: 'Plan', text: 'Gold' }] }
+    let posting: ReturnType<typeof post> | undefined
+    await hub.deps.db.transaction(async (tx) => {
+      await tx.select({ id: calls.id }).from(calls).where(eq(calls.id, waiting.body.call.id)).for('update')
+      await tx
+        .update(calls)
+        .set({ ringing: [offline.id] })
+        .where(eq(calls.id, waiting.body.call.id))
+      posting = post(waiting.body.call.id, second)
+      await new Promise((r) => setTimeout(r, 300))
+    })
+    expect((await posting!).status).toBe(201)
+    expect(hub.agentChannel.framesOf(offline.id).filter((m) => m.type === 'call.insight_card')).toEqual([
+      { type: 'call.insight_card', call_id: waiting.body.call.id, ...second },
+    ])
+
     const live = await sceneCall(hub, company)
     for (const body of [
       {},

@@ -544,9 +544,20 @@ const commands: Record<string, Command> = {
         )
       const api = createHubApi({ base: await hubBaseUrl(env, values.hub), ...key })
       const tty = process.stderr.isTTY === true
+      // Ctrl-C: no more calls, the callers in flight hang up, the devices are put back and the
+      // summary printed. A second Ctrl-C stops at once.
+      const stop = new AbortController()
+      const interrupt = () => {
+        stop.abort()
+        process.stderr.write(
+          '\nstopping: the callers in flight hang up, the simulated devices are put back…\n',
+        )
+      }
+      process.once('SIGINT', interrupt)
       const summary = await runSimulation(api, options, {
         onProgress: tty ? (s) => process.stderr.write(`\r\x1b[2K${progressLine(s)}`) : undefined,
-      })
+        signal: stop.signal,
+      }).finally(() => process.removeListener('SIGINT', interrupt))
       if (tty) process.stderr.write('\n')
       if (options.json) out(JSON.stringify(summary))
       else for (const line of formatSummary(summary)) out(line)

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 /**
  * A stand-in for the hub's simulation API on loopback, for the CLI's tests only: the paths,
  * status codes, envelopes and Basic auth of the contract (POST /v1/sandbox/calls → 201 {call},
- * digits / hangup → 204, PUT /v1/sandbox/agents/:id → 200, GET /v1/calls/:id → {call} in
+ * digits / hangup → 204, GET / PUT /v1/sandbox/agents/:id → 200 {agent} (GET 404: none), DELETE
+ * → 204, GET /v1/calls/:id → {call} in
  * Aircall's Call shape, GET /v1/numbers paginated with meta.next_page_link, 429 with
  * Retry-After). Each call follows a script chosen when it is placed: how many polls it stays
  * in progress, then its final fields.
@@ -167,11 +168,21 @@ export async function startFakeSandboxHub(options: {
       }
       return send(res, 204)
     }
-    if (req.method === 'PUT' && agentPath) {
-      const m = agentPath
-      const body = await readBody(req)
-      devices.set(Number(m[1]), body)
-      return send(res, 200, { user_id: Number(m[1]), ...body })
+    if (agentPath) {
+      const userId = Number(agentPath[1])
+      const noDevice = { message: 'This agent has no simulated device', code: 'not_found' }
+      if (req.method === 'PUT') {
+        const body = await readBody(req)
+        devices.set(userId, body)
+        return send(res, 200, { agent: { user_id: userId, ...body } })
+      }
+      const device = devices.get(userId)
+      if (!device) return send(res, 404, noDevice)
+      if (req.method === 'GET') return send(res, 200, { agent: { user_id: userId, ...(device as object) } })
+      if (req.method === 'DELETE') {
+        devices.delete(userId)
+        return send(res, 204)
+      }
     }
     if (req.method === 'GET' && callPath) {
       const m = callPath

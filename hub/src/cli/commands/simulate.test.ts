@@ -181,22 +181,51 @@ describe('sb simulate: a run against the simulation API', () => {
     expect(text).toMatch(/agents_did_not_answer\s+1/)
   })
 
-  it("puts the number's users on simulated devices with --answer-after / --talk, and uses --from", async () => {
+  it("puts the number's users on simulated devices with --answer-after / --talk for the run, then back as they were; uses --from", async () => {
     const { hub, api } = await fake({ script: () => answered })
+    // User 5 had a device of their own; user 6 none.
+    hub.devices.set(5, { answer_after_sec: 4, talk_sec: 60 })
+    const during: unknown[] = []
     const summary = await runSimulation(
       api,
       options({ calls: 2, from: '+33612345678', device: { answer_after_sec: 2, talk_sec: 15 } }),
-      { pollMs: 5 },
+      { pollMs: 5, onProgress: () => during.push(Object.fromEntries(hub.devices)) },
     )
     expect(summary.answered).toBe(2)
-    expect(Object.fromEntries(hub.devices)).toEqual({
+    expect(during[0]).toEqual({
       5: { answer_after_sec: 2, talk_sec: 15 },
       6: { answer_after_sec: 2, talk_sec: 15 },
     })
+    expect(Object.fromEntries(hub.devices)).toEqual({ 5: { answer_after_sec: 4, talk_sec: 60 } })
     expect([...hub.calls.values()].map((c) => c.from)).toEqual(['+33612345678', '+33612345678'])
     expect(hub.requests.indexOf('PUT /v1/sandbox/agents/6')).toBeLessThan(
       hub.requests.indexOf('POST /v1/sandbox/calls'),
     )
+    expect(summary).toMatchObject({ interrupted: false, device_errors: [] })
+  })
+
+  it('stops when interrupted: no more calls, the callers in flight hang up, the devices are put back', async () => {
+    const { hub, api } = await fake({
+      script: () => ({
+        pollsUntilDone: Number.POSITIVE_INFINITY,
+        final: {},
+        onHangup: { missed_call_reason: 'short_abandoned' },
+      }),
+    })
+    const stop = new AbortController()
+    const running = runSimulation(
+      api,
+      options({ calls: 10, concurrency: 2, device: { answer_after_sec: 2, talk_sec: 15 } }),
+      { pollMs: 5, signal: stop.signal },
+    )
+    while (hub.calls.size < 2) await new Promise((r) => setTimeout(r, 5))
+    stop.abort()
+    const summary = await running
+    expect(summary).toMatchObject({ interrupted: true, missed: 2, missed_by_reason: { short_abandoned: 2 } })
+    expect(hub.calls.size).toBe(2)
+    expect([...hub.calls.values()].every((c) => c.hungUp)).toBe(true)
+    expect(hub.devices.size).toBe(0)
+    expect(formatSummary(summary)[0]).toMatch(/^2 of 10 call\(s\) to .* s, interrupted:$/)
   })
 
   it('hangs up for the caller after --timeout; a call the hub still does not end is unfinished', async () => {
@@ -267,6 +296,8 @@ describe('sb simulate: display', () => {
       failed: 0,
       errors: [],
       unfinished: 0,
+      interrupted: false,
+      device_errors: [],
       call_ids: [],
       duration_sec: 1,
     }

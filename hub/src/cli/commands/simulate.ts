@@ -164,6 +164,10 @@ export type SimulationSummary = {
   errors: string[]
   /** Calls still going when the caller gave up (--timeout) and the hub did not end them. */
   unfinished: number
+  /** Stopped early (Ctrl-C): the calls in flight were hung up by their callers, no more placed. */
+  interrupted: boolean
+  /** Why the simulated devices could not be put back as they were, if so. */
+  device_errors: string[]
   call_ids: number[]
   duration_sec: number
 }
@@ -175,6 +179,8 @@ export type SimulationHooks = {
   pollMs?: number
   /** A different caller per call when --from is not given. */
   callerOf?(index: number): string
+  /** Aborted: no more calls are placed, the callers of those in flight hang up. */
+  signal?: AbortSignal
 }
 
 /** A French mobile number per call: valid, plausible, never a company number of the sandbox. */
@@ -190,12 +196,13 @@ export async function runSimulation(
 ): Promise<SimulationSummary> {
   const started = Date.now()
   const number = matchCompanyNumber(options.to, await listCompanyNumbers(api))
+  let restoreDevices: (() => Promise<void>) | null = null
   if (options.device) {
     const { body } = await api.request('GET', `/v1/numbers/${number.id}`)
     const users = ((body as { number?: { users?: { id: number }[] } } | null)?.number?.users ?? []).map(
       (u) => u.id,
     )
-    await putSimulatedDevices(api, users, options.device)
+    restoreDevices = await putSimulatedDevices(api, users, options.device)
   }
   const summary: SimulationSummary = {
     number: { id: number.id, name: number.name, e164: number.e164 },
@@ -208,6 +215,8 @@ export async function runSimulation(
     failed: 0,
     errors: [],
     unfinished: 0,
+    interrupted: false,
+    device_errors: [],
     call_ids: [],
     duration_sec: 0,
   }
@@ -249,7 +258,7 @@ export async function runSimulation(
     let call = placed
     if (options.digits) await pressDigits(api, call.id, options.digits)
     const deadline = Date.now() + options.timeoutSec * 1000
-    while (call.status !== 'done' && Date.now() < deadline) {
+    while (call.status !== 'done' && Date.now() < deadline && !hooks.signal?.aborted) {
       await sleep(pollMs)
       call = await getCall(api, call.id)
     }
@@ -267,14 +276,22 @@ export async function runSimulation(
 
   let next = 0
   const workers = Array.from({ length: Math.min(options.concurrency, options.calls) }, async () => {
-    while (next < options.calls) {
+    while (next < options.calls && !hooks.signal?.aborted) {
       const index = next++
       await oneCall(index)
       summary.duration_sec = (Date.now() - started) / 1000
       hooks.onProgress?.(summary)
     }
   })
-  await Promise.all(workers)
+  try {
+    await Promise.all(workers)
+  } finally {
+    // The number's users get back the devices they had (or none), interrupted or not.
+    await restoreDevices?.().catch((err: unknown) => {
+      summary.device_errors.push(err instanceof Error ? err.message : String(err))
+    })
+  }
+  summary.interrupted = hooks.signal?.aborted === true
   summary.duration_sec = Math.round((Date.now() - started) / 100) / 10
   return summary
 }
@@ -293,7 +310,7 @@ export function progressLine(s: SimulationSummary, width = 30): string {
 export function formatSummary(s: SimulationSummary): string[] {
   const display = normalizePhone(s.number.e164)?.international ?? s.number.e164
   const lines = [
-    `${s.calls} call(s) to ${display} (${s.number.name}, number ${s.number.id}) in ${s.duration_sec} s:`,
+    `${s.interrupted ? `${done(s)} of ${s.calls}` : s.calls} call(s) to ${display} (${s.number.name}, number ${s.number.id}) in ${s.duration_sec} s${s.interrupted ? ', interrupted' : ''}:`,
     `  answered    ${s.answered}`,
     `  voicemail   ${s.voicemail}`,
     `  missed      ${s.missed}`,
@@ -308,6 +325,7 @@ export function formatSummary(s: SimulationSummary): string[] {
     for (const e of s.errors) lines.push(`    ${e}`)
   }
   if (s.call_ids.length) lines.push(`Calls: GET /v1/calls/<id> for ids ${abbreviate(s.call_ids)}`)
+  for (const e of s.device_errors) lines.push(`The simulated devices could not all be put back: ${e}`)
   return lines
 }
 

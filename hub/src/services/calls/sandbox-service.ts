@@ -126,6 +126,17 @@ export async function setSandboxDevice(
   return { user_id: userId, ...input }
 }
 
+/** The agent's simulated device; 404 when they have none. */
+export async function getSandboxDevice(ctx: ServiceContext, userId: number): Promise<SandboxDevice> {
+  await requireUser(ctx, userId)
+  const [device] = await ctx.db
+    .select({ answerAfterSec: sandboxDevices.answerAfterSec, talkSec: sandboxDevices.talkSec })
+    .from(sandboxDevices)
+    .where(and(eq(sandboxDevices.userId, userId), eq(sandboxDevices.companyId, ctx.companyId)))
+  if (!device) throw new DomainError('not_found', 'This agent has no simulated device')
+  return { user_id: userId, answer_after_sec: device.answerAfterSec, talk_sec: device.talkSec }
+}
+
 export async function removeSandboxDevice(ctx: ServiceContext, userId: number): Promise<void> {
   await requireUser(ctx, userId)
   const removed = await ctx.db

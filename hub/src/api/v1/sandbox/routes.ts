@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
+  getSandboxDevice,
   placeSandboxCall,
   removeSandboxDevice,
   sandboxCallEvent,
@@ -184,6 +185,20 @@ export const sandboxRoutes = createRouter()
       })
       return c.body(null, 204)
     },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/sandbox/agents/{user_id}',
+      tags,
+      security,
+      middleware,
+      summary: "An agent's simulated device (404 when they have none)",
+      request: { params: agentParams },
+      responses: { 200: json(z.object({ agent: deviceSchema }), 'The simulated device'), ...errorResponses },
+    }),
+    async (c) =>
+      c.json({ agent: await getSandboxDevice(serviceContext(c), c.req.valid('param').user_id) }, 200),
   )
   .openapi(
     createRoute({

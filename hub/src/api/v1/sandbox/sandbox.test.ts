@@ -119,20 +119,27 @@ describe('carrier events on a call', () => {
 })
 
 describe('simulated devices', () => {
-  it('PUT sets, DELETE removes (404 when there is none), for the company’s users only', async () => {
+  it('PUT sets, GET reads, DELETE removes (404 when there is none), for the company’s users only', async () => {
     const company = await hub.createCompany()
     const other = await hub.createCompany()
     const body = { answer_after_sec: 2, talk_sec: 30 }
+    const get = (userId: number) => hub.call('GET', `/v1/sandbox/agents/${userId}`, { auth: company.basic })
+    expect((await get(company.agentUserId)).status).toBe(404)
     const put = await hub.call('PUT', `/v1/sandbox/agents/${company.agentUserId}`, {
       auth: company.basic,
       body,
     })
     expect(put.status).toBe(200)
+    expect(await get(company.agentUserId)).toMatchObject({
+      status: 200,
+      body: { agent: { user_id: company.agentUserId, ...body } },
+    })
     const foreign = await hub.call('PUT', `/v1/sandbox/agents/${other.agentUserId}`, {
       auth: company.basic,
       body,
     })
     expect(foreign.status).toBe(404)
+    expect((await get(other.agentUserId)).status).toBe(404)
     const bad = await hub.call('PUT', `/v1/sandbox/agents/${company.agentUserId}`, {
       auth: company.basic,
       body: { answer_after_sec: -1, talk_sec: 30 },
@@ -141,6 +148,7 @@ describe('simulated devices', () => {
     expect(bad.body.field).toBe('answer_after_sec')
     const del = await hub.call('DELETE', `/v1/sandbox/agents/${company.agentUserId}`, { auth: company.basic })
     expect(del.status).toBe(204)
+    expect((await get(company.agentUserId)).status).toBe(404)
     const again = await hub.call('DELETE', `/v1/sandbox/agents/${company.agentUserId}`, {
       auth: company.basic,
     })
@@ -151,6 +159,13 @@ describe('simulated devices', () => {
     method: 'PUT',
     path: (c) => `/v1/sandbox/agents/${c.agentUserId}`,
     body: { answer_after_sec: 2, talk_sec: 30 },
+    adminOnly: true,
+    ownedResource: true,
+  })
+
+  securityCases(() => hub, {
+    method: 'GET',
+    path: (c) => `/v1/sandbox/agents/${c.agentUserId}`,
     adminOnly: true,
     ownedResource: true,
   })

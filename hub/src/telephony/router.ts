@@ -79,6 +79,8 @@ export function initialCallState(startedAt: number, seed = startedAt): CallState
     outcome: null,
     answeredBy: null,
     ivrKeys: [],
+    ivrMenuAt: null,
+    ivrKeysAt: [],
   }
 }
 
@@ -203,6 +205,7 @@ class Run {
   private playMenu(): Instruction {
     const s = this.s
     s.phase = 'ivr_menu'
+    if (s.ivrPlays === 0) s.ivrMenuAt = this.now
     s.ivrPlays += 1
     return {
       action: 'gather',
@@ -216,7 +219,7 @@ class Run {
     if (event.type === 'digit') {
       const destination = this.config.ivr.options[event.digit as Digit]
       if (destination) {
-        this.s.ivrKeys = [...this.s.ivrKeys, event.digit]
+        this.chose(event.digit)
         return this.goTo(destination)
       }
       return this.s.ivrPlays < 2 ? this.playMenu() : this.ivrFallback()
@@ -226,8 +229,13 @@ class Run {
   }
 
   private ivrFallback(): Instruction {
-    this.s.ivrKeys = [...this.s.ivrKeys, 'fallback']
+    this.chose('fallback')
     return this.goTo(this.config.ivr.fallback)
+  }
+
+  private chose(key: string): void {
+    this.s.ivrKeys = [...this.s.ivrKeys, key]
+    this.s.ivrKeysAt = [...(this.s.ivrKeysAt ?? []), this.now]
   }
 
   private goTo(destination: Destination): Instruction {

@@ -163,7 +163,12 @@ export type CallState = {
   missedReason: MissedCallReason | null
   outcome: 'answered' | 'voicemail' | 'message' | 'rejected' | 'transferred' | 'callback' | 'abandoned' | null
   answeredBy: number | null
+  /** The IVR keys chosen, in order; `fallback` for the menu's fallback. */
   ivrKeys: string[]
+  /** When the IVR menu first played (ms); absent from calls stored before it was kept. */
+  ivrMenuAt?: number | null
+  /** When each of `ivrKeys` was chosen (ms), same order; absent as ivrMenuAt. */
+  ivrKeysAt?: number[]
 }
 
 export type RoutingEvent =

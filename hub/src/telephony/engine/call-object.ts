@@ -3,6 +3,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.ts'
 import { callComments, type calls, callTags, numbers, tags, teams, users } from '../../db/schema/index.ts'
 import type { AssetUrlSigner } from '../audio/call-assets.ts'
+import type { CallState } from '../routing-types.ts'
 import type { CallWorld } from '../routing-world.ts'
 
 export type CallRow = typeof calls.$inferSelect
@@ -36,9 +37,31 @@ function userObject(refs: CallRefs, id: number | null) {
  * `sid`, `participants` where it says `conference_participants`). `user` overrides the call's
  * user: call.ringing_on_agent and call.agent_declined name the agent concerned.
  */
+/**
+ * The IVR choices of a call as Aircall's `ivr_options_selected` lists them: the key (`fallback`
+ * when the caller chose none), when it was chosen, and the menu's span from its first play to
+ * that choice. Options have no titles in a number's settings: `title` is null. Calls stored
+ * before the times were kept show the keys alone.
+ */
+function ivrOptionsSelected(state: Partial<CallState>) {
+  return (state.ivrKeys ?? []).map((key, i) => {
+    const at = state.ivrKeysAt?.[i]
+    if (at === undefined) return { key }
+    const chosen = Math.floor(at / 1000)
+    const menu = state.ivrMenuAt ?? null
+    return {
+      key,
+      title: null,
+      created_at: chosen,
+      transition_started_at: menu === null ? null : Math.floor(menu / 1000),
+      transition_ended_at: chosen,
+    }
+  })
+}
+
 export function callWebhookData(row: CallRow, refs: CallRefs, user: number | null = row.userId) {
   const n = refs.number
-  const state = row.state as { ivrKeys?: string[] }
+  const state = row.state as Partial<CallState>
   return {
     id: row.id,
     call_uuid: `sb-call-${row.id}`,
@@ -79,7 +102,7 @@ export function callWebhookData(row: CallRow, refs: CallRefs, user: number | nul
     tags: [],
     comments: [],
     participants: [],
-    ivr_options_selected: (state.ivrKeys ?? []).map((key) => ({ key })),
+    ivr_options_selected: ivrOptionsSelected(state),
     hangup_cause: null,
   }
 }

@@ -116,7 +116,32 @@ export const callSchema = z
           .openapi({ description: "The user who wrote it; null for an API key's" }),
       }),
     ),
-    ivr_options_selected: z.array(z.object({ key: z.string() })),
+    ivr_options_selected: z
+      .array(
+        z.object({
+          key: z
+            .string()
+            .openapi({ description: 'The key pressed, or `fallback` when the caller chose none' }),
+          title: z.null().optional().openapi({ description: 'Options have no titles: null' }),
+          created_at: z
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: 'UNIX seconds: when it was chosen' }),
+          transition_started_at: z
+            .number()
+            .int()
+            .nullable()
+            .optional()
+            .openapi({ description: 'UNIX seconds: when the menu first played' }),
+          transition_ended_at: z
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: 'UNIX seconds: when the caller left the menu (the choice)' }),
+        }),
+      )
+      .openapi({ description: 'The IVR choices in order. Calls older than the times show `key` alone' }),
     timeline: z
       .array(timelineEntrySchema)
       .optional()

@@ -238,9 +238,14 @@ describe('IVR', () => {
     expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'welcome' })
     const menu = await advanceUntilApplied(hub, call.id, ttsSec(welcome) * 1000)
     expect(menu.state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 1 })
+    const seconds = () => Math.floor(hub.clock.now().getTime() / 1000)
+    const menuAt = seconds()
 
+    hub.clock.advance(3_000)
     await post(company, `/v1/sandbox/calls/${call.id}/digits`, { digits: '7' })
     expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 2 })
+    hub.clock.advance(4_000)
+    const chosenAt = seconds()
     await post(company, `/v1/sandbox/calls/${call.id}/digits`, { digits: '1' })
     expect((await callRow(hub, call.id)).ringing).toEqual([agent.id])
     expect(hub.agentChannel.framesOf(agent.id, call.id)).toMatchObject([
@@ -274,8 +279,20 @@ describe('IVR', () => {
     expect(received.at(-1)!.data).toMatchObject({
       status: 'done',
       missed_call_reason: 'agents_did_not_answer',
-      ivr_options_selected: [{ key: '1' }],
     })
+    // The wrong key is not a choice; the menu's span runs from its first play to the choice.
+    const selected = [
+      {
+        key: '1',
+        title: null,
+        created_at: chosenAt,
+        transition_started_at: menuAt,
+        transition_ended_at: chosenAt,
+      },
+    ]
+    expect(received.at(-1)!.data.ivr_options_selected).toEqual(selected)
+    const api = await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })
+    expect(api.body.call.ivr_options_selected).toEqual(selected)
   })
 
   it('takes the fallback after the menu played twice without a key', async () => {
@@ -290,6 +307,7 @@ describe('IVR', () => {
     )
     const menuText = (number.settings.messages.ivr_menu as { text: string }).text
     const call = await dial(company, number.e164)
+    const menuAt = Math.floor(hub.clock.now().getTime() / 1000)
     expect((await callRow(hub, call.id)).state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 1 })
     const replay = await advanceUntilApplied(hub, call.id, (ttsSec(menuText) + 5) * 1000)
     expect(replay.state).toMatchObject({ phase: 'ivr_menu', ivrPlays: 2 })
@@ -305,8 +323,17 @@ describe('IVR', () => {
       'call.hungup',
       'call.ended',
     ])
+    // Two plays of the menu and their waits, then the fallback.
+    const fallbackAt = menuAt + 2 * (ttsSec(menuText) + 5)
     expect(received.at(-1)!.data).toMatchObject({
-      ivr_options_selected: [{ key: 'fallback' }],
+      ivr_options_selected: [
+        {
+          key: 'fallback',
+          created_at: fallbackAt,
+          transition_started_at: menuAt,
+          transition_ended_at: fallbackAt,
+        },
+      ],
       missed_call_reason: 'no_available_agent',
     })
   })

@@ -49,53 +49,75 @@ export async function getCall(api: HubApi, callId: number): Promise<CallJson> {
 
 export type SimulatedDevice = { answer_after_sec: number; talk_sec: number }
 
-/** The user's simulated device, or null when they have none. */
-export async function getSimulatedDevice(api: HubApi, userId: number): Promise<SimulatedDevice | null> {
+/**
+ * The user's simulated device: `null` when they have none, `undefined` when the hub cannot say
+ * (a 404: the user is gone, or a hub older than GET /v1/sandbox/agents/:user_id).
+ */
+export async function getSimulatedDevice(
+  api: HubApi,
+  userId: number,
+): Promise<SimulatedDevice | null | undefined> {
+  let body: unknown
   try {
-    const { body } = await api.request('GET', `/v1/sandbox/agents/${userId}`)
-    const agent = typeof body === 'object' && body !== null ? Reflect.get(body, 'agent') : undefined
-    const answer =
-      typeof agent === 'object' && agent !== null ? Reflect.get(agent, 'answer_after_sec') : undefined
-    const talk = typeof agent === 'object' && agent !== null ? Reflect.get(agent, 'talk_sec') : undefined
-    if (typeof answer !== 'number' || typeof talk !== 'number')
-      throw new Error('the hub answered without a simulated device')
-    return { answer_after_sec: answer, talk_sec: talk }
+    ;({ body } = await api.request('GET', `/v1/sandbox/agents/${userId}`))
   } catch (err) {
-    if (err instanceof DomainError && err.code === 'not_found') return null
+    if (err instanceof DomainError && err.code === 'not_found') return undefined
     throw err
   }
+  const agent = typeof body === 'object' && body !== null ? Reflect.get(body, 'agent') : undefined
+  if (agent === null) return null
+  const field = (name: string) =>
+    typeof agent === 'object' && agent !== null ? Reflect.get(agent, name) : undefined
+  const answer = field('answer_after_sec')
+  const talk = field('talk_sec')
+  if (typeof answer !== 'number' || typeof talk !== 'number')
+    throw new Error('the hub answered without a simulated device')
+  return { answer_after_sec: answer, talk_sec: talk }
 }
+
+const gone = (err: unknown) => err instanceof DomainError && err.code === 'not_found'
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /**
  * Puts each user on a simulated device of the sandbox: it counts as a connected client, and
  * answers their calls after `answer_after_sec` then hangs up after `talk_sec` — so inbound
  * calls and click-to-call work with no browser open. Returns what puts the users back as they
- * were: the device each had before, or none.
+ * were (the device each had before, or none), every one of them whatever fails for another;
+ * it resolves with what it could not do, a line per user. A user whose device the hub could not
+ * tell is left on the simulated one.
  */
 export async function putSimulatedDevices(
   api: HubApi,
   userIds: readonly number[],
   device: SimulatedDevice,
-): Promise<() => Promise<void>> {
+): Promise<() => Promise<string[]>> {
   const before = new Map<number, SimulatedDevice | null>()
+  const unknown: number[] = []
   const restore = async () => {
+    const problems = unknown.map(
+      (id) =>
+        `user ${id}: left on the simulated device (the hub could not tell which device they had before)`,
+    )
     for (const [userId, previous] of before) {
-      if (previous) await api.request('PUT', `/v1/sandbox/agents/${userId}`, previous)
-      else
-        await api.request('DELETE', `/v1/sandbox/agents/${userId}`).catch((err: unknown) => {
-          // Gone meanwhile (the user deleted, the device removed by hand): nothing to undo.
-          if (!(err instanceof DomainError && err.code === 'not_found')) throw err
-        })
+      try {
+        if (previous) await api.request('PUT', `/v1/sandbox/agents/${userId}`, previous)
+        else await api.request('DELETE', `/v1/sandbox/agents/${userId}`)
+      } catch (err) {
+        // Gone meanwhile (the user deleted, the device removed by hand): nothing to undo.
+        if (!gone(err)) problems.push(`user ${userId}: ${messageOf(err)}`)
+      }
     }
+    return problems
   }
   try {
     for (const userId of userIds) {
       const previous = await getSimulatedDevice(api, userId)
       await api.request('PUT', `/v1/sandbox/agents/${userId}`, device)
-      before.set(userId, previous)
+      if (previous === undefined) unknown.push(userId)
+      else before.set(userId, previous)
     }
   } catch (err) {
-    await restore().catch(() => {})
+    await restore()
     throw err
   }
   return restore

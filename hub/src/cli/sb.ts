@@ -123,6 +123,17 @@ type Command = {
   run(ctx: { env: Env; values: Record<string, unknown>; positionals: string[] }): Promise<void>
 }
 
+/** The shell's exit code of a process ended by the signal. */
+const exitCodeOfSignal = (signal: NodeJS.Signals) =>
+  signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143
+
+/** A command stopped by a signal once its work is wound down: the shell's code for it. */
+class Interrupted extends Error {
+  constructor(readonly exitCode: number) {
+    super('interrupted')
+  }
+}
+
 const out = (line = '') => process.stdout.write(`${line}\n`)
 
 /** The flags of the commands that act on the hub's API as a company (its API key). */
@@ -544,23 +555,34 @@ const commands: Record<string, Command> = {
         )
       const api = createHubApi({ base: await hubBaseUrl(env, values.hub), ...key })
       const tty = process.stderr.isTTY === true
-      // Ctrl-C: no more calls, the callers in flight hang up, the devices are put back and the
-      // summary printed. A second Ctrl-C stops at once.
+      // Ctrl-C (or SIGTERM / SIGHUP): no more calls, the callers in flight hang up, the devices
+      // are put back and the summary printed; exit 130 (143, 129). Pressed again, it stops at
+      // once. One press can arrive twice (`npm run` passes it on to sb, which has it already).
       const stop = new AbortController()
-      const interrupt = () => {
-        stop.abort()
-        process.stderr.write(
-          '\nstopping: the callers in flight hang up, the simulated devices are put back…\n',
-        )
+      let stoppedAt = 0
+      let stoppedBy: NodeJS.Signals = 'SIGINT'
+      const interrupt = (signal: NodeJS.Signals) => {
+        if (!stop.signal.aborted) {
+          stoppedAt = Date.now()
+          stoppedBy = signal
+          stop.abort()
+          process.stderr.write(
+            '\nstopping: the callers in flight hang up, the simulated devices are put back (Ctrl-C again: quit now)\n',
+          )
+        } else if (Date.now() - stoppedAt > 1000) process.exit(exitCodeOfSignal(signal))
       }
-      process.once('SIGINT', interrupt)
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+      for (const signal of signals) process.on(signal, interrupt)
       const summary = await runSimulation(api, options, {
         onProgress: tty ? (s) => process.stderr.write(`\r\x1b[2K${progressLine(s)}`) : undefined,
         signal: stop.signal,
-      }).finally(() => process.removeListener('SIGINT', interrupt))
+      }).finally(() => {
+        for (const signal of signals) process.off(signal, interrupt)
+      })
       if (tty) process.stderr.write('\n')
       if (options.json) out(JSON.stringify(summary))
       else for (const line of formatSummary(summary)) out(line)
+      if (summary.interrupted) throw new Interrupted(exitCodeOfSignal(stoppedBy))
       if (summary.failed + summary.busy === summary.calls)
         throw new DomainError(
           'unavailable',
@@ -668,6 +690,7 @@ export async function runCli(argv: string[]): Promise<number> {
     await command.run({ env, values, positionals })
     return 0
   } catch (err) {
+    if (err instanceof Interrupted) return err.exitCode
     if (err instanceof UsageError) {
       process.stderr.write(`sb ${name}: ${err.message}\nRun "npm run sb -- --help" for usage.\n`)
       return 2

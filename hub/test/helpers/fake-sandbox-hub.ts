@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 /**
  * A stand-in for the hub's simulation API on loopback, for the CLI's tests only: the paths,
  * status codes, envelopes and Basic auth of the contract (POST /v1/sandbox/calls → 201 {call},
- * digits / hangup → 204, GET / PUT /v1/sandbox/agents/:id → 200 {agent} (GET 404: none), DELETE
- * → 204, GET /v1/calls/:id → {call} in
+ * digits / hangup → 204, GET / PUT /v1/sandbox/agents/:id → 200 {agent} (GET: null for none),
+ * DELETE → 204 (404: none), GET /v1/calls/:id → {call} in
  * Aircall's Call shape, GET /v1/numbers paginated with meta.next_page_link, 429 with
  * Retry-After). Each call follows a script chosen when it is placed: how many polls it stays
  * in progress, then its final fields.
@@ -43,9 +43,13 @@ export async function startFakeSandboxHub(options: {
   ): CallScript | { refuse: string } | { busy: string }
   /** Answer this many requests (from the first) with 429 Retry-After: 1. */
   rateLimitFirst?: number
+  /** A hub older than GET /v1/sandbox/agents/:id: 404 Not Found, as any unknown path. */
+  withoutDeviceReads?: boolean
 }) {
   const calls = new Map<number, FakeCall>()
   const devices = new Map<number, unknown>()
+  /** Users whose device requests are answered with this status (a failing hub). */
+  const agentRefusals = new Map<number, number>()
   const requests: string[] = []
   let placed = 0
   let inFlight = 0
@@ -168,18 +172,22 @@ export async function startFakeSandboxHub(options: {
       }
       return send(res, 204)
     }
-    if (agentPath) {
+    const refusal = agentPath ? agentRefusals.get(Number(agentPath[1])) : undefined
+    if (refusal) return send(res, refusal, { message: `HTTP ${refusal}`, code: 'internal' })
+    // A hub from before GET /v1/sandbox/agents/:id answers it as any unknown path.
+    if (agentPath && !(req.method === 'GET' && options.withoutDeviceReads)) {
       const userId = Number(agentPath[1])
-      const noDevice = { message: 'This agent has no simulated device', code: 'not_found' }
+      const device = devices.get(userId)
       if (req.method === 'PUT') {
         const body = await readBody(req)
         devices.set(userId, body)
         return send(res, 200, { agent: { user_id: userId, ...body } })
       }
-      const device = devices.get(userId)
-      if (!device) return send(res, 404, noDevice)
-      if (req.method === 'GET') return send(res, 200, { agent: { user_id: userId, ...(device as object) } })
+      if (req.method === 'GET')
+        return send(res, 200, { agent: device ? { user_id: userId, ...(device as object) } : null })
       if (req.method === 'DELETE') {
+        if (!device)
+          return send(res, 404, { message: 'This agent has no simulated device', code: 'not_found' })
         devices.delete(userId)
         return send(res, 204)
       }
@@ -200,6 +208,7 @@ export async function startFakeSandboxHub(options: {
     url: `http://127.0.0.1:${port}`,
     calls,
     devices,
+    agentRefusals,
     requests,
     maxInFlight: () => maxInFlight,
     close: () =>

@@ -204,6 +204,42 @@ describe('sb simulate: a run against the simulation API', () => {
     expect(summary).toMatchObject({ interrupted: false, device_errors: [] })
   })
 
+  it('puts back every user it can when one fails, and says which were not', async () => {
+    const { hub, api } = await fake({ script: () => answered })
+    hub.devices.set(6, { answer_after_sec: 4, talk_sec: 60 })
+    const summary = await runSimulation(
+      api,
+      options({ calls: 1, device: { answer_after_sec: 2, talk_sec: 15 } }),
+      { pollMs: 5, onProgress: () => hub.agentRefusals.set(5, 500) },
+    )
+    expect(summary.answered).toBe(1)
+    // User 5's restore failed; user 6 got their own device back all the same.
+    expect(hub.devices.get(6)).toEqual({ answer_after_sec: 4, talk_sec: 60 })
+    expect(summary.device_errors).toEqual([expect.stringMatching(/^user 5: .*HTTP 500/)])
+    expect(formatSummary(summary).join('\n')).toContain(
+      'The simulated devices could not all be put back: user 5:',
+    )
+  })
+
+  it('leaves the devices on a hub that cannot tell which each user had, and says so, rather than removing theirs', async () => {
+    const { hub, api } = await fake({ script: () => answered, withoutDeviceReads: true })
+    hub.devices.set(5, { answer_after_sec: 4, talk_sec: 60 })
+    const summary = await runSimulation(
+      api,
+      options({ calls: 1, device: { answer_after_sec: 2, talk_sec: 15 } }),
+      { pollMs: 5 },
+    )
+    expect(Object.fromEntries(hub.devices)).toEqual({
+      5: { answer_after_sec: 2, talk_sec: 15 },
+      6: { answer_after_sec: 2, talk_sec: 15 },
+    })
+    expect(hub.requests.filter((r) => r.startsWith('DELETE'))).toEqual([])
+    expect(summary.device_errors).toEqual([
+      expect.stringMatching(/^user 5: left on the simulated device/),
+      expect.stringMatching(/^user 6: left on the simulated device/),
+    ])
+  })
+
   it('stops when interrupted: no more calls, the callers in flight hang up, the devices are put back', async () => {
     const { hub, api } = await fake({
       script: () => ({
@@ -369,5 +405,46 @@ describe('sb simulate (the command)', () => {
     const noKey = await run(['simulate', '--to', '+14155550100', '--hub', hub.url], { SB_API_KEY: '' })
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toContain('--api-key <api_id>:<api_token> (or SB_API_KEY) is required')
+  }, 60_000)
+
+  it('Ctrl-C (delivered twice, as `npm run` does) hangs up the calls in flight, puts the devices back, prints the summary and exits 130', async () => {
+    const { hub } = await fake({
+      script: () => ({
+        pollsUntilDone: Number.POSITIVE_INFINITY,
+        final: {},
+        onHangup: { missed_call_reason: 'short_abandoned' },
+      }),
+    })
+    hub.devices.set(5, { answer_after_sec: 4, talk_sec: 60 })
+    const root = join(import.meta.dirname, '../../../..')
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'hub/src/cli/sb.ts'), 'simulate', '--to', '+14155550100'].concat([
+        '--calls',
+        '10',
+        '--concurrency',
+        '2',
+        '--answer-after',
+        '2',
+        '--hub',
+        hub.url,
+      ]),
+      { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', SB_API_KEY: `${KEY.apiId}:${KEY.apiToken}` } },
+    )
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c
+    })
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)))
+    const deadline = Date.now() + 30_000
+    while (hub.calls.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(hub.devices.get(5)).toEqual({ answer_after_sec: 2, talk_sec: 30 })
+    child.kill('SIGINT')
+    child.kill('SIGINT')
+    expect(await exited).toBe(130)
+    expect(stdout).toMatch(/^2 of 10 call\(s\) to .*, interrupted:/)
+    expect(stdout).toContain('short_abandoned             2')
+    expect([...hub.calls.values()].every((c) => c.hungUp)).toBe(true)
+    expect(Object.fromEntries(hub.devices)).toEqual({ 5: { answer_after_sec: 4, talk_sec: 60 } })
   }, 60_000)
 })

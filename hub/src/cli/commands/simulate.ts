@@ -196,7 +196,7 @@ export async function runSimulation(
 ): Promise<SimulationSummary> {
   const started = Date.now()
   const number = matchCompanyNumber(options.to, await listCompanyNumbers(api))
-  let restoreDevices: (() => Promise<void>) | null = null
+  let restoreDevices: (() => Promise<string[]>) | null = null
   if (options.device) {
     const { body } = await api.request('GET', `/v1/numbers/${number.id}`)
     const users = ((body as { number?: { users?: { id: number }[] } } | null)?.number?.users ?? []).map(
@@ -286,12 +286,10 @@ export async function runSimulation(
   try {
     await Promise.all(workers)
   } finally {
+    summary.interrupted = hooks.signal?.aborted === true
     // The number's users get back the devices they had (or none), interrupted or not.
-    await restoreDevices?.().catch((err: unknown) => {
-      summary.device_errors.push(err instanceof Error ? err.message : String(err))
-    })
+    if (restoreDevices) summary.device_errors = await restoreDevices()
   }
-  summary.interrupted = hooks.signal?.aborted === true
   summary.duration_sec = Math.round((Date.now() - started) / 100) / 10
   return summary
 }

@@ -126,15 +126,16 @@ export async function setSandboxDevice(
   return { user_id: userId, ...input }
 }
 
-/** The agent's simulated device; 404 when they have none. */
-export async function getSandboxDevice(ctx: ServiceContext, userId: number): Promise<SandboxDevice> {
+/** The agent's simulated device, null when they have none (404: not a user of the company). */
+export async function getSandboxDevice(ctx: ServiceContext, userId: number): Promise<SandboxDevice | null> {
   await requireUser(ctx, userId)
   const [device] = await ctx.db
     .select({ answerAfterSec: sandboxDevices.answerAfterSec, talkSec: sandboxDevices.talkSec })
     .from(sandboxDevices)
     .where(and(eq(sandboxDevices.userId, userId), eq(sandboxDevices.companyId, ctx.companyId)))
-  if (!device) throw new DomainError('not_found', 'This agent has no simulated device')
-  return { user_id: userId, answer_after_sec: device.answerAfterSec, talk_sec: device.talkSec }
+  return device
+    ? { user_id: userId, answer_after_sec: device.answerAfterSec, talk_sec: device.talkSec }
+    : null
 }
 
 export async function removeSandboxDevice(ctx: ServiceContext, userId: number): Promise<void> {

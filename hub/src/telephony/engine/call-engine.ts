@@ -439,13 +439,14 @@ const SWEEP_LIMIT = 500
  */
 export function startTimerSweep(
   deps: Pick<EngineDeps, 'db' | 'queue' | 'clock' | 'logger'>,
-  options: { everyMs?: number } = {},
+  options: { everyMs?: number; onSweep?: (queued: number) => void } = {},
 ): { stop(): Promise<void> } {
   let sweeping: Promise<void> | null = null
   const timer = setInterval(() => {
     if (sweeping) return
     sweeping = rearmCallTimers(deps, { overdueMs: TIMER_LOST_AFTER_MS })
       .then((n) => {
+        options.onSweep?.(n)
         // Most are late, not lost (their adds are no-ops): not worth a warning every 10 s.
         if (n > 0) deps.logger.debug({ timers: n }, 'calls: timers overdue by 10 s or more queued again')
       })

@@ -67,14 +67,21 @@ describe('a lost call timer', () => {
     const ringing = await callRow(hub, id)
     await hub.queue.cancel(callTimerJob.queue, callTimerKey(id, ringing.timerVersion!))
     // Every 50 ms of real time here (10 s in a deployment), against the hub's clock.
-    const sweep = startTimerSweep(hub.deps, { everyMs: 50 })
+    const queued: number[] = []
+    const sweep = startTimerSweep(hub.deps, { everyMs: 50, onSweep: (n) => queued.push(n) })
+    const sweeps = async (count: number) => {
+      const target = queued.length + count
+      await until(async () => queued.length >= target, `${count} sweeps`)
+      return queued.slice(target - count, target)
+    }
     try {
       hub.clock.advance(25_000)
-      await new Promise((r) => setTimeout(r, 300))
-      // Overdue by 5 s: several sweeps have run and left it.
+      // Overdue by 5 s: the sweeps leave it.
+      expect(await sweeps(3)).toEqual([0, 0, 0])
       expect((await callRow(hub, id)).version).toBe(ringing.version)
       hub.clock.advance(6_000)
-      await until(async () => (await callRow(hub, id)).version > ringing.version, 'the sweep to queue it')
+      expect(await sweeps(2)).toContain(1)
+      await until(async () => (await callRow(hub, id)).version > ringing.version, 'the call to move on')
       expect((await timelineOf(hub, id)).map((t) => t.type)).toEqual(['start', 'timer'])
     } finally {
       await sweep.stop()

@@ -1,7 +1,13 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sceneCall } from '../../../../test/helpers/call-scenes.ts'
-import { addAgent, callableNumber, callRow, recordCarrierCommands } from '../../../../test/helpers/calls.ts'
+import {
+  addAgent,
+  callableNumber,
+  callRow,
+  recordCarrierCommands,
+  until,
+} from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
 import { connectAgent, tokenOf } from '../../../../test/helpers/realtime-client.ts'
 import { securityCases } from '../../../../test/helpers/security.ts'
@@ -139,19 +145,42 @@ describe('POST /v1/calls/:id/insight_cards', () => {
     // the row locked and its ringing set in one transaction) reaches that agent once it commits.
     // A race of two connections: the scale run's PostgreSQL has it; PGlite serialises the two.
     const second = { contents: [{ type: 'shortText', label: 'Plan', text: 'Gold' }] }
-    let posting: ReturnType<typeof post> | undefined
-    await hub.deps.db.transaction(async (tx) => {
-      await tx.select({ id: calls.id }).from(calls).where(eq(calls.id, waiting.body.call.id)).for('update')
+    const waitingId = waiting.body.call.id as number
+    let locked!: () => void
+    let release!: () => void
+    const rowLocked = new Promise<void>((r) => {
+      locked = r
+    })
+    const released = new Promise<void>((r) => {
+      release = r
+    })
+    const engine = hub.deps.db.transaction(async (tx) => {
+      await tx.select({ id: calls.id }).from(calls).where(eq(calls.id, waitingId)).for('update')
       await tx
         .update(calls)
         .set({ ringing: [offline.id] })
-        .where(eq(calls.id, waiting.body.call.id))
-      posting = post(waiting.body.call.id, second)
-      await new Promise((r) => setTimeout(r, 300))
+        .where(eq(calls.id, waitingId))
+      locked()
+      await released
     })
-    expect((await posting!).status).toBe(201)
+    await rowLocked
+    // Posted outside the transaction's context, as a request of its own.
+    const posting = post(waitingId, second)
+    if (process.env.SB_TEST_DATABASE_URL) {
+      // The card's update waits for the row.
+      await until(async () => {
+        // postgres-js's rows (the scale run's driver).
+        const rows = (await hub.deps.db.execute(
+          sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        )) as unknown as { n: number }[]
+        return rows[0]!.n > 0
+      }, "the card's update to wait for the call's row")
+    }
+    release()
+    await engine
+    expect((await posting).status).toBe(201)
     expect(hub.agentChannel.framesOf(offline.id).filter((m) => m.type === 'call.insight_card')).toEqual([
-      { type: 'call.insight_card', call_id: waiting.body.call.id, ...second },
+      { type: 'call.insight_card', call_id: waitingId, ...second },
     ])
 
     const live = await sceneCall(hub, company)

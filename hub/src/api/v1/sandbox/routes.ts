@@ -193,9 +193,12 @@ export const sandboxRoutes = createRouter()
       tags,
       security,
       middleware,
-      summary: "An agent's simulated device (404 when they have none)",
+      summary: "An agent's simulated device (null when they have none)",
       request: { params: agentParams },
-      responses: { 200: json(z.object({ agent: deviceSchema }), 'The simulated device'), ...errorResponses },
+      responses: {
+        200: json(z.object({ agent: deviceSchema.nullable() }), 'The simulated device, or null'),
+        ...errorResponses,
+      },
     }),
     async (c) =>
       c.json({ agent: await getSandboxDevice(serviceContext(c), c.req.valid('param').user_id) }, 200),

@@ -119,12 +119,12 @@ describe('carrier events on a call', () => {
 })
 
 describe('simulated devices', () => {
-  it('PUT sets, GET reads, DELETE removes (404 when there is none), for the company’s users only', async () => {
+  it('PUT sets, GET reads (null when there is none), DELETE removes (404 when there is none), for the company’s users only', async () => {
     const company = await hub.createCompany()
     const other = await hub.createCompany()
     const body = { answer_after_sec: 2, talk_sec: 30 }
     const get = (userId: number) => hub.call('GET', `/v1/sandbox/agents/${userId}`, { auth: company.basic })
-    expect((await get(company.agentUserId)).status).toBe(404)
+    expect(await get(company.agentUserId)).toMatchObject({ status: 200, body: { agent: null } })
     const put = await hub.call('PUT', `/v1/sandbox/agents/${company.agentUserId}`, {
       auth: company.basic,
       body,
@@ -148,7 +148,7 @@ describe('simulated devices', () => {
     expect(bad.body.field).toBe('answer_after_sec')
     const del = await hub.call('DELETE', `/v1/sandbox/agents/${company.agentUserId}`, { auth: company.basic })
     expect(del.status).toBe(204)
-    expect((await get(company.agentUserId)).status).toBe(404)
+    expect(await get(company.agentUserId)).toMatchObject({ status: 200, body: { agent: null } })
     const again = await hub.call('DELETE', `/v1/sandbox/agents/${company.agentUserId}`, {
       auth: company.basic,
     })

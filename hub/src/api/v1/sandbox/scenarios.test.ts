@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiTag } from '../../../../test/helpers/call-scenes.ts'
 import {
@@ -13,6 +14,7 @@ import {
   until,
 } from '../../../../test/helpers/calls.ts'
 import { createTestHub, type TestCompany, type TestHub } from '../../../../test/helpers/hub.ts'
+import { calls } from '../../../db/schema/index.ts'
 import { estimateMp3DurationMs, isMp3 } from '../../../services/numbers/mp3.ts'
 
 /**
@@ -293,6 +295,16 @@ describe('IVR', () => {
     expect(received.at(-1)!.data.ivr_options_selected).toEqual(selected)
     const api = await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })
     expect(api.body.call.ivr_options_selected).toEqual(selected)
+
+    // A call stored before the times were kept shows its keys alone.
+    const {
+      ivrKeysAt: _at,
+      ivrMenuAt: _menu,
+      ...older
+    } = (await callRow(hub, call.id)).state as Record<string, unknown>
+    await hub.db.update(calls).set({ state: older }).where(eq(calls.id, call.id))
+    const before = await hub.call('GET', `/v1/calls/${call.id}`, { auth: company.basic })
+    expect(before.body.call.ivr_options_selected).toEqual([{ key: '1' }])
   })
 
   it('takes the fallback after the menu played twice without a key', async () => {

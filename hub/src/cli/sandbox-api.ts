@@ -7,7 +7,7 @@ import type { HubApi } from './hub-api.ts'
  *   POST /v1/sandbox/calls {from, to}                 → 201 {call}   an inbound call
  *   POST /v1/sandbox/calls/:id/digits {digits}        → 204          the caller presses keys
  *   POST /v1/sandbox/calls/:id/hangup                 → 204          the caller hangs up
- *   GET  /v1/sandbox/agents/:user_id                  → 200 {agent}  the agent's simulated device (404: none)
+ *   GET  /v1/sandbox/agents/:user_id                  → 200 {agent}  the agent's simulated device, or null
  *   PUT  /v1/sandbox/agents/:user_id {answer_after_sec, talk_sec} → 200  a simulated device
  *   DELETE /v1/sandbox/agents/:user_id                → 204          the device taken away
  *   GET  /v1/calls/:id                                → 200 {call}   Aircall's Call object

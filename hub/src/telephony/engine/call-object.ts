@@ -33,11 +33,6 @@ function userObject(refs: CallRefs, id: number | null) {
 }
 
 /**
- * The call as Aircall's webhooks carry it (the Call object: `call_uuid` where the API says
- * `sid`, `participants` where it says `conference_participants`). `user` overrides the call's
- * user: call.ringing_on_agent and call.agent_declined name the agent concerned.
- */
-/**
  * The IVR choices of a call as Aircall's `ivr_options_selected` lists them: the key (`fallback`
  * when the caller chose none), when it was chosen, and the menu's span from its first play to
  * that choice. Options have no titles in a number's settings: `title` is null. Calls stored
@@ -59,6 +54,11 @@ function ivrOptionsSelected(state: Partial<CallState>) {
   })
 }
 
+/**
+ * The call as Aircall's webhooks carry it (the Call object: `call_uuid` where the API says
+ * `sid`, `participants` where it says `conference_participants`). `user` overrides the call's
+ * user: call.ringing_on_agent and call.agent_declined name the agent concerned.
+ */
 export function callWebhookData(row: CallRow, refs: CallRefs, user: number | null = row.userId) {
   const n = refs.number
   const state = row.state as Partial<CallState>

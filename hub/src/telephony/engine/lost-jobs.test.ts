@@ -20,7 +20,8 @@ describe('a lost call timer', () => {
   })
   afterAll(() => hub.close())
 
-  it('is queued again by the sweep once overdue by 10 s: the call moves on instead of ringing forever', async () => {
+  /** A call ringing its one agent for 20 s, its timer job withdrawn as a crash loses it. */
+  async function ringingCallWithLostTimer() {
     const company = await hub.createCompany()
     hub.setOnline(company.id, company.agentUserId)
     const number = await callableNumber(hub, company, (s) => ({
@@ -32,8 +33,13 @@ describe('a lost call timer', () => {
     }))
     const id = await placeSandboxCall(hub, company, number.e164, CALLER)
     const ringing = await callRow(hub, id)
-    expect(ringing.ringing).toEqual([company.agentUserId])
     await hub.queue.cancel(callTimerJob.queue, callTimerKey(id, ringing.timerVersion!))
+    return { company, id, ringing }
+  }
+
+  it('is queued again by the sweep once overdue by 10 s: the call moves on instead of ringing forever', async () => {
+    const { company, id, ringing } = await ringingCallWithLostTimer()
+    expect(ringing.ringing).toEqual([company.agentUserId])
 
     // Its ring time is over, and nothing happens: the timer is gone.
     hub.clock.advance(25_000)
@@ -54,18 +60,7 @@ describe('a lost call timer', () => {
   })
 
   it('is found by the periodic sweep on its own, only once overdue by 10 s', async () => {
-    const company = await hub.createCompany()
-    hub.setOnline(company.id, company.agentUserId)
-    const number = await callableNumber(hub, company, (s) => ({
-      messages: { ...s.messages, welcome: null },
-      distribution: {
-        ...s.distribution,
-        steps: [{ type: 'user', user_id: company.agentUserId, ring_time_sec: 20 }],
-      },
-    }))
-    const id = await placeSandboxCall(hub, company, number.e164, CALLER)
-    const ringing = await callRow(hub, id)
-    await hub.queue.cancel(callTimerJob.queue, callTimerKey(id, ringing.timerVersion!))
+    const { id, ringing } = await ringingCallWithLostTimer()
     // Every 50 ms of real time here (10 s in a deployment), against the hub's clock.
     const queued: number[] = []
     const sweep = startTimerSweep(hub.deps, { everyMs: 50, onSweep: (n) => queued.push(n) })
